@@ -1,0 +1,54 @@
+// `rerender` command-line entry: dispatches to one command, prints a one-line error on failure.
+import { commands } from './commands';
+import { parseArgs, type CommandContext } from './command';
+import { UserError, isCancelled } from '../engine/errors';
+
+function mainHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length), 4);
+  return [
+    'usage: rerender <command> [options]',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `rerender <command> --help` for the options of a command.',
+  ].join('\n');
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(mainHelp() + '\n');
+    return name ? 0 : 1;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`rerender: unknown command "${name}" (see rerender --help)\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.usage.trim() + '\n');
+    return 0;
+  }
+  const json = rest.includes('--json');
+  const ctx: CommandContext = {
+    json,
+    out: (t) => process.stdout.write(t + '\n'),
+    err: (t) => process.stderr.write(t + '\n'),
+  };
+  try {
+    const args = parseArgs(rest.filter((a) => a !== '--json'), command.flags ?? [], command.multi ?? []);
+    const code = await command.run(args, ctx);
+    return typeof code === 'number' ? code : 0;
+  } catch (err) {
+    const message = err instanceof UserError || isCancelled(err) ? (err as Error).message : `internal error: ${(err as Error)?.stack ?? String(err)}`;
+    if (json) process.stdout.write(JSON.stringify({ ok: false, error: message.split('\n')[0] }) + '\n');
+    process.stderr.write(`rerender ${name}: ${message.split('\n')[0]}\n`);
+    if (!(err instanceof UserError) && !isCancelled(err) && process.env.RERENDER_DEBUG) process.stderr.write(String((err as Error)?.stack) + '\n');
+    return isCancelled(err) ? 130 : 1;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}

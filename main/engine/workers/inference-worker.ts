@@ -1,0 +1,2 @@
+// Inference worker: owns ONNX Runtime sessions and diffusion jobs.
+export {};

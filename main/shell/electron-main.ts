@@ -1,0 +1,3 @@
+// Electron shell entry (the only code that imports electron).
+import { app } from 'electron';
+app.whenReady().then(() => undefined);

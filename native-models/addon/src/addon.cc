@@ -1,0 +1,13 @@
+// Entry point of the native engine: each part registers its own functions on the exports object.
+#include <napi.h>
+
+void InitFlow(Napi::Env env, Napi::Object exports);
+void InitSynth(Napi::Env env, Napi::Object exports);
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InitFlow(env, exports);
+  InitSynth(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(rerender_native, Init)

@@ -1,0 +1,3 @@
+// Renderer entry.
+import { createRoot } from 'react-dom/client';
+createRoot(document.getElementById('root')!).render(<div>Rerender</div>);
