@@ -1,2 +1,49 @@
-// Propagation worker: native flow, synthesis and blending, ffmpeg decode/encode (filled in by the engine).
-export {};
+// The propagation worker process: ffmpeg decode/export and (as they land) native flow and propagation.
+// Parameters arrive over IPC, so every job validates them before touching the disk.
+import { z } from 'zod';
+import { serveJobs } from '../jobs/worker-runtime';
+import { createProject } from '../project/create';
+import { readProjectFile } from '../project/project-file';
+import { exportProject } from '../project/export-project';
+import { adaptiveKeyframes, frameDifferences } from '../project/keyframe-suggest';
+import { projectPaths } from '../project/paths';
+import { crop } from '../project/schema';
+import { UserError } from '../errors';
+
+function parse<T>(schema: z.ZodType<T>, params: unknown, job: string): T {
+  const r = schema.safeParse(params);
+  if (!r.success) throw new UserError(`bad parameters for ${job}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return r.data;
+}
+
+export const jobParams = {
+  createProject: z.object({
+    projectFile: z.string().min(1), video: z.string().min(1),
+    mode: z.enum(['short-side', 'long-side']).optional(), size: z.number().int().optional(), crop: crop.nullable().optional(),
+  }),
+  exportProject: z.object({
+    projectFile: z.string().min(1), out: z.string().min(1), format: z.enum(['mp4', 'webm', 'gif', 'png']).optional(),
+    allowIncomplete: z.boolean().optional(), sideBySide: z.boolean().optional(),
+    range: z.object({ start: z.number().int(), end: z.number().int() }).optional(),
+  }),
+  suggestKeyframes: z.object({ projectFile: z.string().min(1), min: z.number().int(), max: z.number().int() }),
+};
+
+serveJobs({
+  async createProject(params, { progress, cancel }) {
+    const p = parse(jobParams.createProject, params, 'createProject');
+    const project = await createProject(p.projectFile, p.video, { mode: p.mode, size: p.size, crop: p.crop ?? null, cancel, onProgress: progress });
+    return { frames: project.frames.count };
+  },
+  async exportProject(params, { progress, cancel }) {
+    const p = parse(jobParams.exportProject, params, 'exportProject');
+    const project = await readProjectFile(p.projectFile);
+    return exportProject(p.projectFile, project, { ...p, cancel, onProgress: progress });
+  },
+  async suggestKeyframes(params, { progress, cancel }) {
+    const p = parse(jobParams.suggestKeyframes, params, 'suggestKeyframes');
+    const project = await readProjectFile(p.projectFile);
+    const diffs = await frameDifferences(projectPaths(p.projectFile).thumbsDir, project.frames.count, { cancel, onProgress: progress });
+    return { frames: adaptiveKeyframes(diffs, p.min, p.max), differences: diffs };
+  },
+});

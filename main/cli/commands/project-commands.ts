@@ -1,0 +1,184 @@
+// Project commands: new, info, keyframes, import-keyframe, export.
+import path from 'node:path';
+import type { Command } from '../command';
+import { cliProgress } from '../progress';
+import { UserError, CancelToken } from '../../engine/errors';
+import { createProject } from '../../engine/project/create';
+import { readProjectFile, writeProjectFile } from '../../engine/project/project-file';
+import { setKeyframeFrames } from '../../engine/project/keyframes';
+import { uniformKeyframes, adaptiveKeyframes, frameDifferences } from '../../engine/project/keyframe-suggest';
+import { importKeyframeImage } from '../../engine/project/keyframe-images';
+import { exportProject } from '../../engine/project/export-project';
+import { projectStatus } from '../../engine/project/status';
+import { projectPaths } from '../../engine/project/paths';
+import { formatRational, fpsValue } from '../../engine/frames';
+import type { ExportFormat } from '../../engine/media/export';
+
+/** Ctrl-C cancels the running job cleanly (temp files removed, earlier results kept). */
+function interruptToken(): CancelToken {
+  const token = new CancelToken();
+  process.once('SIGINT', () => token.cancel('cancelled by Ctrl-C'));
+  return token;
+}
+
+function parseCrop(text: string | undefined) {
+  if (text === undefined) return null;
+  const parts = text.split(',').map((s) => Number(s.trim()));
+  if (parts.length !== 4 || parts.some((n) => !Number.isInteger(n) || n < 0)) throw new UserError(`--crop expects four whole numbers left,right,top,bottom in pixels, got "${text}"`);
+  return { left: parts[0], right: parts[1], top: parts[2], bottom: parts[3] };
+}
+
+export const newCommand: Command = {
+  name: 'new',
+  summary: 'create a project from a video (decodes frames at the working resolution)',
+  usage: `
+usage: rerender new <project-file.rerender> --video <path> [--short-side N | --long-side N] [--crop l,r,t,b] [--json]
+
+  --video <path>     the source video (any format ffmpeg reads)
+  --short-side N     scale so the short side is N (default 512), sides rounded to multiples of 64
+  --long-side N      scale so the long side is N instead
+  --crop l,r,t,b     pixels to cut from the left, right, top and bottom of the source first
+Keyframes are placed every 10 frames; change them with \`rerender keyframes\`.`,
+  async run(args, ctx) {
+    const file = args.positional[0];
+    if (!file) throw new UserError('missing the project file to create (e.g. my-clip.rerender)');
+    const shortSide = args.int('short-side');
+    const longSide = args.int('long-side');
+    if (shortSide !== undefined && longSide !== undefined) throw new UserError('use either --short-side or --long-side, not both');
+    const progress = cliProgress('decoding');
+    const p = await createProject(file, args.requireString('video'), {
+      mode: longSide !== undefined ? 'long-side' : 'short-side',
+      size: longSide ?? shortSide,
+      crop: parseCrop(args.string('crop')),
+      cancel: interruptToken(),
+      onProgress: progress,
+    });
+    progress.done();
+    if (ctx.json) ctx.out(JSON.stringify({ ok: true, project: path.resolve(file), frames: p.frames.count, width: p.working.width, height: p.working.height, fps: fpsValue(p.frames.fps), keyframes: p.keyframes.map((k) => k.frame) }));
+    else ctx.out(`created ${file}: ${p.frames.count} frames at ${p.working.width}×${p.working.height}, ${formatRational(p.frames.fps)} fps, ${p.keyframes.length} keyframes`);
+  },
+};
+
+export const infoCommand: Command = {
+  name: 'info',
+  summary: 'show frames, fps, working size, keyframes and segments with their status',
+  usage: `usage: rerender info <project-file> [--json]`,
+  async run(args, ctx) {
+    const file = args.positional[0];
+    if (!file) throw new UserError('missing the project file');
+    const p = await readProjectFile(file);
+    const segments = projectStatus(file, p);
+    if (ctx.json) {
+      ctx.out(JSON.stringify({
+        ok: true, name: p.name, source: p.source, frames: p.frames.count, fps: fpsValue(p.frames.fps), fpsRational: formatRational(p.frames.fps),
+        width: p.working.width, height: p.working.height, mode: p.mode, cache: projectPaths(file).cacheDir,
+        keyframes: p.keyframes.map((k) => ({ id: k.id, frame: k.frame, source: k.source, status: k.status, image: k.image, note: k.note })),
+        segments: segments.map((s) => ({ id: s.segment.id, start: s.segment.start, end: s.segment.end, status: s.status, framesDone: s.framesDone, reason: s.reason })),
+      }));
+      return;
+    }
+    ctx.out(`${p.name}: ${p.frames.count} frames, ${formatRational(p.frames.fps)} fps, ${p.working.width}×${p.working.height} (source ${p.source.width}×${p.source.height}${p.source.hasAudio ? ', with audio' : ''})`);
+    ctx.out(`mode: ${p.mode}; prompt: ${p.render.prompt ? JSON.stringify(p.render.prompt) : '(none yet)'}`);
+    ctx.out(`keyframes (${p.keyframes.length}):`);
+    for (const k of p.keyframes) ctx.out(`  frame ${String(k.frame).padStart(5)}  ${k.source.padEnd(9)} ${k.status}${k.note ? ` (${k.note})` : ''}`);
+    ctx.out(`segments (${segments.length}):`);
+    for (const s of segments) ctx.out(`  ${s.segment.id.padEnd(12)} frames ${s.segment.start}-${s.segment.end}  ${s.status}${s.reason ? ` (${s.reason})` : ''}`);
+  },
+};
+
+export const keyframesCommand: Command = {
+  name: 'keyframes',
+  summary: 'set keyframes: a list, every K frames, or chosen from the content',
+  usage: `
+usage: rerender keyframes <project-file> (--set 0,10,25 | --every K | --auto [--min 5 --max 20]) [--json]
+
+  --set a,b,c     exactly these frames (0-based)
+  --every K       frames 0, K, 2K, …
+  --auto          at changes of content (blurred frame difference), gaps between --min and --max
+Keyframes that stay keep their images and settings.`,
+  flags: ['auto'],
+  async run(args, ctx) {
+    const file = args.positional[0];
+    if (!file) throw new UserError('missing the project file');
+    const p = await readProjectFile(file);
+    const chosen = [args.string('set') !== undefined, args.int('every') !== undefined, args.flag('auto')].filter(Boolean).length;
+    if (chosen !== 1) throw new UserError('choose exactly one of --set, --every, --auto');
+    let frames: number[];
+    if (args.string('set') !== undefined) {
+      frames = args.string('set')!.split(',').filter((s) => s.trim() !== '').map((s) => {
+        const n = Number(s.trim());
+        if (!Number.isInteger(n)) throw new UserError(`--set expects frame numbers separated by commas, got "${s}"`);
+        return n;
+      });
+      if (frames.length === 0) throw new UserError('--set needs at least one frame');
+    } else if (args.int('every') !== undefined) {
+      frames = uniformKeyframes(p.frames.count, args.int('every')!);
+    } else {
+      const diffs = await frameDifferences(projectPaths(file).thumbsDir, p.frames.count, { cancel: interruptToken() });
+      frames = adaptiveKeyframes(diffs, args.int('min') ?? 5, args.int('max') ?? 20);
+    }
+    const next = setKeyframeFrames(p, frames);
+    await writeProjectFile(file, next);
+    const list = next.keyframes.map((k) => k.frame);
+    if (ctx.json) ctx.out(JSON.stringify({ ok: true, keyframes: list }));
+    else ctx.out(`${list.length} keyframes: ${list.join(', ')}`);
+  },
+};
+
+export const importKeyframeCommand: Command = {
+  name: 'import-keyframe',
+  summary: 'use an image (painted or made elsewhere) as the keyframe at a frame',
+  usage: `
+usage: rerender import-keyframe <project-file> --frame N --image <path> [--painted] [--json]
+
+The image is copied into the project's assets folder, resized to the working resolution.`,
+  flags: ['painted'],
+  async run(args, ctx) {
+    const file = args.positional[0];
+    if (!file) throw new UserError('missing the project file');
+    const frame = args.int('frame');
+    if (frame === undefined) throw new UserError('missing --frame N');
+    const p = await readProjectFile(file);
+    const next = await importKeyframeImage(file, p, frame, args.requireString('image'), args.flag('painted') ? 'painted' : 'imported');
+    await writeProjectFile(file, next);
+    const k = next.keyframes.find((x) => x.frame === frame)!;
+    if (ctx.json) ctx.out(JSON.stringify({ ok: true, frame, id: k.id, image: k.image }));
+    else ctx.out(`keyframe at frame ${frame} now uses ${k.image}`);
+  },
+};
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'write the video (mp4, webm, gif or a folder of PNG frames) with the source audio',
+  usage: `
+usage: rerender export <project-file> --out <path> [--format mp4|webm|gif|png] [--allow-incomplete]
+                       [--range A-B] [--side-by-side] [--json]
+
+  --format            default: from the file name (.mp4, .webm, .gif; a folder for png)
+  --allow-incomplete  take frames that are not rendered yet from the source instead of failing
+  --range A-B         export frames A to B only (inclusive, 0-based)
+  --side-by-side      source and result next to each other`,
+  flags: ['allow-incomplete', 'side-by-side'],
+  async run(args, ctx) {
+    const file = args.positional[0];
+    if (!file) throw new UserError('missing the project file');
+    const p = await readProjectFile(file);
+    const format = args.string('format') as ExportFormat | undefined;
+    if (format && !['mp4', 'webm', 'gif', 'png'].includes(format)) throw new UserError(`--format must be mp4, webm, gif or png, got "${format}"`);
+    let range: { start: number; end: number } | undefined;
+    const r = args.string('range');
+    if (r) {
+      const m = /^(\d+)-(\d+)$/.exec(r);
+      if (!m) throw new UserError(`--range expects A-B, got "${r}"`);
+      range = { start: Number(m[1]), end: Number(m[2]) };
+    }
+    const progress = cliProgress('exporting');
+    const result = await exportProject(file, p, {
+      out: args.requireString('out'), format, allowIncomplete: args.flag('allow-incomplete'), range,
+      sideBySide: args.flag('side-by-side'), cancel: interruptToken(), onProgress: progress,
+    });
+    progress.done();
+    if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...result }));
+    else ctx.out(`wrote ${result.out} (${result.frames} frames${result.fromSource ? `, ${result.fromSource} taken from the source` : ''})`);
+  },
+};

@@ -1,0 +1,25 @@
+// The message protocol between the job host and a worker process: request → progress* → result | error,
+// plus cancel. Messages are validated on both sides; anything else is ignored and reported.
+import { z } from 'zod';
+
+export const hostMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.string().min(1).max(100), params: z.unknown() }),
+  z.object({ type: z.literal('cancel'), id: z.number().int().nonnegative() }),
+]);
+export type HostMessage = z.infer<typeof hostMessage>;
+
+export const workerMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('progress'), id: z.number().int().nonnegative(), fraction: z.number().min(0).max(1), message: z.string().max(1000).optional() }),
+  z.object({ type: z.literal('result'), id: z.number().int().nonnegative(), value: z.unknown() }),
+  z.object({
+    type: z.literal('error'), id: z.number().int().nonnegative(), message: z.string(),
+    /** user: bad input the user can fix; cancelled: the job was cancelled; internal: a bug. */
+    kind: z.enum(['user', 'cancelled', 'internal']),
+    file: z.string().optional(),
+  }),
+]);
+export type WorkerMessage = z.infer<typeof workerMessage>;
+
+/** What a job reports while it runs, as the UI and the CLI show it. */
+export interface JobProgress { fraction: number; message?: string; etaSeconds?: number }

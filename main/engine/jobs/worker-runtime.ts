@@ -1,0 +1,51 @@
+// The worker side of the job protocol: register handlers, get progress and cancel for free.
+import { hostMessage, type WorkerMessage } from './protocol';
+import { CancelToken, UserError, isCancelled, type ProgressFn } from '../errors';
+
+export interface JobContext { progress: ProgressFn; cancel: CancelToken }
+export type JobHandler = (params: unknown, ctx: JobContext) => Promise<unknown>;
+
+interface ParentPort { postMessage(m: unknown): void; on(event: 'message', l: (e: { data: unknown }) => void): void }
+
+/** Electron utility processes talk through process.parentPort; forked Node processes through process.send. */
+function channel(): { post(m: WorkerMessage): void; listen(l: (m: unknown) => void): void } {
+  const port = (process as unknown as { parentPort?: ParentPort }).parentPort;
+  if (port) return { post: (m) => port.postMessage(m), listen: (l) => port.on('message', (e) => l(e.data)) };
+  if (!process.send) throw new Error('this module must run as a worker process (no IPC channel)');
+  return { post: (m) => process.send!(m), listen: (l) => process.on('message', l) };
+}
+
+export function serveJobs(handlers: Record<string, JobHandler>): void {
+  const ch = channel();
+  const running = new Map<number, CancelToken>();
+  ch.listen(async (raw) => {
+    const parsed = hostMessage.safeParse(raw);
+    if (!parsed.success) return;
+    const msg = parsed.data;
+    if (msg.type === 'cancel') { running.get(msg.id)?.cancel(); return; }
+    const handler = Object.prototype.hasOwnProperty.call(handlers, msg.method) ? handlers[msg.method] : undefined;
+    if (!handler) {
+      ch.post({ type: 'error', id: msg.id, kind: 'internal', message: `unknown job "${msg.method}"` });
+      return;
+    }
+    const cancel = new CancelToken();
+    running.set(msg.id, cancel);
+    let last = 0;
+    const progress: ProgressFn = (fraction, message) => {
+      const now = Date.now();
+      if (now - last < 50 && fraction < 1) return; // keep IPC light
+      last = now;
+      ch.post({ type: 'progress', id: msg.id, fraction: Math.max(0, Math.min(1, fraction)), message });
+    };
+    try {
+      const value = await handler(msg.params, { progress, cancel });
+      ch.post({ type: 'result', id: msg.id, value });
+    } catch (err) {
+      const kind = isCancelled(err) ? 'cancelled' : err instanceof UserError ? 'user' : 'internal';
+      ch.post({ type: 'error', id: msg.id, kind, message: kind === 'internal' ? String((err as Error)?.stack ?? err) : (err as Error).message });
+    } finally {
+      running.delete(msg.id);
+    }
+  });
+  ch.post({ type: 'ready' });
+}

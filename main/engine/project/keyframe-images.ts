@@ -1,0 +1,61 @@
+// Keyframe images the user brings (imported or painted): validated, resized to the working size and
+// copied into the project's assets folder, so the project never depends on the original file.
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { Project } from './schema';
+import { projectPaths } from './paths';
+import { addKeyframe, keyframeAt, updateKeyframe } from './keyframes';
+import { writeFileAtomic } from '../fs/atomic';
+import { UserError } from '../errors';
+
+/** Images larger than this many pixels are refused before decoding (a decompression bomb guard). */
+const MAX_INPUT_PIXELS = 16384 * 16384;
+
+export async function readImageForKeyframe(file: string, width: number, height: number): Promise<Buffer> {
+  const stat = await fsp.stat(file).catch(() => undefined);
+  if (!stat?.isFile()) throw new UserError('no such image file', file);
+  if (stat.size === 0) throw new UserError('the image file is empty (0 bytes)', file);
+  try {
+    const img = sharp(file, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' });
+    const meta = await img.metadata();
+    if (!meta.width || !meta.height) throw new Error('no image size');
+    // Same aspect as the frame: cover + centre crop, so a frame-sized painting lands pixel for pixel.
+    return await img.rotate().removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'cover', position: 'centre' }).png().toBuffer();
+  } catch (err) {
+    const msg = (err as Error).message.replace(/^Input (file|buffer) /, '');
+    throw new UserError(`not a readable image (PNG, JPEG, WebP, TIFF, GIF, AVIF and HEIF are supported): ${msg}`, file);
+  }
+}
+
+/** Sets the keyframe at `frame` (created if needed) to a copy of `image`; the old image goes to history. */
+export async function importKeyframeImage(projectFile: string, p: Project, frame: number, image: string, source: 'imported' | 'painted' = 'imported'): Promise<Project> {
+  const png = await readImageForKeyframe(image, p.working.width, p.working.height);
+  let next = addKeyframe(p, frame);
+  const k = keyframeAt(next, frame)!;
+  const paths = projectPaths(projectFile);
+  await fsp.mkdir(paths.assetsDir, { recursive: true });
+  const revision = k.revision + 1;
+  const name = `keyframe-${k.id}-r${revision}.png`;
+  await writeFileAtomic(path.join(paths.assetsDir, name), png);
+  const rel = path.relative(paths.dir, path.join(paths.assetsDir, name)).split(path.sep).join('/');
+  next = updateKeyframe(next, k.id, (old) => ({
+    ...old,
+    source,
+    image: rel,
+    status: 'done',
+    revision,
+    note: undefined,
+    history: old.image ? [...old.history, { image: old.image, seed: 0, createdAt: new Date().toISOString() }].slice(-100) : old.history,
+  }));
+  return next;
+}
+
+/** Absolute path of a project-relative file, refusing anything that escapes the project folder. */
+export function resolveInProject(projectFile: string, rel: string): string {
+  const dir = projectPaths(projectFile).dir;
+  const abs = path.resolve(dir, rel);
+  const inside = path.relative(dir, abs);
+  if (inside.startsWith('..') || path.isAbsolute(inside)) throw new UserError(`the path "${rel}" points outside the project folder`, projectFile);
+  return abs;
+}

@@ -1,0 +1,154 @@
+// The project file's schema (version 1): the single definition of what a project holds, validated on load.
+import { z } from 'zod';
+
+export const PROJECT_FORMAT = 'rerender-project';
+export const PROJECT_VERSION = 1;
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const finite = (min: number, max: number) => z.number().min(min).max(max);
+/** A path relative to the project file's folder, never absolute, never climbing out with `..`. */
+export const relativePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !/^([a-zA-Z]:)?[\\/]/.test(p), 'must be relative to the project file, not absolute')
+  .refine((p) => !p.split(/[\\/]/).includes('..'), 'must stay inside the project folder (no "..")');
+
+export const rational = z.object({ num: int(1, 1_000_000), den: int(1, 1_000_000) });
+export type Rational = z.infer<typeof rational>;
+
+export const crop = z.object({ left: int(0, 65536), right: int(0, 65536), top: int(0, 65536), bottom: int(0, 65536) });
+export type Crop = z.infer<typeof crop>;
+
+export const sourceVideo = z.object({
+  /** The video, relative to the project file's folder when inside it, else as the user gave it. */
+  path: z.string().min(1).max(4096),
+  width: int(1, 65536),
+  height: int(1, 65536),
+  /** Clockwise rotation from the container's display matrix; width/height above are after rotation. */
+  rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]),
+  fps: rational,
+  variableFrameRate: z.boolean(),
+  durationSeconds: finite(0, 1e7),
+  hasAudio: z.boolean(),
+  /** Size and modification time when imported, to notice a replaced source. */
+  fileSize: int(0, Number.MAX_SAFE_INTEGER),
+  modifiedMs: finite(0, 1e15),
+});
+export type SourceVideo = z.infer<typeof sourceVideo>;
+
+export const workingResolution = z.object({
+  mode: z.enum(['short-side', 'long-side']),
+  /** Target length of the chosen side before rounding to multiples of 64 (ALGORITHM.md §1). */
+  size: int(64, 8192),
+  crop: crop.nullable(),
+  width: int(64, 16384),
+  height: int(64, 16384),
+});
+export type WorkingResolution = z.infer<typeof workingResolution>;
+
+export const constraintWindow = z.object({ start: finite(0, 1), end: finite(0, 1) });
+
+/** Everything that drives the diffusion of one keyframe; per-keyframe overrides are partial copies. */
+export const renderParams = z.object({
+  prompt: z.string().max(10_000),
+  negativePrompt: z.string().max(10_000),
+  seed: int(0, 2 ** 32 - 1),
+  steps: int(1, 1000),
+  cfg: finite(0, 100),
+  strength: finite(0, 1),
+  sampler: z.enum(['ddim', 'euler-ancestral', 'dpmpp-2m']),
+  controlnet: z.object({
+    type: z.enum(['none', 'canny', 'softedge', 'depth']),
+    strength: finite(0, 2),
+    cannyLow: int(0, 255),
+    cannyHigh: int(0, 255),
+  }),
+  colorPreservation: z.boolean(),
+  constraints: z.object({
+    crossFrame: constraintWindow,
+    shape: constraintWindow,
+    pixel: constraintWindow,
+    color: constraintWindow,
+    fusionStrength: finite(0, 1),
+    detailLevel: finite(0, 1),
+    smoothBoundary: z.boolean(),
+    looseAttention: z.boolean(),
+    updatePreviousEvery: int(1, 1000),
+  }),
+});
+export type RenderParams = z.infer<typeof renderParams>;
+
+export const renderOverrides = renderParams.partial().extend({
+  controlnet: renderParams.shape.controlnet.partial().optional(),
+  constraints: renderParams.shape.constraints.partial().optional(),
+});
+export type RenderOverrides = z.infer<typeof renderOverrides>;
+
+export const modelSelection = z.object({
+  /** Checkpoint file or diffusers folder, a path inside the models folder or absolute. */
+  checkpoint: z.string().max(4096).nullable(),
+  vae: z.string().max(4096).nullable(),
+  controlnet: z.string().max(4096).nullable(),
+  loras: z.array(z.object({ file: z.string().min(1).max(4096), multiplier: finite(-10, 10) })).max(32),
+  clipSkip: int(1, 12),
+});
+export type ModelSelection = z.infer<typeof modelSelection>;
+
+export const keyframeStatus = z.enum(['empty', 'rendering', 'done', 'stale', 'failed']);
+export type KeyframeStatus = z.infer<typeof keyframeStatus>;
+
+export const keyframe = z.object({
+  /** Stable identity: survives moving the keyframe to another frame. */
+  id: z.string().regex(/^[a-z0-9-]{4,64}$/),
+  frame: int(0, 10_000_000),
+  source: z.enum(['diffusion', 'imported', 'painted']),
+  /** The keyframe's image: assets/ for imported or painted, the cache for rendered ones. */
+  image: relativePath.nullable(),
+  overrides: renderOverrides,
+  status: keyframeStatus,
+  /** Bumped whenever the keyframe's image changes, so propagated segments know they are out of date. */
+  revision: int(0, Number.MAX_SAFE_INTEGER),
+  /** Why the keyframe is stale or failed, in the user's words. */
+  note: z.string().max(2000).optional(),
+  /** Earlier renders the user can go back to (relative image paths with the seed that made them). */
+  history: z.array(z.object({ image: relativePath, seed: int(0, 2 ** 32 - 1), createdAt: z.string().max(64) })).max(100),
+});
+export type Keyframe = z.infer<typeof keyframe>;
+
+export const propagationSettings = z.object({
+  guideWeights: z.object({ color: finite(0, 1000), edge: finite(0, 1000), temporal: finite(0, 1000), positional: finite(0, 1000) }),
+  patchSize: int(3, 15).refine((n) => n % 2 === 1, 'patch size must be odd'),
+  uniformity: finite(0, 1e6),
+  pyramidLevels: int(-1, 16),
+  searchVoteIters: int(1, 100),
+  patchMatchIters: int(1, 100),
+  gradientFusion: z.boolean(),
+  workers: int(1, 64),
+});
+export type PropagationSettings = z.infer<typeof propagationSettings>;
+
+export const exportSettings = z.object({
+  format: z.enum(['mp4', 'webm', 'gif', 'png']),
+  /** Last export destination, relative to the project folder when inside it. */
+  lastPath: z.string().max(4096).nullable(),
+  sideBySide: z.boolean(),
+});
+export type ExportSettings = z.infer<typeof exportSettings>;
+
+export const project = z.object({
+  format: z.literal(PROJECT_FORMAT),
+  version: z.literal(PROJECT_VERSION),
+  name: z.string().max(256),
+  source: sourceVideo,
+  working: workingResolution,
+  /** Frames after decoding at a constant rate: every output frame has an index in [0, count). */
+  frames: z.object({ count: int(1, 10_000_000), fps: rational }),
+  mode: z.enum(['rerender', 'independent', 'fresco']),
+  models: modelSelection,
+  render: renderParams,
+  keyframes: z.array(keyframe).max(1_000_000),
+  propagation: propagationSettings,
+  export: exportSettings,
+});
+export type Project = z.infer<typeof project>;
