@@ -72,7 +72,7 @@ function encoderArgs(format: Exclude<ExportFormat, 'png'>, withAudio: boolean): 
       return [...video, '-pix_fmt', 'yuv420p', '-movflags', '+faststart', ...(withAudio ? ['-c:a', 'aac', '-b:a', '192k'] : []), '-f', 'mp4'];
     }
     case 'webm':
-      return ['-c:v', 'libvpx-vp9', '-crf', '32', '-b:v', '0', '-row-mt', '1', '-pix_fmt', 'yuv420p', ...(withAudio ? ['-c:a', 'libopus', '-b:a', '128k'] : []), '-f', 'webm'];
+      return ['-c:v', 'libvpx-vp9', '-crf', '32', '-b:v', '0', '-deadline', 'good', '-cpu-used', '4', '-row-mt', '1', '-pix_fmt', 'yuv420p', ...(withAudio ? ['-c:a', 'libopus', '-b:a', '128k'] : []), '-f', 'webm'];
     case 'gif':
       return ['-filter_complex', '[0:v]split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=3', '-loop', '0', '-f', 'gif'];
   }

@@ -78,3 +78,26 @@ export async function frameCacheState(projectFile: string, p: Project): Promise<
   if (src.size !== p.source.fileSize || Math.abs(Math.floor(src.mtimeMs) - p.source.modifiedMs) > 2000) return 'source-changed';
   return frames.filter((f) => f.endsWith('.png')).length >= p.frames.count ? 'ok' : 'missing';
 }
+
+/**
+ * Makes sure decoded frames exist and match the source (a fresh clone, a moved folder or a deleted cache
+ * rebuilds them). Returns the project with the source fingerprint refreshed when the file was touched but
+ * decodes to the same number of frames; a real change of frame count is an error the user must resolve.
+ */
+export async function ensureFrameCache(projectFile: string, p: Project, opts: { cancel?: CancelToken; onProgress?: ProgressFn } = {}): Promise<Project> {
+  const state = await frameCacheState(projectFile, p);
+  if (state === 'ok') return p;
+  const video = resolveSourcePath(projectFile, p);
+  if (state === 'source-missing') throw new UserError(`the source video is missing (${p.source.path}); put it back or relink the project`, projectFile);
+  const paths = projectPaths(projectFile);
+  const decoded = await decodeToFrames({
+    video, framesDir: paths.framesDir, thumbsDir: paths.thumbsDir, width: p.working.width, height: p.working.height,
+    crop: p.working.crop, fps: p.frames.fps, resample: p.source.variableFrameRate, expectedFrames: p.frames.count,
+    cancel: opts.cancel, onProgress: opts.onProgress,
+  });
+  if (decoded.frameCount !== p.frames.count) {
+    throw new UserError(`the source video now has ${decoded.frameCount} frames instead of ${p.frames.count}; it was replaced by a different video — create a new project from it`, video);
+  }
+  const stat = await fsp.stat(video);
+  return { ...p, source: { ...p.source, fileSize: stat.size, modifiedMs: Math.floor(stat.mtimeMs) } };
+}
