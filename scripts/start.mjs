@@ -1,22 +1,19 @@
 // `npm start`: opens the editor on the bundled sample project. Uses the Electron app where its binary is
 // available; otherwise says so and serves the same editor to a browser on this machine (serve mode).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
 const project = process.argv[2] ?? path.join(root, 'resources', 'sample', 'sample.rerender');
 
+/** The electron package resolves its binary, downloading it on first use; run that quietly in a child. */
 function electronBinary() {
-  try {
-    const p = require('electron'); // the electron package resolves its binary path, throwing if absent
-    return typeof p === 'string' && fs.existsSync(p) ? p : undefined;
-  } catch {
-    return undefined;
-  }
+  console.log('Looking for the Electron binary (downloaded on first run where the network allows)…');
+  const r = spawnSync(process.execPath, ['-e', "process.stdout.write(require('electron'))"], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+  const p = r.status === 0 ? r.stdout.trim() : '';
+  return p && fs.existsSync(p) ? p : undefined;
 }
 
 const electron = electronBinary();
