@@ -8,6 +8,7 @@ import { exportProject } from '../project/export-project';
 import { adaptiveKeyframes, frameDifferences } from '../project/keyframe-suggest';
 import { projectPaths } from '../project/paths';
 import { crop } from '../project/schema';
+import { propagateProject } from '../propagation/propagate-project';
 import { UserError } from '../errors';
 
 function parse<T>(schema: z.ZodType<T>, params: unknown, job: string): T {
@@ -26,6 +27,7 @@ export const jobParams = {
     allowIncomplete: z.boolean().optional(), sideBySide: z.boolean().optional(),
     range: z.object({ start: z.number().int(), end: z.number().int() }).optional(),
   }),
+  propagate: z.object({ projectFile: z.string().min(1), segmentId: z.string().max(64).optional(), workers: z.number().int().min(1).max(64).optional() }),
   suggestKeyframes: z.object({ projectFile: z.string().min(1), min: z.number().int(), max: z.number().int() }),
 };
 
@@ -39,6 +41,11 @@ serveJobs({
     const p = parse(jobParams.exportProject, params, 'exportProject');
     const project = await readProjectFile(p.projectFile);
     return exportProject(p.projectFile, project, { ...p, cancel, onProgress: progress });
+  },
+  async propagate(params, { progress, cancel }) {
+    const p = parse(jobParams.propagate, params, 'propagate');
+    const project = await readProjectFile(p.projectFile);
+    return propagateProject(p.projectFile, project, { segmentId: p.segmentId, workers: p.workers, cancel, onProgress: progress });
   },
   async suggestKeyframes(params, { progress, cancel }) {
     const p = parse(jobParams.suggestKeyframes, params, 'suggestKeyframes');

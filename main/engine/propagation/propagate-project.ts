@@ -1,0 +1,135 @@
+// Propagating a whole project: keyframes copied to the output as rendered, every segment synthesised
+// (several at once), progress with ETA, cancel, and resume: finished frames of unchanged segments are kept.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import os from 'node:os';
+import { createHash } from 'node:crypto';
+import type { Image } from '../../../native-models/src/image';
+import { computeFlow, type FlowPair } from '../../../native-models/src/flow';
+import type { Project } from '../project/schema';
+import { frameFileName, projectPaths } from '../project/paths';
+import { segmentsOf, type Segment } from '../project/keyframes';
+import { resolveInProject } from '../project/keyframe-images';
+import { readSegmentRecord, segmentRecordPath, type SegmentRecord } from '../project/status';
+import { readRgb } from '../media/image-files';
+import { writeFileAtomic } from '../fs/atomic';
+import { propagateSegment, cleanSegment } from './segment';
+import type { FlowProvider } from './chain';
+import { UserError, type CancelToken, type ProgressFn } from '../errors';
+
+export interface PropagateOptions {
+  /** Only this segment ("A-B" as `rerender info` lists them). */
+  segmentId?: string;
+  /** Segments run at the same time (default: the project's setting). */
+  workers?: number;
+  cancel?: CancelToken;
+  onProgress?: ProgressFn;
+  /** Per-segment progress for the UI. */
+  onSegment?: (id: string, done: number, total: number) => void;
+}
+
+export interface PropagateResult { segments: number; framesWritten: number; framesKept: number }
+
+/** Settings that change the propagated pixels; a change makes finished segments stale. */
+export function settingsFingerprint(p: Project): string {
+  const s = p.propagation;
+  return createHash('sha256').update(JSON.stringify([s.guideWeights, s.patchSize, s.uniformity, s.pyramidLevels, s.searchVoteIters, s.patchMatchIters, s.gradientFusion, p.working, p.render.seed])).digest('hex').slice(0, 16);
+}
+
+function recordFor(s: Segment, settings: string, complete: boolean): SegmentRecord {
+  const key = (k: Segment['left']) => (k ? { id: k.id, revision: k.revision, frame: k.frame } : undefined);
+  return { left: key(s.left), right: key(s.right), settings, complete };
+}
+
+function sameRecord(a: SegmentRecord | undefined, b: SegmentRecord): boolean {
+  return !!a && JSON.stringify({ ...a, complete: 0 }) === JSON.stringify({ ...b, complete: 0 });
+}
+
+/** Flows of consecutive source frames, computed on demand and kept for the frames in use. */
+export class OnDemandFlows implements FlowProvider {
+  private cache = new Map<number, Promise<FlowPair>>();
+  constructor(private readonly frame: (i: number) => Promise<Image>, private readonly threads?: number, private readonly keep = 6) {}
+  pair(i: number): Promise<FlowPair> {
+    let p = this.cache.get(i);
+    if (!p) {
+      p = Promise.all([this.frame(i), this.frame(i + 1)]).then(([a, b]) => computeFlow(a, b, { threads: this.threads }));
+      this.cache.set(i, p);
+      if (this.cache.size > this.keep) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return p;
+  }
+}
+
+export async function propagateProject(projectFile: string, p: Project, opts: PropagateOptions = {}): Promise<PropagateResult> {
+  const paths = projectPaths(projectFile);
+  if (p.keyframes.length === 0) throw new UserError('the project has no keyframes; add keyframes first');
+  let segments = segmentsOf(p);
+  if (opts.segmentId) {
+    segments = segments.filter((s) => s.id === opts.segmentId);
+    if (!segments.length) throw new UserError(`no segment "${opts.segmentId}"; segments are ${segmentsOf(p).map((s) => s.id).join(', ')}`);
+  }
+  // Every keyframe used here needs a finished image (the whole set when propagating the whole video).
+  const used = opts.segmentId ? new Set(segments.flatMap((s) => [s.left?.id, s.right?.id])) : new Set(p.keyframes.map((k) => k.id));
+  const missing = p.keyframes.filter((k) => used.has(k.id) && (!k.image || k.status !== 'done'));
+  if (missing.length) {
+    throw new UserError(`keyframes at frames ${missing.map((k) => k.frame).join(', ')} have no finished image yet; render or import them first`);
+  }
+  await fsp.mkdir(paths.outputDir, { recursive: true });
+  await fsp.mkdir(paths.segmentsDir, { recursive: true });
+  const sourceFrame = (i: number) => readRgb(path.join(paths.framesDir, frameFileName(i)));
+  const keyStyle = async (k: Segment['left']) => (k ? readRgb(resolveInProject(projectFile, k.image!)) : undefined);
+  const outputFile = (f: number) => path.join(paths.outputDir, frameFileName(f));
+
+  // Keyframes are output exactly as rendered.
+  const keyframesToCopy = opts.segmentId ? [] : p.keyframes;
+  for (const k of keyframesToCopy) await writeFileAtomic(outputFile(k.frame), await fsp.readFile(resolveInProject(projectFile, k.image!)));
+
+  const fingerprint = settingsFingerprint(p);
+  const total = segments.reduce((n, s) => n + (s.end - s.start + 1) * (s.left && s.right ? 2 : 1), 0);
+  let steps = 0;
+  let framesWritten = 0;
+  let framesKept = 0;
+  const report = (message: string) => opts.onProgress?.(total ? Math.min(0.999, steps / total) : 1, message);
+  const workers = Math.max(1, Math.min(opts.workers ?? p.propagation.workers, segments.length || 1));
+  const threads = Math.max(1, Math.floor(os.cpus().length / workers));
+
+  const runOne = async (s: Segment) => {
+    const record = recordFor(s, fingerprint, false);
+    const previous = readSegmentRecord(projectFile, s.id);
+    const workDir = path.join(paths.segmentsDir, s.id);
+    const unchanged = sameRecord(previous, record);
+    if (!unchanged) {
+      // Keyframes or settings changed: earlier results of this range are out of date.
+      await cleanSegment(workDir);
+      for (let f = s.start; f <= s.end; f++) await fsp.rm(outputFile(f), { force: true });
+    }
+    await writeFileAtomic(segmentRecordPath(projectFile, s.id), JSON.stringify(record));
+    const done = new Set<number>();
+    for (let f = s.start; f <= s.end; f++) if (unchanged && fs.existsSync(outputFile(f))) done.add(f);
+    framesKept += done.size;
+    const perFrameSteps = s.left && s.right ? 2 : 1;
+    steps += done.size * perFrameSteps;
+    let finished = 0;
+    await propagateSegment({
+      segment: s, leftStyle: await keyStyle(s.left), rightStyle: await keyStyle(s.right), workDir, outputFile, sourceFrame,
+      flows: new OnDemandFlows(sourceFrame, threads), settings: p.propagation, seed: p.render.seed, threads, cancel: opts.cancel,
+      isDone: (f) => done.has(f),
+      onStep: () => { steps++; report(`segment ${s.id}`); },
+      onFrameDone: (f) => {
+        finished++;
+        if (!done.has(f)) framesWritten++;
+        opts.onSegment?.(s.id, finished, s.end - s.start + 1);
+      },
+    });
+    await writeFileAtomic(segmentRecordPath(projectFile, s.id), JSON.stringify({ ...record, complete: true }));
+    await cleanSegment(workDir);
+  };
+
+  const queue = [...segments];
+  await Promise.all(Array.from({ length: workers }, async () => {
+    for (let s = queue.shift(); s; s = queue.shift()) await runOne(s);
+  }));
+  opts.onProgress?.(1, `propagated ${segments.length} segments`);
+  return { segments: segments.length, framesWritten, framesKept };
+}

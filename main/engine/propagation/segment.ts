@@ -1,0 +1,88 @@
+// Propagating one segment: forward from the left keyframe, backward from the right one, then the two
+// directions blended per frame (ALGORITHM.md §4.2). A head or tail segment has one direction only.
+import path from 'node:path';
+import fsp from 'node:fs/promises';
+import type { Image } from '../../../native-models/src/image';
+import { warpImage } from '../../../native-models/src/flow';
+import { runChain, type FlowProvider } from './chain';
+import { ChainStore } from './frame-store';
+import { blendDirections } from './blend-frames';
+import { writePng } from '../media/image-files';
+import type { PropagationSettings } from '../project/schema';
+import type { Segment } from '../project/keyframes';
+import type { CancelToken } from '../errors';
+
+export interface SegmentJob {
+  segment: Segment;
+  /** Stylised keyframe images, by keyframe frame index. */
+  leftStyle?: Image;
+  rightStyle?: Image;
+  /** Folder for this segment's intermediates (chains); removed when the segment is done. */
+  workDir: string;
+  /** Where final frames go (the project's output folder). */
+  outputFile(frame: number): string;
+  sourceFrame(index: number): Promise<Image>;
+  flows: FlowProvider;
+  settings: PropagationSettings;
+  seed: number;
+  threads?: number;
+  cancel?: CancelToken;
+  /** Called once per finished output frame (including ones found finished from an earlier run). */
+  onFrameDone?: (frame: number) => void;
+  /** Called per chain step (two per blended frame), for finer progress. */
+  onStep?: () => void;
+  /** Output frames already finished (resume): they are not written again. */
+  isDone(frame: number): boolean;
+}
+
+export async function propagateSegment(job: SegmentJob): Promise<void> {
+  const { segment: s } = job;
+  const frames = Array.from({ length: s.end - s.start + 1 }, (_, i) => s.start + i);
+  const pending = frames.filter((f) => !job.isDone(f));
+  frames.filter((f) => job.isDone(f)).forEach((f) => job.onFrameDone?.(f));
+  if (pending.length === 0) return;
+  const forward = new ChainStore(path.join(job.workDir, 'forward'));
+  const backward = new ChainStore(path.join(job.workDir, 'backward'));
+  const common = { sourceFrame: job.sourceFrame, flows: job.flows, settings: job.settings, seed: job.seed, threads: job.threads, cancel: job.cancel, onFrame: () => job.onStep?.() };
+  // A chain must run from its keyframe through every frame up to the last pending one (each step needs
+  // the one before), but frames already blended need not be re-blended.
+  const lastForward = Math.max(...pending);
+  const firstBackward = Math.min(...pending);
+  if (s.left && job.leftStyle) {
+    await runChain({ ...common, keyFrame: s.left.frame, style: job.leftStyle, frames: frames.filter((f) => f <= lastForward), direction: 'forward', store: forward });
+  }
+  if (s.right && job.rightStyle) {
+    await runChain({ ...common, keyFrame: s.right.frame, style: job.rightStyle, frames: frames.filter((f) => f >= firstBackward).reverse(), direction: 'backward', store: backward });
+  }
+  let previousMask: { frame: number; mask: Image } | undefined;
+  for (const c of frames) {
+    job.cancel?.throwIfCancelled();
+    if (!s.left || !s.right) {
+      if (job.isDone(c)) continue;
+      const only = await (s.left ? forward : backward).load(c);
+      if (!only) throw new Error(`propagation result for frame ${c} is missing`);
+      await writePng(job.outputFile(c), only.image);
+      job.onFrameDone?.(c);
+      continue;
+    }
+    const a = await forward.load(c);
+    const b = await backward.load(c);
+    if (!a || !b) throw new Error(`propagation result for frame ${c} is missing`);
+    // Temporal coherence of the mask needs the previous frame's mask moved into this frame.
+    let warpedMask: Image | undefined;
+    if (previousMask && previousMask.frame === c - 1) warpedMask = await warpImage(previousMask.mask, (await job.flows.pair(c - 1)).backward, 'nearest');
+    const w1 = (c - s.left.frame) / (s.right.frame - s.left.frame);
+    const blended = await blendDirections({ a: a.image, errorA: a.error, b: b.image, errorB: b.error, weightB: w1, previousMask: warpedMask, gradientFusion: job.settings.gradientFusion });
+    previousMask = { frame: c, mask: blended.mask };
+    if (!job.isDone(c)) {
+      await writePng(job.outputFile(c), blended.image);
+      job.onFrameDone?.(c);
+    }
+  }
+}
+
+/** Removes a finished segment's intermediates. */
+export async function cleanSegment(workDir: string): Promise<void> {
+  await fsp.rm(workDir, { recursive: true, force: true });
+}
+
