@@ -5,8 +5,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
 import { createHash } from 'node:crypto';
-import type { Image } from '../../../native-models/src/image';
-import { computeFlow, type FlowPair } from '../../../native-models/src/flow';
+import { FlowCache } from '../flow/flow-cache';
 import type { Project } from '../project/schema';
 import { frameFileName, projectPaths } from '../project/paths';
 import { segmentsOf, type Segment } from '../project/keyframes';
@@ -15,7 +14,6 @@ import { readSegmentRecord, segmentRecordPath, type SegmentRecord } from '../pro
 import { readRgb } from '../media/image-files';
 import { writeFileAtomic } from '../fs/atomic';
 import { propagateSegment, cleanSegment } from './segment';
-import type { FlowProvider } from './chain';
 import { UserError, type CancelToken, type ProgressFn } from '../errors';
 
 export interface PropagateOptions {
@@ -29,7 +27,15 @@ export interface PropagateOptions {
   onSegment?: (id: string, done: number, total: number) => void;
 }
 
-export interface PropagateResult { segments: number; framesWritten: number; framesKept: number }
+export interface PropagateResult {
+  segments: number;
+  /** Output frames written by this run, and finished ones kept from an earlier run. */
+  framesWritten: number;
+  framesKept: number;
+  /** Syntheses done by this run, and ones reused from an interrupted earlier run. */
+  synthesesRun: number;
+  synthesesReused: number;
+}
 
 /** Settings that change the propagated pixels; a change makes finished segments stale. */
 export function settingsFingerprint(p: Project): string {
@@ -46,19 +52,11 @@ function sameRecord(a: SegmentRecord | undefined, b: SegmentRecord): boolean {
   return !!a && JSON.stringify({ ...a, complete: 0 }) === JSON.stringify({ ...b, complete: 0 });
 }
 
-/** Flows of consecutive source frames, computed on demand and kept for the frames in use. */
-export class OnDemandFlows implements FlowProvider {
-  private cache = new Map<number, Promise<FlowPair>>();
-  constructor(private readonly frame: (i: number) => Promise<Image>, private readonly threads?: number, private readonly keep = 6) {}
-  pair(i: number): Promise<FlowPair> {
-    let p = this.cache.get(i);
-    if (!p) {
-      p = Promise.all([this.frame(i), this.frame(i + 1)]).then(([a, b]) => computeFlow(a, b, { threads: this.threads }));
-      this.cache.set(i, p);
-      if (this.cache.size > this.keep) this.cache.delete(this.cache.keys().next().value!);
-    }
-    return p;
-  }
+/** The project's flow cache (shared with keyframe rendering and the metrics), keyed by source and size. */
+export function openProjectFlows(projectFile: string, p: Project): Promise<FlowCache> {
+  const paths = projectPaths(projectFile);
+  const sourceKey = JSON.stringify([p.source.path, p.source.fileSize, p.source.modifiedMs, p.working, p.frames]);
+  return FlowCache.open({ dir: paths.flowDir, framesDir: paths.framesDir, sourceKey });
 }
 
 export async function propagateProject(projectFile: string, p: Project, opts: PropagateOptions = {}): Promise<PropagateResult> {
@@ -90,10 +88,13 @@ export async function propagateProject(projectFile: string, p: Project, opts: Pr
   let steps = 0;
   let framesWritten = 0;
   let framesKept = 0;
+  let synthesesRun = 0;
+  let synthesesReused = 0;
   const report = (message: string) => opts.onProgress?.(total ? Math.min(0.999, steps / total) : 1, message);
   const workers = Math.max(1, Math.min(opts.workers ?? p.propagation.workers, segments.length || 1));
   const threads = Math.max(1, Math.floor(os.cpus().length / workers));
 
+  const flows = await openProjectFlows(projectFile, p);
   const runOne = async (s: Segment) => {
     const record = recordFor(s, fingerprint, false);
     const previous = readSegmentRecord(projectFile, s.id);
@@ -108,14 +109,15 @@ export async function propagateProject(projectFile: string, p: Project, opts: Pr
     const done = new Set<number>();
     for (let f = s.start; f <= s.end; f++) if (unchanged && fs.existsSync(outputFile(f))) done.add(f);
     framesKept += done.size;
-    const perFrameSteps = s.left && s.right ? 2 : 1;
-    steps += done.size * perFrameSteps;
+    // A finished segment is skipped whole; otherwise its chains step through every frame again (fast
+    // where results are stored), so progress counts those steps as they come.
+    if (done.size === s.end - s.start + 1) steps += done.size * (s.left && s.right ? 2 : 1);
     let finished = 0;
     await propagateSegment({
       segment: s, leftStyle: await keyStyle(s.left), rightStyle: await keyStyle(s.right), workDir, outputFile, sourceFrame,
-      flows: new OnDemandFlows(sourceFrame, threads), settings: p.propagation, seed: p.render.seed, threads, cancel: opts.cancel,
+      flows, settings: p.propagation, seed: p.render.seed, threads, cancel: opts.cancel,
       isDone: (f) => done.has(f),
-      onStep: () => { steps++; report(`segment ${s.id}`); },
+      onStep: (resumed) => { steps++; if (resumed) synthesesReused++; else synthesesRun++; report(`segment ${s.id}`); },
       onFrameDone: (f) => {
         finished++;
         if (!done.has(f)) framesWritten++;
@@ -131,5 +133,5 @@ export async function propagateProject(projectFile: string, p: Project, opts: Pr
     for (let s = queue.shift(); s; s = queue.shift()) await runOne(s);
   }));
   opts.onProgress?.(1, `propagated ${segments.length} segments`);
-  return { segments: segments.length, framesWritten, framesKept };
+  return { segments: segments.length, framesWritten, framesKept, synthesesRun, synthesesReused };
 }

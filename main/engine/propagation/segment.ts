@@ -29,8 +29,8 @@ export interface SegmentJob {
   cancel?: CancelToken;
   /** Called once per finished output frame (including ones found finished from an earlier run). */
   onFrameDone?: (frame: number) => void;
-  /** Called per chain step (two per blended frame), for finer progress. */
-  onStep?: () => void;
+  /** Called per chain step (two per blended frame), for finer progress; `resumed` when loaded from an earlier run. */
+  onStep?: (resumed: boolean) => void;
   /** Output frames already finished (resume): they are not written again. */
   isDone(frame: number): boolean;
 }
@@ -43,7 +43,7 @@ export async function propagateSegment(job: SegmentJob): Promise<void> {
   if (pending.length === 0) return;
   const forward = new ChainStore(path.join(job.workDir, 'forward'));
   const backward = new ChainStore(path.join(job.workDir, 'backward'));
-  const common = { sourceFrame: job.sourceFrame, flows: job.flows, settings: job.settings, seed: job.seed, threads: job.threads, cancel: job.cancel, onFrame: () => job.onStep?.() };
+  const common = { sourceFrame: job.sourceFrame, flows: job.flows, settings: job.settings, seed: job.seed, threads: job.threads, cancel: job.cancel, onFrame: (_frame: number, resumed: boolean) => job.onStep?.(resumed) };
   // A chain must run from its keyframe through every frame up to the last pending one (each step needs
   // the one before), but frames already blended need not be re-blended.
   const lastForward = Math.max(...pending);
