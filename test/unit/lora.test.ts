@@ -83,13 +83,46 @@ test('given a LoRA with a module that matches nothing, then it is skipped with a
   } finally { await unet.close(); }
 });
 
+test('given the same LoRA with UNet modules in original (LDM) naming, then it merges to the same weights', async () => {
+  // Rename each diffusers module to its LDM name, found through the single-file checkpoint's own keys.
+  const { unetKeyFromLdm } = await import('../../native-models/src/weights/checkpoint-keys');
+  const checkpoint = await SafetensorsFile.open(path.join(fixtures, 'tiny-sd15.safetensors'));
+  const ldmOf = new Map<string, string>();
+  for (const key of checkpoint.tensors.keys()) {
+    const m = /^model\.diffusion_model\.(.+)\.weight$/.exec(key);
+    const mapped = m && unetKeyFromLdm(`${m[1]}.weight`, manifest.models.unet.config);
+    if (mapped) ldmOf.set(mapped.name.replace(/\.weight$/, '').replace(/\./g, '_'), m![1].replace(/\./g, '_'));
+  }
+  await checkpoint.close();
+  const src = await SafetensorsFile.open(loraFile);
+  const renamed: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+  let changed = 0;
+  for (const [name, t] of src.tensors) {
+    const m = /^lora_unet_(.+?)\.(lora_down\.weight|lora_up\.weight|alpha)$/.exec(name);
+    const ldm = m && ldmOf.get(m[1]);
+    if (ldm && ldm !== m![1]) changed++;
+    renamed[ldm ? `lora_unet_${ldm}.${m![2]}` : name] = { dtype: 'F32', shape: t.shape, data: await src.readFloat32(name) };
+  }
+  await src.close();
+  assert.ok(changed > 0);
+  const ldmLora = path.join(dir, 'ldm-named.safetensors');
+  await writeSafetensors(ldmLora, renamed);
+  const config = manifest.models.unet.config;
+  const a = await loadComponentWeights(fixtures, 'unet', { config, loras: [{ file: loraFile, multiplier }] });
+  const b = await loadComponentWeights(fixtures, 'unet', { config, loras: [{ file: ldmLora, multiplier }] });
+  try {
+    assert.deepEqual(b.warnings, []);
+    for (const name of a.names()) assert.deepEqual(b.get(name).data, a.get(name).data, name);
+  } finally { await Promise.all([a.close(), b.close()]); }
+});
+
 test('given LoRAs for other model families or formats, then loading fails naming the LoRA file', async () => {
   const cases: Array<[string, Record<string, number[]>, RegExp]> = [
     ['sdxl-lora', { 'lora_te1_text_model_encoder_layers_0_mlp_fc1.lora_down.weight': [4, 20], 'lora_te1_text_model_encoder_layers_0_mlp_fc1.lora_up.weight': [80, 4] }, /SDXL/],
     ['peft-lora', { 'unet.conv_in.lora_A.weight': [4, 4] }, /PEFT/],
     ['loha', { 'lora_unet_conv_in.hada_w1_a': [4, 4] }, /LoHa/],
     ['wide-lora', { 'lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight': [4, 320], 'lora_unet_down_blocks_0_attentions_0_proj_in.lora_up.weight': [320, 4] }, /does not fit/],
-    ['nothing-matches', { 'lora_unet_input_blocks_1_1_proj_in.lora_down.weight': [4, 16], 'lora_unet_input_blocks_1_1_proj_in.lora_up.weight': [16, 4] }, /none of its 1 unet modules/],
+    ['nothing-matches', { 'lora_unet_input_blocks_99_1_proj_in.lora_down.weight': [4, 16], 'lora_unet_input_blocks_99_1_proj_in.lora_up.weight': [16, 4] }, /none of its 1 unet modules/],
   ];
   for (const [name, shapes, message] of cases) {
     const file = path.join(dir, `${name}.safetensors`);

@@ -116,3 +116,47 @@ test('given the same weights twice, then the fingerprint is equal; with a LoRA i
     assert.notEqual(await a.fingerprint(), await c.fingerprint());
   } finally { await Promise.all([a.close(), b.close(), c.close()]); }
 });
+
+test('given a separate VAE file in original naming without prefix, and a diffusers ControlNet file, then both load like the folder', async () => {
+  const config = manifest.models.vae.config;
+  const checkpoint = await (await import('../../native-models/src/weights/safetensors')).SafetensorsFile.open(path.join(fixtures, 'tiny-sd15.safetensors'));
+  const vaeOnly: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+  for (const [name, t] of checkpoint.tensors) {
+    if (name.startsWith('first_stage_model.')) vaeOnly[name.slice('first_stage_model.'.length)] = { dtype: 'F32', shape: t.shape, data: await checkpoint.readFloat32(name) };
+  }
+  await checkpoint.close();
+  const vaeFile = path.join(dir, 'vae-override.safetensors');
+  await writeSafetensors(vaeFile, vaeOnly);
+  assert.equal((await detectModelFile(vaeFile)).kind, 'vae');
+  const pairs: Array<[string, Component]> = [[vaeFile, 'vae'], [path.join(fixtures, 'controlnet', 'diffusion_pytorch_model.safetensors'), 'controlnet']];
+  for (const [file, component] of pairs) {
+    const fromFile = await loadComponentWeights(file, component, { config: manifest.models[component].config });
+    const fromFolder = await loadComponentWeights(fixtures, component, { config });
+    try {
+      assert.deepEqual(fromFile.names().sort(), fromFolder.names().sort());
+      for (const name of fromFolder.names()) assert.deepEqual(fromFile.get(name).data, fromFolder.get(name).data, name);
+    } finally { await Promise.all([fromFile.close(), fromFolder.close()]); }
+  }
+});
+
+test('given F16 and BF16 copies of a component, then weights load as float32 close to the originals', async () => {
+  const src = await (await import('../../native-models/src/weights/safetensors')).SafetensorsFile.open(path.join(fixtures, 'vae', 'diffusion_pytorch_model.safetensors'));
+  const { float32ToHalf, float32ToBFloat16 } = await import('../../native-models/src/weights/half');
+  for (const [dtype, convert, tolerance] of [['F16', float32ToHalf, 2 ** -11], ['BF16', float32ToBFloat16, 2 ** -8]] as const) {
+    const tensors: Record<string, { dtype: 'F16' | 'BF16'; shape: number[]; data: Uint16Array }> = {};
+    for (const [name, t] of src.tensors) tensors[name] = { dtype, shape: t.shape, data: convert(await src.readFloat32(name)) };
+    const folder = path.join(dir, `vae-${dtype}`);
+    fs.mkdirSync(folder, { recursive: true });
+    fs.copyFileSync(path.join(fixtures, 'vae', 'config.json'), path.join(folder, 'config.json'));
+    await writeSafetensors(path.join(folder, 'diffusion_pytorch_model.fp16.safetensors'), tensors);
+    const weights = await loadComponentWeights(folder, 'vae');
+    try {
+      for (const name of weights.names()) {
+        const a = weights.get(name).data;
+        const b = await src.readFloat32(name);
+        for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= Math.abs(b[i]) * tolerance + 1e-7, `${dtype} ${name}[${i}]`);
+      }
+    } finally { await weights.close(); }
+  }
+  await src.close();
+});

@@ -38,6 +38,12 @@ test('given a prompt longer than 75 tokens, then it is cut and the warning names
   assert.equal(tokenizer.tokenize('a cat').warning, undefined);
 });
 
+test('given curly quotes, ligatures, full-width letters and HTML entities, then they tokenize like their plain forms', async () => {
+  const tokenizer = await ClipTokenizer.load(tokenizerDir);
+  assert.deepEqual(tokenizer.encode('\u201cCaf\u00e9\u201d \u2018n\u2019 \ufb01sh \uff21\uff22\uff23 &amp; &#x41;&#66;'), tokenizer.encode('"café" \'n\' fish abc & ab'));
+  assert.deepEqual(tokenizer.encode('rock &amp;amp; roll'), tokenizer.encode('rock & roll'));
+});
+
 test('given BPE ids, then decode gives back the normalised text', async () => {
   const tokenizer = await ClipTokenizer.load(tokenizerDir);
   const prompt = 'Café crème, 8k — 🐱 a dog';

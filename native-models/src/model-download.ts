@@ -1,0 +1,123 @@
+// Downloads one file over HTTP(S) into a folder, resuming an interrupted transfer with a Range request
+// and verifying its SHA-256; only ever called because the user asked for that URL.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { CancelledError, UserError, type CancelToken, type ProgressFn } from '../../main/engine/errors';
+
+export interface DownloadOptions {
+  /** Expected SHA-256 (hex) of the whole file; the file is kept only when it matches. */
+  sha256?: string;
+  onProgress?: ProgressFn;
+  cancel?: CancelToken;
+  /** Redirects to follow (Hugging Face and similar hosts redirect to a CDN). */
+  maxRedirects?: number;
+}
+
+/** The unfinished download beside its target; kept on failure or cancel so the next try resumes. */
+export function partialPathFor(target: string): string {
+  return `${target}.partial`;
+}
+
+/** A file name for a URL: the last path segment, stripped of query and anything unsafe. */
+export function fileNameFromUrl(url: string): string {
+  let name = '';
+  try { name = decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).pop() ?? ''); } catch { /* fall through */ }
+  name = name.replace(/[^\w.\-+ ]/g, '_').replace(/^\.+/, '');
+  return name || 'download';
+}
+
+async function hashFilePrefix(file: string, hash: crypto.Hash): Promise<void> {
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+}
+
+function request(url: URL, headers: Record<string, string>, cancel?: CancelToken): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const get = url.protocol === 'https:' ? https.get : http.get;
+    const req = get(url, { headers: { 'user-agent': 'rerender-model-manager', ...headers } }, resolve);
+    req.on('error', (err) => reject(new UserError(`download failed: ${err.message}`, url.toString())));
+    cancel?.onCancel(() => req.destroy(new CancelledError()));
+  });
+}
+
+/**
+ * Downloads `url` to `target` (atomic: `<target>.partial`, then rename). An existing partial file is
+ * resumed with `Range: bytes=<size>-`; a server that ignores ranges restarts it. Returns the SHA-256.
+ */
+export async function downloadFile(url: string, target: string, opts: DownloadOptions = {}): Promise<{ sha256: string; bytes: number }> {
+  let current: URL;
+  try { current = new URL(url); } catch { throw new UserError(`"${url}" is not a URL`); }
+  if (current.protocol !== 'http:' && current.protocol !== 'https:') throw new UserError(`only http and https downloads are supported, not ${current.protocol}`, url);
+  const partial = partialPathFor(target);
+  await fs.promises.mkdir(path.dirname(target), { recursive: true });
+  let have = (await fs.promises.stat(partial).catch(() => undefined))?.size ?? 0;
+  let redirects = opts.maxRedirects ?? 5;
+  let response: http.IncomingMessage;
+  for (;;) {
+    opts.cancel?.throwIfCancelled();
+    response = await request(current, have > 0 ? { range: `bytes=${have}-` } : {}, opts.cancel);
+    const status = response.statusCode ?? 0;
+    if (status >= 300 && status < 400 && response.headers.location) {
+      response.resume();
+      if (redirects-- <= 0) throw new UserError('download failed: too many redirects', url);
+      current = new URL(response.headers.location, current);
+      continue;
+    }
+    break;
+  }
+  const status = response.statusCode ?? 0;
+  let total: number | undefined;
+  if (status === 416 && have > 0) {
+    // Nothing left to send: the partial file is already complete.
+    response.resume();
+    total = have;
+  } else if (status === 206) {
+    const m = /\/(\d+)$/.exec(String(response.headers['content-range'] ?? ''));
+    total = m ? Number(m[1]) : undefined;
+  } else if (status === 200) {
+    have = 0; // the server ignored the range: start over
+    const length = Number(response.headers['content-length']);
+    total = Number.isFinite(length) && response.headers['content-length'] !== undefined ? length : undefined;
+  } else {
+    response.resume();
+    throw new UserError(`download failed: the server answered HTTP ${status}`, url);
+  }
+
+  const hash = crypto.createHash('sha256');
+  if (have > 0) await hashFilePrefix(partial, hash);
+  if (status !== 416) {
+    const out = fs.createWriteStream(partial, { flags: have > 0 ? 'a' : 'w' });
+    let received = have;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        response.on('data', (chunk: Buffer) => {
+          hash.update(chunk);
+          received += chunk.length;
+          if (!out.write(chunk)) { response.pause(); out.once('drain', () => response.resume()); }
+          if (total) opts.onProgress?.(Math.min(1, received / total), `${(received / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`);
+        });
+        response.on('end', () => out.end(resolve));
+        response.on('error', reject);
+        response.on('aborted', () => reject(new UserError('download interrupted; run it again to resume', url)));
+        out.on('error', reject);
+      });
+    } catch (err) {
+      // Flush what arrived so the next attempt resumes from it.
+      await new Promise<void>((resolve) => { out.once('error', () => resolve()); out.end(() => resolve()); });
+      if (opts.cancel?.cancelled) throw new CancelledError();
+      throw err instanceof UserError || err instanceof CancelledError ? err : new UserError(`download interrupted (${(err as Error).message}); run it again to resume`, url);
+    }
+  }
+  const bytes = (await fs.promises.stat(partial)).size;
+  if (total !== undefined && bytes !== total) throw new UserError(`download incomplete (${bytes} of ${total} bytes); run it again to resume`, url);
+  const digest = hash.digest('hex');
+  if (opts.sha256 && digest !== opts.sha256.toLowerCase()) {
+    await fs.promises.rm(partial, { force: true });
+    throw new UserError(`checksum mismatch: expected SHA-256 ${opts.sha256.toLowerCase()}, got ${digest}; the file was deleted`, url);
+  }
+  await fs.promises.rename(partial, target);
+  opts.onProgress?.(1, 'downloaded');
+  return { sha256: digest, bytes };
+}

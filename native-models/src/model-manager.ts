@@ -1,0 +1,191 @@
+// The user's models folder: where it is, what is installed in it (by kind), importing a file or folder
+// into it (atomic copy) and downloading into it. Nothing is downloaded unless the user asks.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError, type CancelToken, type ProgressFn } from '../../main/engine/errors';
+import { detectModelFile, type ModelDescription } from './weights/detect-model';
+import { ClipTokenizer, isTokenizerFolder } from './tokenizer';
+import { downloadFile, fileNameFromUrl } from './model-download';
+
+export type InstalledKind = 'checkpoint' | 'diffusers' | 'controlnet' | 'lora' | 'vae' | 'tokenizer' | 'onnx' | 'unknown';
+
+export interface InstalledModel {
+  /** File or folder name, as the user sees it in lists. */
+  name: string;
+  kind: InstalledKind;
+  path: string;
+  bytes: number;
+  summary: string;
+  /** Why it cannot be used (another model family, pickle format, damaged), when that is the case. */
+  problem?: string;
+}
+
+/** Subfolder each kind is imported into; listing finds models anywhere in the folder regardless. */
+export const KIND_FOLDERS: Record<InstalledKind, string> = {
+  checkpoint: 'checkpoints', diffusers: 'diffusers', controlnet: 'controlnets', lora: 'loras',
+  vae: 'vaes', tokenizer: 'tokenizers', onnx: 'onnx', unknown: 'other',
+};
+
+/** Folder names inside the models folder that hold our own files, never models. */
+const INTERNAL = new Set(['compiled', '.cache', 'downloads']);
+
+/** Where compiled ONNX graphs of this models folder are cached (rebuildable; never listed as models). */
+export function compiledGraphsDir(modelsDir: string): string {
+  return path.join(modelsDir, 'compiled');
+}
+
+/**
+ * The models folder: an explicit choice (CLI flag or app setting), else $RERENDER_MODELS, else
+ * ~/.rerender/models (the app's default setting).
+ */
+export function resolveModelsDir(choice?: string, env: NodeJS.ProcessEnv = process.env, home = os.homedir()): string {
+  return path.resolve(choice || env.RERENDER_MODELS || path.join(home, '.rerender', 'models'));
+}
+
+function kindOf(d: ModelDescription): InstalledKind {
+  switch (d.kind) {
+    case 'sd15-checkpoint': return 'checkpoint';
+    case 'diffusers-folder': return 'diffusers';
+    case 'controlnet': return 'controlnet';
+    case 'lora': return 'lora';
+    case 'vae': return 'vae';
+    default: return 'unknown';
+  }
+}
+
+async function sizeOf(p: string): Promise<number> {
+  const st = await fs.promises.stat(p);
+  if (!st.isDirectory()) return st.size;
+  let total = 0;
+  for (const e of await fs.promises.readdir(p)) total += await sizeOf(path.join(p, e));
+  return total;
+}
+
+/** What one file or folder is, as a list entry; undefined for things that are not models. */
+export async function describeInstalled(p: string): Promise<InstalledModel | undefined> {
+  const name = path.basename(p);
+  const st = await fs.promises.stat(p);
+  if (st.isDirectory()) {
+    if (isTokenizerFolder(p)) return { name, kind: 'tokenizer', path: p, bytes: await sizeOf(p), summary: 'CLIP tokenizer' };
+    const isModelFolder = fs.existsSync(path.join(p, 'model_index.json')) || fs.existsSync(path.join(p, 'config.json'));
+    if (!isModelFolder) return undefined;
+  } else if (/\.onnx$/i.test(name)) {
+    return { name, kind: 'onnx', path: p, bytes: st.size, summary: 'ONNX model' };
+  } else if (!/\.(safetensors|ckpt|pt|pth|bin)$/i.test(name)) {
+    return undefined;
+  }
+  const d = await detectModelFile(p);
+  return { name, kind: kindOf(d), path: p, bytes: await sizeOf(p), summary: d.summary, ...(d.problem ? { problem: d.problem } : {}) };
+}
+
+/** Every model in the folder (any depth up to 3; model folders are entries, not searched inside). */
+export async function listModels(modelsDir: string): Promise<InstalledModel[]> {
+  const found: InstalledModel[] = [];
+  const visit = async (dir: string, depth: number) => {
+    let entries: fs.Dirent[];
+    try { entries = await fs.promises.readdir(dir, { withFileTypes: true }); } catch { return; }
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.name.startsWith('.') || e.name.endsWith('.partial') || (depth === 0 && INTERNAL.has(e.name))) continue;
+      const p = path.join(dir, e.name);
+      const model = await describeInstalled(p);
+      if (model) found.push(model);
+      else if (e.isDirectory() && depth < 3) await visit(p, depth + 1);
+    }
+  };
+  if (!fs.existsSync(modelsDir)) return [];
+  await visit(modelsDir, 0);
+  return found;
+}
+
+async function copyTree(from: string, to: string, onBytes: (n: number) => void, cancel?: CancelToken): Promise<void> {
+  const st = await fs.promises.stat(from);
+  cancel?.throwIfCancelled();
+  if (st.isDirectory()) {
+    await fs.promises.mkdir(to, { recursive: true });
+    for (const e of await fs.promises.readdir(from)) await copyTree(path.join(from, e), path.join(to, e), onBytes, cancel);
+  } else {
+    await fs.promises.copyFile(from, to);
+    onBytes(st.size);
+  }
+}
+
+/** Where a model of this kind and name goes; refuses to overwrite something already installed. */
+function destinationFor(modelsDir: string, kind: InstalledKind, name: string): string {
+  const safe = path.basename(name);
+  if (!safe || safe === '.' || safe === '..') throw new UserError(`"${name}" is not a usable model name`);
+  const dest = path.join(modelsDir, KIND_FOLDERS[kind], safe);
+  if (fs.existsSync(dest)) throw new UserError('is already installed; remove it first or import under another --name', dest);
+  return dest;
+}
+
+export interface ImportOptions { name?: string; onProgress?: ProgressFn; cancel?: CancelToken }
+
+/** Copies a model file or folder into the models folder (temp copy, then rename), sorted by kind. */
+export async function importModel(modelsDir: string, source: string, opts: ImportOptions = {}): Promise<InstalledModel> {
+  if (!fs.existsSync(source)) throw new UserError('file not found', source);
+  const model = await describeInstalled(path.resolve(source));
+  if (!model) throw new UserError('is not a model file or folder (.safetensors, .onnx, diffusers folder, tokenizer folder)', source);
+  if (model.problem) throw new UserError(`cannot be used: ${model.problem}`, source);
+  const dest = destinationFor(modelsDir, model.kind, opts.name ?? model.name);
+  await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+  const temp = path.join(path.dirname(dest), `.importing-${path.basename(dest)}-${process.pid}`);
+  let copied = 0;
+  try {
+    await copyTree(source, temp, (n) => { copied += n; opts.onProgress?.(model.bytes ? copied / model.bytes : 1, `copied ${(copied / 1e6).toFixed(1)} MB`); }, opts.cancel);
+    await fs.promises.rename(temp, dest);
+  } catch (err) {
+    await fs.promises.rm(temp, { recursive: true, force: true });
+    throw err;
+  }
+  return { ...model, name: path.basename(dest), path: dest };
+}
+
+export interface DownloadModelOptions { sha256?: string; name?: string; onProgress?: ProgressFn; cancel?: CancelToken }
+
+/**
+ * Downloads a model file into `downloads/` (resumable there), checks it, then moves it into the folder
+ * of its kind. Refuses files that are not usable models, keeping nothing.
+ */
+export async function downloadModel(modelsDir: string, url: string, opts: DownloadModelOptions = {}): Promise<InstalledModel & { sha256: string }> {
+  const name = path.basename(opts.name ?? fileNameFromUrl(url));
+  // The kind is known only after the download; refuse a name that is installed under any kind first.
+  const existing = Object.values(KIND_FOLDERS).map((k) => path.join(modelsDir, k, name)).find((p) => fs.existsSync(p));
+  if (existing) throw new UserError('is already installed; remove it first or download under another --name', existing);
+  const staging = path.join(modelsDir, 'downloads', name);
+  const { sha256 } = await downloadFile(url, staging, opts);
+  const model = await describeInstalled(staging);
+  if (!model || model.problem) {
+    await fs.promises.rm(staging, { force: true });
+    throw new UserError(`the downloaded file is not a usable model: ${model?.problem ?? 'unknown file type'}; it was deleted`, url);
+  }
+  const dest = destinationFor(modelsDir, model.kind, name);
+  await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+  await fs.promises.rename(staging, dest);
+  return { ...model, path: dest, sha256 };
+}
+
+/** Where the SD1.5 tokenizer (the CLIP ViT-L/14 BPE files) is published; fetched only on request. */
+export const SD15_TOKENIZER_SOURCE = 'https://huggingface.co/openai/clip-vit-large-patch14/resolve/main';
+
+/** Downloads vocab.json and merges.txt into tokenizers/<name>/; a folder appears only when both arrived. */
+export async function downloadTokenizer(modelsDir: string, opts: { baseUrl?: string; name?: string; onProgress?: ProgressFn; cancel?: CancelToken } = {}): Promise<string> {
+  const base = (opts.baseUrl ?? SD15_TOKENIZER_SOURCE).replace(/\/$/, '');
+  const dest = destinationFor(modelsDir, 'tokenizer', opts.name ?? 'clip-vit-large-patch14');
+  const staging = path.join(modelsDir, 'downloads', `${path.basename(dest)}.tokenizer`);
+  const files = ['vocab.json', 'merges.txt'];
+  for (const [i, f] of files.entries()) {
+    const target = path.join(staging, f);
+    if (fs.existsSync(target)) continue;
+    await downloadFile(`${base}/${f}`, target, { cancel: opts.cancel, onProgress: (p, m) => opts.onProgress?.((i + p) / files.length, `${f}: ${m ?? ''}`) });
+  }
+  try {
+    await ClipTokenizer.load(staging);
+  } catch (err) {
+    await fs.promises.rm(staging, { recursive: true, force: true });
+    throw new UserError(`the downloaded tokenizer files are not usable (${(err as Error).message}); they were deleted`, base);
+  }
+  await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+  await fs.promises.rename(staging, dest);
+  return dest;
+}

@@ -1,0 +1,126 @@
+// Says what a model file or folder is (SD1.5 checkpoint, diffusers folder, ControlNet, VAE, LoRA) from
+// its tensor names and shapes alone, and why it cannot be used when it is another family (SDXL, SD2).
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../../../main/engine/errors';
+import { SafetensorsFile, type TensorInfo } from './safetensors';
+import type { Component } from './model-weights';
+
+export type ModelKind = 'sd15-checkpoint' | 'diffusers-folder' | 'controlnet' | 'vae' | 'lora' | 'unknown';
+
+export interface ModelDescription {
+  kind: ModelKind;
+  file: string;
+  /** How the weights are named inside. */
+  layout?: 'single-file' | 'diffusers' | 'kohya';
+  /** Components present (checkpoints and diffusers folders). */
+  components: Component[];
+  /** One line for lists, e.g. "SD1.5 checkpoint (UNet, VAE, text encoder)". */
+  summary: string;
+  /** Set when the model cannot be used, saying why (another family, wrong format, damaged). */
+  problem?: string;
+}
+
+const has = (names: string[], prefix: string) => names.some((n) => n.startsWith(prefix));
+
+/** Width of the text the model's cross-attention reads: 768 for SD1.5, 1024 for SD2, 2048 for SDXL. */
+function contextWidth(tensors: Map<string, TensorInfo>): number | undefined {
+  for (const [name, t] of tensors) if (/attn2\.to_k\.weight$/.test(name) && t.shape.length === 2) return t.shape[1];
+  return undefined;
+}
+
+/** Why weights with these names and shapes are not SD1.5-family, or undefined. */
+export function familyProblem(tensors: Map<string, TensorInfo>): string | undefined {
+  const names = [...tensors.keys()];
+  if (has(names, 'conditioner.embedders') || names.some((n) => /(^|\.)(label_emb|add_embedding)\./.test(n))) {
+    return 'this is an SDXL model; only Stable Diffusion 1.5-family models are supported';
+  }
+  if (has(names, 'cond_stage_model.model.')) return 'this is a Stable Diffusion 2.x model (OpenCLIP text encoder); only SD1.5-family models are supported';
+  const width = contextWidth(tensors);
+  if (width !== undefined && width !== 768 && width >= 1024) {
+    return `its cross-attention reads ${width}-wide text (${width === 1024 ? 'SD2.x' : 'SDXL'}); only SD1.5-family models (768) are supported`;
+  }
+  return undefined;
+}
+
+/** Classifies an opened .safetensors file. */
+export function describeSafetensors(st: SafetensorsFile): ModelDescription {
+  const file = st.file;
+  const names = [...st.tensors.keys()];
+  const base = { file, components: [] as Component[] };
+  if (names.some((n) => /^lora_(unet|te[12]?)_/.test(n) || /\.(lora_[AB]|hada_w1_a|lokr_w1)/.test(n))) {
+    const problem = names.some((n) => /^lora_te[12]_/.test(n)) ? 'this is an SDXL LoRA; only SD1.5-family LoRAs are supported'
+      : names.some((n) => /\.(hada_|lokr_)/.test(n)) ? 'LyCORIS LoHa/LoKr networks are not supported, only plain LoRA'
+        : names.some((n) => /\.lora_[AB]\./.test(n)) ? 'PEFT/diffusers-format LoRAs are not supported, only kohya format' : undefined;
+    return { ...base, kind: 'lora', layout: 'kohya', summary: 'LoRA', problem };
+  }
+  const family = familyProblem(st.tensors);
+  if (has(names, 'control_model.') || has(names, 'controlnet_cond_embedding.')) {
+    return { ...base, kind: 'controlnet', layout: has(names, 'control_model.') ? 'single-file' : 'diffusers', components: ['controlnet'], summary: 'ControlNet', problem: family };
+  }
+  if (has(names, 'model.diffusion_model.') || has(names, 'conditioner.embedders')) {
+    const components: Component[] = ['unet'];
+    if (has(names, 'first_stage_model.')) components.push('vae');
+    if (has(names, 'cond_stage_model.')) components.push('text_encoder');
+    let problem = family;
+    const convIn = st.tensors.get('model.diffusion_model.input_blocks.0.0.weight');
+    if (!problem && convIn && convIn.shape[1] !== 4) problem = `its UNet takes ${convIn.shape[1]} input channels (an inpainting or instruct model); only plain 4-channel SD1.5 models are supported`;
+    const parts = components.map((c) => ({ unet: 'UNet', vae: 'VAE', text_encoder: 'text encoder', controlnet: 'ControlNet' })[c]).join(', ');
+    return { ...base, kind: 'sd15-checkpoint', layout: 'single-file', components, summary: `${problem ? 'Stable Diffusion' : 'SD1.5'} checkpoint (${parts})`, problem };
+  }
+  if (has(names, 'encoder.down.') || has(names, 'encoder.down_blocks.') || (has(names, 'first_stage_model.') && !has(names, 'model.'))) {
+    return { ...base, kind: 'vae', layout: has(names, 'encoder.down_blocks.') ? 'diffusers' : 'single-file', components: ['vae'], summary: 'VAE' };
+  }
+  return { ...base, kind: 'unknown', summary: 'unknown weights', problem: family ?? 'not a Stable Diffusion 1.5 checkpoint, ControlNet, VAE or LoRA (no known weight names inside)' };
+}
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  try { return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>; } catch { return undefined; }
+}
+
+/** Classifies a diffusers folder (pipeline with model_index.json, or one ControlNet/VAE model folder). */
+function describeFolder(dir: string): ModelDescription {
+  const base = { file: dir, layout: 'diffusers' as const, components: [] as Component[] };
+  const index = readJson(path.join(dir, 'model_index.json'));
+  if (index) {
+    const cls = String(index._class_name ?? '');
+    const components = (['unet', 'vae', 'text_encoder', 'controlnet'] as Component[]).filter((c) => fs.existsSync(path.join(dir, c)));
+    const unet = readJson(path.join(dir, 'unet', 'config.json'));
+    let problem: string | undefined;
+    if (/XL|StableDiffusion3|Flux|Kandinsky/i.test(cls)) problem = `this is a ${cls} folder; only Stable Diffusion 1.5-family models are supported`;
+    else if (unet && typeof unet.cross_attention_dim === 'number' && unet.cross_attention_dim !== 768 && unet.cross_attention_dim >= 1024) problem = `its UNet reads ${unet.cross_attention_dim}-wide text (SD2.x or newer); only SD1.5-family models are supported`;
+    else if (unet && typeof unet.in_channels === 'number' && unet.in_channels !== 4) problem = `its UNet takes ${unet.in_channels} input channels (an inpainting or instruct model); only plain 4-channel SD1.5 models are supported`;
+    else if (!components.includes('unet')) problem = 'the folder has no unet/ subfolder';
+    return { ...base, kind: 'diffusers-folder', components, summary: `diffusers pipeline (${cls || 'unknown class'})`, problem };
+  }
+  const config = readJson(path.join(dir, 'config.json'));
+  const cls = String(config?._class_name ?? '');
+  if (cls === 'ControlNetModel') {
+    const width = config?.cross_attention_dim;
+    const problem = typeof width === 'number' && width !== 768 && width >= 1024 ? `this ControlNet reads ${width}-wide text; only SD1.5-family ControlNets are supported` : undefined;
+    return { ...base, kind: 'controlnet', components: ['controlnet'], summary: 'ControlNet (diffusers folder)', problem };
+  }
+  if (cls === 'AutoencoderKL') return { ...base, kind: 'vae', components: ['vae'], summary: 'VAE (diffusers folder)' };
+  const part = cls === 'UNet2DConditionModel' ? 'UNet' : (config?.architectures as unknown[] | undefined)?.includes('CLIPTextModel') ? 'text encoder' : undefined;
+  if (part) return { ...base, kind: 'unknown', summary: `${part} of a diffusers pipeline`, problem: `a ${part} alone is not a model to render with; use the whole pipeline folder (with model_index.json)` };
+  return { ...base, kind: 'unknown', summary: 'folder', problem: 'not a diffusers model folder (no model_index.json, or config.json of a ControlNet or VAE)' };
+}
+
+/** What a model file or folder is, and a problem line when it cannot be used. Throws only if it does not exist. */
+export async function detectModelFile(file: string): Promise<ModelDescription> {
+  let stat: fs.Stats;
+  try { stat = await fs.promises.stat(file); } catch { throw new UserError('file not found', file); }
+  if (stat.isDirectory()) return describeFolder(file);
+  const base = { file, components: [] as Component[] };
+  if (/\.(ckpt|pt|pth|bin)$/i.test(file)) {
+    return { ...base, kind: 'unknown', summary: 'pickle checkpoint', problem: 'pickle files (.ckpt/.pt/.bin) can run code when loaded and are not supported; use the .safetensors version of this model' };
+  }
+  let st: SafetensorsFile;
+  try {
+    st = await SafetensorsFile.open(file);
+  } catch (err) {
+    if (err instanceof UserError) return { ...base, kind: 'unknown', summary: 'unreadable', problem: err.message };
+    throw err;
+  }
+  try { return describeSafetensors(st); } finally { await st.close(); }
+}
