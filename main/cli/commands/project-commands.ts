@@ -11,6 +11,7 @@ import { importKeyframeImage } from '../../engine/project/keyframe-images';
 import { exportProject } from '../../engine/project/export-project';
 import { projectStatus } from '../../engine/project/status';
 import { projectPaths } from '../../engine/project/paths';
+import { withProjectLock } from '../../engine/project/project-lock';
 import { formatRational, fpsValue } from '../../engine/frames';
 import type { ExportFormat } from '../../engine/media/export';
 
@@ -118,7 +119,7 @@ Keyframes that stay keep their images and settings.`,
       frames = adaptiveKeyframes(diffs, args.int('min') ?? 5, args.int('max') ?? 20);
     }
     const next = setKeyframeFrames(p, frames);
-    await writeProjectFile(file, next);
+    await withProjectLock(file, () => writeProjectFile(file, next));
     const list = next.keyframes.map((k) => k.frame);
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, keyframes: list }));
     else ctx.out(`${list.length} keyframes: ${list.join(', ')}`);
@@ -138,9 +139,12 @@ The image is copied into the project's assets folder, resized to the working res
     if (!file) throw new UserError('missing the project file');
     const frame = args.int('frame');
     if (frame === undefined) throw new UserError('missing --frame N');
-    const p = await readProjectFile(file);
-    const next = await importKeyframeImage(file, p, frame, args.requireString('image'), args.flag('painted') ? 'painted' : 'imported');
-    await writeProjectFile(file, next);
+    const next = await withProjectLock(file, async () => {
+      const p = await readProjectFile(file);
+      const changed = await importKeyframeImage(file, p, frame, args.requireString('image'), args.flag('painted') ? 'painted' : 'imported');
+      await writeProjectFile(file, changed);
+      return changed;
+    });
     const k = next.keyframes.find((x) => x.frame === frame)!;
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, frame, id: k.id, image: k.image }));
     else ctx.out(`keyframe at frame ${frame} now uses ${k.image}`);

@@ -4,6 +4,7 @@ import { cliProgress } from '../progress';
 import { CancelToken, UserError } from '../../engine/errors';
 import { readProjectFile } from '../../engine/project/project-file';
 import { propagateProject } from '../../engine/propagation/propagate-project';
+import { withProjectLock } from '../../engine/project/project-lock';
 
 export const propagateCommand: Command = {
   name: 'propagate',
@@ -24,7 +25,7 @@ Afterwards \`rerender export\` works without --allow-incomplete.`,
     const cancel = new CancelToken();
     process.once('SIGINT', () => cancel.cancel('cancelled by Ctrl-C; finished frames are kept'));
     const progress = cliProgress('propagating');
-    const r = await propagateProject(file, p, { segmentId: args.string('segment'), workers, cancel, onProgress: progress });
+    const r = await withProjectLock(file, () => propagateProject(file, p, { segmentId: args.string('segment'), workers, cancel, onProgress: progress }));
     progress.done();
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...r }));
     else ctx.out(`propagated ${r.segments} segments: ${r.framesWritten} frames written, ${r.framesKept} kept from an earlier run`);

@@ -5,6 +5,10 @@ import { parseRational, reduce } from '../frames';
 import type { Rational } from '../project/schema';
 import { UserError } from '../errors';
 
+/** Frame sides we accept: smaller has nothing to stylise, larger is beyond any camera (8K DCI is 8192 wide). */
+export const MIN_SIDE = 16;
+export const MAX_SIDE = 8192;
+
 export interface VideoInfo {
   /** Display size: after applying the rotation. */
   width: number;
@@ -56,6 +60,8 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
     throw new UserError(audioOnly ? 'the file has audio but no video stream' : 'the file has no video stream', file);
   }
   if (!video.width || !video.height) throw new UserError('the video stream has no frame size (damaged file?)', file);
+  if (video.width < MIN_SIDE || video.height < MIN_SIDE) throw new UserError(`the video is too small (${video.width}×${video.height}); Rerender needs at least ${MIN_SIDE}×${MIN_SIDE} pixels`, file);
+  if (video.width > MAX_SIDE || video.height > MAX_SIDE) throw new UserError(`the video is too large (${video.width}×${video.height}); the largest supported frame is ${MAX_SIDE} pixels per side`, file);
   const sideRotation = video.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation;
   // The display matrix stores counter-clockwise degrees; the legacy `rotate` tag is clockwise.
   const rotation = normaliseRotation(sideRotation !== undefined ? -sideRotation : Number(video.tags?.rotate ?? 0));
