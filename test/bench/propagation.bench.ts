@@ -1,0 +1,47 @@
+// Propagation figures at 512×512 with the default guides and iteration counts: seconds per propagated
+// output frame (both directions + blend + flows), split by stage, and peak memory.
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createProject } from '../../main/engine/project/create';
+import { writeProjectFile } from '../../main/engine/project/project-file';
+import { setKeyframeFrames } from '../../main/engine/project/keyframes';
+import { importKeyframeImage } from '../../main/engine/project/keyframe-images';
+import { frameFileName, projectPaths } from '../../main/engine/project/paths';
+import { propagateProject, openProjectFlows } from '../../main/engine/propagation/propagate-project';
+import { tempDir } from '../helpers/media';
+
+const root = path.resolve(__dirname, '..', '..');
+
+async function main(): Promise<void> {
+  const dir = tempDir('rerender-bench-prop-');
+  const file = path.join(dir, 'bench.rerender');
+  // The bundled sample (parallax pan + a kite), cropped to a square so the working size is 512×512.
+  let p = await createProject(file, path.join(root, 'resources', 'sample', 'sample.mp4'), { size: 512, crop: { left: 168, right: 168, top: 0, bottom: 0 } });
+  const keys = [0, 10];
+  p = setKeyframeFrames(p, keys);
+  for (const k of keys) {
+    const styled = path.join(dir, `key-${k}.png`);
+    await sharp(path.join(projectPaths(file).framesDir, frameFileName(k))).modulate({ saturation: 1.6, hue: 100 }).median(5).toFile(styled);
+    p = await importKeyframeImage(file, p, k, styled);
+  }
+  await writeProjectFile(file, p);
+  console.log(`frames ${p.working.width}×${p.working.height}, settings: N=${p.propagation.searchVoteIters} M=${p.propagation.patchMatchIters} patch ${p.propagation.patchSize}, gradient fusion ${p.propagation.gradientFusion}`);
+
+  const flows = await openProjectFlows(file, p);
+  let t = performance.now();
+  await flows.ensureRange(0, 10);
+  const flowS = (performance.now() - t) / 1000;
+  console.log(`flows (forward + backward): ${(flowS / 10).toFixed(2)} s per frame pair`);
+
+  t = performance.now();
+  const r = await propagateProject(file, p, { segmentId: '0-10', workers: 1 });
+  const s = (performance.now() - t) / 1000;
+  const frames = r.framesWritten;
+  console.log(`propagate segment 0-10: ${frames} output frames, ${r.synthesesRun} syntheses, ${s.toFixed(1)} s`);
+  console.log(`per propagated output frame (2 syntheses + blend, flows cached): ${(s / frames).toFixed(2)} s; with flows: ${((s + flowS * (frames + 1) / 10) / frames).toFixed(2)} s (reference pipeline ≈ 50 s)`);
+  console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
