@@ -1,3 +1,9 @@
-// Renderer entry.
+// Renderer entry: connects to the engine (Electron preload or serve-mode WebSocket) and mounts the editor.
 import { createRoot } from 'react-dom/client';
-createRoot(document.getElementById('root')!).render(<div>Rerender</div>);
+import { connectApi } from './bridge';
+import { editor } from './store';
+import { App } from './App';
+import './styles.css';
+
+editor.set({ api: connectApi() });
+createRoot(document.getElementById('root')!).render(<App />);

@@ -1,3 +1,157 @@
-// Electron shell entry (the only code that imports electron).
-import { app } from 'electron';
-app.whenReady().then(() => undefined);
+// The Electron shell (the only code that imports electron): one instance, one locked-down window on
+// app://, native menus and dialogs, validated IPC to the editor, workers in utility processes.
+import { app, BrowserWindow, dialog, ipcMain, Menu, screen, session as electronSession, shell, type OpenDialogOptions } from 'electron';
+import path from 'node:path';
+import { callNames, EVENT_CHANNEL, IPC_PREFIX, events, type CallParams } from '../../preload/api';
+import { createEditor, dispatchCall, type Editor } from '../engine/editor/editor-api';
+import { validateIpcCall, APP_ORIGIN, isAppUrl } from './ipc-validation';
+import { registerAppScheme, handleAppProtocol } from './app-protocol';
+import { spawnUtilityWorker } from './utility-worker';
+import { buildMenu } from './menu';
+import { DEFAULT_WINDOW, restoreWindowState, saveWindowState } from './window-state';
+import { PROJECT_EXTENSION } from '../engine/project/paths';
+
+const root = app.getAppPath();
+let win: BrowserWindow | undefined;
+let editor: Editor;
+
+registerAppScheme();
+app.enableSandbox();
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', (_e, argv) => {
+    if (!win) return;
+    if (win.isMinimized()) win.restore();
+    win.focus();
+    const file = projectArg(argv);
+    if (file) win.webContents.send(EVENT_CHANNEL, { event: 'app.command', payload: { action: 'file.open', path: file } });
+  });
+  app.whenReady().then(start);
+}
+
+function projectArg(argv: readonly string[]): string | undefined {
+  return argv.slice(1).find((a) => a.endsWith(PROJECT_EXTENSION) && !a.startsWith('-'));
+}
+
+const FILTERS: Record<CallParams<'dialog.pick'>['purpose'], OpenDialogOptions['filters']> = {
+  'open-project': [{ name: 'Rerender project', extensions: ['rerender'] }],
+  'save-project': [{ name: 'Rerender project', extensions: ['rerender'] }],
+  video: [{ name: 'Video', extensions: ['mp4', 'mov', 'm4v', 'mkv', 'webm', 'avi', 'gif'] }, { name: 'All files', extensions: ['*'] }],
+  image: [{ name: 'Image', extensions: ['png', 'jpg', 'jpeg', 'webp', 'tif', 'tiff', 'gif', 'avif', 'heic'] }],
+  export: [{ name: 'MP4', extensions: ['mp4'] }, { name: 'WebM', extensions: ['webm'] }, { name: 'GIF', extensions: ['gif'] }],
+  'models-folder': undefined,
+  'model-file': [{ name: 'Model', extensions: ['safetensors', 'onnx'] }],
+};
+
+async function pickPath(p: CallParams<'dialog.pick'>): Promise<string | null> {
+  if (!win) return null;
+  if (p.purpose === 'save-project' || p.purpose === 'export') {
+    const r = await dialog.showSaveDialog(win, { defaultPath: p.suggestedName, filters: FILTERS[p.purpose] });
+    return r.canceled || !r.filePath ? null : r.filePath;
+  }
+  const folder = p.purpose === 'models-folder';
+  const r = await dialog.showOpenDialog(win, { defaultPath: p.suggestedName, filters: FILTERS[p.purpose], properties: [folder ? 'openDirectory' : 'openFile', ...(folder ? ['createDirectory' as const] : [])] });
+  return r.canceled ? null : r.filePaths[0] ?? null;
+}
+
+function registerIpc(): void {
+  for (const name of callNames) {
+    const channel = `${IPC_PREFIX}${name}`;
+    ipcMain.handle(channel, async (event, params: unknown) => {
+      const frame = event.senderFrame;
+      const verdict = validateIpcCall(channel, params, frame ? { url: frame.url, isMainFrame: frame === event.sender.mainFrame } : null);
+      if (!verdict.ok) return { ok: false, error: { message: verdict.error } };
+      return dispatchCall(editor.handlers, verdict.name, verdict.params);
+    });
+  }
+  for (const event of Object.keys(events) as Array<keyof typeof events>) {
+    editor.on(event, (payload) => win?.webContents.send(EVENT_CHANNEL, { event, payload }));
+  }
+}
+
+function refreshMenu(): void {
+  Menu.setApplicationMenu(buildMenu(() => win, editor.settings.get().recent));
+}
+
+function createWindow(): void {
+  const stateFile = path.join(app.getPath('userData'), 'window-state.json');
+  const saved = restoreWindowState(stateFile, screen.getAllDisplays().map((d) => d.workArea));
+  win = new BrowserWindow({
+    ...(saved ?? DEFAULT_WINDOW),
+    minWidth: 900,
+    minHeight: 600,
+    backgroundColor: '#0f1115',
+    title: 'Rerender',
+    show: false,
+    webPreferences: {
+      preload: path.join(root, 'dist', 'preload', 'preload.js'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  });
+  if (saved?.maximized) win.maximize();
+  win.once('ready-to-show', () => win?.show());
+  const contents = win.webContents;
+  contents.on('will-navigate', (e, url) => { if (!isAppUrl(url)) e.preventDefault(); });
+  contents.on('will-attach-webview', (e) => e.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    if (/^https:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  contents.on('render-process-gone', (_e, details) => {
+    if (details.reason !== 'clean-exit') contents.reload(); // the project and jobs live in main; nothing is lost
+  });
+  win.on('close', (e) => {
+    const w = win!;
+    saveWindowState(stateFile, { ...w.getNormalBounds(), maximized: w.isMaximized() });
+    if (!editor.session.state()?.dirty) return;
+    const choice = dialog.showMessageBoxSync(w, {
+      type: 'question', buttons: ['Save', "Don't Save", 'Cancel'], defaultId: 0, cancelId: 2,
+      message: 'Save changes to the project before closing?', detail: 'Unsaved changes are also kept in an autosave beside the project.',
+    });
+    if (choice === 2) return e.preventDefault();
+    if (choice === 0) {
+      e.preventDefault();
+      void editor.session.save().then(() => w.destroy(), (err) => dialog.showErrorBox('Could not save the project', (err as Error).message));
+    }
+  });
+  win.on('closed', () => { win = undefined; });
+  void win.loadURL(`${APP_ORIGIN}/index.html`);
+}
+
+async function start(): Promise<void> {
+  editor = createEditor({
+    platform: { mode: 'electron', version: app.getVersion(), pickPath, reveal: (file) => shell.showItemInFolder(file) },
+    settingsFile: path.join(app.getPath('userData'), 'settings.json'),
+    workerModules: { propagation: path.join(root, 'dist', 'workers', 'propagation-worker.js'), inference: path.join(root, 'dist', 'workers', 'inference-worker.js') },
+    spawn: spawnUtilityWorker,
+  });
+  // The renderer needs no permissions (camera, notifications, …): refuse every request.
+  electronSession.defaultSession.setPermissionRequestHandler((_wc, _perm, done) => done(false));
+  handleAppProtocol(path.join(root, 'dist', 'renderer'), () => editor.session.file);
+  registerIpc();
+  refreshMenu();
+  let lastFile: string | undefined;
+  editor.on('project.changed', (s) => {
+    if (s?.file !== lastFile) { lastFile = s?.file; refreshMenu(); }
+  });
+  const file = projectArg(process.argv);
+  if (file) {
+    const opened = await dispatchCall(editor.handlers, 'project.open', { file: path.resolve(file) });
+    if (!opened.ok) dialog.showErrorBox('Could not open the project', opened.error.message);
+  }
+  createWindow();
+  app.on('activate', () => { if (!win) createWindow(); });
+}
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+
+app.on('will-quit', () => editor?.dispose());

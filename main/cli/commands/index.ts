@@ -1,6 +1,13 @@
 // Every CLI command, in the order `rerender --help` lists them. Add a command here and nowhere else.
 import type { Command } from '../command';
+import { propagateCommand } from './propagate';
 import { newCommand, infoCommand, keyframesCommand, importKeyframeCommand, exportCommand } from './project-commands';
+import { fixturesCheckCommand } from './fixtures-check';
+import { modelsCommand } from './models';
+import { serveCommand } from './serve';
+import { flowCommand } from './flow';
+import { metricsCommand } from './metrics';
+import { synthCommand } from './synth';
 
 export const commands: Command[] = [
   newCommand,
@@ -8,4 +15,11 @@ export const commands: Command[] = [
   keyframesCommand,
   importKeyframeCommand,
   exportCommand,
+  propagateCommand,
+  fixturesCheckCommand,
+  modelsCommand,
+  serveCommand,
+  flowCommand,
+  metricsCommand,
+  synthCommand,
 ];

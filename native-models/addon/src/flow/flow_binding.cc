@@ -1,3 +1,207 @@
-// Optical-flow bindings (placeholder until the flow engine lands).
+// N-API bindings of the flow engine. Every call validates its typed arrays on the JS thread,
+// allocates its outputs there (external buffers are not allowed under Electron's memory cage),
+// then runs the work on a libuv worker thread and settles a Promise.
 #include <napi.h>
-void InitFlow(Napi::Env env, Napi::Object exports) {}
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/parallel.h"
+#include "flow/estimator.h"
+#include "flow/warp.h"
+
+namespace {
+
+using rr::flow::FlowParams;
+
+// Runs `task` off the JS thread; keeps the inputs and the result object alive until it settles.
+class TaskWorker : public Napi::AsyncWorker {
+ public:
+  TaskWorker(Napi::Env env, std::function<void()> task, Napi::Object result, const std::vector<Napi::Value>& keep)
+      : Napi::AsyncWorker(env), task_(std::move(task)), deferred_(Napi::Promise::Deferred::New(env)) {
+    result_ = Napi::Persistent(result);
+    Napi::Array holder = Napi::Array::New(env, keep.size());
+    for (size_t i = 0; i < keep.size(); ++i) holder.Set(uint32_t(i), keep[i]);
+    keep_ = Napi::Persistent(holder.As<Napi::Object>());
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      task_();
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(result_.Value()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  std::function<void()> task_;
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference result_, keep_;
+};
+
+Napi::Promise Queue(Napi::Env env, std::function<void()> task, Napi::Object result, const std::vector<Napi::Value>& keep) {
+  auto* worker = new TaskWorker(env, std::move(task), result, keep);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+int IntArg(const Napi::CallbackInfo& info, size_t i, const char* name, int min) {
+  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
+  int v = info[i].As<Napi::Number>().Int32Value();
+  if (v < min) throw Napi::RangeError::New(info.Env(), std::string(name) + " must be at least " + std::to_string(min));
+  return v;
+}
+
+template <typename T>
+T TypedArg(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected) {
+  bool ok = info.Length() > i && info[i].IsTypedArray();
+  if (ok) {
+    auto type = info[i].As<Napi::TypedArray>().TypedArrayType();
+    ok = std::is_same<T, Napi::Uint8Array>::value ? type == napi_uint8_array : type == napi_float32_array;
+  }
+  if (!ok) throw Napi::TypeError::New(info.Env(), std::string(name) + (std::is_same<T, Napi::Uint8Array>::value ? " must be a Uint8Array" : " must be a Float32Array"));
+  T arr = info[i].As<T>();
+  if (arr.ElementLength() != expected)
+    throw Napi::RangeError::New(info.Env(), std::string(name) + " has " + std::to_string(arr.ElementLength()) + " values, expected " + std::to_string(expected));
+  return arr;
+}
+
+int ThreadsOption(Napi::Object options) {
+  int threads = rr::DefaultThreadCount();
+  if (options.Has("threads") && options.Get("threads").IsNumber()) {
+    int t = options.Get("threads").As<Napi::Number>().Int32Value();
+    if (t > 0) threads = t;
+  }
+  return threads;
+}
+
+// computeFlow(a, b, width, height, channels, {threads?, preset?, backward?}) →
+//   Promise<{forward: Float32Array, backward?: Float32Array}>, interleaved (dx, dy).
+Napi::Value ComputeFlow(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int w = IntArg(info, 2, "width", 1), h = IntArg(info, 3, "height", 1), ch = IntArg(info, 4, "channels", 1);
+  size_t n = size_t(w) * h;
+  auto a = TypedArg<Napi::Uint8Array>(info, 0, "first frame", n * ch);
+  auto b = TypedArg<Napi::Uint8Array>(info, 1, "second frame", n * ch);
+  Napi::Object options = info.Length() > 5 && info[5].IsObject() ? info[5].As<Napi::Object>() : Napi::Object::New(env);
+  int threads = ThreadsOption(options);
+  std::string preset = options.Has("preset") && options.Get("preset").IsString() ? options.Get("preset").As<Napi::String>().Utf8Value() : "balanced";
+  bool known = true;
+  FlowParams params = rr::flow::FlowPreset(preset.c_str(), &known);
+  if (!known) throw Napi::RangeError::New(env, "unknown flow preset \"" + preset + "\" (fast, balanced, accurate)");
+  bool withBackward = !options.Has("backward") || options.Get("backward").ToBoolean().Value();
+
+  Napi::Object result = Napi::Object::New(env);
+  Napi::Float32Array fwd = Napi::Float32Array::New(env, n * 2);
+  result.Set("forward", fwd);
+  float* fwdOut = fwd.Data();
+  float* bwdOut = nullptr;
+  if (withBackward) {
+    Napi::Float32Array bwd = Napi::Float32Array::New(env, n * 2);
+    result.Set("backward", bwd);
+    bwdOut = bwd.Data();
+  }
+  const uint8_t* pa = a.Data();
+  const uint8_t* pb = b.Data();
+  auto task = [=]() {
+    int levels = rr::flow::PyramidLevels(w, h, params.patch.size);
+    rr::flow::FramePyramid pyrA, pyrB;
+    if (threads >= 2) {
+      std::thread other([&] { pyrB = rr::flow::BuildPyramid(pb, w, h, ch, levels, threads / 2); });
+      pyrA = rr::flow::BuildPyramid(pa, w, h, ch, levels, threads - threads / 2);
+      other.join();
+    } else {
+      pyrA = rr::flow::BuildPyramid(pa, w, h, ch, levels, 1);
+      pyrB = rr::flow::BuildPyramid(pb, w, h, ch, levels, 1);
+    }
+    if (!bwdOut) {
+      rr::flow::EstimateFlow(pyrA, pyrB, params, threads, fwdOut);
+    } else if (threads >= 2) {
+      // The two directions are independent: one thread group each beats fine-grained splitting.
+      std::thread other([&] { rr::flow::EstimateFlow(pyrB, pyrA, params, threads / 2, bwdOut); });
+      rr::flow::EstimateFlow(pyrA, pyrB, params, threads - threads / 2, fwdOut);
+      other.join();
+    } else {
+      rr::flow::EstimateFlow(pyrA, pyrB, params, 1, fwdOut);
+      rr::flow::EstimateFlow(pyrB, pyrA, params, 1, bwdOut);
+    }
+  };
+  return Queue(env, task, result, {a, b});
+}
+
+// occlusionMask(forward, backward, width, height) → Promise<Uint8Array> (255 = occluded).
+Napi::Value Occlusion(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int w = IntArg(info, 2, "width", 1), h = IntArg(info, 3, "height", 1);
+  size_t n = size_t(w) * h;
+  auto f = TypedArg<Napi::Float32Array>(info, 0, "forward flow", n * 2);
+  auto b = TypedArg<Napi::Float32Array>(info, 1, "backward flow", n * 2);
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, n);
+  const float* pf = f.Data();
+  const float* pb = b.Data();
+  uint8_t* po = out.Data();
+  int threads = rr::DefaultThreadCount();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("mask", out);
+  return Queue(env, [=] { rr::flow::OcclusionMask(pf, pb, w, h, po, threads); }, result, {f, b});
+}
+
+// warpBackward(source, width, height, channels, flow, bilinear) → Promise<{image}> of the source's type.
+Napi::Value Warp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int w = IntArg(info, 1, "width", 1), h = IntArg(info, 2, "height", 1), ch = IntArg(info, 3, "channels", 1);
+  size_t n = size_t(w) * h;
+  auto flow = TypedArg<Napi::Float32Array>(info, 4, "flow", n * 2);
+  bool bilinear = info.Length() > 5 && info[5].ToBoolean().Value();
+  int threads = rr::DefaultThreadCount();
+  const float* pflow = flow.Data();
+  Napi::Object result = Napi::Object::New(env);
+  if (info[0].IsTypedArray() && info[0].As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
+    auto src = TypedArg<Napi::Float32Array>(info, 0, "source", n * ch);
+    Napi::Float32Array out = Napi::Float32Array::New(env, n * ch);
+    result.Set("image", out);
+    const float* ps = src.Data();
+    float* po = out.Data();
+    return Queue(env, [=] { rr::flow::WarpBackward(ps, w, h, ch, pflow, bilinear, po, threads); }, result, {src, flow});
+  }
+  auto src = TypedArg<Napi::Uint8Array>(info, 0, "source", n * ch);
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, n * ch);
+  result.Set("image", out);
+  const uint8_t* ps = src.Data();
+  uint8_t* po = out.Data();
+  return Queue(env, [=] { rr::flow::WarpBackward(ps, w, h, ch, pflow, bilinear, po, threads); }, result, {src, flow});
+}
+
+// softMask(mask, width, height, dilate, blurSize, sigma) → Promise<{mask: Float32Array}> in [0, 1].
+Napi::Value Soft(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int w = IntArg(info, 1, "width", 1), h = IntArg(info, 2, "height", 1);
+  size_t n = size_t(w) * h;
+  auto mask = TypedArg<Napi::Uint8Array>(info, 0, "mask", n);
+  int dilate = IntArg(info, 3, "dilate", 1), blurSize = IntArg(info, 4, "blurSize", 1);
+  if (info.Length() <= 5 || !info[5].IsNumber()) throw Napi::TypeError::New(env, "sigma must be a number");
+  float sigma = info[5].As<Napi::Number>().FloatValue();
+  if (!(sigma > 0)) throw Napi::RangeError::New(env, "sigma must be positive");
+  Napi::Float32Array out = Napi::Float32Array::New(env, n);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("mask", out);
+  const uint8_t* pm = mask.Data();
+  float* po = out.Data();
+  int threads = rr::DefaultThreadCount();
+  return Queue(env, [=] { rr::flow::SoftMask(pm, w, h, dilate, blurSize, sigma, po, threads); }, result, {mask});
+}
+
+}  // namespace
+
+void InitFlow(Napi::Env env, Napi::Object exports) {
+  exports.Set("flowCompute", Napi::Function::New(env, ComputeFlow, "flowCompute"));
+  exports.Set("flowOcclusion", Napi::Function::New(env, Occlusion, "flowOcclusion"));
+  exports.Set("flowWarp", Napi::Function::New(env, Warp, "flowWarp"));
+  exports.Set("flowSoftMask", Napi::Function::New(env, Soft, "flowSoftMask"));
+}
