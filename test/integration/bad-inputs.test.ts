@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { probeVideo } from '../../main/engine/media/probe';
 import { createProject } from '../../main/engine/project/create';
 import { readImageForKeyframe } from '../../main/engine/project/keyframe-images';
@@ -67,7 +67,7 @@ describe('bad videos', () => {
 });
 
 describe('images for keyframes', () => {
-  const formats: Array<[string, (s: sharp.Sharp) => sharp.Sharp]> = [
+  const formats: Array<[string, (s: Sharp) => Sharp]> = [
     ['png', (s) => s.png()], ['jpg', (s) => s.jpeg()], ['webp', (s) => s.webp()], ['tiff', (s) => s.tiff()],
     ['gif', (s) => s.gif()], ['avif', (s) => s.avif()], ['rgba.png', (s) => s.ensureAlpha().png()], ['grey.png', (s) => s.greyscale().png()],
   ];

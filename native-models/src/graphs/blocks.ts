@@ -1,0 +1,130 @@
+// The building blocks shared by the UNet, ControlNet and VAE graphs, named as diffusers names them:
+// ResnetBlock2D, Transformer2DModel + BasicTransformerBlock, Downsample2D, Upsample2D, the VAE's
+// mid-block attention and the sinusoidal timestep embedding.
+import type { GraphBuilder } from '../onnx/graph';
+import { attention, conv, fromTokens, gelu, groupNorm, layerNorm, linear, shapeOf, silu, toTokens, type Weights } from './ops';
+
+export interface ResnetOptions {
+  groups: number;
+  eps: number;
+  /** SiLU'd time embedding [B, T] (UNet, ControlNet); absent in the VAE. */
+  timeEmbedding?: string;
+}
+
+/** ResnetBlock2D: norm → SiLU → conv → (+ time) → norm → SiLU → conv, plus the (1×1) shortcut. */
+export function resnet(g: GraphBuilder, w: Weights, prefix: string, x: string, o: ResnetOptions): string {
+  let h = conv(g, w, `${prefix}.conv1`, silu(g, groupNorm(g, w, `${prefix}.norm1`, x, o.groups, o.eps)));
+  if (o.timeEmbedding && w.has(`${prefix}.time_emb_proj.weight`)) {
+    const t = linear(g, w, `${prefix}.time_emb_proj`, o.timeEmbedding);
+    h = g.op('Add', [h, g.op('Unsqueeze', [t, g.int64([2, 3])])]);
+  }
+  h = conv(g, w, `${prefix}.conv2`, silu(g, groupNorm(g, w, `${prefix}.norm2`, h, o.groups, o.eps)));
+  const shortcut = w.has(`${prefix}.conv_shortcut.weight`) ? conv(g, w, `${prefix}.conv_shortcut`, x) : x;
+  return g.op('Add', [shortcut, h]);
+}
+
+/** Downsample2D: stride-2 conv; the VAE pads right/bottom only (padding 0 plus a one-sided pad). */
+export function downsample(g: GraphBuilder, w: Weights, prefix: string, x: string, padding: number): string {
+  const pads: [number, number, number, number] = padding === 0 ? [0, 0, 1, 1] : [padding, padding, padding, padding];
+  return conv(g, w, `${prefix}.conv`, x, { stride: 2, pads });
+}
+
+/** Upsample2D: nearest-neighbour resize to `sizeOf`'s H×W (2× normally), then a 3×3 conv. */
+export function upsample(g: GraphBuilder, w: Weights, prefix: string, x: string, sizeOf?: string): string {
+  let up: string;
+  if (sizeOf) {
+    const shape = g.op('Shape', [x]);
+    const target = g.op('Shape', [sizeOf]);
+    const sizes = g.op('Concat', [g.op('Slice', [shape, g.int64([0]), g.int64([2])]), g.op('Slice', [target, g.int64([2]), g.int64([4])])], { axis: { i: 0 } });
+    up = g.op('Resize', [x, '', '', sizes], { mode: { s: 'nearest' }, coordinate_transformation_mode: { s: 'asymmetric' }, nearest_mode: { s: 'floor' } });
+  } else {
+    up = g.op('Resize', [x, '', g.floats([1, 1, 2, 2], [4], 'float32')], { mode: { s: 'nearest' }, coordinate_transformation_mode: { s: 'asymmetric' }, nearest_mode: { s: 'floor' } });
+  }
+  return conv(g, w, `${prefix}.conv`, up);
+}
+
+/**
+ * What a decoder self-attention layer does across frames (ALGORITHM.md §3.1): hand its input tokens
+ * (the norm1 output) to `record`, and/or take keys and values from `reference` tokens [B, M, C].
+ */
+export interface CrossFrameHook {
+  record?: (tokens: string) => void;
+  reference?: string;
+}
+
+export interface TransformerOptions {
+  heads: number;
+  /** Text conditioning [B, T, D] for cross-attention. */
+  context: string;
+  groups: number;
+  linearProjection: boolean;
+  /** Called for each BasicTransformerBlock's attn1; returns how that layer joins cross-frame attention. */
+  crossFrame?: (blockPrefix: string) => CrossFrameHook | undefined;
+}
+
+/** diffusers Attention without norm: to_q/k/v (no bias), heads, to_out.0 (with bias). */
+function attentionModule(g: GraphBuilder, w: Weights, prefix: string, queries: string, keysFrom: string, heads: number): string {
+  const channels = shapeOf(w, `${prefix}.to_q.weight`)[0];
+  const q = linear(g, w, `${prefix}.to_q`, queries);
+  const k = linear(g, w, `${prefix}.to_k`, keysFrom);
+  const v = linear(g, w, `${prefix}.to_v`, keysFrom);
+  return linear(g, w, `${prefix}.to_out.0`, attention(g, q, k, v, heads, channels));
+}
+
+/** BasicTransformerBlock: self-attention (cross-frame aware), cross-attention, GEGLU feed-forward. */
+function basicTransformerBlock(g: GraphBuilder, w: Weights, prefix: string, x: string, o: TransformerOptions): string {
+  const hook = o.crossFrame?.(prefix);
+  const n1 = layerNorm(g, w, `${prefix}.norm1`, x, 1e-5);
+  hook?.record?.(n1);
+  let h = g.op('Add', [attentionModule(g, w, `${prefix}.attn1`, n1, hook?.reference ?? n1, o.heads), x]);
+  const n2 = layerNorm(g, w, `${prefix}.norm2`, h, 1e-5);
+  h = g.op('Add', [attentionModule(g, w, `${prefix}.attn2`, n2, o.context, o.heads), h]);
+  const n3 = layerNorm(g, w, `${prefix}.norm3`, h, 1e-5);
+  const proj = linear(g, w, `${prefix}.ff.net.0.proj`, n3);
+  const inner = shapeOf(w, `${prefix}.ff.net.0.proj.weight`)[0] / 2;
+  const [hidden, gate] = g.opN('Split', [proj, g.int64([inner, inner])], 2, { axis: { i: -1 } });
+  const ff = linear(g, w, `${prefix}.ff.net.2`, g.op('Mul', [hidden, gelu(g, gate)]));
+  return g.op('Add', [ff, h]);
+}
+
+/** Transformer2DModel (continuous input): GroupNorm(eps 1e-6) → proj_in → blocks → proj_out → + x. */
+export function transformer2d(g: GraphBuilder, w: Weights, prefix: string, x: string, o: TransformerOptions): string {
+  const normed = groupNorm(g, w, `${prefix}.norm`, x, o.groups, 1e-6);
+  let tokens = o.linearProjection
+    ? linear(g, w, `${prefix}.proj_in`, toTokens(g, normed))
+    : toTokens(g, conv(g, w, `${prefix}.proj_in`, normed));
+  for (let b = 0; w.has(`${prefix}.transformer_blocks.${b}.norm1.weight`); b++) {
+    tokens = basicTransformerBlock(g, w, `${prefix}.transformer_blocks.${b}`, tokens, o);
+  }
+  const out = o.linearProjection
+    ? fromTokens(g, linear(g, w, `${prefix}.proj_out`, tokens), x)
+    : conv(g, w, `${prefix}.proj_out`, fromTokens(g, tokens, x));
+  return g.op('Add', [out, x]);
+}
+
+/** The VAE's mid-block attention: one head over all pixels, with its own GroupNorm and residual. */
+export function vaeAttention(g: GraphBuilder, w: Weights, prefix: string, x: string, groups: number, eps: number): string {
+  const tokens = toTokens(g, groupNorm(g, w, `${prefix}.group_norm`, x, groups, eps));
+  const attended = attentionModule(g, w, prefix, tokens, tokens, 1);
+  return g.op('Add', [fromTokens(g, attended, x), x]);
+}
+
+/**
+ * Sinusoidal timestep embedding as diffusers computes it in float32: freqs = exp(−ln(10000)·i/(half −
+ * shift)), arg = t·freq, output [cos | sin] when flipSinToCos. `timestep` is int64 [1] or [B];
+ * `batchOf` supplies the batch size it is broadcast to.
+ */
+export function timestepEmbedding(g: GraphBuilder, timestep: string, batchOf: string, channels: number, flipSinToCos: boolean, freqShift: number): string {
+  const half = channels / 2;
+  const freqs = new Float32Array(half);
+  for (let i = 0; i < half; i++) {
+    const exponent = Math.fround(Math.fround(-Math.log(10000) * i) / (half - freqShift));
+    freqs[i] = Math.exp(exponent);
+  }
+  const batch = g.op('Slice', [g.op('Shape', [batchOf]), g.int64([0]), g.int64([1])]);
+  const t = g.op('Expand', [g.op('Cast', [timestep], { to: { i: 1 } }), batch]);
+  const args = g.op('Mul', [g.op('Unsqueeze', [t, g.int64([1])]), g.floats(freqs, [1, half], 'float32')]);
+  const sin = g.op('Sin', [args]);
+  const cos = g.op('Cos', [args]);
+  return g.toActivation(g.op('Concat', flipSinToCos ? [cos, sin] : [sin, cos], { axis: { i: 1 } }));
+}

@@ -1,0 +1,81 @@
+// Compiled-graph disk cache: a built ONNX model is stored under a key made of the weights' fingerprint
+// (file identity + LoRA set), the graph variant, precision and operator flavour, so loading the same
+// model again skips reading and converting gigabytes of weights.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ModelDef } from '../onnx/model';
+import { writeModel } from '../onnx/model';
+
+/** Bump when a builder change alters what graphs compute or their inputs/outputs. */
+export const GRAPH_BUILDER_VERSION = 1;
+
+export interface CompiledGraphKey {
+  /** Fingerprint of the weights and merged LoRAs (WeightSource.fingerprint()). */
+  weights: string;
+  /** Graph and variant, e.g. "unet-controlnet+record". */
+  graph: string;
+  precision: 'fp32' | 'fp16';
+  fusedOps: boolean;
+}
+
+/** Stable file stem: readable part plus a hash of the whole key. */
+export function compiledGraphName(key: CompiledGraphKey): string {
+  const hash = crypto.createHash('sha256').update(JSON.stringify({ ...key, builder: GRAPH_BUILDER_VERSION })).digest('hex').slice(0, 20);
+  const flavour = `${key.precision}${key.fusedOps ? '-fused' : ''}`;
+  return `${key.graph.replace(/[^a-z0-9+_.-]/gi, '_').slice(0, 60)}-${flavour}-${hash}`;
+}
+
+interface CacheEntryInfo {
+  key: CompiledGraphKey;
+  builder: number;
+  files: string[];
+  createdAt: string;
+}
+
+/** The cached model file when it is complete (its marker was written last), else undefined. */
+export function findCompiledGraph(cacheDir: string, key: CompiledGraphKey): string | undefined {
+  const stem = path.join(cacheDir, compiledGraphName(key));
+  try {
+    const info = JSON.parse(fs.readFileSync(`${stem}.json`, 'utf8')) as CacheEntryInfo;
+    if (info.builder !== GRAPH_BUILDER_VERSION) return undefined;
+    if (!info.files.every((f) => fs.existsSync(path.join(cacheDir, f)))) return undefined;
+    return `${stem}.onnx`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Returns the cached model for `key`, building and writing it first when absent (`writeProgress` gets
+ * the fraction written). The marker file is written after the model, so an interrupted write is
+ * rebuilt next time rather than loaded half-done.
+ */
+export async function compiledGraph(cacheDir: string, key: CompiledGraphKey, build: () => ModelDef, writeProgress?: (fraction: number) => void): Promise<{ file: string; built: boolean }> {
+  const found = findCompiledGraph(cacheDir, key);
+  if (found) return { file: found, built: false };
+  const stem = path.join(cacheDir, compiledGraphName(key));
+  const written = await writeModel(build(), `${stem}.onnx`, { progress: writeProgress });
+  const info: CacheEntryInfo = { key, builder: GRAPH_BUILDER_VERSION, files: written.map((f) => path.basename(f)), createdAt: new Date().toISOString() };
+  await fs.promises.writeFile(`${stem}.json.partial`, JSON.stringify(info, null, 1));
+  await fs.promises.rename(`${stem}.json.partial`, `${stem}.json`);
+  return { file: `${stem}.onnx`, built: true };
+}
+
+/** Deletes every cached graph built from `weights` (used when the user removes a model). */
+export function removeCompiledGraphs(cacheDir: string, weights: string): number {
+  let removed = 0;
+  if (!fs.existsSync(cacheDir)) return 0;
+  for (const name of fs.readdirSync(cacheDir).filter((n) => n.endsWith('.json'))) {
+    try {
+      const info = JSON.parse(fs.readFileSync(path.join(cacheDir, name), 'utf8')) as CacheEntryInfo;
+      if (info.key?.weights !== weights) continue;
+      fs.rmSync(path.join(cacheDir, name));
+      for (const f of info.files) fs.rmSync(path.join(cacheDir, f), { force: true });
+      removed++;
+    } catch {
+      // Not one of ours; leave it.
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,139 @@
+// The inference worker's model sessions: builds (or takes from the disk cache) the graph for the first
+// execution provider that works, reports load progress and the chosen provider, and releases sessions
+// when models are switched.
+import * as ort from 'onnxruntime-node';
+import { UserError, type ProgressFn } from '../../../main/engine/errors';
+import { buildGraph, describeGraph, type ConfiguredWeights, type GraphSpec } from '../graphs';
+import { compiledGraph, findCompiledGraph, type CompiledGraphKey } from './graph-cache';
+import { createSessionInOrder, flavourFor, PROVIDER_ORDER, type GraphFlavour, type ProviderAttempt, type ProviderName } from './providers';
+
+/** Weights that can say who they are (WeightSource from weights/model-weights.ts is one). */
+export interface IdentifiedWeights extends ConfiguredWeights {
+  fingerprint(): Promise<string>;
+}
+
+export interface RuntimeOptions {
+  /** Folder for compiled graphs (the models folder's cache). */
+  cacheDir: string;
+  /** Providers to try, in order; default PROVIDER_ORDER. */
+  providers?: readonly ProviderName[];
+  /** CPU operator threads; ORT's default when absent. */
+  threads?: number;
+}
+
+/** A model ready to run, with the provider it runs on. */
+export interface LoadedModel {
+  readonly name: string;
+  readonly provider: ProviderName;
+  /** Providers passed over on the way, with ORT's reason (for the log and the UI). */
+  readonly skipped: readonly ProviderAttempt[];
+  /** True when the compiled graph came from the disk cache (no weights were converted). */
+  readonly fromCache: boolean;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, ort.Tensor>, outputs?: readonly string[]): Promise<Record<string, ort.Tensor>>;
+}
+
+interface Entry { model: LoadedModel; session: ort.InferenceSession }
+
+/**
+ * The provider's flavour, except that a VAE whose config asks for `force_upcast` (SD1.5's does: its
+ * decoder overflows float16 at full resolution) stays float32 on every provider.
+ */
+function flavourOf(provider: ProviderName, graph: GraphSpec, weights: ConfiguredWeights): GraphFlavour {
+  const flavour = flavourFor(provider);
+  const isVae = graph.part === 'vae_encoder' || graph.part === 'vae_decoder';
+  return isVae && weights.config.force_upcast !== false ? { ...flavour, precision: 'fp32' } : flavour;
+}
+
+export class ModelRuntime {
+  private readonly sessions = new Map<string, Entry>();
+  /** Providers that already failed in this process are not tried again for later models. */
+  private readonly failed = new Map<ProviderName, string>();
+  private readonly fingerprints = new WeakMap<IdentifiedWeights, Promise<string>>();
+  private readonly loading = new Map<string, Promise<LoadedModel>>();
+
+  constructor(private readonly options: RuntimeOptions) {}
+
+  /** Models currently holding a session. */
+  loaded(): LoadedModel[] {
+    return [...this.sessions.values()].map((e) => e.model);
+  }
+
+  /**
+   * Loads `graph` built from `weights`, reusing a loaded session or a cached compiled graph when the
+   * same weights (and LoRA set) were used before. Progress goes 0 → 1 with a message per stage.
+   * Cheap when the model is already loaded, so callers may call it before every run.
+   */
+  async load(graph: GraphSpec, weights: IdentifiedWeights, progress: ProgressFn = () => {}): Promise<LoadedModel> {
+    const name = describeGraph(graph);
+    let fingerprint = this.fingerprints.get(weights);
+    if (!fingerprint) {
+      progress(0, `identifying ${name} weights`);
+      fingerprint = weights.fingerprint();
+      this.fingerprints.set(weights, fingerprint);
+    }
+    const weightsId = await fingerprint;
+    const id = `${weightsId}/${name}`;
+    const existing = this.sessions.get(id);
+    if (existing) return existing.model;
+    // Two callers asking for the same model at once share one build and one session.
+    let pending = this.loading.get(id);
+    if (!pending) {
+      pending = this.open(id, name, graph, weights, weightsId, progress).finally(() => this.loading.delete(id));
+      this.loading.set(id, pending);
+    }
+    return pending;
+  }
+
+  private async open(id: string, name: string, graph: GraphSpec, weights: IdentifiedWeights, fingerprint: string, progress: ProgressFn): Promise<LoadedModel> {
+    const requested = this.options.providers ?? PROVIDER_ORDER;
+    const knownFailures = requested.filter((p) => this.failed.has(p)).map((p) => ({ provider: p, error: this.failed.get(p)! }));
+    let fromCache = false;
+    const { session, provider, skipped: skippedNow } = await createSessionInOrder(requested.filter((p) => !this.failed.has(p)), async (p) => {
+      const flavour = flavourOf(p, graph, weights);
+      const key: CompiledGraphKey = { weights: fingerprint, graph: name, ...flavour };
+      if (!findCompiledGraph(this.options.cacheDir, key)) progress(0.1, `building the ${name} graph (${flavour.precision}) for ${p}`);
+      const { file, built } = await compiledGraph(this.options.cacheDir, key, () => buildGraph(graph, weights, flavour),
+        (f) => progress(0.3 + 0.3 * f, `saving the ${name} graph (${Math.round(f * 100)}%)`));
+      fromCache = !built;
+      progress(0.6, `starting ${name} on ${p}`);
+      return file;
+    }, { threads: this.options.threads });
+    // A provider that starts but cannot run this model (an operator it lacks, out of memory) is
+    // not tried again in this process; the next model goes straight to the one that worked.
+    for (const s of skippedNow) this.failed.set(s.provider, s.error);
+    const skipped = [...knownFailures, ...skippedNow].sort((a, b) => requested.indexOf(a.provider) - requested.indexOf(b.provider));
+
+    const model: LoadedModel = {
+      name, provider, skipped, fromCache,
+      inputNames: session.inputNames,
+      outputNames: session.outputNames,
+      run: async (feeds, outputs) => {
+        if (!this.sessions.has(id)) throw new Error(`${name} was released`);
+        const missing = session.inputNames.filter((n) => !(n in feeds));
+        if (missing.length) throw new UserError(`${name} needs inputs ${missing.join(', ')}`);
+        return outputs ? session.run(feeds, outputs as string[]) : session.run(feeds);
+      },
+    };
+    this.sessions.set(id, { model, session });
+    progress(1, `${name} ready on ${provider}`);
+    return model;
+  }
+
+  /** Frees one model's session (its memory on the device goes back at once). */
+  async release(model: LoadedModel): Promise<void> {
+    for (const [id, entry] of this.sessions) {
+      if (entry.model !== model) continue;
+      this.sessions.delete(id);
+      await entry.session.release();
+    }
+  }
+
+  /** Frees every session, e.g. when the user switches checkpoints. */
+  async releaseAll(): Promise<void> {
+    const entries = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(entries.map((e) => e.session.release()));
+  }
+}

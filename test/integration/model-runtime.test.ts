@@ -1,0 +1,92 @@
+// The inference worker's model runtime: providers tried in order with the chosen one reported, the
+// compiled-graph disk cache reused on a second load (also across LoRA sets kept apart), sessions released.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
+import { compiledGraphName, removeCompiledGraphs } from '../../native-models/src/runtime/graph-cache';
+import { loadComponentWeights } from '../../native-models/src/weights/model-weights';
+
+const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny');
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'rerender-runtime-'));
+}
+
+test('given providers cuda, dml, cpu on a machine without a GPU, when loading, then the first working provider is chosen and the others are reported with a reason', async () => {
+  const cacheDir = tempDir();
+  const weights = await loadComponentWeights(FIXTURES, 'vae');
+  const runtime = new ModelRuntime({ cacheDir, providers: ['cuda', 'dml', 'cpu'] });
+  try {
+    const model = await runtime.load({ part: 'vae_decoder' }, weights);
+    if (model.provider === 'cpu') {
+      assert.deepEqual(model.skipped.map((s) => s.provider), ['cuda', 'dml']);
+      for (const s of model.skipped) assert.ok(s.error.length > 0);
+    }
+    const latent = new ort.Tensor('float32', new Float32Array(4 * 6 * 5).fill(0.5), [1, 4, 6, 5]);
+    const { image } = await model.run({ latent });
+    assert.deepEqual(image.dims, [1, 3, 48, 40]);
+  } finally {
+    await runtime.releaseAll();
+    await weights.close();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test('given a model loaded once, when a new runtime loads it again, then the compiled graph comes from the disk cache; a LoRA set gets its own entry, removable on its own', async () => {
+  const cacheDir = tempDir();
+  const plain = await loadComponentWeights(FIXTURES, 'unet');
+  const withLora = await loadComponentWeights(FIXTURES, 'unet', { loras: [{ file: path.join(FIXTURES, 'tiny-lora.safetensors'), multiplier: 0.8 }] });
+  try {
+    const stages: string[] = [];
+    const first = new ModelRuntime({ cacheDir, providers: ['cpu'] });
+    const a = await first.load({ part: 'unet', variant: { record: true } }, plain, (f, message) => stages.push(`${f}:${message}`));
+    assert.equal(a.fromCache, false);
+    assert.ok(stages.some((s) => s.includes('building the unet-record graph')), stages.join('\n'));
+    assert.ok(stages.some((s) => s.includes('saving the unet-record graph (100%)')), stages.join('\n'));
+    assert.ok(stages[stages.length - 1].startsWith('1:'), 'progress ends at 1');
+    await first.releaseAll();
+
+    const second = new ModelRuntime({ cacheDir, providers: ['cpu'] });
+    const b = await second.load({ part: 'unet', variant: { record: true } }, plain);
+    assert.equal(b.fromCache, true);
+    const c = await second.load({ part: 'unet', variant: { record: true } }, withLora);
+    assert.equal(c.fromCache, false, 'merged LoRA weights are a different model');
+    assert.equal(fs.readdirSync(cacheDir).filter((f) => f.endsWith('.onnx')).length, 2);
+    await second.releaseAll();
+    await assert.rejects(b.run({}), /released/);
+
+    // Removing the plain model's graphs leaves the LoRA-merged one.
+    assert.equal(removeCompiledGraphs(cacheDir, await plain.fingerprint()), 1);
+    assert.equal(fs.readdirSync(cacheDir).filter((f) => f.endsWith('.onnx')).length, 1);
+  } finally {
+    await plain.close();
+    await withLora.close();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test('given two cache keys that differ only in precision or fused operators, their file names differ', () => {
+  const key = { weights: 'abc', graph: 'unet-plain', precision: 'fp32' as const, fusedOps: false };
+  const names = new Set([key, { ...key, precision: 'fp16' as const }, { ...key, fusedOps: true }, { ...key, weights: 'abd' }].map(compiledGraphName));
+  assert.equal(names.size, 4);
+});
+
+test('given two requests for the same model at once, they share one build and one session', async () => {
+  const cacheDir = tempDir();
+  const weights = await loadComponentWeights(FIXTURES, 'vae');
+  const runtime = new ModelRuntime({ cacheDir, providers: ['cpu'] });
+  try {
+    const [a, b] = await Promise.all([runtime.load({ part: 'vae_encoder' }, weights), runtime.load({ part: 'vae_encoder' }, weights)]);
+    assert.equal(a, b);
+    assert.equal(runtime.loaded().length, 1);
+    assert.equal(await runtime.load({ part: 'vae_encoder' }, weights), a, 'a later request gets the loaded model');
+  } finally {
+    await runtime.releaseAll();
+    await weights.close();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
