@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "common/parallel.h"
@@ -111,14 +112,15 @@ Napi::Value ComputeFlow(const Napi::CallbackInfo& info) {
   const uint8_t* pb = b.Data();
   auto task = [=]() {
     int levels = rr::flow::PyramidLevels(w, h, params.patch.size);
+    int gradientsFrom = rr::flow::FirstGradientLevel(params, levels);
     rr::flow::FramePyramid pyrA, pyrB;
     if (threads >= 2) {
-      std::thread other([&] { pyrB = rr::flow::BuildPyramid(pb, w, h, ch, levels, threads / 2); });
-      pyrA = rr::flow::BuildPyramid(pa, w, h, ch, levels, threads - threads / 2);
+      std::thread other([&] { pyrB = rr::flow::BuildPyramid(pb, w, h, ch, levels, gradientsFrom, threads / 2); });
+      pyrA = rr::flow::BuildPyramid(pa, w, h, ch, levels, gradientsFrom, threads - threads / 2);
       other.join();
     } else {
-      pyrA = rr::flow::BuildPyramid(pa, w, h, ch, levels, 1);
-      pyrB = rr::flow::BuildPyramid(pb, w, h, ch, levels, 1);
+      pyrA = rr::flow::BuildPyramid(pa, w, h, ch, levels, gradientsFrom, 1);
+      pyrB = rr::flow::BuildPyramid(pb, w, h, ch, levels, gradientsFrom, 1);
     }
     if (!bwdOut) {
       rr::flow::EstimateFlow(pyrA, pyrB, params, threads, fwdOut);

@@ -1,0 +1,322 @@
+// Dense inverse search at one pyramid level. Patches are aligned with a translation-only
+// inverse-compositional Gauss-Newton (the Hessian is the template's, computed once per patch),
+// on mean-normalised intensities so that a global brightness change does not bias the match.
+#include "flow/patch_search.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "common/parallel.h"
+
+namespace rr::flow {
+namespace {
+
+constexpr int kMaxPatch = 16;
+constexpr int kMaxPixels = kMaxPatch * kMaxPatch;
+// Patch rows per independent stripe: fixed so that results never depend on the thread count.
+constexpr int kStripeRows = 6;
+constexpr float kOutsideWeight = 0.02f;
+// Candidate displacements closer than this (squared, in pixels) count as the same.
+constexpr float kSameFlow2 = 1e-4f;
+
+// Grid of patch top-left corners covering [0, extent): the last patch is flush with the border.
+std::vector<int> GridPositions(int extent, int size, int stride) {
+  std::vector<int> pos;
+  if (extent <= size) return {0};
+  for (int p = 0;; p += stride) {
+    if (p >= extent - size) { pos.push_back(extent - size); break; }
+    pos.push_back(p);
+  }
+  return pos;
+}
+
+// Samples a size×size block of `img` whose top-left corner is at (x, y), bilinearly. All samples
+// share one set of weights, so the inner loop is four multiply-adds over contiguous floats.
+// Returns false when part of the block falls outside the frame; `valid` then marks the samples inside.
+bool SampleBlock(const Plane& img, float x, float y, int size, float* out, uint8_t* valid) {
+  float fxFloor = std::floor(x), fyFloor = std::floor(y);
+  int ix = int(fxFloor), iy = int(fyFloor);
+  float fx = x - fxFloor, fy = y - fyFloor;
+  float w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+  if (ix >= 0 && iy >= 0 && ix + size < img.w && iy + size < img.h) {
+    for (int j = 0; j < size; ++j) {
+      const float* r0 = img.row(iy + j) + ix;
+      const float* r1 = r0 + img.w;
+      float* o = out + j * size;
+      for (int i = 0; i < size; ++i) o[i] = w00 * r0[i] + w10 * r0[i + 1] + w01 * r1[i] + w11 * r1[i + 1];
+    }
+    return true;
+  }
+  float maxX = float(img.w - 1), maxY = float(img.h - 1);
+  for (int j = 0; j < size; ++j) {
+    for (int i = 0; i < size; ++i) {
+      float sx = x + float(i), sy = y + float(j);
+      out[j * size + i] = SampleBilinear(img, sx, sy);
+      valid[j * size + i] = sx >= 0.f && sy >= 0.f && sx <= maxX && sy <= maxY;
+    }
+  }
+  return false;
+}
+
+// The reference patch of `from`, mean-normalised, with its gradients and inverse Hessian.
+struct Template {
+  int n = 0;
+  float t[kMaxPixels], gx[kMaxPixels], gy[kMaxPixels];
+  float i00 = 0, i01 = 0, i11 = 0;  // inverse of the 2×2 Gauss-Newton Hessian
+  float mean = 0;
+};
+
+// A small ridge keeps flat or one-directional patches (aperture problem) from exploding.
+inline void InvertHessian(float h00, float h01, float h11, int n, float& i00, float& i01, float& i11) {
+  float ridge = 1e-2f * float(n);
+  h00 += ridge; h11 += ridge;
+  float det = h00 * h11 - h01 * h01;
+  i00 = h11 / det; i01 = -h01 / det; i11 = h00 / det;
+}
+
+void MakeTemplate(const Plane& from, const Plane& dx, const Plane& dy, int px, int py, int size, Template& tp) {
+  tp.n = size * size;
+  double st = 0, sx = 0, sy = 0;
+  for (int j = 0; j < size; ++j) {
+    int y = std::min(py + j, from.h - 1);
+    for (int i = 0; i < size; ++i) {
+      int x = std::min(px + i, from.w - 1);
+      int k = j * size + i;
+      tp.t[k] = from.row(y)[x];
+      tp.gx[k] = dx.row(y)[x];
+      tp.gy[k] = dy.row(y)[x];
+      st += tp.t[k]; sx += tp.gx[k]; sy += tp.gy[k];
+    }
+  }
+  float inv = 1.f / float(tp.n);
+  tp.mean = float(st) * inv;
+  float mx = float(sx) * inv, my = float(sy) * inv;
+  float h00 = 0, h01 = 0, h11 = 0;
+  for (int k = 0; k < tp.n; ++k) {
+    tp.t[k] -= tp.mean;
+    tp.gx[k] -= mx;
+    tp.gy[k] -= my;
+    h00 += tp.gx[k] * tp.gx[k];
+    h01 += tp.gx[k] * tp.gy[k];
+    h11 += tp.gy[k] * tp.gy[k];
+  }
+  InvertHessian(h00, h01, h11, tp.n, tp.i00, tp.i01, tp.i11);
+}
+
+constexpr float kUnmatchable = 1e30f;
+// Mean squared residual (8-bit grey levels²) at which a patch's say in densification halves.
+constexpr float kConfidentCost = 16.f;
+constexpr int kLanes = 8;
+
+// Mean-normalised mean squared difference of the template against `to` displaced by (u, v),
+// the brightness offset between them, and the Gauss-Newton step (du, dv) to subtract from (u, v).
+// Samples that fall outside the frame are left out: a patch half out of view still matches.
+float Residual(const Plane& to, const Template& tp, int px, int py, int size, float u, float v,
+               float& offset, float& du, float& dv) {
+  float warped[kMaxPixels];
+  uint8_t valid[kMaxPixels];
+  if (SampleBlock(to, float(px) + u, float(py) + v, size, warped, valid)) {
+    // Sums in kLanes independent partial sums: the compiler may not reorder a float reduction
+    // itself, and with separate lanes it can keep them in one vector register.
+    float laneSum[kLanes] = {};
+    int full = tp.n - tp.n % kLanes;
+    for (int k = 0; k < full; k += kLanes)
+      for (int l = 0; l < kLanes; ++l) laneSum[l] += warped[k + l];
+    float sum = 0;
+    for (int k = full; k < tp.n; ++k) sum += warped[k];
+    for (int l = 0; l < kLanes; ++l) sum += laneSum[l];
+    float mean = sum / float(tp.n);
+    offset = mean - tp.mean;
+    float laneCost[kLanes] = {}, laneB0[kLanes] = {}, laneB1[kLanes] = {};
+    for (int k = 0; k < full; k += kLanes) {
+      for (int l = 0; l < kLanes; ++l) {
+        float r = warped[k + l] - mean - tp.t[k + l];
+        laneCost[l] += r * r;
+        laneB0[l] += r * tp.gx[k + l];
+        laneB1[l] += r * tp.gy[k + l];
+      }
+    }
+    float cost = 0, b0 = 0, b1 = 0;
+    for (int k = full; k < tp.n; ++k) {
+      float r = warped[k] - mean - tp.t[k];
+      cost += r * r; b0 += r * tp.gx[k]; b1 += r * tp.gy[k];
+    }
+    for (int l = 0; l < kLanes; ++l) { cost += laneCost[l]; b0 += laneB0[l]; b1 += laneB1[l]; }
+    du = tp.i00 * b0 + tp.i01 * b1;
+    dv = tp.i01 * b0 + tp.i11 * b1;
+    return cost / float(tp.n);
+  }
+  int count = 0;
+  float sw = 0, st = 0, sx = 0, sy = 0;
+  for (int k = 0; k < tp.n; ++k) {
+    if (!valid[k]) continue;
+    ++count; sw += warped[k]; st += tp.t[k]; sx += tp.gx[k]; sy += tp.gy[k];
+  }
+  if (count * 4 < tp.n) { offset = 0; du = dv = 0; return kUnmatchable; }
+  float inv = 1.f / float(count);
+  float mw = sw * inv, mt = st * inv, mx = sx * inv, my = sy * inv;
+  offset = mw - (mt + tp.mean);
+  float cost = 0, b0 = 0, b1 = 0, h00 = 0, h01 = 0, h11 = 0;
+  for (int k = 0; k < tp.n; ++k) {
+    if (!valid[k]) continue;
+    float r = (warped[k] - mw) - (tp.t[k] - mt);
+    float gx = tp.gx[k] - mx, gy = tp.gy[k] - my;
+    cost += r * r; b0 += r * gx; b1 += r * gy;
+    h00 += gx * gx; h01 += gx * gy; h11 += gy * gy;
+  }
+  float i00, i01, i11;
+  InvertHessian(h00, h01, h11, count, i00, i01, i11);
+  du = i00 * b0 + i01 * b1;
+  dv = i01 * b0 + i11 * b1;
+  return cost * inv;
+}
+
+struct PatchState {
+  float u = 0, v = 0, cost = 0, offset = 0;
+  float confidence = 1;  // weight of this patch in densification
+};
+
+// Picks the best of the candidate displacements, then descends from it.
+void AlignPatch(const Plane& to, const Template& tp, int px, int py, int size, int iterations,
+                float (*candidates)[2], int candidateCount, PatchState& st) {
+  float offset, du, dv;
+  float bestU = candidates[0][0], bestV = candidates[0][1];
+  float bestCost = Residual(to, tp, px, py, size, bestU, bestV, offset, du, dv);
+  float bestOffset = offset, bestDu = du, bestDv = dv;
+  for (int c = 1; c < candidateCount; ++c) {
+    float cost = Residual(to, tp, px, py, size, candidates[c][0], candidates[c][1], offset, du, dv);
+    if (cost < bestCost) {
+      bestCost = cost; bestU = candidates[c][0]; bestV = candidates[c][1];
+      bestOffset = offset; bestDu = du; bestDv = dv;
+    }
+  }
+  float startU = bestU, startV = bestV;
+  float u = bestU, v = bestV;
+  du = bestDu; dv = bestDv;
+  float maxShift2 = float(size * size);
+  for (int it = 0; it < iterations && bestCost < kUnmatchable; ++it) {
+    u -= du; v -= dv;
+    // A patch that wanders farther than its own size has locked onto something else.
+    float su = u - startU, sv = v - startV;
+    if (su * su + sv * sv > maxShift2) break;
+    float step2 = du * du + dv * dv;
+    float cost = Residual(to, tp, px, py, size, u, v, offset, du, dv);
+    if (cost < bestCost) { bestCost = cost; bestU = u; bestV = v; bestOffset = offset; }
+    if (step2 < 1e-4f) break;
+  }
+  st.u = bestU; st.v = bestV; st.cost = bestCost; st.offset = bestOffset;
+  // A patch that matches nowhere well (it straddles a motion edge, or leaves the frame) should not
+  // outvote the clean patches around it when the flow is densified.
+  st.confidence = bestCost < kUnmatchable ? 1.f / (1.f + bestCost / kConfidentCost) : kOutsideWeight;
+}
+
+}  // namespace
+
+void PatchSearchLevel(const Plane& from, const Plane& fromDx, const Plane& fromDy, const Plane& to,
+                      Plane& u, Plane& v, const PatchSearchParams& params, int threads) {
+  int size = std::max(2, std::min(params.size, kMaxPatch));
+  int stride = std::max(1, params.stride);
+  std::vector<int> xs = GridPositions(from.w, size, stride);
+  std::vector<int> ys = GridPositions(from.h, size, stride);
+  int nx = int(xs.size()), ny = int(ys.size());
+  std::vector<PatchState> patches(size_t(nx) * ny);
+  // Offsets of a patch's centre from its corner (patches may be larger than a tiny frame).
+  float halfX = 0.5f * float(std::min(size, from.w) - 1), halfY = 0.5f * float(std::min(size, from.h) - 1);
+  int stripes = (ny + kStripeRows - 1) / kStripeRows;
+  ParallelFor(stripes, ThreadsFor(from.w * from.h, threads), [&](int s0, int s1) {
+    Template tp;
+    for (int s = s0; s < s1; ++s) {
+      int r0 = s * kStripeRows, r1 = std::min(ny, r0 + kStripeRows);
+      // Pass 1 in scan order takes candidates from the left and above; pass 2 in reverse order
+      // from the right and below, so good matches spread both ways within the stripe.
+      for (int r = r0; r < r1; ++r) {
+        for (int c = 0; c < nx; ++c) {
+          MakeTemplate(from, fromDx, fromDy, xs[c], ys[r], size, tp);
+          float cx = float(xs[c]) + halfX, cy = float(ys[r]) + halfY;
+          float cand[3][2];
+          int n = 0;
+          cand[n][0] = SampleBilinear(u, cx, cy); cand[n][1] = SampleBilinear(v, cx, cy); ++n;
+          auto offer = [&](const PatchState& p) {
+            float du = p.u - cand[0][0], dv = p.v - cand[0][1];
+            if (du * du + dv * dv > kSameFlow2) { cand[n][0] = p.u; cand[n][1] = p.v; ++n; }
+          };
+          if (c > 0) offer(patches[size_t(r) * nx + c - 1]);
+          if (r > r0) offer(patches[size_t(r - 1) * nx + c]);
+          AlignPatch(to, tp, xs[c], ys[r], size, params.iterations, cand, n, patches[size_t(r) * nx + c]);
+        }
+      }
+      for (int r = r1 - 1; r >= r0; --r) {
+        for (int c = nx - 1; c >= 0; --c) {
+          PatchState& self = patches[size_t(r) * nx + c];
+          float cand[3][2];
+          int n = 0;
+          cand[n][0] = self.u; cand[n][1] = self.v; ++n;
+          // Only neighbours that disagree with this patch are worth a look.
+          auto offer = [&](const PatchState& p) {
+            float du = p.u - self.u, dv = p.v - self.v;
+            if (du * du + dv * dv > kSameFlow2) { cand[n][0] = p.u; cand[n][1] = p.v; ++n; }
+          };
+          if (c + 1 < nx) offer(patches[size_t(r) * nx + c + 1]);
+          if (r + 1 < r1) offer(patches[size_t(r + 1) * nx + c]);
+          if (n == 1) continue;  // already converged from the same start
+          MakeTemplate(from, fromDx, fromDy, xs[c], ys[r], size, tp);
+          AlignPatch(to, tp, xs[c], ys[r], size, params.iterations / 2, cand, n, self);
+        }
+      }
+    }
+  });
+
+  // Densify: every pixel averages the displacements of the patches covering it, each weighted by
+  // how well that displacement explains this pixel (robust to patches straddling motion edges).
+  int w = from.w, h = from.h;
+  ParallelFor(h, ThreadsFor(w * h, threads), [&](int y0, int y1) {
+    std::vector<float> accU(w), accV(w), accW(w);
+    for (int y = y0; y < y1; ++y) {
+      std::fill(accU.begin(), accU.end(), 0.f);
+      std::fill(accV.begin(), accV.end(), 0.f);
+      std::fill(accW.begin(), accW.end(), 0.f);
+      const float* ref = from.row(y);
+      for (int r = 0; r < ny; ++r) {
+        if (ys[r] > y || ys[r] + size <= y) continue;
+        for (int c = 0; c < nx; ++c) {
+          const PatchState& p = patches[size_t(r) * nx + c];
+          int xBegin = xs[c], xEnd = std::min(w, xs[c] + size);
+          float sy = float(y) + p.v;
+          float sx0 = float(xBegin) + p.u;
+          float fxFloor = std::floor(sx0), fyFloor = std::floor(sy);
+          int ix = int(fxFloor), iy = int(fyFloor);
+          float fx = sx0 - fxFloor, fy = sy - fyFloor;
+          bool inside = ix >= 0 && iy >= 0 && ix + (xEnd - xBegin) < to.w && iy + 1 < to.h;
+          const float* t0 = inside ? to.row(iy) + ix : nullptr;
+          const float* t1 = inside ? t0 + to.w : nullptr;
+          float w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+          for (int x = xBegin, i = 0; x < xEnd; ++x, ++i) {
+            float weight;
+            if (inside) {
+              float s = w00 * t0[i] + w10 * t0[i + 1] + w01 * t1[i] + w11 * t1[i + 1];
+              weight = 1.f / std::max(1.f, std::fabs(s - ref[x] - p.offset));
+            } else {
+              float sx = float(x) + p.u;
+              bool seen = sx >= 0.f && sy >= 0.f && sx <= float(to.w - 1) && sy <= float(to.h - 1);
+              // A displacement that leaves the frame cannot be checked here: trust it only a little.
+              weight = seen ? 1.f / std::max(1.f, std::fabs(SampleBilinear(to, sx, sy) - ref[x] - p.offset)) : kOutsideWeight;
+            }
+            weight *= p.confidence;
+            accU[x] += weight * p.u;
+            accV[x] += weight * p.v;
+            accW[x] += weight;
+          }
+        }
+      }
+      float* du = u.row(y);
+      float* dv = v.row(y);
+      for (int x = 0; x < w; ++x) {
+        if (accW[x] > 0) { du[x] = accU[x] / accW[x]; dv[x] = accV[x] / accW[x]; }
+      }
+    }
+  });
+}
+
+}  // namespace rr::flow

@@ -1,0 +1,133 @@
+// Grey conversion, pyramid levels, derivatives and flow upsampling for the flow estimator.
+#include "flow/planes.h"
+
+#include <algorithm>
+
+#include "common/parallel.h"
+
+namespace rr::flow {
+
+int ThreadsFor(int pixels, int threads) {
+  return std::max(1, std::min(threads, pixels / kMinPixelsPerThread));
+}
+
+Plane ToGrey(const uint8_t* pixels, int w, int h, int channels, int threads) {
+  Plane out(w, h);
+  ParallelFor(h, ThreadsFor(w * h, threads), [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      const uint8_t* s = pixels + size_t(y) * w * channels;
+      float* d = out.row(y);
+      if (channels >= 3) {
+        for (int x = 0; x < w; ++x, s += channels) d[x] = 0.299f * s[0] + 0.587f * s[1] + 0.114f * s[2];
+      } else {
+        for (int x = 0; x < w; ++x, s += channels) d[x] = float(s[0]);
+      }
+    }
+  });
+  return out;
+}
+
+namespace {
+
+// Separable [1 4 6 4 1]/16 filter with replicated borders, evaluated at every `step`-th column and row.
+Plane Binomial(const Plane& src, int step, int threads) {
+  int w = (src.w + step - 1) / step, h = (src.h + step - 1) / step;
+  auto clampX = [&](int x) { return x < 0 ? 0 : (x >= src.w ? src.w - 1 : x); };
+  auto clampY = [&](int y) { return y < 0 ? 0 : (y >= src.h ? src.h - 1 : y); };
+  Plane horiz(w, src.h);
+  ParallelFor(src.h, ThreadsFor(src.w * src.h, threads), [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      const float* s = src.row(y);
+      float* d = horiz.row(y);
+      for (int x = 0; x < w; ++x) {
+        int c = step * x;
+        d[x] = (s[clampX(c - 2)] + s[clampX(c + 2)] + 4.f * (s[clampX(c - 1)] + s[clampX(c + 1)]) + 6.f * s[c]) * (1.f / 16.f);
+      }
+    }
+  });
+  Plane out(w, h);
+  ParallelFor(h, ThreadsFor(w * h, threads), [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      int c = step * y;
+      const float* a = horiz.row(clampY(c - 2));
+      const float* b = horiz.row(clampY(c - 1));
+      const float* m = horiz.row(c);
+      const float* e = horiz.row(clampY(c + 1));
+      const float* f = horiz.row(clampY(c + 2));
+      float* d = out.row(y);
+      for (int x = 0; x < w; ++x) d[x] = (a[x] + f[x] + 4.f * (b[x] + e[x]) + 6.f * m[x]) * (1.f / 16.f);
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+Plane Downsample(const Plane& src, int threads) { return Binomial(src, 2, threads); }
+
+Plane Smooth(const Plane& src, int threads) { return Binomial(src, 1, threads); }
+
+void Gradients(const Plane& src, Plane& dx, Plane& dy, int threads) {
+  int w = src.w, h = src.h;
+  dx = Plane(w, h);
+  dy = Plane(w, h);
+  ParallelFor(h, ThreadsFor(w * h, threads), [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      const float* s = src.row(y);
+      const float* up = src.row(y > 0 ? y - 1 : y);
+      const float* down = src.row(y + 1 < h ? y + 1 : y);
+      float* gx = dx.row(y);
+      float* gy = dy.row(y);
+      if (w == 1) {
+        gx[0] = 0.f;
+      } else {
+        gx[0] = s[1] - s[0];
+        for (int x = 1; x < w - 1; ++x) gx[x] = 0.5f * (s[x + 1] - s[x - 1]);
+        gx[w - 1] = s[w - 1] - s[w - 2];
+      }
+      float scale = (y > 0 && y + 1 < h) ? 0.5f : 1.f;
+      for (int x = 0; x < w; ++x) gy[x] = scale * (down[x] - up[x]);
+    }
+  });
+}
+
+namespace {
+
+// One fine row of a ×2 upsampled flow component. Fine pixel x sits at coarse x/2: even pixels
+// copy a coarse sample, odd ones average two; the result is doubled, as one coarse pixel spans
+// two fine ones. `stride` lets the caller write planar or interleaved output.
+void UpsampleRow(const Plane& src, int y, int w, float* out, int stride) {
+  int cy = std::min(y / 2, src.h - 1), cy1 = std::min(cy + 1, src.h - 1);
+  const float* r0 = src.row(cy);
+  const float* r1 = (y & 1) ? src.row(cy1) : r0;
+  for (int x = 0; x < w; ++x) {
+    int cx = std::min(x / 2, src.w - 1), cx1 = std::min(cx + 1, src.w - 1);
+    float a = (x & 1) ? 0.5f * (r0[cx] + r0[cx1]) : r0[cx];
+    float b = (x & 1) ? 0.5f * (r1[cx] + r1[cx1]) : r1[cx];
+    out[size_t(x) * stride] = a + b;
+  }
+}
+
+}  // namespace
+
+void UpsampleFlow(const Plane& u, const Plane& v, int w, int h, Plane& outU, Plane& outV, int threads) {
+  outU = Plane(w, h);
+  outV = Plane(w, h);
+  ParallelFor(h, ThreadsFor(w * h, threads), [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      UpsampleRow(u, y, w, outU.row(y), 1);
+      UpsampleRow(v, y, w, outV.row(y), 1);
+    }
+  });
+}
+
+void UpsampleFlowInterleaved(const Plane& u, const Plane& v, int w, int h, float* out, int threads) {
+  ParallelFor(h, ThreadsFor(w * h, threads), [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      UpsampleRow(u, y, w, out + size_t(y) * w * 2, 2);
+      UpsampleRow(v, y, w, out + size_t(y) * w * 2 + 1, 2);
+    }
+  });
+}
+
+}  // namespace rr::flow

@@ -1,0 +1,22 @@
+// Variational refinement of a dense flow at one level: brightness and gradient constancy with a
+// robust (Charbonnier) penalty, plus robust smoothness, solved by fixed-point iterations and SOR.
+#pragma once
+#include "flow/planes.h"
+
+namespace rr::flow {
+
+struct VariationalParams {
+  int outerIterations = 4;  // fixed-point linearisations of the robust penalties
+  int innerIterations = 5;  // SOR sweeps per linearisation
+  float alpha = 30.f;       // smoothness weight
+  float delta = 5.f;        // brightness-constancy weight (gradient-normalised)
+  float gamma = 10.f;       // gradient-constancy weight (normalised likewise)
+  float omega = 1.6f;       // over-relaxation factor
+};
+
+// Improves (u, v), the flow from `from` to `to`, in place. fromDx/fromDy are derivatives of `from`.
+// Deterministic for any thread count (the image is split into fixed bands of rows).
+void RefineFlow(const Plane& from, const Plane& fromDx, const Plane& fromDy, const Plane& to,
+                Plane& u, Plane& v, const VariationalParams& params, int threads);
+
+}  // namespace rr::flow

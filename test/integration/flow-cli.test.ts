@@ -1,0 +1,93 @@
+// The flow and metrics commands end to end, as a user runs them: images and frame folders in,
+// .flo files, occlusion PNGs and warp-error figures out.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { rerender } from '../helpers/cli';
+import { makeVideo, tempDir } from '../helpers/media';
+import { projectPaths } from '../../main/engine/project/paths';
+import { readFlo } from '../../native-models/src/flo';
+import { readRgb, writePng } from '../../main/engine/media/image-files';
+import { frameFileName } from '../../main/engine/project/paths';
+import { disc, endPointError, makeTexture, renderScene, translation } from '../helpers/flow-scenes';
+
+describe('rerender flow / metrics', () => {
+  const dir = tempDir('rerender-flow-');
+  const texture = makeTexture(11), object = makeTexture(12);
+  const scene = (i: number) => renderScene(128, 96, [
+    { texture, motion: translation(2 * i, i) },
+    { texture: object, motion: translation(-3 * i, 2 * i), contains: disc(60, 40, 18) },
+  ]);
+  const pair = scene(1);
+
+  test('flow <a> <b> writes the forward and backward .flo files and the occlusion mask', async () => {
+    const a = path.join(dir, 'a.png'), b = path.join(dir, 'b.png');
+    await writePng(a, renderScene(128, 96, [{ texture, motion: translation(0, 0) }, { texture: object, motion: translation(0, 0), contains: disc(60, 40, 18) }]).b);
+    await writePng(b, pair.b);
+    const fwd = path.join(dir, 'fwd.flo'), bwd = path.join(dir, 'bwd.flo'), mask = path.join(dir, 'occ.png');
+    const r = rerender(['flow', a, b, '--out', fwd, '--backward', bwd, '--occlusion', mask, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json().ok, true);
+    const forward = await readFlo(fwd);
+    assert.ok(endPointError(forward, pair.forward) < 0.6, `EPE ${endPointError(forward, pair.forward)}`);
+    assert.equal((await readFlo(bwd)).width, 128);
+    const occ = await readRgb(mask);
+    assert.equal(occ.width, 128);
+    assert.ok(r.json().occluded > 0 && r.json().occluded < 0.2);
+  });
+
+  test('flow --frames <dir> --out <dir> writes NNNNN.flo for each consecutive pair', async () => {
+    const frames = path.join(dir, 'frames'), out = path.join(dir, 'flows');
+    fs.mkdirSync(frames);
+    for (let i = 0; i < 4; i++) await writePng(path.join(frames, frameFileName(i)), scene(i).b);
+    const r = rerender(['flow', '--frames', frames, '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(fs.readdirSync(out).sort(), ['00000.flo', '00001.flo', '00002.flo']);
+    assert.match(r.stderr, /flow 3\/3/);
+  });
+
+  test('metrics <output-dir> --source <frames-dir> prints the warp error per pair and the mean', async () => {
+    const frames = path.join(dir, 'frames'), output = path.join(dir, 'output');
+    fs.mkdirSync(output);
+    // A "styled" output that follows the source motion: same geometry, other textures.
+    const t2 = makeTexture(21), o2 = makeTexture(22);
+    for (let i = 0; i < 4; i++) {
+      await writePng(path.join(output, frameFileName(i)), renderScene(128, 96, [
+        { texture: t2, motion: translation(2 * i, i) },
+        { texture: o2, motion: translation(-3 * i, 2 * i), contains: disc(60, 40, 18) },
+      ]).b);
+    }
+    const r = rerender(['metrics', output, '--source', frames, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = r.json();
+    assert.equal(report.pairs.length, 3);
+    assert.ok(report.mean >= 0 && report.mean < 0.01, `mean ${report.mean}`);
+    const text = rerender(['metrics', output, '--source', frames]);
+    assert.match(text.stdout, /mean warp error \d\.\d+ over 3 pairs/);
+  });
+
+  test('metrics <project> measures its output against its own frames, through the project flow cache', () => {
+    const video = makeVideo(dir, 'clip', { width: 160, height: 96, fps: 12, frames: 6 });
+    const project = path.join(dir, 'clip.rerender');
+    assert.equal(rerender(['new', project, '--video', video, '--short-side', '64', '--json']).code, 0);
+    const paths = projectPaths(project);
+    // An "output" identical to the source frames moves exactly as the source does.
+    fs.cpSync(paths.framesDir, paths.outputDir, { recursive: true });
+    const r = rerender(['metrics', project, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = r.json();
+    assert.equal(report.pairs.length, fs.readdirSync(paths.framesDir).length - 1);
+    assert.ok(report.mean < 0.01, `mean ${report.mean}`);
+    assert.ok(fs.readdirSync(paths.flowDir).some((n) => n.endsWith('.fwd.flo')), 'flows cached in the project');
+  });
+
+  test('bad input fails with a message that names the problem', () => {
+    const missing = rerender(['flow', path.join(dir, 'nope.png'), path.join(dir, 'b.png'), '--out', path.join(dir, 'x.flo')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /nope\.png: the image file does not exist/);
+    const noSource = rerender(['metrics', path.join(dir, 'output')]);
+    assert.equal(noSource.code, 1);
+    assert.match(noSource.stderr, /needs --source/);
+  });
+});
