@@ -1,7 +1,9 @@
 // Guide images for propagating a keyframe to another frame (ALGORITHM.md §4.1): colour, edges,
 // temporal and positional guides, with their default weights.
-import type { FloatImage, Image } from '../../../native-models/src/image';
+import type { FloatImage, FlowField, Image } from '../../../native-models/src/image';
 import type { Guide } from '../../../native-models/src/synthesis';
+import { warpFloat, warpImage } from '../../../native-models/src/flow';
+import { inpaintFloat, inpaintImage } from './inpaint';
 
 /** Default weight of each guide; the user may edit them per project. */
 export const DEFAULT_GUIDE_WEIGHTS = { colour: 6, edges: 0.5, temporal: 0.5, positional: 2 } as const;
@@ -21,7 +23,7 @@ function luma(im: Image): Float32Array {
 
 /**
  * Edge guide: the 3×3 Laplacian (4-neighbour) of the frame's luma with negative responses clipped
- * to 0, so each edge shows once, on its brighter side. Borders repeat the edge pixel.
+ * to 0, so each edge shows once, on its darker side. Borders repeat the edge pixel.
  */
 export function edgeGuide(frame: Image): Image {
   const { width: w, height: h } = frame;
@@ -47,6 +49,19 @@ export function positionMap(width: number, height: number): FloatImage {
       data[(y * width + x) * 2 + 1] = width > 1 ? x / (width - 1) : 0;
     }
   return { width, height, channels: 2, data };
+}
+
+/**
+ * The positional guide one frame further along a propagation chain: the previous frame's map pulled
+ * along `flowToPrevious` (this frame's grid → the previous frame), with occluded pixels inpainted.
+ */
+export async function advancePositions(previous: FloatImage, flowToPrevious: FlowField, occluded: Image): Promise<FloatImage> {
+  return inpaintFloat(await warpFloat(previous, flowToPrevious, 'bilinear'), occluded.data);
+}
+
+/** The temporal guide: the previous output of the same direction warped into this frame, occlusions inpainted. */
+export async function temporalGuide(previousOutput: Image, flowToPrevious: FlowField, occluded: Image): Promise<Image> {
+  return inpaintImage(await warpImage(previousOutput, flowToPrevious, 'bilinear'), occluded.data);
 }
 
 /** What is known about the keyframe and about the frame being synthesised. */

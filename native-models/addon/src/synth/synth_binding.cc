@@ -47,25 +47,11 @@ Napi::Value Synthesize(const Napi::CallbackInfo& info) {
       });
 }
 
-Napi::Value SynthesisLevels(const Napi::CallbackInfo& info) {
-  Napi::Object o = info[0].As<Napi::Object>();
-  rr::SynthesisInput in;
-  in.sourceWidth = rr::IntProp(o, "sourceWidth", 0);
-  in.sourceHeight = rr::IntProp(o, "sourceHeight", 0);
-  in.targetWidth = rr::IntProp(o, "targetWidth", 0);
-  in.targetHeight = rr::IntProp(o, "targetHeight", 0);
-  rr::SynthesisParams p;
-  p.patchSize = rr::IntProp(o, "patchSize", p.patchSize);
-  p.pyramidLevels = rr::IntProp(o, "pyramidLevels", p.pyramidLevels);
-  return Napi::Number::New(info.Env(), rr::SynthesisLevelCount(in, p));
-}
-
 }  // namespace
 
 void InitBlend(Napi::Env env, Napi::Object exports);
 
 void InitSynth(Napi::Env env, Napi::Object exports) {
   exports.Set("synthesize", Napi::Function::New(env, Synthesize, "synthesize"));
-  exports.Set("synthesisLevels", Napi::Function::New(env, SynthesisLevels, "synthesisLevels"));
   InitBlend(env, exports);
 }

@@ -1,0 +1,125 @@
+// One pyramid level of guided patch-based synthesis: the match field, PatchMatch with the occupancy
+// (uniformity) penalty, and voting. Each pixel's features are [style..., guides..., zero padding to a
+// multiple of 4] scaled by sqrt(weight), so a patch energy is a plain sum of squared differences over
+// one contiguous run of floats per patch row, with no scalar tail.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+#include "synth/patch_synthesis.h"
+#include "synth/simd_distance.h"
+
+namespace rr {
+
+// An interleaved float image.
+struct Plane {
+  int w = 0, h = 0, c = 0;
+  std::vector<float> v;
+};
+
+class LevelSolver {
+ public:
+  // `coarsest`: this level starts the pyramid (searches the whole exemplar).
+  LevelSolver(const Plane& srcStyle, const Plane& srcGuide, const Plane& tgtGuide, const std::vector<float>& styleScale,
+              const std::vector<float>& guideScale, const SynthesisParams& p, int level, bool coarsest);
+
+  void InitRandom(uint32_t seed);
+  // From full-resolution matches: target pixel (x, y) here is (x, y) << level there.
+  void InitFromFullResolution(const std::vector<int32_t>& full, int fullW, int fullH);
+  void InitFromCoarser(const std::vector<int32_t>& coarse, int cw, int ch);
+
+  void Vote();
+  void ComputePatchErrors(bool afterVote);
+  void RefreshOccupancy();
+  void PatchMatchIteration(int round, int iter);
+  void Settle();
+
+  const std::vector<int32_t>& Matches() const { return nnf_; }
+  const std::vector<float>& TargetStyle() const { return tgtStyle_; }
+  const std::vector<float>& PatchErrors() const { return patchErr_; }
+  int TargetWidth() const { return tw_; }
+  int TargetHeight() const { return th_; }
+
+ private:
+  int MinX() const { return r_; }
+  int MaxX() const { return sw_ - 1 - r_; }
+  int MinY() const { return r_; }
+  int MaxY() const { return sh_ - 1 - r_; }
+  int ClampX(int x) const { return std::min(std::max(x, MinX()), MaxX()); }
+  int ClampY(int y) const { return std::min(std::max(y, MinY()), MaxY()); }
+
+  // Weighted SSD over the part of the target patch inside the target; stops early past `limit`.
+  float Distance(int tx, int ty, int sx, int sy, float limit) const {
+    const int x0 = std::max(-r_, -tx), x1 = std::min(r_, tw_ - 1 - tx);
+    const int y0 = std::max(-r_, -ty), y1 = std::min(r_, th_ - 1 - ty);
+    const int n = (x1 - x0 + 1) * c_;
+    float sum = 0.f;
+    for (int dy = y0; dy <= y1; ++dy) {
+      const float* t = &tgtFeat_[(static_cast<size_t>(ty + dy) * tw_ + (tx + x0)) * c_];
+      const float* s = &srcFeat_[(static_cast<size_t>(sy + dy) * sw_ + (sx + x0)) * c_];
+      sum += SumSquaredDiff(t, s, n);
+      if (sum >= limit) return sum;
+    }
+    return sum;
+  }
+
+  // Occupancy as one block sees it while scanning: the shared map, frozen for the phase, plus the
+  // block's own moves so far. Pixels of a block thus never pile into the same source patch at once,
+  // which the frozen map alone lets happen (they then all move away again, iteration after iteration).
+  struct OccupancyView {
+    std::vector<float> delta;   // source size, zero outside this block's moves
+    std::vector<int32_t> moves;  // (from, to) source indices of the block's match moves, in order
+  };
+
+  float Occupancy(const OccupancyView& view, int sx, int sy) const {
+    const size_t j = static_cast<size_t>(sy) * sw_ + sx;
+    return occupancy_[j] + view.delta[j];
+  }
+
+  // Penalty of matching a pixel whose current match is (ox, oy) to source patch (sx, sy): its own
+  // coverage moves with it, so the occupancy it would see excludes the old patch and includes the new.
+  float Penalty(const OccupancyView& view, int ox, int oy, int sx, int sy) const {
+    const int p = p_.patchSize;
+    const int ax = std::max(0, p - std::abs(sx - ox)), ay = std::max(0, p - std::abs(sy - oy));
+    return penaltyScale_ * (Occupancy(view, sx, sy) - static_cast<float>(ax * ay) + static_cast<float>(p * p));
+  }
+
+  // Tries source patch (sx, sy) for target pixel (x, y) whose match was (ox, oy) when its turn began;
+  // `best` is the energy (patch error + penalty) of its current match.
+  void TryCandidate(const OccupancyView& view, int x, int y, size_t i, int ox, int oy, int sx, int sy, float& best) {
+    int32_t* m = &nnf_[i * 2];
+    if (sx == m[0] && sy == m[1]) return;
+    const float pen = Penalty(view, ox, oy, sx, sy);
+    if (pen >= best) return;
+    const float d = Distance(x, y, sx, sy, best - pen);
+    if (d + pen < best) {
+      m[0] = sx;
+      m[1] = sy;
+      patchErr_[i] = d;
+      best = d + pen;
+    }
+  }
+
+  // Adds (sign +1) or removes (-1) one match centre's coverage: box(box(delta)) is a (2p-1)^2 tent.
+  void AddCentre(std::vector<float>& map, int cx, int cy, float sign) const;
+
+  void ScanRow(int y, bool forward, int round, int iter, OccupancyView& view);
+  std::vector<float> BoxFilter(const std::vector<float>& in) const;
+
+  const SynthesisParams& p_;
+  int level_;
+  // The coarsest level searches the whole exemplar; finer levels start from upsampled matches that are
+  // right to within a pixel or two, so their random search only ranges over about two patches.
+  bool coarsest_;
+  int r_, sw_, sh_, tw_, th_, cs_, cg_, c_;
+  int cs4_;  // style channels padded to a multiple of 4 (for the vote)
+  std::vector<float> srcStyle_, srcFeat_, tgtFeat_, tgtStyle_, styleScale_;
+  std::vector<int32_t> nnf_;
+  std::vector<float> patchErr_, occupancy_;
+  std::vector<uint8_t> active_, changed_;
+  float penaltyScale_ = 0.f;
+};
+
+}  // namespace rr

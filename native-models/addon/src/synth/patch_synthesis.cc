@@ -1,0 +1,128 @@
+// Guided patch-based synthesis (ALGORITHM.md §4.1): the pyramid driver. Builds the exemplar and guide
+// pyramids, then per level, coarse to fine: vote; N times {M PatchMatch iterations; vote}.
+#include "synth/patch_synthesis.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "synth/level_solver.h"
+
+namespace rr {
+namespace {
+
+// 2x2 box average; odd sides keep their last row/column by averaging only the pixels that exist.
+Plane Downsample(const Plane& in) {
+  Plane out;
+  out.w = std::max(1, (in.w + 1) / 2);
+  out.h = std::max(1, (in.h + 1) / 2);
+  out.c = in.c;
+  out.v.assign(static_cast<size_t>(out.w) * out.h * out.c, 0.f);
+  for (int y = 0; y < out.h; ++y) {
+    for (int x = 0; x < out.w; ++x) {
+      float* o = &out.v[(static_cast<size_t>(y) * out.w + x) * out.c];
+      int n = 0;
+      for (int yy = 2 * y; yy < std::min(in.h, 2 * y + 2); ++yy) {
+        for (int xx = 2 * x; xx < std::min(in.w, 2 * x + 2); ++xx) {
+          const float* p = &in.v[(static_cast<size_t>(yy) * in.w + xx) * in.c];
+          for (int k = 0; k < in.c; ++k) o[k] += p[k];
+          ++n;
+        }
+      }
+      for (int k = 0; k < out.c; ++k) o[k] /= static_cast<float>(n);
+    }
+  }
+  return out;
+}
+
+Plane ToPlane(int w, int h, int c, const float* data) {
+  Plane p;
+  p.w = w; p.h = h; p.c = c;
+  p.v.assign(data, data + static_cast<size_t>(w) * h * c);
+  return p;
+}
+
+void Validate(const SynthesisInput& in, const SynthesisParams& p) {
+  const size_t s = static_cast<size_t>(in.sourceWidth) * in.sourceHeight, t = static_cast<size_t>(in.targetWidth) * in.targetHeight;
+  if (p.patchSize < 3 || p.patchSize % 2 == 0) throw std::invalid_argument("patch size must be an odd number >= 3");
+  if (in.sourceWidth < p.patchSize || in.sourceHeight < p.patchSize) throw std::invalid_argument("the style image is smaller than one patch");
+  if (in.targetWidth < 1 || in.targetHeight < 1) throw std::invalid_argument("the target is empty");
+  if (in.styleChannels < 1 || in.sourceStyle.size() != s * in.styleChannels || in.styleWeights.size() != static_cast<size_t>(in.styleChannels))
+    throw std::invalid_argument("style image size or channel count does not match");
+  if (in.sourceGuide.size() != s * in.guideChannels || in.targetGuide.size() != t * in.guideChannels ||
+      in.guideWeights.size() != static_cast<size_t>(in.guideChannels))
+    throw std::invalid_argument("guide sizes or channel counts do not match");
+  if (!in.initialMatches.empty() && in.initialMatches.size() != t * 2) throw std::invalid_argument("initial matches must be target width x height x 2");
+  if (p.searchVoteIters < 0 || p.patchMatchIters < 0) throw std::invalid_argument("iteration counts must be >= 0");
+}
+
+}  // namespace
+
+int SynthesisLevelCount(const SynthesisInput& in, const SynthesisParams& p) {
+  // A level exists while source and target at it keep their short side >= 2p+1.
+  int side = std::min(std::min(in.sourceWidth, in.sourceHeight), std::min(in.targetWidth, in.targetHeight));
+  int levels = 1;
+  while ((side + 1) / 2 >= 2 * p.patchSize + 1) {
+    side = (side + 1) / 2;
+    ++levels;
+  }
+  return p.pyramidLevels > 0 ? std::min(levels, p.pyramidLevels) : levels;
+}
+
+bool Synthesize(const SynthesisInput& in, const SynthesisParams& params, SynthesisOutput& out,
+                const std::function<bool()>& cancelled) {
+  Validate(in, params);
+  const int levels = SynthesisLevelCount(in, params);
+  std::vector<float> styleScale(in.styleChannels), guideScale(in.guideChannels);
+  for (int k = 0; k < in.styleChannels; ++k) styleScale[k] = std::sqrt(std::max(0.f, in.styleWeights[k]));
+  for (int k = 0; k < in.guideChannels; ++k) guideScale[k] = std::sqrt(std::max(0.f, in.guideWeights[k]));
+
+  std::vector<float> style(in.sourceStyle.begin(), in.sourceStyle.end());
+  std::vector<Plane> srcStyle{ToPlane(in.sourceWidth, in.sourceHeight, in.styleChannels, style.data())};
+  std::vector<Plane> srcGuide{ToPlane(in.sourceWidth, in.sourceHeight, in.guideChannels, in.sourceGuide.data())};
+  std::vector<Plane> tgtGuide{ToPlane(in.targetWidth, in.targetHeight, in.guideChannels, in.targetGuide.data())};
+  for (int l = 1; l < levels; ++l) {
+    srcStyle.push_back(Downsample(srcStyle.back()));
+    srcGuide.push_back(Downsample(srcGuide.back()));
+    tgtGuide.push_back(Downsample(tgtGuide.back()));
+  }
+
+  std::vector<int32_t> coarse;
+  int cw = 0, ch = 0;
+  for (int level = levels - 1; level >= 0; --level) {
+    LevelSolver solver(srcStyle[level], srcGuide[level], tgtGuide[level], styleScale, guideScale, params, level, level == levels - 1);
+    if (level == levels - 1) {
+      if (in.initialMatches.empty()) solver.InitRandom(params.seed);
+      else solver.InitFromFullResolution(in.initialMatches, in.targetWidth, in.targetHeight);
+    } else {
+      solver.InitFromCoarser(coarse, cw, ch);
+    }
+    solver.Vote();
+    for (int round = 0; round < params.searchVoteIters; ++round) {
+      solver.ComputePatchErrors(true);
+      solver.RefreshOccupancy();
+      for (int iter = 0; iter < params.patchMatchIters; ++iter) {
+        if (cancelled()) return false;
+        solver.PatchMatchIteration(round, iter);
+        solver.Settle();
+      }
+      solver.Vote();
+    }
+    if (level == 0) {
+      solver.ComputePatchErrors(false);
+      const size_t t = static_cast<size_t>(in.targetWidth) * in.targetHeight;
+      out.image.resize(t * in.styleChannels);
+      const std::vector<float>& ts = solver.TargetStyle();
+      for (size_t i = 0; i < out.image.size(); ++i) out.image[i] = static_cast<uint8_t>(std::min(255.f, std::max(0.f, std::round(ts[i]))));
+      out.error = solver.PatchErrors();
+      out.matches = solver.Matches();
+    } else {
+      coarse = solver.Matches();
+      cw = solver.TargetWidth();
+      ch = solver.TargetHeight();
+    }
+  }
+  return true;
+}
+
+}  // namespace rr
