@@ -6,7 +6,7 @@ import type { Image } from '../../../native-models/src/image';
 import { warpImage } from '../../../native-models/src/flow';
 import { runChain, type FlowProvider } from './chain';
 import { ChainStore } from './frame-store';
-import { blendDirections } from './blend-frames';
+import { blendDirections, blendMask } from '../../../native-models/src/blend';
 import { writePng } from '../media/image-files';
 import type { PropagationSettings } from '../project/schema';
 import type { Segment } from '../project/keyframes';
@@ -72,10 +72,11 @@ export async function propagateSegment(job: SegmentJob): Promise<void> {
     let warpedMask: Image | undefined;
     if (previousMask && previousMask.frame === c - 1) warpedMask = await warpImage(previousMask.mask, (await job.flows.pair(c - 1)).backward, 'nearest');
     const w1 = (c - s.left.frame) / (s.right.frame - s.left.frame);
-    const blended = await blendDirections({ a: a.image, errorA: a.error, b: b.image, errorB: b.error, weightB: w1, previousMask: warpedMask, gradientFusion: job.settings.gradientFusion });
-    previousMask = { frame: c, mask: blended.mask };
+    const mask = await blendMask(a.error, b.error, w1, warpedMask);
+    const image = await blendDirections({ a: a.image, b: b.image, mask, weightB: w1, fusion: job.settings.gradientFusion });
+    previousMask = { frame: c, mask };
     if (!job.isDone(c)) {
-      await writePng(job.outputFile(c), blended.image);
+      await writePng(job.outputFile(c), image);
       job.onFrameDone?.(c);
     }
   }
