@@ -1,2 +1,67 @@
-// Inference worker: owns ONNX Runtime sessions and diffusion jobs.
-export {};
+// Inference worker: owns ONNX Runtime sessions (kept across jobs) and the diffusion jobs.
+//
+// Jobs (params are validated here; results are plain JSON):
+//   renderKeyframe  { projectFile, frame, overrides?, models?, mode?, modelsDir?, tokenizer?, detector? }
+//                   renders or regenerates the keyframe at `frame` (created when missing); `overrides`
+//                   (a partial RenderParams) become that keyframe's overrides.
+//   renderKeyframes { projectFile, overrides?, models?, mode?, modelsDir?, tokenizer?, detector? }
+//                   renders every diffusion keyframe in timeline order; `overrides` become project defaults.
+// Both answer RenderSummary (main/engine/render/render-project.ts):
+//   { rendered: [{ id, frame, image, revision, seconds, unetCalls }], stale: [{ id, frame, reason }],
+//     staleSegments: [segment id], provider, warnings: [text] }
+// and report progress per sampler step with an ETA in the message; cancel stops between steps and
+// leaves every earlier result in place. The project file is updated by the job (image, revision,
+// history, status and notes of keyframes made stale).
+import { z } from 'zod';
+import { serveJobs } from '../jobs/worker-runtime';
+import { modelSelection, renderOverrides } from '../project/schema';
+import { UserError } from '../errors';
+import { renderKeyframes, type RenderRequest } from '../render/render-project';
+import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
+import { compiledGraphsDir, resolveModelsDir } from '../../../native-models/src/model-manager';
+
+const common = {
+  projectFile: z.string().min(1),
+  overrides: renderOverrides.optional(),
+  models: modelSelection.partial().optional(),
+  mode: z.enum(['rerender', 'independent']).optional(),
+  modelsDir: z.string().min(1).optional(),
+  tokenizer: z.string().min(1).optional(),
+  detector: z.string().min(1).optional(),
+};
+
+export const jobParams = {
+  renderKeyframe: z.object({ ...common, frame: z.number().int().min(0) }),
+  renderKeyframes: z.object(common),
+};
+
+function parse<T>(schema: z.ZodType<T>, params: unknown, job: string): T {
+  const r = schema.safeParse(params);
+  if (!r.success) throw new UserError(`bad parameters for ${job}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return r.data;
+}
+
+/** One runtime per models folder, so sessions and compiled graphs survive from one job to the next. */
+const runtimes = new Map<string, ModelRuntime>();
+function runtimeFor(modelsDir: string | undefined): ModelRuntime {
+  const dir = resolveModelsDir(modelsDir);
+  let r = runtimes.get(dir);
+  if (!r) { r = new ModelRuntime({ cacheDir: compiledGraphsDir(dir) }); runtimes.set(dir, r); }
+  return r;
+}
+
+type Common = z.infer<z.ZodObject<typeof common>>;
+function request(p: Common, target: RenderRequest['target']): RenderRequest {
+  return { ...p, target, runtime: runtimeFor(p.modelsDir) };
+}
+
+serveJobs({
+  async renderKeyframe(params, { progress, cancel }) {
+    const p = parse(jobParams.renderKeyframe, params, 'renderKeyframe');
+    return renderKeyframes({ ...request(p, { frame: p.frame }), progress, cancel });
+  },
+  async renderKeyframes(params, { progress, cancel }) {
+    const p = parse(jobParams.renderKeyframes, params, 'renderKeyframes');
+    return renderKeyframes({ ...request(p, 'all'), progress, cancel });
+  },
+});

@@ -1,0 +1,101 @@
+// `rerender render`: render one keyframe (regenerate it without touching the others) or all of them,
+// with the project's settings unless options change them.
+import path from 'node:path';
+import type { Command, ParsedArgs } from '../command';
+import { cliProgress } from '../progress';
+import { CancelToken, UserError } from '../../engine/errors';
+import { withProjectLock } from '../../engine/project/project-lock';
+import type { ModelSelection, RenderOverrides } from '../../engine/project/schema';
+import { renderKeyframes } from '../../engine/render/render-project';
+
+/** `file.safetensors:0.8` → file and multiplier; a trailing part that is not a number belongs to the path (C:\…). */
+export function parseLora(text: string): { file: string; multiplier: number } {
+  const at = text.lastIndexOf(':');
+  const tail = at > 0 ? text.slice(at + 1) : '';
+  if (tail !== '' && Number.isFinite(Number(tail))) return { file: path.resolve(text.slice(0, at)), multiplier: Number(tail) };
+  return { file: path.resolve(text), multiplier: 1 };
+}
+
+function overridesFrom(args: ParsedArgs): RenderOverrides {
+  const o: RenderOverrides = {};
+  const prompt = args.string('prompt');
+  if (prompt !== undefined) o.prompt = prompt;
+  const negative = args.string('negative');
+  if (negative !== undefined) o.negativePrompt = negative;
+  const seed = args.int('seed');
+  if (seed !== undefined) {
+    if (seed < 0 || seed > 2 ** 32 - 1) throw new UserError(`--seed must be from 0 to 4294967295, got ${seed}`);
+    o.seed = seed;
+  }
+  const steps = args.int('steps');
+  if (steps !== undefined) {
+    if (steps < 1 || steps > 1000) throw new UserError(`--steps must be from 1 to 1000, got ${steps}`);
+    o.steps = steps;
+  }
+  const strength = args.number('strength');
+  if (strength !== undefined) {
+    if (strength < 0 || strength > 1) throw new UserError(`--strength is the denoising strength from 0 to 1, got ${strength}`);
+    o.strength = strength;
+  }
+  return o;
+}
+
+function modelsFrom(args: ParsedArgs): Partial<ModelSelection> {
+  const m: Partial<ModelSelection> = {};
+  const model = args.string('model');
+  if (model) m.checkpoint = path.resolve(model);
+  const controlnet = args.string('controlnet');
+  if (controlnet) m.controlnet = path.resolve(controlnet);
+  const loras = args.options.get('lora');
+  if (loras?.length) m.loras = loras.map(parseLora);
+  return m;
+}
+
+export const renderCommand: Command = {
+  name: 'render',
+  summary: 'render keyframes with the text prompt (one keyframe, or all in order)',
+  usage: `
+usage: rerender render <project-file> [--frame N | --all] [--prompt …] [--negative …] [--seed N]
+       [--steps N] [--model <checkpoint>] [--lora <file>[:mult]] [--controlnet <file>] [--strength …]
+       [--mode rerender|independent] [--models-dir <dir>] [--tokenizer <dir>] [--detector <file.onnx>] [--json]
+
+  --frame N        render (or regenerate) the keyframe at frame N only; other keyframes' files are
+                   left alone, and the keyframes and segments that depended on it are marked stale
+  --all            render every keyframe in timeline order (the default)
+  --prompt, --negative, --seed, --steps, --strength
+                   change those settings: for --frame N they become that keyframe's overrides, for
+                   --all the project's defaults (they are saved in the project)
+  --model, --lora, --controlnet
+                   choose the checkpoint, LoRAs (repeat --lora; multiplier after a colon, default 1)
+                   and ControlNet (saved in the project)
+  --mode           rerender: anchor + cross-frame constraints (default); independent: every keyframe
+                   alone (plain image-to-image), the baseline to compare with
+  --models-dir     models folder (default $RERENDER_MODELS or ~/.rerender/models)
+  --tokenizer      CLIP tokenizer folder, when the checkpoint is a single file
+  --detector       ONNX soft-edge or depth detector for those ControlNet types`,
+  flags: ['all', 'json'],
+  async run(args, ctx) {
+    const file = args.positional[0];
+    if (!file) throw new UserError('missing the project file');
+    const frame = args.int('frame');
+    if (frame !== undefined && args.flag('all')) throw new UserError('use either --frame N or --all, not both');
+    const mode = args.string('mode');
+    if (mode !== undefined && mode !== 'rerender' && mode !== 'independent') throw new UserError(`--mode must be rerender or independent, got "${mode}"`);
+    const cancel = new CancelToken();
+    process.once('SIGINT', () => cancel.cancel('cancelled by Ctrl-C'));
+    const progress = cliProgress('rendering');
+    const summary = await withProjectLock(file, () => renderKeyframes({
+      projectFile: file,
+      target: frame !== undefined ? { frame } : 'all',
+      overrides: overridesFrom(args), models: modelsFrom(args), mode,
+      modelsDir: args.string('models-dir'), tokenizer: args.string('tokenizer'), detector: args.string('detector'),
+      cancel, progress,
+    }));
+    progress.done();
+    if (ctx.json) { ctx.out(JSON.stringify({ ok: true, ...summary })); return; }
+    for (const r of summary.rendered) ctx.out(`keyframe at frame ${r.frame}: ${r.image} (revision ${r.revision}, ${r.seconds.toFixed(1)} s, ${r.unetCalls} UNet calls)`);
+    for (const w of summary.warnings) ctx.err(`warning: ${w}`);
+    for (const s of summary.stale) ctx.out(`out of date: keyframe at frame ${s.frame} (${s.reason})`);
+    if (summary.staleSegments.length) ctx.out(`propagated segments to redo: ${summary.staleSegments.join(', ')}`);
+  },
+};

@@ -1,0 +1,171 @@
+// The hierarchical cross-frame constraints of a later keyframe (ALGORITHM.md §3.0–§3.4): optical flow and
+// soft occlusion masks towards the anchor and the previous keyframe, shape-aware fusion and colour
+// adjustment at the x̂₀ hook, the pixel composite with fidelity-oriented encoding, and pixel-aware fusion.
+import { computeFlow, occlusionMask, softMask, warpImage } from '../../../native-models/src/flow';
+import type { FlowField, FloatImage, Image } from '../../../native-models/src/image';
+import type { DiffusionModels } from './diffusion-models';
+import {
+  adaptiveInstanceNorm, dilate3x3, flowToLatent, imageToSigned, perChannel, poolBlocks, signedToImage,
+  warpLatentNearest, type ChannelStats, type Planar,
+} from './latent';
+
+/** VAE downsampling factor between pixels and latent cells. */
+export const LATENT_FACTOR = 8;
+
+/** How an earlier keyframe (anchor or previous) lines up with the current frame. */
+export interface Alignment {
+  /** Backward flow current → earlier frame, on the current frame's grid. */
+  backward: FlowField;
+  /** 255 where the current frame's pixel is not visible in the earlier frame. */
+  occluded: Image;
+  /** Soft mask m = clamp(blur(maxpool(O)) + O, 0, 1) (§3.0 step 2). */
+  soft: FloatImage;
+}
+
+export async function align(earlierInput: Image, currentInput: Image): Promise<Alignment> {
+  const pair = await computeFlow(earlierInput, currentInput);
+  const occluded = await occlusionMask(pair);
+  return { backward: pair.backward, occluded, soft: await softMask(occluded) };
+}
+
+/** Shape-aware fusion data: the anchor's latent flow and M_w = 1 − maxpool₈(m₀) (§3.2). */
+export interface ShapeFusion { latentFlow: FlowField; trust: Float32Array }
+
+export function shapeFusion(anchor: Alignment): ShapeFusion {
+  const pooled = poolBlocks(anchor.soft, LATENT_FACTOR, 'max');
+  return { latentFlow: flowToLatent(anchor.backward, LATENT_FACTOR), trust: Float32Array.from(pooled.data, (v) => 1 - v) };
+}
+
+/** x̂₀ ← M_w ⊙ warp_nearest(x̂₀^anchor) + (1 − M_w) ⊙ x̂₀. */
+export async function applyShapeFusion(x0: Float32Array, anchorX0: Float32Array, fusion: ShapeFusion, channels: number): Promise<Float32Array> {
+  const { width, height } = fusion.latentFlow;
+  const warped = await warpLatentNearest(anchorX0, channels, height, width, fusion.latentFlow);
+  const n = width * height;
+  const out = new Float32Array(x0.length);
+  for (let c = 0; c < channels; c++) {
+    for (let i = 0; i < n; i++) {
+      const m = fusion.trust[i];
+      out[c * n + i] = m * warped[c * n + i] + (1 - m) * x0[c * n + i];
+    }
+  }
+  return out;
+}
+
+/** §3.4: x̂₀ takes the anchor's per-channel mean and deviation at the same step. */
+export function applyColourAdjustment(x0: Float32Array, anchorStats: ChannelStats, channels: number): Float32Array {
+  return adaptiveInstanceNorm(x0, channels, anchorStats);
+}
+
+/** I = (1−m₀)·W₀ + m₀·[(1−m_p)·W_p + m_p·D] with the earlier results warped bilinearly into this frame (§3.0 step 4). */
+export async function pixelComposite(decoded: Image, anchorResult: Image, anchor: Alignment, previousResult: Image, previous: Alignment): Promise<Image> {
+  const w0 = await warpImage(anchorResult, anchor.backward, 'bilinear');
+  const wp = await warpImage(previousResult, previous.backward, 'bilinear');
+  const n = decoded.width * decoded.height;
+  const out = new Uint8Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    const m0 = anchor.soft.data[i], mp = previous.soft.data[i];
+    for (let c = 0; c < 3; c++) {
+      const inner = (1 - mp) * wp.data[i * 3 + c] + mp * decoded.data[i * decoded.channels + c];
+      out[i * 3 + c] = Math.round((1 - m0) * w0.data[i * 3 + c] + m0 * inner);
+    }
+  }
+  return { width: decoded.width, height: decoded.height, channels: 3, data: out };
+}
+
+/** M_lat: latent cells whose whole block is visible in the anchor or the previous keyframe (§3.3). */
+export async function validLatentMask(anchor: Alignment, previous: Alignment): Promise<FloatImage> {
+  const both = new Uint8Array(anchor.occluded.data.length);
+  for (let i = 0; i < both.length; i++) both[i] = anchor.occluded.data[i] && previous.occluded.data[i] ? 255 : 0;
+  const invalid = await softMask({ ...anchor.occluded, data: both });
+  const valid: FloatImage = { ...invalid, data: Float32Array.from(invalid.data, (v) => 1 - v) };
+  return poolBlocks(valid, LATENT_FACTOR, 'min');
+}
+
+/** Error above this (mean over channels of |D(z*) − I|, in [−1, 1] units) marks a compensation artefact. */
+export const FIDELITY_ARTEFACT_THRESHOLD = 0.25;
+
+export interface FidelityEncoding {
+  /** z = E(I). */
+  plain: Float32Array;
+  /** z + (1 − M_E) ⊙ (z − z′): the compensated latent with the fallback applied. */
+  compensated: Float32Array;
+  /** M_E on the latent grid (1 = fell back to z). */
+  fallback: Float32Array;
+}
+
+/** An image ↔ latent codec: the VAE (DiffusionModels is one). */
+export interface LatentCodec {
+  readonly latentChannels: number;
+  encode(image: Planar): Promise<Float32Array>;
+  decode(latent: Float32Array, height: number, width: number): Promise<Planar>;
+}
+
+/**
+ * Fidelity-oriented encoding (§3.3): z′ = E(D(z)) measures what one VAE round trip loses, and z + (z − z′)
+ * pre-compensates it; where that creates artefacts (dilated by one cell) the plain z is kept.
+ */
+export async function fidelityEncode(models: LatentCodec, image: Image): Promise<FidelityEncoding> {
+  const target = imageToSigned(image);
+  const h = image.height / LATENT_FACTOR, w = image.width / LATENT_FACTOR;
+  const channels = models.latentChannels;
+  const z = await models.encode(target);
+  const zPrime = await models.encode(await models.decode(z, h, w));
+  const zStar = Float32Array.from(z, (v, k) => 2 * v - zPrime[k]);
+  const check = await models.decode(zStar, h, w);
+  const n = image.width * image.height;
+  const error = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let e = 0;
+    for (let c = 0; c < 3; c++) e += Math.abs(check.data[c * n + i] - target.data[c * n + i]);
+    error[i] = e / 3 > FIDELITY_ARTEFACT_THRESHOLD ? 1 : 0;
+  }
+  const fallback = dilate3x3(poolBlocks({ width: image.width, height: image.height, channels: 1, data: error }, LATENT_FACTOR, 'max')).data;
+  const keep = perChannel(fallback, channels);
+  const compensated = Float32Array.from(z, (v, k) => v + (1 - keep[k]) * (v - zPrime[k]));
+  return { plain: z, compensated, fallback };
+}
+
+/** Everything pixel-aware fusion needs at each step of its window. */
+export interface PixelFusion {
+  /** z̃ = compensated latent ⊙ M_lat. */
+  target: Float32Array;
+  /** w = strength · M_lat, per latent element. */
+  weight: Float32Array;
+  /** r per latent element: max(1 − w, λ√(1 − w²)), or 1 − w on boundary cells with smooth boundary on. */
+  detail: Float32Array;
+}
+
+export function pixelFusion(encoding: FidelityEncoding, valid: FloatImage, channels: number, strength: number, detailLevel: number, smoothBoundary: boolean): PixelFusion {
+  const mLat = valid.data;
+  // Boundary: valid cells within one cell of a cell that is not fully valid.
+  const notValid = dilate3x3({ ...valid, data: Float32Array.from(mLat, (v) => 1 - v) }).data;
+  const cells = mLat.length;
+  const target = new Float32Array(cells * channels), weight = new Float32Array(cells * channels), detail = new Float32Array(cells * channels);
+  for (let c = 0; c < channels; c++) {
+    for (let i = 0; i < cells; i++) {
+      const k = c * cells + i;
+      const w = strength * mLat[i];
+      const boundary = smoothBoundary && mLat[i] > 0 && notValid[i] > 0;
+      target[k] = encoding.compensated[k] * mLat[i];
+      weight[k] = w;
+      detail[k] = boundary ? 1 - w : Math.max(1 - w, detailLevel * Math.sqrt(Math.max(0, 1 - w * w)));
+    }
+  }
+  return { target, weight, detail };
+}
+
+/** x_t ← w ⊙ (√ᾱ_t·z̃ + √(1−ᾱ_t)·n) + (1 − w) ⊙ (x_t − d) + r ⊙ d. */
+export function applyPixelFusion(sample: Float32Array, direction: Float32Array, noise: Float32Array, alpha: number, fusion: PixelFusion): Float32Array {
+  const sa = Math.sqrt(alpha), sb = Math.sqrt(1 - alpha);
+  const out = new Float32Array(sample.length);
+  for (let k = 0; k < out.length; k++) {
+    const w = fusion.weight[k];
+    out[k] = w * (sa * fusion.target[k] + sb * noise[k]) + (1 - w) * (sample[k] - direction[k]) + fusion.detail[k] * direction[k];
+  }
+  return out;
+}
+
+/** Decodes a latent to an 8-bit RGB image. */
+export async function decodeToImage(models: DiffusionModels, latent: Float32Array, height: number, width: number): Promise<Image> {
+  return signedToImage(await models.decode(latent, height, width));
+}

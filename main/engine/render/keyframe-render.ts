@@ -1,0 +1,226 @@
+// Rendering one keyframe from its input frame: the anchor (plain SDEdit + ControlNet, recording the caches
+// later keyframes need), a later keyframe with the four cross-frame constraints in two passes (§3.0), an
+// independent render (the baseline without constraints), and the analysis of an imported or painted image
+// so that it can serve as anchor or "previous" like a rendered keyframe.
+import type { Image } from '../../../native-models/src/image';
+import { sdeditStartStep } from '../../../native-models/src/scheduler';
+import type { RenderParams } from '../project/schema';
+import { UserError, type CancelToken } from '../errors';
+import { preserveColours } from './colour-preservation';
+import { controlImage } from './control-map';
+import type { DiffusionModels } from './diffusion-models';
+import { CacheReader, CacheWriter, concatReference, type CachePrecision } from './keyframe-cache';
+import { channelStats, imageToSigned } from './latent';
+import { gaussianNoise } from './noise';
+import { ddimRun, requireDdim, runPass, startingLatent, type LatentShape, type Pass, type PassHooks } from './sampler';
+import { inWindow, strictlyInWindow } from './step-windows';
+import {
+  align, applyColourAdjustment, applyPixelFusion, applyShapeFusion, decodeToImage, fidelityEncode, LATENT_FACTOR,
+  pixelComposite, pixelFusion, shapeFusion, validLatentMask,
+} from './constraints';
+
+export interface RenderEnv {
+  models: DiffusionModels;
+  cancel?: CancelToken;
+  /** Called after every sampler step (one UNet evaluation of both CFG branches). */
+  onStep?(): void;
+  /** Precision of the attention tokens on disk (default fp16; fp32 for exactness checks). */
+  cachePrecision?: CachePrecision;
+}
+
+export interface FrameInput {
+  /** The video frame at the working resolution. */
+  frame: Image;
+  params: RenderParams;
+  /** ONNX soft-edge or depth detector for those ControlNet types. */
+  detector?: string;
+}
+
+/** Where to write a cache and the key that names what produced it. */
+export interface CacheTarget { dir: string; key: string }
+
+interface Prepared {
+  latent: LatentShape;
+  steps: number;
+  startStep: number;
+  context: Float32Array;
+  control?: Pass['control'];
+  noise: Float32Array;
+  /** x_{s*}. */
+  start: Float32Array;
+}
+
+/** UNet evaluations a render will make, for progress and ETA. */
+export function plannedSteps(params: RenderParams, kind: 'anchor' | 'later' | 'independent' | 'analysis'): number {
+  const run = params.steps - sdeditStartStep(params.steps, params.strength);
+  const passes = kind === 'later' ? 2 : 1;
+  const colour = params.colorPreservation && (kind === 'anchor' || kind === 'independent') ? params.steps : 0;
+  return run * passes + colour;
+}
+
+function latentShape(env: RenderEnv, frame: Image): LatentShape {
+  if (frame.width % LATENT_FACTOR || frame.height % LATENT_FACTOR) {
+    throw new UserError(`frame size ${frame.width}×${frame.height} is not a multiple of ${LATENT_FACTOR}; the working resolution must be`);
+  }
+  return { channels: env.models.latentChannels, height: frame.height / LATENT_FACTOR, width: frame.width / LATENT_FACTOR };
+}
+
+/** Conditioning, control map, seeded noise and the SDEdit starting latent of `image` (the frame, or a colour-matched copy). */
+async function prepare(env: RenderEnv, input: FrameInput, image: Image, strength = input.params.strength): Promise<Prepared> {
+  const p = input.params;
+  requireDdim(p.sampler);
+  const latent = latentShape(env, input.frame);
+  const { context } = await env.models.encodePrompt(p.prompt, p.negativePrompt);
+  const controlMap = await controlImage(input.frame, p.controlnet, env.models.hasControlNet, input.detector);
+  const noise = gaussianNoise(p.seed, latent.channels * latent.height * latent.width);
+  const startStep = sdeditStartStep(p.steps, strength);
+  const z0 = startStep > 0 ? await env.models.encode(imageToSigned(image)) : undefined;
+  return {
+    latent, steps: p.steps, startStep, context, noise,
+    control: controlMap ? { image: controlMap, strength: p.controlnet.strength } : undefined,
+    start: startingLatent(ddimRun(p.steps), startStep, z0, noise),
+  };
+}
+
+function pass(env: RenderEnv, prep: Prepared, cfg: number, hooks?: PassHooks, start = prep.start): Pass {
+  return {
+    steps: prep.steps, startStep: prep.startStep, cfg, context: prep.context, control: prep.control, noise: prep.noise,
+    start, latent: prep.latent, hooks, cancel: env.cancel, onStep: () => env.onStep?.(),
+  };
+}
+
+/** §2 colour preservation: a render from pure noise gives the colours; the frame keeps its luminance. */
+export async function colourReference(env: RenderEnv, input: FrameInput): Promise<Image> {
+  const prep = await prepare(env, input, input.frame, 1);
+  const latent = await runPass(env.models, pass(env, prep, input.params.cfg));
+  return decodeToImage(env.models, latent, prep.latent.height, prep.latent.width);
+}
+
+function cacheWriter(env: RenderEnv, target: CacheTarget, prep: Prepared): CacheWriter {
+  const channels = Array.from({ length: env.models.layerCount }, (_, i) => env.models.layerChannels(i));
+  return new CacheWriter(target.dir, target.key, prep.steps, env.cachePrecision ?? 'fp16', prep.latent, channels);
+}
+
+export interface PlainResult {
+  image: Image;
+  /** The colour reference used, when colour preservation is on (later keyframes reuse the anchor's). */
+  colourReference?: Image;
+}
+
+/**
+ * The anchor, or an independent render: SDEdit from the frame with ControlNet, no cross-frame constraints.
+ * With `record`, every step's tokens, x̂₀ and x̂₀ statistics go to the cache (the "first" cache, §3.0).
+ */
+export async function renderPlain(env: RenderEnv, input: FrameInput, record?: CacheTarget): Promise<PlainResult> {
+  const reference = input.params.colorPreservation ? await colourReference(env, input) : undefined;
+  const source = reference ? preserveColours(input.frame, reference) : input.frame;
+  const prep = await prepare(env, input, source);
+  const writer = record ? cacheWriter(env, record, prep) : undefined;
+  try {
+    const hooks: PassHooks | undefined = writer && {
+      record: () => true,
+      afterStep: (s, x0, tokens) => writer.addStep(s, tokens, { value: x0, stats: channelStats(x0, prep.latent.channels) }),
+    };
+    const latent = await runPass(env.models, pass(env, prep, input.params.cfg, hooks));
+    const image = await decodeToImage(env.models, latent, prep.latent.height, prep.latent.width);
+    await writer?.finish();
+    return { image, colourReference: reference };
+  } catch (err) {
+    await writer?.discard();
+    throw err;
+  }
+}
+
+/**
+ * Caches for a keyframe whose image was imported or painted: its clean latent stands for x̂₀ at every
+ * step, and the tokens are those the UNet sees on that latent noised to each step with the run's noise.
+ */
+export async function analyseImage(env: RenderEnv, input: FrameInput, image: Image, record: CacheTarget): Promise<void> {
+  const prep = await prepare(env, input, input.frame);
+  const run = ddimRun(prep.steps);
+  const z = await env.models.encode(imageToSigned(image));
+  const stats = channelStats(z, prep.latent.channels);
+  const writer = cacheWriter(env, record, prep);
+  try {
+    for (let s = prep.startStep; s < prep.steps; s++) {
+      env.cancel?.throwIfCancelled();
+      const r = await env.models.predictNoise({ sample: run.addNoise(s, z, prep.noise), timestep: run.timesteps[s], context: prep.context, control: prep.control, record: true }, prep.latent.height, prep.latent.width);
+      await writer.addStep(s, r.tokens, { value: z, stats });
+      env.onStep?.();
+    }
+    await writer.finish();
+  } catch (err) {
+    await writer.discard();
+    throw err;
+  }
+}
+
+/** What a later keyframe is constrained by. */
+export interface EarlierKeyframes {
+  anchor: { frame: Image; result: Image; cache: CacheReader };
+  previous: { frame: Image; result: Image };
+  /** The "previous" token cache: the latest keyframe that refreshed it (the anchor's at first). */
+  previousTokens: CacheReader;
+  colourReference?: Image;
+}
+
+export interface LaterResult {
+  image: Image;
+  /** Pass 1's decoded result D (before the pixel composite). */
+  pass1: Image;
+  /** The pixel composite I that pass 2 is pulled towards. */
+  composite: Image;
+}
+
+/** A later keyframe (§3.0 steps 1–7). With `record`, pass 2's tokens become the next "previous" cache. */
+export async function renderLater(env: RenderEnv, input: FrameInput, earlier: EarlierKeyframes, record?: CacheTarget): Promise<LaterResult> {
+  const p = input.params, k = p.constraints;
+  const source = earlier.colourReference ? preserveColours(input.frame, earlier.colourReference) : input.frame;
+  const prep = await prepare(env, input, source);
+  const channels = prep.latent.channels;
+  const anchorAlign = await align(earlier.anchor.frame, input.frame);
+  const previousAlign = await align(earlier.previous.frame, input.frame);
+  const shape = shapeFusion(anchorAlign);
+  const layers = k.looseAttention ? env.models.loose : env.models.strict;
+
+  const reference = async (s: number): Promise<Map<number, Float32Array> | undefined> => {
+    if (!inWindow(s, p.steps, k.crossFrame)) return undefined;
+    const first = await earlier.anchor.cache.tokens(s);
+    const prev = earlier.previousTokens === earlier.anchor.cache ? first : await earlier.previousTokens.tokens(s);
+    if (!first || !prev) return undefined; // the earlier run never reached this step (a higher SDEdit start)
+    return new Map(layers.map((i) => [i, concatReference(first[i], prev[i])]));
+  };
+  const adjustX0 = async (s: number, x0: Float32Array): Promise<Float32Array> => {
+    // Colour first, then shape (§3.4); a step the anchor never ran has nothing to match.
+    const stats = inWindow(s, p.steps, k.color) ? earlier.anchor.cache.stats(s) : undefined;
+    if (stats) x0 = applyColourAdjustment(x0, stats, channels);
+    const anchorX0 = inWindow(s, p.steps, k.shape) ? earlier.anchor.cache.x0(s) : undefined;
+    if (anchorX0) x0 = await applyShapeFusion(x0, anchorX0, shape, channels);
+    return x0;
+  };
+
+  // Pass 1: cross-frame attention, shape-aware fusion, colour adjustment.
+  const latent1 = await runPass(env.models, pass(env, prep, p.cfg, { reference, adjustX0 }));
+  const pass1 = await decodeToImage(env.models, latent1, prep.latent.height, prep.latent.width);
+
+  // Pixel composite, fidelity-oriented encoding, and pass 2 from the same noise with pixel-aware fusion.
+  const composite = await pixelComposite(pass1, earlier.anchor.result, anchorAlign, earlier.previous.result, previousAlign);
+  const encoding = await fidelityEncode(env.models, composite);
+  const fusion = pixelFusion(encoding, await validLatentMask(anchorAlign, previousAlign), channels, k.fusionStrength, k.detailLevel, k.smoothBoundary);
+  const run = ddimRun(p.steps);
+  const writer = record ? cacheWriter(env, record, prep) : undefined;
+  try {
+    const latent2 = await runPass(env.models, pass(env, prep, p.cfg, {
+      reference, adjustX0,
+      beforeStep: (s, x, d) => (strictlyInWindow(s, p.steps, k.pixel) ? applyPixelFusion(x, d, prep.noise, run.alphaAt(s), fusion) : x),
+      record: () => !!writer,
+      afterStep: (s, x0, tokens) => writer?.addStep(s, tokens, { value: x0, stats: channelStats(x0, channels) }),
+    }));
+    const image = await decodeToImage(env.models, latent2, prep.latent.height, prep.latent.width);
+    await writer?.finish();
+    return { image, pass1, composite };
+  } catch (err) {
+    await writer?.discard();
+    throw err;
+  }
+}

@@ -1,0 +1,297 @@
+// Rendering a project's keyframes (issue 6): one keyframe (regenerate, leaving every other keyframe's
+// files alone) or all of them in timeline order, in "rerender" mode (anchor + constrained later keyframes)
+// or "independent" mode (each keyframe alone). Results and caches go to the project cache; the project
+// file gets the new image, revision, history and the staleness of the keyframes that depended on it.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Image } from '../../../native-models/src/image';
+import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
+import { compiledGraphsDir, resolveModelsDir } from '../../../native-models/src/model-manager';
+import { resolveTokenizer } from '../../../native-models/src/tokenizer';
+import { readRgb, writePng } from '../media/image-files';
+import { addKeyframe, effectiveRenderParams, keyframeAt, updateKeyframe } from '../project/keyframes';
+import { resolveInProject } from '../project/keyframe-images';
+import { frameFileName, projectPaths } from '../project/paths';
+import { readProjectFile, writeProjectFile } from '../project/project-file';
+import type { Keyframe, ModelSelection, Project, RenderOverrides } from '../project/schema';
+import { createEtaEstimator } from '../jobs/eta';
+import { UserError, type CancelToken, type ProgressFn } from '../errors';
+import { DiffusionModels, type ModelFiles } from './diffusion-models';
+import { CacheReader, type CachePrecision } from './keyframe-cache';
+import { analyseImage, plannedSteps, renderLater, renderPlain, type CacheTarget, type FrameInput, type RenderEnv } from './keyframe-render';
+import {
+  constraintSources, markStaleKeyframes, orderedKeyframes, readRecord, refreshesPrevious, segmentsTouching, settingsKey,
+  writeRecord, type Dependency, type Staleness,
+} from './render-records';
+
+export interface RenderRequest {
+  projectFile: string;
+  /** One keyframe by frame index (created when the frame has none), or every rendered keyframe. */
+  target: { frame: number } | 'all';
+  /** Parameter changes: stored as the keyframe's overrides for one frame, as project defaults for all. */
+  overrides?: RenderOverrides;
+  /** Model selection changes, stored in the project. */
+  models?: Partial<ModelSelection>;
+  mode?: 'rerender' | 'independent';
+  /** Models folder (default: $RERENDER_MODELS or ~/.rerender/models). */
+  modelsDir?: string;
+  /** Tokenizer folder, when the checkpoint carries none. */
+  tokenizer?: string;
+  /** ONNX detector for soft-edge or depth ControlNets. */
+  detector?: string;
+  /** A runtime kept across jobs (the inference worker's); one is made for the call otherwise. */
+  runtime?: ModelRuntime;
+  cachePrecision?: CachePrecision;
+  /** Model config replacements (tests with the tiny fixture models in single-file form). */
+  modelConfigs?: ModelFiles['configs'];
+  cancel?: CancelToken;
+  progress?: ProgressFn;
+}
+
+export interface RenderedKeyframe { id: string; frame: number; image: string; revision: number; seconds: number; unetCalls: number }
+
+export interface RenderSummary {
+  rendered: RenderedKeyframe[];
+  /** Keyframes now out of date, with the reason shown to the user. */
+  stale: Staleness[];
+  /** Propagated segments that used a re-rendered keyframe. */
+  staleSegments: string[];
+  /** The execution provider the UNet ran on. */
+  provider?: string;
+  /** Truncated prompts, LoRA modules that matched nothing. */
+  warnings: string[];
+}
+
+/** A project model path: absolute, or inside the models folder. */
+function modelPath(modelsDir: string, p: string): string {
+  return path.isAbsolute(p) ? p : path.join(modelsDir, p);
+}
+
+async function modelFiles(project: Project, req: RenderRequest, modelsDir: string): Promise<ModelFiles> {
+  const m = project.models;
+  if (!m.checkpoint) throw new UserError('no checkpoint is selected: pass --model <checkpoint> or choose one in the model manager', req.projectFile);
+  const checkpoint = modelPath(modelsDir, m.checkpoint);
+  if (!fs.existsSync(checkpoint)) throw new UserError('the selected checkpoint does not exist', checkpoint);
+  const tokenizer = await resolveTokenizer({ override: req.tokenizer, model: checkpoint, modelsDir });
+  return {
+    checkpoint, tokenizer, clipSkip: m.clipSkip,
+    vae: m.vae ? modelPath(modelsDir, m.vae) : null,
+    controlnet: m.controlnet ? modelPath(modelsDir, m.controlnet) : null,
+    loras: m.loras.map((l) => ({ file: modelPath(modelsDir, l.file), multiplier: l.multiplier })),
+    configs: req.modelConfigs,
+  };
+}
+
+/** Applies the request's settings to the project (they persist: the next render uses them too). */
+function applyRequest(project: Project, req: RenderRequest): Project {
+  let p: Project = { ...project, models: { ...project.models, ...req.models }, mode: req.mode ?? project.mode };
+  const o = req.overrides ?? {};
+  if (req.target === 'all') {
+    p = { ...p, render: effectiveRenderParams(p.render, o) };
+  } else {
+    p = addKeyframe(p, req.target.frame);
+    const k = keyframeAt(p, req.target.frame)!;
+    if (Object.keys(o).length) {
+      p = updateKeyframe(p, k.id, (old) => ({
+        ...old,
+        overrides: {
+          ...old.overrides, ...o,
+          ...(o.controlnet ? { controlnet: { ...old.overrides.controlnet, ...o.controlnet } } : {}),
+          ...(o.constraints ? { constraints: { ...old.overrides.constraints, ...o.constraints } } : {}),
+        },
+      }));
+    }
+  }
+  return p;
+}
+
+function relativeToProject(projectFile: string, abs: string): string {
+  return path.relative(projectPaths(projectFile).dir, abs).split(path.sep).join('/');
+}
+
+/** Renders the requested keyframes; see RenderRequest. */
+export async function renderKeyframes(req: RenderRequest): Promise<RenderSummary> {
+  const modelsDir = resolveModelsDir(req.modelsDir);
+  const onDisk = await readProjectFile(req.projectFile);
+  let project = applyRequest(onDisk, req);
+  if (project.mode === 'fresco') throw new UserError('FRESCO mode is not rendered by `render`; use --mode rerender or --mode independent', req.projectFile);
+  const mode = project.mode;
+  if (JSON.stringify(project) !== JSON.stringify(onDisk)) await writeProjectFile(req.projectFile, project);
+
+  const keys = orderedKeyframes(project);
+  const targets = req.target === 'all' ? keys.filter((k) => k.source === 'diffusion') : [keyframeAt(project, req.target.frame)!];
+  if (req.target !== 'all' && targets[0].source !== 'diffusion') {
+    throw new UserError(`the keyframe at frame ${targets[0].frame} is ${targets[0].source}: its image is used as it is (import another image to change it)`);
+  }
+  if (targets.length === 0) return { rendered: [], stale: [], staleSegments: [], warnings: [] };
+
+  const total = targets.reduce((a, k) => a + plannedSteps(effectiveRenderParams(project.render, k.overrides), keys.indexOf(k) === 0 || mode === 'independent' ? 'anchor' : 'later'), 0);
+  let done = 0;
+  const runtime = req.runtime ?? new ModelRuntime({ cacheDir: compiledGraphsDir(modelsDir) });
+  // Model loading (graph builds, sessions) reports its stage without moving the step fraction.
+  const models = await DiffusionModels.open(runtime, await modelFiles(project, req, modelsDir), (_f, m) => req.progress?.(total ? done / total : 0, m));
+  const paths = projectPaths(req.projectFile);
+  const eta = createEtaEstimator();
+  let current: Keyframe | undefined;
+  const env: RenderEnv = {
+    models, cancel: req.cancel, cachePrecision: req.cachePrecision,
+    onStep: () => {
+      done++;
+      const fraction = Math.min(1, done / total);
+      const left = eta(fraction);
+      req.progress?.(fraction, `keyframe at frame ${current?.frame}: step ${done}/${total}${left !== undefined ? `, about ${Math.ceil(left)} s left` : ''}`);
+    },
+  };
+  const summary: RenderSummary = { rendered: [], stale: [], staleSegments: [], warnings: [] };
+  try {
+    for (const target of targets) {
+      current = target;
+      await setStatus(req.projectFile, target.id, 'rendering');
+      const started = Date.now(), calls = models.unetCalls;
+      const result = await renderOne(req, project, target, mode, env, paths.keyframesDir);
+      // What was rendered is described by the settings at its start; later edits make it stale below.
+      const seed = effectiveRenderParams(project.render, target.overrides).seed;
+      const key = settingsKey(project, target, mode, orderedKeyframes(project)[0].id === target.id);
+      // Re-read the project: the editor may have saved other changes while this keyframe rendered.
+      const latest = await readProjectFile(req.projectFile);
+      const k = latest.keyframes.find((x) => x.id === target.id);
+      if (!k) throw new UserError(`the keyframe at frame ${target.frame} was removed while it rendered`, req.projectFile);
+      const revision = k.revision + 1;
+      const file = path.join(paths.keyframesDir, `${k.id}-r${revision}.png`);
+      await writePng(file, result.image);
+      let next = updateKeyframe(latest, k.id, (old) => ({
+        ...old, image: relativeToProject(req.projectFile, file), revision, status: 'done', note: undefined,
+        // The earlier render stays in the history with the seed that made it, so the editor can go back to it.
+        history: old.image && old.source === 'diffusion'
+          ? [...old.history, { image: old.image, seed: readRecord(req.projectFile, old.id)?.seed ?? seed, createdAt: new Date().toISOString() }].slice(-100)
+          : old.history,
+      }));
+      await writeRecord(req.projectFile, k.id, {
+        revision, mode, seed, settingsKey: key,
+        cacheDir: result.cacheDir ? path.relative(paths.keyframesDir, result.cacheDir) : undefined,
+        dependsOn: result.dependsOn, createdAt: new Date().toISOString(),
+      });
+      removeOldCaches(paths.keyframesDir, k.id, result.cacheDir);
+      const marked = markStaleKeyframes(req.projectFile, next);
+      next = marked.project;
+      await writeProjectFile(req.projectFile, next);
+      project = next;
+      summary.rendered.push({ id: k.id, frame: k.frame, image: file, revision, seconds: (Date.now() - started) / 1000, unetCalls: models.unetCalls - calls });
+      summary.stale = marked.stale;
+      for (const s of segmentsTouching(next, k.id)) if (!summary.staleSegments.includes(s.id)) summary.staleSegments.push(s.id);
+    }
+  } catch (err) {
+    if (current) await markFailed(req.projectFile, current, err);
+    throw err;
+  } finally {
+    summary.provider = runtime.loaded()[0]?.provider;
+    summary.warnings = [...models.warnings];
+    await models.close();
+    if (!req.runtime) await runtime.releaseAll();
+  }
+  return summary;
+}
+
+async function setStatus(projectFile: string, id: string, status: Keyframe['status'], note?: string): Promise<void> {
+  const p = await readProjectFile(projectFile);
+  if (!p.keyframes.some((k) => k.id === id)) return;
+  await writeProjectFile(projectFile, updateKeyframe(p, id, (old) => ({ ...old, status, note })));
+}
+
+/**
+ * After a failed or cancelled render the keyframe gets its status from before back (it still has its
+ * earlier image, if any); a failure without an earlier image is "failed", with the reason as note.
+ */
+async function markFailed(projectFile: string, before: Keyframe, err: unknown): Promise<void> {
+  const cancelled = (err as Error)?.name === 'CancelledError';
+  try {
+    if (cancelled || before.image) await setStatus(projectFile, before.id, before.status, cancelled ? before.note : `the last render failed: ${(err as Error).message}`.slice(0, 2000));
+    else await setStatus(projectFile, before.id, 'failed', `render failed: ${(err as Error).message}`.slice(0, 2000));
+  } catch {
+    // The original error matters more than a failed status update.
+  }
+}
+
+/** Keeps one cache per keyframe: the one its latest render wrote (disk use stays bounded). */
+function removeOldCaches(keyframesDir: string, id: string, keep?: string): void {
+  const dir = path.join(keyframesDir, id);
+  if (!fs.existsSync(dir)) return;
+  for (const name of fs.readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (name.startsWith('cache-') && p !== keep) fs.rmSync(p, { recursive: true, force: true });
+  }
+}
+
+interface OneResult { image: Image; cacheDir?: string; dependsOn: Dependency[] }
+
+async function frameInput(req: RenderRequest, project: Project, k: Keyframe): Promise<FrameInput> {
+  const frame = await readRgb(path.join(projectPaths(req.projectFile).framesDir, frameFileName(k.frame)));
+  if (frame.width !== project.working.width || frame.height !== project.working.height) {
+    throw new UserError(`frame ${k.frame} is ${frame.width}×${frame.height}, not the working size ${project.working.width}×${project.working.height}; decode the video again`, req.projectFile);
+  }
+  return { frame, params: effectiveRenderParams(project.render, k.overrides), detector: req.detector };
+}
+
+async function renderOne(req: RenderRequest, project: Project, k: Keyframe, mode: 'rerender' | 'independent', env: RenderEnv, keyframesDir: string): Promise<OneResult> {
+  const keys = orderedKeyframes(project);
+  const index = keys.findIndex((x) => x.id === k.id);
+  const input = await frameInput(req, project, k);
+  const target = (prefix: string): CacheTarget => {
+    const key = settingsKey(project, k, mode, index === 0);
+    return { dir: path.join(keyframesDir, k.id, `${prefix}-${key}`), key };
+  };
+  if (mode === 'independent') return { image: (await renderPlain(env, input)).image, dependsOn: [] };
+  if (index === 0) {
+    const record = target('cache');
+    const r = await renderPlain(env, input, record);
+    if (r.colourReference) await writePng(path.join(record.dir, 'colour-reference.png'), r.colourReference);
+    return { image: r.image, cacheDir: record.dir, dependsOn: [] };
+  }
+  const every = project.render.constraints.updatePreviousEvery;
+  const sources = constraintSources(keys, index, every);
+  const anchorCache = await cacheOf(req, project, sources.anchor, 0, env, keyframesDir);
+  const tokens = sources.tokens.id === sources.anchor.id ? anchorCache : await cacheOf(req, project, sources.tokens, keys.indexOf(sources.tokens), env, keyframesDir);
+  const colourFile = path.join(anchorCache.dir, 'colour-reference.png');
+  const record = refreshesPrevious(index, every) ? target('cache') : undefined;
+  const r = await renderLater(env, input, {
+    anchor: { frame: (await frameInput(req, project, sources.anchor)).frame, result: await resultOf(req, sources.anchor), cache: anchorCache },
+    previous: { frame: (await frameInput(req, project, sources.previous)).frame, result: await resultOf(req, sources.previous) },
+    previousTokens: tokens,
+    colourReference: input.params.colorPreservation && fs.existsSync(colourFile) ? await readRgb(colourFile) : undefined,
+  }, record);
+  const dep = (role: Dependency['role'], x: Keyframe): Dependency => ({ role, id: x.id, frame: x.frame, revision: x.revision });
+  return { image: r.image, cacheDir: record?.dir, dependsOn: [dep('anchor', sources.anchor), dep('previous', sources.previous), dep('tokens', sources.tokens)] };
+}
+
+/** The keyframe's current image; an earlier keyframe must have one before a later one can be constrained by it. */
+async function resultOf(req: RenderRequest, k: Keyframe): Promise<Image> {
+  if (!k.image || (k.source === 'diffusion' && k.status !== 'done' && k.status !== 'stale')) {
+    throw new UserError(`the keyframe at frame ${k.frame} has no image yet; render it first (rerender render <project> --frame ${k.frame}, or --all)`);
+  }
+  return readRgb(resolveInProject(req.projectFile, k.image));
+}
+
+/**
+ * The caches an earlier keyframe left: a rendered keyframe's from its record (refused when its settings
+ * changed since, so nothing latched is used); an imported or painted one's from an analysis of its image,
+ * made on first use and kept under a key of the image revision and settings.
+ */
+async function cacheOf(req: RenderRequest, project: Project, k: Keyframe, index: number, env: RenderEnv, keyframesDir: string): Promise<CacheReader> {
+  const key = settingsKey(project, k, 'rerender', index === 0);
+  if (k.source !== 'diffusion') {
+    const dir = path.join(keyframesDir, k.id, `cache-analysis-${key}`);
+    const existing = CacheReader.open(dir);
+    if (existing) return existing;
+    const input = await frameInput(req, project, k);
+    await analyseImage(env, input, await resultOf(req, k), { dir, key });
+    removeOldCaches(keyframesDir, k.id, dir);
+    return CacheReader.open(dir)!;
+  }
+  const rec = readRecord(req.projectFile, k.id);
+  const what = index === 0 ? 'the anchor keyframe' : `the keyframe at frame ${k.frame}`;
+  if (!rec || rec.revision !== k.revision || !rec.cacheDir) throw new UserError(`${what} (frame ${k.frame}) has not been rendered with its caches; render it first (--frame ${k.frame}, or --all)`);
+  if (rec.settingsKey !== key) throw new UserError(`${what} (frame ${k.frame}) is out of date: its settings changed since it was rendered; render it again first (--frame ${k.frame}, or --all)`);
+  const cache = CacheReader.open(path.join(keyframesDir, rec.cacheDir));
+  if (!cache) throw new UserError(`the caches of ${what} (frame ${k.frame}) are missing from the project cache; render it again`);
+  return cache;
+}

@@ -1,0 +1,140 @@
+// What each rendered keyframe depended on, and the staleness rules of ALGORITHM.md §3.5–§3.6 derived from
+// it: a record per keyframe (its settings key, the anchor / previous / token-source revisions it used, its
+// cache folder) lets the app say which keyframes and segments are out of date and why, and lets a later
+// keyframe find the caches it needs after a restart.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Keyframe, ModelSelection, Project, RenderParams } from '../project/schema';
+import { effectiveRenderParams, segmentsOf, type Segment } from '../project/keyframes';
+import { projectPaths } from '../project/paths';
+import { writeFileAtomic } from '../fs/atomic';
+
+export type KeyframeRole = 'anchor' | 'previous' | 'tokens';
+
+export interface Dependency { role: KeyframeRole; id: string; frame: number; revision: number }
+
+export interface RenderRecord {
+  /** The keyframe revision this record describes. */
+  revision: number;
+  mode: 'rerender' | 'independent';
+  /** The seed of this render (kept for the history entry when it is replaced). */
+  seed: number;
+  /** Key of the settings that produced the image (own parameters, models, frame, size). */
+  settingsKey: string;
+  /** Cache folder relative to the keyframes folder, when the render left one (anchor, "previous" refresh). */
+  cacheDir?: string;
+  dependsOn: Dependency[];
+  createdAt: string;
+}
+
+export function recordPath(projectFile: string, keyframeId: string): string {
+  return path.join(projectPaths(projectFile).keyframesDir, `${keyframeId}.json`);
+}
+
+export function readRecord(projectFile: string, keyframeId: string): RenderRecord | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(recordPath(projectFile, keyframeId), 'utf8')) as RenderRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeRecord(projectFile: string, keyframeId: string, record: RenderRecord): Promise<void> {
+  await writeFileAtomic(recordPath(projectFile, keyframeId), JSON.stringify(record, null, 1));
+}
+
+function hash(value: unknown): string {
+  return crypto.createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 24);
+}
+
+/** Parameters a keyframe's diffusion depends on, without the constraint settings (they only shape later keyframes' use). */
+function diffusionParams(p: RenderParams): Omit<RenderParams, 'constraints'> {
+  const { constraints: _unused, ...rest } = p;
+  return rest;
+}
+
+/**
+ * The key of a keyframe's own render: everything its pixels and caches depend on except the keyframes it
+ * is constrained by (those are tracked as dependencies with their revisions).
+ */
+export function settingsKey(project: Project, k: Keyframe, mode: RenderRecord['mode'], isAnchor: boolean): string {
+  const params = effectiveRenderParams(project.render, k.overrides);
+  const models: ModelSelection = project.models;
+  return hash({
+    mode, frame: k.frame, size: [project.working.width, project.working.height], models,
+    params: mode === 'rerender' && !isAnchor ? params : diffusionParams(params),
+    image: k.source === 'diffusion' ? null : { image: k.image, revision: k.revision },
+  });
+}
+
+/** Keyframes in timeline order; the first is the anchor. */
+export function orderedKeyframes(p: Project): Keyframe[] {
+  return [...p.keyframes].sort((a, b) => a.frame - b.frame);
+}
+
+/**
+ * Which earlier keyframes keyframe `index` (in timeline order, ≥ 1) is constrained by: the anchor, the
+ * keyframe just before it, and the keyframe whose tokens are the "previous" cache — the latest one at or
+ * before the previous keyframe that refreshed it (every N-th later keyframe refreshes; the anchor starts it).
+ */
+export function constraintSources(keys: Keyframe[], index: number, updateEvery: number): { anchor: Keyframe; previous: Keyframe; tokens: Keyframe } {
+  let t = index - 1;
+  while (t > 0 && t % updateEvery !== 0) t--;
+  return { anchor: keys[0], previous: keys[index - 1], tokens: keys[t] };
+}
+
+/** Whether keyframe `index` refreshes the "previous" cache (so its pass 2 must record tokens). */
+export function refreshesPrevious(index: number, updateEvery: number): boolean {
+  return index > 0 && index % updateEvery === 0;
+}
+
+export interface Staleness { id: string; frame: number; reason: string }
+
+/**
+ * Rendered keyframes that no longer match what produced them: their own settings changed, or a keyframe
+ * they were constrained by has a different revision (or moved, or is gone). Imported and painted
+ * keyframes are never stale: they are used as they are.
+ */
+export function findStaleKeyframes(projectFile: string, p: Project): Staleness[] {
+  const keys = orderedKeyframes(p);
+  const byId = new Map(keys.map((k) => [k.id, k]));
+  const role = (d: Dependency) => (d.role === 'anchor' ? 'anchor' : 'previous');
+  const out: Staleness[] = [];
+  let anchorSettingsChanged = false;
+  keys.forEach((k, index) => {
+    if (k.source !== 'diffusion' || (k.status !== 'done' && k.status !== 'stale')) return;
+    const rec = readRecord(projectFile, k.id);
+    if (!rec || rec.revision !== k.revision) return; // rendered before records existed: nothing to compare
+    const stale = (reason: string) => out.push({ id: k.id, frame: k.frame, reason });
+    if (rec.settingsKey !== settingsKey(p, k, rec.mode, index === 0)) {
+      if (index === 0) anchorSettingsChanged = true;
+      return stale('its render settings changed since it was rendered');
+    }
+    if (rec.mode !== 'rerender' || index === 0) return;
+    // §3.5: changing what the anchor depends on makes every keyframe constrained by it out of date.
+    if (anchorSettingsChanged) return stale(`the anchor keyframe's settings changed (frame ${keys[0].frame})`);
+    if (rec.dependsOn.every((d) => d.id !== keys[0].id)) return stale(`the anchor is now the keyframe at frame ${keys[0].frame}`);
+    for (const d of rec.dependsOn) {
+      const dep = byId.get(d.id);
+      if (!dep) return stale(`the ${role(d)} keyframe it used (frame ${d.frame}) was removed`);
+      if (dep.revision !== d.revision) return stale(`the ${role(d)} keyframe at frame ${dep.frame} has a new image`);
+    }
+    const { previous } = constraintSources(keys, index, 1);
+    if (!rec.dependsOn.some((d) => d.role === 'previous' && d.id === previous.id)) return stale(`the keyframe before it is now the one at frame ${previous.frame}`);
+  });
+  return out;
+}
+
+/** Applies findStaleKeyframes to the project: stale keyframes get status "stale" and the reason as note. */
+export function markStaleKeyframes(projectFile: string, p: Project): { project: Project; stale: Staleness[] } {
+  const stale = findStaleKeyframes(projectFile, p);
+  const reasons = new Map(stale.map((s) => [s.id, s.reason]));
+  const project = { ...p, keyframes: p.keyframes.map((k) => (reasons.has(k.id) ? { ...k, status: 'stale' as const, note: reasons.get(k.id) } : k)) };
+  return { project, stale };
+}
+
+/** Propagated segments that use a keyframe (they are out of date once its image changes). */
+export function segmentsTouching(p: Project, keyframeId: string): Segment[] {
+  return segmentsOf(p).filter((s) => s.left?.id === keyframeId || s.right?.id === keyframeId);
+}

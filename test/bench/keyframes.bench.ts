@@ -1,0 +1,136 @@
+// Keyframe rendering figures. (1) sd-tiny models on CPU through the real pipeline at 128×128: seconds and
+// UNet calls per keyframe for the anchor, later keyframes (two constrained passes) and independent
+// renders. (2) The full-size SD1.5 UNet with random weights at 512×512 (64×64 latent, CFG batch 2) on CPU:
+// seconds per step of the record (anchor) and inject (later keyframe) variants and the per-step cache
+// I/O of the real token sizes, giving seconds per keyframe at the default 20 steps, strength 0.75.
+// RERENDER_BENCH_FULL=0 skips (2); RERENDER_BENCH_FULL_CALLS sets its timed calls per variant (default 2).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { syntheticWeights, unetParameterShapes } from '../../native-models/src/graphs/synthetic-weights';
+import { crossFrameLayers, looseLayers } from '../../native-models/src/graphs';
+import { unetConfig } from '../../native-models/src/graphs/config';
+import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
+import { SD15_CONFIGS } from '../../native-models/src/weights/sd15-config';
+import { sdeditStartStep } from '../../native-models/src/scheduler';
+import { CacheReader, CacheWriter, concatReference } from '../../main/engine/render/keyframe-cache';
+import { renderLater, renderPlain, type RenderEnv } from '../../main/engine/render/keyframe-render';
+import { gaussianNoise } from '../../main/engine/render/noise';
+import { openTinyModels, scene, testParams } from '../integration/keyframe-render-scene';
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+async function tiny(): Promise<void> {
+  const { runtime, models } = await openTinyModels('keyframes-bench');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rerender-bench-keyframes-'));
+  const params = testParams({ steps: 20, strength: 0.75 });
+  const env: RenderEnv = { models };
+  try {
+    await renderPlain(env, { frame: scene(0), params: { ...params, steps: 2 } }); // load sessions once
+    const rows: Array<[string, number, number]> = [];
+    const time = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
+      const calls = models.unetCalls, t = performance.now();
+      const r = await fn();
+      rows.push([label, performance.now() - t, models.unetCalls - calls]);
+      return r;
+    };
+    const anchorDir = path.join(dir, 'anchor');
+    const anchor = await time('anchor (1 pass, recording caches)', () => renderPlain(env, { frame: scene(0), params }, { dir: anchorDir, key: 'a' }));
+    const cache = CacheReader.open(anchorDir)!;
+    let previous = { frame: scene(0), result: anchor.image };
+    let tokens = cache;
+    for (let k = 1; k <= 3; k++) {
+      const frame = scene(3 * k);
+      const later = path.join(dir, `k${k}`);
+      const r = await time(`later keyframe ${k} (2 passes, 4 constraints)`, () => renderLater(env, { frame, params }, {
+        anchor: { frame: scene(0), result: anchor.image, cache }, previous, previousTokens: tokens,
+      }, { dir: later, key: `k${k}` }));
+      previous = { frame, result: r.image };
+      tokens = CacheReader.open(later)!;
+    }
+    await time('independent keyframe (plain img2img)', () => renderPlain(env, { frame: scene(9), params }));
+    console.log(`sd-tiny keyframes at 128×128 on CPU (${os.cpus().length} cores), S = ${params.steps}, strength ${params.strength} (s* = ${sdeditStartStep(params.steps, params.strength)}), canny ControlNet:`);
+    for (const [label, ms, calls] of rows) console.log(`  ${label.padEnd(46)} ${seconds(ms).padStart(9)}  ${String(calls).padStart(3)} UNet calls (CFG batch 2)`);
+  } finally {
+    await models.close();
+    await runtime.releaseAll();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function fullSize(): Promise<void> {
+  const calls = Number(process.env.RERENDER_BENCH_FULL_CALLS ?? 2);
+  const config = SD15_CONFIGS.unet;
+  const base = syntheticWeights(config, unetParameterShapes(config));
+  const weights = { ...base, fingerprint: async () => 'synthetic-sd15-unet' };
+  const layers = crossFrameLayers(unetConfig(config), base);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rerender-bench-full-'));
+  const runtime = new ModelRuntime({ cacheDir: dir, providers: ['cpu'] });
+  const feeds = (): Record<string, ort.Tensor> => ({
+    sample: new ort.Tensor('float32', gaussianNoise(1, 2 * 4 * 64 * 64), [2, 4, 64, 64]),
+    timestep: new ort.Tensor('int64', BigInt64Array.of(501n), [1]),
+    encoder_hidden_states: new ort.Tensor('float32', gaussianNoise(2, 2 * 77 * 768), [2, 77, 768]),
+  });
+  console.log(`\nSD1.5 UNet (random weights), fp32 on CPU, 512×512 (latent 64×64), CFG batch 2, median of ${calls} calls after a warm-up:`);
+  try {
+    // Anchor: the record variant; its recorded tokens give the real per-step cache size.
+    let t = performance.now();
+    const record = await runtime.load({ part: 'unet', variant: { record: true } }, weights);
+    console.log(`  record variant: build + session ${seconds(performance.now() - t)}`);
+    const outputs = ['noise_pred', ...layers.map((l) => `recorded_tokens.${l.index}`)];
+    let r = await record.run(feeds(), outputs);
+    const times: number[] = [];
+    for (let i = 0; i < calls; i++) { t = performance.now(); r = await record.run(feeds(), outputs); times.push(performance.now() - t); }
+    const recordStep = times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+    const tokens = layers.map((l) => r[`recorded_tokens.${l.index}`].data as Float32Array);
+    const widths = layers.map((l) => r[`recorded_tokens.${l.index}`].dims[2] as number);
+    await runtime.release(record);
+
+    // Cache I/O of one step at the real token sizes (fp16 on disk).
+    const writer = new CacheWriter(path.join(dir, 'cache'), 'bench', 20, 'fp16', { channels: 4, height: 64, width: 64 }, widths);
+    // Measured whole; in a render the write and the next step's read overlap the UNet step.
+    t = performance.now();
+    await writer.addStep(0, tokens);
+    await writer.finish();
+    const writeMs = performance.now() - t;
+    t = performance.now();
+    const first = (await CacheReader.open(path.join(dir, 'cache'))!.tokens(0))!;
+    const prev = (await CacheReader.open(path.join(dir, 'cache'))!.tokens(0))!;
+    const loose = looseLayers(layers);
+    const reference = new Map(loose.map((i) => [i, concatReference(first[i], prev[i])]));
+    const readMs = performance.now() - t;
+    const bytes = fs.statSync(path.join(dir, 'cache', 'step-0000.tokens')).size;
+
+    t = performance.now();
+    const inject = await runtime.load({ part: 'unet', variant: { record: true, inject: loose } }, weights);
+    console.log(`  inject (loose) variant: build + session ${seconds(performance.now() - t)}`);
+    const injectFeeds = (): Record<string, ort.Tensor> => {
+      const f = feeds();
+      for (const [i, ref] of reference) f[`reference_tokens.${i}`] = new ort.Tensor('float32', ref, [2, ref.length / (2 * widths[i]), widths[i]]);
+      return f;
+    };
+    await inject.run(injectFeeds(), outputs);
+    const times2: number[] = [];
+    for (let i = 0; i < calls; i++) { t = performance.now(); await inject.run(injectFeeds(), outputs); times2.push(performance.now() - t); }
+    const injectStep = times2.sort((a, b) => a - b)[Math.floor(times2.length / 2)];
+    await runtime.release(inject);
+
+    const steps = 20 - sdeditStartStep(20, 0.75);
+    console.log(`  per step: record ${seconds(recordStep)}, inject ${seconds(injectStep)}; cache per step ${(bytes / 2 ** 20).toFixed(1)} MiB fp16, write ${seconds(writeMs)}, read both + concat ${seconds(readMs)}`);
+    console.log(`  per keyframe (S = 20, strength 0.75: ${steps} steps per pass; UNet and cache only, no ControlNet/VAE; cache I/O counted`);
+    console.log('  in full although renders overlap it with the UNet):');
+    console.log(`    anchor ${seconds(steps * (recordStep + writeMs))}, later keyframe ${seconds(steps * 2 * (injectStep + readMs) + steps * writeMs)}`);
+    console.log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  } finally {
+    await runtime.releaseAll();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  await tiny();
+  if (process.env.RERENDER_BENCH_FULL !== '0') await fullSize();
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });

@@ -1,0 +1,113 @@
+// Keyframe rendering with the tiny fixture models: each cross-frame constraint does what it claims.
+// Identity on identical frames, a known translation followed, the anchor's per-step colour statistics
+// reproduced, and SDEdit step skipping equal to running and discarding the early steps.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
+import { sdeditStartStep } from '../../native-models/src/scheduler';
+import type { DiffusionModels } from '../../main/engine/render/diffusion-models';
+import { CacheReader } from '../../main/engine/render/keyframe-cache';
+import { renderLater, renderPlain, type RenderEnv } from '../../main/engine/render/keyframe-render';
+import { imageToSigned } from '../../main/engine/render/latent';
+import { gaussianNoise } from '../../main/engine/render/noise';
+import { ddimRun, runPass, startingLatent } from '../../main/engine/render/sampler';
+import { inWindow } from '../../main/engine/render/step-windows';
+import { maxDifference, meanDifference, openTinyModels, scene, shiftRight, testParams } from './keyframe-render-scene';
+
+let runtime: ModelRuntime;
+let models: DiffusionModels;
+let work: string;
+
+before(async () => {
+  ({ runtime, models } = await openTinyModels('keyframe-render'));
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'rerender-keyframes-'));
+});
+
+after(async () => {
+  await models.close();
+  await runtime.releaseAll();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+function env(): RenderEnv {
+  return { models, cachePrecision: 'fp32' };
+}
+
+async function renderAnchor(name: string, params = testParams()) {
+  const dir = path.join(work, name);
+  const anchor = await renderPlain(env(), { frame: scene(0), params }, { dir, key: name });
+  return { anchor, cache: CacheReader.open(dir)! };
+}
+
+test('given a later keyframe whose frame is identical to the anchor\'s, when rendered, then pass 1 equals the anchor (every constraint is an identity there)', async () => {
+  const params = testParams();
+  const { anchor, cache } = await renderAnchor('identity', params);
+  const later = await renderLater(env(), { frame: scene(0), params }, {
+    anchor: { frame: scene(0), result: anchor.image, cache }, previous: { frame: scene(0), result: anchor.image }, previousTokens: cache,
+  });
+  assert.ok(maxDifference(later.pass1, anchor.image) <= 1, `max difference ${maxDifference(later.pass1, anchor.image)} (8-bit rounding at most)`);
+  assert.ok(meanDifference(later.pass1, anchor.image) < 0.02);
+});
+
+test('given a frame shifted 8 px right of the anchor, when rendered with the constraints, then it is much closer to the anchor shifted the same way than the independent render is', async () => {
+  // Strength 1 starts from noise, so the shape-aware window (the first tenth of the steps) is reached.
+  const params = testParams({ strength: 1 });
+  const { anchor, cache } = await renderAnchor('shift', params);
+  const moved = scene(8);
+  const constrained = await renderLater(env(), { frame: moved, params }, {
+    anchor: { frame: scene(0), result: anchor.image, cache }, previous: { frame: scene(0), result: anchor.image }, previousTokens: cache,
+  });
+  const independent = await renderPlain(env(), { frame: moved, params });
+  const expected = shiftRight(anchor.image, 8);
+  const constrainedError = meanDifference(constrained.image, expected, 8);
+  const independentError = meanDifference(independent.image, expected, 8);
+  assert.ok(constrainedError < 0.75 * independentError, `constrained ${constrainedError.toFixed(2)} vs independent ${independentError.toFixed(2)} (0–255 units)`);
+  assert.ok(meanDifference(constrained.composite, expected, 8) < 0.2 * independentError, 'the pixel composite is the anchor moved by the flow');
+});
+
+test('given an anchor and a later keyframe, when the later keyframe is rendered, then at every step of the colour window its x̂₀ has the anchor\'s per-channel statistics of that step', async () => {
+  const params = testParams({ steps: 5 });
+  const { anchor, cache } = await renderAnchor('colour', params);
+  const dir = path.join(work, 'colour-later');
+  await renderLater(env(), { frame: scene(4), params }, {
+    anchor: { frame: scene(0), result: anchor.image, cache }, previous: { frame: scene(0), result: anchor.image }, previousTokens: cache,
+  }, { dir, key: 'later' });
+  const later = CacheReader.open(dir)!;
+  let checked = 0;
+  for (let s = 0; s < params.steps; s++) {
+    if (!inWindow(s, params.steps, params.constraints.color) || !later.has(s)) continue;
+    const want = cache.stats(s)!, got = later.stats(s)!;
+    for (let c = 0; c < want.mean.length; c++) {
+      assert.ok(Math.abs(got.mean[c] - want.mean[c]) < 1e-4, `step ${s} channel ${c} mean`);
+      assert.ok(Math.abs(got.std[c] - want.std[c]) < 1e-4, `step ${s} channel ${c} deviation`);
+    }
+    checked++;
+  }
+  assert.ok(checked >= 1, 'the colour window holds at least one executed step');
+});
+
+test('given a denoising strength, when the early steps are skipped, then the result and every recorded x̂₀ equal a run that executes and discards them', async () => {
+  const params = testParams({ strength: 0.6 });
+  const run = ddimRun(params.steps);
+  const sStar = sdeditStartStep(params.steps, params.strength);
+  assert.ok(sStar > 0);
+  const latent = { channels: models.latentChannels, height: 16, width: 16 };
+  const noise = gaussianNoise(params.seed, 4 * 16 * 16);
+  const { context } = await models.encodePrompt(params.prompt, params.negativePrompt);
+  const start = startingLatent(run, sStar, await models.encode(imageToSigned(scene(0))), noise);
+  const collect = (into: Map<number, Float32Array>) => ({ afterStep: (s: number, x0: Float32Array) => { into.set(s, x0.slice()); } });
+  const common = { steps: params.steps, cfg: params.cfg, context, noise, latent };
+
+  const skippedX0 = new Map<number, Float32Array>(), fullX0 = new Map<number, Float32Array>();
+  const skipped = await runPass(models, { ...common, startStep: sStar, start, hooks: collect(skippedX0) });
+  const full = await runPass(models, {
+    ...common, startStep: 0, start: noise,
+    hooks: { ...collect(fullX0), beforeStep: (s, x) => (s === sStar ? start : x) }, // discard everything before s*
+  });
+  assert.deepEqual([...skippedX0.keys()], Array.from({ length: params.steps - sStar }, (_, i) => sStar + i), 'absolute step indices');
+  assert.deepEqual(skipped, full);
+  for (const [s, x0] of skippedX0) assert.deepEqual(x0, fullX0.get(s), `x̂₀ at step ${s}`);
+});
