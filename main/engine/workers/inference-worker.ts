@@ -17,6 +17,7 @@ import { serveJobs } from '../jobs/worker-runtime';
 import { modelSelection, renderOverrides } from '../project/schema';
 import { UserError } from '../errors';
 import { renderKeyframes, type RenderRequest } from '../render/render-project';
+import { learnedFlowJob } from '../flow/learned-flow';
 import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
 import { compiledGraphsDir, resolveModelsDir } from '../../../native-models/src/model-manager';
 
@@ -64,4 +65,6 @@ serveJobs({
     const p = parse(jobParams.renderKeyframes, params, 'renderKeyframes');
     return renderKeyframes({ ...request(p, 'all'), progress, cancel });
   },
+  /** Flows from a user-chosen ONNX flow model (params: see learnedFlowJobParams). */
+  computeLearnedFlows: learnedFlowJob,
 });
