@@ -4,8 +4,8 @@ import path from 'node:path';
 import { probeVideo } from '../media/probe';
 import { decodeToFrames } from '../media/decode';
 import { workingSize, DEFAULT_WORKING_SIZE } from '../frames';
-import { PROJECT_FORMAT, PROJECT_VERSION, type Crop, type Project } from './schema';
-import { defaultExportSettings, defaultModelSelection, defaultPropagationSettings, defaultRenderParams, DEFAULT_KEYFRAME_INTERVAL } from './defaults';
+import type { Crop, Project } from './schema';
+import { newProjectDocument, DEFAULT_KEYFRAME_INTERVAL } from './defaults';
 import { projectPaths, PROJECT_EXTENSION } from './paths';
 import { writeProjectFile } from './project-file';
 import { setKeyframeFrames } from './keyframes';
@@ -45,9 +45,7 @@ export async function createProject(projectFile: string, video: string, opts: Cr
     fps: info.fps, resample: info.variableFrameRate, expectedFrames: info.frameCount,
     cancel: opts.cancel, onProgress: opts.onProgress,
   });
-  let project: Project = {
-    format: PROJECT_FORMAT,
-    version: PROJECT_VERSION,
+  let project: Project = newProjectDocument({
     name: path.basename(projectFile, PROJECT_EXTENSION),
     source: {
       path: storedSourcePath(projectFile, video),
@@ -58,13 +56,7 @@ export async function createProject(projectFile: string, video: string, opts: Cr
     },
     working: { mode, size, crop, width, height },
     frames: { count: decoded.frameCount, fps: info.fps },
-    mode: 'rerender',
-    models: defaultModelSelection(),
-    render: defaultRenderParams(),
-    keyframes: [],
-    propagation: defaultPropagationSettings(),
-    export: defaultExportSettings(),
-  };
+  });
   project = setKeyframeFrames(project, uniformKeyframes(decoded.frameCount, DEFAULT_KEYFRAME_INTERVAL));
   await writeProjectFile(projectFile, project);
   return project;

@@ -1,5 +1,5 @@
 // Default settings of a new project (ALGORITHM.md §3.5 for rendering, §4.1 for propagation).
-import type { ExportSettings, ModelSelection, PropagationSettings, RenderParams } from './schema';
+import { PROJECT_FORMAT, PROJECT_VERSION, type ExportSettings, type ModelSelection, type Project, type PropagationSettings, type RenderParams } from './schema';
 
 export function defaultRenderParams(): RenderParams {
   return {
@@ -49,3 +49,18 @@ export function defaultExportSettings(): ExportSettings {
 
 /** Keyframe spacing of a new project (ALGORITHM.md §1: every K = 10 frames). */
 export const DEFAULT_KEYFRAME_INTERVAL = 10;
+
+/** A new project document around a source and its frames, with every setting at its default. */
+export function newProjectDocument(fields: Pick<Project, 'name' | 'source' | 'working' | 'frames'>): Project {
+  return {
+    format: PROJECT_FORMAT,
+    version: PROJECT_VERSION,
+    ...fields,
+    mode: 'rerender',
+    models: defaultModelSelection(),
+    render: defaultRenderParams(),
+    keyframes: [],
+    propagation: defaultPropagationSettings(),
+    export: defaultExportSettings(),
+  };
+}
