@@ -5,5 +5,5 @@ import { editor } from './store';
 import { App } from './App';
 import './styles.css';
 
-editor.set({ api: connectApi() });
+editor.set({ api: connectApi((message) => editor.set({ error: message })) });
 createRoot(document.getElementById('root')!).render(<App />);

@@ -10,10 +10,14 @@ import { spawnUtilityWorker } from './utility-worker';
 import { buildMenu } from './menu';
 import { DEFAULT_WINDOW, restoreWindowState, saveWindowState } from './window-state';
 import { PROJECT_EXTENSION } from '../engine/project/paths';
+import { appRoot } from '../engine/editor/app-files';
 
-const root = app.getAppPath();
+/** The app folder (package.json): app.asar when packaged, the checkout in development (`electron dist/main/…`). */
+const root = appRoot(__dirname);
 let win: BrowserWindow | undefined;
 let editor: Editor;
+/** A project the OS asked us to open before the window existed. */
+let pendingFile: string | undefined;
 
 registerAppScheme();
 app.enableSandbox();
@@ -27,6 +31,12 @@ if (!app.requestSingleInstanceLock()) {
     win.focus();
     const file = projectArg(argv);
     if (file) win.webContents.send(EVENT_CHANNEL, { event: 'app.command', payload: { action: 'file.open', path: file } });
+  });
+  // macOS opens documents (Finder double-click, dock drop) through this event, possibly before ready.
+  app.on('open-file', (e, file) => {
+    e.preventDefault();
+    if (win) win.webContents.send(EVENT_CHANNEL, { event: 'app.command', payload: { action: 'file.open', path: file } });
+    else pendingFile = file;
   });
   app.whenReady().then(start);
 }
@@ -61,7 +71,9 @@ function registerIpc(): void {
     const channel = `${IPC_PREFIX}${name}`;
     ipcMain.handle(channel, async (event, params: unknown) => {
       const frame = event.senderFrame;
-      const verdict = validateIpcCall(channel, params, frame ? { url: frame.url, isMainFrame: frame === event.sender.mainFrame } : null);
+      // Only the editor window's top frame speaks for the user (not an iframe, not another window).
+      const ours = !!win && event.sender === win.webContents && frame === win.webContents.mainFrame;
+      const verdict = validateIpcCall(channel, params, frame ? { url: frame.url, isMainFrame: ours } : null);
       if (!verdict.ok) return { ok: false, error: { message: verdict.error } };
       return dispatchCall(editor.handlers, verdict.name, verdict.params);
     });
@@ -141,7 +153,7 @@ async function start(): Promise<void> {
   editor.on('project.changed', (s) => {
     if (s?.file !== lastFile) { lastFile = s?.file; refreshMenu(); }
   });
-  const file = projectArg(process.argv);
+  const file = pendingFile ?? projectArg(process.argv);
   if (file) {
     const opened = await dispatchCall(editor.handlers, 'project.open', { file: path.resolve(file) });
     if (!opened.ok) dialog.showErrorBox('Could not open the project', opened.error.message);

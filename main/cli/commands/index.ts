@@ -8,6 +8,7 @@ import { serveCommand } from './serve';
 import { flowCommand } from './flow';
 import { metricsCommand } from './metrics';
 import { synthCommand } from './synth';
+import { renderCommand } from './render';
 
 export const commands: Command[] = [
   newCommand,
@@ -22,4 +23,5 @@ export const commands: Command[] = [
   flowCommand,
   metricsCommand,
   synthCommand,
+  renderCommand,
 ];

@@ -1,0 +1,48 @@
+// `rerender serve`: the editor in a browser on this machine (GPU boxes without a display, browser tests).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from '../command';
+import { UserError } from '../../engine/errors';
+import { createEditor } from '../../engine/editor/editor-api';
+import { appRoot, rendererDir, workerModules } from '../../engine/editor/app-files';
+import { defaultSettingsFile } from '../../engine/editor/app-settings';
+import { startServer } from '../../server/serve';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'open the editor in a browser on this machine (loopback only, per-session token)',
+  usage: `
+usage: rerender serve [--port N] [--project <file.rerender>] [--settings <file>] [--json]
+
+  --port N            port on 127.0.0.1 (default: a free one)
+  --project <file>    open this project at start
+  --settings <file>   the editor's settings (recent projects, models folder);
+                      default ~/.rerender/settings.json
+Prints the address with its session token; open it in a browser. Runs until Ctrl-C.
+To reach it from another machine, forward the port over SSH (ssh -L N:127.0.0.1:N host).`,
+  async run(args, ctx) {
+    const root = appRoot();
+    const renderer = rendererDir(root);
+    if (!fs.existsSync(path.join(renderer, 'index.html'))) throw new UserError('the editor is not built; run `npm run build` first', renderer);
+    const port = args.int('port');
+    if (port !== undefined && (port < 0 || port > 65535)) throw new UserError(`--port expects a port number 0-65535, got ${port}`);
+    const editor = createEditor({
+      platform: { mode: 'browser', version: JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version },
+      settingsFile: path.resolve(args.string('settings') ?? defaultSettingsFile()),
+      workerModules: workerModules(root),
+    });
+    const project = args.string('project');
+    if (project) await editor.handlers['project.open']({ file: path.resolve(project) });
+    const server = await startServer({ editor, rendererDir: renderer, port });
+    if (ctx.json) ctx.out(JSON.stringify({ ok: true, url: server.url, port: server.port }));
+    else ctx.out(`Rerender editor: ${server.url}\n(open this address in a browser on this machine; Ctrl-C stops the editor)`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await editor.session.autosaveNow();
+    editor.dispose();
+    await server.close();
+    if (!ctx.json) ctx.err('editor stopped');
+  },
+};

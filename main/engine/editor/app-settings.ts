@@ -1,0 +1,51 @@
+// The editor's own settings (not the project's): recent projects, models folder, execution provider.
+// One small JSON file; a damaged file is replaced by defaults rather than stopping the app.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomic } from '../fs/atomic';
+
+const settingsSchema = z.object({
+  recent: z.array(z.string().max(4096)).max(20).default([]),
+  modelsFolder: z.string().max(4096).nullable().default(null),
+  provider: z.string().max(32).default('auto'),
+});
+export type AppSettings = z.infer<typeof settingsSchema>;
+
+const RECENT_LIMIT = 10;
+
+/** Where settings live outside Electron (Electron passes its userData folder instead). */
+export function defaultSettingsFile(): string {
+  return path.join(os.homedir(), '.rerender', 'settings.json');
+}
+
+export class AppSettingsStore {
+  private value: AppSettings;
+
+  constructor(private readonly file: string) {
+    let doc: unknown = {};
+    try {
+      doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch { /* missing or damaged: start from defaults */ }
+    const parsed = settingsSchema.safeParse(doc);
+    this.value = parsed.success ? parsed.data : settingsSchema.parse({});
+  }
+
+  get(): AppSettings {
+    return this.value;
+  }
+
+  async update(change: Partial<AppSettings>): Promise<AppSettings> {
+    this.value = settingsSchema.parse({ ...this.value, ...change });
+    await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
+    await writeFileAtomic(this.file, JSON.stringify(this.value, null, 2) + '\n');
+    return this.value;
+  }
+
+  /** Puts a project at the top of the recent list. */
+  async addRecent(projectFile: string): Promise<AppSettings> {
+    const abs = path.resolve(projectFile);
+    return this.update({ recent: [abs, ...this.value.recent.filter((f) => f !== abs)].slice(0, RECENT_LIMIT) });
+  }
+}

@@ -1,0 +1,94 @@
+// The editor's action list: every undoable edit of a project is one entry here (label for the
+// Undo/Redo menus, perform: project → project). Params arrive already validated by the contract.
+import type { EditName, EditRequest } from '../../../preload/api';
+import type { Keyframe, Project } from '../project/schema';
+import { addKeyframe, findKeyframe, moveKeyframe, removeKeyframes, setKeyframeFrames, updateKeyframe } from '../project/keyframes';
+import { importKeyframeImage } from '../project/keyframe-images';
+import { UserError } from '../errors';
+
+export interface EditContext {
+  /** The project file: relative paths and the assets folder resolve against it. */
+  projectFile: string;
+}
+
+type RequestOf<N extends EditName> = Extract<EditRequest, { action: N }>;
+
+interface EditAction<N extends EditName> {
+  /** Shown as "Undo <label>". */
+  label(req: RequestOf<N>): string;
+  perform(p: Project, req: RequestOf<N>, ctx: EditContext): Project | Promise<Project>;
+}
+
+const plural = (n: number, word: string) => `${n === 1 ? '' : `${n} `}${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * Moves several keyframes at once (a multi-selection dragged together). Targets must be distinct and
+ * free of keyframes that stay put; each keyframe gets the same treatment as a single move (a rendered
+ * one becomes stale), by moving it in a project that holds only it.
+ */
+function moveMany(p: Project, moves: Array<{ id: string; frame: number }>): Project {
+  const moving = new Set(moves.map((m) => m.id));
+  if (moving.size !== moves.length) throw new UserError('the same keyframe was moved twice in one edit');
+  const staying = new Set(p.keyframes.filter((k) => !moving.has(k.id)).map((k) => k.frame));
+  const targets = new Set<number>();
+  const moved: Keyframe[] = [];
+  for (const m of moves) {
+    const k = findKeyframe(p, m.id);
+    if (staying.has(m.frame) || targets.has(m.frame)) throw new UserError(`frame ${m.frame} already has a keyframe`);
+    targets.add(m.frame);
+    moved.push(moveKeyframe({ ...p, keyframes: [k] }, k.id, m.frame).keyframes[0]);
+  }
+  const keyframes = [...p.keyframes.filter((k) => !moving.has(k.id)), ...moved].sort((a, b) => a.frame - b.frame);
+  return { ...p, keyframes };
+}
+
+/** Puts an earlier image of a keyframe back; the image it replaces goes into the history in its place. */
+function pickHistory(p: Project, id: string, index: number): Project {
+  const k = findKeyframe(p, id);
+  const entry = k.history[index];
+  if (!entry) throw new UserError(`keyframe at frame ${k.frame} has no earlier render number ${index + 1}`);
+  return updateKeyframe(p, id, (old) => {
+    const history = [...old.history];
+    if (old.image) history[index] = { image: old.image, seed: old.overrides.seed ?? 0, createdAt: new Date().toISOString() };
+    else history.splice(index, 1);
+    const overrides = old.source === 'diffusion' ? { ...old.overrides, seed: entry.seed } : old.overrides;
+    return { ...old, image: entry.image, status: 'done', note: undefined, revision: old.revision + 1, history, overrides };
+  });
+}
+
+export const editActions: { [N in EditName]: EditAction<N> } = {
+  addKeyframe: { label: () => 'Add keyframe', perform: (p, r) => addKeyframe(p, r.frame) },
+  removeKeyframes: {
+    label: (r) => `Delete ${plural(r.ids.length, 'keyframe')}`,
+    perform: (p, r) => {
+      r.ids.forEach((i) => findKeyframe(p, i));
+      return removeKeyframes(p, r.ids);
+    },
+  },
+  moveKeyframes: { label: (r) => `Move ${plural(r.moves.length, 'keyframe')}`, perform: (p, r) => moveMany(p, r.moves) },
+  setKeyframes: { label: () => 'Apply suggested keyframes', perform: (p, r) => setKeyframeFrames(p, r.frames) },
+  setKeyframeOverrides: {
+    label: () => 'Change keyframe settings',
+    perform: (p, r) => updateKeyframe(p, r.id, (k) => ({ ...k, overrides: r.overrides })),
+  },
+  revertKeyframe: {
+    label: () => 'Revert keyframe to project settings',
+    perform: (p, r) => updateKeyframe(p, r.id, (k) => ({ ...k, overrides: {} })),
+  },
+  pickKeyframeHistory: { label: () => 'Use earlier render', perform: (p, r) => pickHistory(p, r.id, r.index) },
+  importKeyframeImage: {
+    label: () => 'Import keyframe image',
+    perform: (p, r, ctx) => importKeyframeImage(ctx.projectFile, p, r.frame, r.image),
+  },
+  setRenderDefaults: { label: () => 'Change project render settings', perform: (p, r) => ({ ...p, render: r.render }) },
+  setPropagation: { label: () => 'Change propagation settings', perform: (p, r) => ({ ...p, propagation: r.propagation }) },
+  setExportSettings: { label: () => 'Change export settings', perform: (p, r) => ({ ...p, export: r.export }) },
+  setModels: { label: () => 'Change models', perform: (p, r) => ({ ...p, models: r.models }) },
+};
+
+/** Applies one edit; returns the new project and the label for the undo history. */
+export async function applyEdit(p: Project, req: EditRequest, ctx: EditContext): Promise<{ project: Project; label: string }> {
+  const action = editActions[req.action] as EditAction<EditName>;
+  if (!action) throw new UserError(`unknown edit "${String(req.action)}"`);
+  return { project: await action.perform(p, req as never, ctx), label: action.label(req as never) };
+}

@@ -1,0 +1,174 @@
+// The editor behind the contract: wires session, workers, jobs and settings, implements every call of
+// preload/api.ts, and dispatches validated calls for both transports (Electron IPC, serve-mode WebSocket).
+import { calls, isCallName, type CallName, type CallParams, type CallReply, type CallResult, type EventName, type EventPayload, type ModelsState } from '../../../preload/api';
+import { WorkerHost, forkWorker, type SpawnWorker } from '../jobs/worker-host';
+import { EditorSession, DEFAULT_AUTOSAVE_DELAY_MS } from './session';
+import { JobList } from './job-list';
+import { EditorJobs, describeFailure } from './editor-jobs';
+import { AppSettingsStore } from './app-settings';
+import { readFlickerMetric } from './flicker-metric';
+import { listModels, resolveModelsDir } from '../../../native-models/src/model-manager';
+import { UserError } from '../errors';
+
+/** What differs between Electron and the browser: native dialogs and the file manager. */
+export interface EditorPlatform {
+  mode: 'electron' | 'browser';
+  version: string;
+  pickPath?(params: CallParams<'dialog.pick'>): Promise<string | null>;
+  reveal?(file: string): void;
+}
+
+export interface EditorOptions {
+  platform: EditorPlatform;
+  settingsFile: string;
+  workerModules: { propagation: string; inference: string };
+  spawn?: SpawnWorker;
+  autosaveDelayMs?: number;
+}
+
+type Handler<N extends CallName> = (params: CallParams<N>) => Promise<CallResult<N>> | CallResult<N>;
+export type Handlers = { [N in CallName]: Handler<N> };
+
+export interface Editor {
+  session: EditorSession;
+  settings: AppSettingsStore;
+  handlers: Handlers;
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+  dispose(): void;
+}
+
+/** Execution providers in trying order (from the runtime) and those this onnxruntime build has. */
+async function providerChoices(): Promise<{ order: string[]; inBuild: Set<string> }> {
+  try {
+    // Loaded on demand: listing onnxruntime-node's backends needs its native binding, never run() here.
+    const mod = await import('../../../native-models/src/runtime/providers');
+    return { order: ['auto', ...mod.PROVIDER_ORDER], inBuild: new Set(mod.providersInThisBuild()) };
+  } catch {
+    return { order: ['auto', 'cpu'], inBuild: new Set(['cpu']) };
+  }
+}
+
+export function createEditor(opts: EditorOptions): Editor {
+  const session = new EditorSession(opts.autosaveDelayMs ?? DEFAULT_AUTOSAVE_DELAY_MS);
+  const settings = new AppSettingsStore(opts.settingsFile);
+  const spawn = opts.spawn ?? forkWorker;
+  const workers = {
+    propagation: new WorkerHost('propagation', opts.workerModules.propagation, spawn),
+    inference: new WorkerHost('inference', opts.workerModules.inference, spawn),
+  };
+  const modelsDir = () => resolveModelsDir(settings.get().modelsFolder ?? undefined);
+  const jobs = new EditorJobs(session, workers, new JobList((job) => session.emit('job.updated', job), describeFailure), modelsDir);
+
+  async function modelsState(): Promise<ModelsState> {
+    const s = settings.get();
+    const folder = modelsDir();
+    const { order, inBuild } = await providerChoices();
+    const providers = order.map((name) => ({ name, inThisBuild: name === 'auto' || inBuild.has(name) }));
+    try {
+      const models = await listModels(folder);
+      return { folder, available: true, models, providers, provider: s.provider, note: models.length ? undefined : 'No models in this folder yet: import a .safetensors checkpoint or choose another folder.' };
+    } catch (err) {
+      return { folder, available: false, models: [], providers, provider: s.provider, note: (err as Error).message };
+    }
+  }
+
+  const handlers: Handlers = {
+    'app.info': () => ({ mode: opts.platform.mode, version: opts.platform.version, platform: process.platform, nativeDialogs: !!opts.platform.pickPath, recent: settings.get().recent }),
+    'project.open': async ({ file }) => {
+      const state = await session.openProject(file);
+      await settings.addRecent(state.file);
+      if (!state.framesReady) jobs.rebuildFrames(); // the cache is rebuildable: a copied project just works
+      return state;
+    },
+    'project.create': (p) => ({ jobId: jobs.createProject(p, (file) => void settings.addRecent(file)).id }),
+    'project.state': () => session.state(),
+    'project.save': async ({ file }) => {
+      const state = await session.save(file);
+      if (file) await settings.addRecent(state.file);
+      return state;
+    },
+    'project.restoreAutosave': () => session.restoreAutosave(),
+    'project.discardAutosave': () => session.discardRecovery(),
+    'project.close': async () => {
+      jobs.list.cancelAll();
+      await session.autosaveNow();
+      session.closeProject();
+      session.emit('project.changed', null);
+      return null;
+    },
+    'project.edit': (req) => session.edit(req),
+    'project.undo': () => session.undo(),
+    'project.redo': () => session.redo(),
+    'keyframes.suggest': (p) => jobs.suggest(p),
+    'keyframe.render': ({ id, newSeed }) => ({ jobId: jobs.renderKeyframe(id, newSeed).id }),
+    'keyframes.renderAll': () => ({ jobId: jobs.renderAllKeyframes().id }),
+    'propagate.start': ({ segmentId }) => ({ jobId: jobs.propagate(segmentId).id }),
+    'export.start': (p) => ({ jobId: jobs.exportVideo(p).id }),
+    'jobs.list': () => jobs.list.list(),
+    'jobs.cancel': ({ id }) => {
+      jobs.list.cancel(id);
+      return null;
+    },
+    'jobs.clearFinished': () => jobs.list.clearFinished(),
+    'metrics.flicker': () => (session.file ? readFlickerMetric(session.file, session.project().frames.count) : { available: false as const, reason: 'no project is open' }),
+    'metrics.measure': () => ({ jobId: jobs.measureFlicker().id }),
+    'models.state': () => modelsState(),
+    'models.setFolder': async ({ folder }) => {
+      await settings.update({ modelsFolder: folder });
+      return modelsState();
+    },
+    'models.setProvider': async ({ provider }) => {
+      const { order } = await providerChoices();
+      if (!order.includes(provider)) throw new UserError(`unknown execution provider "${provider}" (choose one of ${order.join(', ')})`);
+      await settings.update({ provider });
+      return modelsState();
+    },
+    'models.import': ({ source }) => ({ jobId: jobs.importModel(modelsDir(), source).id }),
+    'models.download': ({ url, sha256 }) => ({ jobId: jobs.downloadModel(modelsDir(), url, sha256).id }),
+    'dialog.pick': async (p) => (opts.platform.pickPath ? { supported: true, path: await opts.platform.pickPath(p) } : { supported: false, path: null }),
+    'shell.reveal': ({ path }) => {
+      if (!opts.platform.reveal) return { supported: false };
+      opts.platform.reveal(path);
+      return { supported: true };
+    },
+  };
+
+  return {
+    session,
+    settings,
+    handlers,
+    on: (event, listener) => session.on(event, listener),
+    dispose() {
+      jobs.list.cancelAll();
+      void session.autosaveNow();
+      session.dispose();
+      workers.propagation.dispose();
+      workers.inference.dispose();
+    },
+  };
+}
+
+/** Validates a call's name and params against the contract; the parsed params, or why not. */
+export function parseCall(name: unknown, params: unknown): { ok: true; name: CallName; params: unknown } | { ok: false; error: string } {
+  if (typeof name !== 'string' || !isCallName(name)) return { ok: false, error: `unknown call "${String(name).slice(0, 80)}"` };
+  const parsed = calls[name].params.safeParse(params ?? {});
+  if (!parsed.success) {
+    return { ok: false, error: `bad parameters for ${name}: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ')}` };
+  }
+  return { ok: true, name, params: parsed.data };
+}
+
+/** Runs one validated call; failures become messages the UI shows as is (internal ones say so). */
+export async function dispatchCall(handlers: Handlers, name: unknown, params: unknown): Promise<CallReply> {
+  const call = parseCall(name, params);
+  if (!call.ok) return { ok: false, error: { message: call.error } };
+  try {
+    const value = await (handlers[call.name] as Handler<CallName>)(call.params as never);
+    return { ok: true, value };
+  } catch (err) {
+    const e = err as Error & { file?: string };
+    if (e?.name === 'UserError' || e?.name === 'CancelledError') return { ok: false, error: { message: e.message, file: e.file } };
+    process.stderr.write(`rerender: ${name as string} failed: ${e?.stack ?? String(err)}\n`);
+    return { ok: false, error: { message: `internal error in ${name as string}: ${e?.message ?? String(err)}` } };
+  }
+}

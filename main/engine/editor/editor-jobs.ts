@@ -1,0 +1,198 @@
+// Long operations the editor starts in the worker processes: create (decode), render a keyframe,
+// propagate, export, suggest keyframes, import a model. Each is a job in the job list; results that
+// change the project come back as undoable changes of the session.
+import path from 'node:path';
+import type { CallParams, JobState } from '../../../preload/api';
+import type { WorkerHost } from '../jobs/worker-host';
+import type { EditorSession } from './session';
+import type { JobKind, JobList } from './job-list';
+import { findKeyframe } from '../project/keyframes';
+import { readProjectFile } from '../project/project-file';
+import type { Project } from '../project/schema';
+import { uniformKeyframes } from '../project/keyframe-suggest';
+import { downloadModel, importModel } from '../../../native-models/src/model-manager';
+import { UserError } from '../errors';
+import { rebuildFrameCache } from './frame-cache';
+
+export interface EditorWorkers { propagation: WorkerHost; inference: WorkerHost }
+
+/** What the inference worker's render jobs answer (main/engine/render/render-project.ts RenderSummary). */
+interface RenderSummary { rendered: Array<{ id: string }>; stale: Array<{ id: string }>; staleSegments: string[] }
+
+/** Keyframes `ids` as a worker left them in the project file, on top of the session's project. */
+function takeKeyframesFrom(p: Project, disk: Project, ids: ReadonlySet<string>): Project {
+  const byId = new Map(disk.keyframes.map((k) => [k.id, k]));
+  return {
+    ...p,
+    keyframes: p.keyframes.map((k) => {
+      const d = ids.has(k.id) ? byId.get(k.id) : undefined;
+      return d ? { ...k, source: d.source, image: d.image, revision: d.revision, history: d.history, status: d.status, note: d.note, overrides: d.overrides } : k;
+    }),
+  };
+}
+
+const NOT_IN_THIS_BUILD: Partial<Record<JobKind, string>> = {
+  render: 'Rendering keyframes with diffusion is not available in this build yet (the inference worker has no renderKeyframe job). Import an image as the keyframe meanwhile.',
+  propagate: 'Propagation is not available in this build yet (the propagation worker has no propagate job).',
+  measure: 'Measuring flicker is not available in this build yet (the propagation worker has no measureFlicker job).',
+};
+
+/** A failure as the jobs panel shows it: the message, the file involved, and what to do about it. */
+export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobState['error']> {
+  const e = err as Error & { file?: string };
+  const text = e?.message ?? String(err);
+  const missingJob = /unknown job "/.test(text) || /worker stopped unexpectedly .*exited with code 0\)/.test(text);
+  if (missingJob && NOT_IN_THIS_BUILD[kind]) return { message: NOT_IN_THIS_BUILD[kind]!, fix: 'Update the app to a build that includes it.' };
+  if (e?.name === 'UserError') {
+    const fix = /disk is full/.test(text) ? 'Free some disk space, then run it again.'
+      : /not rendered yet/.test(text) ? 'Propagate first, or export with "allow incomplete" to use source frames there.'
+      : /outside the video/.test(text) ? 'Choose a range inside the video.'
+      : /no checkpoint is selected|checkpoint does not exist/.test(text) ? 'Open Models…, import a checkpoint and choose "Use as checkpoint".'
+      : /no finished image yet/.test(text) ? 'Render or import every keyframe first (green markers are ready).'
+      : undefined;
+    return { message: text, file: e.file, fix };
+  }
+  return { message: `internal error: ${text.split('\n')[0]}`, fix: 'This is a bug in Rerender; the log has the details. Try again, or restart the app.' };
+}
+
+export class EditorJobs {
+  constructor(
+    private readonly session: EditorSession,
+    private readonly workers: EditorWorkers,
+    readonly list: JobList,
+    /** The models folder the user chose (app settings). */
+    private readonly modelsDir: () => string,
+  ) {}
+
+  /** Decodes a video into a new project, then opens it (and tells `onOpened`, for the recent list). */
+  createProject(p: CallParams<'project.create'>, onOpened?: (file: string) => void): JobState {
+    const projectFile = path.resolve(p.projectFile);
+    const { job, done } = this.list.start('create', `Import ${path.basename(p.video)}`, (run) =>
+      this.workers.propagation.call('createProject', { projectFile, video: path.resolve(p.video), size: p.shortSide }, run));
+    void done.then(async (r) => {
+      if (!r) return;
+      await this.session.openProject(projectFile);
+      onOpened?.(projectFile);
+    }).catch(() => undefined); // the file was just written; if it cannot be opened now, Open reports why
+    return job;
+  }
+
+  /** Renders (or regenerates, with a new seed) one keyframe; other keyframes' files are left alone. */
+  renderKeyframe(id: string, newSeed: boolean): JobState {
+    const k = findKeyframe(this.session.project(), id);
+    if (this.session.overlay.renderingKeyframes.has(id)) throw new UserError(`the keyframe at frame ${k.frame} is already rendering`);
+    if (k.source !== 'diffusion') throw new UserError(`the keyframe at frame ${k.frame} is ${k.source}: its image is used as it is (import another image to change it)`);
+    const overrides = newSeed ? { seed: Math.floor(Math.random() * 2 ** 32) } : undefined;
+    return this.render('renderKeyframe', { frame: k.frame, overrides }, [id], `Render keyframe at frame ${k.frame}`);
+  }
+
+  /** Renders every diffusion keyframe in timeline order: the anchor first, then each constrained by it. */
+  renderAllKeyframes(): JobState {
+    if (this.list.running('render').length) throw new UserError('keyframes are already rendering; wait for them or cancel');
+    const ids = this.session.project().keyframes.filter((k) => k.source === 'diffusion').map((k) => k.id);
+    if (ids.length === 0) throw new UserError('there are no keyframes to render (imported and painted keyframes are used as they are)');
+    return this.render('renderKeyframes', {}, ids, `Render ${ids.length} keyframes`);
+  }
+
+  /**
+   * Runs a render job in the inference worker. The worker records results in the project file (image,
+   * revision, history, keyframes it made stale); the session then takes those keyframes over from the
+   * file as one undoable change, keeping any edits made meanwhile.
+   */
+  private render(method: 'renderKeyframe' | 'renderKeyframes', params: Record<string, unknown>, ids: string[], title: string): JobState {
+    const overlay = this.session.overlay.renderingKeyframes;
+    ids.forEach((i) => overlay.add(i));
+    this.session.changed();
+    const file = this.session.file!;
+    let touched = new Set(ids);
+    const { job, done } = this.list.start('render', title, async (run) => {
+      const projectFile = await this.session.saveForJob();
+      const summary = await this.workers.inference.call<RenderSummary>(method, { ...params, projectFile, modelsDir: this.modelsDir() }, run);
+      touched = new Set([...ids, ...summary.rendered.map((r) => r.id), ...summary.stale.map((s) => s.id)]);
+      return summary;
+    }, ids.length === 1 ? { keyframeId: ids[0] } : {});
+    void done.then(async () => {
+      if (this.session.file !== file) return; // another project was opened meanwhile
+      ids.forEach((i) => overlay.delete(i));
+      const disk = await readProjectFile(file).catch(() => undefined);
+      if (!disk) return void this.session.changed();
+      this.session.applyChange(title, (p) => takeKeyframesFrom(p, disk, touched));
+    });
+    return job;
+  }
+
+  propagate(segmentId?: string): JobState {
+    if (this.list.running('propagate').length) throw new UserError('propagation is already running; wait for it or cancel it');
+    const overlay = this.session.overlay;
+    overlay.propagating = segmentId ? new Set([segmentId]) : 'all';
+    this.session.changed();
+    const { job, done } = this.list.start('propagate', segmentId ? `Propagate frames ${segmentId}` : 'Propagate all keyframes', async (run) => {
+      const projectFile = await this.session.saveForJob();
+      return this.workers.propagation.call('propagate', { projectFile, segmentId }, run);
+    });
+    const file = this.session.file;
+    void done.then((result) => {
+      if (this.session.file !== file) return;
+      const covered = overlay.propagating;
+      overlay.propagating = undefined;
+      const ids = covered === 'all' || !covered ? (this.session.state()?.segments.map((s) => s.id) ?? []) : [...covered];
+      for (const sid of ids) if (result === undefined) overlay.failedSegments.add(sid); else overlay.failedSegments.delete(sid);
+      this.session.mediaChanged();
+    });
+    return job;
+  }
+
+  /** Decodes the frames again when the cache is missing; runs beside the editor (ffmpeg does the work). */
+  rebuildFrames(): JobState {
+    const file = this.session.file!;
+    const project = this.session.project();
+    const { job, done } = this.list.start('decode', `Decode frames of ${project.name}`, (run) =>
+      rebuildFrameCache(file, project, { cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }));
+    void done.then((n) => { if (n !== undefined && this.session.file === file) this.session.framesRebuilt(); });
+    return job;
+  }
+
+  /** Warp error per frame of the propagated output (job `measureFlicker`, see flicker-measure.ts). */
+  measureFlicker(): JobState {
+    const projectFile = this.session.file;
+    if (!projectFile) throw new UserError('no project is open; open or create one first');
+    const { job, done } = this.list.start('measure', 'Measure flicker', (run) => this.workers.propagation.call('measureFlicker', { projectFile }, run));
+    void done.then((r) => { if (r && this.session.file === projectFile) this.session.mediaChanged(); });
+    return job;
+  }
+
+  exportVideo(p: CallParams<'export.start'>): JobState {
+    const out = path.resolve(p.out);
+    const { job } = this.list.start('export', `Export ${path.basename(out)}`, async (run) => {
+      const projectFile = await this.session.saveForJob();
+      return this.workers.propagation.call('exportProject', { projectFile, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete }, run);
+    }, { output: out });
+    return job;
+  }
+
+  /** Keyframe frames to preview before applying: uniform at once, content-adaptive as a job. */
+  async suggest(p: CallParams<'keyframes.suggest'>): Promise<{ frames: number[] }> {
+    const project = this.session.project();
+    if (p.method === 'uniform') return { frames: uniformKeyframes(project.frames.count, p.every) };
+    if (p.max < p.min) throw new UserError(`the largest gap (${p.max}) must not be below the smallest (${p.min})`);
+    const projectFile = this.session.file!;
+    const { done } = this.list.start('suggest', 'Suggest keyframes from content', (run) =>
+      this.workers.propagation.call<{ frames: number[] }>('suggestKeyframes', { projectFile, min: p.min, max: p.max }, run));
+    const result = await done;
+    if (!result) throw new UserError('suggesting keyframes failed; the jobs panel has the reason');
+    return { frames: result.frames };
+  }
+
+  importModel(modelsDir: string, source: string): JobState {
+    const { job } = this.list.start('import-model', `Import model ${path.basename(source)}`, (run) =>
+      importModel(modelsDir, path.resolve(source), { cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }));
+    return job;
+  }
+
+  /** Downloads only when the user asks, with a resumable transfer and an optional checksum. */
+  downloadModel(modelsDir: string, url: string, sha256?: string): JobState {
+    const { job } = this.list.start('download-model', `Download ${url.split('/').pop() || url}`, (run) =>
+      downloadModel(modelsDir, url, { sha256, cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }));
+    return job;
+  }
+}

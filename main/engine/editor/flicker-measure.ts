@@ -1,0 +1,25 @@
+// Measuring flicker for the timeline's flicker view: the warp error (ALGORITHM.md §7) of every pair of
+// consecutive output frames along the source's motion, saved per frame in the project cache. Runs in
+// the propagation worker (native flow); the editor only reads the saved values (flicker-metric.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import { FlowCache, framesFolderKey } from '../flow/flow-cache';
+import { measureWarpError } from '../metrics/warp-error';
+import { projectPaths } from '../project/paths';
+import { writeFileAtomic } from '../fs/atomic';
+import { UserError, type CancelToken, type ProgressFn } from '../errors';
+import { flickerMetricPath } from './flicker-metric';
+
+/** Measures and saves the per-frame warp error; value i is the error of arriving at frame i from i-1. */
+export async function measureFlicker(projectFile: string, opts: { cancel?: CancelToken; onProgress?: ProgressFn } = {}): Promise<{ mean: number; pairs: number }> {
+  const paths = projectPaths(projectFile);
+  if (!fs.existsSync(paths.outputDir)) throw new UserError('nothing is propagated yet: propagate first, then measure flicker', paths.outputDir);
+  const flows = await FlowCache.open({ dir: paths.flowDir, framesDir: paths.framesDir, sourceKey: framesFolderKey(paths.framesDir) });
+  const report = await measureWarpError({ outputDir: paths.outputDir, sourceDir: paths.framesDir, sourceFlows: (i) => flows.pair(i), cancel: opts.cancel, progress: opts.onProgress });
+  const values: Array<number | null> = [];
+  for (const p of report.pairs) values[p.index + 1] = p.mse;
+  const file = flickerMetricPath(projectFile);
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, JSON.stringify({ values: Array.from(values, (v) => v ?? null) }));
+  return { mean: report.mean, pairs: report.pairs.length };
+}

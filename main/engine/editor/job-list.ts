@@ -1,0 +1,93 @@
+// The editor's job list: every long operation (decode, render, propagate, export, import) with its
+// progress, ETA, cancel and outcome, reported as events the jobs panel shows.
+import type { JobState } from '../../../preload/api';
+import type { JobProgress } from '../jobs/protocol';
+import { CancelToken, isCancelled } from '../errors';
+
+export type JobKind = JobState['kind'];
+
+export interface JobRun { cancel: CancelToken; onProgress: (p: JobProgress) => void }
+
+/** Turns a failure into what the jobs panel shows: the message, the file involved, and what to do. */
+export type DescribeFailure = (err: unknown, kind: JobKind) => NonNullable<JobState['error']>;
+
+/** Jobs that finished are kept for the panel up to this many. */
+const FINISHED_KEPT = 50;
+/** Progress events per job are sent at most this often (the UI cannot show more). */
+const PROGRESS_INTERVAL_MS = 100;
+
+export class JobList {
+  private jobs = new Map<string, { state: JobState; cancel: CancelToken; lastSent: number }>();
+  private nextId = 1;
+
+  constructor(private readonly emit: (job: JobState) => void, private readonly describe: DescribeFailure) {}
+
+  list(): JobState[] {
+    return [...this.jobs.values()].map((j) => j.state);
+  }
+
+  get(id: string): JobState | undefined {
+    return this.jobs.get(id)?.state;
+  }
+
+  running(kind?: JobKind): JobState[] {
+    return this.list().filter((j) => j.status === 'running' && (!kind || j.kind === kind));
+  }
+
+  /**
+   * Starts `work` as a job and returns its state at once; `work` gets a cancel token and a progress
+   * callback. The returned promise settles with the job's value (or undefined when it failed).
+   */
+  start<T>(kind: JobKind, title: string, work: (run: JobRun) => Promise<T>, extra: Partial<Pick<JobState, 'keyframeId' | 'output'>> = {}): { job: JobState; done: Promise<T | undefined> } {
+    const id = `job-${this.nextId++}`;
+    const cancel = new CancelToken();
+    const entry = { state: { id, kind, title, status: 'running', fraction: 0, startedAt: Date.now(), ...extra } as JobState, cancel, lastSent: 0 };
+    this.jobs.set(id, entry);
+    this.prune();
+    this.emit(entry.state);
+    const onProgress = (p: JobProgress) => {
+      if (entry.state.status !== 'running') return;
+      entry.state = { ...entry.state, fraction: p.fraction, message: p.message, etaSeconds: p.etaSeconds };
+      const now = Date.now();
+      if (now - entry.lastSent >= PROGRESS_INTERVAL_MS || p.fraction >= 1) {
+        entry.lastSent = now;
+        this.emit(entry.state);
+      }
+    };
+    const done = work({ cancel, onProgress }).then(
+      (value) => {
+        this.finish(entry, { status: 'done', fraction: 1, message: undefined, etaSeconds: undefined });
+        return value;
+      },
+      (err) => {
+        if (isCancelled(err) || cancel.cancelled) this.finish(entry, { status: 'cancelled', etaSeconds: undefined, message: 'cancelled' });
+        else this.finish(entry, { status: 'failed', etaSeconds: undefined, error: this.describe(err, kind) });
+        return undefined;
+      },
+    );
+    return { job: entry.state, done };
+  }
+
+  cancel(id: string): void {
+    this.jobs.get(id)?.cancel.cancel('cancelled by the user');
+  }
+
+  cancelAll(): void {
+    for (const j of this.jobs.values()) j.cancel.cancel('the project was closed');
+  }
+
+  clearFinished(): JobState[] {
+    for (const [id, j] of this.jobs) if (j.state.status !== 'running') this.jobs.delete(id);
+    return this.list();
+  }
+
+  private finish(entry: { state: JobState }, change: Partial<JobState>): void {
+    entry.state = { ...entry.state, ...change, endedAt: Date.now() };
+    this.emit(entry.state);
+  }
+
+  private prune(): void {
+    const finished = this.list().filter((j) => j.status !== 'running');
+    for (const j of finished.slice(0, Math.max(0, finished.length - FINISHED_KEPT))) this.jobs.delete(j.id);
+  }
+}

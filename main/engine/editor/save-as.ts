@@ -1,0 +1,45 @@
+// "Save as": the project under a new name or folder keeps its assets, cache and source video, because
+// every path in the project is relative to the file and the assets/cache folders are named after it.
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Project } from '../project/schema';
+import { projectPaths, PROJECT_EXTENSION } from '../project/paths';
+import { writeProjectFile } from '../project/project-file';
+import { resolveSourcePath, storedSourcePath } from '../project/create';
+import { UserError } from '../errors';
+
+function relativeTo(dir: string, abs: string): string {
+  return path.relative(dir, abs).split(path.sep).join('/');
+}
+
+/** Copies the assets and cache folders beside the new file and rewrites the paths that point into them. */
+export async function saveProjectAs(oldFile: string, newFile: string, p: Project): Promise<Project> {
+  if (!newFile.endsWith(PROJECT_EXTENSION)) throw new UserError(`project files end in ${PROJECT_EXTENSION}`, newFile);
+  const from = projectPaths(oldFile);
+  const to = projectPaths(newFile);
+  for (const [src, dst] of [[from.assetsDir, to.assetsDir], [from.cacheDir, to.cacheDir]]) {
+    if (await fsp.stat(src).catch(() => undefined)) await fsp.cp(src, dst, { recursive: true, force: true });
+  }
+  const move = (rel: string): string => {
+    const abs = path.resolve(from.dir, rel);
+    for (const [src, dst] of [[from.assetsDir, to.assetsDir], [from.cacheDir, to.cacheDir]]) {
+      const inside = path.relative(src, abs);
+      if (!inside.startsWith('..') && !path.isAbsolute(inside)) return relativeTo(to.dir, path.join(dst, inside));
+    }
+    const rebased = relativeTo(to.dir, abs);
+    if (rebased.split('/').includes('..')) throw new UserError(`the keyframe image "${rel}" would end up outside the new project folder; save beside the original or import it again`, newFile);
+    return rebased;
+  };
+  const next: Project = {
+    ...p,
+    name: path.basename(newFile, PROJECT_EXTENSION),
+    source: { ...p.source, path: storedSourcePath(newFile, resolveSourcePath(oldFile, p)) },
+    keyframes: p.keyframes.map((k) => ({
+      ...k,
+      image: k.image ? move(k.image) : null,
+      history: k.history.map((h) => ({ ...h, image: move(h.image) })),
+    })),
+  };
+  await writeProjectFile(newFile, next);
+  return next;
+}

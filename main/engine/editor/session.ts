@@ -1,0 +1,306 @@
+// The editor session (plain Node, no Electron): the open project, every edit through the action list
+// with undo/redo, dirty state, debounced autosave with recovery, and change events for the UI.
+import fs from 'node:fs';
+import type { EditRequest, EventName, EventPayload, ProjectState, SegmentState } from '../../../preload/api';
+import type { Project } from '../project/schema';
+import { readProjectFile, writeProjectFile, readAutosave, writeAutosave, discardAutosave } from '../project/project-file';
+import { segmentStatus, type SegmentInfo } from '../project/status';
+import { segmentsOf, type Segment } from '../project/keyframes';
+import { projectPaths } from '../project/paths';
+import { applyEdit } from './edit-actions';
+import { saveProjectAs } from './save-as';
+import { ProjectLock } from '../project/project-lock';
+import { UserError } from '../errors';
+
+interface HistoryEntry { label: string; before: Project; after: Project }
+
+interface OpenProject {
+  file: string;
+  /** One writer per project: held while the project is open here (CLI runs on it are refused). */
+  lock: ProjectLock;
+  project: Project;
+  dirty: boolean;
+  undo: HistoryEntry[];
+  redo: HistoryEntry[];
+  /** The autosave found on open, until the user restores or discards it. */
+  recovered?: Project;
+  mediaRevision: number;
+  framesReady: boolean;
+}
+
+/** Work in progress that the state shows on top of the project (jobs own it, not the project file). */
+export interface StateOverlay {
+  renderingKeyframes: Set<string>;
+  /** Segment ids being propagated ('all' for a whole-project run), and those whose last run failed. */
+  propagating: Set<string> | 'all' | undefined;
+  failedSegments: Set<string>;
+}
+
+const HISTORY_LIMIT = 200;
+export const DEFAULT_AUTOSAVE_DELAY_MS = 2000;
+
+type Listener<E extends EventName> = (payload: EventPayload<E>) => void;
+
+export class EditorSession {
+  private open?: OpenProject;
+  private listeners = new Map<EventName, Set<Listener<never>>>();
+  private autosaveTimer: NodeJS.Timeout | undefined;
+  private edits: Promise<unknown> = Promise.resolve();
+  readonly overlay: StateOverlay = { renderingKeyframes: new Set(), propagating: undefined, failedSegments: new Set() };
+
+  constructor(private readonly autosaveDelayMs = DEFAULT_AUTOSAVE_DELAY_MS) {}
+
+  on<E extends EventName>(event: E, listener: Listener<E>): () => void {
+    const set = this.listeners.get(event) ?? new Set();
+    set.add(listener as Listener<never>);
+    this.listeners.set(event, set);
+    return () => set.delete(listener as Listener<never>);
+  }
+
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
+    for (const l of this.listeners.get(event) ?? []) (l as Listener<E>)(payload);
+  }
+
+  get file(): string | undefined {
+    return this.open?.file;
+  }
+
+  /** The open project, or a UserError telling the user to open one. */
+  project(): Project {
+    return this.requireOpen().project;
+  }
+
+  private requireOpen(): OpenProject {
+    if (!this.open) throw new UserError('no project is open; open or create one first');
+    return this.open;
+  }
+
+  async openProject(file: string): Promise<ProjectState> {
+    const resolved = projectPaths(file).file;
+    const project = await readProjectFile(resolved);
+    const recovered = await readAutosave(resolved);
+    const reopening = this.open?.file === resolved;
+    const lock = reopening ? this.open!.lock : ProjectLock.acquire(resolved, 'Rerender editor');
+    this.closeProject({ keepLock: reopening });
+    const frames = await fs.promises.readdir(projectPaths(resolved).framesDir).then((l) => l.filter((f) => f.endsWith('.png')).length, () => 0);
+    this.open = { file: resolved, lock, project, dirty: false, undo: [], redo: [], recovered, mediaRevision: 1, framesReady: frames >= project.frames.count };
+    return this.changed();
+  }
+
+  closeProject(opts: { keepLock?: boolean } = {}): void {
+    this.flushAutosaveTimer();
+    if (!opts.keepLock) this.open?.lock.release();
+    this.open = undefined;
+    this.overlay.renderingKeyframes.clear();
+    this.overlay.propagating = undefined;
+    this.overlay.failedSegments.clear();
+  }
+
+  state(): ProjectState | null {
+    const o = this.open;
+    if (!o) return null;
+    const keyframes = o.project.keyframes.map((k) => (this.overlay.renderingKeyframes.has(k.id) ? { ...k, status: 'rendering' as const } : k));
+    return {
+      file: o.file,
+      project: { ...o.project, keyframes },
+      dirty: o.dirty,
+      undo: o.undo.at(-1)?.label ?? null,
+      redo: o.redo.at(-1)?.label ?? null,
+      segments: this.segmentStates(o),
+      recoveryAvailable: o.recovered !== undefined,
+      mediaRevision: o.mediaRevision,
+      framesReady: o.framesReady,
+    };
+  }
+
+  /**
+   * Segment status reads the output folder and each segment's record; those only change with the media
+   * revision (propagation, renders, undo), so they are read once per revision and per segment shape.
+   */
+  private statusCache = { file: '', revision: -1, outputs: new Set<string>(), bySegment: new Map<string, SegmentInfo>() };
+
+  private segmentStatuses(o: OpenProject): SegmentInfo[] {
+    let cache = this.statusCache;
+    if (cache.file !== o.file || cache.revision !== o.mediaRevision) {
+      let outputs: Set<string>;
+      try { outputs = new Set(fs.readdirSync(projectPaths(o.file).outputDir)); } catch { outputs = new Set(); }
+      cache = this.statusCache = { file: o.file, revision: o.mediaRevision, outputs, bySegment: new Map() };
+    }
+    const side = (k: Segment['left']) => (k ? `${k.id}:${k.revision}:${k.frame}` : '');
+    return segmentsOf(o.project).map((seg) => {
+      const key = `${seg.id}|${side(seg.left)}|${side(seg.right)}`;
+      let info = cache.bySegment.get(key);
+      if (!info) cache.bySegment.set(key, (info = segmentStatus(o.file, o.project, seg, cache.outputs)));
+      return info;
+    });
+  }
+
+  private segmentStates(o: OpenProject): SegmentState[] {
+    const { propagating, failedSegments } = this.overlay;
+    return this.segmentStatuses(o).map((s) => {
+      const id = s.segment.id;
+      let status: SegmentState['status'] = s.status;
+      if (propagating === 'all' || propagating?.has(id)) status = 'rendering';
+      else if (failedSegments.has(id) && s.status !== 'done') status = 'failed';
+      return { id, start: s.segment.start, end: s.segment.end, status, framesDone: s.framesDone, reason: s.reason };
+    });
+  }
+
+  /** Sends the current state to every listener and returns it. */
+  changed(): ProjectState {
+    const state = this.state();
+    this.emit('project.changed', state);
+    return state!;
+  }
+
+  /** Applies one edit from the action list; edits run one at a time, in the order they arrive. */
+  edit(req: EditRequest): Promise<ProjectState> {
+    const run = this.edits.then(async () => {
+      const o = this.requireOpen();
+      const { project, label } = await applyEdit(o.project, req, { projectFile: o.file });
+      if (project === o.project) return this.state()!;
+      this.record(o, label, project);
+      if (req.action === 'importKeyframeImage') o.mediaRevision++;
+      return this.changed();
+    });
+    this.edits = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A change made by a finished job (a rendered keyframe): undoable like any edit. */
+  applyChange(label: string, change: (p: Project) => Project): ProjectState | null {
+    const o = this.open;
+    if (!o) return null;
+    this.record(o, label, change(o.project));
+    o.mediaRevision++;
+    return this.changed();
+  }
+
+  /** The decoded frames are complete again (after rebuilding the cache). */
+  framesRebuilt(): ProjectState | null {
+    if (!this.open) return null;
+    this.open.framesReady = true;
+    return this.mediaChanged();
+  }
+
+  /** Files behind media URLs changed (propagated frames): bump the cache buster. */
+  mediaChanged(): ProjectState | null {
+    if (!this.open) return null;
+    this.open.mediaRevision++;
+    return this.changed();
+  }
+
+  private record(o: OpenProject, label: string, next: Project): void {
+    o.undo.push({ label, before: o.project, after: next });
+    if (o.undo.length > HISTORY_LIMIT) o.undo.shift();
+    o.redo = [];
+    o.project = next;
+    this.markDirty(o);
+  }
+
+  undo(): ProjectState {
+    const o = this.requireOpen();
+    const entry = o.undo.pop();
+    if (!entry) throw new UserError('nothing to undo');
+    o.redo.push(entry);
+    o.project = entry.before;
+    o.mediaRevision++;
+    this.markDirty(o);
+    return this.changed();
+  }
+
+  redo(): ProjectState {
+    const o = this.requireOpen();
+    const entry = o.redo.pop();
+    if (!entry) throw new UserError('nothing to redo');
+    o.undo.push(entry);
+    o.project = entry.after;
+    o.mediaRevision++;
+    this.markDirty(o);
+    return this.changed();
+  }
+
+  /** Saves (to `file` for "Save as"); the autosave is removed once the project is safely on disk. */
+  async save(file?: string): Promise<ProjectState> {
+    await this.edits; // an edit sent just before "Save" (a field committed on blur) is part of what is saved
+    const o = this.requireOpen();
+    this.flushAutosaveTimer();
+    if (file && projectPaths(file).file !== o.file) {
+      const target = projectPaths(file).file;
+      const lock = ProjectLock.acquire(target, 'Rerender editor');
+      let moved: Project;
+      try {
+        moved = await saveProjectAs(o.file, target, o.project);
+      } catch (err) {
+        lock.release();
+        throw err;
+      }
+      await discardAutosave(o.file);
+      o.lock.release();
+      o.lock = lock;
+      o.file = target;
+      o.project = moved;
+      o.undo = [];
+      o.redo = [];
+    } else {
+      await writeProjectFile(o.file, o.project);
+      await discardAutosave(o.file);
+    }
+    o.dirty = false;
+    return this.changed();
+  }
+
+  async restoreAutosave(): Promise<ProjectState> {
+    const o = this.requireOpen();
+    if (!o.recovered) throw new UserError('there is no autosave to restore', o.file);
+    const recovered = o.recovered;
+    o.recovered = undefined;
+    this.record(o, 'Restore autosave', recovered);
+    return this.changed();
+  }
+
+  async discardRecovery(): Promise<ProjectState> {
+    const o = this.requireOpen();
+    o.recovered = undefined;
+    await discardAutosave(o.file);
+    return this.changed();
+  }
+
+  private markDirty(o: OpenProject): void {
+    o.dirty = true;
+    if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
+    this.autosaveTimer = setTimeout(() => void this.autosaveNow(), this.autosaveDelayMs);
+    this.autosaveTimer.unref?.();
+  }
+
+  /** Writes the autosave now if there are unsaved changes (also called on a timer after each edit). */
+  async autosaveNow(): Promise<void> {
+    if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
+    this.autosaveTimer = undefined;
+    const o = this.open;
+    if (!o?.dirty) return;
+    try {
+      await writeAutosave(o.file, o.project);
+    } catch (err) {
+      // Autosave failing must not interrupt editing; a save will report the same problem with its fix.
+      process.stderr.write(`autosave failed: ${(err as Error).message}\n`);
+    }
+  }
+
+  private flushAutosaveTimer(): void {
+    if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
+    this.autosaveTimer = undefined;
+  }
+
+  /** Workers read the project file; jobs that need the current edits save them first. */
+  async saveForJob(): Promise<string> {
+    const o = this.requireOpen();
+    if (o.dirty) await this.save();
+    return o.file;
+  }
+
+  dispose(): void {
+    this.closeProject();
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,213 @@
+// The one contract between the editor's UI and its engine: every call with runtime schemas for its
+// params and result, the events with their payloads, and the media URL layout. Main, preload, the
+// serve-mode bridge and the renderer all use this file; it imports nothing but zod and the project schema.
+import { z } from 'zod';
+import { project, renderOverrides, renderParams, propagationSettings, exportSettings, modelSelection } from '../main/engine/project/schema';
+
+const frame = z.number().int().min(0).max(10_000_000);
+const id = z.string().min(1).max(128);
+const filePath = z.string().min(1).max(4096);
+const none = z.object({}).strict();
+
+/** Every undoable edit of a project: one entry per action of the editor session's action list. */
+export const editRequest = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('addKeyframe'), frame }),
+  z.object({ action: z.literal('removeKeyframes'), ids: z.array(id).min(1).max(100_000) }),
+  z.object({ action: z.literal('moveKeyframes'), moves: z.array(z.object({ id, frame })).min(1).max(100_000) }),
+  z.object({ action: z.literal('setKeyframes'), frames: z.array(frame).min(1).max(1_000_000) }),
+  z.object({ action: z.literal('setKeyframeOverrides'), id, overrides: renderOverrides }),
+  z.object({ action: z.literal('revertKeyframe'), id }),
+  z.object({ action: z.literal('pickKeyframeHistory'), id, index: z.number().int().min(0).max(1000) }),
+  z.object({ action: z.literal('importKeyframeImage'), frame, image: filePath }),
+  z.object({ action: z.literal('setRenderDefaults'), render: renderParams }),
+  z.object({ action: z.literal('setPropagation'), propagation: propagationSettings }),
+  z.object({ action: z.literal('setExportSettings'), export: exportSettings }),
+  z.object({ action: z.literal('setModels'), models: modelSelection }),
+]);
+export type EditRequest = z.infer<typeof editRequest>;
+export type EditName = EditRequest['action'];
+
+export const segmentState = z.object({
+  id: z.string(),
+  start: z.number().int(),
+  end: z.number().int(),
+  status: z.enum(['not-rendered', 'partial', 'stale', 'rendering', 'done', 'failed']),
+  framesDone: z.number().int(),
+  reason: z.string().optional(),
+});
+export type SegmentState = z.infer<typeof segmentState>;
+
+/** What the UI shows of the open project; sent whole on every change (small next to any frame). */
+export const projectState = z.object({
+  file: z.string(),
+  project,
+  dirty: z.boolean(),
+  /** Labels of the edits undo and redo would apply ("Move keyframe"), null when there is none. */
+  undo: z.string().nullable(),
+  redo: z.string().nullable(),
+  segments: z.array(segmentState),
+  /** An autosave newer than the saved file was found on open: offer to restore it. */
+  recoveryAvailable: z.boolean(),
+  /** Bumped whenever files behind media URLs change (renders, imports, propagation): cache buster. */
+  mediaRevision: z.number().int(),
+  /** Frames in the decoded frame cache (a project may be opened before decoding finished). */
+  framesReady: z.boolean(),
+});
+export type ProjectState = z.infer<typeof projectState>;
+/** The project types the renderer uses, re-exported so it never reaches into the engine. */
+export type Project = ProjectState['project'];
+export type Keyframe = Project['keyframes'][number];
+export type RenderParams = Project['render'];
+export type RenderOverrides = Keyframe['overrides'];
+
+export const jobKind = z.enum(['create', 'decode', 'export', 'suggest', 'render', 'propagate', 'measure', 'import-model', 'download-model']);
+export const jobState = z.object({
+  id: z.string(),
+  kind: jobKind,
+  title: z.string(),
+  status: z.enum(['running', 'done', 'failed', 'cancelled']),
+  fraction: z.number().min(0).max(1),
+  message: z.string().optional(),
+  etaSeconds: z.number().optional(),
+  /** A failure in the user's words: what failed, the file involved, and what to do. */
+  error: z.object({ message: z.string(), file: z.string().optional(), fix: z.string().optional() }).optional(),
+  keyframeId: z.string().optional(),
+  /** Where the job wrote its result (export destination), for "open folder". */
+  output: z.string().optional(),
+  startedAt: z.number(),
+  endedAt: z.number().optional(),
+});
+export type JobState = z.infer<typeof jobState>;
+
+export const modelsState = z.object({
+  folder: z.string(),
+  available: z.boolean(),
+  /** Why the list is empty or unavailable, in the user's words. */
+  note: z.string().optional(),
+  models: z.array(z.object({ name: z.string(), kind: z.string(), path: z.string(), bytes: z.number(), summary: z.string(), problem: z.string().optional() })),
+  providers: z.array(z.object({ name: z.string(), inThisBuild: z.boolean() })),
+  provider: z.string(),
+});
+export type ModelsState = z.infer<typeof modelsState>;
+
+export const pickPurpose = z.enum(['open-project', 'save-project', 'video', 'image', 'export', 'models-folder', 'model-file']);
+export type PickPurpose = z.infer<typeof pickPurpose>;
+
+const jobStarted = z.object({ jobId: z.string() });
+
+/** Every call: name → params and result schemas. The IPC channel of a call is `rerender:<name>`. */
+export const calls = {
+  'app.info': {
+    params: none,
+    result: z.object({ mode: z.enum(['electron', 'browser']), version: z.string(), platform: z.string(), nativeDialogs: z.boolean(), recent: z.array(z.string()) }),
+  },
+  'project.open': { params: z.object({ file: filePath }), result: projectState },
+  'project.create': { params: z.object({ projectFile: filePath, video: filePath, shortSide: z.number().int().min(64).max(8192).optional() }), result: jobStarted },
+  'project.state': { params: none, result: projectState.nullable() },
+  'project.save': { params: z.object({ file: filePath.optional() }), result: projectState },
+  'project.restoreAutosave': { params: none, result: projectState },
+  'project.discardAutosave': { params: none, result: projectState },
+  'project.close': { params: none, result: z.null() },
+  'project.edit': { params: editRequest, result: projectState },
+  'project.undo': { params: none, result: projectState },
+  'project.redo': { params: none, result: projectState },
+  'keyframes.suggest': {
+    params: z.discriminatedUnion('method', [
+      z.object({ method: z.literal('uniform'), every: z.number().int().min(1).max(100_000) }),
+      z.object({ method: z.literal('adaptive'), min: z.number().int().min(1).max(100_000), max: z.number().int().min(1).max(100_000) }),
+    ]),
+    result: z.object({ frames: z.array(z.number().int()) }),
+  },
+  'keyframe.render': { params: z.object({ id, newSeed: z.boolean() }), result: jobStarted },
+  /** Every diffusion keyframe in timeline order (the anchor first, later ones constrained by it). */
+  'keyframes.renderAll': { params: none, result: jobStarted },
+  /** Propagates every segment that is not done, or just one segment (its id as in ProjectState.segments). */
+  'propagate.start': { params: z.object({ segmentId: z.string().max(64).optional() }), result: jobStarted },
+  'export.start': {
+    params: z.object({
+      out: filePath,
+      format: z.enum(['mp4', 'webm', 'gif', 'png']),
+      range: z.object({ start: frame, end: frame }).optional(),
+      sideBySide: z.boolean(),
+      allowIncomplete: z.boolean(),
+    }),
+    result: jobStarted,
+  },
+  'jobs.list': { params: none, result: z.array(jobState) },
+  'jobs.cancel': { params: z.object({ id: z.string().max(64) }), result: z.null() },
+  'jobs.clearFinished': { params: none, result: z.array(jobState) },
+  'metrics.flicker': {
+    params: none,
+    result: z.union([
+      z.object({ available: z.literal(false), reason: z.string() }),
+      z.object({ available: z.literal(true), values: z.array(z.number()) }),
+    ]),
+  },
+  /** Measures flicker (warp error per frame) of the propagated output for the flicker view. */
+  'metrics.measure': { params: none, result: jobStarted },
+  'models.state': { params: none, result: modelsState },
+  'models.setFolder': { params: z.object({ folder: filePath }), result: modelsState },
+  'models.setProvider': { params: z.object({ provider: z.string().max(32) }), result: modelsState },
+  'models.import': { params: z.object({ source: filePath }), result: jobStarted },
+  'models.download': { params: z.object({ url: z.string().url().max(4096), sha256: z.string().regex(/^[0-9a-fA-F]{64}$/).optional() }), result: jobStarted },
+  /** Native file dialog (Electron); the browser answers supported: false and the UI asks for a typed path. */
+  'dialog.pick': {
+    params: z.object({ purpose: pickPurpose, suggestedName: z.string().max(256).optional() }),
+    result: z.object({ supported: z.boolean(), path: z.string().nullable() }),
+  },
+  /** Shows a file in the system file manager (Electron only). */
+  'shell.reveal': { params: z.object({ path: filePath }), result: z.object({ supported: z.boolean() }) },
+} as const;
+
+export type Calls = typeof calls;
+export type CallName = keyof Calls;
+export type CallParams<N extends CallName> = z.input<Calls[N]['params']>;
+export type CallResult<N extends CallName> = z.infer<Calls[N]['result']>;
+
+export const callNames = Object.keys(calls) as CallName[];
+export function isCallName(name: string): name is CallName {
+  return Object.prototype.hasOwnProperty.call(calls, name);
+}
+
+/** Events from the engine to the UI. */
+export const events = {
+  'project.changed': projectState.nullable(),
+  'job.updated': jobState,
+  /** A native menu item or a file dropped on the window asks the UI to perform an action. */
+  'app.command': z.object({ action: z.string().max(64), path: z.string().max(4096).optional() }),
+} as const;
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.infer<Events[E]>;
+
+/** What every transport answers: the value, or an error message the UI can show as is. */
+export type CallReply<T = unknown> = { ok: true; value: T } | { ok: false, error: { message: string; file?: string } };
+
+/** window.rerender: the same object in Electron (preload) and in a browser (WebSocket bridge). */
+export interface RerenderApi {
+  readonly mode: 'electron' | 'browser';
+  call<N extends CallName>(name: N, params: CallParams<N>): Promise<CallResult<N>>;
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+  /** Path of a file dropped on the window (Electron only; browsers do not reveal paths). */
+  pathForFile(file: File): string | null;
+}
+
+export { IPC_PREFIX, EVENT_CHANNEL } from './channels';
+
+/**
+ * Media URL layout, relative to the media root (`app://rerender/media/` in Electron, `/media/` in
+ * serve mode): decoded frames, timeline thumbnails, propagated output frames, and files inside the
+ * project folder (keyframe images) by their project-relative path.
+ */
+export const MEDIA_PREFIX = 'media/';
+/** Frame files are named like the cache names them (frameFileName in main/engine/project/paths.ts). */
+function frameNumber(index: number): string {
+  return String(index).padStart(5, '0');
+}
+export const mediaPaths = {
+  frame: (index: number) => `${MEDIA_PREFIX}frames/${frameNumber(index)}.png`,
+  thumb: (index: number) => `${MEDIA_PREFIX}thumbs/${frameNumber(index)}.jpg`,
+  output: (index: number) => `${MEDIA_PREFIX}output/${frameNumber(index)}.png`,
+  projectFile: (relative: string) => `${MEDIA_PREFIX}project/${relative.split('/').map(encodeURIComponent).join('/')}`,
+};

@@ -1,0 +1,140 @@
+// The keyframe inspector: the selected keyframe's render settings as overrides of the project
+// defaults (or the defaults themselves when no keyframe is selected), its actions and its render history.
+import { useState } from 'react';
+import type { Keyframe, RenderParams } from '../preload/api';
+import { mediaUrl } from './media-url';
+import { call, editor, receiveProject, useEditor } from './store';
+import { focusedKeyframe, perform } from './actions';
+import { FIELDS, defaultValue, overrideValue, withDefault, withOverride, type Field } from './inspector-fields';
+
+async function commitField(k: Keyframe | undefined, render: RenderParams, field: Field, value: unknown) {
+  const state = k
+    ? await call('project.edit', { action: 'setKeyframeOverrides', id: k.id, overrides: withOverride(k.overrides, field.path, value) })
+    : await call('project.edit', { action: 'setRenderDefaults', render: withDefault(render, field.path, value) });
+  if (state) receiveProject(state);
+}
+
+function parseNumber(text: string, f: Field): number | undefined {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) return undefined;
+  const clamped = Math.max(f.min ?? -Infinity, Math.min(f.max ?? Infinity, n));
+  return f.step && f.step >= 1 ? Math.round(clamped) : clamped;
+}
+
+function FieldControl({ field, value, onCommit }: { field: Field; value: unknown; onCommit(v: unknown): void }) {
+  const id = `field-${field.path}`;
+  const key = `${field.path}:${JSON.stringify(value)}`; // re-mount on outside changes (undo, other keyframe)
+  const onEnter = (e: React.KeyboardEvent<HTMLInputElement>) => { if (e.key === 'Enter') (e.target as HTMLInputElement).blur(); };
+  switch (field.kind) {
+    case 'textarea':
+      return <textarea id={id} key={key} defaultValue={String(value ?? '')} rows={field.path === 'prompt' ? 3 : 2} onBlur={(e) => e.target.value !== value && onCommit(e.target.value)} />;
+    case 'select':
+      return <select id={id} value={String(value)} onChange={(e) => onCommit(e.target.value)}>{field.options!.map((o) => <option key={o}>{o}</option>)}</select>;
+    case 'checkbox':
+      return <input id={id} type="checkbox" checked={Boolean(value)} onChange={(e) => onCommit(e.target.checked)} />;
+    case 'window': {
+      const w = value as { start: number; end: number };
+      const commit = (part: 'start' | 'end', text: string) => {
+        const n = parseNumber(text, { ...field, min: 0, max: 1 });
+        if (n !== undefined && n !== w[part]) onCommit({ ...w, [part]: n });
+      };
+      return (
+        <span className="window" key={key}>
+          <input type="number" min={0} max={1} step={0.05} defaultValue={w.start} aria-label={`${field.label} start`} onBlur={(e) => commit('start', e.target.value)} onKeyDown={onEnter} />
+          –
+          <input type="number" min={0} max={1} step={0.05} defaultValue={w.end} aria-label={`${field.label} end`} onBlur={(e) => commit('end', e.target.value)} onKeyDown={onEnter} />
+        </span>
+      );
+    }
+    default:
+      return (
+        <input id={id} key={key} type="number" min={field.min} max={field.max} step={field.step} defaultValue={Number(value)} onKeyDown={onEnter}
+          onBlur={(e) => { const n = parseNumber(e.target.value, field); if (n !== undefined && n !== value) onCommit(n); }} />
+      );
+  }
+}
+
+function FieldRow({ field, k, render }: { field: Field; k: Keyframe | undefined; render: RenderParams }) {
+  const own = k ? overrideValue(k.overrides, field.path) : undefined;
+  const value = own ?? defaultValue(render, field.path);
+  const locked = useEditor((s) => s.seedLocked);
+  return (
+    <div className={`field ${own !== undefined ? 'overridden' : ''}`}>
+      <label htmlFor={`field-${field.path}`} title={field.hint}>{field.label}</label>
+      <FieldControl field={field} value={value} onCommit={(v) => void commitField(k, render, field, v)} />
+      {field.path === 'seed' && (
+        <span className="seed-tools">
+          <label title="Unlocked: every render draws a new seed"><input type="checkbox" checked={locked} onChange={(e) => editor.set({ seedLocked: e.target.checked })} /> lock</label>
+          <button onClick={() => void commitField(k, render, field, Math.floor(Math.random() * 2 ** 32))}>Randomise</button>
+        </span>
+      )}
+      {k && own !== undefined && <button className="reset" title={`Use the project default (${JSON.stringify(defaultValue(render, field.path))})`} onClick={() => void commitField(k, render, field, undefined)}>↺ default</button>}
+    </div>
+  );
+}
+
+export function Inspector() {
+  const project = useEditor((s) => s.project);
+  const selection = useEditor((s) => s.selection);
+  useEditor((s) => s.frame);
+  const [advanced, setAdvanced] = useState(false);
+  if (!project) return <aside className="inspector" />;
+  const p = project.project;
+  if (selection.length > 1) {
+    return (
+      <aside className="inspector" data-testid="inspector">
+        <h2>{selection.length} keyframes selected</h2>
+        <p className="muted">Drag any of them on the timeline to move them together.</p>
+        <button onClick={() => void perform('keyframe.delete')}>Delete {selection.length} keyframes</button>
+      </aside>
+    );
+  }
+  const k = focusedKeyframe();
+  const groups = ['Prompt', 'Sampling', 'ControlNet'] as const;
+  const overrides = k ? Object.keys(k.overrides).length : 0;
+  return (
+    <aside className="inspector" data-testid="inspector">
+      <h2>{k ? `Keyframe at frame ${k.frame}` : 'Project render settings'}</h2>
+      <p className="muted">
+        {k ? `${k.source} · ${k.status}${overrides ? ` · ${overrides} setting(s) differ from the project` : ' · uses the project settings'}` : 'No keyframe selected: changes apply to every keyframe without its own value.'}
+      </p>
+      {k?.note && <p className="note">{k.note}</p>}
+      {k && (
+        <div className="buttons">
+          <button className="primary" onClick={() => void perform('render.keyframe')}>Render this keyframe</button>
+          <button onClick={() => void perform('render.regenerate')}>Regenerate (new seed)</button>
+          <button onClick={() => void perform('keyframe.importImage')}>Import image…</button>
+          <button disabled={!overrides} onClick={() => void perform('keyframe.revert')}>Revert</button>
+          <button onClick={() => void perform('keyframe.delete')}>Delete</button>
+        </div>
+      )}
+      {k?.image && <img className="keyframe-image" alt={`keyframe at frame ${k.frame}`} src={mediaUrl(project, { kind: 'file', path: k.image })} />}
+      {groups.map((g) => (
+        <fieldset key={g}>
+          <legend>{g}</legend>
+          {FIELDS.filter((f) => f.group === g).map((f) => <FieldRow key={f.path} field={f} k={k} render={p.render} />)}
+        </fieldset>
+      ))}
+      <fieldset className="advanced">
+        <legend><button className="link" onClick={() => setAdvanced(!advanced)}>{advanced ? '▾' : '▸'} Advanced: cross-frame constraints</button></legend>
+        {advanced && FIELDS.filter((f) => f.group === 'Advanced').map((f) => <FieldRow key={f.path} field={f} k={k} render={p.render} />)}
+      </fieldset>
+      {k && k.history.length > 0 && (
+        <fieldset>
+          <legend>Earlier renders</legend>
+          <div className="history">
+            {k.history.map((h, i) => (
+              <button key={`${h.image}-${i}`} title={`seed ${h.seed}, ${h.createdAt}: click to use it again`} onClick={async () => {
+                const s = await call('project.edit', { action: 'pickKeyframeHistory', id: k.id, index: i });
+                if (s) receiveProject(s);
+              }}>
+                <img alt={`earlier render ${i + 1}`} src={mediaUrl(project, { kind: 'file', path: h.image })} />
+                <span>seed {h.seed}</span>
+              </button>
+            ))}
+          </div>
+        </fieldset>
+      )}
+    </aside>
+  );
+}

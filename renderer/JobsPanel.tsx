@@ -1,0 +1,58 @@
+// The jobs panel: every job with its progress bar, ETA and cancel; failures with the file and the fix;
+// finished exports with "open folder".
+import type { JobState } from '../preload/api';
+import { call, editor, useEditor } from './store';
+
+export function formatEta(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return '';
+  if (seconds < 60) return `${Math.ceil(seconds)} s left`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s left`;
+  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min left`;
+}
+
+function JobRow({ job }: { job: JobState }) {
+  const electron = useEditor((s) => s.info?.mode === 'electron');
+  return (
+    <li className={`job ${job.status}`} data-testid={`job-${job.kind}`} data-status={job.status}>
+      <div className="job-head">
+        <span className="job-title">{job.title}</span>
+        <span className="job-status">{job.status === 'running' ? `${Math.round(job.fraction * 100)}% ${formatEta(job.etaSeconds)}` : job.status}</span>
+        {job.status === 'running' && <button onClick={() => void call('jobs.cancel', { id: job.id })}>Cancel</button>}
+      </div>
+      {job.status === 'running' && <progress max={1} value={job.fraction} />}
+      {job.message && job.status === 'running' && <div className="job-message">{job.message}</div>}
+      {job.error && (
+        <div className="job-error" role="alert">
+          <div>{job.error.message}</div>
+          {job.error.file && <div className="muted">file: {job.error.file}</div>}
+          {job.error.fix && <div className="fix">What to do: {job.error.fix}</div>}
+        </div>
+      )}
+      {job.status === 'done' && job.output && (
+        <div className="job-output">
+          <span className="muted">{job.output}</span>
+          {electron && <button onClick={() => void call('shell.reveal', { path: job.output! })}>Open folder</button>}
+        </div>
+      )}
+    </li>
+  );
+}
+
+export function JobsPanel() {
+  const jobs = useEditor((s) => s.jobs);
+  const list = Object.values(jobs).sort((a, b) => b.startedAt - a.startedAt);
+  return (
+    <section className="jobs" data-testid="jobs">
+      <header>
+        <h3>Jobs</h3>
+        {list.some((j) => j.status !== 'running') && (
+          <button className="link" onClick={async () => {
+            const left = await call('jobs.clearFinished', {});
+            if (left) editor.set({ jobs: Object.fromEntries(left.map((j) => [j.id, j])) });
+          }}>Clear finished</button>
+        )}
+      </header>
+      {list.length === 0 ? <p className="muted">No jobs yet. Render a keyframe, propagate or export.</p> : <ul>{list.map((j) => <JobRow key={j.id} job={j} />)}</ul>}
+    </section>
+  );
+}

@@ -1,0 +1,165 @@
+// The preview: source frame, keyframe result or propagated frame, alone or compared with the source
+// (A/B wipe or side by side). Frames are decoded images from a cache drawn on a canvas; playback at
+// the project fps preloads ahead and drops frames rather than waiting (no <video> seeking).
+import { useEffect, useMemo, useRef } from 'react';
+import type { Keyframe, ProjectState } from '../preload/api';
+import { mediaUrl } from './media-url';
+import { editor, setFrame, useEditor, type PreviewSource } from './store';
+import { ImageCache } from './timeline/image-cache';
+
+const PRELOAD_AHEAD = 24;
+
+/** The URL shown for `frame` in a preview source, with what it is (for the caption). */
+export function previewUrl(state: ProjectState, frame: number, source: PreviewSource): { url: string | null; caption: string } {
+  const p = state.project;
+  const keyAt = p.keyframes.find((k) => k.frame === frame);
+  if (source === 'source') return { url: mediaUrl(state, { kind: 'frame', frame }), caption: `source frame ${frame}` };
+  if (source === 'keyframe') {
+    const k: Keyframe | undefined = keyAt ?? [...p.keyframes].reverse().find((x) => x.frame < frame);
+    if (!k) return { url: null, caption: 'no keyframe before this frame' };
+    if (!k.image) return { url: null, caption: `keyframe at frame ${k.frame} is not rendered yet (${k.status})` };
+    return { url: mediaUrl(state, { kind: 'file', path: k.image }), caption: `keyframe at frame ${k.frame} (${k.source}, ${k.status})` };
+  }
+  const seg = state.segments.find((s) => frame >= s.start && frame <= s.end);
+  if (keyAt?.image && (!seg || seg.framesDone === 0)) return { url: mediaUrl(state, { kind: 'file', path: keyAt.image }), caption: `keyframe at frame ${frame}` };
+  if (seg && seg.framesDone === 0) return { url: null, caption: `frame ${frame} is not propagated yet (${seg.status})` };
+  return { url: mediaUrl(state, { kind: 'output', frame }), caption: `propagated frame ${frame}` };
+}
+
+function fit(iw: number, ih: number, w: number, h: number) {
+  const s = Math.min(w / iw, h / ih);
+  return { dw: iw * s, dh: ih * s, dx: (w - iw * s) / 2, dy: (h - ih * s) / 2 };
+}
+
+export function Preview() {
+  const project = useEditor((s) => s.project);
+  const frame = useEditor((s) => s.frame);
+  const source = useEditor((s) => s.previewSource);
+  const compare = useEditor((s) => s.compare);
+  const wipe = useEditor((s) => s.wipe);
+  const playing = useEditor((s) => s.playing);
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const box = useRef<HTMLDivElement>(null);
+  const firstDrawn = useRef<number | null>(null);
+  const openedAt = useEditor((s) => s.openedAt);
+  const redraw = useRef<() => void>(() => undefined);
+  const cache = useMemo(() => new ImageCache(160, () => redraw.current()), []);
+  const main = project ? previewUrl(project, frame, source) : { url: null, caption: '' };
+  const sourceUrl = project ? mediaUrl(project, { kind: 'frame', frame }) : null;
+  const showCompare = compare !== 'none' && source !== 'source';
+
+  redraw.current = () => {
+    const c = canvas.current;
+    const el = box.current;
+    if (!c || !el || !project) return;
+    const dpr = window.devicePixelRatio || 1;
+    const w = el.clientWidth, h = el.clientHeight;
+    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+      c.width = Math.round(w * dpr);
+      c.height = Math.round(h * dpr);
+      c.style.width = `${w}px`;
+      c.style.height = `${h}px`;
+    }
+    const g = c.getContext('2d')!;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const a = main.url ? cache.get(main.url) : undefined;
+    const b = showCompare && sourceUrl ? cache.get(sourceUrl) : undefined;
+    if ((main.url && !a && !cache.isMissing(main.url)) || (showCompare && !b)) return; // keep the last frame until ready
+    g.fillStyle = '#0b0c0f';
+    g.fillRect(0, 0, w, h);
+    const { width: iw, height: ih } = project.project.working;
+    if (showCompare && compare === 'side-by-side') {
+      const left = fit(iw, ih, w / 2 - 4, h), right = fit(iw, ih, w / 2 - 4, h);
+      if (b) g.drawImage(b, left.dx, left.dy, left.dw, left.dh);
+      if (a) g.drawImage(a, w / 2 + 4 + right.dx, right.dy, right.dw, right.dh);
+    } else {
+      const r = fit(iw, ih, w, h);
+      if (a) g.drawImage(a, r.dx, r.dy, r.dw, r.dh);
+      if (showCompare && b) {
+        const cut = r.dx + r.dw * wipe;
+        g.save();
+        g.beginPath();
+        g.rect(r.dx, r.dy, cut - r.dx, r.dh);
+        g.clip();
+        g.drawImage(b, r.dx, r.dy, r.dw, r.dh);
+        g.restore();
+        g.fillStyle = '#ffffff';
+        g.fillRect(cut - 1, r.dy, 2, r.dh);
+      }
+    }
+    c.dataset.drawnFrame = String(frame);
+    if (a && firstDrawn.current !== openedAt) {
+      // Open → first frame on screen, for the bench (performance entries cost nothing otherwise).
+      firstDrawn.current = openedAt;
+      performance.mark('rerender:first-preview-frame');
+      performance.measure('rerender:open-to-first-preview', { start: openedAt });
+    }
+  };
+
+  useEffect(() => redraw.current());
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => redraw.current());
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  // Playback: the frame follows the clock at the project fps; images load ahead of the playhead.
+  useEffect(() => {
+    if (!playing || !project) return;
+    const p = project.project;
+    const fps = p.frames.fps.num / p.frames.fps.den;
+    const start = editor.get().frame >= p.frames.count - 1 ? 0 : editor.get().frame;
+    const t0 = performance.now();
+    let raf = 0;
+    const tick = () => {
+      const target = start + Math.floor(((performance.now() - t0) / 1000) * fps);
+      if (target >= p.frames.count) {
+        setFrame(p.frames.count - 1);
+        editor.set({ playing: false });
+        return;
+      }
+      for (let f = target; f < Math.min(p.frames.count, target + PRELOAD_AHEAD); f++) {
+        const u = previewUrl(project, f, editor.get().previewSource).url;
+        if (u) void cache.load(u);
+      }
+      if (target !== editor.get().frame) setFrame(target);
+      raf = requestAnimationFrame(tick);
+    };
+    raf = requestAnimationFrame(tick);
+    return () => cancelAnimationFrame(raf);
+  }, [playing, project, cache]);
+
+  useEffect(() => cache.resetMissing(), [project?.mediaRevision, cache]);
+
+  const onPointer = (e: React.PointerEvent) => {
+    if (!showCompare || compare !== 'wipe' || e.buttons !== 1) return;
+    const r = box.current!.getBoundingClientRect();
+    editor.set({ wipe: Math.max(0, Math.min(1, (e.clientX - r.left) / r.width)) });
+  };
+
+  const missing = !main.url || cache.isMissing(main.url);
+  return (
+    <div className="preview">
+      <div className="preview-canvas" ref={box} onPointerDown={onPointer} onPointerMove={onPointer}>
+        <canvas ref={canvas} data-testid="preview-canvas" />
+        {project && missing && <div className="preview-empty">{main.url ? `${main.caption}: not rendered yet` : main.caption}</div>}
+      </div>
+      <div className="preview-bar">
+        {(['source', 'keyframe', 'output'] as const).map((s, i) => (
+          <button key={s} className={source === s ? 'on' : ''} onClick={() => editor.set({ previewSource: s })} title={`shortcut ${i + 1}`}>
+            {s === 'source' ? 'Source' : s === 'keyframe' ? 'Keyframe result' : 'Propagated'}
+          </button>
+        ))}
+        <span className="sep" />
+        <button className={compare === 'wipe' ? 'on' : ''} onClick={() => editor.set({ compare: compare === 'wipe' ? 'none' : 'wipe' })} title="W">A/B wipe</button>
+        <button className={compare === 'side-by-side' ? 'on' : ''} onClick={() => editor.set({ compare: compare === 'side-by-side' ? 'none' : 'side-by-side' })} title="B">Side by side</button>
+        <span className="sep" />
+        <button onClick={() => editor.set({ playing: !playing })} title="Space">{playing ? 'Pause' : 'Play'}</button>
+        <span className="caption">{main.caption}</span>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,229 @@
+// The action registry: every user action is one object (name, label, shortcut, perform). Menus,
+// toolbar buttons, keyboard shortcuts, the help overlay and the tests all go through it.
+import type { PickPurpose, ProjectState } from '../preload/api';
+import { call, editor, frameCount, receiveProject, setFrame } from './store';
+import { clampView, fitZoom } from './timeline/timeline-math';
+
+export interface Action {
+  name: string;
+  label: string;
+  group: 'File' | 'Edit' | 'Keyframes' | 'Playback' | 'View' | 'Render' | 'Help';
+  /** Shown in menus and the help overlay, e.g. "Ctrl+S". */
+  shortcut?: string;
+  /** Matches a key press (the registry ignores key presses inside text fields). */
+  keys?: (e: KeyboardEvent) => boolean;
+  /** Needs an open project. */
+  needsProject?: boolean;
+  perform(arg?: string): void | Promise<void>;
+}
+
+const mod = (e: KeyboardEvent) => e.ctrlKey || e.metaKey;
+const plain = (e: KeyboardEvent) => !e.ctrlKey && !e.metaKey && !e.altKey;
+const key = (k: string, test: (e: KeyboardEvent) => boolean = plain) => (e: KeyboardEvent) => e.key === k && test(e);
+
+/** A path from a native dialog (Electron) or typed by the user (browser, which cannot reveal paths). */
+export async function askPath(purpose: PickPurpose, title: string, label: string, initial?: string): Promise<string | null> {
+  const picked = await call('dialog.pick', { purpose, suggestedName: initial });
+  if (picked?.supported) return picked.path;
+  return new Promise((resolve) => editor.set({ dialog: { kind: 'path', title, label, initial, resolve } }));
+}
+
+function selectedKeyframes() {
+  const { project, selection } = editor.get();
+  return project?.project.keyframes.filter((k) => selection.includes(k.id)) ?? [];
+}
+
+/** The keyframe the inspector works on: the single selection, else the one under the playhead. */
+export function focusedKeyframe() {
+  const { project, frame } = editor.get();
+  const sel = selectedKeyframes();
+  if (sel.length === 1) return sel[0];
+  return project?.project.keyframes.find((k) => k.frame === frame);
+}
+
+async function edit(req: Parameters<typeof call<'project.edit'>>[1]) {
+  const state = await call('project.edit', req);
+  if (state) receiveProject(state);
+  return state;
+}
+
+export async function openProject(file: string): Promise<void> {
+  const openedAt = performance.now();
+  const state = await call('project.open', { file });
+  if (state) await showProject(state, openedAt);
+}
+
+/** Shows a project the engine has open, with the timeline fitted to the window. */
+export async function showProject(state: ProjectState, openedAt = performance.now()): Promise<void> {
+  const width = editor.get().timelineWidth;
+  editor.set({ openedAt, selection: [], suggestion: null, frame: 0, scroll: 0, zoom: Math.max(fitZoom(state.project.frames.count, width), Math.min(8, width / 200)) });
+  receiveProject(state);
+}
+
+function stepFrame(delta: number) {
+  return () => setFrame(editor.get().frame + delta);
+}
+
+function jumpKeyframe(direction: 1 | -1) {
+  return () => {
+    const { project, frame } = editor.get();
+    const frames = project?.project.keyframes.map((k) => k.frame) ?? [];
+    const next = direction > 0 ? frames.find((f) => f > frame) : [...frames].reverse().find((f) => f < frame);
+    if (next === undefined) return;
+    setFrame(next);
+    const k = project!.project.keyframes.find((x) => x.frame === next)!;
+    editor.set({ selection: [k.id] });
+  };
+}
+
+function zoomBy(factor: number) {
+  return () => {
+    const s = editor.get();
+    const count = frameCount();
+    const anchor = s.frame;
+    const v = clampView({ zoom: s.zoom * factor, scroll: 0, width: s.timelineWidth }, count);
+    const centred = clampView({ ...v, scroll: anchor - v.width / v.zoom / 2 }, count);
+    editor.set({ zoom: centred.zoom, scroll: centred.scroll });
+  };
+}
+
+async function renderFocused(newSeed: boolean) {
+  const k = focusedKeyframe();
+  if (!k) return void editor.set({ error: 'select a keyframe to render (click its marker on the timeline)' });
+  await call('keyframe.render', { id: k.id, newSeed: newSeed || !editor.get().seedLocked });
+}
+
+export const actions: Action[] = [
+  { name: 'file.new', label: 'New from video…', group: 'File', shortcut: 'Ctrl+N', keys: key('n', mod), perform: () => editor.set({ dialog: { kind: 'new-project' } }) },
+  {
+    name: 'file.open', label: 'Open project…', group: 'File', shortcut: 'Ctrl+O', keys: key('o', mod),
+    perform: async (arg) => {
+      const file = arg ?? (await askPath('open-project', 'Open project', 'Project file (.rerender)'));
+      if (file) await openProject(file);
+    },
+  },
+  {
+    name: 'file.save', label: 'Save', group: 'File', shortcut: 'Ctrl+S', keys: (e) => e.key === 's' && mod(e) && !e.shiftKey, needsProject: true,
+    perform: async () => { const s = await call('project.save', {}); if (s) receiveProject(s); },
+  },
+  {
+    name: 'file.saveAs', label: 'Save as…', group: 'File', shortcut: 'Ctrl+Shift+S', keys: (e) => e.key.toLowerCase() === 's' && mod(e) && e.shiftKey, needsProject: true,
+    perform: async () => {
+      const file = await askPath('save-project', 'Save project as', 'New project file (.rerender)', editor.get().project?.file);
+      if (!file) return;
+      const s = await call('project.save', { file });
+      if (s) receiveProject(s);
+    },
+  },
+  { name: 'file.export', label: 'Export video…', group: 'File', shortcut: 'Ctrl+E', keys: key('e', mod), needsProject: true, perform: () => editor.set({ dialog: { kind: 'export' } }) },
+  { name: 'file.models', label: 'Models…', group: 'File', perform: () => editor.set({ dialog: { kind: 'models' } }) },
+  {
+    name: 'edit.undo', label: 'Undo', group: 'Edit', shortcut: 'Ctrl+Z', keys: (e) => e.key.toLowerCase() === 'z' && mod(e) && !e.shiftKey, needsProject: true,
+    perform: async () => { if (editor.get().project?.undo) { const s = await call('project.undo', {}); if (s) receiveProject(s); } },
+  },
+  {
+    name: 'edit.redo', label: 'Redo', group: 'Edit', shortcut: 'Ctrl+Shift+Z', keys: (e) => (e.key.toLowerCase() === 'z' && mod(e) && e.shiftKey) || (e.key === 'y' && mod(e)), needsProject: true,
+    perform: async () => { if (editor.get().project?.redo) { const s = await call('project.redo', {}); if (s) receiveProject(s); } },
+  },
+  {
+    name: 'keyframe.add', label: 'Add keyframe at playhead', group: 'Keyframes', shortcut: 'K', keys: key('k'), needsProject: true,
+    perform: async () => {
+      const frame = editor.get().frame;
+      const s = await edit({ action: 'addKeyframe', frame });
+      const k = s?.project.keyframes.find((x) => x.frame === frame);
+      if (k) editor.set({ selection: [k.id] });
+    },
+  },
+  {
+    name: 'keyframe.delete', label: 'Delete selected keyframes', group: 'Keyframes', shortcut: 'Delete', keys: (e) => (e.key === 'Delete' || e.key === 'Backspace') && plain(e), needsProject: true,
+    perform: async () => {
+      const ids = editor.get().selection;
+      if (ids.length) await edit({ action: 'removeKeyframes', ids });
+    },
+  },
+  {
+    name: 'keyframe.selectAll', label: 'Select all keyframes', group: 'Keyframes', shortcut: 'Ctrl+A', keys: key('a', mod), needsProject: true,
+    perform: () => editor.set({ selection: editor.get().project?.project.keyframes.map((k) => k.id) ?? [] }),
+  },
+  { name: 'keyframe.next', label: 'Next keyframe', group: 'Keyframes', shortcut: ']', keys: key(']'), needsProject: true, perform: jumpKeyframe(1) },
+  { name: 'keyframe.previous', label: 'Previous keyframe', group: 'Keyframes', shortcut: '[', keys: key('['), needsProject: true, perform: jumpKeyframe(-1) },
+  { name: 'keyframe.suggest', label: 'Suggest keyframes…', group: 'Keyframes', shortcut: 'Shift+K', keys: (e) => e.key === 'K' && e.shiftKey && !mod(e), needsProject: true, perform: () => editor.set({ dialog: { kind: 'suggest' } }) },
+  {
+    name: 'keyframe.importImage', label: 'Import image as keyframe…', group: 'Keyframes', shortcut: 'I', keys: key('i'), needsProject: true,
+    perform: async (arg) => {
+      const frame = focusedKeyframe()?.frame ?? editor.get().frame;
+      const image = arg ?? (await askPath('image', 'Import image as keyframe', `Image for the keyframe at frame ${frame}`));
+      if (image) await edit({ action: 'importKeyframeImage', frame, image });
+    },
+  },
+  {
+    name: 'keyframe.revert', label: 'Revert keyframe to project settings', group: 'Keyframes', needsProject: true,
+    perform: async () => { const k = focusedKeyframe(); if (k) await edit({ action: 'revertKeyframe', id: k.id }); },
+  },
+  { name: 'render.keyframe', label: 'Render this keyframe', group: 'Render', shortcut: 'R', keys: key('r'), needsProject: true, perform: () => renderFocused(false) },
+  { name: 'render.regenerate', label: 'Regenerate (new seed)', group: 'Render', shortcut: 'Shift+R', keys: (e) => e.key === 'R' && e.shiftKey && !mod(e), needsProject: true, perform: () => renderFocused(true) },
+  { name: 'render.all', label: 'Render all keyframes', group: 'Render', shortcut: 'Ctrl+R', keys: key('r', mod), needsProject: true, perform: async () => { await call('keyframes.renderAll', {}); } },
+  { name: 'render.propagate', label: 'Propagate keyframes to all frames', group: 'Render', shortcut: 'P', keys: key('p'), needsProject: true, perform: async () => { await call('propagate.start', {}); } },
+  {
+    name: 'render.propagateSegment', label: 'Propagate the segment at the playhead', group: 'Render', shortcut: 'Shift+P', keys: (e) => e.key === 'P' && e.shiftKey && !mod(e), needsProject: true,
+    perform: async () => {
+      const { project, frame } = editor.get();
+      const seg = project?.segments.find((s) => frame >= s.start && frame <= s.end);
+      if (!seg) return void editor.set({ notice: 'the playhead is on a keyframe: move it between two keyframes to propagate that segment' });
+      await call('propagate.start', { segmentId: seg.id });
+    },
+  },
+  { name: 'render.measureFlicker', label: 'Measure flicker (warp error per frame)', group: 'Render', needsProject: true, perform: async () => { await call('metrics.measure', {}); } },
+  { name: 'play.toggle', label: 'Play / pause', group: 'Playback', shortcut: 'Space', keys: key(' '), needsProject: true, perform: () => editor.set({ playing: !editor.get().playing }) },
+  { name: 'play.next', label: 'Next frame', group: 'Playback', shortcut: '→', keys: key('ArrowRight'), needsProject: true, perform: stepFrame(1) },
+  { name: 'play.previous', label: 'Previous frame', group: 'Playback', shortcut: '←', keys: key('ArrowLeft'), needsProject: true, perform: stepFrame(-1) },
+  { name: 'play.next10', label: 'Forward 10 frames', group: 'Playback', shortcut: 'Shift+→', keys: (e) => e.key === 'ArrowRight' && e.shiftKey, needsProject: true, perform: stepFrame(10) },
+  { name: 'play.previous10', label: 'Back 10 frames', group: 'Playback', shortcut: 'Shift+←', keys: (e) => e.key === 'ArrowLeft' && e.shiftKey, needsProject: true, perform: stepFrame(-10) },
+  { name: 'play.start', label: 'Go to first frame', group: 'Playback', shortcut: 'Home', keys: key('Home'), needsProject: true, perform: () => setFrame(0) },
+  { name: 'play.end', label: 'Go to last frame', group: 'Playback', shortcut: 'End', keys: key('End'), needsProject: true, perform: () => setFrame(frameCount() - 1) },
+  { name: 'view.zoomIn', label: 'Zoom timeline in', group: 'View', shortcut: '=', keys: (e) => (e.key === '=' || e.key === '+') && !mod(e), needsProject: true, perform: zoomBy(1.5) },
+  { name: 'view.zoomOut', label: 'Zoom timeline out', group: 'View', shortcut: '-', keys: key('-'), needsProject: true, perform: zoomBy(1 / 1.5) },
+  { name: 'view.zoomFit', label: 'Fit the whole video', group: 'View', shortcut: '0', keys: key('0'), needsProject: true, perform: () => editor.set({ zoom: fitZoom(frameCount(), editor.get().timelineWidth), scroll: 0 }) },
+  { name: 'view.source', label: 'Preview: source frame', group: 'View', shortcut: '1', keys: key('1'), perform: () => editor.set({ previewSource: 'source' }) },
+  { name: 'view.keyframe', label: 'Preview: keyframe result', group: 'View', shortcut: '2', keys: key('2'), perform: () => editor.set({ previewSource: 'keyframe' }) },
+  { name: 'view.output', label: 'Preview: propagated frame', group: 'View', shortcut: '3', keys: key('3'), perform: () => editor.set({ previewSource: 'output' }) },
+  { name: 'view.wipe', label: 'Compare with source: A/B wipe', group: 'View', shortcut: 'W', keys: key('w'), perform: () => editor.set({ compare: editor.get().compare === 'wipe' ? 'none' : 'wipe' }) },
+  { name: 'view.sideBySide', label: 'Compare with source: side by side', group: 'View', shortcut: 'B', keys: key('b'), perform: () => editor.set({ compare: editor.get().compare === 'side-by-side' ? 'none' : 'side-by-side' }) },
+  { name: 'help.shortcuts', label: 'Keyboard shortcuts', group: 'Help', shortcut: '?', keys: (e) => e.key === '?' || e.key === 'F1', perform: () => editor.set({ dialog: editor.get().dialog?.kind === 'help' ? null : { kind: 'help' } }) },
+];
+
+const byName = new Map(actions.map((a) => [a.name, a]));
+
+export function actionByName(name: string): Action | undefined {
+  return byName.get(name);
+}
+
+export async function perform(name: string, arg?: string): Promise<void> {
+  const a = byName.get(name);
+  if (!a) return;
+  if (a.needsProject && !editor.get().project) return void editor.set({ notice: 'open a project first' });
+  try {
+    await a.perform(arg);
+  } catch (err) {
+    editor.set({ error: (err as Error).message });
+  }
+}
+
+/** The global key handler: shortcuts work anywhere except while typing in a field. */
+export function handleKey(e: KeyboardEvent): void {
+  const t = e.target as HTMLElement | null;
+  const inField = !!t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
+  // In a text field only Ctrl/Cmd shortcuts that are not text editing apply (Save, Export, Open…).
+  if (inField && (!mod(e) || ['z', 'y', 'a', 'c', 'v', 'x'].includes(e.key.toLowerCase()))) return;
+  if (e.key === 'Escape') {
+    editor.set({ dialog: null, suggestion: null, selection: [] });
+    return;
+  }
+  if (editor.get().dialog) return;
+  // Most specific first: Shift+→ before →.
+  const hit = actions.filter((a) => a.keys?.(e)).sort((a, b) => (b.shortcut?.length ?? 0) - (a.shortcut?.length ?? 0))[0];
+  if (!hit) return;
+  e.preventDefault();
+  if (inField) t!.blur(); // commits the field, so what was typed is part of the action (the engine keeps the order)
+  void perform(hit.name);
+}

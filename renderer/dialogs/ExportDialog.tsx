@@ -1,0 +1,80 @@
+// Export dialog: format, range, side-by-side, destination; then the job's progress and "open folder".
+import { useState } from 'react';
+import { call, editor, useEditor } from '../store';
+import { askPath } from '../actions';
+import { formatEta } from '../JobsPanel';
+
+type Format = 'mp4' | 'webm' | 'gif' | 'png';
+const EXT: Record<Format, string> = { mp4: '.mp4', webm: '.webm', gif: '.gif', png: '' };
+
+function defaultDestination(projectFile: string, format: Format): string {
+  const base = projectFile.replace(/\.rerender$/, '');
+  return format === 'png' ? `${base}-frames` : `${base}${EXT[format]}`;
+}
+
+export function ExportDialog() {
+  const project = useEditor((s) => s.project)!;
+  const info = useEditor((s) => s.info);
+  const p = project.project;
+  const [format, setFormat] = useState<Format>(p.export.format);
+  const [dest, setDest] = useState(() => defaultDestination(project.file, p.export.format));
+  const [whole, setWhole] = useState(true);
+  const [start, setStart] = useState(0);
+  const [end, setEnd] = useState(p.frames.count - 1);
+  const [sideBySide, setSideBySide] = useState(p.export.sideBySide);
+  const [allowIncomplete, setAllowIncomplete] = useState(false);
+  const [jobId, setJobId] = useState<string | null>(null);
+  const job = useEditor((s) => (jobId ? s.jobs[jobId] : undefined));
+  const notRendered = project.segments.filter((s) => s.status !== 'done').length;
+
+  const changeFormat = (f: Format) => {
+    setFormat(f);
+    if (dest === defaultDestination(project.file, format)) setDest(defaultDestination(project.file, f));
+  };
+  const start_ = async () => {
+    const r = await call('export.start', { out: dest, format, sideBySide, allowIncomplete, range: whole ? undefined : { start, end } });
+    if (r) setJobId(r.jobId);
+  };
+
+  return (
+    <div className="dialog" role="dialog" aria-label="Export video" data-testid="export-dialog">
+      <h2>Export video</h2>
+      <label>Format
+        <select value={format} onChange={(e) => changeFormat(e.target.value as Format)} aria-label="Format">
+          <option value="mp4">MP4 (H.264)</option><option value="webm">WebM (VP9)</option><option value="gif">GIF</option><option value="png">PNG frames (folder)</option>
+        </select>
+      </label>
+      <label>Destination
+        <span className="row">
+          <input value={dest} onChange={(e) => setDest(e.target.value)} aria-label="Destination" />
+          {info?.nativeDialogs && <button onClick={async () => { const d = await askPath('export', 'Export to', 'Destination', dest); if (d) setDest(d); }}>Choose…</button>}
+        </span>
+      </label>
+      <fieldset>
+        <legend>Range</legend>
+        <label><input type="radio" checked={whole} onChange={() => setWhole(true)} /> whole video (frames 0–{p.frames.count - 1})</label>
+        <label><input type="radio" checked={!whole} onChange={() => setWhole(false)} /> frames
+          <input type="number" min={0} max={p.frames.count - 1} value={start} onChange={(e) => setStart(Number(e.target.value))} disabled={whole} aria-label="First frame" /> to
+          <input type="number" min={0} max={p.frames.count - 1} value={end} onChange={(e) => setEnd(Number(e.target.value))} disabled={whole} aria-label="Last frame" />
+        </label>
+      </fieldset>
+      <label><input type="checkbox" checked={sideBySide} onChange={(e) => setSideBySide(e.target.checked)} /> Side by side with the source</label>
+      <label><input type="checkbox" checked={allowIncomplete} onChange={(e) => setAllowIncomplete(e.target.checked)} /> Use source frames where nothing is rendered yet</label>
+      {notRendered > 0 && !allowIncomplete && <p className="note">{notRendered} segment(s) are not fully propagated; export fails unless you propagate first or allow source frames.</p>}
+      {job && (
+        <div className={`export-progress ${job.status}`} data-testid="export-status" data-status={job.status}>
+          {job.status === 'running' && <><progress max={1} value={job.fraction} /> {Math.round(job.fraction * 100)}% {formatEta(job.etaSeconds)}</>}
+          {job.status === 'done' && <span>Exported to {job.output}</span>}
+          {job.status === 'failed' && <span role="alert">{job.error?.message}{job.error?.fix ? ` — ${job.error.fix}` : ''}</span>}
+          {job.status === 'cancelled' && <span>Cancelled</span>}
+        </div>
+      )}
+      <div className="buttons">
+        {job?.status === 'done' && info?.mode === 'electron' && <button onClick={() => void call('shell.reveal', { path: job.output! })}>Open folder</button>}
+        {job?.status === 'running' ? <button onClick={() => void call('jobs.cancel', { id: job.id })}>Cancel export</button>
+          : <button className="primary" onClick={() => void start_()}>Export</button>}
+        <button onClick={() => editor.set({ dialog: null })}>Close</button>
+      </div>
+    </div>
+  );
+}

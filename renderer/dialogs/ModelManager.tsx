@@ -1,0 +1,114 @@
+// Model manager: the models folder, what is in it (with problems), import and download, and the
+// execution provider (as this build of ONNX Runtime reports them).
+import { useEffect, useState } from 'react';
+import type { ModelsState, Project } from '../../preload/api';
+import { call, editor, receiveProject, useEditor } from '../store';
+import { askPath } from '../actions';
+
+type Role = 'checkpoint' | 'controlnet' | 'vae' | 'lora';
+const ROLES: Record<string, Role[]> = { checkpoint: ['checkpoint'], diffusers: ['checkpoint'], controlnet: ['controlnet'], vae: ['vae'], lora: ['lora'] };
+
+/** Model paths are stored relative to the models folder when inside it, so projects move between machines. */
+function storedModelPath(folder: string, file: string): string {
+  const base = folder.replace(/[\\/]+$/, '');
+  return file.startsWith(base + '/') || file.startsWith(base + '\\') ? file.slice(base.length + 1) : file;
+}
+
+async function useModel(models: Project['models'], role: Role, file: string) {
+  const next = role === 'lora'
+    ? { ...models, loras: [...models.loras.filter((l) => l.file !== file), { file, multiplier: 1 }] }
+    : { ...models, [role]: file };
+  const s = await call('project.edit', { action: 'setModels', models: next });
+  if (s) receiveProject(s);
+}
+
+function size(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+export function ModelManager() {
+  const project = useEditor((s) => s.project);
+  const [state, setState] = useState<ModelsState | null>(null);
+  const [url, setUrl] = useState('');
+  const [sha, setSha] = useState('');
+  useEffect(() => { void call('models.state', {}).then((s) => s && setState(s)); }, []);
+  const refresh = async () => { const s = await call('models.state', {}); if (s) setState(s); };
+
+  return (
+    <div className="dialog wide" role="dialog" aria-label="Models" data-testid="models-dialog">
+      <h2>Models</h2>
+      {!state ? <p className="muted">Reading the models folder…</p> : (
+        <>
+          <label>Models folder
+            <span className="row">
+              <input readOnly value={state.folder} aria-label="Models folder" />
+              <button onClick={async () => {
+                const folder = await askPath('models-folder', 'Models folder', 'Folder with checkpoints, ControlNets, LoRAs, VAEs', state.folder);
+                if (folder) { const s = await call('models.setFolder', { folder }); if (s) setState(s); }
+              }}>Choose…</button>
+              <button onClick={() => void refresh()}>Refresh</button>
+            </span>
+          </label>
+          {state.note && <p className="note">{state.note}</p>}
+          <table className="models">
+            <thead><tr><th>Name</th><th>Kind</th><th>Size</th><th>About</th><th /></tr></thead>
+            <tbody>
+              {state.models.map((m) => (
+                <tr key={m.path} className={m.problem ? 'problem' : ''} data-model={m.name}>
+                  <td title={m.path}>{m.name}</td><td>{m.kind}</td><td>{size(m.bytes)}</td><td>{m.problem ?? m.summary}</td>
+                  <td>{project && !m.problem && (ROLES[m.kind] ?? []).map((role) => (
+                    <button key={role} onClick={() => void useModel(project.project.models, role, storedModelPath(state.folder, m.path))}>
+                      {role === 'lora' ? 'Add LoRA' : `Use as ${role === 'controlnet' ? 'ControlNet' : role === 'vae' ? 'VAE' : 'checkpoint'}`}
+                    </button>
+                  ))}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {project && (
+            <fieldset data-testid="project-models">
+              <legend>This project uses</legend>
+              {(['checkpoint', 'controlnet', 'vae'] as const).map((role) => (
+                <div key={role} className="row">
+                  <span className="muted">{role === 'controlnet' ? 'ControlNet' : role === 'vae' ? 'VAE' : 'Checkpoint'}:</span>
+                  <span>{project.project.models[role] ?? (role === 'checkpoint' ? 'none chosen: rendering needs one' : 'none')}</span>
+                  {role !== 'checkpoint' && project.project.models[role] && <button className="link" onClick={() => void call('project.edit', { action: 'setModels', models: { ...project.project.models, [role]: null } }).then((s) => s && receiveProject(s))}>remove</button>}
+                </div>
+              ))}
+              {project.project.models.loras.map((l) => (
+                <div key={l.file} className="row"><span className="muted">LoRA:</span><span>{l.file} × {l.multiplier}</span>
+                  <button className="link" onClick={() => void call('project.edit', { action: 'setModels', models: { ...project.project.models, loras: project.project.models.loras.filter((x) => x.file !== l.file) } }).then((s) => s && receiveProject(s))}>remove</button>
+                </div>
+              ))}
+            </fieldset>
+          )}
+          <div className="row">
+            <button onClick={async () => {
+              const source = await askPath('model-file', 'Import a model', '.safetensors file, .onnx file or diffusers folder');
+              if (source) { await call('models.import', { source }); editor.set({ notice: 'importing the model: see the jobs panel' }); }
+            }}>Import model…</button>
+          </div>
+          <fieldset>
+            <legend>Download</legend>
+            <input placeholder="https://… (.safetensors)" value={url} onChange={(e) => setUrl(e.target.value)} aria-label="Download URL" />
+            <input placeholder="SHA-256 (optional)" value={sha} onChange={(e) => setSha(e.target.value)} aria-label="SHA-256" />
+            <button disabled={!url} onClick={async () => {
+              const r = await call('models.download', { url, sha256: sha || undefined });
+              if (r) editor.set({ notice: 'downloading: see the jobs panel (an interrupted download resumes)' });
+            }}>Download</button>
+          </fieldset>
+          <label>Execution provider
+            <select value={state.provider} aria-label="Execution provider" onChange={async (e) => { const s = await call('models.setProvider', { provider: e.target.value }); if (s) setState(s); }}>
+              {state.providers.map((p) => (
+                <option key={p.name} value={p.name} disabled={!p.inThisBuild}>
+                  {p.name === 'auto' ? 'automatic (first that starts)' : p.name}{p.inThisBuild ? '' : ' — not in this build'}
+                </option>
+              ))}
+            </select>
+          </label>
+        </>
+      )}
+      <div className="buttons"><button onClick={() => editor.set({ dialog: null })}>Close</button></div>
+    </div>
+  );
+}

@@ -1,0 +1,117 @@
+// The renderer's state (zustand): the project as the engine last sent it, jobs, and view state
+// (playhead, selection, timeline zoom/scroll, preview mode, open dialog). Edits never change the
+// project here: they go to the engine, which answers with the new state.
+import { create } from 'zustand';
+import type { CallName, CallParams, CallResult, JobState, ProjectState, RerenderApi } from '../preload/api';
+
+export type PreviewSource = 'source' | 'keyframe' | 'output';
+export type CompareMode = 'none' | 'wipe' | 'side-by-side';
+export type DialogState =
+  | { kind: 'export' }
+  | { kind: 'models' }
+  | { kind: 'help' }
+  | { kind: 'suggest' }
+  | { kind: 'new-project'; video?: string }
+  | { kind: 'path'; title: string; label: string; initial?: string; resolve(path: string | null): void };
+
+export interface AppInfo { mode: 'electron' | 'browser'; version: string; platform: string; nativeDialogs: boolean; recent: string[] }
+
+export interface EditorState {
+  api: RerenderApi;
+  info: AppInfo | null;
+  project: ProjectState | null;
+  jobs: Record<string, JobState>;
+  /** Playhead frame. */
+  frame: number;
+  /** Selected keyframe ids (timeline and inspector). */
+  selection: string[];
+  /** Timeline zoom in pixels per frame, and the first visible frame (fractional). */
+  zoom: number;
+  scroll: number;
+  timelineWidth: number;
+  previewSource: PreviewSource;
+  compare: CompareMode;
+  /** Wipe position 0..1 across the preview. */
+  wipe: number;
+  playing: boolean;
+  /** Suggested keyframe frames shown on the timeline before the user applies them. */
+  suggestion: number[] | null;
+  /** Seed lock: unlocked, "Render this keyframe" draws a new seed each time. */
+  seedLocked: boolean;
+  flicker: number[] | null;
+  dialog: DialogState | null;
+  /** Last error, shown in the status bar until dismissed. */
+  error: string | null;
+  notice: string | null;
+  /** performance.now() when the shown project was opened: the preview measures open → first frame. */
+  openedAt: number;
+}
+
+export const useEditor = create<EditorState>(() => ({
+  api: undefined as unknown as RerenderApi,
+  info: null,
+  project: null,
+  jobs: {},
+  frame: 0,
+  selection: [],
+  zoom: 4,
+  scroll: 0,
+  timelineWidth: 800,
+  previewSource: 'source',
+  compare: 'none',
+  wipe: 0.5,
+  playing: false,
+  suggestion: null,
+  seedLocked: true,
+  flicker: null,
+  dialog: null,
+  error: null,
+  notice: null,
+  openedAt: 0,
+}));
+
+export const editor = {
+  get: useEditor.getState,
+  set: useEditor.setState,
+};
+
+/** Calls the engine; a failure is shown in the status bar and answered with undefined. */
+export async function call<N extends CallName>(name: N, params: CallParams<N>): Promise<CallResult<N> | undefined> {
+  try {
+    return await editor.get().api.call(name, params);
+  } catch (err) {
+    editor.set({ error: (err as Error).message });
+    return undefined;
+  }
+}
+
+export function frameCount(): number {
+  return editor.get().project?.project.frames.count ?? 0;
+}
+
+/** Keeps the playhead inside the video and the timeline scrolled so it stays visible. */
+export function setFrame(frame: number): void {
+  const count = frameCount();
+  if (count === 0) return;
+  const f = Math.max(0, Math.min(count - 1, Math.round(frame)));
+  const { zoom, scroll, timelineWidth } = editor.get();
+  const visible = timelineWidth / zoom;
+  let nextScroll = scroll;
+  if (f < scroll) nextScroll = f;
+  else if (f >= scroll + visible - 1) nextScroll = f - visible + 2;
+  editor.set({ frame: f, scroll: clampScroll(nextScroll, zoom) });
+}
+
+export function clampScroll(scroll: number, zoom: number): number {
+  const { timelineWidth } = editor.get();
+  const max = Math.max(0, frameCount() - timelineWidth / zoom);
+  return Math.max(0, Math.min(max, scroll));
+}
+
+/** Applies a fresh project state from the engine, dropping selections of keyframes that are gone. */
+export function receiveProject(state: ProjectState | null): void {
+  const prev = editor.get();
+  const ids = new Set(state?.project.keyframes.map((k) => k.id) ?? []);
+  const frame = state ? Math.min(prev.frame, state.project.frames.count - 1) : 0;
+  editor.set({ project: state, selection: prev.selection.filter((s) => ids.has(s)), frame });
+}

@@ -1,0 +1,231 @@
+// The timeline (Konva): ruler, thumbnails, segment bars, keyframe markers, flicker strip, playhead.
+// Static lanes and the interactive lane are separate layers; pointer input is handled on the wrapper
+// (scrub, select, shift-multi-select, box-select, drag with snapping, ctrl+wheel zoom at the pointer).
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { Stage, Layer, Shape } from 'react-konva';
+import type Konva from 'konva';
+import { mediaUrl } from '../media-url';
+import { call, clampScroll, editor, receiveProject, setFrame, useEditor } from '../store';
+import { ImageCache } from './image-cache';
+import { clampGroupDelta, clampView, fitZoom, rulerTicks, snapFrame, xToFrame, zoomAt, frameToX, type View } from './timeline-math';
+import { LANES, MARKER_RADIUS, TIMELINE_HEIGHT, TOP, paintFlicker, paintMarkers, paintPlayhead, paintRuler, paintScrollbar, paintSegments, paintThumbnails } from './timeline-paint';
+
+type Drag =
+  | { kind: 'scrub' }
+  | { kind: 'scrollbar'; startX: number; startScroll: number }
+  | { kind: 'markers'; startX: number; anchorId: string; origin: Map<string, number>; moved: boolean }
+  | { kind: 'box'; x0: number; additive: boolean };
+
+export function Timeline() {
+  const project = useEditor((s) => s.project);
+  const zoom = useEditor((s) => s.zoom);
+  const scroll = useEditor((s) => s.scroll);
+  const width = useEditor((s) => s.timelineWidth);
+  const frame = useEditor((s) => s.frame);
+  const selection = useEditor((s) => s.selection);
+  const suggestion = useEditor((s) => s.suggestion);
+  const flicker = useEditor((s) => s.flicker);
+  const wrapper = useRef<HTMLDivElement>(null);
+  const staticLayer = useRef<Konva.Layer>(null);
+  const [drag, setDrag] = useState<Drag | null>(null);
+  const [dragged, setDragged] = useState<Map<string, number> | undefined>();
+  const [boxX, setBoxX] = useState<number | null>(null);
+  const thumbs = useMemo(() => {
+    let pending = 0;
+    return new ImageCache(600, () => {
+      if (pending) return;
+      pending = requestAnimationFrame(() => { pending = 0; staticLayer.current?.batchDraw(); });
+    });
+  }, []);
+
+  useEffect(() => {
+    const el = wrapper.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => {
+      const w = Math.max(200, Math.floor(el.clientWidth));
+      const s = editor.get();
+      const count = s.project?.project.frames.count ?? 0;
+      // A timeline showing the whole video keeps showing all of it when the window changes size.
+      const wasFit = count > 0 && s.zoom * count <= s.timelineWidth + 1;
+      const zoom = wasFit ? fitZoom(count, w) : s.zoom;
+      editor.set({ timelineWidth: w, zoom, scroll: wasFit ? 0 : s.scroll });
+      editor.set({ scroll: clampScroll(editor.get().scroll, zoom) });
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  // Native wheel listener: React's is passive, and ctrl+wheel must not zoom the whole page.
+  useEffect(() => {
+    const el = wrapper.current;
+    if (!el) return;
+    const onWheel = (e: WheelEvent) => {
+      const s = editor.get();
+      const count = s.project?.project.frames.count ?? 0;
+      if (!count) return;
+      e.preventDefault();
+      const v: View = { zoom: s.zoom, scroll: s.scroll, width: s.timelineWidth };
+      const x = e.clientX - el.getBoundingClientRect().left;
+      const next = e.ctrlKey || e.metaKey
+        ? zoomAt(v, Math.exp(-e.deltaY * 0.0015), x, count)
+        : clampView({ ...v, scroll: v.scroll + (Math.abs(e.deltaX) > Math.abs(e.deltaY) ? e.deltaX : e.deltaY) / v.zoom }, count);
+      editor.set({ zoom: next.zoom, scroll: next.scroll });
+    };
+    el.addEventListener('wheel', onWheel, { passive: false });
+    return () => el.removeEventListener('wheel', onWheel);
+  }, []);
+
+  const revision = project?.mediaRevision;
+  useEffect(() => thumbs.resetMissing(), [revision, thumbs]);
+
+  if (!project) return <div className="timeline empty" ref={wrapper}>No project open</div>;
+  const p = project.project;
+  const count = p.frames.count;
+  const fps = p.frames.fps.num / p.frames.fps.den;
+  const view: View = { zoom, scroll, width };
+  const aspect = p.working.width / p.working.height;
+  const rev = project.mediaRevision;
+  const selected = new Set(selection);
+
+  const local = (e: React.PointerEvent) => {
+    const r = wrapper.current!.getBoundingClientRect();
+    return { x: e.clientX - r.left, y: e.clientY - r.top };
+  };
+  const markerAt = (x: number) => {
+    const f = xToFrame(x, view) - 0.5;
+    let best: string | undefined, bestD = MARKER_RADIUS + 2;
+    for (const k of p.keyframes) {
+      const d = Math.abs(frameToX(k.frame + 0.5, view) - x);
+      if (d < bestD) { best = k.id; bestD = d; }
+      if (k.frame > f + 20 / zoom) break;
+    }
+    return best;
+  };
+
+  const onPointerDown = (e: React.PointerEvent) => {
+    const { x, y } = local(e);
+    wrapper.current!.setPointerCapture(e.pointerId);
+    wrapper.current!.focus();
+    if (y >= TIMELINE_HEIGHT - LANES.scrollbar) return setDrag({ kind: 'scrollbar', startX: x, startScroll: scroll });
+    if (y >= TOP.markers && y < TOP.markers + LANES.markers) {
+      const id = markerAt(x);
+      const additive = e.shiftKey || e.ctrlKey || e.metaKey;
+      if (!id) {
+        if (!additive) editor.set({ selection: [] });
+        setBoxX(x);
+        return setDrag({ kind: 'box', x0: x, additive });
+      }
+      let sel = selection;
+      if (additive) sel = selected.has(id) ? selection.filter((s) => s !== id) : [...selection, id];
+      else if (!selected.has(id)) sel = [id];
+      editor.set({ selection: sel });
+      const k = p.keyframes.find((x) => x.id === id)!;
+      if (!additive) setFrame(k.frame);
+      const origin = new Map(p.keyframes.filter((k) => sel.includes(k.id)).map((k) => [k.id, k.frame]));
+      return setDrag({ kind: 'markers', startX: x, anchorId: id, origin, moved: false });
+    }
+    setFrame(Math.floor(xToFrame(x, view)));
+    setDrag({ kind: 'scrub' });
+  };
+
+  /** What is under the pointer, in words (the wrapper's tooltip): a keyframe, a segment, a frame. */
+  const describeAt = (x: number, y: number): string => {
+    const f = Math.floor(xToFrame(x, view));
+    if (y >= TOP.markers && y < TOP.markers + LANES.markers) {
+      const id = markerAt(x);
+      const k = id && p.keyframes.find((kf) => kf.id === id);
+      if (k) return `keyframe at frame ${k.frame}: ${k.source}, ${k.status}${k.note ? ` (${k.note})` : ''}`;
+    }
+    const seg = project.segments.find((sg) => f >= sg.start && f <= sg.end);
+    const flick = flicker && y >= TOP.flicker && y < TOP.flicker + LANES.flicker ? `, warp error ${flicker[f]?.toFixed(4)}` : '';
+    return seg ? `frame ${f}; frames ${seg.start}–${seg.end}: ${seg.status.replace('-', ' ')} (${seg.framesDone} done)${seg.reason ? `, ${seg.reason}` : ''}${flick}` : `frame ${f}${flick}`;
+  };
+
+  const onPointerMove = (e: React.PointerEvent) => {
+    if (!drag) {
+      const { x, y } = local(e);
+      wrapper.current!.title = describeAt(x, y);
+      return;
+    }
+    const { x } = local(e);
+    if (drag.kind === 'scrub') setFrame(Math.floor(xToFrame(x, view)));
+    else if (drag.kind === 'scrollbar') {
+      const visible = width / zoom;
+      const track = width - Math.max(24, (visible / count) * width);
+      if (track > 0) editor.set({ scroll: clampScroll(drag.startScroll + ((x - drag.startX) / track) * (count - visible), zoom) });
+    } else if (drag.kind === 'box') setBoxX(x);
+    else if (drag.kind === 'markers' && drag.origin.has(drag.anchorId)) {
+      const anchor = drag.origin.get(drag.anchorId)!;
+      const raw = anchor + (x - drag.startX) / zoom;
+      const ticks = rulerTicks(view, count);
+      const landed = snapFrame(raw, [editor.get().frame, ...ticks.majors], zoom);
+      const delta = clampGroupDelta([...drag.origin.values()], landed - anchor, count);
+      if (delta !== 0 || drag.moved) {
+        drag.moved = true;
+        setDragged(new Map([...drag.origin].map(([id, f]) => [id, f + delta])));
+      }
+    }
+  };
+
+  const onPointerUp = async () => {
+    const d = drag;
+    setDrag(null);
+    if (d?.kind === 'box' && boxX !== null) {
+      const a = Math.min(d.x0, boxX), b = Math.max(d.x0, boxX);
+      if (b - a > 3) {
+        const ids = p.keyframes.filter((k) => { const kx = frameToX(k.frame + 0.5, view); return kx >= a && kx <= b; }).map((k) => k.id);
+        editor.set({ selection: d.additive ? [...new Set([...selection, ...ids])] : ids });
+      }
+      setBoxX(null);
+    }
+    if (d?.kind === 'markers' && dragged) {
+      const moves = [...dragged].filter(([id, f]) => d.origin.get(id) !== f).map(([id, f]) => ({ id, frame: f }));
+      setDragged(undefined);
+      if (moves.length) {
+        const state = await call('project.edit', { action: 'moveKeyframes', moves });
+        if (state) receiveProject(state);
+      }
+    }
+  };
+
+  const height = TIMELINE_HEIGHT;
+  return (
+    <div
+      className="timeline"
+      ref={wrapper}
+      tabIndex={0}
+      aria-label="Timeline: click or drag to move the playhead, click markers to select keyframes, drag them to move"
+      data-testid="timeline"
+      data-zoom={zoom}
+      data-scroll={scroll}
+      data-frames={count}
+      data-marker-y={TOP.markers + LANES.markers / 2}
+      data-ruler-y={TOP.thumbs + LANES.thumbs / 2}
+      onPointerDown={onPointerDown}
+      onPointerMove={onPointerMove}
+      onPointerUp={onPointerUp}
+      onPointerCancel={onPointerUp}
+    >
+      <Stage width={width} height={height}>
+        <Layer ref={staticLayer} listening={false}>
+          <Shape sceneFunc={(ctx) => {
+            const c = ctx._context;
+            paintRuler(c, view, count, fps);
+            paintThumbnails(c, view, count, aspect, (f) => thumbs.get(mediaUrl(project, { kind: 'thumb', frame: f })));
+            paintSegments(c, view, project.segments);
+            paintFlicker(c, view, flicker);
+            paintScrollbar(c, view, count, height);
+          }} />
+        </Layer>
+        <Layer listening={false}>
+          <Shape sceneFunc={(ctx) => {
+            const c = ctx._context;
+            paintMarkers(c, view, { keyframes: p.keyframes, selected, dragged, suggestion, box: drag?.kind === 'box' && boxX !== null ? { x0: drag.x0, x1: boxX } : undefined });
+            paintPlayhead(c, view, frame, height);
+          }} />
+        </Layer>
+      </Stage>
+      <span className="sr-only" data-testid="timeline-rev">{rev}</span>
+    </div>
+  );
+}

@@ -1,0 +1,196 @@
+// Painting the timeline's layers on a canvas context: ruler, thumbnail strip, segment bars, flicker
+// strip, keyframe markers and playhead. Only what is visible is drawn (a 10,000-frame video costs the
+// same per frame as a short one).
+import type { Keyframe, SegmentState } from '../../preload/api';
+import { frameToX, rulerTicks, thumbnailFrames, visibleRange, type View } from './timeline-math';
+
+export const LANES = { ruler: 24, thumbs: 44, segments: 10, markers: 28, flicker: 22, scrollbar: 10 };
+export const TOP = {
+  ruler: 0,
+  thumbs: LANES.ruler,
+  segments: LANES.ruler + LANES.thumbs,
+  markers: LANES.ruler + LANES.thumbs + LANES.segments,
+  flicker: LANES.ruler + LANES.thumbs + LANES.segments + LANES.markers,
+};
+export const TIMELINE_HEIGHT = TOP.flicker + LANES.flicker + LANES.scrollbar;
+
+export const SEGMENT_COLOURS: Record<SegmentState['status'], string> = {
+  'not-rendered': '#3a4050', partial: '#8a7a2e', stale: '#d08c2f', rendering: '#3d8bfd', done: '#2fa36b', failed: '#d9534f',
+};
+export const KEYFRAME_COLOURS: Record<Keyframe['status'], string> = {
+  empty: '#8b93a7', rendering: '#3d8bfd', done: '#2fa36b', stale: '#d08c2f', failed: '#d9534f',
+};
+
+export function paintRuler(c: CanvasRenderingContext2D, v: View, frameCount: number, fps: number): void {
+  c.fillStyle = '#1b1e25';
+  c.fillRect(0, TOP.ruler, v.width, LANES.ruler);
+  const t = rulerTicks(v, frameCount);
+  c.strokeStyle = '#4a5163';
+  c.beginPath();
+  for (const f of t.minors) {
+    const x = Math.round(frameToX(f, v)) + 0.5;
+    c.moveTo(x, LANES.ruler - 6);
+    c.lineTo(x, LANES.ruler);
+  }
+  c.stroke();
+  c.strokeStyle = '#8b93a7';
+  c.fillStyle = '#c4cad8';
+  c.font = '10px system-ui, sans-serif';
+  c.beginPath();
+  for (const f of t.majors) {
+    const x = Math.round(frameToX(f, v)) + 0.5;
+    c.moveTo(x, 4);
+    c.lineTo(x, LANES.ruler);
+    const seconds = f / fps;
+    const time = seconds >= 60 ? `${Math.floor(seconds / 60)}:${(seconds % 60).toFixed(0).padStart(2, '0')}` : `${seconds.toFixed(seconds < 10 && t.major < fps ? 1 : 0)}s`;
+    c.fillText(`${f}  ${time}`, x + 3, 12);
+  }
+  c.stroke();
+}
+
+export function paintThumbnails(c: CanvasRenderingContext2D, v: View, frameCount: number, aspect: number, image: (frame: number) => HTMLImageElement | undefined): void {
+  c.fillStyle = '#111318';
+  c.fillRect(0, TOP.thumbs, v.width, LANES.thumbs);
+  const thumbWidth = LANES.thumbs * aspect;
+  const { framesPerThumb, frames } = thumbnailFrames(v, frameCount, thumbWidth);
+  for (const f of frames) {
+    const x = frameToX(f, v);
+    const w = Math.min(thumbWidth, framesPerThumb * v.zoom);
+    const img = image(f);
+    if (img) {
+      const sw = img.naturalWidth * (w / thumbWidth); // centre of the picture when the slot is narrower
+      c.drawImage(img, (img.naturalWidth - sw) / 2, 0, sw, img.naturalHeight, x, TOP.thumbs, w, LANES.thumbs);
+    }
+    else {
+      c.fillStyle = '#20242d';
+      c.fillRect(x, TOP.thumbs, w - 1, LANES.thumbs);
+    }
+  }
+}
+
+export function paintSegments(c: CanvasRenderingContext2D, v: View, segments: readonly SegmentState[]): void {
+  c.fillStyle = '#15171c';
+  c.fillRect(0, TOP.segments, v.width, LANES.segments);
+  const [lo, hi] = visibleRange(segments, v.scroll, v.scroll + v.width / v.zoom, (s) => s.start, (s) => s.end);
+  for (let i = lo; i < hi; i++) {
+    const s = segments[i];
+    const x0 = frameToX(s.start, v), x1 = frameToX(s.end + 1, v);
+    c.fillStyle = SEGMENT_COLOURS[s.status];
+    c.fillRect(x0, TOP.segments + 2, Math.max(1, x1 - x0 - 1), LANES.segments - 4);
+  }
+}
+
+/** Warp error per frame as bars (largest value per pixel column when zoomed out). */
+export function paintFlicker(c: CanvasRenderingContext2D, v: View, values: readonly number[] | null): void {
+  c.fillStyle = '#13151a';
+  c.fillRect(0, TOP.flicker, v.width, LANES.flicker);
+  if (!values || values.length === 0) {
+    c.fillStyle = '#5b6273';
+    c.font = '10px system-ui, sans-serif';
+    c.fillText('flicker: propagate, then Render ▸ Measure flicker', 6, TOP.flicker + 14);
+    return;
+  }
+  let max = 0;
+  for (const x of values) if (x > max) max = x;
+  if (max <= 0) return;
+  c.fillStyle = '#c86bd6';
+  const columns = Math.ceil(v.width);
+  for (let px = 0; px < columns; px++) {
+    const f0 = Math.floor(v.scroll + px / v.zoom), f1 = Math.max(f0 + 1, Math.floor(v.scroll + (px + 1) / v.zoom));
+    let m = 0;
+    for (let f = f0; f < f1 && f < values.length; f++) if (values[f] > m) m = values[f];
+    const h = (m / max) * (LANES.flicker - 4);
+    if (h > 0) c.fillRect(px, TOP.flicker + LANES.flicker - 2 - h, 1, h);
+  }
+}
+
+function diamond(c: CanvasRenderingContext2D, x: number, y: number, r: number): void {
+  c.beginPath();
+  c.moveTo(x, y - r);
+  c.lineTo(x + r, y);
+  c.lineTo(x, y + r);
+  c.lineTo(x - r, y);
+  c.closePath();
+}
+
+export interface MarkerPaint {
+  keyframes: readonly Keyframe[];
+  selected: ReadonlySet<string>;
+  /** While dragging: where the dragged keyframes would land. */
+  dragged?: ReadonlyMap<string, number>;
+  suggestion: readonly number[] | null;
+  box?: { x0: number; x1: number };
+}
+
+export const MARKER_RADIUS = 7;
+
+export function paintMarkers(c: CanvasRenderingContext2D, v: View, m: MarkerPaint): void {
+  c.fillStyle = '#171a20';
+  c.fillRect(0, TOP.markers, v.width, LANES.markers);
+  const y = TOP.markers + LANES.markers / 2;
+  const to = v.scroll + v.width / v.zoom;
+  if (m.suggestion) {
+    c.strokeStyle = '#e6c84f';
+    c.setLineDash([3, 3]);
+    const [lo, hi] = visibleRange(m.suggestion, v.scroll - 1, to + 1, (f) => f);
+    c.beginPath();
+    for (let i = lo; i < hi; i++) {
+      const x = Math.round(frameToX(m.suggestion[i] + 0.5, v)) + 0.5;
+      c.moveTo(x, TOP.markers);
+      c.lineTo(x, TOP.markers + LANES.markers);
+    }
+    c.stroke();
+    c.setLineDash([]);
+  }
+  const [lo, hi] = visibleRange(m.keyframes, v.scroll - 1, to + 1, (k) => k.frame);
+  for (let i = lo; i < hi; i++) {
+    const k = m.keyframes[i];
+    const moved = m.dragged?.get(k.id);
+    const x = frameToX((moved ?? k.frame) + 0.5, v);
+    const sel = m.selected.has(k.id);
+    diamond(c, x, y, sel ? MARKER_RADIUS + 1 : MARKER_RADIUS);
+    c.fillStyle = KEYFRAME_COLOURS[k.status];
+    c.globalAlpha = moved !== undefined ? 0.7 : 1;
+    c.fill();
+    c.globalAlpha = 1;
+    c.lineWidth = sel ? 2 : 1;
+    c.strokeStyle = sel ? '#ffffff' : '#0c0d10';
+    c.stroke();
+    c.lineWidth = 1;
+  }
+  if (m.box) {
+    c.fillStyle = 'rgba(61,139,253,0.18)';
+    c.strokeStyle = '#3d8bfd';
+    c.fillRect(Math.min(m.box.x0, m.box.x1), TOP.markers + 1, Math.abs(m.box.x1 - m.box.x0), LANES.markers - 2);
+    c.strokeRect(Math.min(m.box.x0, m.box.x1) + 0.5, TOP.markers + 1.5, Math.abs(m.box.x1 - m.box.x0), LANES.markers - 3);
+  }
+}
+
+export function paintPlayhead(c: CanvasRenderingContext2D, v: View, frame: number, height: number): void {
+  const x = Math.round(frameToX(frame + 0.5, v)) + 0.5;
+  if (x < -10 || x > v.width + 10) return;
+  c.strokeStyle = '#ff5a5a';
+  c.beginPath();
+  c.moveTo(x, 0);
+  c.lineTo(x, height - LANES.scrollbar);
+  c.stroke();
+  c.fillStyle = '#ff5a5a';
+  c.beginPath();
+  c.moveTo(x - 6, 0);
+  c.lineTo(x + 6, 0);
+  c.lineTo(x, 9);
+  c.closePath();
+  c.fill();
+}
+
+export function paintScrollbar(c: CanvasRenderingContext2D, v: View, frameCount: number, height: number): { x: number; w: number } {
+  const y = height - LANES.scrollbar;
+  c.fillStyle = '#101216';
+  c.fillRect(0, y, v.width, LANES.scrollbar);
+  const visible = v.width / v.zoom;
+  const w = Math.max(24, (visible / Math.max(1, frameCount)) * v.width);
+  const x = frameCount > visible ? (v.scroll / (frameCount - visible)) * (v.width - w) : 0;
+  c.fillStyle = '#3b4252';
+  c.fillRect(x, y + 2, Math.min(w, v.width), LANES.scrollbar - 4);
+  return { x, w };
+}

@@ -1,0 +1,118 @@
+// Timeline bench: a generated 10,000-frame project in Chromium through serve mode. Prints the time from
+// opening the editor to the first preview frame, and frame times while scrolling and zooming the timeline.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { writeProjectFile } from '../../main/engine/project/project-file';
+import { projectPaths } from '../../main/engine/project/paths';
+import { sampleProject } from '../helpers/project';
+import { tempDir } from '../helpers/media';
+import { launchChromium, startServe } from '../helpers/serve';
+
+const FRAMES = 10_000;
+
+/** A project with 10,000 frames and keyframes every 10: thumbnails for all, full frames for the first few. */
+async function bigProject(): Promise<string> {
+  const dir = tempDir('rerender-bench-timeline-');
+  const file = path.join(dir, 'long.rerender');
+  const p = sampleProject(FRAMES, Array.from({ length: FRAMES / 10 }, (_, i) => i * 10));
+  await writeProjectFile(file, { ...p, working: { ...p.working, width: 128, height: 64 } });
+  const paths = projectPaths(file);
+  fs.mkdirSync(paths.thumbsDir, { recursive: true });
+  fs.mkdirSync(paths.framesDir, { recursive: true });
+  const src = (n: number) => ['-f', 'lavfi', '-i', `testsrc2=size=128x64:rate=25`, '-frames:v', String(n), '-start_number', '0'];
+  execFileSync('ffmpeg', ['-v', 'error', ...src(FRAMES), '-q:v', '6', path.join(paths.thumbsDir, '%05d.jpg')]);
+  execFileSync('ffmpeg', ['-v', 'error', ...src(200), path.join(paths.framesDir, '%05d.png')]);
+  return file;
+}
+
+function stats(ms: number[]): string {
+  const s = [...ms].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(1);
+  const mean = s.reduce((a, b) => a + b, 0) / s.length;
+  return `${s.length} frames, mean ${mean.toFixed(1)} ms (${(1000 / mean).toFixed(0)} fps), p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${q(1)} ms`;
+}
+
+/** Records requestAnimationFrame intervals while `work` runs. */
+async function frameTimes(page: Page, work: () => Promise<void>): Promise<number[]> {
+  // A string, not a function: tsx would wrap named functions in helpers the page does not have.
+  await page.evaluate(`(() => {
+    window.__frames = [];
+    window.__stop = false;
+    let last = performance.now();
+    const tick = (t) => {
+      window.__frames.push(t - last);
+      last = t;
+      if (!window.__stop) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  })()`);
+  await work();
+  return page.evaluate('(window.__stop = true, window.__frames.slice(1))') as Promise<number[]>;
+}
+
+async function main() {
+  // Serve mode runs the built CLI and renderer: build them from the current sources first (about a second).
+  execFileSync(process.execPath, [path.join(__dirname, '..', '..', 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  console.log(`timeline bench: generating a ${FRAMES}-frame project…`);
+  const file = await bigProject();
+  const serve = await startServe(['--project', file, '--settings', path.join(path.dirname(file), 'settings.json')]);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    await page.goto(serve.url);
+    await page.waitForSelector('[data-testid=preview-canvas][data-drawn-frame="0"]', { timeout: 60_000 });
+    const [loaded, firstPreview] = await page.evaluate(`[performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd, performance.getEntriesByName('rerender:first-preview-frame')[0]?.startTime ?? NaN]`) as number[];
+    console.log(`open to first preview frame: ${firstPreview.toFixed(0)} ms after navigation (page and script loaded at ${loaded.toFixed(0)} ms; bridge, project state and first frame after that)`);
+
+    const reopen: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('Control+o');
+      await page.getByTestId('path-dialog').locator('input').fill(file);
+      await page.keyboard.press('Enter');
+      await page.waitForFunction((n) => performance.getEntriesByName('rerender:open-to-first-preview').length >= n, i + 2, { timeout: 60_000 });
+      reopen.push(await page.evaluate(`performance.getEntriesByName('rerender:open-to-first-preview').at(-1).duration`) as number);
+    }
+    console.log(`open a 10,000-frame project (Open…) to its first preview frame: ${reopen.map((t) => `${t.toFixed(0)} ms`).join(', ')}`);
+
+    const box = (await page.getByTestId('timeline').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + 60);
+    await page.keyboard.press('0'); // fit: all 10,000 frames in view
+    const zoomIn = await frameTimes(page, async () => {
+      await page.keyboard.down('Control');
+      for (let i = 0; i < 60; i++) { await page.mouse.wheel(0, -120); await page.waitForTimeout(16); }
+      await page.keyboard.up('Control');
+    });
+    console.log(`zooming in at the pointer (ctrl+wheel ×60): ${stats(zoomIn)}`);
+    const scroll = await frameTimes(page, async () => {
+      for (let i = 0; i < 120; i++) { await page.mouse.wheel(0, 240); await page.waitForTimeout(16); }
+    });
+    console.log(`scrolling (wheel ×120, thumbnails loading): ${stats(scroll)}`);
+    const scrollBack = await frameTimes(page, async () => {
+      for (let i = 0; i < 120; i++) { await page.mouse.wheel(0, -240); await page.waitForTimeout(16); }
+    });
+    console.log(`scrolling back (thumbnails cached): ${stats(scrollBack)}`);
+    const zoomOut = await frameTimes(page, async () => {
+      await page.keyboard.down('Control');
+      for (let i = 0; i < 60; i++) { await page.mouse.wheel(0, 120); await page.waitForTimeout(16); }
+      await page.keyboard.up('Control');
+    });
+    console.log(`zooming out to the whole video: ${stats(zoomOut)}`);
+    const scrub = await frameTimes(page, async () => {
+      await page.mouse.move(box.x + 20, box.y + 40);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width - 20, box.y + 40, { steps: 120 });
+      await page.mouse.up();
+    });
+    console.log(`scrubbing the playhead across the video: ${stats(scrub)}`);
+  } finally {
+    await browser.close();
+    await serve.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
