@@ -53,6 +53,8 @@ describe('editor in Chromium (serve mode)', () => {
     serve = await startServe(['--project', path.join(dir, 'clip.rerender'), '--settings', path.join(dir, 'settings.json')]);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // Generous: a loaded 2-core CI machine runs real renders and ffmpeg behind these waits.
+    page.setDefaultTimeout(120_000);
     page.on('pageerror', (e) => console.log('page error:', e.message));
   });
 

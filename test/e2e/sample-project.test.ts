@@ -27,6 +27,8 @@ after(async () => {
 
 test('given the sample project without its cache, when opened in the browser, then its frames are decoded and shown', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // Generous: a loaded 2-core CI machine runs real renders and ffmpeg behind these waits.
+  page.setDefaultTimeout(120_000);
   await page.goto(serve.url);
   await page.waitForSelector('[data-testid=job-decode][data-status=done]', { timeout: 120_000 });
   await page.waitForSelector('[data-testid=preview-canvas][data-drawn-frame="0"]', { timeout: 30_000 });
