@@ -57,7 +57,7 @@ export function createEditor(opts: EditorOptions): Editor {
     inference: new WorkerHost('inference', opts.workerModules.inference, spawn),
   };
   const modelsDir = () => resolveModelsDir(settings.get().modelsFolder ?? undefined);
-  const jobs = new EditorJobs(session, workers, new JobList((job) => session.emit('job.updated', job), describeFailure), modelsDir);
+  const jobs = new EditorJobs(session, workers, new JobList((job) => session.emit('job.updated', job), describeFailure), modelsDir, () => settings.get().provider);
 
   async function modelsState(): Promise<ModelsState> {
     const s = settings.get();

@@ -62,6 +62,8 @@ export class EditorJobs {
     readonly list: JobList,
     /** The models folder the user chose (app settings). */
     private readonly modelsDir: () => string,
+    /** The execution provider the user chose in the model manager ('auto' tries each in order). */
+    private readonly provider: () => string = () => 'auto',
   ) {}
 
   /** Decodes a video into a new project, then opens it (and tells `onOpened`, for the recent list). */
@@ -107,7 +109,7 @@ export class EditorJobs {
     let touched = new Set(ids);
     const { job, done } = this.list.start('render', title, async (run) => {
       const projectFile = await this.session.saveForJob();
-      const summary = await this.workers.inference.call<RenderSummary>(method, { ...params, projectFile, modelsDir: this.modelsDir() }, run);
+      const summary = await this.workers.inference.call<RenderSummary>(method, { ...params, projectFile, modelsDir: this.modelsDir(), provider: this.provider() }, run);
       touched = new Set([...ids, ...summary.rendered.map((r) => r.id), ...summary.stale.map((s) => s.id)]);
       return summary;
     }, ids.length === 1 ? { keyframeId: ids[0] } : {});

@@ -3,7 +3,8 @@
 // the propagation worker (native flow); the editor only reads the saved values (flicker-metric.ts).
 import fs from 'node:fs';
 import path from 'node:path';
-import { FlowCache, framesFolderKey } from '../flow/flow-cache';
+import { openProjectFlows } from '../propagation/propagate-project';
+import { readProjectFile } from '../project/project-file';
 import { measureWarpError } from '../metrics/warp-error';
 import { projectPaths } from '../project/paths';
 import { writeFileAtomic } from '../fs/atomic';
@@ -14,7 +15,8 @@ import { flickerMetricPath } from './flicker-metric';
 export async function measureFlicker(projectFile: string, opts: { cancel?: CancelToken; onProgress?: ProgressFn } = {}): Promise<{ mean: number; pairs: number }> {
   const paths = projectPaths(projectFile);
   if (!fs.existsSync(paths.outputDir)) throw new UserError('nothing is propagated yet: propagate first, then measure flicker', paths.outputDir);
-  const flows = await FlowCache.open({ dir: paths.flowDir, framesDir: paths.framesDir, sourceKey: framesFolderKey(paths.framesDir) });
+  // The project's own flow cache, shared with propagation and rendering (one key, no thrashing).
+  const flows = await openProjectFlows(projectFile, await readProjectFile(projectFile));
   const report = await measureWarpError({ outputDir: paths.outputDir, sourceDir: paths.framesDir, sourceFlows: (i) => flows.pair(i), cancel: opts.cancel, progress: opts.onProgress });
   const values: Array<number | null> = [];
   for (const p of report.pairs) values[p.index + 1] = p.mse;

@@ -19,6 +19,7 @@ import { UserError } from '../errors';
 import { renderKeyframes, type RenderRequest } from '../render/render-project';
 import { learnedFlowJob } from '../flow/learned-flow';
 import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
+import type { ProviderName } from '../../../native-models/src/runtime/providers';
 import { compiledGraphsDir, resolveModelsDir } from '../../../native-models/src/model-manager';
 
 const common = {
@@ -29,6 +30,8 @@ const common = {
   modelsDir: z.string().min(1).optional(),
   tokenizer: z.string().min(1).optional(),
   detector: z.string().min(1).optional(),
+  /** The execution provider chosen in the model manager; 'auto' tries every one in order. */
+  provider: z.enum(['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']).optional(),
 };
 
 export const jobParams = {
@@ -42,18 +45,25 @@ function parse<T>(schema: z.ZodType<T>, params: unknown, job: string): T {
   return r.data;
 }
 
-/** One runtime per models folder, so sessions and compiled graphs survive from one job to the next. */
+/** One runtime per models folder and provider choice, so sessions and compiled graphs survive between jobs. */
 const runtimes = new Map<string, ModelRuntime>();
-function runtimeFor(modelsDir: string | undefined): ModelRuntime {
+function runtimeFor(modelsDir: string | undefined, provider: Common['provider']): ModelRuntime {
   const dir = resolveModelsDir(modelsDir);
-  let r = runtimes.get(dir);
-  if (!r) { r = new ModelRuntime({ cacheDir: compiledGraphsDir(dir) }); runtimes.set(dir, r); }
+  const key = `${dir}\n${provider ?? 'auto'}`;
+  // A chosen GPU provider that fails to start falls back to the CPU (the job reports which one ran).
+  const providers: ProviderName[] | undefined = !provider || provider === 'auto' ? undefined : provider === 'cpu' ? ['cpu'] : [provider, 'cpu'];
+  let r = runtimes.get(key);
+  if (!r) {
+    for (const [k, other] of runtimes) if (k.startsWith(`${dir}\n`)) { other.releaseAll(); runtimes.delete(k); } // free memory when switching
+    r = new ModelRuntime({ cacheDir: compiledGraphsDir(dir), providers });
+    runtimes.set(key, r);
+  }
   return r;
 }
 
 type Common = z.infer<z.ZodObject<typeof common>>;
 function request(p: Common, target: RenderRequest['target']): RenderRequest {
-  return { ...p, target, runtime: runtimeFor(p.modelsDir) };
+  return { ...p, target, runtime: runtimeFor(p.modelsDir, p.provider) };
 }
 
 serveJobs({

@@ -9,6 +9,7 @@ import { adaptiveKeyframes, frameDifferences } from '../project/keyframe-suggest
 import { projectPaths } from '../project/paths';
 import { crop } from '../project/schema';
 import { propagateProject } from '../propagation/propagate-project';
+import { measureFlicker } from '../editor/flicker-measure';
 import { UserError } from '../errors';
 
 function parse<T>(schema: z.ZodType<T>, params: unknown, job: string): T {
@@ -28,6 +29,7 @@ export const jobParams = {
     range: z.object({ start: z.number().int(), end: z.number().int() }).optional(),
   }),
   propagate: z.object({ projectFile: z.string().min(1), segmentId: z.string().max(64).optional(), workers: z.number().int().min(1).max(64).optional() }),
+  measureFlicker: z.object({ projectFile: z.string().min(1) }),
   suggestKeyframes: z.object({ projectFile: z.string().min(1), min: z.number().int(), max: z.number().int() }),
 };
 
@@ -46,6 +48,10 @@ serveJobs({
     const p = parse(jobParams.propagate, params, 'propagate');
     const project = await readProjectFile(p.projectFile);
     return propagateProject(p.projectFile, project, { segmentId: p.segmentId, workers: p.workers, cancel, onProgress: progress });
+  },
+  async measureFlicker(params, { progress, cancel }) {
+    const p = parse(jobParams.measureFlicker, params, 'measureFlicker');
+    return measureFlicker(p.projectFile, { cancel, onProgress: progress });
   },
   async suggestKeyframes(params, { progress, cancel }) {
     const p = parse(jobParams.suggestKeyframes, params, 'suggestKeyframes');
