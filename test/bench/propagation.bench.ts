@@ -10,6 +10,7 @@ import { importKeyframeImage } from '../../main/engine/project/keyframe-images';
 import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { propagateProject, openProjectFlows } from '../../main/engine/propagation/propagate-project';
 import { tempDir } from '../helpers/media';
+import { measureWarpError } from '../../main/engine/metrics/warp-error';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -34,12 +35,22 @@ async function main(): Promise<void> {
   const flowS = (performance.now() - t) / 1000;
   console.log(`flows (forward + backward): ${(flowS / 10).toFixed(2)} s per frame pair`);
 
-  t = performance.now();
-  const r = await propagateProject(file, p, { segmentId: '0-10', workers: 1 });
-  const s = (performance.now() - t) / 1000;
-  const frames = r.framesWritten;
-  console.log(`propagate segment 0-10: ${frames} output frames, ${r.synthesesRun} syntheses, ${s.toFixed(1)} s`);
-  console.log(`per propagated output frame (2 syntheses + blend, flows cached): ${(s / frames).toFixed(2)} s; with its 10 flow pairs: ${((s + flowS) / frames).toFixed(2)} s (reference pipeline ≈ 50 s)`);
+  // The issue's CLI defaults (N=6, M=4) and the Rerender settings of ALGORITHM.md §4.1 (N=12, M=6).
+  for (const [n, m] of [[6, 4], [12, 6]]) {
+    const run = { ...p, propagation: { ...p.propagation, searchVoteIters: n, patchMatchIters: m } };
+    fs.rmSync(projectPaths(file).outputDir, { recursive: true, force: true });
+    fs.rmSync(projectPaths(file).segmentsDir, { recursive: true, force: true });
+    t = performance.now();
+    const r = await propagateProject(file, run, { segmentId: '0-10', workers: 1 });
+    const s = (performance.now() - t) / 1000;
+    const frames = r.framesWritten;
+    console.log(`N=${n} M=${m}: segment 0-10, ${frames} output frames, ${r.synthesesRun} syntheses, ${s.toFixed(1)} s`);
+    console.log(`  per propagated output frame (2 syntheses + blend): ${(s / frames).toFixed(2)} s; with its share of the 10 flow pairs: ${((s + flowS) / frames).toFixed(2)} s (reference pipeline ≈ 50 s)`);
+    const flowsForMetric = await openProjectFlows(file, p);
+    const paths = projectPaths(file);
+    const err = await measureWarpError({ outputDir: paths.outputDir, sourceDir: paths.framesDir, sourceFlows: (i) => flowsForMetric.pair(i), first: 1, last: 9 });
+    console.log(`  warp error of the propagated frames (0–1 range, MSE): ${err.mean.toFixed(5)}`);
+  }
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   fs.rmSync(dir, { recursive: true, force: true });
 }
