@@ -1,6 +1,7 @@
 // The Electron shell (the only code that imports electron): one instance, one locked-down window on
 // app://, native menus and dialogs, validated IPC to the editor, workers in utility processes.
 import { app, BrowserWindow, dialog, ipcMain, Menu, screen, session as electronSession, shell, type OpenDialogOptions } from 'electron';
+import { secureWebPreferences } from './window-options';
 import path from 'node:path';
 import { callNames, EVENT_CHANNEL, IPC_PREFIX, events, type CallParams } from '../../preload/api';
 import { createEditor, dispatchCall, type Editor } from '../engine/editor/editor-api';
@@ -97,15 +98,7 @@ function createWindow(): void {
     backgroundColor: '#0f1115',
     title: 'Rerender',
     show: false,
-    webPreferences: {
-      preload: path.join(root, 'dist', 'preload', 'preload.js'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      webviewTag: false,
-      spellcheck: false,
-    },
+    webPreferences: secureWebPreferences(path.join(root, 'dist', 'preload', 'preload.js')),
   });
   if (saved?.maximized) win.maximize();
   win.once('ready-to-show', () => win?.show());
