@@ -9,6 +9,7 @@ import { flowCommand } from './flow';
 import { metricsCommand } from './metrics';
 import { synthCommand } from './synth';
 import { renderCommand } from './render';
+import { frescoCommand } from './fresco';
 
 export const commands: Command[] = [
   newCommand,
@@ -24,4 +25,5 @@ export const commands: Command[] = [
   metricsCommand,
   synthCommand,
   renderCommand,
+  frescoCommand,
 ];

@@ -50,6 +50,8 @@ export function upsample(g: GraphBuilder, w: Weights, prefix: string, x: string,
 export interface CrossFrameHook {
   record?: (tokens: string) => void;
   reference?: string;
+  /** Replaces the whole attn1 (FRESCO's attention, graphs/fresco-attention.ts): tokens → attn1 output. */
+  selfAttention?: (tokens: string, attn1Prefix: string) => string;
 }
 
 export interface TransformerOptions {
@@ -63,7 +65,7 @@ export interface TransformerOptions {
 }
 
 /** diffusers Attention without norm: to_q/k/v (no bias), heads, to_out.0 (with bias). */
-function attentionModule(g: GraphBuilder, w: Weights, prefix: string, queries: string, keysFrom: string, heads: number): string {
+export function attentionModule(g: GraphBuilder, w: Weights, prefix: string, queries: string, keysFrom: string, heads: number): string {
   const channels = shapeOf(w, `${prefix}.to_q.weight`)[0];
   const q = linear(g, w, `${prefix}.to_q`, queries);
   const k = linear(g, w, `${prefix}.to_k`, keysFrom);
@@ -76,7 +78,10 @@ function basicTransformerBlock(g: GraphBuilder, w: Weights, prefix: string, x: s
   const hook = o.crossFrame?.(prefix);
   const n1 = layerNorm(g, w, `${prefix}.norm1`, x, 1e-5);
   hook?.record?.(n1);
-  let h = g.op('Add', [attentionModule(g, w, `${prefix}.attn1`, n1, hook?.reference ?? n1, o.heads), x]);
+  const attn1 = hook?.selfAttention
+    ? hook.selfAttention(n1, `${prefix}.attn1`)
+    : attentionModule(g, w, `${prefix}.attn1`, n1, hook?.reference ?? n1, o.heads);
+  let h = g.op('Add', [attn1, x]);
   const n2 = layerNorm(g, w, `${prefix}.norm2`, h, 1e-5);
   h = g.op('Add', [attentionModule(g, w, `${prefix}.attn2`, n2, o.context, o.heads), h]);
   const n3 = layerNorm(g, w, `${prefix}.norm3`, h, 1e-5);

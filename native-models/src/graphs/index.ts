@@ -8,9 +8,12 @@ import { buildControlNet } from './controlnet';
 import type { Weights } from './ops';
 import { buildTextEncoder } from './text-encoder';
 import { buildUNet, describeVariant, type UNetVariant } from './unet';
+import { buildUNetDecoder, buildUNetEncoder, describeDecoderVariant, type UNetDecoderVariant } from './unet-split';
 import { buildVaeDecoder, buildVaeEncoder } from './vae';
 
 export type { UNetVariant } from './unet';
+export type { UNetDecoderVariant } from './unet-split';
+export { decoderSkips } from './unet-split';
 export { crossFrameLayers, looseLayers, strictLayers } from './unet';
 
 /** Weights plus the config (diffusers config.json fields) that describes them. */
@@ -21,19 +24,26 @@ export interface ConfiguredWeights extends Weights {
 export type GraphSpec =
   | { part: 'text_encoder' }
   | { part: 'unet'; variant?: UNetVariant }
+  | { part: 'unet_encoder'; controlNet?: boolean }
+  | { part: 'unet_decoder'; variant: UNetDecoderVariant }
   | { part: 'controlnet' }
   | { part: 'vae_encoder' }
   | { part: 'vae_decoder' };
 
 /** A short stable name for a graph spec, used in cache keys and file names. */
 export function describeGraph(spec: GraphSpec): string {
-  return spec.part === 'unet' ? `unet-${describeVariant(spec.variant ?? {})}` : spec.part;
+  if (spec.part === 'unet') return `unet-${describeVariant(spec.variant ?? {})}`;
+  if (spec.part === 'unet_encoder') return spec.controlNet ? 'unet_encoder-controlnet' : 'unet_encoder';
+  if (spec.part === 'unet_decoder') return `unet_decoder-${describeDecoderVariant(spec.variant)}`;
+  return spec.part;
 }
 
 export function buildGraph(spec: GraphSpec, weights: ConfiguredWeights, options: GraphOptions): ModelDef {
   switch (spec.part) {
     case 'text_encoder': return buildTextEncoder(weights, textEncoderConfig(weights.config), options);
     case 'unet': return buildUNet(weights, unetConfig(weights.config), spec.variant ?? {}, options);
+    case 'unet_encoder': return buildUNetEncoder(weights, unetConfig(weights.config), !!spec.controlNet, options);
+    case 'unet_decoder': return buildUNetDecoder(weights, unetConfig(weights.config), spec.variant, options);
     case 'controlnet': return buildControlNet(weights, unetConfig(weights.config, 'ControlNet'), options);
     case 'vae_encoder': return buildVaeEncoder(weights, vaeConfig(weights.config), options);
     case 'vae_decoder': return buildVaeDecoder(weights, vaeConfig(weights.config), options);

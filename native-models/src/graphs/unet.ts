@@ -97,6 +97,46 @@ export function unetEncoder(
   return { skips, mid: h, timeEmbedding };
 }
 
+/** How many skip tensors the encoder makes: conv_in, every down layer, every downsampler. */
+export function skipCount(cfg: UNetConfig, w: Weights): number {
+  let n = 1;
+  cfg.downBlockTypes.forEach((_, i) => { n += cfg.layersPerBlock + (w.has(`down_blocks.${i}.downsamplers.0.conv.weight`) ? 1 : 0); });
+  return n;
+}
+
+/** What the decoder blocks read besides their input: skip tensors by encoder index, time, text, attention hooks. */
+export interface DecoderInputs {
+  skip: (index: number) => string;
+  timeEmbedding: string;
+  context: string;
+  crossFrame?: (blockPrefix: string) => CrossFrameHook | undefined;
+}
+
+/**
+ * Up blocks first … end−1 applied to `h` (the input of up block `first`): each layer concatenates the
+ * next skip (consumed last-made first), then resnet (+ transformer); then the block's upsampler, sized
+ * like the skip the next layer will take. Returns the input of up block `end`.
+ */
+export function unetDecoderBlocks(g: GraphBuilder, w: Weights, cfg: UNetConfig, h: string, d: DecoderInputs, first: number, end: number): string {
+  const total = skipCount(cfg, w);
+  const upHeads = [...cfg.headsPerBlock].reverse();
+  let consumed = first * (cfg.layersPerBlock + 1);
+  for (let i = first; i < end; i++) {
+    const type = cfg.upBlockTypes[i];
+    for (let j = 0; j <= cfg.layersPerBlock; j++) {
+      const index = total - 1 - consumed++;
+      if (index < 0) throw new Error('UNet config: the up blocks use more skip connections than the down blocks make');
+      h = resnet(g, w, `up_blocks.${i}.resnets.${j}`, g.op('Concat', [h, d.skip(index)], { axis: { i: 1 } }), { groups: cfg.groups, eps: cfg.eps, timeEmbedding: d.timeEmbedding });
+      if (isCrossAttention(type)) {
+        h = transformer2d(g, w, `up_blocks.${i}.attentions.${j}`, h, { heads: upHeads[i], context: d.context, groups: cfg.groups, linearProjection: cfg.linearProjection, crossFrame: d.crossFrame });
+      }
+    }
+    const next = total - 1 - consumed;
+    if (w.has(`up_blocks.${i}.upsamplers.0.conv.weight`)) h = upsample(g, w, `up_blocks.${i}.upsamplers.0`, h, next >= 0 ? d.skip(next) : undefined);
+  }
+  return h;
+}
+
 /** Builds the UNet graph: sample, timestep, encoder_hidden_states (+ variant inputs) → noise_pred. */
 export function buildUNet(w: Weights, cfg: UNetConfig, variant: UNetVariant, options: GraphOptions): ModelDef {
   const g = new GraphBuilder('unet', options);
@@ -125,19 +165,9 @@ export function buildUNet(w: Weights, cfg: UNetConfig, variant: UNetVariant, opt
     };
   };
 
-  const upHeads = [...cfg.headsPerBlock].reverse();
-  let h = mid;
-  cfg.upBlockTypes.forEach((type, i) => {
-    for (let j = 0; j <= cfg.layersPerBlock; j++) {
-      const skip = skips.pop();
-      if (!skip) throw new Error('UNet config: the up blocks use more skip connections than the down blocks make');
-      h = resnet(g, w, `up_blocks.${i}.resnets.${j}`, g.op('Concat', [h, skip], { axis: { i: 1 } }), { groups: cfg.groups, eps: cfg.eps, timeEmbedding: encoded.timeEmbedding });
-      if (isCrossAttention(type)) {
-        h = transformer2d(g, w, `up_blocks.${i}.attentions.${j}`, h, { heads: upHeads[i], context, groups: cfg.groups, linearProjection: cfg.linearProjection, crossFrame: hookFor });
-      }
-    }
-    if (w.has(`up_blocks.${i}.upsamplers.0.conv.weight`)) h = upsample(g, w, `up_blocks.${i}.upsamplers.0`, h, skips[skips.length - 1]);
-  });
+  const h = unetDecoderBlocks(g, w, cfg, mid, {
+    skip: (k) => skips[k], timeEmbedding: encoded.timeEmbedding, context, crossFrame: hookFor,
+  }, 0, cfg.upBlockTypes.length);
   const out = conv(g, w, 'conv_out', silu(g, groupNorm(g, w, 'conv_norm_out', h, cfg.groups, cfg.eps)));
   g.output(out, 'noise_pred', ['batch', shapeOf(w, 'conv_out.weight')[0], 'height', 'width']);
   return g.toModel({ model: 'unet', variant: describeVariant(variant) });

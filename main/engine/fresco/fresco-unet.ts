@@ -1,0 +1,143 @@
+// The UNet as FRESCO runs it: a whole batch of frames for both CFG branches in one call (branch-major rows
+// [uncond f0 … f(F−1), cond f0 … f(F−1)]), split at the up-block inputs so the features can be optimised
+// between the parts, with ControlNet residuals and FRESCO's attention inputs. Graph IO: graphs/README.md.
+import * as ort from 'onnxruntime-node';
+import { crossFrameLayers, decoderSkips, describeGraph, type GraphSpec, type UNetDecoderVariant } from '../../../native-models/src/graphs';
+import { unetConfig, type UNetConfig } from '../../../native-models/src/graphs/config';
+import type { CrossFrameLayer } from '../../../native-models/src/graphs/unet';
+import type { LoadedModel, ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
+import { loadComponentWeights, type WeightSource } from '../../../native-models/src/weights/model-weights';
+import type { ModelFiles } from '../render/diffusion-models';
+import type { Planar } from '../render/latent';
+
+export type Feeds = Record<string, ort.Tensor>;
+
+/** One evaluation of a batch: latents per frame, the timestep, the prompt conditioning, optional control images. */
+export interface BatchRequest {
+  /** x_t per frame, each C·h·w. */
+  samples: Float32Array[];
+  latent: { channels: number; height: number; width: number };
+  timestep: number;
+  /** [2, 77, D] (negative, prompt) from DiffusionModels.encodePrompt. */
+  context: Float32Array;
+  /** ControlNet conditioning per frame and its strength. */
+  control?: { images: Planar[]; strength: number };
+}
+
+/** Rows of a [2, …] per-branch tensor repeated for every frame, branch-major. */
+function perFrame(branches: Float32Array, frames: number): Float32Array {
+  const half = branches.length / 2;
+  const out = new Float32Array(2 * frames * half);
+  for (let b = 0; b < 2; b++) for (let f = 0; f < frames; f++) out.set(branches.subarray(b * half, (b + 1) * half), (b * frames + f) * half);
+  return out;
+}
+
+/** Per-frame tensors stacked for both branches, branch-major. */
+function bothBranches(items: Float32Array[]): Float32Array {
+  const n = items[0].length;
+  const out = new Float32Array(2 * items.length * n);
+  items.forEach((x, f) => { out.set(x, f * n); out.set(x, (items.length + f) * n); });
+  return out;
+}
+
+export class FrescoUNet {
+  /** UNet calls (encoder + decoder of one batch) so far, for the benchmark. */
+  calls = 0;
+  readonly cfg: UNetConfig;
+  readonly layers: CrossFrameLayer[];
+  readonly upBlocks: number;
+  private readonly sessions = new Map<string, Promise<LoadedModel>>();
+
+  private constructor(private readonly runtime: ModelRuntime, private readonly unet: WeightSource, private readonly controlnet?: WeightSource) {
+    this.cfg = unetConfig(unet.config);
+    this.layers = crossFrameLayers(this.cfg, unet);
+    this.upBlocks = this.cfg.upBlockTypes.length;
+  }
+
+  /** Opens the UNet (with the project's LoRAs) and ControlNet weights the keyframe renderer also uses. */
+  static async open(runtime: ModelRuntime, files: ModelFiles): Promise<FrescoUNet> {
+    const unet = await loadComponentWeights(files.checkpoint, 'unet', { loras: files.loras, config: files.configs?.unet });
+    try {
+      const controlnet = files.controlnet ? await loadComponentWeights(files.controlnet, 'controlnet', { config: files.configs?.controlnet }) : undefined;
+      return new FrescoUNet(runtime, unet, controlnet);
+    } catch (err) {
+      await unet.close();
+      throw err;
+    }
+  }
+
+  get hasControlNet(): boolean { return this.controlnet !== undefined; }
+
+  async close(): Promise<void> {
+    await Promise.all([this.unet.close(), this.controlnet?.close()]);
+  }
+
+  private load(spec: GraphSpec, weights: WeightSource): Promise<LoadedModel> {
+    const name = describeGraph(spec);
+    let s = this.sessions.get(name);
+    if (!s) {
+      s = this.runtime.load(spec, weights);
+      s.catch(() => this.sessions.delete(name));
+      this.sessions.set(name, s);
+    }
+    return s;
+  }
+
+  /** The decoder self-attention layers of the `count` highest-resolution attention up blocks. */
+  finestLayers(count: number): number[] {
+    const blocks = [...new Set(this.layers.map((l) => l.upBlock))].sort((a, b) => b - a).slice(0, count);
+    return this.layers.filter((l) => blocks.includes(l.upBlock)).map((l) => l.index);
+  }
+
+  /** Token grid [height, width] of decoder self-attention layer i, from the encoder's skip tensors. */
+  layerGrid(encoded: Feeds, layer: number): [number, number] {
+    const k = decoderSkips(this.cfg, this.unet, this.layers[layer].upBlock, this.layers[layer].upBlock + 1)[0];
+    const dims = encoded[`skip.${k}`].dims;
+    return [dims[2], dims[3]];
+  }
+
+  layerChannels(layer: number): number {
+    return this.unet.shape(`${this.layers[layer].module}.to_q.weight`)[0];
+  }
+
+  /** The shared inputs of every part: time-independent conditioning tiled per frame. */
+  baseFeeds(req: BatchRequest): Feeds {
+    const F = req.samples.length, { channels, height, width } = req.latent;
+    const d = req.context.length / (2 * 77);
+    return {
+      sample: new ort.Tensor('float32', bothBranches(req.samples), [2 * F, channels, height, width]),
+      timestep: new ort.Tensor('int64', BigInt64Array.of(BigInt(req.timestep)), [1]),
+      encoder_hidden_states: new ort.Tensor('float32', perFrame(req.context, F), [2 * F, 77, d]),
+    };
+  }
+
+  /** ControlNet (when used) and the encoder part: skip.k, up_input.0, time_embedding. */
+  async encode(req: BatchRequest, base = this.baseFeeds(req)): Promise<Feeds> {
+    const feeds: Feeds = { ...base };
+    const useControl = !!req.control && !!this.controlnet;
+    if (useControl) {
+      const net = await this.load({ part: 'controlnet' }, this.controlnet!);
+      const img = req.control!.images[0];
+      const residuals = await net.run({
+        ...base,
+        controlnet_cond: new ort.Tensor('float32', bothBranches(req.control!.images.map((i) => i.data)), [2 * req.samples.length, 3, img.height, img.width]),
+        conditioning_scale: new ort.Tensor('float32', Float32Array.of(req.control!.strength), [1]),
+      });
+      Object.assign(feeds, residuals);
+    }
+    const encoder = await this.load({ part: 'unet_encoder', controlNet: useControl }, this.unet);
+    this.calls++;
+    return { ...base, ...(await encoder.run(feeds)) };
+  }
+
+  /** Up blocks first … end−1 from `up_input.<first>`: returns up_input.<end> or noise_pred (+ recorded tokens). */
+  async decode(variant: UNetDecoderVariant, feeds: Feeds): Promise<Feeds> {
+    const model = await this.load({ part: 'unet_decoder', variant }, this.unet);
+    const wanted: Feeds = {};
+    for (const name of model.inputNames) {
+      if (!feeds[name]) throw new Error(`FRESCO decoder ${describeGraph({ part: 'unet_decoder', variant })}: no value for input ${name}`);
+      wanted[name] = feeds[name];
+    }
+    return model.run(wanted);
+  }
+}

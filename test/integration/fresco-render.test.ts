@@ -1,0 +1,90 @@
+// FRESCO batches with the tiny fixture models: with every component off a batch is exactly the independent
+// renders (shared noise), each component's switch changes the result, the feature optimisation lowers both
+// of its losses wherever it runs, and efficient cross-frame attention uses far fewer keys on a slow pan.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
+import type { DiffusionModels } from '../../main/engine/render/diffusion-models';
+import { renderPlain } from '../../main/engine/render/keyframe-render';
+import { renderFrescoBatch, type FrescoBatchResult } from '../../main/engine/fresco/fresco-render';
+import { FrescoUNet } from '../../main/engine/fresco/fresco-unet';
+import { defaultFrescoSettings, frescoComponentsOff, type FrescoSettings } from '../../main/engine/fresco/settings';
+import { maxDifference, openTinyModels, scene, testParams, tinyModelFiles } from './keyframe-render-scene';
+
+let runtime: ModelRuntime;
+let models: DiffusionModels;
+let unet: FrescoUNet;
+
+before(async () => {
+  ({ runtime, models } = await openTinyModels('fresco-render'));
+  unet = await FrescoUNet.open(runtime, tinyModelFiles());
+});
+
+after(async () => {
+  await unet.close();
+  await models.close();
+  await runtime.releaseAll();
+});
+
+const frames = [scene(0), scene(4), scene(8)];
+const params = testParams({ steps: 8 });
+const off = frescoComponentsOff();
+
+function render(settings: FrescoSettings, change: Partial<typeof params> = {}): Promise<FrescoBatchResult> {
+  return renderFrescoBatch({ models, unet }, { frames, params: { ...params, ...change }, settings });
+}
+
+let plainBatch: FrescoBatchResult;
+
+/** ‖a − b‖ / ‖b‖. */
+function relativeChange(a: Float32Array, b: Float32Array): number {
+  let d = 0, n = 0;
+  for (let i = 0; i < a.length; i++) { d += (a[i] - b[i]) ** 2; n += b[i] ** 2; }
+  return Math.sqrt(d / n);
+}
+
+test('given every FRESCO component off, when a batch renders, then each frame is its independent render (same seed, same noise)', async () => {
+  plainBatch = await render(off);
+  for (const [f, frame] of frames.entries()) {
+    const independent = await renderPlain({ models }, { frame, params });
+    assert.ok(maxDifference(plainBatch.images[f], independent.image) <= 1, `frame ${f}: max difference ${maxDifference(plainBatch.images[f], independent.image)}`);
+  }
+  assert.deepEqual(plainBatch.report, { crossFrameKeys: [], optimisation: [] });
+});
+
+for (const [name, change, strength] of [
+  // Spatial guidance acts on the first step only; from pure noise that step's sample is not the input itself.
+  ['spatial-guided attention', { spatialAttention: true }, 1],
+  ['temporal-guided attention', { temporalAttention: true }, params.strength],
+  ['efficient cross-frame attention', { crossFrameAttention: true }, params.strength],
+  ['feature optimisation', { featureOptimisation: true }, params.strength],
+] as Array<[string, Partial<FrescoSettings>, number]>) {
+  test(`given only ${name} switched on, then the batch differs from the all-off batch`, async () => {
+    const on = await render({ ...off, ...change }, { strength });
+    const baseline = strength === params.strength ? plainBatch : await render(off, { strength });
+    // Latents, not 8-bit images: the tiny VAE maps small latent changes to less than one grey level.
+    // 1e-4 is a hundred times what batching alone changes (float32 rounding, about 1e-6).
+    const moved = Math.max(...on.latents.map((l, f) => relativeChange(l, baseline.latents[f])));
+    console.log(`${name}: relative latent change ${moved.toFixed(4)}`);
+    assert.ok(moved > 1e-4, `relative latent change ${moved}`);
+  });
+}
+
+test('given the feature optimisation on a moving clip, then every run lowers the warp loss of the features it touches, and the self-similarity loss wherever it is not already zero', async () => {
+  const r = await render({ ...off, featureOptimisation: true });
+  const s = defaultFrescoSettings();
+  const expectedSteps = [...Array(params.steps).keys()].filter((k) => k >= 2 && k < s.optimiseUntil * params.steps).length;
+  assert.equal(r.report.optimisation.length, expectedSteps * s.optimisedUpBlocks.length * 2, 'each step in the window, each optimised up block, both CFG branches');
+  for (const o of r.report.optimisation) {
+    assert.ok(o.final.warp < o.before.warp, `step ${o.step} block ${o.upBlock}: warp ${o.before.warp} → ${o.final.warp}`);
+    // At the first step the features are (nearly) the input frames' own: the extra pass saw the same latents.
+    if (o.step === r.report.optimisation[0].step) assert.ok(o.before.similarity < 0.01 && o.final.similarity < 0.01);
+    else assert.ok(o.final.similarity < o.before.similarity, `step ${o.step} block ${o.upBlock}: similarity ${o.before.similarity} → ${o.final.similarity}`);
+  }
+});
+
+test('given a slow pan, efficient cross-frame attention attends to far fewer keys than full cross-frame attention would', async () => {
+  const r = await render({ ...off, crossFrameAttention: true });
+  assert.equal(r.report.crossFrameKeys.length, unet.layers.length);
+  for (const k of r.report.crossFrameKeys) assert.ok(k.keys < 0.6 * k.full, `layer ${k.layer}: ${k.keys} of ${k.full}`);
+});
