@@ -42,7 +42,11 @@ before(async () => {
 after(() => fs.rmSync(work, { recursive: true, force: true }));
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/rerender.ts'), 'fresco', projectFile, ...args, '--json'], {
+  return cliCommand('fresco', ...args);
+}
+
+function cliCommand(command: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/rerender.ts'), command, projectFile, ...args, '--json'], {
     encoding: 'utf8', cwd: ROOT, timeout: 300_000, env: { ...process.env, RERENDER_MODELS: graphCache('fresco-project') },
   });
   assert.equal(r.status, 0, r.stderr);
@@ -68,4 +72,12 @@ test('given the switches off on the command line, then no FRESCO component runs'
   const summary = cli('--no-spatial', '--no-temporal', '--no-cross-frame', '--no-optimise');
   assert.equal(summary.batches.length, 1);
   assert.deepEqual(summary.batches[0], { crossFrameKeys: [], optimisation: [] });
+});
+
+test('given a project in FRESCO mode, when `rerender render` runs (with or without --mode fresco), then it renders FRESCO batches with the same switches', () => {
+  for (const mode of [[], ['--mode', 'fresco']]) {
+    const summary = cliCommand('render', ...mode, '--no-spatial', '--no-temporal', '--no-cross-frame', '--no-optimise');
+    assert.equal(summary.batches.length, 1);
+    assert.deepEqual(summary.batches[0], { crossFrameKeys: [], optimisation: [] });
+  }
 });

@@ -1,6 +1,8 @@
 // `rerender render`: render one keyframe (regenerate it without touching the others) or all of them,
 // with the project's settings unless options change them.
 import path from 'node:path';
+import { readProjectFile } from '../../engine/project/project-file';
+import { FRESCO_FLAGS, FRESCO_USAGE, frescoCommand } from './fresco';
 import type { Command, ParsedArgs } from '../command';
 import { cliProgress } from '../progress';
 import { CancelToken, UserError } from '../../engine/errors';
@@ -57,7 +59,7 @@ export const renderCommand: Command = {
   usage: `
 usage: rerender render <project-file> [--frame N | --all] [--prompt …] [--negative …] [--seed N]
        [--steps N] [--model <checkpoint>] [--lora <file>[:mult]] [--controlnet <file>] [--strength …]
-       [--mode rerender|independent] [--models-dir <dir>] [--tokenizer <dir>] [--detector <file.onnx>] [--json]
+       [--mode rerender|independent|fresco] [--models-dir <dir>] [--tokenizer <dir>] [--detector <file.onnx>] [--json]
 
   --frame N        render (or regenerate) the keyframe at frame N only; other keyframes' files are
                    left alone, and the keyframes and segments that depended on it are marked stale
@@ -69,18 +71,24 @@ usage: rerender render <project-file> [--frame N | --all] [--prompt …] [--nega
                    choose the checkpoint, LoRAs (repeat --lora; multiplier after a colon, default 1)
                    and ControlNet (saved in the project)
   --mode           rerender: anchor + cross-frame constraints (default); independent: every keyframe
-                   alone (plain image-to-image), the baseline to compare with
+                   alone (plain image-to-image), the baseline to compare with; fresco: every keyframe
+                   in FRESCO batches (spatial-temporal correspondence), with these switches:${FRESCO_USAGE.replace(/\n  /g, '\n    ')}
   --models-dir     models folder (default $RERENDER_MODELS or ~/.rerender/models)
   --tokenizer      CLIP tokenizer folder, when the checkpoint is a single file
   --detector       ONNX soft-edge or depth detector for those ControlNet types`,
-  flags: ['all', 'json'],
+  flags: ['all', 'json', ...FRESCO_FLAGS],
   async run(args, ctx) {
     const file = args.positional[0];
     if (!file) throw new UserError('missing the project file');
     const frame = args.int('frame');
     if (frame !== undefined && args.flag('all')) throw new UserError('use either --frame N or --all, not both');
-    const mode = args.string('mode');
-    if (mode !== undefined && mode !== 'rerender' && mode !== 'independent') throw new UserError(`--mode must be rerender or independent, got "${mode}"`);
+    // Without --mode, a project set to FRESCO mode renders in FRESCO mode.
+    const mode = args.string('mode') ?? ((await readProjectFile(file)).mode === 'fresco' ? 'fresco' : undefined);
+    if (mode !== undefined && mode !== 'rerender' && mode !== 'independent' && mode !== 'fresco') throw new UserError(`--mode must be rerender, independent or fresco, got "${mode}"`);
+    if (mode === 'fresco') {
+      if (frame !== undefined) throw new UserError('FRESCO renders keyframes in batches: use --all (or no --frame) with --mode fresco');
+      return frescoCommand.run(args, ctx);
+    }
     const cancel = new CancelToken();
     process.once('SIGINT', () => cancel.cancel('cancelled by Ctrl-C'));
     const progress = cliProgress('rendering');

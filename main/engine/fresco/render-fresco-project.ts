@@ -76,7 +76,9 @@ async function inputFrame(projectFile: string, project: Project, k: Keyframe): P
 /** Renders every diffusion keyframe of the project in FRESCO mode. */
 export async function renderFrescoProject(req: FrescoRenderRequest): Promise<FrescoRenderSummary> {
   const started = Date.now();
-  const settings: FrescoSettings = { ...defaultFrescoSettings(), ...req.settings };
+  let project = await readProjectFile(req.projectFile);
+  // Defaults, then what the project saved, then this run's switches (CLI or editor).
+  const settings: FrescoSettings = { ...defaultFrescoSettings(), ...project.fresco, ...req.settings };
   const unavailable: string[] = [];
   let saliency: SaliencyModel | undefined;
   if (settings.backgroundSmoothing) {
@@ -84,7 +86,6 @@ export async function renderFrescoProject(req: FrescoRenderRequest): Promise<Fre
     if (a.available) saliency = await openSaliencyModel(req.saliencyModel!);
     else { unavailable.push(`background smoothing: ${a.reason}`); settings.backgroundSmoothing = false; }
   }
-  let project = await readProjectFile(req.projectFile);
   const keys = orderedKeyframes(project).filter((k) => k.source === 'diffusion');
   const summary: FrescoRenderSummary = { rendered: [], batches: [], unavailable, seconds: 0, unetCalls: 0 };
   if (keys.length === 0) return summary;

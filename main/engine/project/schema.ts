@@ -136,6 +136,36 @@ export const exportSettings = z.object({
 });
 export type ExportSettings = z.infer<typeof exportSettings>;
 
+/** FRESCO mode's switches and parameters (ALGORITHM.md §6); defaults in main/engine/fresco/settings.ts. */
+export const frescoSettings = z.object({
+  /** Keyframes per batch, prefix included (later batches start with the first keyframe and the previous batch's last). */
+  batchSize: int(3, 64),
+  /** Spatial-guided attention: queries mixed by the input frame's self-similarity (first step, two finest up blocks). */
+  spatialAttention: z.boolean(),
+  spatialScale: finite(0, 10),
+  /** Efficient cross-frame attention: keys/values from the first frame plus the newly revealed tokens of the others. */
+  crossFrameAttention: z.boolean(),
+  /** Temporal-guided attention along flow trajectories while t ≥ temporalUntilTimestep. */
+  temporalAttention: z.boolean(),
+  temporalUntilTimestep: int(0, 1000),
+  /** FreSCo-aware optimisation of the up-block input features. */
+  featureOptimisation: z.boolean(),
+  /** Up blocks whose input features are optimised (0 = the mid-block output, the coarsest). */
+  optimisedUpBlocks: z.array(int(0, 8)).max(8),
+  /** Adam iterations per step, learning rate and loss weights (scale-free losses, see feature-optimisation.ts). */
+  iterations: int(0, 1000),
+  learningRate: finite(0, 10),
+  warpWeight: finite(0, 1e6),
+  similarityWeight: finite(0, 1e6),
+  /** The optimisation runs on steps s < optimiseUntil·S. */
+  optimiseUntil: finite(0, 1),
+  /** Background smoothing; needs a saliency model (ONNX). */
+  backgroundSmoothing: z.boolean(),
+  /** Steps (as fractions of S) at which the background is smoothed. */
+  smoothingSteps: z.array(finite(0, 1)).max(100),
+});
+export type FrescoSettings = z.infer<typeof frescoSettings>;
+
 export const project = z.object({
   format: z.literal(PROJECT_FORMAT),
   version: z.literal(PROJECT_VERSION),
@@ -145,6 +175,8 @@ export const project = z.object({
   /** Frames after decoding at a constant rate: every output frame has an index in [0, count). */
   frames: z.object({ count: int(1, 10_000_000), fps: rational }),
   mode: z.enum(['rerender', 'independent', 'fresco']),
+  /** FRESCO mode settings; absent means the defaults. */
+  fresco: frescoSettings.optional(),
   models: modelSelection,
   render: renderParams,
   keyframes: z.array(keyframe).max(1_000_000),

@@ -14,7 +14,8 @@
 // history, status and notes of keyframes made stale).
 import { z } from 'zod';
 import { serveJobs } from '../jobs/worker-runtime';
-import { modelSelection, renderOverrides } from '../project/schema';
+import { frescoSettings, modelSelection, renderOverrides } from '../project/schema';
+import { renderFrescoProject } from '../fresco/render-fresco-project';
 import { UserError } from '../errors';
 import { renderKeyframes, type RenderRequest } from '../render/render-project';
 import { learnedFlowJob } from '../flow/learned-flow';
@@ -26,7 +27,10 @@ const common = {
   projectFile: z.string().min(1),
   overrides: renderOverrides.optional(),
   models: modelSelection.partial().optional(),
-  mode: z.enum(['rerender', 'independent']).optional(),
+  mode: z.enum(['rerender', 'independent', 'fresco']).optional(),
+  /** FRESCO switches for this run (on top of the project's saved settings). */
+  fresco: frescoSettings.partial().optional(),
+  saliencyModel: z.string().min(1).optional(),
   modelsDir: z.string().min(1).optional(),
   tokenizer: z.string().min(1).optional(),
   detector: z.string().min(1).optional(),
@@ -63,16 +67,24 @@ function runtimeFor(modelsDir: string | undefined, provider: Common['provider'])
 
 type Common = z.infer<z.ZodObject<typeof common>>;
 function request(p: Common, target: RenderRequest['target']): RenderRequest {
-  return { ...p, target, runtime: runtimeFor(p.modelsDir, p.provider) };
+  if (p.mode === 'fresco') throw new UserError('FRESCO mode renders through renderFrescoProject');
+  return { ...p, mode: p.mode, target, runtime: runtimeFor(p.modelsDir, p.provider) };
 }
 
 serveJobs({
   async renderKeyframe(params, { progress, cancel }) {
     const p = parse(jobParams.renderKeyframe, params, 'renderKeyframe');
+    if (p.mode === 'fresco') throw new UserError('FRESCO renders keyframes in batches: render all keyframes in FRESCO mode instead of one');
     return renderKeyframes({ ...request(p, { frame: p.frame }), progress, cancel });
   },
   async renderKeyframes(params, { progress, cancel }) {
     const p = parse(jobParams.renderKeyframes, params, 'renderKeyframes');
+    if (p.mode === 'fresco') {
+      return renderFrescoProject({
+        projectFile: p.projectFile, modelsDir: p.modelsDir, tokenizer: p.tokenizer, detector: p.detector,
+        runtime: runtimeFor(p.modelsDir, p.provider), settings: p.fresco, saliencyModel: p.saliencyModel, progress, cancel,
+      });
+    }
     return renderKeyframes({ ...request(p, 'all'), progress, cancel });
   },
   /** Flows from a user-chosen ONNX flow model (params: see learnedFlowJobParams). */
