@@ -1,29 +1,30 @@
-// Every CLI command, in the order `rerender --help` lists them. Add a command here and nowhere else.
+// Every CLI command, in the order `rerender --help` lists them (the order of the work). Add a command
+// here and nowhere else.
 import type { Command } from '../command';
-import { propagateCommand } from './propagate';
 import { newCommand, infoCommand, keyframesCommand, importKeyframeCommand, exportCommand } from './project-commands';
-import { fixturesCheckCommand } from './fixtures-check';
-import { modelsCommand } from './models';
-import { serveCommand } from './serve';
-import { flowCommand } from './flow';
-import { metricsCommand } from './metrics';
-import { synthCommand } from './synth';
 import { renderCommand } from './render';
 import { frescoCommand } from './fresco';
+import { propagateCommand } from './propagate';
+import { metricsCommand } from './metrics';
+import { flowCommand } from './flow';
+import { synthCommand } from './synth';
+import { modelsCommand } from './models';
+import { fixturesCheckCommand } from './fixtures-check';
+import { serveCommand } from './serve';
 
 export const commands: Command[] = [
   newCommand,
   infoCommand,
   keyframesCommand,
   importKeyframeCommand,
-  exportCommand,
-  propagateCommand,
-  fixturesCheckCommand,
-  modelsCommand,
-  serveCommand,
-  flowCommand,
-  metricsCommand,
-  synthCommand,
   renderCommand,
   frescoCommand,
+  propagateCommand,
+  exportCommand,
+  metricsCommand,
+  flowCommand,
+  synthCommand,
+  modelsCommand,
+  fixturesCheckCommand,
+  serveCommand,
 ];
