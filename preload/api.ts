@@ -2,7 +2,7 @@
 // params and result, the events with their payloads, and the media URL layout. Main, preload, the
 // serve-mode bridge and the renderer all use this file; it imports nothing but zod and the project schema.
 import { z } from 'zod';
-import { project, renderOverrides, renderParams, propagationSettings, exportSettings, modelSelection } from '../main/engine/project/schema';
+import { project, renderOverrides, renderParams, propagationSettings, exportSettings, modelSelection, frescoSettings } from '../main/engine/project/schema';
 
 const frame = z.number().int().min(0).max(10_000_000);
 const id = z.string().min(1).max(128);
@@ -23,6 +23,8 @@ export const editRequest = z.discriminatedUnion('action', [
   z.object({ action: z.literal('setPropagation'), propagation: propagationSettings }),
   z.object({ action: z.literal('setExportSettings'), export: exportSettings }),
   z.object({ action: z.literal('setModels'), models: modelSelection }),
+  /** The keyframe method (Rerender, independent, FRESCO) and FRESCO's switches (merged over the current ones). */
+  z.object({ action: z.literal('setMode'), mode: project.shape.mode, fresco: frescoSettings.partial().optional() }),
 ]);
 export type EditRequest = z.infer<typeof editRequest>;
 export type EditName = EditRequest['action'];

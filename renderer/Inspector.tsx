@@ -1,7 +1,7 @@
 // The keyframe inspector: the selected keyframe's render settings as overrides of the project
 // defaults (or the defaults themselves when no keyframe is selected), its actions and its render history.
 import { useState } from 'react';
-import type { Keyframe, RenderParams } from '../preload/api';
+import type { Keyframe, Project, RenderParams } from '../preload/api';
 import { mediaUrl } from './media-url';
 import { call, editor, receiveProject, useEditor } from './store';
 import { focusedKeyframe, perform } from './actions';
@@ -73,6 +73,51 @@ function FieldRow({ field, k, render }: { field: Field; k: Keyframe | undefined;
   );
 }
 
+const FRESCO_SWITCHES = [
+  ['spatialAttention', 'Spatial-guided attention', 'Queries mixed by the frame\'s own self-similarity (first step)'],
+  ['crossFrameAttention', 'Efficient cross-frame attention', 'Keys from the first keyframe plus newly revealed content'],
+  ['temporalAttention', 'Temporal-guided attention', 'Attention along optical-flow trajectories (early steps)'],
+  ['featureOptimisation', 'Feature optimisation', 'Optimise decoder features for flow consistency (slower)'],
+] as const;
+
+/** The keyframe method of the project (Rerender, independent, FRESCO) and FRESCO's component switches. */
+function MethodSettings({ p }: { p: Project }) {
+  const setMode = async (change: { mode?: typeof p.mode; fresco?: Record<string, unknown> }) => {
+    const s = await call('project.edit', { action: 'setMode', mode: change.mode ?? p.mode, fresco: change.fresco });
+    if (s) receiveProject(s);
+  };
+  const fresco = p.fresco;
+  return (
+    <fieldset data-testid="method">
+      <legend>Method</legend>
+      <div className="field">
+        <label htmlFor="field-mode" title="How keyframes are tied together">Keyframes</label>
+        <select id="field-mode" value={p.mode} onChange={(e) => void setMode({ mode: e.target.value as typeof p.mode })}>
+          <option value="rerender">Rerender (cross-frame constraints)</option>
+          <option value="fresco">FRESCO (batches, spatial-temporal)</option>
+          <option value="independent">Independent (baseline)</option>
+        </select>
+      </div>
+      {p.mode === 'fresco' && (
+        <>
+          {FRESCO_SWITCHES.map(([key, label, hint]) => (
+            <div className="field" key={key}>
+              <label htmlFor={`field-fresco-${key}`} title={hint}>{label}</label>
+              <input id={`field-fresco-${key}`} type="checkbox" checked={fresco ? Boolean(fresco[key]) : true} onChange={(e) => void setMode({ fresco: { [key]: e.target.checked } })} />
+            </div>
+          ))}
+          <div className="field">
+            <label htmlFor="field-fresco-batch" title="Keyframes rendered together, including the two carried over">Batch size</label>
+            <input id="field-fresco-batch" type="number" min={3} max={64} step={1} defaultValue={fresco?.batchSize ?? 8} key={fresco?.batchSize ?? 8}
+              onBlur={(e) => { const n = Math.round(Number(e.target.value)); if (n >= 3 && n <= 64 && n !== (fresco?.batchSize ?? 8)) void setMode({ fresco: { batchSize: n } }); }} />
+          </div>
+          <p className="muted">FRESCO renders all keyframes together: use Render all. Background smoothing needs a saliency model (CLI: --saliency).</p>
+        </>
+      )}
+    </fieldset>
+  );
+}
+
 export function Inspector() {
   const project = useEditor((s) => s.project);
   const selection = useEditor((s) => s.selection);
@@ -109,6 +154,7 @@ export function Inspector() {
         </div>
       )}
       {k?.image && <img className="keyframe-image" alt={`keyframe at frame ${k.frame}`} src={mediaUrl(project, { kind: 'file', path: k.image })} />}
+      {!k && <MethodSettings p={p} />}
       {groups.map((g) => (
         <fieldset key={g}>
           <legend>{g}</legend>

@@ -79,6 +79,20 @@ describe('editor session', () => {
     session.dispose();
   });
 
+  test('given a project, when the method is switched to FRESCO and a component turned off, then both are saved and undoable', async () => {
+    const session = new EditorSession(60_000);
+    await session.openProject(await projectOnDisk());
+    const fresco = await session.edit({ action: 'setMode', mode: 'fresco' });
+    assert.equal(fresco.project.mode, 'fresco');
+    const off = await session.edit({ action: 'setMode', mode: 'fresco', fresco: { temporalAttention: false } });
+    assert.equal(off.project.fresco?.temporalAttention, false);
+    assert.equal(off.project.fresco?.spatialAttention, true, 'other switches keep their defaults');
+    assert.equal(off.undo, 'Change FRESCO settings');
+    assert.equal(session.undo().project.fresco, undefined);
+    assert.equal(session.undo().project.mode, 'rerender');
+    session.dispose();
+  });
+
   test('given unsaved edits, when the app stops without saving, then the next open offers the autosave and restoring it brings the edits back', async () => {
     const file = await projectOnDisk();
     const first = new EditorSession(10);

@@ -1,6 +1,7 @@
 // The editor's action list: every undoable edit of a project is one entry here (label for the
 // Undo/Redo menus, perform: project → project). Params arrive already validated by the contract.
 import type { EditName, EditRequest } from '../../../preload/api';
+import { defaultFrescoSettings } from '../fresco/settings';
 import type { Keyframe, Project } from '../project/schema';
 import { addKeyframe, findKeyframe, moveKeyframe, removeKeyframes, setKeyframeFrames, updateKeyframe } from '../project/keyframes';
 import { importKeyframeImage } from '../project/keyframe-images';
@@ -84,6 +85,10 @@ export const editActions: { [N in EditName]: EditAction<N> } = {
   setPropagation: { label: () => 'Change propagation settings', perform: (p, r) => ({ ...p, propagation: r.propagation }) },
   setExportSettings: { label: () => 'Change export settings', perform: (p, r) => ({ ...p, export: r.export }) },
   setModels: { label: () => 'Change models', perform: (p, r) => ({ ...p, models: r.models }) },
+  setMode: {
+    label: (r) => (r.fresco ? 'Change FRESCO settings' : `Use ${r.mode === 'fresco' ? 'FRESCO' : r.mode === 'independent' ? 'independent' : 'Rerender'} keyframes`),
+    perform: (p, r) => ({ ...p, mode: r.mode, ...(r.fresco ? { fresco: { ...defaultFrescoSettings(), ...p.fresco, ...r.fresco } } : {}) }),
+  },
 };
 
 /** Applies one edit; returns the new project and the label for the undo history. */

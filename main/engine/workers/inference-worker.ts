@@ -12,7 +12,9 @@
 // and report progress per sampler step with an ETA in the message; cancel stops between steps and
 // leaves every earlier result in place. The project file is updated by the job (image, revision,
 // history, status and notes of keyframes made stale).
+// renderKeyframe also answers sessionsLoaded: the ONNX sessions the worker holds afterwards (leaks show).
 import { z } from 'zod';
+import { readProjectFile } from '../project/project-file';
 import { serveJobs } from '../jobs/worker-runtime';
 import { frescoSettings, modelSelection, renderOverrides } from '../project/schema';
 import { renderFrescoProject } from '../fresco/render-fresco-project';
@@ -65,6 +67,18 @@ function runtimeFor(modelsDir: string | undefined, provider: Common['provider'])
   return r;
 }
 
+/** ONNX sessions this worker holds now (all runtimes): reported with each render so leaks show. */
+function sessionsLoaded(): number {
+  let n = 0;
+  for (const r of runtimes.values()) n += r.loaded().length;
+  return n;
+}
+
+/** Without an explicit mode, a job renders the way the project is set (the inspector's Method). */
+async function projectMode(projectFile: string): Promise<string> {
+  return (await readProjectFile(projectFile)).mode;
+}
+
 type Common = z.infer<z.ZodObject<typeof common>>;
 function request(p: Common, target: RenderRequest['target']): RenderRequest {
   if (p.mode === 'fresco') throw new UserError('FRESCO mode renders through renderFrescoProject');
@@ -74,12 +88,13 @@ function request(p: Common, target: RenderRequest['target']): RenderRequest {
 serveJobs({
   async renderKeyframe(params, { progress, cancel }) {
     const p = parse(jobParams.renderKeyframe, params, 'renderKeyframe');
-    if (p.mode === 'fresco') throw new UserError('FRESCO renders keyframes in batches: render all keyframes in FRESCO mode instead of one');
-    return renderKeyframes({ ...request(p, { frame: p.frame }), progress, cancel });
+    if ((p.mode ?? (await projectMode(p.projectFile))) === 'fresco') throw new UserError('FRESCO renders keyframes in batches: render all keyframes in FRESCO mode instead of one');
+    const summary = await renderKeyframes({ ...request(p, { frame: p.frame }), progress, cancel });
+    return { ...summary, sessionsLoaded: sessionsLoaded() };
   },
   async renderKeyframes(params, { progress, cancel }) {
     const p = parse(jobParams.renderKeyframes, params, 'renderKeyframes');
-    if (p.mode === 'fresco') {
+    if ((p.mode ?? (await projectMode(p.projectFile))) === 'fresco') {
       return renderFrescoProject({
         projectFile: p.projectFile, modelsDir: p.modelsDir, tokenizer: p.tokenizer, detector: p.detector,
         runtime: runtimeFor(p.modelsDir, p.provider), settings: p.fresco, saliencyModel: p.saliencyModel, progress, cancel,
