@@ -3,7 +3,7 @@
 // independent render (the baseline without constraints), and the analysis of an imported or painted image
 // so that it can serve as anchor or "previous" like a rendered keyframe.
 import type { Image } from '../../../native-models/src/image';
-import { sdeditStartStep } from '../../../native-models/src/scheduler';
+import { sdeditStartStep, type SamplerKind } from '../../../native-models/src/scheduler';
 import type { RenderParams } from '../project/schema';
 import { UserError, type CancelToken } from '../errors';
 import { preserveColours } from './colour-preservation';
@@ -12,7 +12,7 @@ import type { DiffusionModels } from './diffusion-models';
 import { CacheReader, CacheWriter, concatReference, type CachePrecision } from './keyframe-cache';
 import { channelStats, imageToSigned } from './latent';
 import { gaussianNoise } from './noise';
-import { ddimRun, requireDdim, runPass, startingLatent, type LatentShape, type Pass, type PassHooks } from './sampler';
+import { runPass, samplingRun, startingLatent, type LatentShape, type Pass, type PassHooks } from './sampler';
 import { inWindow, strictlyInWindow } from './step-windows';
 import {
   align, applyColourAdjustment, applyPixelFusion, applyShapeFusion, decodeToImage, fidelityEncode, LATENT_FACTOR,
@@ -41,6 +41,7 @@ export interface CacheTarget { dir: string; key: string }
 
 interface Prepared {
   latent: LatentShape;
+  sampler: SamplerKind;
   steps: number;
   startStep: number;
   context: Float32Array;
@@ -68,7 +69,7 @@ function latentShape(env: RenderEnv, frame: Image): LatentShape {
 /** Conditioning, control map, seeded noise and the SDEdit starting latent of `image` (the frame, or a colour-matched copy). */
 async function prepare(env: RenderEnv, input: FrameInput, image: Image, strength = input.params.strength): Promise<Prepared> {
   const p = input.params;
-  requireDdim(p.sampler);
+  const run = samplingRun(p.sampler, p.steps);
   const latent = latentShape(env, input.frame);
   const { context } = await env.models.encodePrompt(p.prompt, p.negativePrompt);
   const controlMap = await controlImage(input.frame, p.controlnet, env.models.hasControlNet, input.detector);
@@ -76,15 +77,15 @@ async function prepare(env: RenderEnv, input: FrameInput, image: Image, strength
   const startStep = sdeditStartStep(p.steps, strength);
   const z0 = startStep > 0 ? await env.models.encode(imageToSigned(image)) : undefined;
   return {
-    latent, steps: p.steps, startStep, context, noise,
+    latent, sampler: run.sampler, steps: p.steps, startStep, context, noise,
     control: controlMap ? { image: controlMap, strength: p.controlnet.strength } : undefined,
-    start: startingLatent(ddimRun(p.steps), startStep, z0, noise),
+    start: startingLatent(run, startStep, z0, noise),
   };
 }
 
 function pass(env: RenderEnv, prep: Prepared, cfg: number, hooks?: PassHooks, start = prep.start): Pass {
   return {
-    steps: prep.steps, startStep: prep.startStep, cfg, context: prep.context, control: prep.control, noise: prep.noise,
+    sampler: prep.sampler, steps: prep.steps, startStep: prep.startStep, cfg, context: prep.context, control: prep.control, noise: prep.noise,
     start, latent: prep.latent, hooks, cancel: env.cancel, onStep: () => env.onStep?.(),
   };
 }
@@ -137,7 +138,7 @@ export async function renderPlain(env: RenderEnv, input: FrameInput, record?: Ca
  */
 export async function analyseImage(env: RenderEnv, input: FrameInput, image: Image, record: CacheTarget): Promise<void> {
   const prep = await prepare(env, input, input.frame);
-  const run = ddimRun(prep.steps);
+  const run = samplingRun(prep.sampler, prep.steps);
   const z = await env.models.encode(imageToSigned(image));
   const stats = channelStats(z, prep.latent.channels);
   const writer = cacheWriter(env, record, prep);
@@ -207,7 +208,7 @@ export async function renderLater(env: RenderEnv, input: FrameInput, earlier: Ea
   const composite = await pixelComposite(pass1, earlier.anchor.result, anchorAlign, earlier.previous.result, previousAlign);
   const encoding = await fidelityEncode(env.models, composite);
   const fusion = pixelFusion(encoding, await validLatentMask(anchorAlign, previousAlign), channels, k.fusionStrength, k.detailLevel, k.smoothBoundary);
-  const run = ddimRun(p.steps);
+  const run = samplingRun(prep.sampler, p.steps);
   const writer = record ? cacheWriter(env, record, prep) : undefined;
   try {
     const latent2 = await runPass(env.models, pass(env, prep, p.cfg, {

@@ -33,13 +33,12 @@ export function signedToImage(t: Planar): Image {
   return { width: t.width, height: t.height, channels: 3, data };
 }
 
-/** One-channel 8-bit map (edges, depth) → [3, H, W] in [0, 1], the ControlNet conditioning image. */
-export function greyToUnitRgb(img: Image): Planar {
+/** An 8-bit control map, grey (repeated into R, G, B) or RGB → [3, H, W] in [0, 1], the ControlNet conditioning image. */
+export function mapToUnitRgb(img: Image): Planar {
   const n = img.width * img.height;
   const data = new Float32Array(3 * n);
   for (let i = 0; i < n; i++) {
-    const v = img.data[i * img.channels] / 255;
-    data[i] = v; data[n + i] = v; data[2 * n + i] = v;
+    for (let c = 0; c < 3; c++) data[c * n + i] = img.data[i * img.channels + Math.min(c, img.channels - 1)] / 255;
   }
   return { channels: 3, height: img.height, width: img.width, data };
 }

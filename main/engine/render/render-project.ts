@@ -18,6 +18,7 @@ import { createEtaEstimator } from '../jobs/eta';
 import { UserError, type CancelToken, type ProgressFn } from '../errors';
 import { DiffusionModels, type ModelFiles } from './diffusion-models';
 import { CacheReader, type CachePrecision } from './keyframe-cache';
+import { claimKeyframe, recoverInterruptedRenders, releaseKeyframe } from './render-claims';
 import { analyseImage, plannedSteps, renderLater, renderPlain, type CacheTarget, type FrameInput, type RenderEnv } from './keyframe-render';
 import {
   constraintSources, markStaleKeyframes, orderedKeyframes, readRecord, refreshesPrevious, segmentsTouching, settingsKey,
@@ -112,6 +113,7 @@ function relativeToProject(projectFile: string, abs: string): string {
 /** Renders the requested keyframes; see RenderRequest. */
 export async function renderKeyframes(req: RenderRequest): Promise<RenderSummary> {
   const modelsDir = resolveModelsDir(req.modelsDir);
+  await recoverInterruptedRenders(req.projectFile);
   const onDisk = await readProjectFile(req.projectFile);
   let project = applyRequest(onDisk, req);
   if (project.mode === 'fresco') throw new UserError('FRESCO mode is not rendered by `render`; use --mode rerender or --mode independent', req.projectFile);
@@ -146,7 +148,7 @@ export async function renderKeyframes(req: RenderRequest): Promise<RenderSummary
   try {
     for (const target of targets) {
       current = target;
-      await setStatus(req.projectFile, target.id, 'rendering');
+      await claimKeyframe(req.projectFile, target);
       const started = Date.now(), calls = models.unetCalls;
       const result = await renderOne(req, project, target, mode, env, paths.keyframesDir);
       // What was rendered is described by the settings at its start; later edits make it stale below.
@@ -175,13 +177,17 @@ export async function renderKeyframes(req: RenderRequest): Promise<RenderSummary
       const marked = markStaleKeyframes(req.projectFile, next);
       next = marked.project;
       await writeProjectFile(req.projectFile, next);
+      releaseKeyframe(req.projectFile, k.id);
       project = next;
       summary.rendered.push({ id: k.id, frame: k.frame, image: file, revision, seconds: (Date.now() - started) / 1000, unetCalls: models.unetCalls - calls });
       summary.stale = marked.stale;
       for (const s of segmentsTouching(next, k.id)) if (!summary.staleSegments.includes(s.id)) summary.staleSegments.push(s.id);
     }
   } catch (err) {
-    if (current) await markFailed(req.projectFile, current, err);
+    if (current) {
+      await markFailed(req.projectFile, current, err);
+      releaseKeyframe(req.projectFile, current.id);
+    }
     throw err;
   } finally {
     summary.provider = runtime.loaded()[0]?.provider;

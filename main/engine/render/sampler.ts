@@ -1,27 +1,29 @@
-// The DDIM sampling loop of one keyframe pass (ALGORITHM.md §2) with classifier-free guidance, the SDEdit
-// start step (absolute indices: steps before s* are never run), and the hooks the cross-frame constraints
-// plug into: before each step (pixel-aware fusion), the x̂₀ hook (colour, shape), tokens to inject, and
-// what to record after each step.
-import { SamplingRun } from '../../../native-models/src/scheduler';
+// The sampling loop of one keyframe pass (ALGORITHM.md §2; DDIM, or DPM++ 2M) with classifier-free guidance,
+// the SDEdit start step (absolute indices: steps before s* are never run), and the hooks the cross-frame
+// constraints plug into: before each step (pixel-aware fusion), the x̂₀ hook (colour, shape), tokens to
+// inject, and what to record after each step.
+import { SAMPLERS, SamplingRun, type SamplerKind } from '../../../native-models/src/scheduler';
 import { CancelToken, UserError } from '../errors';
 import type { DiffusionModels, NoiseRequest } from './diffusion-models';
 
 export interface LatentShape { channels: number; height: number; width: number }
 
 export interface PassHooks {
-  /** Pixel-aware fusion: a new x_t from x_t and the previous step's direction term d. */
+  /** Pixel-aware fusion: a new x_t (a new array) from x_t and the previous step's direction term d; x_t itself outside its window. */
   beforeStep?(step: number, sample: Float32Array, direction: Float32Array): Promise<Float32Array> | Float32Array;
   /** Cross-frame reference tokens for this step (undefined: plain self-attention). */
   reference?(step: number): Promise<Map<number, Float32Array> | undefined> | Map<number, Float32Array> | undefined;
   /** Whether to return this step's decoder self-attention tokens to `afterStep`. */
   record?(step: number): boolean;
-  /** The x̂₀ hook: colour adjustment, then shape-aware fusion. */
+  /** The x̂₀ hook: colour adjustment, then shape-aware fusion (a changed x̂₀ comes back as a new array). */
   adjustX0?(step: number, x0: Float32Array): Promise<Float32Array> | Float32Array;
   /** Called with the step's final x̂₀ and the tokens, when recorded (awaited before the next step). */
   afterStep?(step: number, x0: Float32Array, tokens: Float32Array[] | undefined): Promise<void> | void;
 }
 
 export interface Pass {
+  /** DDIM unless said otherwise. */
+  sampler?: SamplerKind;
   steps: number;
   /** s*: the first executed step index (0 = from pure noise). */
   startStep: number;
@@ -44,9 +46,21 @@ export function ddimRun(steps: number): SamplingRun {
   return new SamplingRun('ddim', steps);
 }
 
-/** Checks the sampler setting: the constraints are defined on DDIM steps (§2, §3.3). */
+/**
+ * The run of the user's sampler setting. DDIM and DPM++ 2M are supported: the constraints act on x̂₀ and
+ * on the update's direction term, which both define (see runPass); ancestral samplers add fresh noise at
+ * every step, which the method's shared-noise assumption does not cover yet.
+ */
+export function samplingRun(sampler: string, steps: number): SamplingRun {
+  if (!(SAMPLERS as readonly string[]).includes(sampler)) {
+    throw new UserError(`the keyframe renderer does not support the "${sampler}" sampler yet; choose one of: ${SAMPLERS.join(', ')}`);
+  }
+  return new SamplingRun(sampler as SamplerKind, steps);
+}
+
+/** For renderers that run DDIM only (FRESCO's batches): refuses any other sampler setting. */
 export function requireDdim(sampler: string): void {
-  if (sampler !== 'ddim') throw new UserError(`the keyframe renderer samples with DDIM (the cross-frame constraints are defined on its steps); set the sampler to "ddim" instead of "${sampler}"`);
+  if (sampler !== 'ddim') throw new UserError(`FRESCO mode samples with DDIM only; set the sampler to "ddim" instead of "${sampler}", or render in rerender or independent mode`);
 }
 
 /**
@@ -59,18 +73,31 @@ export function startingLatent(run: SamplingRun, startStep: number, z0: Float32A
   return run.addNoise(startStep, z0, noise);
 }
 
-/** Runs steps s* … S−1 and returns the final latent (x after the last step). */
+/**
+ * Runs steps s* … S−1 and returns the final latent (x after the last step).
+ *
+ * The x̂₀ hook replaces x̂₀ and keeps the model's ε, as DDIM does. DPM++ 2M works on data predictions, so
+ * it is given the sample that agrees with both (√ᾱ·x̂₀ + √(1−ᾱ)·ε); its first-order step is then exactly
+ * DDIM's. The direction term is what the update adds beyond the clean estimate, d = x_prev − √ᾱ_prev·x̂₀:
+ * √(1−ᾱ_prev)·ε for DDIM, and that plus the solver's second-order correction for DPM++.
+ */
 export async function runPass(models: DiffusionModels, pass: Pass): Promise<Float32Array> {
-  const run = ddimRun(pass.steps);
+  let run = new SamplingRun(pass.sampler ?? 'ddim', pass.steps);
   const { height, width } = pass.latent;
   let x: Float32Array = pass.start.slice();
-  // Before the first executed step there is no previous DDIM update; the noise part of x_{s*} plays the
+  // Before the first executed step there is no previous update; the noise part of x_{s*} plays the
   // role of d there (x_{s*} = √ᾱ·z₀ + √(1−ᾱ)·n has the same form as √ᾱ·x̂₀ + d).
   let d: Float32Array = Float32Array.from(pass.noise, (v) => Math.sqrt(1 - run.alphaAt(Math.min(pass.startStep, pass.steps - 1))) * v);
   for (let s = pass.startStep; s < pass.steps; s++) {
     pass.cancel?.throwIfCancelled();
     const hooks = pass.hooks ?? {};
-    if (hooks.beforeStep) x = await hooks.beforeStep(s, x, d);
+    if (hooks.beforeStep) {
+      const fused = await hooks.beforeStep(s, x, d);
+      // A multistep solver extrapolates along its trajectory; fusion moved x off it, so DPM++ restarts
+      // here with a first-order step, as a run starting at this step would.
+      if (fused !== x && run.sampler !== 'ddim') run = new SamplingRun(run.sampler, pass.steps);
+      x = fused;
+    }
     const record = hooks.record?.(s) ?? false;
     const r = await models.predictNoise({
       sample: x, timestep: run.timesteps[s], context: pass.context, control: pass.control,
@@ -78,13 +105,18 @@ export async function runPass(models: DiffusionModels, pass: Pass): Promise<Floa
     }, height, width);
     const eps = new Float32Array(x.length);
     for (let k = 0; k < eps.length; k++) eps[k] = r.uncond[k] + pass.cfg * (r.cond[k] - r.uncond[k]);
-    let x0 = run.predictOriginal(s, x, eps);
-    if (hooks.adjustX0) x0 = await hooks.adjustX0(s, x0);
+    const predicted = run.predictOriginal(s, x, eps);
+    const x0 = hooks.adjustX0 ? await hooks.adjustX0(s, predicted) : predicted;
     await hooks.afterStep?.(s, x0, r.tokens);
-    d = run.direction(s, eps);
     const a = Math.sqrt(run.alphaAfter(s));
     const next = new Float32Array(x.length);
-    for (let k = 0; k < next.length; k++) next[k] = a * x0[k] + d[k];
+    if (run.sampler === 'ddim') {
+      d = run.direction(s, eps);
+      for (let k = 0; k < next.length; k++) next[k] = a * x0[k] + d[k];
+    } else {
+      next.set(run.step(s, x0 === predicted ? x : run.addNoise(s, x0, eps), eps, x0).prevSample);
+      d = Float32Array.from(next, (v, k) => v - a * x0[k]);
+    }
     x = next;
     pass.onStep?.(s);
   }
