@@ -1,6 +1,7 @@
 // The editor session (plain Node, no Electron): the open project, every edit through the action list
 // with undo/redo, dirty state, debounced autosave with recovery, and change events for the UI.
 import fs from 'node:fs';
+import { recoverInterruptedRenders } from '../render/render-claims';
 import type { EditRequest, EventName, EventPayload, ProjectState, SegmentState } from '../../../preload/api';
 import type { Project } from '../project/schema';
 import { readProjectFile, writeProjectFile, readAutosave, writeAutosave, discardAutosave } from '../project/project-file';
@@ -77,10 +78,19 @@ export class EditorSession {
 
   async openProject(file: string): Promise<ProjectState> {
     const resolved = projectPaths(file).file;
-    const project = await readProjectFile(resolved);
-    const recovered = await readAutosave(resolved);
+    await readProjectFile(resolved); // a damaged or foreign file is refused before anything else
     const reopening = this.open?.file === resolved;
     const lock = reopening ? this.open!.lock : ProjectLock.acquire(resolved, 'Rerender editor');
+    let project;
+    try {
+      // Keyframes left "rendering" by a worker that died (crash, kill) get their earlier state back.
+      if (!reopening) await recoverInterruptedRenders(resolved);
+      project = await readProjectFile(resolved);
+    } catch (err) {
+      if (!reopening) lock.release();
+      throw err;
+    }
+    const recovered = await readAutosave(resolved);
     this.closeProject({ keepLock: reopening });
     const frames = await fs.promises.readdir(projectPaths(resolved).framesDir).then((l) => l.filter((f) => f.endsWith('.png')).length, () => 0);
     this.open = { file: resolved, lock, project, dirty: false, undo: [], redo: [], recovered, mediaRevision: 1, framesReady: frames >= project.frames.count };
