@@ -1,0 +1,84 @@
+// Disk full and read-only folders: each write fails with a message that says what to do, and the files
+// that were there before stay intact. A small tmpfs makes a real full disk (needs root on Linux).
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeProjectFile, readProjectFile } from '../../main/engine/project/project-file';
+import { exportFrames } from '../../main/engine/media/export';
+import { writeFileAtomic } from '../../main/engine/fs/atomic';
+import { UserError } from '../../main/engine/errors';
+import { sampleProject } from '../helpers/project';
+import { makeVideo, tempDir } from '../helpers/media';
+
+function tryMountTmpfs(dir: string, size: string): string | undefined {
+  if (process.platform !== 'linux') return 'a size-limited tmpfs needs Linux';
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
+    return undefined;
+  } catch (err) {
+    return `cannot mount a small tmpfs here (${(err as Error).message.split('\n')[0]}); run as root on Linux to test a full disk`;
+  }
+}
+
+/** Fills the file system until less than `leave` bytes are free. */
+function fill(dir: string, leave: number): void {
+  const free = () => { const s = fs.statfsSync(dir); return s.bavail * s.bsize; };
+  let i = 0;
+  while (free() > leave) {
+    try { fs.writeFileSync(path.join(dir, `ballast-${i++}`), Buffer.alloc(Math.max(512, Math.min(free() - leave, 16384)))); } catch { break; }
+  }
+}
+
+describe('a full disk', () => {
+  const dir = tempDir('rerender-full-');
+  const skip = tryMountTmpfs(dir, '256k');
+  after(() => { if (!skip) execFileSync('umount', [dir]); });
+  if (skip) console.log(`skipping full-disk tests: ${skip}`);
+
+  test('given a saved project, when saving again on a full disk, then the error says the disk is full and the project is intact', { skip }, async () => {
+    const file = path.join(dir, 'a.rerender');
+    const first = sampleProject(50, [0, 10]);
+    await writeProjectFile(file, first);
+    fill(dir, 1024);
+    const bigger = { ...first, render: { ...first.render, prompt: 'x'.repeat(8000) } };
+    await assert.rejects(writeProjectFile(file, bigger), (e: unknown) => e instanceof UserError && /disk is full/.test(e.message));
+    assert.deepEqual(await readProjectFile(file), first);
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no temp files left behind');
+  });
+});
+
+describe('a full disk during export', () => {
+  const dir = tempDir('rerender-fullexport-');
+  const skip = tryMountTmpfs(dir, '96k');
+  after(() => { if (!skip) execFileSync('umount', [dir]); });
+  let frames: string;
+  before(async () => {
+    frames = tempDir('rerender-frames-');
+    const video = makeVideo(frames, 'v', { width: 128, height: 64, frames: 30 });
+    execFileSync('ffmpeg', ['-v', 'error', '-i', video, '-start_number', '0', path.join(frames, '%05d.png')]);
+  });
+
+  test('given an earlier export, when a new export runs out of space, then it fails clearly and the earlier export is kept', { skip }, async () => {
+    const out = path.join(dir, 'result.mp4');
+    fs.writeFileSync(out, 'earlier export');
+    fill(dir, 2048);
+    const job = exportFrames({ out, format: 'mp4', width: 128, height: 64, fps: { num: 24, den: 1 }, frames: Array.from({ length: 30 }, (_, i) => i), frameFile: (i) => path.join(frames, `${String(i).padStart(5, '0')}.png`) });
+    await assert.rejects(job, (e: unknown) => e instanceof UserError && /disk is full/.test(e.message));
+    assert.equal(fs.readFileSync(out, 'utf8'), 'earlier export');
+  });
+});
+
+describe('a read-only folder', () => {
+  // /sys refuses new files even for root, on every Linux machine.
+  const skip = process.platform !== 'linux' ? 'uses /sys, a folder nobody can write on Linux' : undefined;
+
+  test('given a folder nobody may write, when a project is saved there, then the error says to choose another location', { skip }, async () => {
+    await assert.rejects(writeProjectFile('/sys/rerender-test.rerender', sampleProject()), (e: unknown) => e instanceof UserError && /read-only or not writable/.test(e.message) && e.message.includes('/sys/rerender-test.rerender'));
+  });
+
+  test('given a folder nobody may write, when any file is written atomically, then nothing is left and the error is clear', { skip }, async () => {
+    await assert.rejects(writeFileAtomic('/sys/rerender-frame.png', Buffer.alloc(10)), /read-only or not writable/);
+  });
+});
