@@ -56,6 +56,11 @@ export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobSta
 }
 
 export class EditorJobs {
+  /** Per keyframe: the latest render of it, settled once the session holds its result. */
+  private readonly rendering = new Map<string, Promise<void>>();
+  /** Per keyframe: the render request waiting for the running one (at most one). */
+  private readonly waiting = new Map<string, { jobId: string; job: JobState; newSeed: boolean }>();
+
   constructor(
     private readonly session: EditorSession,
     private readonly workers: EditorWorkers,
@@ -79,13 +84,33 @@ export class EditorJobs {
     return job;
   }
 
-  /** Renders (or regenerates, with a new seed) one keyframe; other keyframes' files are left alone. */
+  /**
+   * Renders (or regenerates, with a new seed) one keyframe; other keyframes' files are left alone.
+   * Asked again while that keyframe renders, the request waits for the running render (its image and
+   * caches are the starting point); asked more often, the waiting request is updated instead of queued
+   * again: at most one running and one waiting render per keyframe, however often the user clicks.
+   */
   renderKeyframe(id: string, newSeed: boolean): JobState {
     const k = findKeyframe(this.session.project(), id);
-    if (this.session.overlay.renderingKeyframes.has(id)) throw new UserError(`the keyframe at frame ${k.frame} is already rendering`);
     if (k.source !== 'diffusion') throw new UserError(`the keyframe at frame ${k.frame} is ${k.source}: its image is used as it is (import another image to change it)`);
-    const overrides = newSeed ? { seed: Math.floor(Math.random() * 2 ** 32) } : undefined;
-    return this.render('renderKeyframe', { frame: k.frame, overrides }, [id], `Render keyframe at frame ${k.frame}`);
+    const waiting = this.waiting.get(id);
+    if (waiting) {
+      waiting.newSeed = newSeed; // the latest request decides
+      return this.list.get(waiting.jobId) ?? waiting.job;
+    }
+    const request = { newSeed };
+    const params = () => ({
+      frame: findKeyframe(this.session.project(), id).frame, // it may have moved while waiting
+      overrides: request.newSeed ? { seed: Math.floor(Math.random() * 2 ** 32) } : undefined,
+    });
+    const before = this.rendering.get(id);
+    const job = this.render('renderKeyframe', params, [id], `Render keyframe at frame ${k.frame}`, before && {
+      previous: before,
+      // From its start on, new requests wait for this one instead of updating it.
+      onStart: () => { if (this.waiting.get(id)?.jobId === job.id) this.waiting.delete(id); },
+    });
+    if (before) this.waiting.set(id, Object.assign(request, { jobId: job.id, job }));
+    return job;
   }
 
   /** Renders every diffusion keyframe in timeline order: the anchor first, then each constrained by it. */
@@ -93,7 +118,7 @@ export class EditorJobs {
     if (this.list.running('render').length) throw new UserError('keyframes are already rendering; wait for them or cancel');
     const ids = this.session.project().keyframes.filter((k) => k.source === 'diffusion').map((k) => k.id);
     if (ids.length === 0) throw new UserError('there are no keyframes to render (imported and painted keyframes are used as they are)');
-    return this.render('renderKeyframes', {}, ids, `Render ${ids.length} keyframes`);
+    return this.render('renderKeyframes', () => ({}), ids, `Render ${ids.length} keyframes`);
   }
 
   /**
@@ -101,25 +126,51 @@ export class EditorJobs {
    * revision, history, keyframes it made stale); the session then takes those keyframes over from the
    * file as one undoable change, keeping any edits made meanwhile.
    */
-  private render(method: 'renderKeyframe' | 'renderKeyframes', params: Record<string, unknown>, ids: string[], title: string): JobState {
+  private render(method: 'renderKeyframe' | 'renderKeyframes', params: () => Record<string, unknown>, ids: string[], title: string, after?: { previous: Promise<void>; onStart: () => void }): JobState {
     const overlay = this.session.overlay.renderingKeyframes;
     ids.forEach((i) => overlay.add(i));
     this.session.changed();
     const file = this.session.file!;
     let touched = new Set(ids);
+    let withdrawn = false;
     const { job, done } = this.list.start('render', title, async (run) => {
+      if (after) {
+        // A waiting render ends at once when cancelled, not when the one before it ends.
+        await Promise.race([after.previous, new Promise<void>((resolve) => run.cancel.onCancel(resolve))]);
+        after.onStart();
+        if (run.cancel.cancelled) {
+          // Withdrawn before it started: the render before it is the keyframe's latest again.
+          withdrawn = true;
+          ids.forEach((i) => { if (this.rendering.get(i) === settled) this.rendering.set(i, after.previous); });
+        }
+        run.cancel.throwIfCancelled();
+      }
       const projectFile = await this.session.saveForJob();
-      const summary = await this.workers.inference.call<RenderSummary>(method, { ...params, projectFile, modelsDir: this.modelsDir(), provider: this.provider() }, run);
+      const summary = await this.workers.inference.call<RenderSummary>(method, { ...params(), projectFile, modelsDir: this.modelsDir(), provider: this.provider() }, run);
       touched = new Set([...ids, ...summary.rendered.map((r) => r.id), ...summary.stale.map((s) => s.id)]);
       return summary;
     }, ids.length === 1 ? { keyframeId: ids[0] } : {});
-    void done.then(async () => {
+    // Settled once the session holds the result: a render waiting for this one starts from it.
+    const forgetIfLatest = () => ids.forEach((i) => { if (this.rendering.get(i) === settled) this.rendering.delete(i); });
+    const settled: Promise<void> = done.then(async () => {
+      if (withdrawn) {
+        // It never ran, so there is nothing to take over; if the render before it ended at that very moment,
+        // its keyframes were left marked as rendering for this one, so clear them here.
+        await after!.previous;
+        const left = ids.filter((i) => this.rendering.get(i) === after!.previous);
+        left.forEach((i) => { this.rendering.delete(i); overlay.delete(i); });
+        if (left.length && this.session.file === file) this.session.changed();
+        return;
+      }
       if (this.session.file !== file) return; // another project was opened meanwhile
-      ids.forEach((i) => overlay.delete(i));
+      ids.filter((i) => this.rendering.get(i) === settled).forEach((i) => overlay.delete(i)); // unless a render of it waits
       const disk = await readProjectFile(file).catch(() => undefined);
+      forgetIfLatest(); // before the change is shown, so a request made on seeing it starts at once
+      if (this.session.file !== file) return;
       if (!disk) return void this.session.changed();
       this.session.applyChange(title, (p) => takeKeyframesFrom(p, disk, touched));
-    });
+    }).catch(() => undefined).finally(forgetIfLatest);
+    ids.forEach((i) => this.rendering.set(i, settled));
     return job;
   }
 
