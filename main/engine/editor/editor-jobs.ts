@@ -135,7 +135,8 @@ export class EditorJobs {
     let withdrawn = false;
     const { job, done } = this.list.start('render', title, async (run) => {
       if (after) {
-        // A waiting render ends at once when cancelled, not when the one before it ends.
+        // A waiting render says so in the jobs panel, and ends at once when cancelled.
+        run.onProgress({ fraction: 0, message: 'waiting for the render of this keyframe in progress' });
         await Promise.race([after.previous, new Promise<void>((resolve) => run.cancel.onCancel(resolve))]);
         after.onStart();
         if (run.cancel.cancelled) {
