@@ -1,6 +1,6 @@
 // Propagation end to end on a generated clip: every frame output, keyframes exact, resume after a kill,
 // only changed segments redone, and temporally more stable than independent per-frame synthesis.
-import { test, describe, before } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -12,7 +12,17 @@ import type { CancelToken } from '../errors';
 /** Flows between consecutive frames: pair(i) holds i→i+1 (forward, on i's grid) and i+1→i (backward). */
 export interface FlowProvider { pair(i: number): Promise<FlowPair> }
 
-export interface ChainRequest {
+/** What every propagation step needs, whatever the segment or direction. */
+export interface PropagationInputs {
+  sourceFrame(index: number): Promise<Image>;
+  flows: FlowProvider;
+  settings: PropagationSettings;
+  seed: number;
+  threads?: number;
+  cancel?: CancelToken;
+}
+
+export interface ChainRequest extends PropagationInputs {
   keyFrame: number;
   /** The keyframe's stylised image. */
   style: Image;
@@ -20,12 +30,6 @@ export interface ChainRequest {
   frames: number[];
   direction: 'forward' | 'backward';
   store: ChainStore;
-  sourceFrame(index: number): Promise<Image>;
-  flows: FlowProvider;
-  settings: PropagationSettings;
-  seed: number;
-  threads?: number;
-  cancel?: CancelToken;
   onFrame?: (frame: number, resumed: boolean) => void;
 }
 

@@ -4,15 +4,13 @@ import path from 'node:path';
 import fsp from 'node:fs/promises';
 import type { Image } from '../../../native-models/src/image';
 import { warpImage } from '../../../native-models/src/flow';
-import { runChain, type FlowProvider } from './chain';
+import { runChain, type PropagationInputs } from './chain';
 import { ChainStore } from './frame-store';
 import { blendDirections, blendMask } from '../../../native-models/src/blend';
 import { writePng } from '../media/image-files';
-import type { PropagationSettings } from '../project/schema';
 import type { Segment } from '../project/keyframes';
-import type { CancelToken } from '../errors';
 
-export interface SegmentJob {
+export interface SegmentJob extends PropagationInputs {
   segment: Segment;
   /** Stylised keyframe images, by keyframe frame index. */
   leftStyle?: Image;
@@ -21,12 +19,6 @@ export interface SegmentJob {
   workDir: string;
   /** Where final frames go (the project's output folder). */
   outputFile(frame: number): string;
-  sourceFrame(index: number): Promise<Image>;
-  flows: FlowProvider;
-  settings: PropagationSettings;
-  seed: number;
-  threads?: number;
-  cancel?: CancelToken;
   /** Called once per finished output frame (including ones found finished from an earlier run). */
   onFrameDone?: (frame: number) => void;
   /** Called per chain step (two per blended frame), for finer progress; `resumed` when loaded from an earlier run. */
