@@ -2,6 +2,7 @@
 // decoded), suggest keyframes from content, export with progress, cancel, and a keyframe render that
 // either finishes or fails with a message the user can act on (never a fake result).
 import { test, describe, before, after } from 'node:test';
+import { finished } from '../helpers/editor-jobs';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,15 +12,6 @@ import type { JobState, ProjectState } from '../../preload/api';
 import { makeVideo, tempDir, ffprobeStreams } from '../helpers/media';
 import { projectPaths } from '../../main/engine/project/paths';
 
-function finished(editor: Editor, jobId: string): Promise<JobState> {
-  const now = (editor.handlers['jobs.list']({}) as JobState[]).find((j) => j.id === jobId);
-  if (now && now.status !== 'running') return Promise.resolve(now);
-  return new Promise((resolve) => {
-    const off = editor.on('job.updated', (j) => {
-      if (j.id === jobId && j.status !== 'running') { off(); resolve(j); }
-    });
-  });
-}
 
 describe('editor jobs on real workers', () => {
   let dir: string;

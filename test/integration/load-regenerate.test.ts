@@ -2,6 +2,7 @@
 // and the tiny fixture model: at most one render runs and one waits, every executed render lands once,
 // no job is left running, the inference worker's ONNX sessions do not pile up, and one worker serves all.
 import { test, describe, before, after } from 'node:test';
+import { finished } from '../helpers/editor-jobs';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,15 +15,6 @@ import { makeVideo, tempDir } from '../helpers/media';
 const TINY_MODEL = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny');
 const REQUESTS = 50;
 
-function finished(editor: Editor, jobId: string): Promise<JobState> {
-  const now = (editor.handlers['jobs.list']({}) as JobState[]).find((j) => j.id === jobId);
-  if (now && now.status !== 'running') return Promise.resolve(now);
-  return new Promise((resolve) => {
-    const off = editor.on('job.updated', (j) => {
-      if (j.id === jobId && j.status !== 'running') { off(); resolve(j); }
-    });
-  });
-}
 
 /** Resolves once `condition` holds (checked on each project change): the session takes a render's
  *  result over from the project file shortly after the job ends. */

@@ -1,22 +1,17 @@
 // The UNet split for FRESCO and its decoder attention variants, on a small random-weight config: the parts
 // compose to the whole UNet, and each attention switch does what ALGORITHM.md §6 says (off = plain, exactly).
 import { test } from 'node:test';
+import { smallUNetConfig, smallUNetWeights } from '../helpers/small-unet';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { buildGraph, crossFrameLayers, decoderSkips, type GraphSpec } from '../../native-models/src/graphs';
 import { unetConfig } from '../../native-models/src/graphs/config';
-import { syntheticWeights, unetParameterShapes } from '../../native-models/src/graphs/synthetic-weights';
 import type { GraphOptions } from '../../native-models/src/onnx/graph';
 import { encodeModel } from '../../native-models/src/onnx/model';
 import { createSessionOn } from '../../native-models/src/runtime/providers';
 
-const config = {
-  in_channels: 4, out_channels: 4, block_out_channels: [8, 16, 16], layers_per_block: 1,
-  down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
-  up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
-  norm_num_groups: 4, attention_head_dim: 2, cross_attention_dim: 12,
-};
-const weights = syntheticWeights(config, unetParameterShapes(config));
+const config = smallUNetConfig;
+const weights = smallUNetWeights();
 const cfg = unetConfig(config);
 const layers = crossFrameLayers(cfg, weights);
 const [H, W, T] = [10, 6, 7];

@@ -1,6 +1,7 @@
 // UNet graph builder on a config no fixture has (3 blocks, 1 layer per block, 2 heads, non-square and
 // odd latent sizes), with random weights: the variants relate to each other as the method requires.
 import { test } from 'node:test';
+import { smallUNetConfig, smallUNetWeights } from '../helpers/small-unet';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,19 +9,13 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { buildGraph, crossFrameLayers, looseLayers, strictLayers, type UNetVariant } from '../../native-models/src/graphs';
 import { unetConfig } from '../../native-models/src/graphs/config';
-import { syntheticWeights, unetParameterShapes } from '../../native-models/src/graphs/synthetic-weights';
 import type { GraphOptions } from '../../native-models/src/onnx/graph';
 import { encodeModel, writeModel } from '../../native-models/src/onnx/model';
 import { createSessionOn } from '../../native-models/src/runtime/providers';
 import { UserError } from '../../main/engine/errors';
 
-const config = {
-  in_channels: 4, out_channels: 4, block_out_channels: [8, 16, 16], layers_per_block: 1,
-  down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
-  up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
-  norm_num_groups: 4, attention_head_dim: 2, cross_attention_dim: 12,
-};
-const weights = syntheticWeights(config, unetParameterShapes(config));
+const config = smallUNetConfig;
+const weights = smallUNetWeights();
 const [B, H, W, T] = [2, 10, 6, 7];
 
 function random(n: number, seed: number): Float32Array {

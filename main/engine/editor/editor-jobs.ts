@@ -31,18 +31,10 @@ function takeKeyframesFrom(p: Project, disk: Project, ids: ReadonlySet<string>):
   };
 }
 
-const NOT_IN_THIS_BUILD: Partial<Record<JobKind, string>> = {
-  render: 'Rendering keyframes with diffusion is not available in this build yet (the inference worker has no renderKeyframe job). Import an image as the keyframe meanwhile.',
-  propagate: 'Propagation is not available in this build yet (the propagation worker has no propagate job).',
-  measure: 'Measuring flicker is not available in this build yet (the propagation worker has no measureFlicker job).',
-};
-
 /** A failure as the jobs panel shows it: the message, the file involved, and what to do about it. */
 export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobState['error']> {
   const e = err as Error & { file?: string };
   const text = e?.message ?? String(err);
-  const missingJob = /unknown job "/.test(text) || /worker stopped unexpectedly .*exited with code 0\)/.test(text);
-  if (missingJob && NOT_IN_THIS_BUILD[kind]) return { message: NOT_IN_THIS_BUILD[kind]!, fix: 'Update the app to a build that includes it.' };
   if (e?.name === 'UserError') {
     const fix = /disk is full/.test(text) ? 'Free some disk space, then run it again.'
       : /not rendered yet/.test(text) ? 'Propagate first, or export with "allow incomplete" to use source frames there.'

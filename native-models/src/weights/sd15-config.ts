@@ -6,17 +6,12 @@ export type ModelConfig = Record<string, unknown>;
 
 const crossAttnBlocks = ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'];
 
-export const SD15_UNET_CONFIG: ModelConfig = {
-  _class_name: 'UNet2DConditionModel',
-  sample_size: 64,
-  in_channels: 4,
-  out_channels: 4,
-  center_input_sample: false,
+/** The UNet's encoder half as SD1.5 configures it; the ControlNet is a copy of that half. */
+const sd15Encoder = {
   flip_sin_to_cos: true,
   freq_shift: 0,
   down_block_types: crossAttnBlocks,
   mid_block_type: 'UNetMidBlock2DCrossAttn',
-  up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
   block_out_channels: [320, 640, 1280, 1280],
   layers_per_block: 2,
   downsample_padding: 1,
@@ -30,6 +25,16 @@ export const SD15_UNET_CONFIG: ModelConfig = {
   use_linear_projection: false,
   upcast_attention: false,
   resnet_time_scale_shift: 'default',
+};
+
+export const SD15_UNET_CONFIG: ModelConfig = {
+  _class_name: 'UNet2DConditionModel',
+  sample_size: 64,
+  in_channels: 4,
+  out_channels: 4,
+  center_input_sample: false,
+  ...sd15Encoder,
+  up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
 };
 
 export const SD15_VAE_CONFIG: ModelConfig = {
@@ -68,23 +73,7 @@ export const SD15_CONTROLNET_CONFIG: ModelConfig = {
   _class_name: 'ControlNetModel',
   in_channels: 4,
   conditioning_channels: 3,
-  flip_sin_to_cos: true,
-  freq_shift: 0,
-  down_block_types: crossAttnBlocks,
-  mid_block_type: 'UNetMidBlock2DCrossAttn',
-  block_out_channels: [320, 640, 1280, 1280],
-  layers_per_block: 2,
-  downsample_padding: 1,
-  mid_block_scale_factor: 1,
-  act_fn: 'silu',
-  norm_num_groups: 32,
-  norm_eps: 1e-5,
-  cross_attention_dim: 768,
-  transformer_layers_per_block: 1,
-  attention_head_dim: 8,
-  use_linear_projection: false,
-  upcast_attention: false,
-  resnet_time_scale_shift: 'default',
+  ...sd15Encoder,
   controlnet_conditioning_channel_order: 'rgb',
   conditioning_embedding_out_channels: [16, 32, 96, 256],
   global_pool_conditions: false,
