@@ -8,7 +8,7 @@ import type { ModelDef } from '../onnx/model';
 import { writeModel } from '../onnx/model';
 
 /** Bump when a builder change alters what graphs compute or their inputs/outputs. */
-export const GRAPH_BUILDER_VERSION = 1;
+export const GRAPH_BUILDER_VERSION = 2;
 
 export interface CompiledGraphKey {
   /** Fingerprint of the weights and merged LoRAs (WeightSource.fingerprint()). */
