@@ -18,8 +18,7 @@ import { readProjectFile, writeProjectFile } from '../../main/engine/project/pro
 import { PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../main/engine/project/schema';
 import { resolveInProject } from '../../main/engine/project/keyframe-images';
 import { renderKeyframes } from '../../main/engine/render/render-project';
-import { renderFrescoProject } from '../../main/engine/fresco/render-fresco-project';
-import { frescoComponentsOff, type FrescoSettings } from '../../main/engine/fresco/settings';
+import { defaultFrescoSettings, frescoComponentsOff, type FrescoSettings } from '../../main/engine/fresco/settings';
 import { FIXTURES, graphCache, scene, SIZE, testParams } from '../integration/keyframe-render-scene';
 
 const KEYS = Number(process.env.RERENDER_BENCH_FRESCO_KEYS ?? 10);
@@ -79,8 +78,8 @@ async function main(): Promise<void> {
     ];
     for (const [label, settings] of variants) {
       const t = performance.now();
-      const s = await renderFrescoProject({ projectFile: file, settings, runtime });
-      rows.push([label, await keyframeWarpError(file), (performance.now() - t) / 1000, s.unetCalls]);
+      const s = await renderKeyframes({ projectFile: file, target: 'all', mode: 'fresco', fresco: { ...defaultFrescoSettings(), ...settings }, runtime });
+      rows.push([label, await keyframeWarpError(file), (performance.now() - t) / 1000, Math.round(s.rendered.reduce((a, r) => a + r.unetCalls, 0))]);
     }
   } finally {
     await runtime.releaseAll();

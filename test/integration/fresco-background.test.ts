@@ -112,9 +112,9 @@ test('given a saliency model, when a batch renders with background smoothing (an
     const frames = [frame(0, 40), frame(4, 60), frame(8, 80)];
     const params = testParams({ steps: 8 });
     const settings = { ...frescoComponentsOff(), featureOptimisation: true };
-    const plain = await renderFrescoBatch({ models, unet }, { frames, params, settings });
-    const smoothed = await renderFrescoBatch({ models, unet }, { frames, params, settings: { ...settings, backgroundSmoothing: true }, saliency });
-    const unavailable = await renderFrescoBatch({ models, unet }, { frames, params, settings: { ...settings, backgroundSmoothing: true } });
+    const plain = await renderFrescoBatch({ models, unet }, { frames, params: frames.map(() => params), settings });
+    const smoothed = await renderFrescoBatch({ models, unet }, { frames, params: frames.map(() => params), settings: { ...settings, backgroundSmoothing: true }, saliency });
+    const unavailable = await renderFrescoBatch({ models, unet }, { frames, params: frames.map(() => params), settings: { ...settings, backgroundSmoothing: true } });
     const differs = (a: Float32Array[], b: Float32Array[]) => a.some((l, f) => l.some((v, k) => Math.abs(v - b[f][k]) > 1e-4));
     assert.ok(differs(smoothed.latents, plain.latents));
     assert.ok(!differs(unavailable.latents, plain.latents));

@@ -1,6 +1,8 @@
 // FRESCO mode on a project through the CLI: every keyframe is rendered once in batches (the prefix keyframes
 // of later batches keep their first image), the project file records the images, the switches reach the
-// renderer, and background smoothing without a saliency model is reported unavailable with the reason.
+// renderer and are saved, background smoothing without a saliency model is reported unavailable with the
+// reason, one keyframe regenerates alone (with the first and the previous keyframe as its batch), and
+// render records make FRESCO keyframes stale when their batch or their settings change.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -12,6 +14,7 @@ import { defaultExportSettings, defaultPropagationSettings } from '../../main/en
 import { setKeyframeFrames } from '../../main/engine/project/keyframes';
 import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
+import { findStaleKeyframes, readRecord } from '../../main/engine/render/render-records';
 import { PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../main/engine/project/schema';
 import { FIXTURES, graphCache, scene, SIZE, testParams } from './keyframe-render-scene';
 
@@ -56,28 +59,72 @@ function cliCommand(command: string, ...args: string[]) {
 test('given five keyframes and batches of 3, when rendered with `rerender fresco`, then each keyframe gets one image and later batches carry the first and the previous last keyframe', async () => {
   const summary = cli('--batch-size', '3', '--background-smoothing');
   assert.deepEqual(summary.rendered.map((r: { frame: number }) => r.frame), [0, 2, 4, 6, 7]);
-  assert.equal(summary.batches.length, 3, '[0, 2, 4], [0, 4, 6], [0, 6, 7]');
-  assert.match(summary.unavailable.join('\n'), /background smoothing: .*salient-object model/);
+  assert.equal(summary.fresco.batches.length, 3, '[0, 2, 4], [0, 4, 6], [0, 6, 7]');
+  assert.match(summary.warnings.join('\n'), /background smoothing is unavailable: .*salient-object model/);
   const p = await readProjectFile(projectFile);
+  assert.equal(p.fresco?.batchSize, 3, 'the switches are saved in the project');
+  const byId = new Map(p.keyframes.map((k) => [k.id, k.frame]));
+  const batchOf: Record<number, number[]> = { 0: [2, 4], 2: [0, 4], 4: [0, 2], 6: [0, 4], 7: [0, 6] };
   for (const k of p.keyframes) {
     assert.equal(k.revision, 1, `keyframe at ${k.frame} rendered once (prefix renders are discarded)`);
     assert.equal(k.status, 'done');
     assert.ok(fs.existsSync(path.join(path.dirname(projectFile), k.image!)));
+    const record = readRecord(projectFile, k.id)!;
+    assert.equal(record.mode, 'fresco');
+    assert.deepEqual(record.dependsOn.map((d) => byId.get(d.id)).sort((a, b) => a! - b!), batchOf[k.frame], `keyframe at ${k.frame} records its batch`);
   }
   // Efficient cross-frame attention ran in every batch, with fewer keys than full attention.
-  for (const b of summary.batches) assert.ok(b.crossFrameKeys.every((k: { keys: number; full: number }) => k.keys < k.full));
+  for (const b of summary.fresco.batches) assert.ok(b.crossFrameKeys.every((k: { keys: number; full: number }) => k.keys < k.full));
 });
 
-test('given the switches off on the command line, then no FRESCO component runs', () => {
-  const summary = cli('--no-spatial', '--no-temporal', '--no-cross-frame', '--no-optimise');
-  assert.equal(summary.batches.length, 1);
-  assert.deepEqual(summary.batches[0], { crossFrameKeys: [], optimisation: [] });
-});
-
-test('given a project in FRESCO mode, when `rerender render` runs (with or without --mode fresco), then it renders FRESCO batches with the same switches', () => {
-  for (const mode of [[], ['--mode', 'fresco']]) {
-    const summary = cliCommand('render', ...mode, '--no-spatial', '--no-temporal', '--no-cross-frame', '--no-optimise');
-    assert.equal(summary.batches.length, 1);
-    assert.deepEqual(summary.batches[0], { crossFrameKeys: [], optimisation: [] });
+test('given the switches off on the command line, then no FRESCO component runs, and the earlier images go to the history', async () => {
+  const summary = cli('--batch-size', '8', '--no-background-smoothing', '--no-spatial', '--no-temporal', '--no-cross-frame', '--no-optimise');
+  assert.equal(summary.fresco.batches.length, 1);
+  assert.deepEqual(summary.fresco.batches[0], { crossFrameKeys: [], optimisation: [] });
+  assert.deepEqual(summary.warnings, []);
+  for (const k of (await readProjectFile(projectFile)).keyframes) {
+    assert.equal(k.revision, 2);
+    assert.equal(k.history.length, 1, `keyframe at ${k.frame} keeps its first render in the history`);
   }
+});
+
+test('given a project in FRESCO mode, when `rerender render` runs (with or without --mode fresco), then it renders FRESCO batches with the saved switches', () => {
+  for (const mode of [[], ['--mode', 'fresco']]) {
+    const summary = cliCommand('render', ...mode);
+    assert.equal(summary.fresco.batches.length, 1);
+    assert.deepEqual(summary.fresco.batches[0], { crossFrameKeys: [], optimisation: [] });
+  }
+});
+
+test('given a rendered FRESCO project, when one keyframe is regenerated with a new seed, then only it changes, rendered with the first keyframe and the one before it', async () => {
+  const before = await readProjectFile(projectFile);
+  const summary = cliCommand('render', '--frame', '4', '--seed', '7');
+  assert.deepEqual(summary.rendered.map((r: { frame: number }) => r.frame), [4]);
+  const after = await readProjectFile(projectFile);
+  for (const k of after.keyframes) {
+    const old = before.keyframes.find((x) => x.id === k.id)!;
+    if (k.frame === 4) {
+      assert.equal(k.revision, old.revision + 1);
+      assert.equal(k.overrides.seed, 7);
+      assert.equal(k.history.at(-1)!.image, old.image, 'the earlier image is in the history');
+      const record = readRecord(projectFile, k.id)!;
+      assert.deepEqual(record.dependsOn.map((d) => d.frame).sort((a, b) => a - b), [0, 2]);
+      assert.equal(record.seed, 7);
+    } else {
+      assert.deepEqual(k, old, `keyframe at ${k.frame} is untouched`);
+    }
+  }
+});
+
+test('given a rendered FRESCO project, when a keyframe of a batch moves or a FRESCO switch changes, then the keyframes rendered with it are stale, saying why', async () => {
+  const p = await readProjectFile(projectFile);
+  const moved = { ...p, keyframes: p.keyframes.map((k) => (k.frame === 2 ? { ...k, frame: 3 } : k)) };
+  // Every keyframe was last rendered in a batch with the one at 2 (the whole project in one batch; 4 regenerated with 0 and 2).
+  const stale = findStaleKeyframes(projectFile, moved);
+  assert.deepEqual(stale.map((s) => s.frame), [0, 3, 4, 6, 7]);
+  for (const s of stale) assert.match(s.reason, s.frame === 3 ? /its render settings changed/ : /FRESCO batch moved from frame 2 to 3/);
+  const switched = findStaleKeyframes(projectFile, { ...p, fresco: { ...p.fresco!, spatialAttention: true } });
+  assert.deepEqual(switched.map((s) => s.frame), [0, 2, 4, 6, 7]);
+  assert.ok(switched.every((s) => /settings changed/.test(s.reason)));
+  assert.deepEqual(findStaleKeyframes(projectFile, p), [], 'nothing is stale as rendered');
 });

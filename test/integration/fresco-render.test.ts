@@ -31,7 +31,7 @@ const params = testParams({ steps: 8 });
 const off = frescoComponentsOff();
 
 function render(settings: FrescoSettings, change: Partial<typeof params> = {}): Promise<FrescoBatchResult> {
-  return renderFrescoBatch({ models, unet }, { frames, params: { ...params, ...change }, settings });
+  return renderFrescoBatch({ models, unet }, { frames, params: frames.map(() => ({ ...params, ...change })), settings });
 }
 
 let plainBatch: FrescoBatchResult;
@@ -50,6 +50,30 @@ test('given every FRESCO component off, when a batch renders, then each frame is
     assert.ok(maxDifference(plainBatch.images[f], independent.image) <= 1, `frame ${f}: max difference ${maxDifference(plainBatch.images[f], independent.image)}`);
   }
   assert.deepEqual(plainBatch.report, { crossFrameKeys: [], optimisation: [] });
+});
+
+test('given every component off and keyframes with their own prompt, seed and guidance, then each frame is its independent render with its own parameters', async () => {
+  const own = [params, { ...params, seed: 99, prompt: 'a watercolour of a harbour' }, { ...params, cfg: 3, negativePrompt: 'blurry' }];
+  const batch = await renderFrescoBatch({ models, unet }, { frames, params: own, settings: off });
+  for (const [f, frame] of frames.entries()) {
+    const independent = await renderPlain({ models }, { frame, params: own[f] });
+    assert.ok(maxDifference(batch.images[f], independent.image) <= 1, `frame ${f}: max difference ${maxDifference(batch.images[f], independent.image)}`);
+  }
+});
+
+test('given the DPM++ 2M sampler and every component off, then each frame is its independent DPM++ render; with the components on the batch differs', async () => {
+  const dpm = { ...params, sampler: 'dpmpp-2m' as const };
+  const batch = await render(off, { sampler: 'dpmpp-2m' });
+  for (const [f, frame] of frames.entries()) {
+    const independent = await renderPlain({ models }, { frame, params: dpm });
+    assert.ok(maxDifference(batch.images[f], independent.image) <= 1, `frame ${f}: max difference ${maxDifference(batch.images[f], independent.image)}`);
+  }
+  const on = await render(defaultFrescoSettings(), { sampler: 'dpmpp-2m' });
+  assert.ok(relativeChange(on.latents[1], batch.latents[1]) > 1e-3);
+});
+
+test('given frames of one batch with different step counts, then the batch refuses (the project layer chooses one schedule per batch)', async () => {
+  await assert.rejects(renderFrescoBatch({ models, unet }, { frames, params: [params, { ...params, steps: 6 }, params], settings: off }), /must share steps/);
 });
 
 for (const [name, change, strength] of [

@@ -1,14 +1,42 @@
 // `rerender render`: render one keyframe (regenerate it without touching the others) or all of them,
-// with the project's settings unless options change them.
+// with the project's settings unless options change them; in FRESCO mode with a switch per component.
 import path from 'node:path';
-import { readProjectFile } from '../../engine/project/project-file';
-import { FRESCO_FLAGS, FRESCO_USAGE, frescoCommand } from './fresco';
-import type { Command, ParsedArgs } from '../command';
+import type { Command, CommandContext, ParsedArgs } from '../command';
 import { cliProgress } from '../progress';
 import { CancelToken, UserError } from '../../engine/errors';
 import { withProjectLock } from '../../engine/project/project-lock';
-import type { ModelSelection, RenderOverrides } from '../../engine/project/schema';
+import type { FrescoSettings, ModelSelection, Project, RenderOverrides } from '../../engine/project/schema';
 import { renderKeyframes } from '../../engine/render/render-project';
+
+export const FRESCO_FLAGS = ['no-spatial', 'no-temporal', 'no-cross-frame', 'no-optimise', 'background-smoothing', 'no-background-smoothing'] as const;
+
+export const FRESCO_USAGE = `
+  --batch-size N          keyframes per batch, prefix included (default 8)
+  --no-spatial            spatial-guided attention off
+  --no-temporal           temporal-guided attention off
+  --no-cross-frame        efficient cross-frame attention off
+  --no-optimise           feature optimisation off
+  --background-smoothing  smooth the background between keyframes (needs --saliency);
+  --no-background-smoothing  its opposite
+  --saliency <file.onnx>  salient-object model for background smoothing
+  (the switches are saved in the project; the saliency model is used for this run)`;
+
+/** FRESCO switches given on the command line (the rest keep the project's values). */
+export function frescoSettingsFrom(args: ParsedArgs): Partial<FrescoSettings> {
+  const s: Partial<FrescoSettings> = {};
+  const size = args.int('batch-size');
+  if (size !== undefined) {
+    if (size < 3 || size > 64) throw new UserError(`--batch-size must be from 3 to 64, got ${size}`);
+    s.batchSize = size;
+  }
+  if (args.flag('no-spatial')) s.spatialAttention = false;
+  if (args.flag('no-temporal')) s.temporalAttention = false;
+  if (args.flag('no-cross-frame')) s.crossFrameAttention = false;
+  if (args.flag('no-optimise')) s.featureOptimisation = false;
+  if (args.flag('background-smoothing')) s.backgroundSmoothing = true;
+  if (args.flag('no-background-smoothing')) s.backgroundSmoothing = false;
+  return s;
+}
 
 /** `file.safetensors:0.8` → file and multiplier; a trailing part that is not a number belongs to the path (C:\…). */
 export function parseLora(text: string): { file: string; multiplier: number } {
@@ -70,40 +98,42 @@ usage: rerender render <project-file> [--frame N | --all] [--prompt …] [--nega
   --model, --lora, --controlnet
                    choose the checkpoint, LoRAs (repeat --lora; multiplier after a colon, default 1)
                    and ControlNet (saved in the project)
-  --mode           rerender: anchor + cross-frame constraints (default); independent: every keyframe
-                   alone (plain image-to-image), the baseline to compare with; fresco: every keyframe
-                   in FRESCO batches (spatial-temporal correspondence), with these switches:${FRESCO_USAGE.replace(/\n  /g, '\n    ')}
+  --mode           rerender: anchor + cross-frame constraints; independent: every keyframe alone
+                   (plain image-to-image), the baseline to compare with; fresco: keyframes in FRESCO
+                   batches (spatial-temporal correspondence; --frame N renders that keyframe in a batch
+                   with the first keyframe and the one before it). Saved in the project; without
+                   --mode the project's method is used. FRESCO's switches:${FRESCO_USAGE.replace(/\n  /g, '\n    ')}
   --models-dir     models folder (default $RERENDER_MODELS or ~/.rerender/models)
   --tokenizer      CLIP tokenizer folder, when the checkpoint is a single file
   --detector       ONNX soft-edge or depth detector for those ControlNet types`,
   flags: ['all', 'json', ...FRESCO_FLAGS],
-  async run(args, ctx) {
-    const file = args.positional[0];
-    if (!file) throw new UserError('missing the project file');
-    const frame = args.int('frame');
-    if (frame !== undefined && args.flag('all')) throw new UserError('use either --frame N or --all, not both');
-    // Without --mode, a project set to FRESCO mode renders in FRESCO mode.
-    const mode = args.string('mode') ?? ((await readProjectFile(file)).mode === 'fresco' ? 'fresco' : undefined);
-    if (mode !== undefined && mode !== 'rerender' && mode !== 'independent' && mode !== 'fresco') throw new UserError(`--mode must be rerender, independent or fresco, got "${mode}"`);
-    if (mode === 'fresco') {
-      if (frame !== undefined) throw new UserError('FRESCO renders keyframes in batches: use --all (or no --frame) with --mode fresco');
-      return frescoCommand.run(args, ctx);
-    }
-    const cancel = new CancelToken();
-    process.once('SIGINT', () => cancel.cancel('cancelled by Ctrl-C'));
-    const progress = cliProgress('rendering');
-    const summary = await withProjectLock(file, () => renderKeyframes({
-      projectFile: file,
-      target: frame !== undefined ? { frame } : 'all',
-      overrides: overridesFrom(args), models: modelsFrom(args), mode,
-      modelsDir: args.string('models-dir'), tokenizer: args.string('tokenizer'), detector: args.string('detector'),
-      cancel, progress,
-    }));
-    progress.done();
-    if (ctx.json) { ctx.out(JSON.stringify({ ok: true, ...summary })); return; }
-    for (const r of summary.rendered) ctx.out(`keyframe at frame ${r.frame}: ${r.image} (revision ${r.revision}, ${r.seconds.toFixed(1)} s, ${r.unetCalls} UNet calls)`);
-    for (const w of summary.warnings) ctx.err(`warning: ${w}`);
-    for (const s of summary.stale) ctx.out(`out of date: keyframe at frame ${s.frame} (${s.reason})`);
-    if (summary.staleSegments.length) ctx.out(`propagated segments to redo: ${summary.staleSegments.join(', ')}`);
-  },
+  run: (args, ctx) => runRender(args, ctx),
 };
+
+/** `render`, and `fresco` (which is `render --mode fresco`). */
+export async function runRender(args: ParsedArgs, ctx: CommandContext, forcedMode?: Project['mode']): Promise<void> {
+  const file = args.positional[0];
+  if (!file) throw new UserError('missing the project file');
+  const frame = args.int('frame');
+  if (frame !== undefined && args.flag('all')) throw new UserError('use either --frame N or --all, not both');
+  const mode = forcedMode ?? args.string('mode');
+  if (mode !== undefined && mode !== 'rerender' && mode !== 'independent' && mode !== 'fresco') throw new UserError(`--mode must be rerender, independent or fresco, got "${mode}"`);
+  const cancel = new CancelToken();
+  process.once('SIGINT', () => cancel.cancel('cancelled by Ctrl-C'));
+  const progress = cliProgress('rendering');
+  const summary = await withProjectLock(file, () => renderKeyframes({
+    projectFile: file,
+    target: frame !== undefined ? { frame } : 'all',
+    overrides: overridesFrom(args), models: modelsFrom(args), mode,
+    fresco: frescoSettingsFrom(args), saliencyModel: args.string('saliency'),
+    modelsDir: args.string('models-dir'), tokenizer: args.string('tokenizer'), detector: args.string('detector'),
+    cancel, progress,
+  }));
+  progress.done();
+  if (ctx.json) { ctx.out(JSON.stringify({ ok: true, ...summary })); return; }
+  for (const r of summary.rendered) ctx.out(`keyframe at frame ${r.frame}: ${r.image} (revision ${r.revision}, ${r.seconds.toFixed(1)} s, ${r.unetCalls} UNet calls)`);
+  if (summary.fresco) ctx.out(`${summary.fresco.batches.length} FRESCO batches`);
+  for (const w of summary.warnings) ctx.err(`warning: ${w}`);
+  for (const s of summary.stale) ctx.out(`out of date: keyframe at frame ${s.frame} (${s.reason})`);
+  if (summary.staleSegments.length) ctx.out(`propagated segments to redo: ${summary.staleSegments.join(', ')}`);
+}

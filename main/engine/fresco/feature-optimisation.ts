@@ -41,25 +41,28 @@ export interface OptimiseResult {
   optimised: FeatureLosses;
   /** What is returned (after renormalising, when on). */
   final: FeatureLosses;
+  /** The features' mean magnitude that the scale-free units refer to (learning rate × this = the absolute step). */
+  magnitude: number;
 }
 
 interface FrescoAddon {
   frescoOptimiseFeatures(features: Float32Array, frames: number, channels: number, tokens: number, guide: Float32Array, guideChannels: number,
-    source: Int32Array, visible: Float32Array, options: OptimiseOptions): Promise<OptimiseResult>;
+    source: Int32Array, visible: Float32Array, options: OptimiseOptions): Promise<Omit<OptimiseResult, 'magnitude'>>;
 }
 
 /**
  * Optimises `features` [frames, channels, tokens] (one CFG branch of a batch) so that neighbouring frames
  * agree along the flow and each frame keeps the input frame's structure (`guide` [frames, guideChannels, tokens]).
  */
-export function optimiseFeatures(features: Float32Array, frames: number, channels: number, guide: Float32Array, guideChannels: number, links: TokenLinks, options: OptimiseOptions): Promise<OptimiseResult> {
+export async function optimiseFeatures(features: Float32Array, frames: number, channels: number, guide: Float32Array, guideChannels: number, links: TokenLinks, options: OptimiseOptions): Promise<OptimiseResult> {
   const tokens = features.length / (frames * channels);
   if (!Number.isInteger(tokens)) throw new RangeError(`optimiseFeatures: ${features.length} values are not ${frames} frames of ${channels} channels`);
   let magnitude = 0;
   for (const v of features) magnitude += Math.abs(v);
   magnitude = Math.max(magnitude / Math.max(1, features.length), 1e-12);
   const scaled = { ...options, warpWeight: options.warpWeight / magnitude, learningRate: options.learningRate * magnitude };
-  return loadAddon<FrescoAddon>().frescoOptimiseFeatures(features, frames, channels, tokens, guide, guideChannels, links.source, links.visible, scaled);
+  const r = await loadAddon<FrescoAddon>().frescoOptimiseFeatures(features, frames, channels, tokens, guide, guideChannels, links.source, links.visible, scaled);
+  return { ...r, magnitude };
 }
 
 /** Both losses of `features` as they are. */

@@ -1,4 +1,4 @@
-// Rendering one FRESCO batch of keyframes together (ALGORITHM.md §6): shared noise, DDIM with CFG, the UNet
+// Rendering one FRESCO batch of keyframes together (ALGORITHM.md §6): shared noise, DDIM or DPM++ 2M with CFG, the UNet
 // split at the up-block inputs with the features optimised between the parts, and the decoder's spatial-,
 // temporal- and cross-frame attention fed from the input frames' flow. Each component has its own switch.
 import * as ort from 'onnxruntime-node';
@@ -12,7 +12,8 @@ import { controlImage } from '../render/control-map';
 import type { DiffusionModels } from '../render/diffusion-models';
 import { imageToSigned } from '../render/latent';
 import { gaussianNoise } from '../render/noise';
-import { ddimRun, requireDdim, startingLatent } from '../render/sampler';
+import { samplingRun, startingLatent } from '../render/sampler';
+import { preserveColours } from '../render/colour-preservation';
 import { UserError } from '../errors';
 import { foregroundOnGrid, smoothBackground, smoothBackgroundFeatures, type SaliencyModel } from './background-smoothing';
 import { batchMotion, revealedTokens, tokenLinks, trajectories, type BatchMotion } from './correspondence';
@@ -31,18 +32,40 @@ export interface FrescoEnv {
 export interface FrescoBatchInput {
   /** Input frames of the batch in timeline order (prefix keyframes first), at the working resolution. */
   frames: Image[];
-  params: RenderParams;
+  /**
+   * Each frame's render parameters (its keyframe's overrides applied). Prompts, seeds, guidance and
+   * ControlNet strength may differ per frame; the schedule (steps, sampler, strength) and the ControlNet
+   * type are the batch's, so they must agree (see batchWideKey).
+   */
+  params: RenderParams[];
   settings: FrescoSettings;
   detector?: string;
   /** Needed for background smoothing (see background-smoothing.ts). */
   saliency?: SaliencyModel;
+  /** §2 colour preservation: frames whose parameters ask for it start from their colours matched to this. */
+  colourReference?: Image;
+}
+
+/** What every frame of one batch must share: the frames are denoised together, one timestep at a time. */
+export function batchWideKey(p: RenderParams): string {
+  return JSON.stringify([p.steps, p.sampler, p.strength, p.controlnet.type]);
+}
+
+/** UNet evaluations (of the whole batch) a batch with these parameters makes, for progress. */
+export function batchSteps(p: RenderParams, s: FrescoSettings): number {
+  const start = sdeditStartStep(p.steps, p.strength);
+  const guidePass = start < p.steps && (s.spatialAttention || s.featureOptimisation) ? 1 : 0;
+  return p.steps - start + guidePass;
 }
 
 export interface FrescoBatchReport {
   /** Per decoder self-attention layer: keys efficient cross-frame attention used, and what full cross-frame attention would. */
   crossFrameKeys: Array<{ layer: number; keys: number; full: number }>;
-  /** Every optimisation run: step, up block, CFG branch (0 uncond, 1 cond), losses before and after. */
-  optimisation: Array<{ step: number; upBlock: number; branch: number; before: FeatureLosses; final: FeatureLosses }>;
+  /**
+   * Every optimisation run: step, up block, CFG branch (0 uncond, 1 cond), losses before and after, and the
+   * features' mean magnitude (the absolute Adam step is the relative learning rate times it).
+   */
+  optimisation: Array<{ step: number; upBlock: number; branch: number; before: FeatureLosses; final: FeatureLosses; magnitude: number }>;
 }
 
 export interface FrescoBatchResult {
@@ -100,24 +123,42 @@ function decoderParts(unet: FrescoUNet, s: FrescoSettings): Array<[number, numbe
   return sorted.slice(0, -1).map((a, i) => [a, sorted[i + 1]]);
 }
 
+/** Encodes each distinct prompt pair once. */
+async function promptContexts(models: DiffusionModels, params: RenderParams[]): Promise<Float32Array[]> {
+  const seen = new Map<string, Promise<Float32Array>>();
+  return Promise.all(params.map((q) => {
+    const key = JSON.stringify([q.prompt, q.negativePrompt]);
+    if (!seen.has(key)) seen.set(key, models.encodePrompt(q.prompt, q.negativePrompt).then((r) => r.context));
+    return seen.get(key)!;
+  }));
+}
+
 export async function renderFrescoBatch(env: FrescoEnv, input: FrescoBatchInput): Promise<FrescoBatchResult> {
-  const { params: p, settings: s, frames } = input;
-  requireDdim(p.sampler);
+  const { params, settings: s, frames } = input;
   const F = frames.length;
   if (F === 0) return { images: [], latents: [], report: { crossFrameKeys: [], optimisation: [] } };
+  if (params.length !== F) throw new Error(`renderFrescoBatch: ${params.length} parameter sets for ${F} frames`);
+  const p = params[0];
+  if (params.some((q) => batchWideKey(q) !== batchWideKey(p))) throw new Error('renderFrescoBatch: the frames of a batch must share steps, sampler, strength and ControlNet type');
   const { width, height } = frames[0];
   if (width % LATENT_FACTOR || height % LATENT_FACTOR) throw new UserError(`frame size ${width}×${height} is not a multiple of ${LATENT_FACTOR}; the working resolution must be`);
   const latent = { channels: env.models.latentChannels, height: height / LATENT_FACTOR, width: width / LATENT_FACTOR };
+  const n = latent.channels * latent.height * latent.width;
   const { unet, models } = env;
-  const run = ddimRun(p.steps);
+  // One schedule for the batch; a multistep sampler keeps its history per frame.
+  const runs = frames.map(() => samplingRun(p.sampler, p.steps));
+  const run = runs[0];
   const startStep = sdeditStartStep(p.steps, p.strength);
-  const { context } = await models.encodePrompt(p.prompt, p.negativePrompt);
-  const maps = await Promise.all(frames.map((f) => controlImage(f, p.controlnet, unet.hasControlNet, input.detector)));
-  const control = maps.every((m) => m) ? { images: maps.map((m) => m!), strength: p.controlnet.strength } : undefined;
-  // One noise for every frame of the run: the same seed's initial latent (and DDIM adds no other noise).
-  const noise = gaussianNoise(p.seed, latent.channels * latent.height * latent.width);
-  const z0 = startStep > 0 || s.spatialAttention || s.featureOptimisation ? await Promise.all(frames.map((f) => models.encode(imageToSigned(f)))) : undefined;
-  let x = frames.map((_, f) => startingLatent(run, startStep, startStep > 0 ? z0![f] : undefined, noise));
+  const contexts = await promptContexts(models, params);
+  const maps = await Promise.all(frames.map((f, i) => controlImage(f, params[i].controlnet, unet.hasControlNet, input.detector)));
+  const control = maps.every((m) => m) ? { images: maps.map((m) => m!), strengths: params.map((q) => q.controlnet.strength) } : undefined;
+  // Frames with the same seed share their noise (the method's default: one seed for the project, and
+  // DDIM adds no other noise); a keyframe with its own seed gets its own.
+  const noiseOf = new Map<number, Float32Array>();
+  const noises = params.map((q) => { if (!noiseOf.has(q.seed)) noiseOf.set(q.seed, gaussianNoise(q.seed, n)); return noiseOf.get(q.seed)!; });
+  const sources = frames.map((f, i) => (params[i].colorPreservation && input.colourReference ? preserveColours(f, input.colourReference) : f));
+  const z0 = startStep > 0 || s.spatialAttention || s.featureOptimisation ? await Promise.all(sources.map((f) => models.encode(imageToSigned(f)))) : undefined;
+  let x = frames.map((_, f) => startingLatent(run, startStep, startStep > 0 ? z0![f] : undefined, noises[f]));
   const correspondence = new BatchCorrespondence(await batchMotion(frames), F);
   const parts = decoderParts(unet, s);
   const allLayers = unet.layers.map((l) => l.index);
@@ -128,7 +169,7 @@ export async function renderFrescoBatch(env: FrescoEnv, input: FrescoBatchInput)
 
   // Runs the split UNet once; `decorate` chooses each part's variant and may replace its input features.
   const evaluate = async (samples: Float32Array[], timestep: number, decorate: (first: number, end: number, feeds: Feeds) => Promise<{ variant: UNetDecoderVariant; input?: ort.Tensor }>) => {
-    const feeds = await unet.encode({ samples, latent, timestep, context, control });
+    const feeds = await unet.encode({ samples, latent, timestep, contexts, control });
     for (const [a, b] of parts) {
       const { variant, input: replaced } = await decorate(a, b, feeds);
       if (replaced) feeds[`up_input.${a}`] = replaced;
@@ -143,8 +184,9 @@ export async function renderFrescoBatch(env: FrescoEnv, input: FrescoBatchInput)
   // spatial attention, their up-block features give the optimisation its target self-similarity.
   let guide: Feeds | undefined;
   if (startStep < p.steps && z0 && (s.spatialAttention || s.featureOptimisation)) {
-    const noised = z0.map((z) => run.addNoise(startStep, z, noise));
+    const noised = z0.map((z, f) => run.addNoise(startStep, z, noises[f]));
     guide = await evaluate(noised, run.timesteps[startStep], async (a, b) => ({ variant: { first: a, end: partEnd(b), record: true } }));
+    env.onStep?.();
   }
 
   for (let step = startStep; step < p.steps; step++) {
@@ -183,23 +225,29 @@ export async function renderFrescoBatch(env: FrescoEnv, input: FrescoBatchInput)
         // window (first 15 of 20 steps) ends before the x̂₀ smoothing steps, so this runs wherever it does.
         if (saliencyGrid) smoothBackgroundFeatures(r.features, F, C, links, saliencyGrid(gh, gw));
         result.set(r.features, branch * r.features.length);
-        report.optimisation.push({ step, upBlock: a, branch, before: r.before, final: r.final });
+        report.optimisation.push({ step, upBlock: a, branch, before: r.before, final: r.final, magnitude: r.magnitude });
       }
       return { variant, input: new ort.Tensor('float32', result, h.dims) };
     });
     const eps = out.noise_pred.data as Float32Array;
-    const n = latent.channels * latent.height * latent.width;
-    let x0 = x.map((xf, f) => {
-      const e = new Float32Array(n);
-      for (let k = 0; k < n; k++) e[k] = eps[f * n + k] + p.cfg * (eps[(F + f) * n + k] - eps[f * n + k]);
-      return { x0: run.predictOriginal(step, xf, e), d: run.direction(step, e) };
+    const predicted = x.map((xf, f) => {
+      const e = new Float32Array(n), cfg = params[f].cfg;
+      for (let k = 0; k < n; k++) e[k] = eps[f * n + k] + cfg * (eps[(F + f) * n + k] - eps[f * n + k]);
+      return { eps: e, x0: run.predictOriginal(step, xf, e) };
     });
-    if (smoothNow) {
-      const smoothed = await smoothBackground(models, x0.map((v) => v.x0), latent, correspondence.motion, saliency!);
-      x0 = x0.map((v, f) => ({ ...v, x0: smoothed[f] }));
-    }
+    let x0 = predicted.map((v) => v.x0);
+    if (smoothNow) x0 = await smoothBackground(models, x0, latent, correspondence.motion, saliency!);
+    // As in the single-keyframe sampler (sampler.ts runPass): DDIM moves from x̂₀ along its direction term;
+    // DPM++ 2M is given the sample that agrees with a replaced x̂₀ and the model's ε.
     const a = Math.sqrt(run.alphaAfter(step));
-    x = x0.map(({ x0: o, d }) => Float32Array.from(o, (v, k) => a * v + d[k]));
+    x = predicted.map(({ eps: e, x0: original }, f) => {
+      if (run.sampler === 'ddim') {
+        const d = run.direction(step, e);
+        return Float32Array.from(x0[f], (v, k) => a * v + d[k]);
+      }
+      const sample = x0[f] === original ? x[f] : runs[f].addNoise(step, x0[f], e);
+      return runs[f].step(step, sample, e, x0[f]).prevSample;
+    });
     env.onStep?.();
   }
   const images: Image[] = [];

@@ -18,17 +18,31 @@ export interface BatchRequest {
   samples: Float32Array[];
   latent: { channels: number; height: number; width: number };
   timestep: number;
-  /** [2, 77, D] (negative, prompt) from DiffusionModels.encodePrompt. */
-  context: Float32Array;
-  /** ControlNet conditioning per frame and its strength. */
-  control?: { images: Planar[]; strength: number };
+  /** Per frame: [2, 77, D] (negative, prompt) from DiffusionModels.encodePrompt. */
+  contexts: Float32Array[];
+  /** ControlNet conditioning per frame and its strength per frame. */
+  control?: { images: Planar[]; strengths: number[] };
 }
 
-/** Rows of a [2, …] per-branch tensor repeated for every frame, branch-major. */
-function perFrame(branches: Float32Array, frames: number): Float32Array {
-  const half = branches.length / 2;
+/** Per-frame [2, …] per-branch tensors as one branch-major batch [uncond f0 … f(F−1), cond f0 … f(F−1)]. */
+function perFrame(branches: Float32Array[]): Float32Array {
+  const frames = branches.length, half = branches[0].length / 2;
   const out = new Float32Array(2 * frames * half);
-  for (let b = 0; b < 2; b++) for (let f = 0; f < frames; f++) out.set(branches.subarray(b * half, (b + 1) * half), (b * frames + f) * half);
+  for (let b = 0; b < 2; b++) for (let f = 0; f < frames; f++) out.set(branches[f].subarray(b * half, (b + 1) * half), (b * frames + f) * half);
+  return out;
+}
+
+/** Multiplies the rows of every branch-major [2F, …] tensor by its frame's factor (ControlNet residuals are linear in the scale). */
+function scaleRows(tensors: Feeds, factors: number[]): Feeds {
+  const F = factors.length, out: Feeds = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    const data = (t.data as Float32Array).slice(), row = data.length / (2 * F);
+    for (let r = 0; r < 2 * F; r++) {
+      const k = factors[r % F];
+      for (let i = r * row; i < (r + 1) * row; i++) data[i] *= k;
+    }
+    out[name] = new ort.Tensor('float32', data, t.dims);
+  }
   return out;
 }
 
@@ -103,11 +117,11 @@ export class FrescoUNet {
   /** The shared inputs of every part: time-independent conditioning tiled per frame. */
   baseFeeds(req: BatchRequest): Feeds {
     const F = req.samples.length, { channels, height, width } = req.latent;
-    const d = req.context.length / (2 * 77);
+    const d = req.contexts[0].length / (2 * 77);
     return {
       sample: new ort.Tensor('float32', bothBranches(req.samples), [2 * F, channels, height, width]),
       timestep: new ort.Tensor('int64', BigInt64Array.of(BigInt(req.timestep)), [1]),
-      encoder_hidden_states: new ort.Tensor('float32', perFrame(req.context, F), [2 * F, 77, d]),
+      encoder_hidden_states: new ort.Tensor('float32', perFrame(req.contexts), [2 * F, 77, d]),
     };
   }
 
@@ -117,13 +131,15 @@ export class FrescoUNet {
     const useControl = !!req.control && !!this.controlnet;
     if (useControl) {
       const net = await this.load({ part: 'controlnet' }, this.controlnet!);
-      const img = req.control!.images[0];
+      const { images, strengths } = req.control!;
+      // One strength for the batch goes into the graph; different ones scale each frame's residuals after it.
+      const shared = strengths.every((v) => v === strengths[0]);
       const residuals = await net.run({
         ...base,
-        controlnet_cond: new ort.Tensor('float32', bothBranches(req.control!.images.map((i) => i.data)), [2 * req.samples.length, 3, img.height, img.width]),
-        conditioning_scale: new ort.Tensor('float32', Float32Array.of(req.control!.strength), [1]),
+        controlnet_cond: new ort.Tensor('float32', bothBranches(images.map((i) => i.data)), [2 * req.samples.length, 3, images[0].height, images[0].width]),
+        conditioning_scale: new ort.Tensor('float32', Float32Array.of(shared ? strengths[0] : 1), [1]),
       });
-      Object.assign(feeds, residuals);
+      Object.assign(feeds, shared ? residuals : scaleRows(residuals, strengths));
     }
     const encoder = await this.load({ part: 'unet_encoder', controlNet: useControl }, this.unet);
     this.calls++;

@@ -1,132 +1,129 @@
-// FRESCO mode for a whole project (issue 9): every diffusion keyframe in timeline order, rendered in batches
-// (batches.ts) with the project's render settings; images go to the keyframes folder and the project file
-// gets the new image and revision. Imported and painted keyframes keep their images.
-// For `rerender render --mode fresco` and the inference worker: call renderFrescoProject (see the report).
-import fs from 'node:fs';
-import path from 'node:path';
+// FRESCO mode for a project (issue 9), called by renderKeyframes (render/render-project.ts) when the
+// project's method is FRESCO. Rendering all keyframes goes through them in timeline order in batches
+// (batches.ts); regenerating one renders it in a batch with the first keyframe and the keyframe before
+// it, whose new images are discarded. Only diffusion keyframes take part: imported and painted ones keep
+// their images. Every finished keyframe is recorded like any other render (keyframe-commit.ts).
 import type { Image } from '../../../native-models/src/image';
 import { compiledGraphsDir, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
-import { resolveTokenizer } from '../../../native-models/src/tokenizer';
-import { UserError, type CancelToken, type ProgressFn } from '../errors';
-import { readRgb, writePng } from '../media/image-files';
-import { updateKeyframe } from '../project/keyframes';
-import { frameFileName, projectPaths } from '../project/paths';
-import { readProjectFile, writeProjectFile } from '../project/project-file';
-import type { Keyframe, Project } from '../project/schema';
-import { DiffusionModels, type ModelFiles } from '../render/diffusion-models';
-import { orderedKeyframes } from '../render/render-records';
-import { saliencyAvailability, openSaliencyModel, type SaliencyModel } from './background-smoothing';
+import { createEtaEstimator } from '../jobs/eta';
+import { effectiveRenderParams } from '../project/keyframes';
+import type { Keyframe, Project, RenderParams } from '../project/schema';
+import { DiffusionModels } from '../render/diffusion-models';
+import { commitKeyframeImage, keyframeInputFrame, markFailed, projectModelFiles, projectModelPath } from '../render/keyframe-commit';
+import { claimKeyframe } from '../render/render-claims';
+import { orderedKeyframes, settingsKey } from '../render/render-records';
+import type { RenderRequest, RenderSummary } from '../render/render-project';
+import { openSaliencyModel, saliencyAvailability, type SaliencyModel } from './background-smoothing';
 import { planBatches } from './batches';
-import { renderFrescoBatch, type FrescoBatchReport } from './fresco-render';
+import { batchSteps, batchWideKey, renderFrescoBatch } from './fresco-render';
 import { FrescoUNet } from './fresco-unet';
-import { defaultFrescoSettings, type FrescoSettings } from './settings';
+import { defaultFrescoSettings, frescoComponentsOff, type FrescoSettings } from './settings';
 
-export interface FrescoRenderRequest {
-  projectFile: string;
-  /** Component switches and parameters (default: the method's). */
-  settings?: Partial<FrescoSettings>;
-  /** ONNX salient-object model for background smoothing. */
-  saliencyModel?: string | null;
-  modelsDir?: string;
-  tokenizer?: string;
-  detector?: string;
-  runtime?: ModelRuntime;
-  /** Model config replacements (tests with the tiny fixture models). */
-  modelConfigs?: ModelFiles['configs'];
-  cancel?: CancelToken;
-  progress?: ProgressFn;
+/** One batch: indices into the ordered diffusion keyframes, and which of them get the batch's new images. */
+interface Batch { keyframes: number[]; keep: number[] }
+
+/** Regenerating keyframe `index` alone: with the first keyframe and the one before it (or after, for the first). */
+function regenerateBatch(count: number, index: number): Batch {
+  const partners = index === 0 ? (count > 1 ? [1] : []) : [...new Set([0, index - 1])];
+  return { keyframes: [...partners, index].sort((a, b) => a - b), keep: [index] };
 }
 
-export interface FrescoRenderSummary {
-  rendered: Array<{ id: string; frame: number; image: string; revision: number }>;
-  batches: FrescoBatchReport[];
-  /** Options asked for but unavailable, with the reason (e.g. background smoothing without a saliency model). */
-  unavailable: string[];
-  seconds: number;
-  unetCalls: number;
-}
-
-function modelPath(modelsDir: string, p: string): string {
-  return path.isAbsolute(p) ? p : path.join(modelsDir, p);
-}
-
-async function modelFiles(project: Project, req: FrescoRenderRequest, modelsDir: string): Promise<ModelFiles> {
-  const m = project.models;
-  if (!m.checkpoint) throw new UserError('no checkpoint is selected: pass --model <checkpoint> or choose one in the model manager', req.projectFile);
-  const checkpoint = modelPath(modelsDir, m.checkpoint);
-  if (!fs.existsSync(checkpoint)) throw new UserError('the selected checkpoint does not exist', checkpoint);
-  return {
-    checkpoint, clipSkip: m.clipSkip, configs: req.modelConfigs,
-    tokenizer: await resolveTokenizer({ override: req.tokenizer, model: checkpoint, modelsDir }),
-    vae: m.vae ? modelPath(modelsDir, m.vae) : null,
-    controlnet: m.controlnet ? modelPath(modelsDir, m.controlnet) : null,
-    loras: m.loras.map((l) => ({ file: modelPath(modelsDir, l.file), multiplier: l.multiplier })),
-  };
-}
-
-async function inputFrame(projectFile: string, project: Project, k: Keyframe): Promise<Image> {
-  const frame = await readRgb(path.join(projectPaths(projectFile).framesDir, frameFileName(k.frame)));
-  if (frame.width !== project.working.width || frame.height !== project.working.height) {
-    throw new UserError(`frame ${k.frame} is ${frame.width}×${frame.height}, not the working size ${project.working.width}×${project.working.height}; decode the video again`, projectFile);
+/**
+ * Each frame's parameters for a batch. Prompts, seeds, guidance and ControlNet strength are the keyframe's
+ * own; steps, sampler, strength and ControlNet type are the batch's: those of its new keyframes when they
+ * agree, the project's otherwise (with a warning naming the keyframes whose own values were not used).
+ */
+function batchParams(project: Project, keys: Keyframe[], batch: Batch, warnings: string[]): RenderParams[] {
+  const own = (i: number) => effectiveRenderParams(project.render, keys[i].overrides);
+  const kept = batch.keep.map(own);
+  const agree = kept.every((p) => batchWideKey(p) === batchWideKey(kept[0]));
+  const wide = agree ? kept[0] : project.render;
+  if (!agree) {
+    const differing = batch.keep.filter((i) => batchWideKey(own(i)) !== batchWideKey(wide)).map((i) => keys[i].frame);
+    warnings.push(`keyframes at frames ${differing.join(', ')}: their own steps, sampler, strength or ControlNet type differ from the rest of their FRESCO batch, so the project's were used (regenerate a keyframe alone to use its own)`);
   }
-  return frame;
+  return batch.keyframes.map((i) => {
+    const p = own(i);
+    return { ...p, steps: wide.steps, sampler: wide.sampler, strength: wide.strength, controlnet: { ...p.controlnet, type: wide.controlnet.type } };
+  });
 }
 
-/** Renders every diffusion keyframe of the project in FRESCO mode. */
-export async function renderFrescoProject(req: FrescoRenderRequest): Promise<FrescoRenderSummary> {
-  const started = Date.now();
-  let project = await readProjectFile(req.projectFile);
-  // Defaults, then what the project saved, then this run's switches (CLI or editor).
-  const settings: FrescoSettings = { ...defaultFrescoSettings(), ...project.fresco, ...req.settings };
-  const unavailable: string[] = [];
+/** Renders `targets` (every diffusion keyframe, or one) of a project whose method is FRESCO. */
+export async function renderFrescoKeyframes(req: RenderRequest, project: Project, targets: Keyframe[]): Promise<RenderSummary> {
+  const settings: FrescoSettings = { ...defaultFrescoSettings(), ...project.fresco };
+  const summary: RenderSummary = { rendered: [], stale: [], staleSegments: [], warnings: [], fresco: { batches: [] } };
+  const modelsDir = resolveModelsDir(req.modelsDir);
   let saliency: SaliencyModel | undefined;
   if (settings.backgroundSmoothing) {
-    const a = saliencyAvailability(req.saliencyModel);
-    if (a.available) saliency = await openSaliencyModel(req.saliencyModel!);
-    else { unavailable.push(`background smoothing: ${a.reason}`); settings.backgroundSmoothing = false; }
+    // This run's model (CLI --saliency), else the project's choice.
+    const file = req.saliencyModel ?? (settings.saliencyModel && projectModelPath(modelsDir, settings.saliencyModel));
+    const a = saliencyAvailability(file);
+    if (a.available) saliency = await openSaliencyModel(file!);
+    else { summary.warnings.push(`background smoothing is unavailable: ${a.reason}`); settings.backgroundSmoothing = false; }
   }
   const keys = orderedKeyframes(project).filter((k) => k.source === 'diffusion');
-  const summary: FrescoRenderSummary = { rendered: [], batches: [], unavailable, seconds: 0, unetCalls: 0 };
-  if (keys.length === 0) return summary;
-  const modelsDir = resolveModelsDir(req.modelsDir);
+  const batches: Batch[] = req.target === 'all'
+    ? planBatches(keys.length, settings.batchSize).map((b) => ({ keyframes: b.keyframes, keep: b.keyframes.slice(b.prefix) }))
+    : [regenerateBatch(keys.length, keys.findIndex((k) => k.id === targets[0].id))];
+  const params = batches.map((b) => batchParams(project, keys, b, summary.warnings));
+  const colour = params.some((ps) => ps.some((p) => p.colorPreservation));
+  const total = Math.max(1, params.reduce((a, ps) => a + batchSteps(ps[0], settings), colour ? effectiveRenderParams(project.render, keys[0].overrides).steps : 0));
+
   const runtime = req.runtime ?? new ModelRuntime({ cacheDir: compiledGraphsDir(modelsDir) });
-  const files = await modelFiles(project, req, modelsDir);
-  const models = await DiffusionModels.open(runtime, files);
-  const unet = await FrescoUNet.open(runtime, files).catch(async (err) => { await models.close(); throw err; });
-  const plans = planBatches(keys.length, settings.batchSize);
-  fs.mkdirSync(projectPaths(req.projectFile).keyframesDir, { recursive: true });
-  const params = project.render;
-  const total = plans.reduce((a, b) => a + b.keyframes.length, 0);
-  let done = 0;
+  const files = await projectModelFiles(req.projectFile, project, modelsDir, { tokenizer: req.tokenizer, configs: req.modelConfigs });
+  let done = 0, stage = '';
+  const models = await DiffusionModels.open(runtime, files, (_f, m) => req.progress?.(done / total, m));
+  const eta = createEtaEstimator();
+  const env = {
+    models, cancel: req.cancel,
+    unet: await FrescoUNet.open(runtime, files).catch(async (err) => { await models.close(); throw err; }),
+    onStep: () => {
+      done++;
+      const fraction = Math.min(1, done / total), left = eta(fraction);
+      req.progress?.(fraction, `${stage}: step ${done}/${total}${left !== undefined ? `, about ${Math.ceil(left)} s left` : ''}`);
+    },
+  };
+  let claimed: Keyframe[] = [];
   try {
-    for (const plan of plans) {
-      const frames = await Promise.all(plan.keyframes.map((i) => inputFrame(req.projectFile, project, keys[i])));
-      req.progress?.(done / total, `FRESCO batch of ${frames.length} keyframes (frames ${plan.keyframes.map((i) => keys[i].frame).join(', ')})`);
-      const r = await renderFrescoBatch({ models, unet, cancel: req.cancel }, { frames, params, settings, detector: req.detector, saliency });
-      summary.batches.push(r.report);
-      // Re-read: the editor may have saved other changes while the batch rendered.
-      project = await readProjectFile(req.projectFile);
-      for (const [j, index] of plan.keyframes.entries()) {
-        if (j < plan.prefix) continue;
-        const k = project.keyframes.find((x) => x.id === keys[index].id);
-        if (!k) continue; // removed while rendering
-        const revision = k.revision + 1;
-        const file = path.join(projectPaths(req.projectFile).keyframesDir, `${k.id}-r${revision}.png`);
-        await writePng(file, r.images[j]);
-        const image = path.relative(projectPaths(req.projectFile).dir, file).split(path.sep).join('/');
-        project = updateKeyframe(project, k.id, (old) => ({ ...old, image, revision, status: 'done', note: undefined }));
-        summary.rendered.push({ id: k.id, frame: k.frame, image: file, revision });
-      }
-      await writeProjectFile(req.projectFile, project);
-      done += plan.keyframes.length;
-      req.progress?.(done / total, `${summary.rendered.length} of ${keys.length} keyframes rendered`);
+    // §2 colour preservation: the first keyframe rendered from pure noise gives every keyframe its colours.
+    let colourReference: Image | undefined;
+    if (colour) {
+      stage = `colour reference (frame ${keys[0].frame})`;
+      const p = effectiveRenderParams(project.render, keys[0].overrides);
+      const r = await renderFrescoBatch(env, { frames: [await keyframeInputFrame(req.projectFile, project, keys[0])], params: [{ ...p, strength: 1, colorPreservation: false }], settings: frescoComponentsOff(settings), detector: req.detector });
+      colourReference = r.images[0];
     }
+    for (const [b, batch] of batches.entries()) {
+      stage = `FRESCO batch ${b + 1} of ${batches.length} (frames ${batch.keyframes.map((i) => keys[i].frame).join(', ')})`;
+      req.progress?.(done / total, stage);
+      const frames = await Promise.all(batch.keyframes.map((i) => keyframeInputFrame(req.projectFile, project, keys[i])));
+      claimed = batch.keep.map((i) => keys[i]);
+      for (const k of claimed) await claimKeyframe(req.projectFile, k);
+      const started = Date.now(), calls = env.unet.calls;
+      const r = await renderFrescoBatch(env, { frames, params: params[b], settings, detector: req.detector, saliency, colourReference });
+      summary.fresco!.batches.push(r.report);
+      const share = { seconds: (Date.now() - started) / 1000 / batch.keep.length, unetCalls: (env.unet.calls - calls) / batch.keep.length };
+      for (const i of batch.keep) {
+        const k = keys[i], j = batch.keyframes.indexOf(i);
+        const committed = await commitKeyframeImage(req.projectFile, k, r.images[j], {
+          mode: 'fresco', seed: params[b][j].seed, settingsKey: settingsKey(project, k, 'fresco', false),
+          dependsOn: batch.keyframes.filter((m) => m !== i).map((m) => ({ role: 'batch', id: keys[m].id, frame: keys[m].frame, revision: keys[m].revision })),
+        });
+        claimed = claimed.filter((c) => c.id !== k.id);
+        summary.rendered.push({ ...committed.rendered, ...share });
+        summary.stale = committed.stale;
+        for (const id of committed.staleSegments) if (!summary.staleSegments.includes(id)) summary.staleSegments.push(id);
+      }
+    }
+  } catch (err) {
+    for (const k of claimed) await markFailed(req.projectFile, k, err);
+    throw err;
   } finally {
-    summary.unetCalls = unet.calls;
-    await Promise.all([unet.close(), models.close(), saliency?.close()]);
+    summary.provider = runtime.loaded()[0]?.provider;
+    summary.warnings.push(...models.warnings);
+    await Promise.all([env.unet.close(), models.close(), saliency?.close()]);
     if (!req.runtime) await runtime.releaseAll();
   }
-  summary.seconds = (Date.now() - started) / 1000;
   return summary;
 }

@@ -16,6 +16,11 @@ export function defaultFrescoSettings(): FrescoSettings {
     featureOptimisation: true,
     optimisedUpBlocks: [0, 1],
     iterations: 20,
+    // Scale-free units (feature-optimisation.ts), so one default suits every model width and feature
+    // level. The published code steps 0.2 in absolute feature units with the self-similarity loss weighted
+    // 100 against both flow directions' warp losses; those absolute values overshoot on small features
+    // (the sd-tiny fixtures: the warp loss rose eightfold), and their relative equivalent for Stable
+    // Diffusion 1.5 depends on its feature magnitudes, which only real weights show.
     learningRate: 0.01,
     warpWeight: 1,
     similarityWeight: 10,

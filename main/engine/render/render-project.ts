@@ -1,29 +1,32 @@
 // Rendering a project's keyframes (issue 6): one keyframe (regenerate, leaving every other keyframe's
-// files alone) or all of them in timeline order, in "rerender" mode (anchor + constrained later keyframes)
-// or "independent" mode (each keyframe alone). Results and caches go to the project cache; the project
-// file gets the new image, revision, history and the staleness of the keyframes that depended on it.
+// files alone) or all of them in timeline order, in "rerender" mode (anchor + constrained later keyframes),
+// "independent" mode (each keyframe alone) or "fresco" mode (batches, fresco/render-fresco-project.ts).
+// Results and caches go to the project cache; the project file gets the new image, revision, history and
+// the staleness of the keyframes that depended on it.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Image } from '../../../native-models/src/image';
 import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
 import { compiledGraphsDir, resolveModelsDir } from '../../../native-models/src/model-manager';
-import { resolveTokenizer } from '../../../native-models/src/tokenizer';
 import { readRgb, writePng } from '../media/image-files';
 import { addKeyframe, effectiveRenderParams, keyframeAt, updateKeyframe } from '../project/keyframes';
 import { resolveInProject } from '../project/keyframe-images';
-import { frameFileName, projectPaths } from '../project/paths';
+import { projectPaths } from '../project/paths';
 import { readProjectFile, writeProjectFile } from '../project/project-file';
-import type { Keyframe, ModelSelection, Project, RenderOverrides } from '../project/schema';
+import type { FrescoSettings, Keyframe, ModelSelection, Project, RenderOverrides } from '../project/schema';
 import { createEtaEstimator } from '../jobs/eta';
 import { UserError, type CancelToken, type ProgressFn } from '../errors';
+import { defaultFrescoSettings } from '../fresco/settings';
+import type { FrescoBatchReport } from '../fresco/fresco-render';
+import { renderFrescoKeyframes } from '../fresco/render-fresco-project';
 import { DiffusionModels, type ModelFiles } from './diffusion-models';
 import { CacheReader, type CachePrecision } from './keyframe-cache';
-import { claimKeyframe, recoverInterruptedRenders, releaseKeyframe } from './render-claims';
+import { commitKeyframeImage, keyframeInputFrame, markFailed, projectModelFiles, type RenderedKeyframe } from './keyframe-commit';
+import { claimKeyframe, recoverInterruptedRenders } from './render-claims';
 import { analyseImage, plannedSteps, renderLater, renderPlain, type CacheTarget, type FrameInput, type RenderEnv } from './keyframe-render';
-import {
-  constraintSources, markStaleKeyframes, orderedKeyframes, readRecord, refreshesPrevious, segmentsTouching, settingsKey,
-  writeRecord, type Dependency, type Staleness,
-} from './render-records';
+import { constraintSources, orderedKeyframes, readRecord, refreshesPrevious, settingsKey, type Dependency, type Staleness } from './render-records';
+
+export type { RenderedKeyframe } from './keyframe-commit';
 
 export interface RenderRequest {
   projectFile: string;
@@ -33,7 +36,11 @@ export interface RenderRequest {
   overrides?: RenderOverrides;
   /** Model selection changes, stored in the project. */
   models?: Partial<ModelSelection>;
-  mode?: 'rerender' | 'independent';
+  mode?: Project['mode'];
+  /** FRESCO switches and parameters, stored in the project (FRESCO mode). */
+  fresco?: Partial<FrescoSettings>;
+  /** ONNX salient-object model for FRESCO's background smoothing. */
+  saliencyModel?: string | null;
   /** Models folder (default: $RERENDER_MODELS or ~/.rerender/models). */
   modelsDir?: string;
   /** Tokenizer folder, when the checkpoint carries none. */
@@ -49,8 +56,6 @@ export interface RenderRequest {
   progress?: ProgressFn;
 }
 
-export interface RenderedKeyframe { id: string; frame: number; image: string; revision: number; seconds: number; unetCalls: number }
-
 export interface RenderSummary {
   rendered: RenderedKeyframe[];
   /** Keyframes now out of date, with the reason shown to the user. */
@@ -59,33 +64,16 @@ export interface RenderSummary {
   staleSegments: string[];
   /** The execution provider the UNet ran on. */
   provider?: string;
-  /** Truncated prompts, LoRA modules that matched nothing. */
+  /** Truncated prompts, LoRA modules that matched nothing, options asked for but unavailable. */
   warnings: string[];
-}
-
-/** A project model path: absolute, or inside the models folder. */
-function modelPath(modelsDir: string, p: string): string {
-  return path.isAbsolute(p) ? p : path.join(modelsDir, p);
-}
-
-async function modelFiles(project: Project, req: RenderRequest, modelsDir: string): Promise<ModelFiles> {
-  const m = project.models;
-  if (!m.checkpoint) throw new UserError('no checkpoint is selected: pass --model <checkpoint> or choose one in the model manager', req.projectFile);
-  const checkpoint = modelPath(modelsDir, m.checkpoint);
-  if (!fs.existsSync(checkpoint)) throw new UserError('the selected checkpoint does not exist', checkpoint);
-  const tokenizer = await resolveTokenizer({ override: req.tokenizer, model: checkpoint, modelsDir });
-  return {
-    checkpoint, tokenizer, clipSkip: m.clipSkip,
-    vae: m.vae ? modelPath(modelsDir, m.vae) : null,
-    controlnet: m.controlnet ? modelPath(modelsDir, m.controlnet) : null,
-    loras: m.loras.map((l) => ({ file: modelPath(modelsDir, l.file), multiplier: l.multiplier })),
-    configs: req.modelConfigs,
-  };
+  /** FRESCO mode: what each batch did (cross-frame keys, optimisation losses). */
+  fresco?: { batches: FrescoBatchReport[] };
 }
 
 /** Applies the request's settings to the project (they persist: the next render uses them too). */
 function applyRequest(project: Project, req: RenderRequest): Project {
   let p: Project = { ...project, models: { ...project.models, ...req.models }, mode: req.mode ?? project.mode };
+  if (req.fresco && Object.keys(req.fresco).length) p = { ...p, fresco: { ...defaultFrescoSettings(), ...p.fresco, ...req.fresco } };
   const o = req.overrides ?? {};
   if (req.target === 'all') {
     p = { ...p, render: effectiveRenderParams(p.render, o) };
@@ -106,18 +94,12 @@ function applyRequest(project: Project, req: RenderRequest): Project {
   return p;
 }
 
-function relativeToProject(projectFile: string, abs: string): string {
-  return path.relative(projectPaths(projectFile).dir, abs).split(path.sep).join('/');
-}
-
 /** Renders the requested keyframes; see RenderRequest. */
 export async function renderKeyframes(req: RenderRequest): Promise<RenderSummary> {
   const modelsDir = resolveModelsDir(req.modelsDir);
   await recoverInterruptedRenders(req.projectFile);
   const onDisk = await readProjectFile(req.projectFile);
   let project = applyRequest(onDisk, req);
-  if (project.mode === 'fresco') throw new UserError('FRESCO mode is not rendered by `render`; use --mode rerender or --mode independent', req.projectFile);
-  const mode = project.mode;
   if (JSON.stringify(project) !== JSON.stringify(onDisk)) await writeProjectFile(req.projectFile, project);
 
   const keys = orderedKeyframes(project);
@@ -126,12 +108,15 @@ export async function renderKeyframes(req: RenderRequest): Promise<RenderSummary
     throw new UserError(`the keyframe at frame ${targets[0].frame} is ${targets[0].source}: its image is used as it is (import another image to change it)`);
   }
   if (targets.length === 0) return { rendered: [], stale: [], staleSegments: [], warnings: [] };
+  if (project.mode === 'fresco') return renderFrescoKeyframes(req, project, targets);
+  const mode = project.mode;
 
   const total = targets.reduce((a, k) => a + plannedSteps(effectiveRenderParams(project.render, k.overrides), keys.indexOf(k) === 0 || mode === 'independent' ? 'anchor' : 'later'), 0);
   let done = 0;
   const runtime = req.runtime ?? new ModelRuntime({ cacheDir: compiledGraphsDir(modelsDir) });
   // Model loading (graph builds, sessions) reports its stage without moving the step fraction.
-  const models = await DiffusionModels.open(runtime, await modelFiles(project, req, modelsDir), (_f, m) => req.progress?.(total ? done / total : 0, m));
+  const files = await projectModelFiles(req.projectFile, project, modelsDir, { tokenizer: req.tokenizer, configs: req.modelConfigs });
+  const models = await DiffusionModels.open(runtime, files, (_f, m) => req.progress?.(total ? done / total : 0, m));
   const paths = projectPaths(req.projectFile);
   const eta = createEtaEstimator();
   let current: Keyframe | undefined;
@@ -152,42 +137,20 @@ export async function renderKeyframes(req: RenderRequest): Promise<RenderSummary
       const started = Date.now(), calls = models.unetCalls;
       const result = await renderOne(req, project, target, mode, env, paths.keyframesDir);
       // What was rendered is described by the settings at its start; later edits make it stale below.
-      const seed = effectiveRenderParams(project.render, target.overrides).seed;
-      const key = settingsKey(project, target, mode, orderedKeyframes(project)[0].id === target.id);
-      // Re-read the project: the editor may have saved other changes while this keyframe rendered.
-      const latest = await readProjectFile(req.projectFile);
-      const k = latest.keyframes.find((x) => x.id === target.id);
-      if (!k) throw new UserError(`the keyframe at frame ${target.frame} was removed while it rendered`, req.projectFile);
-      const revision = k.revision + 1;
-      const file = path.join(paths.keyframesDir, `${k.id}-r${revision}.png`);
-      await writePng(file, result.image);
-      let next = updateKeyframe(latest, k.id, (old) => ({
-        ...old, image: relativeToProject(req.projectFile, file), revision, status: 'done', note: undefined,
-        // The earlier render stays in the history with the seed that made it, so the editor can go back to it.
-        history: old.image && old.source === 'diffusion'
-          ? [...old.history, { image: old.image, seed: readRecord(req.projectFile, old.id)?.seed ?? seed, createdAt: new Date().toISOString() }].slice(-100)
-          : old.history,
-      }));
-      await writeRecord(req.projectFile, k.id, {
-        revision, mode, seed, settingsKey: key,
+      const committed = await commitKeyframeImage(req.projectFile, target, result.image, {
+        mode, seed: effectiveRenderParams(project.render, target.overrides).seed,
+        settingsKey: settingsKey(project, target, mode, orderedKeyframes(project)[0].id === target.id),
         cacheDir: result.cacheDir ? path.relative(paths.keyframesDir, result.cacheDir) : undefined,
-        dependsOn: result.dependsOn, createdAt: new Date().toISOString(),
+        dependsOn: result.dependsOn,
       });
-      removeOldCaches(paths.keyframesDir, k.id, result.cacheDir);
-      const marked = markStaleKeyframes(req.projectFile, next);
-      next = marked.project;
-      await writeProjectFile(req.projectFile, next);
-      releaseKeyframe(req.projectFile, k.id);
-      project = next;
-      summary.rendered.push({ id: k.id, frame: k.frame, image: file, revision, seconds: (Date.now() - started) / 1000, unetCalls: models.unetCalls - calls });
-      summary.stale = marked.stale;
-      for (const s of segmentsTouching(next, k.id)) if (!summary.staleSegments.includes(s.id)) summary.staleSegments.push(s.id);
+      removeOldCaches(paths.keyframesDir, target.id, result.cacheDir);
+      project = committed.project;
+      summary.rendered.push({ ...committed.rendered, seconds: (Date.now() - started) / 1000, unetCalls: models.unetCalls - calls });
+      summary.stale = committed.stale;
+      for (const id of committed.staleSegments) if (!summary.staleSegments.includes(id)) summary.staleSegments.push(id);
     }
   } catch (err) {
-    if (current) {
-      await markFailed(req.projectFile, current, err);
-      releaseKeyframe(req.projectFile, current.id);
-    }
+    if (current) await markFailed(req.projectFile, current, err);
     throw err;
   } finally {
     summary.provider = runtime.loaded()[0]?.provider;
@@ -196,26 +159,6 @@ export async function renderKeyframes(req: RenderRequest): Promise<RenderSummary
     if (!req.runtime) await runtime.releaseAll();
   }
   return summary;
-}
-
-async function setStatus(projectFile: string, id: string, status: Keyframe['status'], note?: string): Promise<void> {
-  const p = await readProjectFile(projectFile);
-  if (!p.keyframes.some((k) => k.id === id)) return;
-  await writeProjectFile(projectFile, updateKeyframe(p, id, (old) => ({ ...old, status, note })));
-}
-
-/**
- * After a failed or cancelled render the keyframe gets its status from before back (it still has its
- * earlier image, if any); a failure without an earlier image is "failed", with the reason as note.
- */
-async function markFailed(projectFile: string, before: Keyframe, err: unknown): Promise<void> {
-  const cancelled = (err as Error)?.name === 'CancelledError';
-  try {
-    if (cancelled || before.image) await setStatus(projectFile, before.id, before.status, cancelled ? before.note : `the last render failed: ${(err as Error).message}`.slice(0, 2000));
-    else await setStatus(projectFile, before.id, 'failed', `render failed: ${(err as Error).message}`.slice(0, 2000));
-  } catch {
-    // The original error matters more than a failed status update.
-  }
 }
 
 /** Keeps one cache per keyframe: the one its latest render wrote (disk use stays bounded). */
@@ -231,10 +174,7 @@ function removeOldCaches(keyframesDir: string, id: string, keep?: string): void 
 interface OneResult { image: Image; cacheDir?: string; dependsOn: Dependency[] }
 
 async function frameInput(req: RenderRequest, project: Project, k: Keyframe): Promise<FrameInput> {
-  const frame = await readRgb(path.join(projectPaths(req.projectFile).framesDir, frameFileName(k.frame)));
-  if (frame.width !== project.working.width || frame.height !== project.working.height) {
-    throw new UserError(`frame ${k.frame} is ${frame.width}×${frame.height}, not the working size ${project.working.width}×${project.working.height}; decode the video again`, req.projectFile);
-  }
+  const frame = await keyframeInputFrame(req.projectFile, project, k);
   return { frame, params: effectiveRenderParams(project.render, k.overrides), detector: req.detector };
 }
 

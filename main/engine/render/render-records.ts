@@ -1,23 +1,25 @@
 // What each rendered keyframe depended on, and the staleness rules of ALGORITHM.md §3.5–§3.6 derived from
-// it: a record per keyframe (its settings key, the anchor / previous / token-source revisions it used, its
-// cache folder) lets the app say which keyframes and segments are out of date and why, and lets a later
-// keyframe find the caches it needs after a restart.
+// it: a record per keyframe (its settings key, the anchor / previous / token-source revisions it used, or
+// in FRESCO mode the keyframes of its batch; its cache folder) lets the app say which keyframes and
+// segments are out of date and why, and lets a later keyframe find the caches it needs after a restart.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Keyframe, ModelSelection, Project, RenderParams } from '../project/schema';
+import type { FrescoSettings, Keyframe, ModelSelection, Project, RenderParams } from '../project/schema';
+import { defaultFrescoSettings } from '../fresco/settings';
 import { effectiveRenderParams, segmentsOf, type Segment } from '../project/keyframes';
 import { projectPaths } from '../project/paths';
 import { writeFileAtomic } from '../fs/atomic';
 
-export type KeyframeRole = 'anchor' | 'previous' | 'tokens';
+/** anchor / previous / tokens: Rerender's constraints; batch: rendered together with it in a FRESCO batch. */
+export type KeyframeRole = 'anchor' | 'previous' | 'tokens' | 'batch';
 
 export interface Dependency { role: KeyframeRole; id: string; frame: number; revision: number }
 
 export interface RenderRecord {
   /** The keyframe revision this record describes. */
   revision: number;
-  mode: 'rerender' | 'independent';
+  mode: Project['mode'];
   /** The seed of this render (kept for the history entry when it is replaced). */
   seed: number;
   /** Key of the settings that produced the image (own parameters, models, frame, size). */
@@ -65,7 +67,17 @@ export function settingsKey(project: Project, k: Keyframe, mode: RenderRecord['m
     mode, frame: k.frame, size: [project.working.width, project.working.height], models,
     params: mode === 'rerender' && !isAnchor ? params : diffusionParams(params),
     image: k.source === 'diffusion' ? null : { image: k.image, revision: k.revision },
+    ...(mode === 'fresco' ? { fresco: frescoKeySettings(project) } : {}),
   });
+}
+
+/**
+ * The FRESCO settings a render depends on. Background smoothing is left out: whether it runs also depends
+ * on a saliency model being supplied to that run, which the project does not record.
+ */
+function frescoKeySettings(project: Project): Omit<FrescoSettings, 'backgroundSmoothing' | 'smoothingSteps' | 'saliencyModel'> {
+  const { backgroundSmoothing: _on, smoothingSteps: _steps, saliencyModel: _model, ...rest } = { ...defaultFrescoSettings(), ...project.fresco };
+  return rest;
 }
 
 /** Keyframes in timeline order; the first is the anchor. */
@@ -110,6 +122,15 @@ export function findStaleKeyframes(projectFile: string, p: Project): Staleness[]
     if (rec.settingsKey !== settingsKey(p, k, rec.mode, index === 0)) {
       if (index === 0) anchorSettingsChanged = true;
       return stale('its render settings changed since it was rendered');
+    }
+    if (rec.mode === 'fresco') {
+      // A FRESCO keyframe was rendered from its batch's input frames: moving or removing one changes it.
+      for (const d of rec.dependsOn) {
+        const dep = byId.get(d.id);
+        if (!dep) return stale(`a keyframe of its FRESCO batch (frame ${d.frame}) was removed`);
+        if (dep.frame !== d.frame) return stale(`a keyframe of its FRESCO batch moved from frame ${d.frame} to ${dep.frame}`);
+      }
+      return;
     }
     if (rec.mode !== 'rerender' || index === 0) return;
     // §3.5: changing what the anchor depends on makes every keyframe constrained by it out of date.

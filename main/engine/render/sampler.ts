@@ -58,11 +58,6 @@ export function samplingRun(sampler: string, steps: number): SamplingRun {
   return new SamplingRun(sampler as SamplerKind, steps);
 }
 
-/** For renderers that run DDIM only (FRESCO's batches): refuses any other sampler setting. */
-export function requireDdim(sampler: string): void {
-  if (sampler !== 'ddim') throw new UserError(`FRESCO mode samples with DDIM only; set the sampler to "ddim" instead of "${sampler}", or render in rerender or independent mode`);
-}
-
 /**
  * SDEdit start: q(z₀, t_{s*}) = √ᾱ·z₀ + √(1−ᾱ)·n; pure noise when s* = 0 (or there is no frame latent);
  * z₀ itself when strength 0 leaves no step to run.

@@ -1,23 +1,22 @@
 // Inference worker: owns ONNX Runtime sessions (kept across jobs) and the diffusion jobs.
 //
 // Jobs (params are validated here; results are plain JSON):
-//   renderKeyframe  { projectFile, frame, overrides?, models?, mode?, modelsDir?, tokenizer?, detector? }
+//   renderKeyframe  { projectFile, frame, overrides?, models?, mode?, fresco?, saliencyModel?, modelsDir?, tokenizer?, detector? }
 //                   renders or regenerates the keyframe at `frame` (created when missing); `overrides`
 //                   (a partial RenderParams) become that keyframe's overrides.
-//   renderKeyframes { projectFile, overrides?, models?, mode?, modelsDir?, tokenizer?, detector? }
+//   renderKeyframes { projectFile, overrides?, models?, mode?, fresco?, saliencyModel?, modelsDir?, tokenizer?, detector? }
 //                   renders every diffusion keyframe in timeline order; `overrides` become project defaults.
+// Without `mode` the project's method is used; `fresco` (partial FRESCO settings) is stored in the project.
 // Both answer RenderSummary (main/engine/render/render-project.ts):
 //   { rendered: [{ id, frame, image, revision, seconds, unetCalls }], stale: [{ id, frame, reason }],
-//     staleSegments: [segment id], provider, warnings: [text] }
+//     staleSegments: [segment id], provider, warnings: [text], fresco?: { batches } }
 // and report progress per sampler step with an ETA in the message; cancel stops between steps and
 // leaves every earlier result in place. The project file is updated by the job (image, revision,
 // history, status and notes of keyframes made stale).
 // renderKeyframe also answers sessionsLoaded: the ONNX sessions the worker holds afterwards (leaks show).
 import { z } from 'zod';
-import { readProjectFile } from '../project/project-file';
 import { serveJobs } from '../jobs/worker-runtime';
 import { frescoSettings, modelSelection, renderOverrides } from '../project/schema';
-import { renderFrescoProject } from '../fresco/render-fresco-project';
 import { UserError } from '../errors';
 import { renderKeyframes, type RenderRequest } from '../render/render-project';
 import { learnedFlowJob } from '../flow/learned-flow';
@@ -74,32 +73,19 @@ function sessionsLoaded(): number {
   return n;
 }
 
-/** Without an explicit mode, a job renders the way the project is set (the inspector's Method). */
-async function projectMode(projectFile: string): Promise<string> {
-  return (await readProjectFile(projectFile)).mode;
-}
-
 type Common = z.infer<z.ZodObject<typeof common>>;
 function request(p: Common, target: RenderRequest['target']): RenderRequest {
-  if (p.mode === 'fresco') throw new UserError('FRESCO mode renders through renderFrescoProject');
   return { ...p, mode: p.mode, target, runtime: runtimeFor(p.modelsDir, p.provider) };
 }
 
 serveJobs({
   async renderKeyframe(params, { progress, cancel }) {
     const p = parse(jobParams.renderKeyframe, params, 'renderKeyframe');
-    if ((p.mode ?? (await projectMode(p.projectFile))) === 'fresco') throw new UserError('FRESCO renders keyframes in batches: render all keyframes in FRESCO mode instead of one');
     const summary = await renderKeyframes({ ...request(p, { frame: p.frame }), progress, cancel });
     return { ...summary, sessionsLoaded: sessionsLoaded() };
   },
   async renderKeyframes(params, { progress, cancel }) {
     const p = parse(jobParams.renderKeyframes, params, 'renderKeyframes');
-    if ((p.mode ?? (await projectMode(p.projectFile))) === 'fresco') {
-      return renderFrescoProject({
-        projectFile: p.projectFile, modelsDir: p.modelsDir, tokenizer: p.tokenizer, detector: p.detector,
-        runtime: runtimeFor(p.modelsDir, p.provider), settings: p.fresco, saliencyModel: p.saliencyModel, progress, cancel,
-      });
-    }
     return renderKeyframes({ ...request(p, 'all'), progress, cancel });
   },
   /** Flows from a user-chosen ONNX flow model (params: see learnedFlowJobParams). */
