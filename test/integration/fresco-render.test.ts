@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
 import type { DiffusionModels } from '../../main/engine/render/diffusion-models';
-import { renderPlain } from '../../main/engine/render/keyframe-render';
+import { colourReference, renderPlain } from '../../main/engine/render/keyframe-render';
 import { renderFrescoBatch, type FrescoBatchResult } from '../../main/engine/fresco/fresco-render';
 import { FrescoUNet } from '../../main/engine/fresco/fresco-unet';
 import { defaultFrescoSettings, frescoComponentsOff, type FrescoSettings } from '../../main/engine/fresco/settings';
@@ -70,6 +70,17 @@ test('given the DPM++ 2M sampler and every component off, then each frame is its
   }
   const on = await render(defaultFrescoSettings(), { sampler: 'dpmpp-2m' });
   assert.ok(relativeChange(on.latents[1], batch.latents[1]) > 1e-3);
+});
+
+test('given colour preservation, then the first keyframe rendered from noise is the colour reference, and a batch with it matches the independent render with colour preservation', async () => {
+  const colour = { ...params, colorPreservation: true };
+  const reference = await renderFrescoBatch({ models, unet }, { frames: [frames[0]], params: [{ ...colour, strength: 1, colorPreservation: false }], settings: off });
+  const expected = await colourReference({ models }, { frame: frames[0], params: colour });
+  assert.ok(maxDifference(reference.images[0], expected) <= 1);
+  const batch = await renderFrescoBatch({ models, unet }, { frames, params: frames.map(() => colour), settings: off, colourReference: reference.images[0] });
+  const independent = await renderPlain({ models }, { frame: frames[0], params: colour });
+  assert.ok(maxDifference(batch.images[0], independent.image) <= 1, `max difference ${maxDifference(batch.images[0], independent.image)}`);
+  assert.ok(maxDifference(batch.images[0], plainBatch.images[0]) > 1, 'colour preservation changed the render');
 });
 
 test('given frames of one batch with different step counts, then the batch refuses (the project layer chooses one schedule per batch)', async () => {
