@@ -3,7 +3,7 @@
 // trajectories follow a known translation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchMotion, revealedTokens, tokenLinks, trajectories } from '../../main/engine/fresco/correspondence';
+import { batchMotion, markPhotometricOcclusion, revealedTokens, tokenLinks, trajectories } from '../../main/engine/fresco/correspondence';
 import { featureLosses, optimiseFeatures, type TokenLinks } from '../../main/engine/fresco/feature-optimisation';
 import { defaultFrescoSettings } from '../../main/engine/fresco/settings';
 import { scene } from '../integration/keyframe-render-scene';
@@ -89,5 +89,20 @@ test('given identical frames, then every token\'s trajectory is the same cell in
   for (let f = 0; f < 3; f++) for (let p = 0; p < n; p++) for (let g = 0; g < 3; g++) {
     assert.equal(Number(t.index[(f * n + p) * 3 + g]), g * n + p);
     assert.equal(t.bias[(f * n + p) * 3 + g], 0);
+  }
+});
+
+test('given a warped previous frame that matches except in one block, then only that block is marked occluded by the colour check (above a quarter of the range)', () => {
+  const [w, h] = [16, 12];
+  const frame = { width: w, height: h, channels: 3, data: new Uint8Array(w * h * 3).fill(100) };
+  const warped = { ...frame, data: frame.data.slice() };
+  for (let y = 4; y < 8; y++) for (let x = 4; x < 8; x++) warped.data.fill(200, (y * w + x) * 3, (y * w + x) * 3 + 3); // 100 apart: marked
+  warped.data.fill(160, 0, 3); // pixel 0: 60 apart, under 0.25·255, left alone
+  const occluded = { width: w, height: h, channels: 1, data: new Uint8Array(w * h) };
+  occluded.data[w * h - 1] = 255; // already occluded stays so
+  markPhotometricOcclusion(frame, warped, occluded);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const expected = (x >= 4 && x < 8 && y >= 4 && y < 8) || y * w + x === w * h - 1 ? 255 : 0;
+    assert.equal(occluded.data[y * w + x], expected, `pixel ${x}, ${y}`);
   }
 });

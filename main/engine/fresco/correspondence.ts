@@ -1,7 +1,7 @@
 // How the frames of a FRESCO batch correspond, at the resolution of a feature grid: which token of the
 // previous frame each token shows (from the input video's optical flow), which tokens are newly revealed
 // (efficient cross-frame attention), and each token's flow trajectory through the batch (temporal attention).
-import { computeFlow, occlusionMask } from '../../../native-models/src/flow';
+import { computeFlow, occlusionMask, warpImage } from '../../../native-models/src/flow';
 import type { FlowField, Image } from '../../../native-models/src/image';
 import type { TokenLinks } from './feature-optimisation';
 
@@ -16,11 +16,30 @@ export interface BatchMotion {
 /** A token counts as visible in the previous frame when at least this share of its pixels is. */
 export const VISIBLE_SHARE = 0.5;
 
+/** A pixel whose colour differs from the previous frame's (followed by the flow) by more than this mean share of the range counts as occluded too. */
+export const PHOTOMETRIC_OCCLUSION = 0.25;
+
+/**
+ * Marks (255) the pixels of `occluded` where `frame` and the previous frame warped onto it differ by more
+ * than PHOTOMETRIC_OCCLUSION on average over the channels. Forward-backward consistency misses what the
+ * flow matched wrongly but consistently (lighting changes, thin objects); the method checks colour too.
+ */
+export function markPhotometricOcclusion(frame: Image, warpedPrevious: Image, occluded: Image): void {
+  const c = frame.channels, limit = PHOTOMETRIC_OCCLUSION * 255 * c;
+  for (let p = 0; p < occluded.data.length; p++) {
+    let d = 0;
+    for (let k = 0; k < c; k++) d += Math.abs(frame.data[p * c + k] - warpedPrevious.data[p * c + k]);
+    if (d > limit) occluded.data[p] = 255;
+  }
+}
+
 export async function batchMotion(frames: Image[]): Promise<BatchMotion> {
   const steps: BatchMotion['steps'] = [undefined];
   for (let f = 1; f < frames.length; f++) {
     const pair = await computeFlow(frames[f - 1], frames[f]);
-    steps.push({ backward: pair.backward, occluded: await occlusionMask(pair) });
+    const occluded = await occlusionMask(pair);
+    markPhotometricOcclusion(frames[f], await warpImage(frames[f - 1], pair.backward), occluded);
+    steps.push({ backward: pair.backward, occluded });
   }
   return { width: frames[0].width, height: frames[0].height, steps };
 }
