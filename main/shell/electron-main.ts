@@ -2,6 +2,7 @@
 // app://, native menus and dialogs, validated IPC to the editor, workers in utility processes.
 import { app, BrowserWindow, dialog, ipcMain, Menu, screen, session as electronSession, shell, type OpenDialogOptions } from 'electron';
 import { secureWebPreferences } from './window-options';
+import fs from 'node:fs';
 import path from 'node:path';
 import { callNames, EVENT_CHANNEL, IPC_PREFIX, events, type CallParams } from '../../preload/api';
 import { createEditor, dispatchCall, type Editor } from '../engine/editor/editor-api';
@@ -11,6 +12,7 @@ import { spawnUtilityWorker } from './utility-worker';
 import { buildMenu } from './menu';
 import { DEFAULT_WINDOW, restoreWindowState, saveWindowState } from './window-state';
 import { PROJECT_EXTENSION } from '../engine/project/paths';
+import { ensureSampleProject, SAMPLE_PROJECT_FILE } from '../engine/project/sample-project';
 import { appRoot } from '../engine/editor/app-files';
 
 /** The app folder (package.json): app.asar when packaged, the checkout in development (`electron dist/main/…`). */
@@ -31,12 +33,12 @@ if (!app.requestSingleInstanceLock()) {
     if (win.isMinimized()) win.restore();
     win.focus();
     const file = projectArg(argv);
-    if (file) win.webContents.send(EVENT_CHANNEL, { event: 'app.command', payload: { action: 'file.open', path: file } });
+    if (file) openInWindow(file);
   });
   // macOS opens documents (Finder double-click, dock drop) through this event, possibly before ready.
   app.on('open-file', (e, file) => {
     e.preventDefault();
-    if (win) win.webContents.send(EVENT_CHANNEL, { event: 'app.command', payload: { action: 'file.open', path: file } });
+    if (win) openInWindow(file);
     else pendingFile = file;
   });
   app.whenReady().then(start);
@@ -44,6 +46,24 @@ if (!app.requestSingleInstanceLock()) {
 
 function projectArg(argv: readonly string[]): string | undefined {
   return argv.slice(1).find((a) => a.endsWith(PROJECT_EXTENSION) && !a.startsWith('-'));
+}
+
+/** Opens a project through the renderer's file.open action, which asks about unsaved changes first. */
+function openInWindow(file: string): void {
+  win?.webContents.send(EVENT_CHANNEL, { event: 'app.command', payload: { action: 'file.open', path: file } });
+}
+
+/**
+ * The sample project to open. Packaged, the bundled one is read-only (a project writes its cache, autosave
+ * and lock beside itself), so the user works on a copy in Documents; in development, on the checkout's own.
+ */
+function sampleProjectFile(): Promise<string> {
+  if (!app.isPackaged) return Promise.resolve(path.join(root, 'resources', 'sample', SAMPLE_PROJECT_FILE));
+  return ensureSampleProject(path.join(process.resourcesPath, 'sample'), path.join(app.getPath('documents'), 'Rerender', 'Sample project'));
+}
+
+function openSampleProject(): void {
+  sampleProjectFile().then(openInWindow, (err) => dialog.showErrorBox('Could not open the sample project', (err as Error).message));
 }
 
 const FILTERS: Record<CallParams<'dialog.pick'>['purpose'], OpenDialogOptions['filters']> = {
@@ -85,7 +105,7 @@ function registerIpc(): void {
 }
 
 function refreshMenu(): void {
-  Menu.setApplicationMenu(buildMenu(() => win, editor.settings.get().recent));
+  Menu.setApplicationMenu(buildMenu(() => win, editor.settings.get().recent, openSampleProject));
 }
 
 function createWindow(): void {
@@ -146,7 +166,14 @@ async function start(): Promise<void> {
   editor.on('project.changed', (s) => {
     if (s?.file !== lastFile) { lastFile = s?.file; refreshMenu(); }
   });
-  const file = pendingFile ?? projectArg(process.argv);
+  let file = pendingFile ?? projectArg(process.argv);
+  // Started without a document, the installed app reopens the latest project that still exists; on a
+  // first run (none yet) it starts on a copy of the sample instead of an empty editor.
+  if (!file && app.isPackaged) file = editor.settings.get().recent.find((f) => fs.existsSync(f));
+  if (!file && app.isPackaged) {
+    const sample = await sampleProjectFile().catch((err: Error) => void dialog.showErrorBox('Could not open the sample project', err.message));
+    file = pendingFile ?? sample; // a document the OS handed over meanwhile wins
+  }
   if (file) {
     const opened = await dispatchCall(editor.handlers, 'project.open', { file: path.resolve(file) });
     if (!opened.ok) dialog.showErrorBox('Could not open the project', opened.error.message);

@@ -9,7 +9,8 @@ function send(win: BrowserWindow | undefined, action: string, file?: string): vo
   win?.webContents.send(EVENT_CHANNEL, { event: 'app.command', payload: { action, path: file } });
 }
 
-export function buildMenu(win: () => BrowserWindow | undefined, recent: readonly string[]): Menu {
+/** `openSample` copies the sample where needed (main-process work) and then opens it like Open Recent. */
+export function buildMenu(win: () => BrowserWindow | undefined, recent: readonly string[], openSample: () => void): Menu {
   const item = (label: string, action: string, accelerator?: string): MenuItemConstructorOptions =>
     ({ label, accelerator, registerAccelerator: false, click: () => send(win(), action) });
   const isMac = process.platform === 'darwin';
@@ -26,6 +27,7 @@ export function buildMenu(win: () => BrowserWindow | undefined, recent: readonly
             ? recent.map((f) => ({ label: `${path.basename(f)} — ${path.dirname(f)}`, click: () => send(win(), 'file.open', f) }))
             : [{ label: 'No recent projects', enabled: false }],
         },
+        { label: 'Open Sample Project', click: openSample },
         { type: 'separator' },
         item('Save', 'file.save', 'CmdOrCtrl+S'),
         item('Save As…', 'file.saveAs', 'CmdOrCtrl+Shift+S'),

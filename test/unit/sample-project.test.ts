@@ -1,0 +1,106 @@
+// The packaged app's sample project: copied from the read-only bundle into a writable folder, opened
+// there like any project, and never copied over the user's own changes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ensureSampleProject, SAMPLE_PROJECT_FILE, SAMPLE_VIDEO_FILE } from '../../main/engine/project/sample-project';
+import { readProjectFile } from '../../main/engine/project/project-file';
+import { frameCacheState } from '../../main/engine/project/create';
+import { rebuildFrameCache } from '../../main/engine/editor/frame-cache';
+import { EditorSession } from '../../main/engine/editor/session';
+import { tempDir } from '../helpers/media';
+
+const bundled = path.resolve(__dirname, '..', '..', 'resources', 'sample');
+
+/** A copy of the bundle whose video lost its modification time, as an installer or a git clone may leave it. */
+function bundleWithFreshVideoTime(): string {
+  const dir = tempDir('rerender-bundle-');
+  for (const name of [SAMPLE_PROJECT_FILE, SAMPLE_VIDEO_FILE]) fs.copyFileSync(path.join(bundled, name), path.join(dir, name));
+  const later = new Date(Date.now() + 3_600_000);
+  fs.utimesSync(path.join(dir, SAMPLE_VIDEO_FILE), later, later);
+  return dir;
+}
+
+test('given the bundled sample, when copied to a new folder, then the copy opens in the editor without a source change and its frames rebuild', async () => {
+  const bundle = bundleWithFreshVideoTime();
+  const dest = path.join(tempDir('rerender-docs-'), 'Rerender', 'Sample project');
+
+  const file = await ensureSampleProject(bundle, dest);
+
+  assert.equal(file, path.join(dest, SAMPLE_PROJECT_FILE));
+  assert.deepEqual(fs.readdirSync(dest).sort(), [SAMPLE_VIDEO_FILE, SAMPLE_PROJECT_FILE].sort());
+  assert.deepEqual(fs.readdirSync(path.dirname(dest)), ['Sample project'], 'no staging folder is left behind');
+  const project = await readProjectFile(file);
+  assert.deepEqual(project, await readProjectFile(path.join(bundled, SAMPLE_PROJECT_FILE)));
+  assert.equal(await frameCacheState(file, project), 'missing', 'the video matches its fingerprint; only the rebuildable cache is absent');
+
+  const session = new EditorSession(60_000);
+  const state = await session.openProject(file);
+  try {
+    assert.equal(state.file, file);
+    assert.equal(state.framesReady, false);
+    assert.equal(await rebuildFrameCache(file, project), project.frames.count);
+    assert.equal(await frameCacheState(file, project), 'ok');
+  } finally {
+    session.closeProject();
+  }
+});
+
+test('given a copy the user has changed, when asked again, then the copy is returned untouched', async () => {
+  const dest = path.join(tempDir('rerender-docs-'), 'Sample project');
+  const file = await ensureSampleProject(bundled, dest);
+  const edited = fs.readFileSync(file, 'utf8').replace('"name": "Sample: mountain valley"', '"name": "My valley"');
+  fs.writeFileSync(file, edited);
+  fs.writeFileSync(path.join(dest, 'notes.txt'), 'mine');
+
+  assert.equal(await ensureSampleProject(bundled, dest), file);
+
+  assert.equal(fs.readFileSync(file, 'utf8'), edited);
+  assert.equal((await readProjectFile(file)).name, 'My valley');
+  assert.deepEqual(fs.readdirSync(dest).sort(), ['notes.txt', SAMPLE_VIDEO_FILE, SAMPLE_PROJECT_FILE].sort());
+});
+
+test('given a sample folder whose project was deleted, when asked again, then the project comes back and the user\'s other files stay', async () => {
+  const dest = path.join(tempDir('rerender-docs-'), 'Sample project');
+  fs.mkdirSync(dest);
+  fs.writeFileSync(path.join(dest, 'notes.txt'), 'mine');
+
+  const file = await ensureSampleProject(bundled, dest);
+
+  await readProjectFile(file);
+  assert.equal(fs.readFileSync(path.join(dest, 'notes.txt'), 'utf8'), 'mine');
+  assert.deepEqual(fs.readdirSync(path.dirname(dest)), ['Sample project'], 'no staging folder is left behind');
+});
+
+test('given no bundled sample, then the error names the folder and says to reinstall', async () => {
+  const bundle = tempDir('rerender-bundle-');
+  const dest = path.join(tempDir('rerender-docs-'), 'Sample project');
+  await assert.rejects(ensureSampleProject(bundle, dest), (err: Error) => {
+    assert.equal(err.name, 'UserError');
+    assert.ok(err.message.startsWith(`${bundle}: the bundled sample project is missing`), err.message);
+    assert.match(err.message, /reinstall Rerender/);
+    return true;
+  });
+  assert.equal(fs.existsSync(dest), false);
+});
+
+test('given a destination that cannot be written, then the error names the folder and says it is not writable', async (t) => {
+  let dest: string;
+  if (process.platform === 'win32') return t.skip('no portable way to make a folder read-only on Windows');
+  if (process.getuid?.() === 0) {
+    // Root ignores permission bits; /sys refuses new entries even to root.
+    if (!fs.existsSync('/sys')) return t.skip('running as root without /sys: no folder here is read-only for root');
+    dest = '/sys/rerender-sample-test/Sample project';
+  } else {
+    const parent = tempDir('rerender-docs-');
+    fs.chmodSync(parent, 0o555);
+    t.after(() => fs.chmodSync(parent, 0o755));
+    dest = path.join(parent, 'Sample project');
+  }
+  await assert.rejects(ensureSampleProject(bundled, dest), (err: Error) => {
+    assert.equal(err.name, 'UserError');
+    assert.ok(err.message.startsWith(`${dest}: cannot copy the sample project here: the folder is not writable`), err.message);
+    return true;
+  });
+});
