@@ -59,6 +59,7 @@ async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rerender-bench-fresco-'));
   const runtime = new ModelRuntime({ cacheDir: graphCache('fresco-bench'), providers: ['cpu'] });
   const rows: Array<[string, number, number, number]> = [];
+  const features: string[] = [];
   try {
     const file = path.join(work, 'pan.rrproj');
     await makeProject(file);
@@ -80,6 +81,12 @@ async function main(): Promise<void> {
       const t = performance.now();
       const s = await renderKeyframes({ projectFile: file, target: 'all', mode: 'fresco', fresco: { ...defaultFrescoSettings(), ...settings }, runtime });
       rows.push([label, await keyframeWarpError(file), (performance.now() - t) / 1000, Math.round(s.rendered.reduce((a, r) => a + r.unetCalls, 0))]);
+      // What the optimisation does to the decoder features it touches (the losses it minimises).
+      const runs = s.fresco!.batches.flatMap((b) => b.optimisation);
+      if (runs.length) {
+        const mean = (f: (r: (typeof runs)[number]) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
+        features.push(`${label}: ${runs.length} optimisation runs; feature warp loss ${mean((r) => r.before.warp).toExponential(3)} → ${mean((r) => r.final.warp).toExponential(3)}, self-similarity loss ${mean((r) => r.before.similarity).toExponential(3)} → ${mean((r) => r.final.similarity).toExponential(3)}, mean feature magnitude ${mean((r) => r.magnitude).toExponential(3)}`);
+      }
     }
   } finally {
     await runtime.releaseAll();
@@ -89,6 +96,7 @@ async function main(): Promise<void> {
   console.log('mode                                   warp error (Pixel-MSE, [0,1])   seconds   UNet calls');
   for (const [label, err, sec, calls] of rows) console.log(`${label.padEnd(38)} ${err.toFixed(5).padStart(12)}                 ${sec.toFixed(1).padStart(7)}   ${String(calls).padStart(6)}`);
   console.log('(FRESCO counts one call per batch evaluation of all its frames, encoder and decoder parts together; the extra pass over the input frames included.)');
+  for (const line of features) console.log(line);
 }
 
 main().catch((err) => { console.error(err); process.exit(1); });

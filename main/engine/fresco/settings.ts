@@ -14,6 +14,10 @@ export function defaultFrescoSettings(): FrescoSettings {
     temporalAttention: true,
     temporalUntilTimestep: 350,
     featureOptimisation: true,
+    // The published code optimises all four up-block inputs. The self-similarity loss costs N²·C per frame
+    // and iteration, N = 4096 tokens for the finest block at 512²: about 100 TFLOP per keyframe batch on
+    // the CPU, where our optimiser runs. The two coarsest blocks (N = 64, 256) cost seconds and carry the
+    // layout; the finer ones can be added per project.
     optimisedUpBlocks: [0, 1],
     iterations: 20,
     // Scale-free units (feature-optimisation.ts), so one default suits every model width and feature
