@@ -54,13 +54,11 @@ export async function renderFrescoKeyframes(req: RenderRequest, project: Project
   const settings: FrescoSettings = { ...defaultFrescoSettings(), ...project.fresco };
   const summary: RenderSummary = { rendered: [], stale: [], staleSegments: [], warnings: [], fresco: { batches: [] } };
   const modelsDir = resolveModelsDir(req.modelsDir);
-  let saliency: SaliencyModel | undefined;
+  // This run's saliency model (CLI --saliency), else the project's choice; opened with the other models.
+  const saliencyFile = req.saliencyModel ?? (settings.saliencyModel ? projectModelPath(modelsDir, settings.saliencyModel) : undefined);
   if (settings.backgroundSmoothing) {
-    // This run's model (CLI --saliency), else the project's choice.
-    const file = req.saliencyModel ?? (settings.saliencyModel && projectModelPath(modelsDir, settings.saliencyModel));
-    const a = saliencyAvailability(file);
-    if (a.available) saliency = await openSaliencyModel(file!);
-    else { summary.warnings.push(`background smoothing is unavailable: ${a.reason}`); settings.backgroundSmoothing = false; }
+    const a = saliencyAvailability(saliencyFile);
+    if (!a.available) { summary.warnings.push(`background smoothing is unavailable: ${a.reason}`); settings.backgroundSmoothing = false; }
   }
   const keys = orderedKeyframes(project).filter((k) => k.source === 'diffusion');
   const batches: Batch[] = req.target === 'all'
@@ -85,7 +83,9 @@ export async function renderFrescoKeyframes(req: RenderRequest, project: Project
     },
   };
   let claimed: Keyframe[] = [];
+  let saliency: SaliencyModel | undefined;
   try {
+    if (settings.backgroundSmoothing) saliency = await openSaliencyModel(saliencyFile!);
     // §2 colour preservation: the first keyframe rendered from pure noise gives every keyframe its colours.
     let colourReference: Image | undefined;
     if (colour) {
