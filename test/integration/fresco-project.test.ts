@@ -15,6 +15,7 @@ import { setKeyframeFrames } from '../../main/engine/project/keyframes';
 import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
 import { findStaleKeyframes, readRecord } from '../../main/engine/render/render-records';
+import { onnxModel } from '../helpers/onnx-writer';
 import { PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../main/engine/project/schema';
 import { FIXTURES, graphCache, scene, SIZE, testParams } from './keyframe-render-scene';
 
@@ -127,4 +128,19 @@ test('given a rendered FRESCO project, when a keyframe of a batch moves or a FRE
   assert.deepEqual(switched.map((s) => s.frame), [0, 2, 4, 6, 7]);
   assert.ok(switched.every((s) => /settings changed/.test(s.reason)));
   assert.deepEqual(findStaleKeyframes(projectFile, p), [], 'nothing is stale as rendered');
+});
+
+test('given a saliency model chosen in the project, when background smoothing is on, then it runs (no unavailable warning) and every keyframe renders', async () => {
+  const model = path.join(work, 'saliency.onnx');
+  // A stand-in salient-object model: brightness as a 1×1 convolution.
+  fs.writeFileSync(model, onnxModel({
+    inputs: [['image', [1, 3, 'h', 'w']]], outputs: [['saliency', [1, 1, 'h', 'w']]],
+    nodes: [{ op: 'Conv', inputs: ['image', 'weight'], outputs: ['saliency'] }],
+    initializers: [{ name: 'weight', dims: [1, 3, 1, 1], float: [0.08, 0.08, 0.08] }],
+  }));
+  const p = await readProjectFile(projectFile);
+  await writeProjectFile(projectFile, { ...p, fresco: { ...p.fresco!, saliencyModel: model } });
+  const summary = cliCommand('render', '--background-smoothing');
+  assert.deepEqual(summary.warnings, []);
+  assert.equal(summary.rendered.length, 5);
 });
