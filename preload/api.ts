@@ -39,7 +39,11 @@ export const segmentState = z.object({
 });
 export type SegmentState = z.infer<typeof segmentState>;
 
-/** What the UI shows of the open project; sent whole on every change (small next to any frame). */
+/**
+ * What the UI shows of the open project; sent whole on every change (small next to any frame). Its
+ * keyframes show work in progress ("rendering") and renders an edit made out of date ("stale", the reason
+ * as note) on top of the project file's statuses.
+ */
 export const projectState = z.object({
   file: z.string(),
   project,
@@ -54,6 +58,8 @@ export const projectState = z.object({
   mediaRevision: z.number().int(),
   /** Frames in the decoded frame cache (a project may be opened before decoding finished). */
   framesReady: z.boolean(),
+  /** FRESCO projects: whether background smoothing can run with the chosen saliency model, and if not why. */
+  backgroundSmoothing: z.object({ available: z.boolean(), reason: z.string().optional() }).optional(),
 });
 export type ProjectState = z.infer<typeof projectState>;
 /** The project types the renderer uses, re-exported so it never reaches into the engine. */

@@ -1,10 +1,11 @@
 // The keyframe inspector: the selected keyframe's render settings as overrides of the project
 // defaults (or the defaults themselves when no keyframe is selected), its actions and its render history.
 import { useState } from 'react';
-import type { Keyframe, Project, RenderParams } from '../preload/api';
+import type { Keyframe, ProjectState, RenderParams } from '../preload/api';
 import { mediaUrl } from './media-url';
 import { call, editor, receiveProject, useEditor } from './store';
-import { focusedKeyframe, perform } from './actions';
+import { askPath, focusedKeyframe, perform } from './actions';
+import { storedModelPath } from './dialogs/ModelManager';
 import { FIELDS, defaultValue, overrideValue, withDefault, withOverride, type Field } from './inspector-fields';
 
 async function commitField(k: Keyframe | undefined, render: RenderParams, field: Field, value: unknown) {
@@ -81,12 +82,23 @@ const FRESCO_SWITCHES = [
 ] as const;
 
 /** The keyframe method of the project (Rerender, independent, FRESCO) and FRESCO's component switches. */
-function MethodSettings({ p }: { p: Project }) {
+function MethodSettings({ state }: { state: ProjectState }) {
+  const p = state.project;
   const setMode = async (change: { mode?: typeof p.mode; fresco?: Record<string, unknown> }) => {
     const s = await call('project.edit', { action: 'setMode', mode: change.mode ?? p.mode, fresco: change.fresco });
     if (s) receiveProject(s);
   };
+  const chooseSaliencyModel = async () => {
+    const file = await askPath('model-file', 'Saliency model', 'Salient-object model (.onnx) for background smoothing', p.fresco?.saliencyModel);
+    if (!file) return;
+    // Kept relative to the models folder when inside it, like the model manager keeps checkpoints.
+    const models = await call('models.state', {});
+    void setMode({ fresco: { saliencyModel: models ? storedModelPath(models.folder, file) : file } });
+  };
   const fresco = p.fresco;
+  const smoothing = state.backgroundSmoothing;
+  const smoothingOn = Boolean(fresco?.backgroundSmoothing);
+  const smoothingHint = 'Between neighbouring keyframes, replace background that both show by the warped previous one (late steps)';
   return (
     <fieldset data-testid="method">
       <legend>Method</legend>
@@ -111,7 +123,22 @@ function MethodSettings({ p }: { p: Project }) {
             <input id="field-fresco-batch" type="number" min={3} max={64} step={1} defaultValue={fresco?.batchSize ?? 8} key={fresco?.batchSize ?? 8}
               onBlur={(e) => { const n = Math.round(Number(e.target.value)); if (n >= 3 && n <= 64 && n !== (fresco?.batchSize ?? 8)) void setMode({ fresco: { batchSize: n } }); }} />
           </div>
-          <p className="muted">FRESCO renders all keyframes together: use Render all. Background smoothing needs a saliency model (CLI: --saliency).</p>
+          <div className="field">
+            <label htmlFor="field-fresco-backgroundSmoothing" title={smoothing?.available ? smoothingHint : smoothing?.reason}>Background smoothing</label>
+            {/* Left enabled while on, so a project switched on elsewhere (CLI) can still be switched off. */}
+            <input id="field-fresco-backgroundSmoothing" type="checkbox" checked={smoothingOn} disabled={!smoothing?.available && !smoothingOn}
+              title={smoothing?.available ? smoothingHint : `Unavailable: ${smoothing?.reason ?? 'not checked yet'}`}
+              onChange={(e) => void setMode({ fresco: { backgroundSmoothing: e.target.checked } })} />
+          </div>
+          {smoothing && !smoothing.available && <p className="muted" data-testid="smoothing-unavailable">Background smoothing is unavailable: {smoothing.reason}</p>}
+          <div className="field">
+            <label title="Salient-object model (ONNX, image in, one-channel map out): in the models folder, or anywhere">Saliency model</label>
+            <span>
+              <span title={fresco?.saliencyModel}>{fresco?.saliencyModel ?? 'none'}</span>{' '}
+              <button onClick={() => void chooseSaliencyModel()}>Choose…</button>
+            </span>
+          </div>
+          <p className="muted">Regenerate renders the keyframe in a batch with the first keyframe and the one before it (the one after, for the first), keeping only its own new image; Render all renders every keyframe, batch by batch.</p>
         </>
       )}
     </fieldset>
@@ -154,7 +181,7 @@ export function Inspector() {
         </div>
       )}
       {k?.image && <img className="keyframe-image" alt={`keyframe at frame ${k.frame}`} src={mediaUrl(project, { kind: 'file', path: k.image })} />}
-      {!k && <MethodSettings p={p} />}
+      {!k && <MethodSettings state={project} />}
       {groups.map((g) => (
         <fieldset key={g}>
           <legend>{g}</legend>

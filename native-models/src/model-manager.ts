@@ -8,6 +8,11 @@ import { detectModelFile, type ModelDescription } from './weights/detect-model';
 import { ClipTokenizer, isTokenizerFolder } from './tokenizer';
 import { downloadFile, fileNameFromUrl } from './model-download';
 
+/** A model path as a project stores it: absolute, or inside the models folder. */
+export function projectModelPath(modelsDir: string, p: string): string {
+  return path.isAbsolute(p) ? p : path.join(modelsDir, p);
+}
+
 export type InstalledKind = 'checkpoint' | 'diffusers' | 'controlnet' | 'lora' | 'vae' | 'tokenizer' | 'onnx' | 'unknown';
 
 export interface InstalledModel {

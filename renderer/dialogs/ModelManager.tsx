@@ -5,16 +5,24 @@ import type { ModelsState, Project } from '../../preload/api';
 import { call, editor, receiveProject, useEditor } from '../store';
 import { askPath } from '../actions';
 
-type Role = 'checkpoint' | 'controlnet' | 'vae' | 'lora';
-const ROLES: Record<string, Role[]> = { checkpoint: ['checkpoint'], diffusers: ['checkpoint'], controlnet: ['controlnet'], vae: ['vae'], lora: ['lora'] };
+type Role = 'checkpoint' | 'controlnet' | 'vae' | 'lora' | 'saliency';
+/** An ONNX file may be a saliency model (FRESCO's background smoothing); the Method group says if it is not usable. */
+const ROLES: Record<string, Role[]> = { checkpoint: ['checkpoint'], diffusers: ['checkpoint'], controlnet: ['controlnet'], vae: ['vae'], lora: ['lora'], onnx: ['saliency'] };
+const ROLE_NAMES: Record<Role, string> = { checkpoint: 'Use as checkpoint', controlnet: 'Use as ControlNet', vae: 'Use as VAE', lora: 'Add LoRA', saliency: 'Use as saliency model' };
 
 /** Model paths are stored relative to the models folder when inside it, so projects move between machines. */
-function storedModelPath(folder: string, file: string): string {
+export function storedModelPath(folder: string, file: string): string {
   const base = folder.replace(/[\\/]+$/, '');
   return file.startsWith(base + '/') || file.startsWith(base + '\\') ? file.slice(base.length + 1) : file;
 }
 
-async function useModel(models: Project['models'], role: Role, file: string) {
+async function useModel(p: Project, role: Role, file: string) {
+  if (role === 'saliency') {
+    const s = await call('project.edit', { action: 'setMode', mode: p.mode, fresco: { saliencyModel: file } });
+    if (s) receiveProject(s);
+    return;
+  }
+  const models = p.models;
   const next = role === 'lora'
     ? { ...models, loras: [...models.loras.filter((l) => l.file !== file), { file, multiplier: 1 }] }
     : { ...models, [role]: file };
@@ -57,9 +65,7 @@ export function ModelManager() {
                 <tr key={m.path} className={m.problem ? 'problem' : ''} data-model={m.name}>
                   <td title={m.path}>{m.name}</td><td>{m.kind}</td><td>{size(m.bytes)}</td><td>{m.problem ?? m.summary}</td>
                   <td>{project && !m.problem && (ROLES[m.kind] ?? []).map((role) => (
-                    <button key={role} onClick={() => void useModel(project.project.models, role, storedModelPath(state.folder, m.path))}>
-                      {role === 'lora' ? 'Add LoRA' : `Use as ${role === 'controlnet' ? 'ControlNet' : role === 'vae' ? 'VAE' : 'checkpoint'}`}
-                    </button>
+                    <button key={role} onClick={() => void useModel(project.project, role, storedModelPath(state.folder, m.path))}>{ROLE_NAMES[role]}</button>
                   ))}</td>
                 </tr>
               ))}
@@ -75,6 +81,9 @@ export function ModelManager() {
                   {role !== 'checkpoint' && project.project.models[role] && <button className="link" onClick={() => void call('project.edit', { action: 'setModels', models: { ...project.project.models, [role]: null } }).then((s) => s && receiveProject(s))}>remove</button>}
                 </div>
               ))}
+              {project.project.mode === 'fresco' && (
+                <div className="row"><span className="muted">Saliency model:</span><span>{project.project.fresco?.saliencyModel ?? 'none (background smoothing needs one)'}</span></div>
+              )}
               {project.project.models.loras.map((l) => (
                 <div key={l.file} className="row"><span className="muted">LoRA:</span><span>{l.file} × {l.multiplier}</span>
                   <button className="link" onClick={() => void call('project.edit', { action: 'setModels', models: { ...project.project.models, loras: project.project.models.loras.filter((x) => x.file !== l.file) } }).then((s) => s && receiveProject(s))}>remove</button>

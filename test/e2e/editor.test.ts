@@ -200,8 +200,10 @@ describe('editor in Chromium (serve mode)', () => {
     // The anchor's first render is in its history: pick it back, as an undoable edit.
     await page.getByTestId('inspector').locator('.history button').first().click();
     await page.waitForFunction(() => /Use earlier render/.test(document.querySelector('nav.toolbar button[data-action="edit.undo"]')?.getAttribute('title') ?? ''));
+    // The keyframe at 24 was constrained by the anchor's newer image: stale at once, with the reason.
     await page.keyboard.press(']');
-    await page.waitForFunction(() => /Keyframe at frame 24/.test(document.querySelector('[data-testid=inspector] h2')?.textContent ?? '') && /diffusion · done/.test(document.querySelector('[data-testid=inspector]')?.textContent ?? ''));
+    await page.waitForFunction(() => /Keyframe at frame 24/.test(document.querySelector('[data-testid=inspector] h2')?.textContent ?? '') && /diffusion · stale/.test(document.querySelector('[data-testid=inspector]')?.textContent ?? ''));
+    assert.match(await page.getByTestId('inspector').locator('.note').textContent() ?? '', /anchor keyframe at frame 0 has a new image/);
     await page.getByRole('button', { name: 'Keyframe result' }).click();
     await page.waitForTimeout(300);
     await page.getByTestId('preview-canvas').screenshot({ path: path.join(shots, 'preview-rendered-keyframe.png') });

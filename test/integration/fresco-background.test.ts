@@ -11,11 +11,11 @@ import { warpImage } from '../../native-models/src/flow';
 import type { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
 import type { DiffusionModels } from '../../main/engine/render/diffusion-models';
 import { imageToSigned, signedToImage, type Planar } from '../../main/engine/render/latent';
-import { openSaliencyModel, saliencyAvailability, smoothBackground, type SaliencyModel } from '../../main/engine/fresco/background-smoothing';
+import { openSaliencyModel, smoothBackground, type SaliencyModel } from '../../main/engine/fresco/background-smoothing';
 import { batchMotion } from '../../main/engine/fresco/correspondence';
 import { renderFrescoBatch } from '../../main/engine/fresco/fresco-render';
 import { FrescoUNet } from '../../main/engine/fresco/fresco-unet';
-import { frescoComponentsOff } from '../../main/engine/fresco/settings';
+import { frescoComponentsOff, saliencyAvailability } from '../../main/engine/fresco/settings';
 import { onnxModel } from '../helpers/onnx-writer';
 import { openTinyModels, SIZE, testParams, tinyModelFiles } from './keyframe-render-scene';
 

@@ -49,14 +49,14 @@ async function providerChoices(): Promise<{ order: string[]; inBuild: Set<string
 }
 
 export function createEditor(opts: EditorOptions): Editor {
-  const session = new EditorSession(opts.autosaveDelayMs ?? DEFAULT_AUTOSAVE_DELAY_MS);
   const settings = new AppSettingsStore(opts.settingsFile);
+  const modelsDir = () => resolveModelsDir(settings.get().modelsFolder ?? undefined);
+  const session = new EditorSession(opts.autosaveDelayMs ?? DEFAULT_AUTOSAVE_DELAY_MS, modelsDir);
   const spawn = opts.spawn ?? forkWorker;
   const workers = {
     propagation: new WorkerHost('propagation', opts.workerModules.propagation, spawn),
     inference: new WorkerHost('inference', opts.workerModules.inference, spawn),
   };
-  const modelsDir = () => resolveModelsDir(settings.get().modelsFolder ?? undefined);
   const jobs = new EditorJobs(session, workers, new JobList((job) => session.emit('job.updated', job), describeFailure), modelsDir, () => settings.get().provider);
 
   async function modelsState(): Promise<ModelsState> {
@@ -115,6 +115,7 @@ export function createEditor(opts: EditorOptions): Editor {
     'models.state': () => modelsState(),
     'models.setFolder': async ({ folder }) => {
       await settings.update({ modelsFolder: folder });
+      if (session.file) session.changed(); // the project's model paths may resolve to other files now
       return modelsState();
     },
     'models.setProvider': async ({ provider }) => {

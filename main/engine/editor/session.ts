@@ -2,6 +2,9 @@
 // with undo/redo, dirty state, debounced autosave with recovery, and change events for the UI.
 import fs from 'node:fs';
 import { recoverInterruptedRenders } from '../render/render-claims';
+import { findStaleKeyframes, readRecord, type RenderRecord } from '../render/render-records';
+import { saliencyAvailability, type SaliencyAvailability } from '../fresco/settings';
+import { projectModelPath, resolveModelsDir } from '../../../native-models/src/model-manager';
 import type { EditRequest, EventName, EventPayload, ProjectState, SegmentState } from '../../../preload/api';
 import type { Project } from '../project/schema';
 import { readProjectFile, writeProjectFile, readAutosave, writeAutosave, discardAutosave } from '../project/project-file';
@@ -48,8 +51,20 @@ export class EditorSession {
   private autosaveTimer: NodeJS.Timeout | undefined;
   private edits: Promise<unknown> = Promise.resolve();
   readonly overlay: StateOverlay = { renderingKeyframes: new Set(), propagating: undefined, failedSegments: new Set() };
+  /**
+   * Keyframes out of date per project snapshot (id → reason), derived from the render records: an edit
+   * makes a new snapshot and undo returns to an earlier one, so each is checked once. Records change only
+   * when a job finishes, which clears both caches.
+   */
+  private staleness = new WeakMap<Project, Map<string, string>>();
+  /** Render records read so far, by keyframe id and revision (a render writes a new revision's). */
+  private records = new Map<string, RenderRecord | undefined>();
 
-  constructor(private readonly autosaveDelayMs = DEFAULT_AUTOSAVE_DELAY_MS) {}
+  constructor(
+    private readonly autosaveDelayMs = DEFAULT_AUTOSAVE_DELAY_MS,
+    /** The models folder the user chose: relative model paths of the project resolve against it. */
+    private readonly modelsDir: () => string = () => resolveModelsDir(),
+  ) {}
 
   on<E extends EventName>(event: E, listener: Listener<E>): () => void {
     const set = this.listeners.get(event) ?? new Set();
@@ -94,6 +109,7 @@ export class EditorSession {
     this.closeProject({ keepLock: reopening });
     const frames = await fs.promises.readdir(projectPaths(resolved).framesDir).then((l) => l.filter((f) => f.endsWith('.png')).length, () => 0);
     this.open = { file: resolved, lock, project, dirty: false, undo: [], redo: [], recovered, mediaRevision: 1, framesReady: frames >= project.frames.count };
+    this.forgetRecords();
     return this.changed();
   }
 
@@ -109,7 +125,12 @@ export class EditorSession {
   state(): ProjectState | null {
     const o = this.open;
     if (!o) return null;
-    const keyframes = o.project.keyframes.map((k) => (this.overlay.renderingKeyframes.has(k.id) ? { ...k, status: 'rendering' as const } : k));
+    const stale = this.staleKeyframes(o);
+    const keyframes = o.project.keyframes.map((k) => {
+      if (this.overlay.renderingKeyframes.has(k.id)) return { ...k, status: 'rendering' as const };
+      const reason = stale.get(k.id);
+      return reason !== undefined && (k.status === 'done' || k.status === 'stale') ? { ...k, status: 'stale' as const, note: reason } : k;
+    });
     return {
       file: o.file,
       project: { ...o.project, keyframes },
@@ -120,7 +141,34 @@ export class EditorSession {
       recoveryAvailable: o.recovered !== undefined,
       mediaRevision: o.mediaRevision,
       framesReady: o.framesReady,
+      backgroundSmoothing: o.project.mode === 'fresco' ? this.smoothingAvailability(o.project) : undefined,
     };
+  }
+
+  /** Shown as status "stale" with the reason; the project keeps its statuses, so undo needs nothing more. */
+  private staleKeyframes(o: OpenProject): Map<string, string> {
+    let reasons = this.staleness.get(o.project);
+    if (!reasons) {
+      const read = (k: Project['keyframes'][number]) => {
+        const key = `${k.id}@${k.revision}`;
+        if (!this.records.has(key)) this.records.set(key, readRecord(o.file, k.id));
+        return this.records.get(key);
+      };
+      reasons = new Map(findStaleKeyframes(o.file, o.project, read).map((s) => [s.id, s.reason]));
+      this.staleness.set(o.project, reasons);
+    }
+    return reasons;
+  }
+
+  private forgetRecords(): void {
+    this.staleness = new WeakMap();
+    this.records.clear();
+  }
+
+  /** Whether background smoothing can run with the project's saliency model, checked on every state. */
+  private smoothingAvailability(p: Project): SaliencyAvailability {
+    const model = p.fresco?.saliencyModel;
+    return saliencyAvailability(model ? projectModelPath(this.modelsDir(), model) : undefined);
   }
 
   /**
@@ -183,6 +231,7 @@ export class EditorSession {
     if (!o) return null;
     this.record(o, label, change(o.project));
     o.mediaRevision++;
+    this.forgetRecords(); // the job rewrote render records
     return this.changed();
   }
 

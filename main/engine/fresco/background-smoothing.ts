@@ -1,7 +1,6 @@
 // FRESCO's optional background smoothing (ALGORITHM.md §6): with a user-supplied ONNX saliency model, at two
 // late steps the decoded x̂₀ of frame i−1 is warped into frame i and replaces frame i where the pixel is
 // visible in both frames and background in both, then re-encoded. Without a model the option is unavailable.
-import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { warpFloat } from '../../../native-models/src/flow';
 import type { FloatImage, Image } from '../../../native-models/src/image';
@@ -14,16 +13,6 @@ import type { TokenLinks } from './feature-optimisation';
 export interface SaliencyModel {
   foreground(frame: Image): Promise<FloatImage>;
   close(): Promise<void>;
-}
-
-export type SaliencyAvailability = { available: true } | { available: false; reason: string };
-
-/** Whether background smoothing can be offered, and if not, the reason the inspector shows. */
-export function saliencyAvailability(file?: string | null): SaliencyAvailability {
-  if (!file) return { available: false, reason: 'background smoothing needs a salient-object model (ONNX, image in, one-channel map out); choose one in the model manager' };
-  if (!fs.existsSync(file)) return { available: false, reason: `the saliency model ${file} does not exist` };
-  if (!file.toLowerCase().endsWith('.onnx')) return { available: false, reason: `the saliency model ${file} is not an .onnx file` };
-  return { available: true };
 }
 
 /** Nearest-neighbour resampling of a one-channel float map. */

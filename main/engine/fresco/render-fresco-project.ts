@@ -4,21 +4,21 @@
 // it, whose new images are discarded. Only diffusion keyframes take part: imported and painted ones keep
 // their images. Every finished keyframe is recorded like any other render (keyframe-commit.ts).
 import type { Image } from '../../../native-models/src/image';
-import { compiledGraphsDir, resolveModelsDir } from '../../../native-models/src/model-manager';
+import { compiledGraphsDir, projectModelPath, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
 import { createEtaEstimator } from '../jobs/eta';
 import { effectiveRenderParams } from '../project/keyframes';
 import type { Keyframe, Project, RenderParams } from '../project/schema';
 import { DiffusionModels } from '../render/diffusion-models';
-import { commitKeyframeImage, keyframeInputFrame, markFailed, projectModelFiles, projectModelPath } from '../render/keyframe-commit';
+import { commitKeyframeImage, keyframeInputFrame, markFailed, projectModelFiles } from '../render/keyframe-commit';
 import { claimKeyframe } from '../render/render-claims';
 import { orderedKeyframes, settingsKey } from '../render/render-records';
 import type { RenderRequest, RenderSummary } from '../render/render-project';
-import { openSaliencyModel, saliencyAvailability, type SaliencyModel } from './background-smoothing';
+import { openSaliencyModel, type SaliencyModel } from './background-smoothing';
 import { planBatches } from './batches';
 import { batchSteps, batchWideKey, renderFrescoBatch } from './fresco-render';
 import { FrescoUNet } from './fresco-unet';
-import { defaultFrescoSettings, frescoComponentsOff, type FrescoSettings } from './settings';
+import { defaultFrescoSettings, frescoComponentsOff, saliencyAvailability, type FrescoSettings } from './settings';
 
 /** One batch: indices into the ordered diffusion keyframes, and which of them get the batch's new images. */
 interface Batch { keyframes: number[]; keep: number[] }

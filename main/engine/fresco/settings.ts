@@ -1,8 +1,10 @@
-// FRESCO mode's switches and parameters (ALGORITHM.md §6) with the method's defaults. This is the shape
+// FRESCO mode's switches and parameters (ALGORITHM.md §6) with the method's defaults, and whether background
+// smoothing can run with the chosen saliency model. This is the shape
 // of the project schema's optional `fresco` object (schema.ts); a project without it uses these defaults.
 
 export type { FrescoSettings } from '../project/schema';
 
+import fs from 'node:fs';
 import type { FrescoSettings } from '../project/schema';
 
 export function defaultFrescoSettings(): FrescoSettings {
@@ -37,4 +39,14 @@ export function defaultFrescoSettings(): FrescoSettings {
 /** Settings with every FRESCO component off: the batch renders like independent keyframes sharing noise. */
 export function frescoComponentsOff(base = defaultFrescoSettings()): FrescoSettings {
   return { ...base, spatialAttention: false, crossFrameAttention: false, temporalAttention: false, featureOptimisation: false, backgroundSmoothing: false };
+}
+
+export type SaliencyAvailability = { available: true } | { available: false; reason: string };
+
+/** Whether background smoothing can be offered, and if not, the reason the inspector shows. */
+export function saliencyAvailability(file?: string | null): SaliencyAvailability {
+  if (!file) return { available: false, reason: 'background smoothing needs a salient-object model (ONNX, image in, one-channel map out); choose one in the inspector (Method) or the model manager' };
+  if (!fs.existsSync(file)) return { available: false, reason: `the saliency model ${file} does not exist` };
+  if (!file.toLowerCase().endsWith('.onnx')) return { available: false, reason: `the saliency model ${file} is not an .onnx file` };
+  return { available: true };
 }

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Image } from '../../../native-models/src/image';
+import { projectModelPath } from '../../../native-models/src/model-manager';
 import { resolveTokenizer } from '../../../native-models/src/tokenizer';
 import { UserError } from '../errors';
 import { readRgb, writePng } from '../media/image-files';
@@ -15,11 +16,6 @@ import type { Keyframe, Project } from '../project/schema';
 import type { ModelFiles } from './diffusion-models';
 import { releaseKeyframe } from './render-claims';
 import { markStaleKeyframes, readRecord, segmentsTouching, writeRecord, type RenderRecord, type Staleness } from './render-records';
-
-/** A project model path: absolute, or inside the models folder. */
-export function projectModelPath(modelsDir: string, p: string): string {
-  return path.isAbsolute(p) ? p : path.join(modelsDir, p);
-}
 
 /** The model files the project's selection names, checked to exist. */
 export async function projectModelFiles(projectFile: string, project: Project, modelsDir: string, extra: { tokenizer?: string; configs?: ModelFiles['configs'] } = {}): Promise<ModelFiles> {

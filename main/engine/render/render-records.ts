@@ -106,9 +106,10 @@ export interface Staleness { id: string; frame: number; reason: string }
 /**
  * Rendered keyframes that no longer match what produced them: their own settings changed, or a keyframe
  * they were constrained by has a different revision (or moved, or is gone). Imported and painted
- * keyframes are never stale: they are used as they are.
+ * keyframes are never stale: they are used as they are. `read` gives a keyframe's record (the editor
+ * passes a cached reader).
  */
-export function findStaleKeyframes(projectFile: string, p: Project): Staleness[] {
+export function findStaleKeyframes(projectFile: string, p: Project, read: (k: Keyframe) => RenderRecord | undefined = (k) => readRecord(projectFile, k.id)): Staleness[] {
   const keys = orderedKeyframes(p);
   const byId = new Map(keys.map((k) => [k.id, k]));
   const role = (d: Dependency) => (d.role === 'anchor' ? 'anchor' : 'previous');
@@ -116,7 +117,7 @@ export function findStaleKeyframes(projectFile: string, p: Project): Staleness[]
   let anchorSettingsChanged = false;
   keys.forEach((k, index) => {
     if (k.source !== 'diffusion' || (k.status !== 'done' && k.status !== 'stale')) return;
-    const rec = readRecord(projectFile, k.id);
+    const rec = read(k);
     if (!rec || rec.revision !== k.revision) return; // rendered before records existed: nothing to compare
     const stale = (reason: string) => out.push({ id: k.id, frame: k.frame, reason });
     if (rec.settingsKey !== settingsKey(p, k, rec.mode, index === 0)) {
