@@ -92,6 +92,8 @@ export const modelSelection = z.object({
   controlnet: z.string().max(4096).nullable(),
   loras: z.array(z.object({ file: z.string().min(1).max(4096), multiplier: finite(-10, 10) })).max(32),
   clipSkip: int(1, 12),
+  /** ONNX detector making the soft-edge or depth map for those ControlNets (optional: canny needs none). */
+  detector: z.string().min(1).max(4096).nullable().optional(),
 });
 export type ModelSelection = z.infer<typeof modelSelection>;
 

@@ -134,6 +134,6 @@ export async function detectorMap(frame: Image, file: string, kind: DetectorKind
 export async function controlImage(frame: Image, settings: RenderParams['controlnet'], hasControlNet: boolean, detector?: string): Promise<Planar | undefined> {
   if (settings.type === 'none' || settings.strength === 0 || !hasControlNet) return undefined;
   if (settings.type === 'canny') return mapToUnitRgb(await cannyEdges(frame, { low: settings.cannyLow, high: settings.cannyHigh }));
-  if (!detector) throw new UserError(`a ${settings.type} ControlNet needs its detector as an ONNX file (--detector <file.onnx>), or choose the canny ControlNet`);
+  if (!detector) throw new UserError(`a ${settings.type} ControlNet needs its detector as an ONNX file (choose one in the model manager, or --detector <file.onnx>), or choose the canny ControlNet`);
   return mapToUnitRgb(await detectorMap(frame, detector, settings.type));
 }

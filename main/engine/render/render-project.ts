@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Image } from '../../../native-models/src/image';
 import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
-import { compiledGraphsDir, resolveModelsDir } from '../../../native-models/src/model-manager';
+import { compiledGraphsDir, projectModelPath, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { readRgb, writePng } from '../media/image-files';
 import { addKeyframe, effectiveRenderParams, keyframeAt, updateKeyframe } from '../project/keyframes';
 import { resolveInProject } from '../project/keyframe-images';
@@ -45,7 +45,7 @@ export interface RenderRequest {
   modelsDir?: string;
   /** Tokenizer folder, when the checkpoint carries none. */
   tokenizer?: string;
-  /** ONNX detector for soft-edge or depth ControlNets. */
+  /** ONNX detector for soft-edge or depth ControlNets, for this run (default: the project's choice). */
   detector?: string;
   /** A runtime kept across jobs (the inference worker's); one is made for the call otherwise. */
   runtime?: ModelRuntime;
@@ -95,12 +95,14 @@ function applyRequest(project: Project, req: RenderRequest): Project {
 }
 
 /** Renders the requested keyframes; see RenderRequest. */
-export async function renderKeyframes(req: RenderRequest): Promise<RenderSummary> {
-  const modelsDir = resolveModelsDir(req.modelsDir);
-  await recoverInterruptedRenders(req.projectFile);
-  const onDisk = await readProjectFile(req.projectFile);
-  let project = applyRequest(onDisk, req);
-  if (JSON.stringify(project) !== JSON.stringify(onDisk)) await writeProjectFile(req.projectFile, project);
+export async function renderKeyframes(request: RenderRequest): Promise<RenderSummary> {
+  const modelsDir = resolveModelsDir(request.modelsDir);
+  await recoverInterruptedRenders(request.projectFile);
+  const onDisk = await readProjectFile(request.projectFile);
+  let project = applyRequest(onDisk, request);
+  if (JSON.stringify(project) !== JSON.stringify(onDisk)) await writeProjectFile(request.projectFile, project);
+  const chosen = project.models.detector;
+  const req = { ...request, detector: request.detector ?? (chosen ? projectModelPath(modelsDir, chosen) : undefined) };
 
   const keys = orderedKeyframes(project);
   const targets = req.target === 'all' ? keys.filter((k) => k.source === 'diffusion') : [keyframeAt(project, req.target.frame)!];
