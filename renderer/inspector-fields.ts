@@ -24,7 +24,7 @@ export const FIELDS: readonly Field[] = [
   { path: 'strength', label: 'Strength', kind: 'number', group: 'Sampling', min: 0, max: 1, step: 0.05, hint: 'how far from the source frame (1 = from noise)' },
   { path: 'steps', label: 'Steps', kind: 'number', group: 'Sampling', min: 1, max: 1000, step: 1 },
   { path: 'cfg', label: 'CFG scale', kind: 'number', group: 'Sampling', min: 0, max: 100, step: 0.5 },
-  { path: 'sampler', label: 'Sampler', kind: 'select', group: 'Sampling', options: ['ddim', 'euler-ancestral', 'dpmpp-2m'] },
+  { path: 'sampler', label: 'Sampler', kind: 'select', group: 'Sampling', options: ['ddim', 'dpmpp-2m'], hint: 'deterministic samplers: the cross-frame constraints need every step to add no fresh noise (ancestral samplers do)' },
   { path: 'controlnet.type', label: 'ControlNet', kind: 'select', group: 'ControlNet', options: ['none', 'canny', 'softedge', 'depth'] },
   { path: 'controlnet.strength', label: 'ControlNet strength', kind: 'number', group: 'ControlNet', min: 0, max: 2, step: 0.05 },
   { path: 'controlnet.cannyLow', label: 'Canny low', kind: 'number', group: 'ControlNet', min: 0, max: 255, step: 1 },
