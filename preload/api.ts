@@ -39,6 +39,9 @@ export const segmentState = z.object({
 });
 export type SegmentState = z.infer<typeof segmentState>;
 
+/** Whether a feature can run as the project is set up, and if not why (shown to the user as it is). */
+const availability = z.object({ available: z.boolean(), reason: z.string().optional() });
+
 /**
  * What the UI shows of the open project; sent whole on every change (small next to any frame). Its
  * keyframes show work in progress ("rendering") and renders an edit made out of date ("stale", the reason
@@ -59,7 +62,9 @@ export const projectState = z.object({
   /** Frames in the decoded frame cache (a project may be opened before decoding finished). */
   framesReady: z.boolean(),
   /** FRESCO projects: whether background smoothing can run with the chosen saliency model, and if not why. */
-  backgroundSmoothing: z.object({ available: z.boolean(), reason: z.string().optional() }).optional(),
+  backgroundSmoothing: availability.optional(),
+  /** Whether the soft-edge and depth ControlNets have their detector (the project's choice, on disk), and if not why. */
+  controlnetDetector: availability,
 });
 export type ProjectState = z.infer<typeof projectState>;
 /** The project types the renderer uses, re-exported so it never reaches into the engine. */

@@ -145,6 +145,24 @@ function MethodSettings({ state }: { state: ProjectState }) {
   );
 }
 
+/**
+ * Under the ControlNet fields: a soft-edge or depth ControlNet renders only with the project's detector,
+ * so say why it cannot (from main, which sees the models folder) and where to choose one.
+ */
+function DetectorWarning({ state, k }: { state: ProjectState; k: Keyframe | undefined }) {
+  const own = k ? overrideValue(k.overrides, 'controlnet.type') as RenderParams['controlnet']['type'] | undefined : undefined;
+  const type = own ?? state.project.render.controlnet.type;
+  const detector = state.controlnetDetector;
+  // Without a ControlNet model chosen the map is not used, so there is nothing to warn about.
+  if ((type !== 'softedge' && type !== 'depth') || !state.project.models.controlnet || detector.available) return null;
+  return (
+    <p className="note" data-testid="detector-unavailable">
+      This ControlNet cannot render: {detector.reason}{' '}
+      <button className="link" onClick={() => void perform('file.models')}>Models…</button>
+    </p>
+  );
+}
+
 export function Inspector() {
   const project = useEditor((s) => s.project);
   const selection = useEditor((s) => s.selection);
@@ -186,6 +204,7 @@ export function Inspector() {
         <fieldset key={g}>
           <legend>{g}</legend>
           {FIELDS.filter((f) => f.group === g).map((f) => <FieldRow key={f.path} field={f} k={k} render={p.render} />)}
+          {g === 'ControlNet' && <DetectorWarning state={project} k={k} />}
         </fieldset>
       ))}
       <fieldset className="advanced">

@@ -5,10 +5,20 @@ import type { ModelsState, Project } from '../../preload/api';
 import { call, editor, receiveProject, useEditor } from '../store';
 import { askPath } from '../actions';
 
-type Role = 'checkpoint' | 'controlnet' | 'vae' | 'lora' | 'saliency';
-/** An ONNX file may be a saliency model (FRESCO's background smoothing); the Method group says if it is not usable. */
-const ROLES: Record<string, Role[]> = { checkpoint: ['checkpoint'], diffusers: ['checkpoint'], controlnet: ['controlnet'], vae: ['vae'], lora: ['lora'], onnx: ['saliency'] };
-const ROLE_NAMES: Record<Role, string> = { checkpoint: 'Use as checkpoint', controlnet: 'Use as ControlNet', vae: 'Use as VAE', lora: 'Add LoRA', saliency: 'Use as saliency model' };
+type Role = 'checkpoint' | 'controlnet' | 'vae' | 'lora' | 'saliency' | 'detector';
+/**
+ * An ONNX file may be a saliency model (FRESCO's background smoothing) or the soft-edge/depth ControlNet
+ * detector; the inspector says when the one chosen is not usable.
+ */
+const ROLES: Record<string, Role[]> = { checkpoint: ['checkpoint'], diffusers: ['checkpoint'], controlnet: ['controlnet'], vae: ['vae'], lora: ['lora'], onnx: ['detector', 'saliency'] };
+const ROLE_NAMES: Record<Role, string> = { checkpoint: 'Use as checkpoint', controlnet: 'Use as ControlNet', vae: 'Use as VAE', lora: 'Add LoRA', saliency: 'Use as saliency model', detector: 'Use as ControlNet detector' };
+/** The project's single models, as "This project uses" lists them, and what it says when one is not chosen. */
+const CHOSEN = [
+  { role: 'checkpoint', label: 'Checkpoint', none: 'none chosen: rendering needs one' },
+  { role: 'controlnet', label: 'ControlNet', none: 'none' },
+  { role: 'detector', label: 'ControlNet detector', none: 'none (soft-edge and depth ControlNets need one)' },
+  { role: 'vae', label: 'VAE', none: 'none' },
+] as const;
 
 /** Model paths are stored relative to the models folder when inside it, so projects move between machines. */
 export function storedModelPath(folder: string, file: string): string {
@@ -74,10 +84,10 @@ export function ModelManager() {
           {project && (
             <fieldset data-testid="project-models">
               <legend>This project uses</legend>
-              {(['checkpoint', 'controlnet', 'vae'] as const).map((role) => (
+              {CHOSEN.map(({ role, label, none }) => (
                 <div key={role} className="row">
-                  <span className="muted">{role === 'controlnet' ? 'ControlNet' : role === 'vae' ? 'VAE' : 'Checkpoint'}:</span>
-                  <span>{project.project.models[role] ?? (role === 'checkpoint' ? 'none chosen: rendering needs one' : 'none')}</span>
+                  <span className="muted">{label}:</span>
+                  <span>{project.project.models[role] ?? none}</span>
                   {role !== 'checkpoint' && project.project.models[role] && <button className="link" onClick={() => void call('project.edit', { action: 'setModels', models: { ...project.project.models, [role]: null } }).then((s) => s && receiveProject(s))}>remove</button>}
                 </div>
               ))}

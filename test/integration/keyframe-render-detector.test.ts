@@ -1,11 +1,18 @@
 // Soft-edge and depth ControlNets with a detector the user supplies as ONNX: tiny detectors are built in
-// the test with the project's own ONNX writer, and their output is what conditions the ControlNet.
+// the test with the project's own ONNX writer, and their output is what conditions the ControlNet; a
+// project's own detector (models.detector) is used when a render names none.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cannyEdges } from '../../native-models/src/canny';
+import { readRgb, writePng } from '../../main/engine/media/image-files';
+import { newProjectDocument } from '../../main/engine/project/defaults';
+import { keyframeAt, setKeyframeFrames } from '../../main/engine/project/keyframes';
+import { resolveInProject } from '../../main/engine/project/keyframe-images';
+import { frameFileName, projectPaths } from '../../main/engine/project/paths';
+import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
 import type { Image } from '../../native-models/src/image';
 import type { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
 import { GraphBuilder } from '../../native-models/src/onnx/graph';
@@ -14,7 +21,8 @@ import type { RenderParams } from '../../main/engine/project/schema';
 import { controlImage } from '../../main/engine/render/control-map';
 import type { DiffusionModels } from '../../main/engine/render/diffusion-models';
 import { renderPlain } from '../../main/engine/render/keyframe-render';
-import { openTinyModels, scene, SIZE, testParams } from './keyframe-render-scene';
+import { renderKeyframes } from '../../main/engine/render/render-project';
+import { FIXTURES, openTinyModels, scene, SIZE, testParams } from './keyframe-render-scene';
 
 let runtime: ModelRuntime;
 let models: DiffusionModels;
@@ -123,4 +131,46 @@ test('given a detector that takes a one-channel image, or outputs two maps, or a
   await assert.rejects(render('depth', scores), (err: Error) => err.message.includes(scores) && /\[1, 3\]/.test(err.message));
 
   await assert.rejects(render('depth', path.join(work, 'missing.onnx')), (err: Error) => err.message.includes('missing.onnx') && /does not exist/.test(err.message));
+});
+
+/**
+ * A one-frame project (the scene, one keyframe) rendering independently with a soft-edge ControlNet and
+ * `detector` as its detector, in its own folder `name`; the models folder is the test's folder.
+ */
+async function detectorProject(name: string, detector: string): Promise<string> {
+  const projectFile = path.join(work, name, 'scene.rerender');
+  fs.mkdirSync(projectPaths(projectFile).framesDir, { recursive: true });
+  await writePng(path.join(projectPaths(projectFile).framesDir, frameFileName(0)), scene(0));
+  const p = newProjectDocument({
+    name: 'scene',
+    source: { path: 'scene.mp4', width: SIZE, height: SIZE, rotation: 0, fps: { num: 10, den: 1 }, variableFrameRate: false, durationSeconds: 0.1, hasAudio: false, fileSize: 0, modifiedMs: 0 },
+    working: { mode: 'short-side', size: SIZE, crop: null, width: SIZE, height: SIZE },
+    frames: { count: 1, fps: { num: 10, den: 1 } },
+  });
+  await writeProjectFile(projectFile, setKeyframeFrames({
+    ...p, mode: 'independent',
+    models: { checkpoint: FIXTURES, vae: null, controlnet: FIXTURES, loras: [], clipSkip: 1, detector },
+    render: testParams({ controlnet: controlSettings('softedge') }),
+  }, [0]));
+  return projectFile;
+}
+
+test('given a project whose detector is a file in the models folder, named relative to it, when its keyframe is rendered with no detector in the request, then the render is the one that detector gives', async () => {
+  const file = await detector('project-mean', ANY_SIZE, [1, 1, 'H', 'W'], channelMean);
+  const projectFile = await detectorProject('chosen', path.relative(work, file));
+  const summary = await renderKeyframes({ projectFile, target: { frame: 0 }, runtime, modelsDir: work });
+  assert.deepEqual(summary.rendered.map((r) => r.frame), [0]);
+  const k = keyframeAt(await readProjectFile(projectFile), 0)!;
+  assert.equal(k.status, 'done');
+  const rendered = await readRgb(resolveInProject(projectFile, k.image!));
+  assert.deepEqual(rendered, await render('softedge', file));
+});
+
+test('given a project whose detector file is missing, when its keyframe is rendered, then the error names the file where it was looked for', async () => {
+  const projectFile = await detectorProject('missing', 'detectors/missing.onnx');
+  const missing = path.join(work, 'detectors', 'missing.onnx');
+  await assert.rejects(renderKeyframes({ projectFile, target: { frame: 0 }, runtime, modelsDir: work }),
+    (err: Error) => err.message.includes(missing) && /does not exist/.test(err.message));
+  const k = keyframeAt(await readProjectFile(projectFile), 0)!;
+  assert.ok(k.note?.includes(missing), 'the keyframe says why its render failed');
 });

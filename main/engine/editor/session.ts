@@ -142,6 +142,7 @@ export class EditorSession {
       mediaRevision: o.mediaRevision,
       framesReady: o.framesReady,
       backgroundSmoothing: o.project.mode === 'fresco' ? this.smoothingAvailability(o.project) : undefined,
+      controlnetDetector: this.detectorAvailability(o.project),
     };
   }
 
@@ -169,6 +170,20 @@ export class EditorSession {
   private smoothingAvailability(p: Project): SaliencyAvailability {
     const model = p.fresco?.saliencyModel;
     return saliencyAvailability(model ? projectModelPath(this.modelsDir(), model) : undefined);
+  }
+
+  /**
+   * Whether soft-edge and depth ControlNets can make their map: the editor's renders use the project's
+   * detector (a CLI run may name its own), checked on every state so a file added or removed is noticed.
+   */
+  private detectorAvailability(p: Project): ProjectState['controlnetDetector'] {
+    const chosen = p.models.detector;
+    if (!chosen) {
+      return { available: false, reason: 'soft-edge and depth ControlNets need a detector (ONNX: RGB image in, map out) to make their map; none is chosen: choose one in the model manager (Use as ControlNet detector), or use the canny ControlNet' };
+    }
+    const file = projectModelPath(this.modelsDir(), chosen);
+    if (!fs.existsSync(file)) return { available: false, reason: `the ControlNet detector ${file} does not exist: choose another in the model manager, or use the canny ControlNet` };
+    return { available: true };
   }
 
   /**
