@@ -13,6 +13,7 @@ import type { DiffusionModels } from '../render/diffusion-models';
 import { imageToSigned } from '../render/latent';
 import { gaussianNoise } from '../render/noise';
 import { samplingRun, startingLatent } from '../render/sampler';
+import { batchWideKey } from './batches';
 import { preserveColours } from '../render/colour-preservation';
 import { UserError } from '../errors';
 import { foregroundOnGrid, smoothBackground, smoothBackgroundFeatures, type SaliencyModel } from './background-smoothing';
@@ -44,11 +45,6 @@ export interface FrescoBatchInput {
   saliency?: SaliencyModel;
   /** §2 colour preservation: frames whose parameters ask for it start from their colours matched to this. */
   colourReference?: Image;
-}
-
-/** What every frame of one batch must share: the frames are denoised together, one timestep at a time. */
-export function batchWideKey(p: RenderParams): string {
-  return JSON.stringify([p.steps, p.sampler, p.strength, p.controlnet.type]);
 }
 
 /** UNet evaluations (of the whole batch) a batch with these parameters makes, for progress. */

@@ -8,46 +8,17 @@ import { compiledGraphsDir, projectModelPath, resolveModelsDir } from '../../../
 import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
 import { createEtaEstimator } from '../jobs/eta';
 import { effectiveRenderParams } from '../project/keyframes';
-import type { Keyframe, Project, RenderParams } from '../project/schema';
+import type { Keyframe, Project } from '../project/schema';
 import { DiffusionModels } from '../render/diffusion-models';
 import { commitKeyframeImage, keyframeInputFrame, markFailed, projectModelFiles } from '../render/keyframe-commit';
 import { claimKeyframe } from '../render/render-claims';
 import { orderedKeyframes, settingsKey } from '../render/render-records';
 import type { RenderRequest, RenderSummary } from '../render/render-project';
 import { openSaliencyModel, type SaliencyModel } from './background-smoothing';
-import { planBatches } from './batches';
-import { batchSteps, batchWideKey, renderFrescoBatch } from './fresco-render';
+import { batchParams, planBatches, regenerateBatch, type Batch } from './batches';
+import { batchSteps, renderFrescoBatch } from './fresco-render';
 import { FrescoUNet } from './fresco-unet';
 import { defaultFrescoSettings, frescoComponentsOff, saliencyAvailability, type FrescoSettings } from './settings';
-
-/** One batch: indices into the ordered diffusion keyframes, and which of them get the batch's new images. */
-interface Batch { keyframes: number[]; keep: number[] }
-
-/** Regenerating keyframe `index` alone: with the first keyframe and the one before it (or after, for the first). */
-function regenerateBatch(count: number, index: number): Batch {
-  const partners = index === 0 ? (count > 1 ? [1] : []) : [...new Set([0, index - 1])];
-  return { keyframes: [...partners, index].sort((a, b) => a - b), keep: [index] };
-}
-
-/**
- * Each frame's parameters for a batch. Prompts, seeds, guidance and ControlNet strength are the keyframe's
- * own; steps, sampler, strength and ControlNet type are the batch's: those of its new keyframes when they
- * agree, the project's otherwise (with a warning naming the keyframes whose own values were not used).
- */
-function batchParams(project: Project, keys: Keyframe[], batch: Batch, warnings: string[]): RenderParams[] {
-  const own = (i: number) => effectiveRenderParams(project.render, keys[i].overrides);
-  const kept = batch.keep.map(own);
-  const agree = kept.every((p) => batchWideKey(p) === batchWideKey(kept[0]));
-  const wide = agree ? kept[0] : project.render;
-  if (!agree) {
-    const differing = batch.keep.filter((i) => batchWideKey(own(i)) !== batchWideKey(wide)).map((i) => keys[i].frame);
-    warnings.push(`keyframes at frames ${differing.join(', ')}: their own steps, sampler, strength or ControlNet type differ from the rest of their FRESCO batch, so the project's were used (regenerate a keyframe alone to use its own)`);
-  }
-  return batch.keyframes.map((i) => {
-    const p = own(i);
-    return { ...p, steps: wide.steps, sampler: wide.sampler, strength: wide.strength, controlnet: { ...p.controlnet, type: wide.controlnet.type } };
-  });
-}
 
 /** Renders `targets` (every diffusion keyframe, or one) of a project whose method is FRESCO. */
 export async function renderFrescoKeyframes(req: RenderRequest, project: Project, targets: Keyframe[]): Promise<RenderSummary> {
