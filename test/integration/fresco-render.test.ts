@@ -52,8 +52,13 @@ test('given every FRESCO component off, when a batch renders, then each frame is
   assert.deepEqual(plainBatch.report, { crossFrameKeys: [], optimisation: [] });
 });
 
-test('given every component off and keyframes with their own prompt, seed and guidance, then each frame is its independent render with its own parameters', async () => {
-  const own = [params, { ...params, seed: 99, prompt: 'a watercolour of a harbour' }, { ...params, cfg: 3, negativePrompt: 'blurry' }];
+test('given every component off and keyframes with their own prompt, seed, guidance and ControlNet strength (0 too), then each frame is its independent render with its own parameters', async () => {
+  const control = (strength: number) => ({ ...params.controlnet, strength });
+  const own = [
+    { ...params, controlnet: control(0) },
+    { ...params, seed: 99, prompt: 'a watercolour of a harbour', controlnet: control(0.5) },
+    { ...params, cfg: 3, negativePrompt: 'blurry' },
+  ];
   const batch = await renderFrescoBatch({ models, unet }, { frames, params: own, settings: off });
   for (const [f, frame] of frames.entries()) {
     const independent = await renderPlain({ models }, { frame, params: own[f] });

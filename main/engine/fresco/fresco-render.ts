@@ -147,7 +147,9 @@ export async function renderFrescoBatch(env: FrescoEnv, input: FrescoBatchInput)
   const startStep = sdeditStartStep(p.steps, p.strength);
   const contexts = await promptContexts(models, params);
   const maps = await Promise.all(frames.map((f, i) => controlImage(f, params[i].controlnet, unet.hasControlNet, input.detector)));
-  const control = maps.every((m) => m) ? { images: maps.map((m) => m!), strengths: params.map((q) => q.controlnet.strength) } : undefined;
+  // A frame without a map (its ControlNet strength is 0) still fills its row of the batch, with no effect.
+  const someMap = maps.find((m) => m);
+  const control = someMap && { images: maps.map((m) => m ?? someMap), strengths: params.map((q, i) => (maps[i] ? q.controlnet.strength : 0)) };
   // Frames with the same seed share their noise (the method's default: one seed for the project, and
   // DDIM adds no other noise); a keyframe with its own seed gets its own.
   const noiseOf = new Map<number, Float32Array>();
