@@ -144,3 +144,10 @@ test('given a saliency model chosen in the project, when background smoothing is
   assert.deepEqual(summary.warnings, []);
   assert.equal(summary.rendered.length, 5);
 });
+
+test('given keyframes rendered in FRESCO mode, when the project switches to the Rerender method, then every one is stale, naming both methods', async () => {
+  const p = await readProjectFile(projectFile);
+  const stale = findStaleKeyframes(projectFile, { ...p, mode: 'rerender' });
+  assert.deepEqual(stale.map((s) => s.frame), [0, 2, 4, 6, 7]);
+  for (const s of stale) assert.match(s.reason, /rendered with the FRESCO method; the project now uses Rerender/);
+});

@@ -103,11 +103,13 @@ export function refreshesPrevious(index: number, updateEvery: number): boolean {
 
 export interface Staleness { id: string; frame: number; reason: string }
 
+const METHOD_NAMES: Record<Project['mode'], string> = { rerender: 'Rerender', independent: 'independent', fresco: 'FRESCO' };
+
 /**
- * Rendered keyframes that no longer match what produced them: their own settings changed, or a keyframe
- * they were constrained by has a different revision (or moved, or is gone). Imported and painted
- * keyframes are never stale: they are used as they are. `read` gives a keyframe's record (the editor
- * passes a cached reader).
+ * Rendered keyframes that no longer match what produced them: the project's method or their own settings
+ * changed, or a keyframe they were constrained by has a different revision (or moved, or is gone).
+ * Imported and painted keyframes are never stale: they are used as they are. `read` gives a keyframe's
+ * record (the editor passes a cached reader).
  */
 export function findStaleKeyframes(projectFile: string, p: Project, read: (k: Keyframe) => RenderRecord | undefined = (k) => readRecord(projectFile, k.id)): Staleness[] {
   const keys = orderedKeyframes(p);
@@ -120,6 +122,7 @@ export function findStaleKeyframes(projectFile: string, p: Project, read: (k: Ke
     const rec = read(k);
     if (!rec || rec.revision !== k.revision) return; // rendered before records existed: nothing to compare
     const stale = (reason: string) => out.push({ id: k.id, frame: k.frame, reason });
+    if (rec.mode !== p.mode) return stale(`it was rendered with the ${METHOD_NAMES[rec.mode]} method; the project now uses ${METHOD_NAMES[p.mode]}`);
     if (rec.settingsKey !== settingsKey(p, k, rec.mode, index === 0)) {
       if (index === 0) anchorSettingsChanged = true;
       return stale('its render settings changed since it was rendered');
