@@ -78,7 +78,8 @@ export const jobState = z.object({
   id: z.string(),
   kind: jobKind,
   title: z.string(),
-  status: z.enum(['running', 'done', 'failed', 'cancelled']),
+  /** `queued` waits for other work (e.g. a render of the same keyframe) before it runs; it has no progress yet. */
+  status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
   fraction: z.number().min(0).max(1),
   message: z.string().optional(),
   etaSeconds: z.number().optional(),
@@ -91,6 +92,10 @@ export const jobState = z.object({
   endedAt: z.number().optional(),
 });
 export type JobState = z.infer<typeof jobState>;
+/** Whether a job has ended (done, failed or cancelled), as opposed to queued or running. */
+export function jobEnded(job: Pick<JobState, 'status'>): boolean {
+  return job.status !== 'queued' && job.status !== 'running';
+}
 
 export const modelsState = z.object({
   folder: z.string(),

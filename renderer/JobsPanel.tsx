@@ -1,6 +1,6 @@
-// The jobs panel: every job with its progress bar, ETA and cancel; failures with the file and the fix;
-// finished exports with "open folder".
-import type { JobState } from '../preload/api';
+// The jobs panel: every job with its progress bar, ETA and cancel (queued jobs: why they wait, and cancel);
+// failures with the file and the fix; finished exports with "open folder".
+import { jobEnded, type JobState } from '../preload/api';
 import { call, editor, useEditor } from './store';
 
 export function formatEta(seconds: number | undefined): string {
@@ -17,10 +17,10 @@ function JobRow({ job }: { job: JobState }) {
       <div className="job-head">
         <span className="job-title">{job.title}</span>
         <span className="job-status">{job.status === 'running' ? `${Math.round(job.fraction * 100)}% ${formatEta(job.etaSeconds)}` : job.status}</span>
-        {job.status === 'running' && <button onClick={() => void call('jobs.cancel', { id: job.id })}>Cancel</button>}
+        {!jobEnded(job) && <button onClick={() => void call('jobs.cancel', { id: job.id })}>Cancel</button>}
       </div>
       {job.status === 'running' && <progress max={1} value={job.fraction} />}
-      {job.message && job.status === 'running' && <div className="job-message">{job.message}</div>}
+      {job.message && !jobEnded(job) && <div className="job-message">{job.message}</div>}
       {job.error && (
         <div className="job-error" role="alert">
           <div>{job.error.message}</div>
@@ -45,7 +45,7 @@ export function JobsPanel() {
     <section className="jobs" data-testid="jobs">
       <header>
         <h3>Jobs</h3>
-        {list.some((j) => j.status !== 'running') && (
+        {list.some(jobEnded) && (
           <button className="link" onClick={async () => {
             const left = await call('jobs.clearFinished', {});
             if (left) editor.set({ jobs: Object.fromEntries(left.map((j) => [j.id, j])) });

@@ -1,13 +1,13 @@
 // Waiting for an editor job to finish, as the jobs panel sees it.
 import type { Editor } from '../../main/engine/editor/editor-api';
-import type { JobState } from '../../preload/api';
+import { jobEnded, type JobState } from '../../preload/api';
 
 export function finished(editor: Editor, jobId: string): Promise<JobState> {
   const now = (editor.handlers['jobs.list']({}) as JobState[]).find((j) => j.id === jobId);
-  if (now && now.status !== 'running') return Promise.resolve(now);
+  if (now && jobEnded(now)) return Promise.resolve(now);
   return new Promise((resolve) => {
     const off = editor.on('job.updated', (j) => {
-      if (j.id === jobId && j.status !== 'running') { off(); resolve(j); }
+      if (j.id === jobId && jobEnded(j)) { off(); resolve(j); }
     });
   });
 }

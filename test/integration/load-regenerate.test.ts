@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createEditor, type Editor } from '../../main/engine/editor/editor-api';
 import { workerModules } from '../../main/engine/editor/app-files';
 import { forkWorker, type SpawnWorker } from '../../main/engine/jobs/worker-host';
-import type { JobState, ProjectState } from '../../preload/api';
+import { jobEnded, type JobState, type ProjectState } from '../../preload/api';
 import { makeVideo, tempDir } from '../helpers/media';
 
 const TINY_MODEL = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny');
@@ -67,6 +67,7 @@ describe('regenerating one keyframe under load', () => {
   after(() => editor.dispose());
 
   const keyframe = () => editor.session.state()!.project.keyframes[0];
+  const status = (jobId: string) => (editor.handlers['jobs.list']({}) as JobState[]).find((j) => j.id === jobId)?.status;
 
   test(`given a rendered keyframe, when regenerate is asked ${REQUESTS} times at once, then one render runs, one waits, and both land`, { timeout: 10 * 60_000 }, async () => {
     await succeeded(editor, editor.handlers['keyframe.render']({ id: keyframe().id, newSeed: false }));
@@ -77,6 +78,7 @@ describe('regenerating one keyframe under load', () => {
     const distinct = [...new Set(ids)];
     assert.equal(distinct.length, 2, 'the first request runs; every later one joins the single waiting request');
     assert.ok(ids.slice(1).every((id) => id === distinct[1]));
+    assert.equal(status(distinct[1]), 'queued', 'the waiting request shows as queued, not running');
     assert.equal(keyframe().status, 'rendering');
 
     for (const id of distinct) assert.equal((await finished(editor, id)).status, 'done');
@@ -87,7 +89,7 @@ describe('regenerating one keyframe under load', () => {
     assert.equal(k.status, 'done');
     assert.equal(k.history.length, 2, 'each earlier image is kept once in the history');
     const jobs = editor.handlers['jobs.list']({}) as JobState[];
-    assert.deepEqual(jobs.filter((j) => j.status === 'running'), [], 'no job is left running');
+    assert.deepEqual(jobs.filter((j) => !jobEnded(j)), [], 'no job is left running or queued');
     assert.equal(jobs.filter((j) => j.kind === 'render').length, 3);
   });
 
@@ -103,9 +105,10 @@ describe('regenerating one keyframe under load', () => {
     const running = (await editor.handlers['keyframe.render']({ id, newSeed: true })).jobId;
     const waiting = (await editor.handlers['keyframe.render']({ id, newSeed: true })).jobId;
     assert.notEqual(waiting, running);
+    assert.equal(status(waiting), 'queued');
     await editor.handlers['jobs.cancel']({ id: waiting });
     assert.equal((await finished(editor, waiting)).status, 'cancelled');
-    assert.equal((editor.handlers['jobs.list']({}) as JobState[]).find((j) => j.id === running)?.status, 'running', 'the running render is not affected');
+    assert.equal(status(running), 'running', 'the running render is not affected');
     assert.equal((await finished(editor, running)).status, 'done');
     await until(editor, () => keyframe().revision >= 4);
     assert.equal(keyframe().revision, 4, 'the cancelled request did not render');

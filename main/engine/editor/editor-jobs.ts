@@ -127,8 +127,7 @@ export class EditorJobs {
     let withdrawn = false;
     const { job, done } = this.list.start('render', title, async (run) => {
       if (after) {
-        // A waiting render says so in the jobs panel, and ends at once when cancelled.
-        run.onProgress({ fraction: 0, message: 'waiting for the render of this keyframe in progress' });
+        // A waiting render is queued until the one before it settles, and ends at once when cancelled.
         await Promise.race([after.previous, new Promise<void>((resolve) => run.cancel.onCancel(resolve))]);
         after.onStart();
         if (run.cancel.cancelled) {
@@ -136,13 +135,13 @@ export class EditorJobs {
           withdrawn = true;
           ids.forEach((i) => { if (this.rendering.get(i) === settled) this.rendering.set(i, after.previous); });
         }
-        run.cancel.throwIfCancelled();
+        run.begin(); // throws when withdrawn
       }
       const projectFile = await this.session.saveForJob();
       const summary = await this.workers.inference.call<RenderSummary>(method, { ...params(), projectFile, modelsDir: this.modelsDir(), provider: this.provider() }, run);
       touched = new Set([...ids, ...summary.rendered.map((r) => r.id), ...summary.stale.map((s) => s.id)]);
       return summary;
-    }, ids.length === 1 ? { keyframeId: ids[0] } : {});
+    }, { ...(ids.length === 1 ? { keyframeId: ids[0] } : {}), queued: after && 'waiting for the render of this keyframe in progress' });
     // Settled once the session holds the result: a render waiting for this one starts from it.
     const forgetIfLatest = () => ids.forEach((i) => { if (this.rendering.get(i) === settled) this.rendering.delete(i); });
     const settled: Promise<void> = done.then(async () => {

@@ -1,12 +1,22 @@
 // The editor's job list: every long operation (decode, render, propagate, export, import) with its
 // progress, ETA, cancel and outcome, reported as events the jobs panel shows.
-import type { JobState } from '../../../preload/api';
+import { jobEnded, type JobState } from '../../../preload/api';
 import type { JobProgress } from '../jobs/protocol';
 import { CancelToken, isCancelled } from '../errors';
 
 export type JobKind = JobState['kind'];
 
-export interface JobRun { cancel: CancelToken; onProgress: (p: JobProgress) => void }
+export interface JobRun {
+  cancel: CancelToken;
+  onProgress: (p: JobProgress) => void;
+  /** A queued job's work calls this when its wait is over; it throws when the job was cancelled meanwhile. */
+  begin: () => void;
+}
+
+export interface JobOptions extends Partial<Pick<JobState, 'keyframeId' | 'output'>> {
+  /** The job starts queued, showing this reason, until its work calls `run.begin()`. */
+  queued?: string;
+}
 
 /** Turns a failure into what the jobs panel shows: the message, the file involved, and what to do. */
 export type DescribeFailure = (err: unknown, kind: JobKind) => NonNullable<JobState['error']>;
@@ -30,23 +40,36 @@ export class JobList {
     return this.jobs.get(id)?.state;
   }
 
+  /**
+   * Jobs that have not ended, queued ones included: a queued job will run, so checks such as "keyframes
+   * are already rendering" must see it (as they did when waiting jobs showed as running).
+   */
   running(kind?: JobKind): JobState[] {
-    return this.list().filter((j) => j.status === 'running' && (!kind || j.kind === kind));
+    return this.list().filter((j) => !jobEnded(j) && (!kind || j.kind === kind));
   }
 
   /**
    * Starts `work` as a job and returns its state at once; `work` gets a cancel token and a progress
    * callback. The returned promise settles with the job's value (or undefined when it failed).
+   * With `queued`, the job shows as queued (no progress) until the work calls `run.begin()`.
    */
-  start<T>(kind: JobKind, title: string, work: (run: JobRun) => Promise<T>, extra: Partial<Pick<JobState, 'keyframeId' | 'output'>> = {}): { job: JobState; done: Promise<T | undefined> } {
+  start<T>(kind: JobKind, title: string, work: (run: JobRun) => Promise<T>, options: JobOptions = {}): { job: JobState; done: Promise<T | undefined> } {
     const id = `job-${this.nextId++}`;
     const cancel = new CancelToken();
-    const entry = { state: { id, kind, title, status: 'running', fraction: 0, startedAt: Date.now(), ...extra } as JobState, cancel, lastSent: 0 };
+    const { queued, ...extra } = options;
+    const status = queued === undefined ? 'running' : 'queued';
+    const entry = { state: { id, kind, title, status, fraction: 0, ...(queued === undefined ? {} : { message: queued }), startedAt: Date.now(), ...extra } as JobState, cancel, lastSent: 0 };
     this.jobs.set(id, entry);
     this.prune();
     this.emit(entry.state);
+    const begin = () => {
+      cancel.throwIfCancelled(); // a job cancelled while queued ends without running
+      if (entry.state.status !== 'queued') return;
+      entry.state = { ...entry.state, status: 'running', message: undefined };
+      this.emit(entry.state);
+    };
     const onProgress = (p: JobProgress) => {
-      if (entry.state.status !== 'running') return;
+      if (entry.state.status !== 'running') return; // queued jobs have no progress or ETA to show
       entry.state = { ...entry.state, fraction: p.fraction, message: p.message, etaSeconds: p.etaSeconds };
       const now = Date.now();
       if (now - entry.lastSent >= PROGRESS_INTERVAL_MS || p.fraction >= 1) {
@@ -54,7 +77,7 @@ export class JobList {
         this.emit(entry.state);
       }
     };
-    const done = work({ cancel, onProgress }).then(
+    const done = work({ cancel, onProgress, begin }).then(
       (value) => {
         this.finish(entry, { status: 'done', fraction: 1, message: undefined, etaSeconds: undefined });
         return value;
@@ -77,7 +100,7 @@ export class JobList {
   }
 
   clearFinished(): JobState[] {
-    for (const [id, j] of this.jobs) if (j.state.status !== 'running') this.jobs.delete(id);
+    for (const [id, j] of this.jobs) if (jobEnded(j.state)) this.jobs.delete(id);
     return this.list();
   }
 
@@ -87,7 +110,7 @@ export class JobList {
   }
 
   private prune(): void {
-    const finished = this.list().filter((j) => j.status !== 'running');
+    const finished = this.list().filter(jobEnded);
     for (const j of finished.slice(0, Math.max(0, finished.length - FINISHED_KEPT))) this.jobs.delete(j.id);
   }
 }

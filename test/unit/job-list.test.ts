@@ -1,0 +1,76 @@
+// The job list as the jobs panel sees it: a queued job waits without progress, then runs and ends;
+// cancelled while queued, it ends as cancelled without its work running.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { JobList } from '../../main/engine/editor/job-list';
+import type { JobState } from '../../preload/api';
+
+/** A job list whose events are recorded in order. */
+function recordedList(): { list: JobList; events: JobState[] } {
+  const events: JobState[] = [];
+  const list = new JobList((j) => events.push(j), (err) => ({ message: String(err) }));
+  return { list, events };
+}
+
+/** A promise with its resolve, to let a test decide when a wait ends. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => { open = resolve; });
+  return { opened, open };
+}
+
+describe('job list', () => {
+  test('given a queued job, when its wait ends, then it runs with progress and ends done', async () => {
+    const { list, events } = recordedList();
+    const wait = gate();
+    const { job, done } = list.start('render', 'Render keyframe at frame 0', async (run) => {
+      run.onProgress({ fraction: 0.5, message: 'ignored while queued', etaSeconds: 9 });
+      await wait.opened;
+      run.begin();
+      run.onProgress({ fraction: 0.5, message: 'denoising', etaSeconds: 3 });
+      return 'image';
+    }, { keyframeId: 'k1', queued: 'waiting for the render of this keyframe in progress' });
+
+    assert.equal(job.status, 'queued');
+    assert.equal(job.message, 'waiting for the render of this keyframe in progress');
+    const queued = list.get(job.id)!;
+    assert.equal(queued.fraction, 0, 'a queued job has no progress');
+    assert.equal(queued.etaSeconds, undefined, 'nor an ETA');
+    assert.deepEqual(list.running('render').map((j) => j.id), [job.id], 'a queued render counts as rendering');
+    assert.deepEqual(list.clearFinished().map((j) => j.id), [job.id], 'clearing finished jobs keeps it');
+
+    wait.open();
+    assert.equal(await done, 'image');
+    assert.deepEqual(events.map((e) => e.status), ['queued', 'running', 'running', 'done']);
+    assert.equal(events[1].message, undefined, 'the wait reason goes once it runs');
+    assert.deepEqual([events[2].fraction, events[2].message, events[2].etaSeconds], [0.5, 'denoising', 3]);
+    assert.equal(list.get(job.id)!.keyframeId, 'k1');
+    assert.deepEqual(list.running(), []);
+  });
+
+  test('given a queued job, when it is cancelled, then it ends as cancelled and its work never runs', async () => {
+    const { list, events } = recordedList();
+    let ran = false;
+    const { job, done } = list.start('render', 'Render keyframe at frame 0', async (run) => {
+      await new Promise<void>((resolve) => run.cancel.onCancel(resolve));
+      run.begin();
+      ran = true;
+    }, { queued: 'waiting' });
+
+    list.cancel(job.id);
+    assert.equal(await done, undefined);
+    assert.equal(ran, false);
+    assert.deepEqual(events.map((e) => e.status), ['queued', 'cancelled']);
+    assert.equal(list.get(job.id)!.error, undefined, 'cancelling is not a failure');
+    assert.deepEqual(list.running(), []);
+  });
+
+  test('given a job started without a wait, then it runs at once', async () => {
+    const { list, events } = recordedList();
+    const { job, done } = list.start('export', 'Export out.mp4', async (run) => { run.begin(); return 1; });
+    assert.equal(job.status, 'running');
+    assert.equal(job.message, undefined);
+    await done;
+    assert.deepEqual(events.map((e) => e.status), ['running', 'done'], 'begin on a running job changes nothing');
+  });
+});
