@@ -21,9 +21,12 @@ async function main(): Promise<void> {
   let p = await createProject(file, path.join(root, 'resources', 'sample', 'sample.mp4'), { size: 512, crop: { left: 168, right: 168, top: 0, bottom: 0 } });
   const keys = [0, 10];
   p = setKeyframeFrames(p, keys);
+  // The keyframes' "style" is a fixed filter of their frames, so the same filter on every other frame is
+  // the ground truth the propagated frames can be compared with.
+  const stylise = (frame: number) => sharp(path.join(projectPaths(file).framesDir, frameFileName(frame))).modulate({ saturation: 1.6, hue: 100 }).median(5);
   for (const k of keys) {
     const styled = path.join(dir, `key-${k}.png`);
-    await sharp(path.join(projectPaths(file).framesDir, frameFileName(k))).modulate({ saturation: 1.6, hue: 100 }).median(5).toFile(styled);
+    await stylise(k).toFile(styled);
     p = await importKeyframeImage(file, p, k, styled);
   }
   await writeProjectFile(file, p);
@@ -50,6 +53,16 @@ async function main(): Promise<void> {
     const paths = projectPaths(file);
     const err = await measureWarpError({ outputDir: paths.outputDir, sourceDir: paths.framesDir, sourceFlows: (i) => flowsForMetric.pair(i), first: 1, last: 9 });
     console.log(`  warp error of the propagated frames (0–1 range, MSE): ${err.mean.toFixed(5)}`);
+    let sq = 0, count = 0;
+    for (let i = 1; i < 10; i++) {
+      const [out, truth] = await Promise.all([
+        sharp(path.join(paths.outputDir, frameFileName(i))).removeAlpha().raw().toBuffer(),
+        stylise(i).removeAlpha().raw().toBuffer(),
+      ]);
+      for (let k = 0; k < out.length; k++) { const d = out[k] - truth[k]; sq += d * d; }
+      count += out.length;
+    }
+    console.log(`  PSNR against the ground-truth filter on every frame: ${(10 * Math.log10((255 * 255) / (sq / count))).toFixed(2)} dB`);
   }
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   fs.rmSync(dir, { recursive: true, force: true });

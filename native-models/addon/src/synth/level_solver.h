@@ -86,6 +86,14 @@ class LevelSolver {
     return penaltyScale_ * (Occupancy(view, sx, sy) - static_cast<float>(ax * ay) + static_cast<float>(p * p));
   }
 
+  // A candidate that fits no better than the current match (its patch error is not lower) must lower
+  // the energy by this share to replace it. Where many source patches fit equally well (flat regions),
+  // the occupancy penalty otherwise keeps pixels trading places for hardly any gain, and every move keeps
+  // its neighbours searching (see Settle): on flat synthetic content about half the pixels stayed active
+  // to the last iteration. With this margin a 256×448 segment propagated 1.8x faster at 0.02 dB lower PSNR
+  // against the ground truth (0.08 dB on the bench's sample); better-fitting candidates need no margin.
+  static constexpr float kPenaltyOnlyGain = 0.05f;
+
   // Tries source patch (sx, sy) for target pixel (x, y) whose match was (ox, oy) when its turn began;
   // `best` is the energy (patch error + penalty) of its current match.
   void TryCandidate(const OccupancyView& view, int x, int y, size_t i, int ox, int oy, int sx, int sy, float& best) {
@@ -94,7 +102,8 @@ class LevelSolver {
     const float pen = Penalty(view, ox, oy, sx, sy);
     if (pen >= best) return;
     const float d = Distance(x, y, sx, sy, best - pen);
-    if (d + pen < best) {
+    const float needed = d < patchErr_[i] ? best : best * (1.f - kPenaltyOnlyGain);
+    if (d + pen < needed) {
       m[0] = sx;
       m[1] = sy;
       patchErr_[i] = d;
