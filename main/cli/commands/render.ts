@@ -16,6 +16,8 @@ export const FRESCO_USAGE = `
   --no-temporal           temporal-guided attention off
   --no-cross-frame        efficient cross-frame attention off
   --no-optimise           feature optimisation off
+  --optimise-blocks 0,1   the up blocks whose input features are optimised (default 0,1; the method
+                          optimises 0,1,2,3, which costs minutes per step on a CPU at 512×512)
   --background-smoothing  smooth the background between keyframes (needs --saliency);
   --no-background-smoothing  its opposite
   --saliency <file.onnx>  salient-object model for background smoothing
@@ -35,6 +37,12 @@ export function frescoSettingsFrom(args: ParsedArgs): Partial<FrescoSettings> {
   if (args.flag('no-optimise')) s.featureOptimisation = false;
   if (args.flag('background-smoothing')) s.backgroundSmoothing = true;
   if (args.flag('no-background-smoothing')) s.backgroundSmoothing = false;
+  const blocks = args.string('optimise-blocks');
+  if (blocks !== undefined) {
+    const list = blocks.split(',').map((b) => Number(b.trim()));
+    if (!list.every((b) => Number.isInteger(b) && b >= 0 && b <= 8)) throw new UserError(`--optimise-blocks takes up-block numbers from 0 to 8 separated by commas (e.g. 0,1,2,3), got "${blocks}"`);
+    s.optimisedUpBlocks = [...new Set(list)].sort((a, b) => a - b);
+  }
   return s;
 }
 
