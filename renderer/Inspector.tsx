@@ -89,7 +89,7 @@ function MethodSettings({ state }: { state: ProjectState }) {
     if (s) receiveProject(s);
   };
   const chooseSaliencyModel = async () => {
-    const file = await askPath('model-file', 'Saliency model', 'Salient-object model (.onnx) for background smoothing', p.fresco?.saliencyModel);
+    const file = await askPath('model-file', 'Saliency model', 'Salient-object model (.onnx) for background smoothing', p.fresco?.saliencyModel ?? undefined);
     if (!file) return;
     // Kept relative to the models folder when inside it, like the model manager keeps checkpoints.
     const models = await call('models.state', {});
@@ -134,7 +134,7 @@ function MethodSettings({ state }: { state: ProjectState }) {
           <div className="field">
             <label title="Salient-object model (ONNX, image in, one-channel map out): in the models folder, or anywhere">Saliency model</label>
             <span>
-              <span title={fresco?.saliencyModel}>{fresco?.saliencyModel ?? 'none'}</span>{' '}
+              <span title={fresco?.saliencyModel ?? undefined}>{fresco?.saliencyModel ?? 'none'}</span>{' '}
               <button onClick={() => void chooseSaliencyModel()}>Choose…</button>
             </span>
           </div>

@@ -92,7 +92,9 @@ export function ModelManager() {
                 </div>
               ))}
               {project.project.mode === 'fresco' && (
-                <div className="row"><span className="muted">Saliency model:</span><span>{project.project.fresco?.saliencyModel ?? 'none (background smoothing needs one)'}</span></div>
+                <div className="row"><span className="muted">Saliency model:</span><span>{project.project.fresco?.saliencyModel ?? 'none (background smoothing needs one)'}</span>
+                  {project.project.fresco?.saliencyModel && <button className="link" onClick={() => void call('project.edit', { action: 'setMode', mode: project.project.mode, fresco: { saliencyModel: null } }).then((s) => s && receiveProject(s))}>remove</button>}
+                </div>
               )}
               {project.project.models.loras.map((l) => (
                 <div key={l.file} className="row"><span className="muted">LoRA:</span><span>{l.file} × {l.multiplier}</span>

@@ -94,7 +94,7 @@ describe('editor session: background smoothing availability', () => {
     fs.writeFileSync(path.join(modelsDir, 'onnx', 'u2net.onnx'), 'only its existence is checked here');
     fs.writeFileSync(path.join(modelsDir, 'onnx', 'u2net.bin'), 'not an ONNX file');
     const session = new EditorSession(60_000, () => modelsDir);
-    const setModel = (saliencyModel: string) => session.edit({ action: 'setMode', mode: 'fresco', fresco: { saliencyModel } });
+    const setModel = (saliencyModel: string | null) => session.edit({ action: 'setMode', mode: 'fresco', fresco: { saliencyModel } });
 
     const none = (await session.openProject(file)).backgroundSmoothing;
     assert.equal(none?.available, false);
@@ -112,6 +112,11 @@ describe('editor session: background smoothing availability', () => {
     assert.deepEqual(found.backgroundSmoothing, { available: true });
     projectState.parse(found);
     assert.equal(session.undo().backgroundSmoothing?.available, false, 'undo brings the earlier choice back, with its reason');
+    session.redo();
+
+    const cleared = await setModel(null);
+    assert.equal(cleared.project.fresco?.saliencyModel, null);
+    assert.match(cleared.backgroundSmoothing?.reason ?? '', /needs a salient-object model/, 'a cleared choice is none again');
 
     const rerender = await session.edit({ action: 'setMode', mode: 'rerender' });
     assert.equal(rerender.backgroundSmoothing, undefined, 'only FRESCO projects are told about it');

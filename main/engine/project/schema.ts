@@ -163,8 +163,8 @@ export const frescoSettings = z.object({
   optimiseUntil: finite(0, 1),
   /** Background smoothing; needs a saliency model (ONNX). */
   backgroundSmoothing: z.boolean(),
-  /** The salient-object model (ONNX) for background smoothing: inside the models folder, or absolute. */
-  saliencyModel: z.string().min(1).max(4096).optional(),
+  /** The salient-object model (ONNX) for background smoothing: inside the models folder, or absolute; null = none. */
+  saliencyModel: z.string().min(1).max(4096).nullable().optional(),
   /** Steps (as fractions of S) at which the background is smoothed. */
   smoothingSteps: z.array(finite(0, 1)).max(100),
 });
