@@ -13,6 +13,19 @@ export function projectModelPath(modelsDir: string, p: string): string {
   return path.isAbsolute(p) ? p : path.join(modelsDir, p);
 }
 
+export type ModelAvailability = { available: true } | { available: false; reason: string };
+
+/**
+ * Whether an optional ONNX model the user chose can be used, and if not, the reason the UI shows:
+ * `none` when nothing is chosen, else the file (`what` names it) must exist and be .onnx.
+ */
+export function onnxModelAvailability(file: string | null | undefined, what: string, none: string): ModelAvailability {
+  if (!file) return { available: false, reason: none };
+  if (!fs.existsSync(file)) return { available: false, reason: `the ${what} ${file} does not exist` };
+  if (!file.toLowerCase().endsWith('.onnx')) return { available: false, reason: `the ${what} ${file} is not an .onnx file` };
+  return { available: true };
+}
+
 export type InstalledKind = 'checkpoint' | 'diffusers' | 'controlnet' | 'lora' | 'vae' | 'tokenizer' | 'onnx' | 'unknown';
 
 export interface InstalledModel {

@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import { recoverInterruptedRenders } from '../render/render-claims';
 import { findStaleKeyframes, readRecord, type RenderRecord } from '../render/render-records';
-import { saliencyAvailability, type SaliencyAvailability } from '../fresco/settings';
-import { projectModelPath, resolveModelsDir } from '../../../native-models/src/model-manager';
+import { saliencyAvailability } from '../fresco/settings';
+import { onnxModelAvailability, projectModelPath, resolveModelsDir, type ModelAvailability } from '../../../native-models/src/model-manager';
 import type { EditRequest, EventName, EventPayload, ProjectState, SegmentState } from '../../../preload/api';
 import type { Project } from '../project/schema';
 import { readProjectFile, writeProjectFile, readAutosave, writeAutosave, discardAutosave } from '../project/project-file';
@@ -167,7 +167,7 @@ export class EditorSession {
   }
 
   /** Whether background smoothing can run with the project's saliency model, checked on every state. */
-  private smoothingAvailability(p: Project): SaliencyAvailability {
+  private smoothingAvailability(p: Project): ModelAvailability {
     const model = p.fresco?.saliencyModel;
     return saliencyAvailability(model ? projectModelPath(this.modelsDir(), model) : undefined);
   }
@@ -176,14 +176,10 @@ export class EditorSession {
    * Whether soft-edge and depth ControlNets can make their map: the editor's renders use the project's
    * detector (a CLI run may name its own), checked on every state so a file added or removed is noticed.
    */
-  private detectorAvailability(p: Project): ProjectState['controlnetDetector'] {
+  private detectorAvailability(p: Project): ModelAvailability {
     const chosen = p.models.detector;
-    if (!chosen) {
-      return { available: false, reason: 'soft-edge and depth ControlNets need a detector (ONNX: RGB image in, map out) to make their map; none is chosen: choose one in the model manager (Use as ControlNet detector), or use the canny ControlNet' };
-    }
-    const file = projectModelPath(this.modelsDir(), chosen);
-    if (!fs.existsSync(file)) return { available: false, reason: `the ControlNet detector ${file} does not exist: choose another in the model manager, or use the canny ControlNet` };
-    return { available: true };
+    return onnxModelAvailability(chosen ? projectModelPath(this.modelsDir(), chosen) : undefined, 'ControlNet detector',
+      'soft-edge and depth ControlNets need a detector (ONNX: RGB image in, map out) to make their map; none is chosen: choose one in the model manager (Use as ControlNet detector), or use the canny ControlNet');
   }
 
   /**

@@ -6,7 +6,7 @@
 import type { Image } from '../../../native-models/src/image';
 import { compiledGraphsDir, projectModelPath, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
-import { createEtaEstimator } from '../jobs/eta';
+import { stepProgress } from '../jobs/eta';
 import { effectiveRenderParams } from '../project/keyframes';
 import type { Keyframe, Project } from '../project/schema';
 import { DiffusionModels } from '../render/diffusion-models';
@@ -41,17 +41,12 @@ export async function renderFrescoKeyframes(req: RenderRequest, project: Project
 
   const runtime = req.runtime ?? new ModelRuntime({ cacheDir: compiledGraphsDir(modelsDir) });
   const files = await projectModelFiles(req.projectFile, project, modelsDir, { tokenizer: req.tokenizer, configs: req.modelConfigs });
-  let done = 0, stage = '';
-  const models = await DiffusionModels.open(runtime, files, (_f, m) => req.progress?.(done / total, m));
-  const eta = createEtaEstimator();
+  let stage = '';
+  const progress = stepProgress(total, req.progress, () => stage);
+  const models = await DiffusionModels.open(runtime, files, (_f, m) => req.progress?.(progress.fraction(), m));
   const env = {
-    models, cancel: req.cancel,
+    models, cancel: req.cancel, onStep: progress.step,
     unet: await FrescoUNet.open(runtime, files).catch(async (err) => { await models.close(); throw err; }),
-    onStep: () => {
-      done++;
-      const fraction = Math.min(1, done / total), left = eta(fraction);
-      req.progress?.(fraction, `${stage}: step ${done}/${total}${left !== undefined ? `, about ${Math.ceil(left)} s left` : ''}`);
-    },
   };
   let claimed: Keyframe[] = [];
   let saliency: SaliencyModel | undefined;
@@ -67,7 +62,7 @@ export async function renderFrescoKeyframes(req: RenderRequest, project: Project
     }
     for (const [b, batch] of batches.entries()) {
       stage = `FRESCO batch ${b + 1} of ${batches.length} (frames ${batch.keyframes.map((i) => keys[i].frame).join(', ')})`;
-      req.progress?.(done / total, stage);
+      req.progress?.(progress.fraction(), stage);
       const frames = await Promise.all(batch.keyframes.map((i) => keyframeInputFrame(req.projectFile, project, keys[i])));
       claimed = batch.keep.map((i) => keys[i]);
       for (const k of claimed) await claimKeyframe(req.projectFile, k);

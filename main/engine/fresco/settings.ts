@@ -1,10 +1,10 @@
 // FRESCO mode's switches and parameters (ALGORITHM.md §6) with the method's defaults, and whether background
-// smoothing can run with the chosen saliency model. This is the shape
-// of the project schema's optional `fresco` object (schema.ts); a project without it uses these defaults.
+// smoothing can run with the chosen saliency model. This is the shape of the project schema's optional
+// `fresco` object (schema.ts); a project without it uses these defaults.
 
 export type { FrescoSettings } from '../project/schema';
 
-import fs from 'node:fs';
+import { onnxModelAvailability, type ModelAvailability } from '../../../native-models/src/model-manager';
 import type { FrescoSettings } from '../project/schema';
 
 export function defaultFrescoSettings(): FrescoSettings {
@@ -41,12 +41,7 @@ export function frescoComponentsOff(base = defaultFrescoSettings()): FrescoSetti
   return { ...base, spatialAttention: false, crossFrameAttention: false, temporalAttention: false, featureOptimisation: false, backgroundSmoothing: false };
 }
 
-export type SaliencyAvailability = { available: true } | { available: false; reason: string };
-
 /** Whether background smoothing can be offered, and if not, the reason the inspector shows. */
-export function saliencyAvailability(file?: string | null): SaliencyAvailability {
-  if (!file) return { available: false, reason: 'background smoothing needs a salient-object model (ONNX, image in, one-channel map out); choose one in the inspector (Method) or the model manager' };
-  if (!fs.existsSync(file)) return { available: false, reason: `the saliency model ${file} does not exist` };
-  if (!file.toLowerCase().endsWith('.onnx')) return { available: false, reason: `the saliency model ${file} is not an .onnx file` };
-  return { available: true };
+export function saliencyAvailability(file?: string | null): ModelAvailability {
+  return onnxModelAvailability(file, 'saliency model', 'background smoothing needs a salient-object model (ONNX, image in, one-channel map out); choose one in the inspector (Method) or the model manager');
 }

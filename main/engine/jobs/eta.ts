@@ -21,3 +21,25 @@ export function createEtaEstimator(now: () => number = Date.now): (fraction: num
     return r > 0 ? Math.max(0, (1 - fraction) / r) : undefined;
   };
 }
+
+export interface StepProgress {
+  /** One more step done: reported as its fraction with "<what>: step n/total, about N s left". */
+  step(): void;
+  /** The fraction done so far (for messages between steps). */
+  fraction(): number;
+}
+
+/** Progress of a job counted in `total` steps (e.g. UNet evaluations), with an ETA. */
+export function stepProgress(total: number, report: ((fraction: number, message: string) => void) | undefined, what: () => string): StepProgress {
+  const eta = createEtaEstimator();
+  let done = 0;
+  const fraction = () => (total > 0 ? Math.min(1, done / total) : 0);
+  return {
+    fraction,
+    step() {
+      done++;
+      const f = fraction(), left = eta(f);
+      report?.(f, `${what()}: step ${done}/${total}${left !== undefined ? `, about ${Math.ceil(left)} s left` : ''}`);
+    },
+  };
+}

@@ -14,7 +14,7 @@ import { resolveInProject } from '../project/keyframe-images';
 import { projectPaths } from '../project/paths';
 import { readProjectFile, writeProjectFile } from '../project/project-file';
 import type { FrescoSettings, Keyframe, ModelSelection, Project, RenderOverrides } from '../project/schema';
-import { createEtaEstimator } from '../jobs/eta';
+import { stepProgress } from '../jobs/eta';
 import { UserError, type CancelToken, type ProgressFn } from '../errors';
 import { defaultFrescoSettings } from '../fresco/settings';
 import type { FrescoBatchReport } from '../fresco/fresco-render';
@@ -114,23 +114,14 @@ export async function renderKeyframes(request: RenderRequest): Promise<RenderSum
   const mode = project.mode;
 
   const total = targets.reduce((a, k) => a + plannedSteps(effectiveRenderParams(project.render, k.overrides), keys.indexOf(k) === 0 || mode === 'independent' ? 'anchor' : 'later'), 0);
-  let done = 0;
   const runtime = req.runtime ?? new ModelRuntime({ cacheDir: compiledGraphsDir(modelsDir) });
-  // Model loading (graph builds, sessions) reports its stage without moving the step fraction.
   const files = await projectModelFiles(req.projectFile, project, modelsDir, { tokenizer: req.tokenizer, configs: req.modelConfigs });
-  const models = await DiffusionModels.open(runtime, files, (_f, m) => req.progress?.(total ? done / total : 0, m));
-  const paths = projectPaths(req.projectFile);
-  const eta = createEtaEstimator();
   let current: Keyframe | undefined;
-  const env: RenderEnv = {
-    models, cancel: req.cancel, cachePrecision: req.cachePrecision,
-    onStep: () => {
-      done++;
-      const fraction = Math.min(1, done / total);
-      const left = eta(fraction);
-      req.progress?.(fraction, `keyframe at frame ${current?.frame}: step ${done}/${total}${left !== undefined ? `, about ${Math.ceil(left)} s left` : ''}`);
-    },
-  };
+  const progress = stepProgress(total, req.progress, () => `keyframe at frame ${current?.frame}`);
+  // Model loading (graph builds, sessions) reports its stage without moving the step fraction.
+  const models = await DiffusionModels.open(runtime, files, (_f, m) => req.progress?.(progress.fraction(), m));
+  const paths = projectPaths(req.projectFile);
+  const env: RenderEnv = { models, cancel: req.cancel, cachePrecision: req.cachePrecision, onStep: progress.step };
   const summary: RenderSummary = { rendered: [], stale: [], staleSegments: [], warnings: [] };
   try {
     for (const target of targets) {
