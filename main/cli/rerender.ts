@@ -2,6 +2,7 @@
 import { commands } from './commands';
 import { parseArgs, type CommandContext } from './command';
 import { UserError, isCancelled } from '../engine/errors';
+import { version } from '../../package.json';
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 4);
@@ -11,12 +12,16 @@ function mainHelp(): string {
     'commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `rerender <command> --help` for the options of a command.',
+    'Run `rerender <command> --help` for the options of a command, `rerender --version` for the version.',
   ].join('\n');
 }
 
 export async function runCli(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`rerender ${version}\n`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainHelp() + '\n');
     return name ? 0 : 1;

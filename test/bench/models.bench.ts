@@ -14,8 +14,9 @@ import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
 import { createSessionOn } from '../../native-models/src/runtime/providers';
 import { loadComponentWeights, type Component } from '../../native-models/src/weights/model-weights';
 import { SD15_CONFIGS } from '../../native-models/src/weights/sd15-config';
+import { SD_TINY } from '../helpers/fixtures';
 
-const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny');
+const FIXTURES = SD_TINY;
 
 function random(n: number, seed = 1): Float32Array {
   let s = seed;

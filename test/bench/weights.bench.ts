@@ -7,6 +7,7 @@ import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../../nat
 import { float32ToHalf, halfToFloat32 } from '../../native-models/src/weights/half';
 import { applyLoraPatches, type LoraPatch } from '../../native-models/src/weights/lora';
 import { ClipTokenizer } from '../../native-models/src/tokenizer';
+import { SD_TINY } from '../helpers/fixtures';
 
 const gb = Number(process.env.BENCH_WEIGHTS_GB ?? 1.7); // SD1.5 UNet in fp16 is ~1.7 GB
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weights-bench-'));
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
   time('LoRA merge rank 32 into 1280×1280×3×3 conv', () => applyLoraPatches(conv, [1280, 1280, 3, 3], [patch('conv')]));
   await lora.close();
 
-  const fixtures = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny/tokenizer');
+  const fixtures = path.join(SD_TINY, 'tokenizer');
   if (fs.existsSync(fixtures)) {
     const t0 = performance.now();
     const tokenizer = await ClipTokenizer.load(fixtures);

@@ -10,9 +10,10 @@ import type { Browser, Page } from 'playwright-core';
 import { makeVideo, tempDir, ffprobeStreams } from '../helpers/media';
 import { rerender } from '../helpers/cli';
 import { launchChromium, startServe, testOutputDir, type ServeProcess } from '../helpers/serve';
+import { SD_TINY } from '../helpers/fixtures';
 
 const shots = path.join(testOutputDir, 'e2e');
-const TINY_MODEL = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny');
+const TINY_MODEL = SD_TINY;
 
 async function keyframeCount(page: Page): Promise<number> {
   const text = await page.getByTestId('status-frame').textContent();

@@ -6,8 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { rerender } from '../helpers/cli';
+import { SD_TINY } from '../helpers/fixtures';
 
-const fixtures = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny');
+const fixtures = SD_TINY;
 
 test('given an empty models folder, when a LoRA is imported, then list shows it by kind', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-models-'));

@@ -23,6 +23,13 @@ describe('rerender CLI: project commands', () => {
     }
   });
 
+  test('--version prints the package version', () => {
+    const r = rerender(['--version']);
+    assert.equal(r.code, 0, r.stderr);
+    const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    assert.equal(r.stdout.trim(), `rerender ${version}`);
+  });
+
   test('new decodes the video and reports the working size', () => {
     const r = rerender(['new', project, '--video', video, '--short-side', '256', '--json']);
     assert.equal(r.code, 0, r.stderr);

@@ -6,9 +6,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SD_TINY } from '../helpers/fixtures';
 
 const ROOT = path.resolve(__dirname, '../..');
-const MANIFEST = path.resolve(ROOT, '../shared/fixtures/sd-tiny/manifest.json');
+const MANIFEST = path.join(SD_TINY, 'manifest.json');
 
 function rerender(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/rerender.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });

@@ -7,8 +7,9 @@ import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
 import { defaultRenderParams } from '../../main/engine/project/defaults';
 import type { RenderParams } from '../../main/engine/project/schema';
 import { DiffusionModels, type ModelFiles } from '../../main/engine/render/diffusion-models';
+import { SD_TINY } from '../helpers/fixtures';
 
-export const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny');
+export const FIXTURES = SD_TINY;
 export const SIZE = 128;
 
 /**

@@ -11,8 +11,9 @@ import { workerModules } from '../../main/engine/editor/app-files';
 import { forkWorker, type SpawnWorker } from '../../main/engine/jobs/worker-host';
 import { jobEnded, type JobState, type ProjectState } from '../../preload/api';
 import { makeVideo, tempDir } from '../helpers/media';
+import { SD_TINY } from '../helpers/fixtures';
 
-const TINY_MODEL = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny');
+const TINY_MODEL = SD_TINY;
 const REQUESTS = 50;
 
 

@@ -9,8 +9,9 @@ import * as ort from 'onnxruntime-node';
 import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
 import { compiledGraphName, removeCompiledGraphs } from '../../native-models/src/runtime/graph-cache';
 import { loadComponentWeights } from '../../native-models/src/weights/model-weights';
+import { SD_TINY } from '../helpers/fixtures';
 
-const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny');
+const FIXTURES = SD_TINY;
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'rerender-runtime-'));

@@ -8,8 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkManifest, type CaseResult } from '../../native-models/src/conformance/check-manifest';
 import { SafetensorsFile, writeSafetensors } from '../../native-models/src/weights/safetensors';
+import { SD_TINY } from '../helpers/fixtures';
 
-const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny');
+const FIXTURES = SD_TINY;
 const MANIFEST = path.join(FIXTURES, 'manifest.json');
 const manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8')) as { cases: Array<{ name: string; layouts: string[]; file: string; outputs: Record<string, { tolerance: number }> }> };
 

@@ -8,8 +8,9 @@ import path from 'node:path';
 import { loadComponentWeights, type Component } from '../../native-models/src/weights/model-weights';
 import { SafetensorsFile, writeSafetensors } from '../../native-models/src/weights/safetensors';
 import { UserError } from '../../main/engine/errors';
+import { SD_TINY } from '../helpers/fixtures';
 
-const fixtures = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny');
+const fixtures = SD_TINY;
 const manifest = JSON.parse(fs.readFileSync(path.join(fixtures, 'manifest.json'), 'utf8'));
 const mergeCase = manifest.cases.find((c: { kind: string }) => c.kind === 'lora_merge');
 const loraFile = path.join(fixtures, mergeCase.params.lora.file);

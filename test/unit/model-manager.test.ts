@@ -11,8 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { downloadModel, downloadTokenizer, importModel, listModels, resolveModelsDir } from '../../native-models/src/model-manager';
 import { downloadFile, partialPathFor } from '../../native-models/src/model-download';
 import { CancelToken, CancelledError, UserError } from '../../main/engine/errors';
+import { SD_TINY } from '../helpers/fixtures';
 
-const fixtures = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny');
+const fixtures = SD_TINY;
 const lora = fs.readFileSync(path.join(fixtures, 'tiny-lora.safetensors'));
 const loraSha = crypto.createHash('sha256').update(lora).digest('hex');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'models-test-'));

@@ -6,8 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SamplingRun, alphasCumprod, inferenceTimesteps, sdeditStartStep, SD15_SCHEDULE, type ScheduleConfig, type SamplerKind } from '../../native-models/src/scheduler';
 import { SafetensorsFile } from '../../native-models/src/weights/safetensors';
+import { SD_TINY } from '../helpers/fixtures';
 
-const fixtures = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny');
+const fixtures = SD_TINY;
 const manifest = JSON.parse(fs.readFileSync(path.join(fixtures, 'manifest.json'), 'utf8'));
 const ddimCase = manifest.cases.find((c: { kind: string }) => c.kind === 'scheduler_ddim');
 const config: ScheduleConfig = { ...SD15_SCHEDULE, ...ddimCase.params.config };

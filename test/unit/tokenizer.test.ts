@@ -7,8 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ClipTokenizer, findTokenizer, resolveTokenizer } from '../../native-models/src/tokenizer';
 import { UserError } from '../../main/engine/errors';
+import { SD_TINY } from '../helpers/fixtures';
 
-const fixtures = path.resolve(__dirname, '../../../shared/fixtures/sd-tiny');
+const fixtures = SD_TINY;
 const manifest = JSON.parse(fs.readFileSync(path.join(fixtures, 'manifest.json'), 'utf8'));
 const tokenizerCase = manifest.cases.find((c: { kind: string }) => c.kind === 'tokenizer');
 const tokenizerDir = path.dirname(path.join(fixtures, manifest.models.tokenizer.vocab));

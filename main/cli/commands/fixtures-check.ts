@@ -21,7 +21,7 @@ function caseLines(r: CaseResult): string[] {
 
 export const fixturesCheckCommand: Command = {
   name: 'fixtures-check',
-  summary: 'run a conformance manifest (e.g. ../shared/fixtures/sd-tiny/manifest.json) and report each case',
+  summary: 'run a conformance manifest (e.g. test/fixtures/sd-tiny/manifest.json) and report each case',
   usage: `
 usage: rerender fixtures-check <manifest.json> [--json] [--precision fp32|fp16] [--fused]
                                [--case <name>...] [--layout <name>...]
