@@ -2,7 +2,7 @@
 // params and result, the events with their payloads, and the media URL layout. Main, preload, the
 // serve-mode bridge and the renderer all use this file; it imports nothing but zod and the project schema.
 import { z } from 'zod';
-import { project, renderOverrides, renderParams, propagationSettings, exportSettings, modelSelection, frescoSettings } from '../main/engine/project/schema';
+import { project, renderOverrides, renderParams, propagationSettings, exportSettings, modelSelection, frescoSettings } from './project-schema';
 
 const frame = z.number().int().min(0).max(10_000_000);
 const id = z.string().min(1).max(128);

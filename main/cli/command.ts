@@ -1,5 +1,5 @@
 // The shape of one CLI command and a small argument parser shared by all commands.
-import { UserError } from '../engine/errors';
+import { UserError } from '../../native-models/src/errors';
 
 export interface CommandContext {
   /** Machine-readable output requested (--json). */

@@ -1,5 +1,5 @@
 // Progress on stderr for long CLI commands: percentage, message and ETA, one line updated in place on a TTY.
-import type { ProgressFn } from '../engine/errors';
+import type { ProgressFn } from '../../native-models/src/errors';
 import { createEtaEstimator } from '../engine/jobs/eta';
 
 export function cliProgress(label: string): ProgressFn & { done(): void } {

@@ -1,7 +1,7 @@
 // `rerender` command-line entry: dispatches to one command, prints a one-line error on failure.
 import { commands } from './commands';
 import { parseArgs, type CommandContext } from './command';
-import { UserError, isCancelled } from '../engine/errors';
+import { UserError, isCancelled } from '../../native-models/src/errors';
 import { version } from '../../package.json';
 
 function mainHelp(): string {

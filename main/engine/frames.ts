@@ -1,6 +1,6 @@
 // Frame and time math in one place: working resolution (ALGORITHM.md §1), frame ↔ time, fps.
-import type { Crop, Rational } from './project/schema';
-import { UserError } from './errors';
+import type { Crop, Rational } from '../../preload/project-schema';
+import { UserError } from '../../native-models/src/errors';
 
 export interface WorkingSizeRequest {
   mode: 'short-side' | 'long-side';

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { loadAddon } from './addon';
 import type { FloatImage, Image } from './image';
-import { UserError } from '../../main/engine/errors';
+import { UserError } from './errors';
 
 /** Weights w of the gradient term per Lab channel (L, a, b) in gradient-domain fusion. */
 export const FUSION_WEIGHTS: readonly [number, number, number] = [2.5, 0.5, 0.5];

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { CancelledError, UserError, type CancelToken, type ProgressFn } from '../../main/engine/errors';
+import { CancelledError, UserError, type CancelToken, type ProgressFn } from './errors';
 
 export interface DownloadOptions {
   /** Expected SHA-256 (hex) of the whole file; the file is kept only when it matches. */

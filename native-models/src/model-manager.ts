@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError, type CancelToken, type ProgressFn } from '../../main/engine/errors';
+import { UserError, type CancelToken, type ProgressFn } from './errors';
 import { detectModelFile, type ModelDescription } from './weights/detect-model';
 import { ClipTokenizer, isTokenizerFolder } from './tokenizer';
 import { downloadFile, fileNameFromUrl } from './model-download';

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { loadAddon } from './addon';
 import type { FloatImage, FlowField, Image } from './image';
-import { CancelledError, UserError, type CancelToken } from '../../main/engine/errors';
+import { CancelledError, UserError, type CancelToken } from './errors';
 
 /** A styled exemplar layer (the keyframe's result); several layers are matched together. */
 export interface StyleLayer {

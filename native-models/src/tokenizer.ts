@@ -2,7 +2,7 @@
 // convention, and where to find those files for a model that carries none.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../main/engine/errors';
+import { UserError } from './errors';
 
 /** A prompt ready for the text encoder. */
 export interface TokenizedPrompt {

@@ -15,7 +15,7 @@ import { defaultExportSettings, defaultPropagationSettings } from '../../main/en
 import { setKeyframeFrames } from '../../main/engine/project/keyframes';
 import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
-import { PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../main/engine/project/schema';
+import { PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../preload/project-schema';
 import { resolveInProject } from '../../main/engine/project/keyframe-images';
 import { renderKeyframes } from '../../main/engine/render/render-project';
 import { defaultFrescoSettings, frescoComponentsOff, type FrescoSettings } from '../../main/engine/fresco/settings';

@@ -1,5 +1,5 @@
 // A valid project document for tests that need one without decoding a video.
-import type { Project } from '../../main/engine/project/schema';
+import type { Project } from '../../preload/project-schema';
 import { newProjectDocument } from '../../main/engine/project/defaults';
 import { setKeyframeFrames } from '../../main/engine/project/keyframes';
 

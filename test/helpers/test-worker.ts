@@ -1,6 +1,6 @@
 // A worker process for the worker-host tests: the real job runtime with jobs that progress, fail and crash.
 import { serveJobs } from '../../main/engine/jobs/worker-runtime';
-import { UserError } from '../../main/engine/errors';
+import { UserError } from '../../native-models/src/errors';
 
 serveJobs({
   async echo(params) { return { echoed: params, pid: process.pid }; },

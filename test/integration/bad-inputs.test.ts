@@ -9,7 +9,7 @@ import sharp, { type Sharp } from 'sharp';
 import { probeVideo } from '../../main/engine/media/probe';
 import { createProject } from '../../main/engine/project/create';
 import { readImageForKeyframe } from '../../main/engine/project/keyframe-images';
-import { UserError } from '../../main/engine/errors';
+import { UserError } from '../../native-models/src/errors';
 import { makeVideo, tempDir } from '../helpers/media';
 
 const dir = tempDir('rerender-corpus-');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { writeProjectFile, readProjectFile } from '../../main/engine/project/project-file';
 import { exportFrames } from '../../main/engine/media/export';
 import { writeFileAtomic } from '../../main/engine/fs/atomic';
-import { UserError } from '../../main/engine/errors';
+import { UserError } from '../../native-models/src/errors';
 import { sampleProject } from '../helpers/project';
 import { makeVideo, tempDir } from '../helpers/media';
 

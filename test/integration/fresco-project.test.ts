@@ -16,7 +16,7 @@ import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
 import { findStaleKeyframes, readRecord } from '../../main/engine/render/render-records';
 import { onnxModel } from '../helpers/onnx-writer';
-import { PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../main/engine/project/schema';
+import { PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../preload/project-schema';
 import { FIXTURES, graphCache, scene, SIZE, testParams } from './keyframe-render-scene';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { WorkerHost } from '../../main/engine/jobs/worker-host';
-import { CancelToken, isCancelled } from '../../main/engine/errors';
+import { CancelToken, isCancelled } from '../../native-models/src/errors';
 
 const workerFile = path.join(__dirname, '..', 'helpers', 'test-worker.ts');
 

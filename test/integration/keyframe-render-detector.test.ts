@@ -17,7 +17,7 @@ import type { Image } from '../../native-models/src/image';
 import type { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
 import { GraphBuilder } from '../../native-models/src/onnx/graph';
 import { writeModel } from '../../native-models/src/onnx/model';
-import type { RenderParams } from '../../main/engine/project/schema';
+import type { RenderParams } from '../../preload/project-schema';
 import { controlImage } from '../../main/engine/render/control-map';
 import type { DiffusionModels } from '../../main/engine/render/diffusion-models';
 import { renderPlain } from '../../main/engine/render/keyframe-render';

@@ -11,7 +11,7 @@ import { defaultExportSettings, defaultPropagationSettings } from '../../main/en
 import { keyframeAt, setKeyframeFrames } from '../../main/engine/project/keyframes';
 import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
-import { PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../main/engine/project/schema';
+import { PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../preload/project-schema';
 import { recoverInterruptedRenders } from '../../main/engine/render/render-claims';
 import { renderKeyframes } from '../../main/engine/render/render-project';
 import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';

@@ -13,7 +13,7 @@ import { defaultExportSettings, defaultPropagationSettings } from '../../main/en
 import { keyframeAt, setKeyframeFrames } from '../../main/engine/project/keyframes';
 import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
-import { PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../main/engine/project/schema';
+import { PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../preload/project-schema';
 import { renderKeyframes } from '../../main/engine/render/render-project';
 import { FIXTURES, graphCache, scene, SIZE, testParams } from './keyframe-render-scene';
 import { ModelRuntime as Runtime } from '../../native-models/src/runtime/model-runtime';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Image } from '../../native-models/src/image';
 import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
 import { defaultRenderParams } from '../../main/engine/project/defaults';
-import type { RenderParams } from '../../main/engine/project/schema';
+import type { RenderParams } from '../../preload/project-schema';
 import { DiffusionModels, type ModelFiles } from '../../main/engine/render/diffusion-models';
 import { SD_TINY } from '../helpers/fixtures';
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LearnedFlowModel, learnedFlowJob } from '../../main/engine/flow/learned-flow';
-import { CancelToken } from '../../main/engine/errors';
+import { CancelToken } from '../../native-models/src/errors';
 import { FlowCache } from '../../main/engine/flow/flow-cache';
 import { writePng } from '../../main/engine/media/image-files';
 import { frameFileName } from '../../main/engine/project/paths';

@@ -12,7 +12,7 @@ import { importKeyframeImage } from '../../main/engine/project/keyframe-images';
 import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { propagateProject } from '../../main/engine/propagation/propagate-project';
 import { makeVideo, tempDir } from '../helpers/media';
-import type { Project } from '../../main/engine/project/schema';
+import type { Project } from '../../preload/project-schema';
 
 // The full load (10,000 frames, 200 keyframes) takes about 15 minutes on a 2-core machine, so the default
 // suite runs a tenth of it with the same shape; RERENDER_LOAD=1 runs the whole thing.

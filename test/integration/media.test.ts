@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { probeVideo } from '../../main/engine/media/probe';
 import { decodeToFrames } from '../../main/engine/media/decode';
 import { exportFrames } from '../../main/engine/media/export';
-import { CancelToken, UserError, isCancelled } from '../../main/engine/errors';
+import { CancelToken, UserError, isCancelled } from '../../native-models/src/errors';
 import { makeVideo, tempDir, ffprobeStreams } from '../helpers/media';
 
 describe('probe', () => {

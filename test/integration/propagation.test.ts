@@ -18,7 +18,7 @@ import { readRgb, writePng } from '../../main/engine/media/image-files';
 import { measureWarpError } from '../../main/engine/metrics/warp-error';
 import { makeVideo, tempDir } from '../helpers/media';
 import { binPath } from '../helpers/cli';
-import type { Project } from '../../main/engine/project/schema';
+import type { Project } from '../../preload/project-schema';
 
 /** A deterministic "style": posterised, hue-rotated, saturated copy of the source frame. */
 async function stylise(src: string, out: string): Promise<void> {

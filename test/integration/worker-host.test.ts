@@ -3,7 +3,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { WorkerHost } from '../../main/engine/jobs/worker-host';
-import { CancelToken, UserError, isCancelled } from '../../main/engine/errors';
+import { CancelToken, UserError, isCancelled } from '../../native-models/src/errors';
 import type { JobProgress } from '../../main/engine/jobs/protocol';
 
 const workerFile = path.join(__dirname, '..', 'helpers', 'test-worker.ts');

@@ -9,7 +9,7 @@ import { EditorSession } from '../../main/engine/editor/session';
 import { writeProjectFile, readProjectFile } from '../../main/engine/project/project-file';
 import { projectPaths } from '../../main/engine/project/paths';
 import { settingsKey, writeRecord, type Dependency } from '../../main/engine/render/render-records';
-import type { Keyframe, Project } from '../../main/engine/project/schema';
+import type { Keyframe, Project } from '../../preload/project-schema';
 import { projectState, type ProjectState } from '../../preload/api';
 import { sampleProject } from '../helpers/project';
 import { tempDir } from '../helpers/media';

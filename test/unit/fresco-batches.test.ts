@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { batchParams, planBatches, regenerateBatch } from '../../main/engine/fresco/batches';
 import { updateKeyframe } from '../../main/engine/project/keyframes';
-import type { Keyframe } from '../../main/engine/project/schema';
+import type { Keyframe } from '../../preload/project-schema';
 import { sampleProject } from '../helpers/project';
-import { UserError } from '../../main/engine/errors';
+import { UserError } from '../../native-models/src/errors';
 
 test('given 20 keyframes and batches of 8, then the batches are 0–7, then 0, 7 and six new ones, and so on', () => {
   assert.deepEqual(planBatches(20, 8), [

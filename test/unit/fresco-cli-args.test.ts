@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseArgs } from '../../main/cli/command';
 import { FRESCO_FLAGS, frescoSettingsFrom } from '../../main/cli/commands/render';
-import { UserError } from '../../main/engine/errors';
+import { UserError } from '../../native-models/src/errors';
 
 const parse = (...argv: string[]) => frescoSettingsFrom(parseArgs(argv, FRESCO_FLAGS));
 

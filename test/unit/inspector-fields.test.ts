@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIELDS, defaultValue, overrideValue, withDefault, withOverride } from '../../renderer/inspector-fields';
 import { defaultRenderParams } from '../../main/engine/project/defaults';
-import { renderOverrides, renderParams } from '../../main/engine/project/schema';
+import { renderOverrides, renderParams } from '../../preload/project-schema';
 
 test('given every inspector field, then it names a render setting of the project schema', () => {
   const render = defaultRenderParams();

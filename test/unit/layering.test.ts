@@ -1,5 +1,5 @@
-// Given the source tree, only the Electron shell and the preload may import `electron`,
-// and the renderer never imports Node built-ins or engine code.
+// Given the source tree, only the Electron shell and the preload may import `electron`, the renderer
+// never imports Node built-ins or engine code, and layers only point down (main → preload, native-models; renderer → preload).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -34,6 +34,27 @@ test('the renderer uses no Node built-ins and no engine code', () => {
     importsOf(f)
       .filter((s) => s.startsWith('node:') || ['fs', 'path', 'child_process', 'os'].includes(s) || /(^|\/)(main|native-models)\//.test(s))
       .map((s) => `${f} imports ${s}`),
+  );
+  assert.deepEqual(offenders, []);
+});
+
+/** Where a relative import of `file` lands, as a path from the root (extension left off). */
+function importTargets(file: string): string[] {
+  return importsOf(file)
+    .filter((s) => s.startsWith('.'))
+    .map((s) => path.normalize(path.join(path.dirname(file), s)));
+}
+
+test('native-models imports nothing from main, preload or renderer (layers only point down)', () => {
+  const offenders = sources('native-models/src').flatMap((f) =>
+    importTargets(f).filter((t) => /^(main|preload|renderer)(\/|$)/.test(t)).map((t) => `${f} imports ${t}`),
+  );
+  assert.deepEqual(offenders, []);
+});
+
+test('the contract in preload imports nothing from the engine, native-models or the renderer', () => {
+  const offenders = sources('preload').flatMap((f) =>
+    importTargets(f).filter((t) => /^(main|native-models|renderer)(\/|$)/.test(t)).map((t) => `${f} imports ${t}`),
   );
   assert.deepEqual(offenders, []);
 });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { downloadModel, downloadTokenizer, importModel, listModels, resolveModelsDir } from '../../native-models/src/model-manager';
 import { downloadFile, partialPathFor } from '../../native-models/src/model-download';
-import { CancelToken, CancelledError, UserError } from '../../main/engine/errors';
+import { CancelToken, CancelledError, UserError } from '../../native-models/src/errors';
 import { SD_TINY } from '../helpers/fixtures';
 
 const fixtures = SD_TINY;

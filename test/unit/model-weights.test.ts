@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadComponentWeights, detectModelFile, type Component } from '../../native-models/src/weights/model-weights';
 import { writeSafetensors } from '../../native-models/src/weights/safetensors';
-import { UserError } from '../../main/engine/errors';
+import { UserError } from '../../native-models/src/errors';
 import { SD_TINY } from '../helpers/fixtures';
 
 const fixtures = SD_TINY;

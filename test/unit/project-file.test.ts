@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readProjectFile, writeProjectFile, parseProject, serializeProject, writeAutosave, readAutosave } from '../../main/engine/project/project-file';
-import { UserError } from '../../main/engine/errors';
+import { UserError } from '../../native-models/src/errors';
 import { sampleProject } from '../helpers/project';
 import { tempDir } from '../helpers/media';
 

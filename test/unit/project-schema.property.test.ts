@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseProject, serializeProject } from '../../main/engine/project/project-file';
 import { setKeyframeFrames } from '../../main/engine/project/keyframes';
-import { UserError } from '../../main/engine/errors';
+import { UserError } from '../../native-models/src/errors';
 import { sampleProject } from '../helpers/project';
 
 const validProject = fc.record({

@@ -8,7 +8,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { SafetensorsFile, writeSafetensors, parseHeader } from '../../native-models/src/weights/safetensors';
 import { float32ToBFloat16, float32ToHalf, halfToFloat32 } from '../../native-models/src/weights/half';
-import { UserError } from '../../main/engine/errors';
+import { UserError } from '../../native-models/src/errors';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-test-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));

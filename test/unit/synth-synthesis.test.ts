@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { moveMatches, synthesize, type Guide } from '../../native-models/src/synthesis';
-import { CancelToken, UserError, isCancelled } from '../../main/engine/errors';
+import { CancelToken, UserError, isCancelled } from '../../native-models/src/errors';
 import { texture, stylise, warp, rigidMotion, meanAbsDiff, type Motion, type Occluder } from './synth-scene';
 
 function scene(size: number, motion: Motion, occluder?: Occluder) {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ClipTokenizer, findTokenizer, resolveTokenizer } from '../../native-models/src/tokenizer';
-import { UserError } from '../../main/engine/errors';
+import { UserError } from '../../native-models/src/errors';
 import { SD_TINY } from '../helpers/fixtures';
 
 const fixtures = SD_TINY;

@@ -12,7 +12,7 @@ import { unetConfig } from '../../native-models/src/graphs/config';
 import type { GraphOptions } from '../../native-models/src/onnx/graph';
 import { encodeModel, writeModel } from '../../native-models/src/onnx/model';
 import { createSessionOn } from '../../native-models/src/runtime/providers';
-import { UserError } from '../../main/engine/errors';
+import { UserError } from '../../native-models/src/errors';
 
 const config = smallUNetConfig;
 const weights = smallUNetWeights();

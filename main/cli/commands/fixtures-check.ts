@@ -2,7 +2,7 @@
 // graphs, tokenizer and scheduler and prints each output's max abs difference against its tolerance.
 import fs from 'node:fs';
 import type { Command } from '../command';
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../../native-models/src/errors';
 import { checkManifest, type CaseResult } from '../../../native-models/src/conformance/check-manifest';
 
 function formatNumber(x: number): string {

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command, CommandContext, ParsedArgs } from '../command';
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../../native-models/src/errors';
 import { readRgb, writePng } from '../../engine/media/image-files';
 import { frameFileName } from '../../engine/project/paths';
 import { computeFlow, computeForwardFlow, occlusionMask, type ComputeFlowOptions, type FlowPreset } from '../../../native-models/src/flow';

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../command';
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../../native-models/src/errors';
 import { readRgb } from '../../engine/media/image-files';
 import { measureWarpError } from '../../engine/metrics/warp-error';
 import { frameFileName, projectPaths } from '../../engine/project/paths';

@@ -1,7 +1,7 @@
 // `rerender models`: list, import and download models in the user's models folder.
 import type { Command, CommandContext } from '../command';
 import { cliProgress } from '../progress';
-import { CancelToken, UserError } from '../../engine/errors';
+import { CancelToken, UserError } from '../../../native-models/src/errors';
 import { downloadModel, downloadTokenizer, importModel, listModels, resolveModelsDir, type InstalledModel } from '../../../native-models/src/model-manager';
 
 function interruptToken(): CancelToken {

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Command } from '../command';
 import { cliProgress } from '../progress';
-import { UserError, CancelToken } from '../../engine/errors';
+import { UserError, CancelToken } from '../../../native-models/src/errors';
 import { createProject } from '../../engine/project/create';
 import { readProjectFile, writeProjectFile } from '../../engine/project/project-file';
 import { setKeyframeFrames } from '../../engine/project/keyframes';

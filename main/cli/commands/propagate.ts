@@ -1,7 +1,7 @@
 // `rerender propagate`: synthesise every frame between keyframes and blend the two directions.
 import type { Command } from '../command';
 import { cliProgress } from '../progress';
-import { CancelToken, UserError } from '../../engine/errors';
+import { CancelToken, UserError } from '../../../native-models/src/errors';
 import { readProjectFile } from '../../engine/project/project-file';
 import { propagateProject } from '../../engine/propagation/propagate-project';
 import { withProjectLock } from '../../engine/project/project-lock';

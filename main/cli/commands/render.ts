@@ -3,9 +3,9 @@
 import path from 'node:path';
 import type { Command, CommandContext, ParsedArgs } from '../command';
 import { cliProgress } from '../progress';
-import { CancelToken, UserError } from '../../engine/errors';
+import { CancelToken, UserError } from '../../../native-models/src/errors';
 import { withProjectLock } from '../../engine/project/project-lock';
-import type { FrescoSettings, ModelSelection, Project, RenderOverrides } from '../../engine/project/schema';
+import type { FrescoSettings, ModelSelection, Project, RenderOverrides } from '../../../preload/project-schema';
 import { renderKeyframes } from '../../engine/render/render-project';
 
 export const FRESCO_FLAGS = ['no-spatial', 'no-temporal', 'no-cross-frame', 'no-optimise', 'background-smoothing', 'no-background-smoothing'] as const;

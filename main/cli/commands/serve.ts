@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../command';
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../../native-models/src/errors';
 import { createEditor } from '../../engine/editor/editor-api';
 import { appRoot, rendererDir, workerModules } from '../../engine/editor/app-files';
 import { defaultSettingsFile } from '../../engine/editor/app-settings';

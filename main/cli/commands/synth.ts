@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command, ParsedArgs } from '../command';
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../../native-models/src/errors';
 import { readRgb, writePng } from '../../engine/media/image-files';
 import { writeFileAtomic } from '../../engine/fs/atomic';
 import { synthesize, SYNTHESIS_DEFAULTS, type Guide, type StyleLayer } from '../../../native-models/src/synthesis';

@@ -2,10 +2,10 @@
 // Undo/Redo menus, perform: project → project). Params arrive already validated by the contract.
 import type { EditName, EditRequest } from '../../../preload/api';
 import { defaultFrescoSettings } from '../fresco/settings';
-import type { Keyframe, Project } from '../project/schema';
+import type { Keyframe, Project } from '../../../preload/project-schema';
 import { addKeyframe, findKeyframe, moveKeyframe, removeKeyframes, setKeyframeFrames, updateKeyframe } from '../project/keyframes';
 import { importKeyframeImage } from '../project/keyframe-images';
-import { UserError } from '../errors';
+import { UserError } from '../../../native-models/src/errors';
 
 export interface EditContext {
   /** The project file: relative paths and the assets folder resolve against it. */

@@ -8,7 +8,7 @@ import { EditorJobs, describeFailure } from './editor-jobs';
 import { AppSettingsStore } from './app-settings';
 import { readFlickerMetric } from './flicker-metric';
 import { listModels, resolveModelsDir } from '../../../native-models/src/model-manager';
-import { UserError } from '../errors';
+import { UserError } from '../../../native-models/src/errors';
 
 /** What differs between Electron and the browser: native dialogs and the file manager. */
 export interface EditorPlatform {

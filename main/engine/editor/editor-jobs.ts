@@ -8,10 +8,10 @@ import type { EditorSession } from './session';
 import type { JobKind, JobList } from './job-list';
 import { findKeyframe } from '../project/keyframes';
 import { readProjectFile } from '../project/project-file';
-import type { Project } from '../project/schema';
+import type { Project } from '../../../preload/project-schema';
 import { uniformKeyframes } from '../project/keyframe-suggest';
 import { downloadModel, importModel } from '../../../native-models/src/model-manager';
-import { UserError } from '../errors';
+import { UserError } from '../../../native-models/src/errors';
 import { rebuildFrameCache } from './frame-cache';
 
 export interface EditorWorkers { propagation: WorkerHost; inference: WorkerHost }

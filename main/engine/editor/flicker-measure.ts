@@ -8,7 +8,7 @@ import { readProjectFile } from '../project/project-file';
 import { measureWarpError } from '../metrics/warp-error';
 import { projectPaths } from '../project/paths';
 import { writeFileAtomic } from '../fs/atomic';
-import { UserError, type CancelToken, type ProgressFn } from '../errors';
+import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 import { flickerMetricPath } from './flicker-metric';
 
 /** Measures and saves the per-frame warp error; value i is the error of arriving at frame i from i-1. */

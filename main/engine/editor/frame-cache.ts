@@ -1,11 +1,11 @@
 // Rebuilding a project's decoded frames and thumbnails when the cache is missing (a project copied
 // without its cache, the bundled sample): ffmpeg does the work in its own process; this only supervises.
 import fs from 'node:fs';
-import type { Project } from '../project/schema';
+import type { Project } from '../../../preload/project-schema';
 import { projectPaths } from '../project/paths';
 import { resolveSourcePath } from '../project/create';
 import { decodeToFrames } from '../media/decode';
-import { UserError, type CancelToken, type ProgressFn } from '../errors';
+import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 
 export async function rebuildFrameCache(projectFile: string, p: Project, opts: { cancel?: CancelToken; onProgress?: ProgressFn } = {}): Promise<number> {
   const video = resolveSourcePath(projectFile, p);

@@ -2,7 +2,7 @@
 // progress, ETA, cancel and outcome, reported as events the jobs panel shows.
 import { jobEnded, type JobState } from '../../../preload/api';
 import type { JobProgress } from '../jobs/protocol';
-import { CancelToken, isCancelled } from '../errors';
+import { CancelToken, isCancelled } from '../../../native-models/src/errors';
 
 export type JobKind = JobState['kind'];
 

@@ -2,11 +2,11 @@
 // every path in the project is relative to the file and the assets/cache folders are named after it.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { Project } from '../project/schema';
+import type { Project } from '../../../preload/project-schema';
 import { projectPaths, PROJECT_EXTENSION } from '../project/paths';
 import { writeProjectFile } from '../project/project-file';
 import { resolveSourcePath, storedSourcePath } from '../project/create';
-import { UserError } from '../errors';
+import { UserError } from '../../../native-models/src/errors';
 
 function relativeTo(dir: string, abs: string): string {
   return path.relative(dir, abs).split(path.sep).join('/');

@@ -6,7 +6,7 @@ import { findStaleKeyframes, readRecord, type RenderRecord } from '../render/ren
 import { saliencyAvailability } from '../fresco/settings';
 import { onnxModelAvailability, projectModelPath, resolveModelsDir, type ModelAvailability } from '../../../native-models/src/model-manager';
 import type { EditRequest, EventName, EventPayload, ProjectState, SegmentState } from '../../../preload/api';
-import type { Project } from '../project/schema';
+import type { Project } from '../../../preload/project-schema';
 import { readProjectFile, writeProjectFile, readAutosave, writeAutosave, discardAutosave } from '../project/project-file';
 import { segmentStatus, type SegmentInfo } from '../project/status';
 import { segmentsOf, type Segment } from '../project/keyframes';
@@ -14,7 +14,7 @@ import { projectPaths } from '../project/paths';
 import { applyEdit } from './edit-actions';
 import { saveProjectAs } from './save-as';
 import { ProjectLock } from '../project/project-lock';
-import { UserError } from '../errors';
+import { UserError } from '../../../native-models/src/errors';
 
 interface HistoryEntry { label: string; before: Project; after: Project }
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { computeFlow, occlusionMask, type ComputeFlowOptions, type FlowPair } from '../../../native-models/src/flow';
 import { readFlo, writeFlo } from '../../../native-models/src/flo';
 import type { Image } from '../../../native-models/src/image';
-import { CancelToken, UserError, type ProgressFn } from '../errors';
+import { CancelToken, UserError, type ProgressFn } from '../../../native-models/src/errors';
 import { writeFileAtomic } from '../fs/atomic';
 import { frameFileName } from '../project/paths';
 import { readRgb } from '../media/image-files';

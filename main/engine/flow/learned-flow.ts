@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { FlowPair } from '../../../native-models/src/flow';
 import type { FlowField, Image } from '../../../native-models/src/image';
 import { createSessionInOrder, type ProviderName } from '../../../native-models/src/runtime/providers';
-import { UserError } from '../errors';
+import { UserError } from '../../../native-models/src/errors';
 import type { JobHandler } from '../jobs/worker-runtime';
 import { FlowCache, type FlowEstimator } from './flow-cache';
 

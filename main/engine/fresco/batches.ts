@@ -4,9 +4,9 @@
 // again only to tie the batches together; their new images are discarded) and adds up to size − 2 new
 // keyframes, so every batch stays within the memory one batch of `size` frames needs. Regenerating one
 // keyframe: a batch of it with the first keyframe and the one before it.
-import { UserError } from '../errors';
+import { UserError } from '../../../native-models/src/errors';
 import { effectiveRenderParams } from '../project/keyframes';
-import type { Keyframe, Project, RenderParams } from '../project/schema';
+import type { Keyframe, Project, RenderParams } from '../../../preload/project-schema';
 
 export interface FrescoBatchPlan {
   /** Indices into the ordered keyframe list, prefix first, in timeline order. */

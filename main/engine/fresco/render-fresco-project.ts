@@ -8,7 +8,7 @@ import { compiledGraphsDir, projectModelPath, resolveModelsDir } from '../../../
 import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
 import { stepProgress } from '../jobs/eta';
 import { effectiveRenderParams } from '../project/keyframes';
-import type { Keyframe, Project } from '../project/schema';
+import type { Keyframe, Project } from '../../../preload/project-schema';
 import { DiffusionModels } from '../render/diffusion-models';
 import { commitKeyframeImage, keyframeInputFrame, markFailed, projectModelFiles } from '../render/keyframe-commit';
 import { claimKeyframe } from '../render/render-claims';

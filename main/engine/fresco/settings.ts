@@ -1,11 +1,11 @@
 // FRESCO mode's switches and parameters (ALGORITHM.md §6) with the method's defaults, and whether background
 // smoothing can run with the chosen saliency model. This is the shape of the project schema's optional
-// `fresco` object (schema.ts); a project without it uses these defaults.
+// `fresco` object (preload/project-schema.ts); a project without it uses these defaults.
 
-export type { FrescoSettings } from '../project/schema';
+export type { FrescoSettings } from '../../../preload/project-schema';
 
 import { onnxModelAvailability, type ModelAvailability } from '../../../native-models/src/model-manager';
-import type { FrescoSettings } from '../project/schema';
+import type { FrescoSettings } from '../../../preload/project-schema';
 
 export function defaultFrescoSettings(): FrescoSettings {
   return {

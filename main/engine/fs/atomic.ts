@@ -1,7 +1,7 @@
 // Atomic file writes: temp file in the same folder, fsync, rename; a crash never leaves a half file.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors';
+import { UserError } from '../../../native-models/src/errors';
 
 let counter = 0;
 

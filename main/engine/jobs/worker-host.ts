@@ -4,7 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { hostMessage, workerMessage, type HostMessage, type JobProgress, type WorkerMessage } from './protocol';
 import { createEtaEstimator } from './eta';
-import { CancelledError, UserError, type CancelToken } from '../errors';
+import { CancelledError, UserError, type CancelToken } from '../../../native-models/src/errors';
 
 /** The few things the host needs from a process; Electron's UtilityProcess is adapted to this in the shell. */
 export interface WorkerProcess {

@@ -1,6 +1,6 @@
 // The worker side of the job protocol: register handlers, get progress and cancel for free.
 import { hostMessage, type WorkerMessage } from './protocol';
-import { CancelToken, UserError, isCancelled, type ProgressFn } from '../errors';
+import { CancelToken, UserError, isCancelled, type ProgressFn } from '../../../native-models/src/errors';
 
 export interface JobContext { progress: ProgressFn; cancel: CancelToken }
 export type JobHandler = (params: unknown, ctx: JobContext) => Promise<unknown>;

@@ -4,8 +4,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { findTools, runTool, ToolError } from './ffmpeg';
 import { formatRational } from '../frames';
-import type { Crop, Rational } from '../project/schema';
-import { CancelToken, ProgressFn, UserError } from '../errors';
+import type { Crop, Rational } from '../../../preload/project-schema';
+import { CancelToken, ProgressFn, UserError } from '../../../native-models/src/errors';
 import { replaceWith, tempPathFor, describeWriteError } from '../fs/atomic';
 
 export const THUMBNAIL_HEIGHT = 64;

@@ -6,8 +6,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { findTools, ToolError, hasEncoder } from './ffmpeg';
 import { formatRational } from '../frames';
-import type { Rational } from '../project/schema';
-import { CancelToken, CancelledError, ProgressFn, UserError } from '../errors';
+import type { Rational } from '../../../preload/project-schema';
+import { CancelToken, CancelledError, ProgressFn, UserError } from '../../../native-models/src/errors';
 import { describeWriteError, replaceWith, tempPathFor } from '../fs/atomic';
 import { frameFileName } from '../project/paths';
 

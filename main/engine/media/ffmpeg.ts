@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CancelToken, CancelledError, UserError } from '../errors';
+import { CancelToken, CancelledError, UserError } from '../../../native-models/src/errors';
 
 export interface Tools { ffmpeg: string; ffprobe: string | undefined }
 

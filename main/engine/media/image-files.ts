@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import sharp from 'sharp';
 import type { Image } from '../../../native-models/src/image';
-import { UserError } from '../errors';
+import { UserError } from '../../../native-models/src/errors';
 import { writeFileAtomic } from '../fs/atomic';
 
 /** Decodes an image file to 8-bit RGB (alpha dropped, grey expanded, 16-bit reduced). */

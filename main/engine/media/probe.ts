@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import { findTools, runTool, ToolError } from './ffmpeg';
 import { parseRational, reduce } from '../frames';
-import type { Rational } from '../project/schema';
-import { UserError } from '../errors';
+import type { Rational } from '../../../preload/project-schema';
+import { UserError } from '../../../native-models/src/errors';
 
 /** Frame sides we accept: smaller has nothing to stylise, larger is beyond any camera (8K DCI is 8192 wide). */
 export const MIN_SIDE = 16;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { occlusionMask, warpImage, type FlowPair } from '../../../native-models/src/flow';
 import type { Image } from '../../../native-models/src/image';
-import { CancelToken, UserError, type ProgressFn } from '../errors';
+import { CancelToken, UserError, type ProgressFn } from '../../../native-models/src/errors';
 import { readRgb } from '../media/image-files';
 import { frameFileName } from '../project/paths';
 

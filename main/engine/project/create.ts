@@ -4,13 +4,13 @@ import path from 'node:path';
 import { probeVideo } from '../media/probe';
 import { decodeToFrames } from '../media/decode';
 import { workingSize, DEFAULT_WORKING_SIZE } from '../frames';
-import type { Crop, Project } from './schema';
+import type { Crop, Project } from '../../../preload/project-schema';
 import { newProjectDocument, DEFAULT_KEYFRAME_INTERVAL } from './defaults';
 import { projectPaths, PROJECT_EXTENSION } from './paths';
 import { writeProjectFile } from './project-file';
 import { setKeyframeFrames } from './keyframes';
 import { uniformKeyframes } from './keyframe-suggest';
-import { UserError, type CancelToken, type ProgressFn } from '../errors';
+import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 
 export interface CreateOptions {
   mode?: 'short-side' | 'long-side';

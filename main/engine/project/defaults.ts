@@ -1,5 +1,5 @@
 // Default settings of a new project (ALGORITHM.md §3.5 for rendering, §4.1 for propagation).
-import { PROJECT_FORMAT, PROJECT_VERSION, type ExportSettings, type ModelSelection, type Project, type PropagationSettings, type RenderParams } from './schema';
+import { PROJECT_FORMAT, PROJECT_VERSION, type ExportSettings, type ModelSelection, type Project, type PropagationSettings, type RenderParams } from '../../../preload/project-schema';
 
 export function defaultRenderParams(): RenderParams {
   return {

@@ -2,12 +2,12 @@
 // frame where the user allows it) and hands them to the encoder.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Project } from './schema';
+import type { Project } from '../../../preload/project-schema';
 import { frameFileName, projectPaths } from './paths';
 import { resolveInProject } from './keyframe-images';
 import { resolveSourcePath } from './create';
 import { exportFrames, formatFromPath, type ExportFormat } from '../media/export';
-import { UserError, type CancelToken, type ProgressFn } from '../errors';
+import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 
 export interface ProjectExportOptions {
   out: string;

@@ -3,11 +3,11 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Project } from './schema';
+import type { Project } from '../../../preload/project-schema';
 import { projectPaths } from './paths';
 import { addKeyframe, keyframeAt, updateKeyframe } from './keyframes';
 import { writeFileAtomic } from '../fs/atomic';
-import { UserError } from '../errors';
+import { UserError } from '../../../native-models/src/errors';
 
 /** Images larger than this many pixels are refused before decoding (a decompression bomb guard). */
 const MAX_INPUT_PIXELS = 16384 * 16384;

@@ -3,7 +3,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { UserError, type CancelToken, type ProgressFn } from '../errors';
+import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 
 export function uniformKeyframes(frameCount: number, every: number): number[] {
   if (!Number.isInteger(every) || every < 1) throw new UserError(`--every expects a whole number ≥ 1, got ${every}`);

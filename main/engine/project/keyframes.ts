@@ -1,7 +1,7 @@
 // Keyframe edits on a project (pure: each returns a new project) and the segments between keyframes.
 import { randomUUID } from 'node:crypto';
-import type { Keyframe, Project, RenderOverrides, RenderParams } from './schema';
-import { UserError } from '../errors';
+import type { Keyframe, Project, RenderOverrides, RenderParams } from '../../../preload/project-schema';
+import { UserError } from '../../../native-models/src/errors';
 
 export function newKeyframe(frame: number): Keyframe {
   return { id: randomUUID(), frame, source: 'diffusion', image: null, overrides: {}, status: 'empty', revision: 0, history: [] };

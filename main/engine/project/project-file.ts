@@ -1,8 +1,8 @@
 // Reading and writing project files: validation with clear errors, forward migration, atomic save with backup.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { project as projectSchema, PROJECT_FORMAT, PROJECT_VERSION, type Project } from './schema';
-import { UserError } from '../errors';
+import { project as projectSchema, PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../../preload/project-schema';
+import { UserError } from '../../../native-models/src/errors';
 import { writeFileAtomic, describeWriteError } from '../fs/atomic';
 
 /** Largest project file we accept; a real one is a few hundred KB even with thousands of keyframes. */

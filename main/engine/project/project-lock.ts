@@ -2,7 +2,7 @@
 // whose process is gone (crash, kill, power loss) is stale and taken over.
 import fs from 'node:fs';
 import os from 'node:os';
-import { UserError } from '../errors';
+import { UserError } from '../../../native-models/src/errors';
 
 export interface LockOwner { pid: number; host: string; since: string; app: string }
 

@@ -2,7 +2,7 @@
 // read-only, and a project writes its cache, autosave and lock beside itself.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors';
+import { UserError } from '../../../native-models/src/errors';
 import { tempPathFor } from '../fs/atomic';
 import { readProjectFile } from './project-file';
 

@@ -1,7 +1,7 @@
 // What is done and what is out of date: keyframe and segment status as the timeline and `info` show it.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Project } from './schema';
+import type { Project } from '../../../preload/project-schema';
 import { frameFileName, projectPaths } from './paths';
 import { segmentsOf, type Segment } from './keyframes';
 

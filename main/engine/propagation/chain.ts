@@ -6,8 +6,8 @@ import type { FlowField, Image } from '../../../native-models/src/image';
 import { synthesize, moveMatches, type MatchField } from '../../../native-models/src/synthesis';
 import { buildGuides, positionMap, advancePositions, temporalGuide, type GuideWeights } from './guides';
 import type { ChainStore } from './frame-store';
-import type { PropagationSettings } from '../project/schema';
-import type { CancelToken } from '../errors';
+import type { PropagationSettings } from '../../../preload/project-schema';
+import type { CancelToken } from '../../../native-models/src/errors';
 
 /** Flows between consecutive frames: pair(i) holds i→i+1 (forward, on i's grid) and i+1→i (backward). */
 export interface FlowProvider { pair(i: number): Promise<FlowPair> }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { createHash } from 'node:crypto';
 import { FlowCache } from '../flow/flow-cache';
-import type { Project } from '../project/schema';
+import type { Project } from '../../../preload/project-schema';
 import { frameFileName, projectPaths } from '../project/paths';
 import { segmentsOf, type Segment } from '../project/keyframes';
 import { resolveInProject } from '../project/keyframe-images';
@@ -14,7 +14,7 @@ import { readSegmentRecord, segmentRecordPath, type SegmentRecord } from '../pro
 import { readRgb } from '../media/image-files';
 import { writeFileAtomic } from '../fs/atomic';
 import { propagateSegment, cleanSegment } from './segment';
-import { UserError, type CancelToken, type ProgressFn } from '../errors';
+import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 
 export interface PropagateOptions {
   /** Only this segment ("A-B" as `rerender info` lists them). */

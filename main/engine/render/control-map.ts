@@ -5,8 +5,8 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { cannyEdges } from '../../../native-models/src/canny';
 import type { Image } from '../../../native-models/src/image';
-import type { RenderParams } from '../project/schema';
-import { UserError } from '../errors';
+import type { RenderParams } from '../../../preload/project-schema';
+import { UserError } from '../../../native-models/src/errors';
 import { mapToUnitRgb, type Planar } from './latent';
 
 type DetectorKind = 'softedge' | 'depth';

@@ -3,7 +3,7 @@
 // prompt conditioning, one CFG noise prediction with optional ControlNet and cross-frame tokens, VAE
 // encode and decode. Counts UNet calls for the benchmarks.
 import * as ort from 'onnxruntime-node';
-import { UserError, type ProgressFn } from '../errors';
+import { UserError, type ProgressFn } from '../../../native-models/src/errors';
 import { ModelRuntime, type LoadedModel } from '../../../native-models/src/runtime/model-runtime';
 import { loadComponentWeights, type LoraSpec, type ModelConfig, type WeightSource } from '../../../native-models/src/weights/model-weights';
 import { crossFrameLayers, describeGraph, looseLayers, strictLayers, type GraphSpec, type UNetVariant } from '../../../native-models/src/graphs';

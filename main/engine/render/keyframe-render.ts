@@ -4,8 +4,8 @@
 // so that it can serve as anchor or "previous" like a rendered keyframe.
 import type { Image } from '../../../native-models/src/image';
 import { sdeditStartStep, type SamplerKind } from '../../../native-models/src/scheduler';
-import type { RenderParams } from '../project/schema';
-import { UserError, type CancelToken } from '../errors';
+import type { RenderParams } from '../../../preload/project-schema';
+import { UserError, type CancelToken } from '../../../native-models/src/errors';
 import { preserveColours } from './colour-preservation';
 import { controlImage } from './control-map';
 import type { DiffusionModels } from './diffusion-models';

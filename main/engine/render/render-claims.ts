@@ -7,7 +7,7 @@ import path from 'node:path';
 import { updateKeyframe } from '../project/keyframes';
 import { projectPaths } from '../project/paths';
 import { readProjectFile, writeProjectFile } from '../project/project-file';
-import type { Keyframe } from '../project/schema';
+import type { Keyframe } from '../../../preload/project-schema';
 
 interface Claim {
   pid: number;

@@ -13,9 +13,9 @@ import { addKeyframe, effectiveRenderParams, keyframeAt, updateKeyframe } from '
 import { resolveInProject } from '../project/keyframe-images';
 import { projectPaths } from '../project/paths';
 import { readProjectFile, writeProjectFile } from '../project/project-file';
-import type { FrescoSettings, Keyframe, ModelSelection, Project, RenderOverrides } from '../project/schema';
+import type { FrescoSettings, Keyframe, ModelSelection, Project, RenderOverrides } from '../../../preload/project-schema';
 import { stepProgress } from '../jobs/eta';
-import { UserError, type CancelToken, type ProgressFn } from '../errors';
+import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 import { defaultFrescoSettings } from '../fresco/settings';
 import type { FrescoBatchReport } from '../fresco/fresco-render';
 import { renderFrescoKeyframes } from '../fresco/render-fresco-project';

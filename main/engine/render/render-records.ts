@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FrescoSettings, Keyframe, ModelSelection, Project, RenderParams } from '../project/schema';
+import type { FrescoSettings, Keyframe, ModelSelection, Project, RenderParams } from '../../../preload/project-schema';
 import { defaultFrescoSettings } from '../fresco/settings';
 import { effectiveRenderParams, segmentsOf, type Segment } from '../project/keyframes';
 import { projectPaths } from '../project/paths';

@@ -3,7 +3,7 @@
 // constraints plug into: before each step (pixel-aware fusion), the x̂₀ hook (colour, shape), tokens to
 // inject, and what to record after each step.
 import { SAMPLERS, SamplingRun, type SamplerKind } from '../../../native-models/src/scheduler';
-import { CancelToken, UserError } from '../errors';
+import { CancelToken, UserError } from '../../../native-models/src/errors';
 import type { DiffusionModels, NoiseRequest } from './diffusion-models';
 
 export interface LatentShape { channels: number; height: number; width: number }

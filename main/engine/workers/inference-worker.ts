@@ -16,8 +16,8 @@
 // renderKeyframe also answers sessionsLoaded: the ONNX sessions the worker holds afterwards (leaks show).
 import { z } from 'zod';
 import { serveJobs } from '../jobs/worker-runtime';
-import { frescoSettings, modelSelection, renderOverrides } from '../project/schema';
-import { UserError } from '../errors';
+import { frescoSettings, modelSelection, renderOverrides } from '../../../preload/project-schema';
+import { UserError } from '../../../native-models/src/errors';
 import { renderKeyframes, type RenderRequest } from '../render/render-project';
 import { learnedFlowJob } from '../flow/learned-flow';
 import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';

@@ -7,10 +7,10 @@ import { readProjectFile } from '../project/project-file';
 import { exportProject } from '../project/export-project';
 import { adaptiveKeyframes, frameDifferences } from '../project/keyframe-suggest';
 import { projectPaths } from '../project/paths';
-import { crop } from '../project/schema';
+import { crop } from '../../../preload/project-schema';
 import { propagateProject } from '../propagation/propagate-project';
 import { measureFlicker } from '../editor/flicker-measure';
-import { UserError } from '../errors';
+import { UserError } from '../../../native-models/src/errors';
 
 function parse<T>(schema: z.ZodType<T>, params: unknown, job: string): T {
   const r = schema.safeParse(params);

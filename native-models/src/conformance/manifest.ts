@@ -2,7 +2,7 @@
 // case files, and comparing results by maximum absolute difference against each output's tolerance.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../../main/engine/errors';
+import { UserError } from '../errors';
 import { SafetensorsFile } from '../weights/safetensors';
 
 export interface ManifestTensor {

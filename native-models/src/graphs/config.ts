@@ -1,6 +1,6 @@
 // The model configurations graph builders read (diffusers / transformers config.json fields) and the
 // checks that reject models these builders cannot express. SD1.5 defaults live in weights/sd15-config.ts.
-import { UserError } from '../../../main/engine/errors';
+import { UserError } from '../errors';
 import type { ModelConfig } from '../weights/sd15-config';
 
 type JsonConfig = ModelConfig;

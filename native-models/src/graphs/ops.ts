@@ -1,6 +1,6 @@
 // Neural-network layers as ONNX subgraphs (linear, conv, norms, activations, attention), with weights
 // looked up by their checkpoint (diffusers / transformers) names. Shapes come from the weights.
-import { UserError } from '../../../main/engine/errors';
+import { UserError } from '../errors';
 import type { FloatTensor, GraphBuilder } from '../onnx/graph';
 
 /** Where builders read weights from: a loaded checkpoint, or synthetic weights for benchmarks. */

@@ -2,7 +2,7 @@
 // execution provider that works, reports load progress and the chosen provider, and releases sessions
 // when models are switched.
 import * as ort from 'onnxruntime-node';
-import { UserError, type ProgressFn } from '../../../main/engine/errors';
+import { UserError, type ProgressFn } from '../errors';
 import { buildGraph, describeGraph, type ConfiguredWeights, type GraphSpec } from '../graphs';
 import { compiledGraph, findCompiledGraph, type CompiledGraphKey } from './graph-cache';
 import { createSessionInOrder, flavourFor, PROVIDER_ORDER, type GraphFlavour, type ProviderAttempt, type ProviderName } from './providers';

@@ -2,7 +2,7 @@
 // its tensor names and shapes alone, and why it cannot be used when it is another family (SDXL, SD2).
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../../main/engine/errors';
+import { UserError } from '../errors';
 import { SafetensorsFile, type TensorInfo } from './safetensors';
 import type { Component } from './model-weights';
 

@@ -1,6 +1,6 @@
 // Kohya-format LoRA files: reading, matching their modules to a model's real weights, and merging
 // W' = W + multiplier * (alpha / rank) * (up @ down) into linear, 1x1 and kxk conv weights at load time.
-import { UserError } from '../../../main/engine/errors';
+import { UserError } from '../errors';
 import { SafetensorsFile } from './safetensors';
 import { weightKernels } from './native-kernels';
 

@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../../main/engine/errors';
+import { UserError } from '../errors';
 import { SafetensorsFile } from './safetensors';
 import { SD15_CONFIGS, type ModelConfig } from './sd15-config';
 import { controlnetKeyFromLdm, textEncoderKeyFromLdm, unetKeyFromLdm, unetModuleFromLdmLoraName, vaeKeyFromDiffusers, vaeKeyFromLdm, type KeyMapping } from './checkpoint-keys';

@@ -2,7 +2,7 @@
 // lazily by name with positioned reads, so multi-GB checkpoints never sit whole in the JS heap.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../../main/engine/errors';
+import { UserError } from '../errors';
 import { bfloat16ToFloat32, halfToFloat32 } from './half';
 
 export type DType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';

@@ -1,4 +1,5 @@
 // The project file's schema (version 1): the single definition of what a project holds, validated on load.
+// Part of the contract (preload/): the engine, the CLI and the renderer all read projects through it.
 import { z } from 'zod';
 
 export const PROJECT_FORMAT = 'rerender-project';
