@@ -24,8 +24,11 @@ export type Crop = z.infer<typeof crop>;
 export const sourceVideo = z.object({
   /** The video, relative to the project file's folder when inside it, else as the user gave it. */
   path: z.string().min(1).max(4096),
+  /** Display size: square pixels (an anamorphic source's pixel aspect applied), after the rotation. */
   width: int(1, 65536),
   height: int(1, 65536),
+  /** The stored pixels' aspect (4:3 for an anamorphic 720×480 shown as 960×480); absent in older projects. */
+  pixelAspect: rational.optional(),
   /** Clockwise rotation from the container's display matrix; width/height above are after rotation. */
   rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]),
   fps: rational,
@@ -177,8 +180,12 @@ export const project = z.object({
   name: z.string().max(256),
   source: sourceVideo,
   working: workingResolution,
-  /** Frames after decoding at a constant rate: every output frame has an index in [0, count). */
-  frames: z.object({ count: int(1, 10_000_000), fps: rational }),
+  /**
+   * Decoded frames: every output frame has an index in [0, count). Each source frame once (a variable-rate
+   * source keeps its frame times), or resampled to `fps` when the user chose it (absent in older projects:
+   * those resampled every variable-rate source).
+   */
+  frames: z.object({ count: int(1, 10_000_000), fps: rational, resampled: z.boolean().optional() }),
   mode: z.enum(['rerender', 'independent', 'fresco']),
   /** FRESCO mode settings; absent means the defaults. */
   fresco: frescoSettings.optional(),

@@ -2,6 +2,7 @@
 import { commands } from './commands';
 import { parseArgs, type CommandContext } from './command';
 import { UserError, isCancelled } from '../../native-models/src/errors';
+import { asUserError } from '../engine/fs/disk-space';
 import { version } from '../../package.json';
 
 function mainHelp(): string {
@@ -45,7 +46,8 @@ export async function runCli(argv: string[]): Promise<number> {
     const args = parseArgs(rest.filter((a) => a !== '--json'), command.flags ?? [], command.multi ?? []);
     const code = await command.run(args, ctx);
     return typeof code === 'number' ? code : 0;
-  } catch (err) {
+  } catch (caught) {
+    const err = asUserError(caught);
     const message = err instanceof UserError || isCancelled(err) ? (err as Error).message : `internal error: ${(err as Error)?.stack ?? String(err)}`;
     if (json) process.stdout.write(JSON.stringify({ ok: false, error: message.split('\n')[0] }) + '\n');
     process.stderr.write(`rerender ${name}: ${message.split('\n')[0]}\n`);

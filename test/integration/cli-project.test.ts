@@ -107,13 +107,14 @@ describe('rerender CLI: project commands', () => {
     }
   });
 
-  test('a variable-frame-rate video becomes a constant-rate project', () => {
+  test('a variable-frame-rate video keeps each of its frames once', () => {
     const vfr = makeVideo(dir, 'vfr', { fps: 30, frames: 60, variable: true });
     const r = rerender(['new', path.join(dir, 'vfr.rerender'), '--video', vfr, '--short-side', '128', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const out = r.json();
-    assert.ok(out.frames > 0);
-    const files = fs.readdirSync(path.join(dir, 'vfr.cache', 'frames'));
+    const source = Number(ffprobeStreams(vfr).find((s) => s.codec_type === 'video')!.nb_read_frames);
+    assert.equal(out.frames, source);
+    const files = fs.readdirSync(path.join(dir, 'vfr.cache', 'frames')).filter((f) => f.endsWith('.png'));
     assert.equal(files.length, out.frames);
   });
 });

@@ -64,7 +64,7 @@ describe('a full disk during export', () => {
     const out = path.join(dir, 'result.mp4');
     fs.writeFileSync(out, 'earlier export');
     fill(dir, 2048);
-    const job = exportFrames({ out, format: 'mp4', width: 128, height: 64, fps: { num: 24, den: 1 }, frames: Array.from({ length: 30 }, (_, i) => i), frameFile: (i) => path.join(frames, `${String(i).padStart(5, '0')}.png`) });
+    const job = exportFrames({ out, format: 'mp4', width: 128, height: 64, fps: { num: 24, den: 1 }, frames: Array.from({ length: 30 }, (_, i) => i), frameFile: (i) => path.join(frames, `${String(i).padStart(5, '0')}.png`), overwrite: true });
     await assert.rejects(job, (e: unknown) => e instanceof UserError && /disk is full/.test(e.message));
     assert.equal(fs.readFileSync(out, 'utf8'), 'earlier export');
   });

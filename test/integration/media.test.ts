@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { probeVideo } from '../../main/engine/media/probe';
-import { decodeToFrames } from '../../main/engine/media/decode';
-import { exportFrames } from '../../main/engine/media/export';
+import { decodeToFrames, readFrameTimes } from '../../main/engine/media/decode';
+import { exportFrames, EXPORT_MARKER } from '../../main/engine/media/export';
 import { CancelToken, UserError, isCancelled } from '../../native-models/src/errors';
 import { makeVideo, tempDir, ffprobeStreams } from '../helpers/media';
 
@@ -69,9 +69,10 @@ describe('decode', () => {
       fps: { num: 24, den: 1 }, resample: false, expectedFrames: 20, onProgress: (f) => progress.push(f),
     });
     assert.equal(r.frameCount, 20);
-    const files = fs.readdirSync(path.join(dir, 'frames')).sort();
+    const files = fs.readdirSync(path.join(dir, 'frames')).filter((f) => f.endsWith('.png')).sort();
     assert.equal(files[0], '00000.png');
     assert.equal(files.length, 20);
+    assert.deepEqual(readFrameTimes(path.join(dir, 'frames'), 20), Array.from({ length: 20 }, (_, i) => Math.round((i * 1e6) / 24)), 'each frame\'s time is kept');
     const meta = await sharp(path.join(dir, 'frames', '00019.png')).metadata();
     assert.equal(meta.width, 128);
     assert.equal(meta.height, 64);
@@ -101,9 +102,10 @@ describe('export', () => {
     await decodeToFrames({ video: v, framesDir: path.join(dir, 'f'), thumbsDir: path.join(dir, 't'), width: 128, height: 64, crop: null, fps: { num: 12, den: 1 }, resample: false, expectedFrames: 18 });
     const frames = Array.from({ length: 18 }, (_, i) => i);
     const frameFile = (i: number) => path.join(dir, 'f', `${String(i).padStart(5, '0')}.png`);
+    const { audioStreams } = await probeVideo(v);
     for (const [format, codec, audio] of [['mp4', 'h264', 'aac'], ['webm', 'vp9', 'opus'], ['gif', 'gif', undefined]] as const) {
       const out = path.join(dir, `out.${format}`);
-      await exportFrames({ out, format, width: 128, height: 64, fps: { num: 12, den: 1 }, frames, frameFile, audioFrom: v });
+      await exportFrames({ out, format, width: 128, height: 64, fps: { num: 12, den: 1 }, frames, frameFile, audio: { file: v, startSeconds: 0, audioStreams, subtitleStreams: [] } });
       const streams = ffprobeStreams(out);
       const video = streams.find((s) => s.codec_type === 'video')!;
       assert.equal(video.codec_name, codec);
@@ -116,7 +118,8 @@ describe('export', () => {
     }
     const pngDir = path.join(dir, 'png-out');
     await exportFrames({ out: pngDir, format: 'png', width: 128, height: 64, fps: { num: 12, den: 1 }, frames, frameFile, sourceFrameFile: frameFile });
-    assert.equal(fs.readdirSync(pngDir).length, 18);
+    assert.equal(fs.readdirSync(pngDir).filter((f) => f.endsWith('.png')).length, 18);
+    assert.ok(fs.existsSync(path.join(pngDir, EXPORT_MARKER)), 'the folder is marked as ours');
     assert.equal((await sharp(path.join(pngDir, '00000.png')).metadata()).width, 256, 'side by side doubles the width');
   });
 
@@ -124,7 +127,7 @@ describe('export', () => {
     const dir = tempDir();
     const out = path.join(dir, 'keep.mp4');
     fs.writeFileSync(out, 'earlier export');
-    await assert.rejects(exportFrames({ out, format: 'mp4', width: 64, height: 64, fps: { num: 24, den: 1 }, frames: [0, 1], frameFile: () => path.join(dir, 'missing.png') }), /cannot read frame image/);
+    await assert.rejects(exportFrames({ out, format: 'mp4', width: 64, height: 64, fps: { num: 24, den: 1 }, frames: [0, 1], frameFile: () => path.join(dir, 'missing.png'), overwrite: true }), /image for frame 0 does not exist/);
     assert.equal(fs.readFileSync(out, 'utf8'), 'earlier export');
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f !== 'keep.mp4'), [], 'no temp files left behind');
   });

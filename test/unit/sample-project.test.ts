@@ -6,8 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ensureSampleProject, SAMPLE_PROJECT_FILE, SAMPLE_VIDEO_FILE } from '../../main/engine/project/sample-project';
 import { readProjectFile } from '../../main/engine/project/project-file';
-import { frameCacheState } from '../../main/engine/project/create';
-import { rebuildFrameCache } from '../../main/engine/editor/frame-cache';
+import { checkSource, ensureFrameCache, frameCacheComplete } from '../../main/engine/project/source-video';
 import { EditorSession } from '../../main/engine/editor/session';
 import { tempDir } from '../helpers/media';
 
@@ -33,15 +32,16 @@ test('given the bundled sample, when copied to a new folder, then the copy opens
   assert.deepEqual(fs.readdirSync(path.dirname(dest)), ['Sample project'], 'no staging folder is left behind');
   const project = await readProjectFile(file);
   assert.deepEqual(project, await readProjectFile(path.join(bundled, SAMPLE_PROJECT_FILE)));
-  assert.equal(await frameCacheState(file, project), 'missing', 'the video matches its fingerprint; only the rebuildable cache is absent');
+  assert.equal((await checkSource(file, project)).status, 'ok', 'the video matches its fingerprint');
+  assert.equal(frameCacheComplete(file, project), false, 'only the rebuildable cache is absent');
 
   const session = new EditorSession(60_000);
   const state = await session.openProject(file);
   try {
     assert.equal(state.file, file);
     assert.equal(state.framesReady, false);
-    assert.equal(await rebuildFrameCache(file, project), project.frames.count);
-    assert.equal(await frameCacheState(file, project), 'ok');
+    assert.equal(await ensureFrameCache(file, project), true);
+    assert.equal(frameCacheComplete(file, project), true);
   } finally {
     session.closeProject();
   }

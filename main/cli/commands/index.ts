@@ -1,7 +1,7 @@
 // Every CLI command, in the order `rerender --help` lists them (the order of the work). Add a command
 // here and nowhere else.
 import type { Command } from '../command';
-import { newCommand, infoCommand, keyframesCommand, importKeyframeCommand, exportCommand } from './project-commands';
+import { newCommand, infoCommand, keyframesCommand, importKeyframeCommand, exportCommand, relinkCommand } from './project-commands';
 import { renderCommand } from './render';
 import { frescoCommand } from './fresco';
 import { propagateCommand } from './propagate';
@@ -21,6 +21,7 @@ export const commands: Command[] = [
   frescoCommand,
   propagateCommand,
   exportCommand,
+  relinkCommand,
   metricsCommand,
   flowCommand,
   synthCommand,

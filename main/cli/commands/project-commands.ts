@@ -13,6 +13,8 @@ import { projectStatus } from '../../engine/project/status';
 import { projectPaths } from '../../engine/project/paths';
 import { withProjectLock } from '../../engine/project/project-lock';
 import { formatRational, fpsValue } from '../../engine/frames';
+import { checkSource, ensureFrameCache, relinkSource, resamples } from '../../engine/project/source-video';
+import { ffprobeRotation } from '../../engine/media/probe';
 import type { ExportFormat } from '../../engine/media/export';
 
 /** Ctrl-C cancels the running job cleanly (temp files removed, earlier results kept). */
@@ -33,13 +35,18 @@ export const newCommand: Command = {
   name: 'new',
   summary: 'create a project from a video (decodes frames at the working resolution)',
   usage: `
-usage: rerender new <project-file.rerender> --video <path> [--short-side N | --long-side N] [--crop l,r,t,b] [--json]
+usage: rerender new <project-file.rerender> --video <path> [--short-side N | --long-side N] [--crop l,r,t,b]
+                    [--allow-truncated] [--constant-fps] [--json]
 
   --video <path>     the source video (any format ffmpeg reads)
   --short-side N     scale so the short side is N (default 512), sides rounded to multiples of 64
   --long-side N      scale so the long side is N instead
   --crop l,r,t,b     pixels to cut from the left, right, top and bottom of the source first
+  --allow-truncated  keep what decodes from a video holding fewer frames than it announces
+  --constant-fps     resample a variable-frame-rate video to its average rate (default: every
+                     frame once, exported with its own timing)
 Keyframes are placed every 10 frames; change them with \`rerender keyframes\`.`,
+  flags: ['allow-truncated', 'constant-fps'],
   async run(args, ctx) {
     const file = args.positional[0];
     if (!file) throw new UserError('missing the project file to create (e.g. my-clip.rerender)');
@@ -51,6 +58,8 @@ Keyframes are placed every 10 frames; change them with \`rerender keyframes\`.`,
       mode: longSide !== undefined ? 'long-side' : 'short-side',
       size: longSide ?? shortSide,
       crop: parseCrop(args.string('crop')),
+      allowTruncated: args.flag('allow-truncated'),
+      constantFps: args.flag('constant-fps'),
       cancel: interruptToken(),
       onProgress: progress,
     });
@@ -69,16 +78,25 @@ export const infoCommand: Command = {
     if (!file) throw new UserError('missing the project file');
     const p = await readProjectFile(file);
     const segments = projectStatus(file, p);
+    const check = await checkSource(file, p);
+    const sourceProblem = check.status === 'ok' ? undefined : check.problem;
+    // Rotation as ffprobe prints it (the display matrix's counter-clockwise degrees), the way users read it.
+    const source = { ...p.source, rotation: ffprobeRotation(p.source.rotation), pixelAspect: p.source.pixelAspect ?? { num: 1, den: 1 } };
     if (ctx.json) {
       ctx.out(JSON.stringify({
-        ok: true, name: p.name, source: p.source, frames: p.frames.count, fps: fpsValue(p.frames.fps), fpsRational: formatRational(p.frames.fps),
+        ok: true, name: p.name, source, sourceStatus: check.status, sourceProblem, frames: p.frames.count,
+        timing: p.source.variableFrameRate && !resamples(p) ? 'source' : 'constant', fps: fpsValue(p.frames.fps), fpsRational: formatRational(p.frames.fps),
         width: p.working.width, height: p.working.height, mode: p.mode, cache: projectPaths(file).cacheDir,
         keyframes: p.keyframes.map((k) => ({ id: k.id, frame: k.frame, source: k.source, status: k.status, image: k.image, note: k.note })),
         segments: segments.map((s) => ({ id: s.segment.id, start: s.segment.start, end: s.segment.end, status: s.status, framesDone: s.framesDone, reason: s.reason })),
       }));
       return;
     }
-    ctx.out(`${p.name}: ${p.frames.count} frames, ${formatRational(p.frames.fps)} fps, ${p.working.width}×${p.working.height} (source ${p.source.width}×${p.source.height}${p.source.hasAudio ? ', with audio' : ''})`);
+    const sar = source.pixelAspect.num !== source.pixelAspect.den ? `, pixel aspect ${source.pixelAspect.num}:${source.pixelAspect.den}` : '';
+    const rotated = source.rotation ? `, rotation ${source.rotation}°` : '';
+    const timing = p.source.variableFrameRate ? (resamples(p) ? ', variable rate resampled' : ', variable rate: source frame times kept') : '';
+    ctx.out(`${p.name}: ${p.frames.count} frames, ${formatRational(p.frames.fps)} fps${timing}, ${p.working.width}×${p.working.height} (source ${p.source.width}×${p.source.height}${sar}${rotated}${p.source.hasAudio ? ', with audio' : ''})`);
+    if (sourceProblem) ctx.out(`source: ${sourceProblem}`);
     ctx.out(`mode: ${p.mode}; prompt: ${p.render.prompt ? JSON.stringify(p.render.prompt) : '(none yet)'}`);
     ctx.out(`keyframes (${p.keyframes.length}):`);
     for (const k of p.keyframes) ctx.out(`  frame ${String(k.frame).padStart(5)}  ${k.source.padEnd(9)} ${k.status}${k.note ? ` (${k.note})` : ''}`);
@@ -115,6 +133,7 @@ Keyframes that stay keep their images and settings.`,
     } else if (args.int('every') !== undefined) {
       frames = uniformKeyframes(p.frames.count, args.int('every')!);
     } else {
+      await ensureFrameCache(file, p); // the thumbnails are compared: rebuilt if the cache was deleted
       const diffs = await frameDifferences(projectPaths(file).thumbsDir, p.frames.count, { cancel: interruptToken() });
       frames = adaptiveKeyframes(diffs, args.int('min') ?? 5, args.int('max') ?? 20);
     }
@@ -156,13 +175,17 @@ export const exportCommand: Command = {
   summary: 'write the video (mp4, webm, gif or a folder of PNG frames) with the source audio',
   usage: `
 usage: rerender export <project-file> --out <path> [--format mp4|webm|gif|png] [--allow-incomplete]
-                       [--range A-B] [--side-by-side] [--json]
+                       [--range A-B] [--side-by-side] [--force] [--no-audio] [--json]
 
   --format            default: from the file name (.mp4, .webm, .gif; a folder for png)
   --allow-incomplete  take frames that are not rendered yet from the source instead of failing
   --range A-B         export frames A to B only (inclusive, 0-based)
-  --side-by-side      source and result next to each other`,
-  flags: ['allow-incomplete', 'side-by-side'],
+  --side-by-side      source and result next to each other
+  --force             replace an earlier export at --out (a frames folder only if an export made it)
+  --no-audio          without the source's sound and subtitles (e.g. when the source is missing)
+A frames export goes into a new or empty folder; the source's audio tracks and text subtitles are kept
+where the format holds them, and what is left out is listed.`,
+  flags: ['allow-incomplete', 'side-by-side', 'force', 'no-audio'],
   async run(args, ctx) {
     const file = args.positional[0];
     if (!file) throw new UserError('missing the project file');
@@ -179,10 +202,35 @@ usage: rerender export <project-file> --out <path> [--format mp4|webm|gif|png] [
     const progress = cliProgress('exporting');
     const result = await exportProject(file, p, {
       out: args.requireString('out'), format, allowIncomplete: args.flag('allow-incomplete'), range,
-      sideBySide: args.flag('side-by-side'), cancel: interruptToken(), onProgress: progress,
+      sideBySide: args.flag('side-by-side'), overwrite: args.flag('force'), withoutAudio: args.flag('no-audio'),
+      cancel: interruptToken(), onProgress: progress,
     });
     progress.done();
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...result }));
-    else ctx.out(`wrote ${result.out} (${result.frames} frames${result.fromSource ? `, ${result.fromSource} taken from the source` : ''})`);
+    else {
+      ctx.out(`wrote ${result.out} (${result.frames} frames${result.fromSource ? `, ${result.fromSource} taken from the source` : ''})`);
+      for (const t of result.leftOut) ctx.out(`left out: ${t}`);
+    }
+  },
+};
+
+export const relinkCommand: Command = {
+  name: 'relink',
+  summary: 'point the project at its source video after the video was moved or renamed',
+  usage: `
+usage: rerender relink <project-file> --video <path> [--json]
+
+The video must be the project's source: the same frame count, frame rate and size (checked by probing).`,
+  async run(args, ctx) {
+    const file = args.positional[0];
+    if (!file) throw new UserError('missing the project file');
+    const video = args.requireString('video');
+    const next = await withProjectLock(file, async () => {
+      const relinked = await relinkSource(file, await readProjectFile(file), video);
+      await writeProjectFile(file, relinked);
+      return relinked;
+    });
+    if (ctx.json) ctx.out(JSON.stringify({ ok: true, source: next.source.path }));
+    else ctx.out(`${file} now uses ${next.source.path}`);
   },
 };

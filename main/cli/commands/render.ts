@@ -7,6 +7,8 @@ import { CancelToken, UserError } from '../../../native-models/src/errors';
 import { withProjectLock } from '../../engine/project/project-lock';
 import type { FrescoSettings, ModelSelection, Project, RenderOverrides } from '../../../preload/project-schema';
 import { renderKeyframes } from '../../engine/render/render-project';
+import { readProjectFile } from '../../engine/project/project-file';
+import { ensureFrameCache } from '../../engine/project/source-video';
 
 export const FRESCO_FLAGS = ['no-spatial', 'no-temporal', 'no-cross-frame', 'no-optimise', 'background-smoothing', 'no-background-smoothing'] as const;
 
@@ -129,14 +131,17 @@ export async function runRender(args: ParsedArgs, ctx: CommandContext, forcedMod
   const cancel = new CancelToken();
   process.once('SIGINT', () => cancel.cancel('cancelled by Ctrl-C'));
   const progress = cliProgress('rendering');
-  const summary = await withProjectLock(file, () => renderKeyframes({
+  const summary = await withProjectLock(file, async () => {
+    await ensureFrameCache(file, await readProjectFile(file), { cancel }); // a deleted cache is rebuilt first
+    return renderKeyframes({
     projectFile: file,
     target: frame !== undefined ? { frame } : 'all',
     overrides: overridesFrom(args), models: modelsFrom(args), mode,
     fresco: frescoSettingsFrom(args), saliencyModel: args.string('saliency'),
     modelsDir: args.string('models-dir'), tokenizer: args.string('tokenizer'), detector: args.string('detector'),
     cancel, progress,
-  }));
+    });
+  });
   progress.done();
   if (ctx.json) { ctx.out(JSON.stringify({ ok: true, ...summary })); return; }
   for (const r of summary.rendered) ctx.out(`keyframe at frame ${r.frame}: ${r.image} (revision ${r.revision}, ${r.seconds.toFixed(1)} s, ${r.unetCalls} UNet calls)`);

@@ -12,7 +12,7 @@ import type { Project } from '../../../preload/project-schema';
 import { uniformKeyframes } from '../project/keyframe-suggest';
 import { downloadModel, importModel } from '../../../native-models/src/model-manager';
 import { UserError } from '../../../native-models/src/errors';
-import { rebuildFrameCache } from './frame-cache';
+import { ensureFrameCache } from '../project/source-video';
 
 export interface EditorWorkers { propagation: WorkerHost; inference: WorkerHost }
 
@@ -192,7 +192,7 @@ export class EditorJobs {
     const file = this.session.file!;
     const project = this.session.project();
     const { job, done } = this.list.start('decode', `Decode frames of ${project.name}`, (run) =>
-      rebuildFrameCache(file, project, { cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }));
+      ensureFrameCache(file, project, { cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }));
     void done.then((n) => { if (n !== undefined && this.session.file === file) this.session.framesRebuilt(); });
     return job;
   }

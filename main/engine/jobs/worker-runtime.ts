@@ -1,6 +1,7 @@
 // The worker side of the job protocol: register handlers, get progress and cancel for free.
 import { hostMessage, type WorkerMessage } from './protocol';
 import { CancelToken, UserError, isCancelled, type ProgressFn } from '../../../native-models/src/errors';
+import { asUserError } from '../fs/disk-space';
 
 export interface JobContext { progress: ProgressFn; cancel: CancelToken }
 export type JobHandler = (params: unknown, ctx: JobContext) => Promise<unknown>;
@@ -40,7 +41,8 @@ export function serveJobs(handlers: Record<string, JobHandler>): void {
     try {
       const value = await handler(msg.params, { progress, cancel });
       ch.post({ type: 'result', id: msg.id, value });
-    } catch (err) {
+    } catch (caught) {
+      const err = asUserError(caught); // a full disk anywhere is a message for the user, not a bug
       const kind = isCancelled(err) ? 'cancelled' : err instanceof UserError ? 'user' : 'internal';
       ch.post({ type: 'error', id: msg.id, kind, message: kind === 'internal' ? String((err as Error)?.stack ?? err) : (err as Error).message });
     } finally {

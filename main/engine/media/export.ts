@@ -1,23 +1,44 @@
-// Exporting frames to MP4 (H.264), WebM (VP9), GIF or a PNG sequence at the project fps, with the
-// source audio; written to a temp file and moved into place only on success.
-import { spawn } from 'node:child_process';
+// Exporting frames to MP4 (H.264), WebM (VP9), GIF or a PNG sequence, at the project's rate or with the
+// source's own frame times, with the source's audio and subtitle tracks where the container holds them.
+// Written to a temp file, checked (probed: every frame there) and only then moved into place; an export
+// never replaces what the app did not write, and replaces an earlier export only when the user says so.
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
-import { findTools, ToolError, hasEncoder } from './ffmpeg';
+import { findTools, hasEncoder, runTool, ToolError } from './ffmpeg';
+import { countVideoPackets, type StreamSummary } from './probe';
 import { formatRational } from '../frames';
 import type { Rational } from '../../../preload/project-schema';
-import { CancelToken, CancelledError, ProgressFn, UserError } from '../../../native-models/src/errors';
-import { describeWriteError, replaceWith, tempPathFor } from '../fs/atomic';
+import { CancelToken, ProgressFn, UserError } from '../../../native-models/src/errors';
+import { describeWriteError, folderReplaceRefusal, moveFileIntoPlace, moveFolderIntoPlace, removeLeftovers, tempPathFor, type OwnedFolder } from '../fs/atomic';
+import { diskFullError, freeBytes, isDiskFull, requireFreeSpace } from '../fs/disk-space';
+import { requireRegularFile } from '../fs/regular-file';
 import { frameFileName } from '../project/paths';
 
 export type ExportFormat = 'mp4' | 'webm' | 'gif' | 'png';
+
+/** The file every frames export of ours holds, so a later export may replace it and nothing else. */
+export const EXPORT_MARKER = '.rerender-export';
+export const FRAMES_EXPORT: OwnedFolder = { owns: (n) => /^\d{5,}\.png$/.test(n), marker: EXPORT_MARKER, what: 'a frames export' };
+/** How to confirm replacing an earlier export, for the error that asks. */
+export const HOW_TO_REPLACE = 'replace it with --force (the editor asks first), or choose another name';
+
+export interface ExportAudio {
+  /** The source video, whose audio and subtitle tracks are taken. */
+  file: string;
+  /** Time in the source file of the first exported frame, in seconds. */
+  startSeconds: number;
+  audioStreams: StreamSummary[];
+  subtitleStreams: StreamSummary[];
+}
 
 export interface ExportRequest {
   out: string;
   format: ExportFormat;
   width: number;
   height: number;
+  /** The project's rate: the constant output rate, or the average rate when frame times are given. */
   fps: Rational;
   /** Frame indices to write, in order (the whole video or a range). */
   frames: number[];
@@ -25,10 +46,21 @@ export interface ExportRequest {
   frameFile(index: number): string;
   /** Source frame for the side-by-side view; when given, output is [source | result]. */
   sourceFrameFile?: (index: number) => string;
-  /** Video whose first audio stream is muxed in, offset to the first exported frame. */
-  audioFrom?: string;
+  /** Each frame's time in microseconds (the source's own times); absent: a constant rate at `fps`. */
+  frameTimes?: (index: number) => number;
+  /** Tracks muxed in from the source, cut to the exported range. */
+  audio?: ExportAudio;
+  /** The user confirmed replacing an existing export at `out` (`--force`, or the editor's dialog). */
+  overwrite?: boolean;
   cancel?: CancelToken;
   onProgress?: ProgressFn;
+}
+
+export interface ExportResult {
+  out: string;
+  frames: number;
+  /** Tracks of the source the format cannot hold, in the user's words ("subtitle track 2 (hdmv_pgs_subtitle)"). */
+  leftOut: string[];
 }
 
 export function formatFromPath(file: string): ExportFormat | undefined {
@@ -40,120 +72,195 @@ export function formatFromPath(file: string): ExportFormat | undefined {
   return undefined;
 }
 
-async function readRgb(file: string, width: number, height: number): Promise<Buffer> {
-  try {
-    const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    if (info.width === width && info.height === height && info.channels === 3) return data;
-    return await sharp(file).removeAlpha().resize(width, height, { fit: 'fill' }).raw().toBuffer();
-  } catch (err) {
-    throw new UserError(`cannot read frame image: ${(err as Error).message}`, file);
+/**
+ * Whether an export may write `out` (called before any work, and by the editor before it starts the job):
+ * a frames export needs a new, empty or earlier-export folder; a video an absent file, or `overwrite`.
+ */
+export function checkExportDestination(out: string, format: ExportFormat, overwrite = false): void {
+  const target = path.resolve(out);
+  if (format === 'png') {
+    const refusal = folderReplaceRefusal(target, FRAMES_EXPORT);
+    if (refusal) throw new UserError(refusal, target);
+    if (fs.existsSync(target) && fs.readdirSync(target).length > 0 && !overwrite) throw new UserError(`an earlier frames export is in this folder; ${HOW_TO_REPLACE}`, target);
+    return;
   }
+  const stat = fs.lstatSync(target, { throwIfNoEntry: false });
+  if (!stat) return;
+  if (stat.isDirectory()) throw new UserError(`this is a folder; a ${format.toUpperCase()} export needs a file name (e.g. ${path.join(target, `result.${format}`)})`, target);
+  if (!stat.isFile()) throw new UserError('something that is not a regular file exists at that name; choose another name', target);
+  if (!overwrite) throw new UserError(`the file already exists; ${HOW_TO_REPLACE}`, target);
 }
 
-async function composeFrame(req: ExportRequest, index: number): Promise<Buffer> {
-  const result = await readRgb(req.frameFile(index), req.width, req.height);
-  if (!req.sourceFrameFile) return result;
-  const source = await readRgb(req.sourceFrameFile(index), req.width, req.height);
-  const row = req.width * 3;
-  const both = Buffer.allocUnsafe(row * 2 * req.height);
-  for (let y = 0; y < req.height; y++) {
-    source.copy(both, y * row * 2, y * row, (y + 1) * row);
-    result.copy(both, y * row * 2 + row, y * row, (y + 1) * row);
-  }
-  return both;
+/** Text subtitles convert to MP4's mov_text and WebM's WebVTT; bitmap ones (DVD, Blu-ray) cannot. */
+const TEXT_SUBTITLES = new Set(['subrip', 'srt', 'ass', 'ssa', 'mov_text', 'webvtt', 'text']);
+
+/** Which source tracks go into the export (as ffmpeg -map arguments) and which the format cannot hold. */
+function trackPlan(format: ExportFormat, audio: ExportAudio | undefined): { maps: string[]; codecs: string[]; leftOut: string[] } {
+  const leftOut: string[] = [];
+  const maps: string[] = [];
+  if (!audio) return { maps, codecs: [], leftOut };
+  const name = (kind: string, i: number, s: StreamSummary, list: StreamSummary[]) => `${kind}${list.length > 1 ? ` track ${i + 1}` : ''} (${s.codec}${s.language ? `, ${s.language}` : ''})`;
+  const video = format !== 'png' && format !== 'gif';
+  audio.audioStreams.forEach((s, i) => {
+    if (video) maps.push('-map', `1:a:${i}`);
+    else leftOut.push(`${name('audio', i, s, audio.audioStreams)}: ${format.toUpperCase()} holds no sound`);
+  });
+  audio.subtitleStreams.forEach((s, i) => {
+    if (!video) leftOut.push(`${name('subtitles', i, s, audio.subtitleStreams)}: ${format.toUpperCase()} holds no subtitles`);
+    else if (!TEXT_SUBTITLES.has(s.codec)) leftOut.push(`${name('subtitles', i, s, audio.subtitleStreams)}: picture subtitles cannot go into ${format.toUpperCase()}`);
+    else maps.push('-map', `1:s:${i}`);
+  });
+  const codecs = format === 'mp4' ? ['-c:a', 'aac', '-b:a', '192k', '-c:s', 'mov_text'] : format === 'webm' ? ['-c:a', 'libopus', '-b:a', '128k', '-c:s', 'webvtt'] : [];
+  return { maps, codecs, leftOut };
 }
 
-function encoderArgs(format: Exclude<ExportFormat, 'png'>, withAudio: boolean): string[] {
+function encoderArgs(format: Exclude<ExportFormat, 'png'>): string[] {
   switch (format) {
     case 'mp4': {
-      const video = hasEncoder('libx264')
-        ? ['-c:v', 'libx264', '-preset', 'medium', '-crf', '18']
-        : ['-c:v', 'mpeg4', '-q:v', '2'];
-      return [...video, '-pix_fmt', 'yuv420p', '-movflags', '+faststart', ...(withAudio ? ['-c:a', 'aac', '-b:a', '192k'] : []), '-f', 'mp4'];
+      const video = hasEncoder('libx264') ? ['-c:v', 'libx264', '-preset', 'medium', '-crf', '18'] : ['-c:v', 'mpeg4', '-q:v', '2'];
+      return [...video, '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-f', 'mp4'];
     }
     case 'webm':
-      return ['-c:v', 'libvpx-vp9', '-crf', '32', '-b:v', '0', '-deadline', 'good', '-cpu-used', '4', '-row-mt', '1', '-pix_fmt', 'yuv420p', ...(withAudio ? ['-c:a', 'libopus', '-b:a', '128k'] : []), '-f', 'webm'];
+      return ['-c:v', 'libvpx-vp9', '-crf', '32', '-b:v', '0', '-deadline', 'good', '-cpu-used', '4', '-row-mt', '1', '-pix_fmt', 'yuv420p', '-f', 'webm'];
     case 'gif':
-      return ['-filter_complex', '[0:v]split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=3', '-loop', '0', '-f', 'gif'];
+      return ['-loop', '0', '-f', 'gif'];
   }
 }
 
-export async function exportFrames(req: ExportRequest): Promise<{ out: string; frames: number }> {
-  if (req.frames.length === 0) throw new UserError('nothing to export: the frame range is empty');
-  await fsp.mkdir(path.dirname(path.resolve(req.out)), { recursive: true }).catch((e) => { throw describeWriteError(e, req.out); });
-  if (req.format === 'png') return exportPngSequence(req);
-  return exportVideo(req as ExportRequest & { format: Exclude<ExportFormat, 'png'> });
+/** ffconcat quoting: inside single quotes everything is literal, a quote is closed, escaped and reopened. */
+function quote(file: string): string {
+  if (/[\n\r]/.test(file)) throw new UserError('frame file names cannot hold line breaks', file);
+  return `'${file.replace(/'/g, "'\\''")}'`;
 }
 
-async function exportPngSequence(req: ExportRequest): Promise<{ out: string; frames: number }> {
-  const tmp = tempPathFor(path.resolve(req.out), 'exporting');
-  await fsp.mkdir(tmp).catch((e) => { throw describeWriteError(e, req.out); });
+/**
+ * An ffconcat list of one image per frame, each lasting until the next frame's time. Times are in µs
+ * (framerate 1000000 keeps them exact: the image demuxer would round them to 1/25 s otherwise).
+ */
+function concatList(frames: number[], file: (i: number) => string, times: number[]): string {
+  const lines = ['ffconcat version 1.0'];
+  frames.forEach((f, k) => {
+    lines.push(`file ${quote(file(f))}`, 'option framerate 1000000');
+    if (k + 1 < frames.length) lines.push(`duration ${((times[k + 1] - times[k]) / 1e6).toFixed(6)}`);
+  });
+  return lines.join('\n') + '\n';
+}
+
+export async function exportFrames(req: ExportRequest): Promise<ExportResult> {
+  if (req.frames.length === 0) throw new UserError('nothing to export: the frame range is empty');
+  const out = path.resolve(req.out);
+  checkExportDestination(out, req.format, req.overwrite);
+  for (const i of req.frames) {
+    requireRegularFile(req.frameFile(i), `image for frame ${i}`);
+    if (req.sourceFrameFile) requireRegularFile(req.sourceFrameFile(i), `source image for frame ${i}`);
+  }
+  await fsp.mkdir(path.dirname(out), { recursive: true }).catch((e) => { throw describeWriteError(e, out); });
+  await removeLeftovers(path.dirname(out)); // an export killed earlier left its temp file here
+  if (req.format === 'png' && !req.sourceFrameFile) return copyPngSequence(req, out);
+  return encode(req, out);
+}
+
+/** Frames exported as they are: copies of the PNG files (bit for bit), into a temp folder moved into place. */
+async function copyPngSequence(req: ExportRequest, out: string): Promise<ExportResult> {
+  const bytes = req.frames.reduce((n, i) => n + fs.statSync(req.frameFile(i)).size, 0);
+  requireFreeSpace(path.dirname(out), bytes, `exporting ${req.frames.length} frames`);
+  const tmp = tempPathFor(out, 'exporting');
+  await fsp.mkdir(tmp).catch((e) => { throw describeWriteError(e, out); });
   try {
-    for (let i = 0; i < req.frames.length; i++) {
+    for (let k = 0; k < req.frames.length; k++) {
       req.cancel?.throwIfCancelled();
-      const index = req.frames[i];
-      const target = path.join(tmp, frameFileName(i));
-      if (req.sourceFrameFile) {
-        const rgb = await composeFrame(req, index);
-        await sharp(rgb, { raw: { width: req.width * 2, height: req.height, channels: 3 } }).png().toFile(target);
-      } else {
-        await fsp.copyFile(req.frameFile(index), target).catch((e) => { throw describeWriteError(e, req.out); });
-      }
-      req.onProgress?.((i + 1) / req.frames.length, `frame ${i + 1} of ${req.frames.length}`);
+      await fsp.copyFile(req.frameFile(req.frames[k]), path.join(tmp, frameFileName(k)));
+      req.onProgress?.((k + 1) / req.frames.length, `frame ${k + 1} of ${req.frames.length}`);
     }
-    await replaceWith(tmp, path.resolve(req.out));
-    return { out: path.resolve(req.out), frames: req.frames.length };
+    await markAsExport(tmp, req.frames.length);
+    await moveFolderIntoPlace(tmp, out, FRAMES_EXPORT);
+    return { out, frames: req.frames.length, leftOut: trackPlan('png', req.audio).leftOut };
   } catch (err) {
     await fsp.rm(tmp, { recursive: true, force: true });
-    throw err;
+    if (isDiskFull(err)) throw diskFullError(path.dirname(out), `exporting ${req.frames.length} frames`, bytes, 'the earlier export was kept');
+    throw describeWriteError(err, out);
   }
 }
 
-async function exportVideo(req: ExportRequest & { format: Exclude<ExportFormat, 'png'> }): Promise<{ out: string; frames: number }> {
+async function markAsExport(dir: string, frames: number): Promise<void> {
+  await fsp.writeFile(path.join(dir, EXPORT_MARKER), JSON.stringify({ app: 'rerender', frames, createdAt: new Date().toISOString() }) + '\n');
+}
+
+/** Everything ffmpeg encodes: videos, and side-by-side frames (composed by ffmpeg's hstack). */
+async function encode(req: ExportRequest, out: string): Promise<ExportResult> {
   const { ffmpeg } = findTools();
-  const out = path.resolve(req.out);
+  const png = req.format === 'png';
   const tmp = tempPathFor(out, 'exporting');
-  const width = req.sourceFrameFile ? req.width * 2 : req.width;
-  const withAudio = !!req.audioFrom && req.format !== 'gif';
-  const startSeconds = (req.frames[0] * req.fps.den) / req.fps.num;
+  const lists = fs.mkdtempSync(path.join(os.tmpdir(), 'rerender-export-'));
+  const times = req.frames.map((i) => (req.frameTimes ? req.frameTimes(i) : Math.round((i * req.fps.den * 1e6) / req.fps.num)));
+  const resultList = path.join(lists, 'result.ffconcat');
+  await fsp.writeFile(resultList, concatList(req.frames, req.frameFile, times));
+  const inputs = ['-f', 'concat', '-safe', '0', '-i', resultList];
+  const size = `scale=${req.width}:${req.height}:flags=lanczos,setsar=1,format=rgb24`;
+  let graph = `[0:v]${size}[v]`;
+  if (req.sourceFrameFile) {
+    const sourceList = path.join(lists, 'source.ffconcat');
+    await fsp.writeFile(sourceList, concatList(req.frames, req.sourceFrameFile, times));
+    inputs.push('-f', 'concat', '-safe', '0', '-i', sourceList);
+    graph = `[0:v]${size}[r];[1:v]${size}[s];[s][r]hstack[v]`;
+  }
+  if (req.format === 'gif') graph = graph.replace(/\[v\]$/, ',split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=3[v]');
+  const plan = trackPlan(req.format, req.audio);
+  const audioIndex = req.sourceFrameFile ? 2 : 1;
+  const durationSeconds = (times[times.length - 1] - times[0]) / 1e6 + req.fps.den / req.fps.num;
+  const tracks = plan.maps.length
+    ? ['-ss', req.audio!.startSeconds.toFixed(6), '-t', durationSeconds.toFixed(6), '-i', req.audio!.file]
+    : [];
+  // Constant rate: snapped to the exact grid. Source times: kept as they are (µs), the last frame lasting one average frame.
+  const timing = png ? ['-fps_mode', 'passthrough']
+    : req.frameTimes ? ['-fps_mode', 'passthrough', '-r', formatRational(req.fps), '-enc_time_base:v', '1/1000000']
+    : ['-fps_mode', 'cfr', '-r', formatRational(req.fps)];
+  if (png) await fsp.mkdir(tmp).catch((e) => { throw describeWriteError(e, out); });
   const args = [
-    '-hide_banner', '-v', 'error', '-y',
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${req.height}`, '-r', formatRational(req.fps), '-i', 'pipe:0',
-    ...(withAudio ? ['-ss', startSeconds.toFixed(6), '-i', req.audioFrom!, '-map', '0:v:0', '-map', '1:a:0?', '-shortest'] : ['-map', '0:v:0']),
-    ...encoderArgs(req.format, withAudio),
-    tmp,
+    '-hide_banner', '-nostdin', '-v', 'error', '-nostats', '-progress', 'pipe:1', '-y',
+    ...inputs, ...tracks,
+    '-filter_complex', graph, '-map', '[v]', ...plan.maps.map((m) => m.replace(/^1:/, `${audioIndex}:`)),
+    ...timing,
+    ...(png ? ['-f', 'image2', '-start_number', '0', '-c:v', 'png', path.join(tmp, '%05d.png')] : [...plan.codecs, ...encoderArgs(req.format as Exclude<ExportFormat, 'png'>), tmp]),
   ];
-  const child = spawn(ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'], windowsHide: true });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (c: string) => { stderr = (stderr + c).slice(-32_000); });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  const spawnError = new Promise<never>((_, reject) => child.on('error', (e) => reject(new UserError(`cannot run ffmpeg: ${e.message}`))));
-  let stdinBroken = false;
-  child.stdin.on('error', () => { stdinBroken = true; });
-  const cancelled = () => req.cancel?.cancelled ?? false;
-  req.cancel?.onCancel(() => child.kill('SIGKILL'));
+  let encoded = 0;
   try {
-    for (let i = 0; i < req.frames.length && !stdinBroken && !cancelled(); i++) {
-      const rgb = await composeFrame(req, req.frames[i]);
-      if (!child.stdin.write(rgb)) await Promise.race([new Promise((r) => child.stdin.once('drain', r)), exited, spawnError]);
-      req.onProgress?.(Math.min(0.99, (i + 1) / req.frames.length), `encoding frame ${i + 1} of ${req.frames.length}`);
+    await runTool(ffmpeg, args, {
+      cancel: req.cancel,
+      onStdoutLine: (line) => {
+        const m = /^frame=(\d+)/.exec(line);
+        if (!m) return;
+        encoded = Number(m[1]);
+        req.onProgress?.(Math.min(0.99, encoded / req.frames.length), `encoding frame ${encoded} of ${req.frames.length}`);
+      },
+    });
+    // ffmpeg can exit 0 after "No space left on device" while writing the trailer: check what it wrote.
+    const written = png ? fs.readdirSync(tmp).filter((n) => n.endsWith('.png')).length
+      : findTools().ffprobe ? await countVideoPackets(tmp) : req.frames.length; // without ffprobe only ffmpeg's word is there
+    if (written !== req.frames.length) {
+      const free = freeBytes(path.dirname(out)) ?? Infinity;
+      const size = png ? 0 : fs.statSync(tmp, { throwIfNoEntry: false })?.size ?? 0;
+      if (free < Math.max(1 << 20, size)) throw Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
+      throw new UserError(`the export is incomplete: ffmpeg wrote ${written ?? 'no readable'} of ${req.frames.length} frames; nothing was replaced`, out);
     }
-    child.stdin.end();
-    const { code, signal } = await Promise.race([exited, spawnError]);
-    if (cancelled()) throw new CancelledError();
-    if (code !== 0) {
-      const e = new ToolError('ffmpeg', code, signal, stderr);
-      if (/No space left/i.test(stderr)) throw new UserError('the disk is full; free some space and export again (the earlier export was kept)', out);
-      throw new UserError(`export failed: ${e.detail}`, out);
+    if (png) {
+      await markAsExport(tmp, req.frames.length);
+      await moveFolderIntoPlace(tmp, out, FRAMES_EXPORT);
+    } else {
+      await moveFileIntoPlace(tmp, out, { replace: !!req.overwrite, howToReplace: HOW_TO_REPLACE });
     }
-    await replaceWith(tmp, out);
     req.onProgress?.(1, 'export finished');
-    return { out, frames: req.frames.length };
+    return { out, frames: req.frames.length, leftOut: plan.leftOut };
   } catch (err) {
-    child.kill('SIGKILL');
-    await exited.catch(() => undefined);
-    await fsp.rm(tmp, { force: true });
+    const size = fs.statSync(tmp, { throwIfNoEntry: false })?.size ?? 0;
+    await fsp.rm(tmp, { recursive: true, force: true });
+    if (isDiskFull(err)) {
+      const needed = size * (req.frames.length / Math.max(1, Math.min(encoded, req.frames.length))) * 1.1;
+      throw diskFullError(path.dirname(out), `this export`, Math.round(needed), 'the earlier export was kept');
+    }
+    if (err instanceof ToolError) throw new UserError(`export failed: ${err.detail}`, out);
     throw err;
+  } finally {
+    await fsp.rm(lists, { recursive: true, force: true });
   }
 }

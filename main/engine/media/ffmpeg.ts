@@ -1,5 +1,6 @@
 // Finding and running ffmpeg/ffprobe: RERENDER_FFMPEG, else the optional ffmpeg-static, else PATH.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CancelToken, CancelledError, UserError } from '../../../native-models/src/errors';
@@ -42,12 +43,55 @@ export function findTools(): Tools {
   return cachedTools;
 }
 
+/**
+ * The tools end with us. Node cannot ask the kernel to kill a child when its parent dies, so on POSIX the
+ * tool runs under a tiny shell watchdog: it holds one end of a pipe whose other end only this process has;
+ * when this process exits in any way (kill -9 included), the pipe closes, `read` returns and the watchdog
+ * kills the tool. Stopping a tool on purpose closes the same pipe.
+ */
+const WATCHDOG = [
+  'exec 4<&0',
+  '"$@" <&4 4<&- 3<&- &',
+  'tool=$!',
+  'exec 4<&-',
+  '{ read _ <&3; kill -KILL $tool; } >/dev/null 2>&1 </dev/null &',
+  'watch=$!',
+  'exec 3<&-',
+  'wait $tool; status=$?',
+  'kill $watch 2>/dev/null',
+  'exit $status',
+].join('\n');
+
+export interface GuardedChild {
+  child: ChildProcessByStdio<Writable, Readable, Readable>;
+  /** Kills the tool now (cancel, or an error on our side). */
+  stop(): void;
+}
+
+/** Spawns a tool with piped stdin, stdout and stderr that cannot outlive this process. */
+export function spawnGuarded(exe: string, args: string[], cwd?: string): GuardedChild {
+  if (process.platform === 'win32') {
+    const child = spawn(exe, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true, cwd });
+    return { child, stop: () => child.kill('SIGKILL') };
+  }
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'rerender-tool', exe, ...args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], cwd });
+  const lifeline = child.stdio[3] as Duplex;
+  lifeline.on('error', () => undefined);
+  child.once('exit', () => lifeline.destroy());
+  return { child: child as unknown as ChildProcessByStdio<Writable, Readable, Readable>, stop: () => lifeline.destroy() };
+}
+
+/** Exit code of a tool the watchdog killed (128 + SIGKILL), as the shell reports it. */
+const KILLED = 137;
+
 export interface RunOptions {
   cancel?: CancelToken;
   /** Called with each complete line of stdout (e.g. `-progress pipe:1` output). */
   onStdoutLine?: (line: string) => void;
-  /** Data written to stdin (then closed); for streaming use `runStreaming`. */
+  /** Data written to stdin (then closed). */
   input?: Buffer;
+  /** Working folder of the tool (for outputs named inside a filter graph). */
+  cwd?: string;
 }
 
 export interface RunResult { stdout: string; stderr: string }
@@ -55,12 +99,12 @@ export interface RunResult { stdout: string; stderr: string }
 /** Runs a tool to completion; rejects with the tool's last stderr lines, or CancelledError on cancel. */
 export function runTool(exe: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(exe, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const { child, stop } = spawnGuarded(exe, args, opts.cwd);
     let stdout = '';
     let stderr = '';
     let partial = '';
     let cancelled = false;
-    opts.cancel?.onCancel(() => { cancelled = true; child.kill('SIGKILL'); });
+    opts.cancel?.onCancel(() => { cancelled = true; stop(); });
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       if (opts.onStdoutLine) {
@@ -81,7 +125,8 @@ export function runTool(exe: string, args: string[], opts: RunOptions = {}): Pro
     child.on('close', (code, signal) => {
       if (cancelled) return reject(new CancelledError());
       if (code === 0) return resolve({ stdout, stderr });
-      reject(new ToolError(path.basename(exe), code, signal, stderr));
+      if (code === 127 && /not found|No such file/i.test(stderr)) return reject(new UserError(`cannot run ${path.basename(exe)}: not found`, exe));
+      reject(new ToolError(path.basename(exe), code === KILLED ? null : code, code === KILLED ? 'SIGKILL' : signal, stderr));
     });
     child.stdin.on('error', () => undefined); // the tool may exit before reading all input
     if (opts.input) child.stdin.end(opts.input); else child.stdin.end();

@@ -1,12 +1,15 @@
 // Exporting a project: picks each frame's best image (propagated output, keyframe image, or the source
-// frame where the user allows it) and hands them to the encoder.
+// frame where the user allows it) and hands them to the encoder with the source's tracks and frame times.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Project } from '../../../preload/project-schema';
 import { frameFileName, projectPaths } from './paths';
 import { resolveInProject } from './keyframe-images';
 import { resolveSourcePath } from './create';
-import { exportFrames, formatFromPath, type ExportFormat } from '../media/export';
+import { checkSource, ensureFrameCache, resamples } from './source-video';
+import { exportFrames, formatFromPath, type ExportFormat, type ExportAudio } from '../media/export';
+import { probeVideo } from '../media/probe';
+import { readFrameTimes } from '../media/decode';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 
 export interface ProjectExportOptions {
@@ -16,6 +19,10 @@ export interface ProjectExportOptions {
   allowIncomplete?: boolean;
   range?: { start: number; end: number };
   sideBySide?: boolean;
+  /** Replace an earlier export at `out` (the user confirmed: `--force`, or the editor's dialog). */
+  overwrite?: boolean;
+  /** Export without the source's sound (when the source is missing or was replaced). */
+  withoutAudio?: boolean;
   cancel?: CancelToken;
   onProgress?: ProgressFn;
 }
@@ -43,9 +50,38 @@ function describeFrames(frames: number[]): string {
   return runs.length > 8 ? `${runs.slice(0, 8).join(', ')} and ${runs.length - 8} more runs` : runs.join(', ');
 }
 
-export async function exportProject(projectFile: string, p: Project, opts: ProjectExportOptions): Promise<{ out: string; frames: number; fromSource: number }> {
+function inside(dir: string, file: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** An export never lands on the project's own files: its file, cache, assets or source video. */
+function refuseProjectFiles(projectFile: string, p: Project, out: string): void {
+  const paths = projectPaths(projectFile);
+  const target = path.resolve(out);
+  if (target === paths.file || target.startsWith(`${paths.file}.`)) throw new UserError('that is the project file itself; export somewhere else', target);
+  if (inside(paths.cacheDir, target) || inside(paths.assetsDir, target)) throw new UserError(`that is inside the project's ${inside(paths.cacheDir, target) ? 'cache' : 'assets'} folder; export somewhere else`, target);
+  if (target === resolveSourcePath(projectFile, p)) throw new UserError('that is the project\'s source video; export under another name', target);
+}
+
+/** The source's tracks for the export, or why there are none (missing or replaced source: say so). */
+async function sourceTracks(projectFile: string, p: Project, startFrame: number, times: number[] | undefined, withoutAudio: boolean): Promise<ExportAudio | undefined> {
+  if (withoutAudio) return undefined;
+  const check = await checkSource(projectFile, p);
+  if (check.status !== 'ok') {
+    const lost = p.source.hasAudio ? 'so the export would have no sound' : 'so its tracks cannot be used';
+    throw new UserError(`${check.problem} — ${lost}; or export without the sound (--no-audio)`, projectFile);
+  }
+  const info = await probeVideo(check.file);
+  if (!info.audioStreams.length && !info.subtitleStreams.length) return undefined;
+  const startSeconds = times ? times[startFrame] / 1e6 : info.videoStartSeconds + (startFrame * p.frames.fps.den) / p.frames.fps.num;
+  return { file: check.file, startSeconds, audioStreams: info.audioStreams, subtitleStreams: info.subtitleStreams };
+}
+
+export async function exportProject(projectFile: string, p: Project, opts: ProjectExportOptions): Promise<{ out: string; frames: number; fromSource: number; leftOut: string[] }> {
   const format = opts.format ?? formatFromPath(opts.out);
   if (!format) throw new UserError('cannot tell the export format from the file name; use .mp4, .webm, .gif, a folder for PNG frames, or --format', opts.out);
+  refuseProjectFiles(projectFile, p, opts.out);
   const start = opts.range?.start ?? 0;
   const end = opts.range?.end ?? p.frames.count - 1;
   if (start < 0 || end >= p.frames.count || start > end) throw new UserError(`the range ${start}-${end} is outside the video (frames 0 to ${p.frames.count - 1})`);
@@ -61,16 +97,19 @@ export async function exportProject(projectFile: string, p: Project, opts: Proje
   if (missing.length && !opts.allowIncomplete) {
     throw new UserError(`${missing.length} of ${frames.length} frames are not rendered yet (frames ${describeFrames(missing)}); propagate first, or export with --allow-incomplete to use the source frames there`);
   }
-  for (const i of missing) {
-    if (!fs.existsSync(sourceFile(i))) throw new UserError(`source frame ${i} is missing from the frame cache; open the project again to rebuild it`, paths.framesDir);
-    chosen.set(i, sourceFile(i));
-  }
-  const source = resolveSourcePath(projectFile, p);
+  // Source frames (for missing frames or the side-by-side view) and the source's own frame times (a
+  // variable rate kept) come from the frame cache, rebuilt if it was deleted.
+  const keepTimes = p.source.variableFrameRate && !resamples(p);
+  if (missing.length > 0 || opts.sideBySide || keepTimes) await ensureFrameCache(projectFile, p, { cancel: opts.cancel });
+  for (const i of missing) chosen.set(i, sourceFile(i));
+  const times = readFrameTimes(paths.framesDir, p.frames.count);
+  const audio = await sourceTracks(projectFile, p, start, times, !!opts.withoutAudio);
   const result = await exportFrames({
     out: opts.out, format, width: p.working.width, height: p.working.height, fps: p.frames.fps, frames,
     frameFile: (i) => chosen.get(i)!,
     sourceFrameFile: opts.sideBySide ? sourceFile : undefined,
-    audioFrom: p.source.hasAudio && fs.existsSync(source) ? source : undefined,
+    frameTimes: keepTimes && times ? (i) => times[i] : undefined,
+    audio, overwrite: opts.overwrite,
     cancel: opts.cancel, onProgress: opts.onProgress,
   });
   return { ...result, fromSource: missing.length };

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { UserError } from '../../../native-models/src/errors';
+import { describeWriteError } from '../fs/atomic';
 
 export interface LockOwner { pid: number; host: string; since: string; app: string }
 
@@ -51,7 +52,7 @@ export class ProjectLock {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'EEXIST') {
           if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new UserError('the project folder is read-only; copy the project somewhere writable to edit it', projectFile);
-          throw err;
+          throw describeWriteError(err, projectFile); // a full disk, a folder that does not exist
         }
       }
       const owner = readOwner(file);

@@ -12,7 +12,10 @@ import { segmentsOf, type Segment } from '../project/keyframes';
 import { resolveInProject } from '../project/keyframe-images';
 import { readSegmentRecord, segmentRecordPath, type SegmentRecord } from '../project/status';
 import { readRgb } from '../media/image-files';
-import { writeFileAtomic } from '../fs/atomic';
+import { removeLeftovers, writeFileAtomic } from '../fs/atomic';
+import { diskFullError, isDiskFull, requireFreeSpace } from '../fs/disk-space';
+import { ensureFrameCache } from '../project/source-video';
+import { propagationBytesNeeded } from './space-needed';
 import { propagateSegment, cleanSegment } from './segment';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 
@@ -63,6 +66,10 @@ export function synthesisThreads(pixels: number, workers: number): number {
   return Math.max(1, Math.floor(os.cpus().length / workers));
 }
 
+function range(first: number, last: number): number[] {
+  return last < first ? [] : Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
 /** The project's flow cache (shared with keyframe rendering and the metrics), keyed by source and size. */
 export function openProjectFlows(projectFile: string, p: Project): Promise<FlowCache> {
   const paths = projectPaths(projectFile);
@@ -84,6 +91,19 @@ export async function propagateProject(projectFile: string, p: Project, opts: Pr
   if (missing.length) {
     throw new UserError(`keyframes at frames ${missing.map((k) => k.frame).join(', ')} have no finished image yet; render or import them first`);
   }
+  await ensureFrameCache(projectFile, p, { cancel: opts.cancel }); // a deleted cache is rebuilt, not an error
+  let needed = 0;
+  try {
+    return await propagate(projectFile, p, segments, opts, (bytes) => { needed = bytes; });
+  } catch (err) {
+    await removeLeftovers(paths.outputDir);
+    if (isDiskFull(err)) throw diskFullError(paths.cacheDir, 'propagating', needed, 'finished frames are kept: run propagate again to continue');
+    throw err;
+  }
+}
+
+async function propagate(projectFile: string, p: Project, segments: Segment[], opts: PropagateOptions, onSpaceNeeded: (bytes: number) => void): Promise<PropagateResult> {
+  const paths = projectPaths(projectFile);
   await fsp.mkdir(paths.outputDir, { recursive: true });
   await fsp.mkdir(paths.segmentsDir, { recursive: true });
   const sourceFrame = (i: number) => readRgb(path.join(paths.framesDir, frameFileName(i)));
@@ -106,6 +126,14 @@ export async function propagateProject(projectFile: string, p: Project, opts: Pr
   const threads = synthesisThreads(p.working.width * p.working.height, workers);
 
   const flows = await openProjectFlows(projectFile, p);
+  const pending = segments.map((s) => ({ segment: s, pending: range(s.start, s.end).filter((f) => !fs.existsSync(outputFile(f))).length }));
+  const flowPairs = new Set(segments.flatMap((s) => range(s.start, s.end - 1)));
+  const needed = propagationBytesNeeded({
+    framesDir: paths.framesDir, width: p.working.width, height: p.working.height, workers, segments: pending,
+    missingFlows: [...flowPairs].filter((i) => !flows.has(i)).length,
+  });
+  onSpaceNeeded(needed);
+  requireFreeSpace(paths.cacheDir, needed, `propagating ${pending.reduce((n, s) => n + s.pending, 0)} frames`);
   const runOne = async (s: Segment) => {
     const record = recordFor(s, fingerprint, false);
     const previous = readSegmentRecord(projectFile, s.id);

@@ -1,0 +1,124 @@
+// The project's source video over time: is it still the file the project was made from (size and time
+// recorded at import, then the probe), relinking to a moved copy, and rebuilding the frame cache from it.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Project } from '../../../preload/project-schema';
+import { probeVideo, frameTolerance, type VideoInfo } from '../media/probe';
+import { decodeToFrames, readFrameTimes } from '../media/decode';
+import { formatRational } from '../frames';
+import { projectPaths } from './paths';
+import { resolveSourcePath, storedSourcePath } from './create';
+import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
+
+export type SourceCheck =
+  | { status: 'ok'; file: string }
+  | { status: 'missing' | 'changed'; file: string; problem: string };
+
+/** Whether the project resamples its source to a constant rate (older projects did so for every variable-rate video). */
+export function resamples(p: Project): boolean {
+  return p.frames.resampled ?? p.source.variableFrameRate;
+}
+
+function describeFile(size: number, mtimeMs: number): string {
+  return `${size} bytes, modified ${new Date(mtimeMs).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}`;
+}
+
+/** How a probed video differs from the project's source (frame count, rate, size), or undefined when it fits. */
+export function sourceMismatch(p: Project, info: VideoInfo): string | undefined {
+  const differences: string[] = [];
+  if (info.width !== p.source.width || info.height !== p.source.height) differences.push(`${info.width}×${info.height} instead of ${p.source.width}×${p.source.height}`);
+  if (info.fps.num * p.source.fps.den !== p.source.fps.num * info.fps.den) differences.push(`${formatRational(info.fps)} fps instead of ${formatRational(p.source.fps)}`);
+  const frames = resamples(p) ? Math.round((info.durationSeconds * p.frames.fps.num) / p.frames.fps.den) : info.frameCount;
+  if (Math.abs(frames - p.frames.count) > frameTolerance(p.frames.count)) differences.push(`${frames} frames instead of ${p.frames.count}`);
+  return differences.length ? differences.join(', ') : undefined;
+}
+
+/**
+ * Is the source still there and the same file? Same size and modification time (within 2 s, for copies
+ * across file systems) is the same file; the same size with another time (a copy) is checked by probing.
+ */
+export async function checkSource(projectFile: string, p: Project): Promise<SourceCheck> {
+  const file = resolveSourcePath(projectFile, p);
+  const relink = `relink it: rerender relink ${path.basename(projectFile)} --video <path> (or Relink source in the editor)`;
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  if (!stat) return { status: 'missing', file, problem: `the source video ${p.source.path} is missing (moved or deleted); put it back or ${relink}` };
+  if (!stat.isFile()) return { status: 'changed', file, problem: `the source video ${p.source.path} is no longer a regular file; ${relink}` };
+  const sameTime = Math.abs(Math.floor(stat.mtimeMs) - p.source.modifiedMs) <= 2000;
+  if (stat.size === p.source.fileSize && sameTime) return { status: 'ok', file };
+  const was = describeFile(p.source.fileSize, p.source.modifiedMs);
+  const now = describeFile(stat.size, stat.mtimeMs);
+  if (stat.size !== p.source.fileSize) return { status: 'changed', file, problem: `the source video ${p.source.path} was replaced since the project was made (it was ${was}, now ${now}); put the original back or ${relink}` };
+  const info = await probeVideo(file).catch(() => undefined);
+  const mismatch = info ? sourceMismatch(p, info) : 'it cannot be read';
+  if (mismatch) return { status: 'changed', file, problem: `the source video ${p.source.path} changed since the project was made (${mismatch}); put the original back or ${relink}` };
+  return { status: 'ok', file };
+}
+
+/** The source video when it is the project's own; a UserError saying what changed otherwise. */
+export async function requireSource(projectFile: string, p: Project, purpose: string): Promise<string> {
+  const check = await checkSource(projectFile, p);
+  if (check.status !== 'ok') throw new UserError(`${purpose}: ${check.problem}`, projectFile);
+  return check.file;
+}
+
+/**
+ * Points the project at another copy of its source video, which must be the same video: the same frame
+ * count, rate and display size (checked by probing). Returns the changed project; nothing is written.
+ */
+export async function relinkSource(projectFile: string, p: Project, video: string): Promise<Project> {
+  const file = path.resolve(video);
+  const info = await probeVideo(file);
+  const mismatch = sourceMismatch(p, info);
+  if (mismatch) throw new UserError(`cannot relink: this is not the project's source video (${mismatch})`, file);
+  const stat = await fsp.stat(file);
+  return {
+    ...p,
+    source: {
+      ...p.source,
+      path: storedSourcePath(projectFile, file),
+      rotation: info.rotation, hasAudio: info.hasAudio, durationSeconds: info.durationSeconds,
+      fileSize: stat.size, modifiedMs: Math.floor(stat.mtimeMs),
+    },
+  };
+}
+
+function countFiles(dir: string, ext: string): number {
+  try {
+    return fs.readdirSync(dir).filter((f) => f.endsWith(ext)).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** Whether the decoded frames and thumbnails are all there (and the frame times, where the project keeps them). */
+export function frameCacheComplete(projectFile: string, p: Project): boolean {
+  const paths = projectPaths(projectFile);
+  const times = !p.source.variableFrameRate || resamples(p) || readFrameTimes(paths.framesDir, p.frames.count) !== undefined;
+  return times && countFiles(paths.framesDir, '.png') >= p.frames.count && countFiles(paths.thumbsDir, '.jpg') >= p.frames.count;
+}
+
+/**
+ * Makes sure the decoded frames and thumbnails exist (a fresh clone, a moved folder or a deleted cache
+ * rebuilds them from the source, which must be the project's own and decode to the project's frames).
+ * Returns whether it decoded.
+ */
+export async function ensureFrameCache(projectFile: string, p: Project, opts: { cancel?: CancelToken; onProgress?: ProgressFn } = {}): Promise<boolean> {
+  if (frameCacheComplete(projectFile, p)) return false;
+  const paths = projectPaths(projectFile);
+  const have = countFiles(paths.framesDir, '.png');
+  const video = await requireSource(projectFile, p, `the frame cache is incomplete (${have} of ${p.frames.count} frames) and cannot be rebuilt`);
+  const info = await probeVideo(video);
+  if (info.frameCount + frameTolerance(info.frameCount) < p.frames.count && !resamples(p)) {
+    throw new UserError(`the project says it has ${p.frames.count} frames, but its source video ${p.source.path} has ${info.frameCount}; the project file is damaged or was made from another video`, projectFile);
+  }
+  const decoded = await decodeToFrames({
+    video, framesDir: paths.framesDir, thumbsDir: paths.thumbsDir, width: p.working.width, height: p.working.height,
+    crop: p.working.crop, fps: p.frames.fps, resample: resamples(p), expectedFrames: p.frames.count,
+    cancel: opts.cancel, onProgress: opts.onProgress,
+  });
+  if (decoded.frameCount < p.frames.count) {
+    throw new UserError(`the source video decodes to ${decoded.frameCount} frames but the project has ${p.frames.count}; it is not the video the project was made from — relink the right one, or create a new project from this one`, video);
+  }
+  return true;
+}
