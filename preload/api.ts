@@ -65,7 +65,12 @@ export const projectState = z.object({
   backgroundSmoothing: availability.optional(),
   /** Whether the soft-edge and depth ControlNets have their detector (the project's choice, on disk), and if not why. */
   controlnetDetector: availability,
+  /** The source video is missing or was replaced since the project was made (what changed); relink to fix. */
+  sourceProblem: z.string().optional(),
 });
+
+/** The words export.start's error starts with when an earlier export exists and `overwrite` was not given. */
+export const EXPORT_EXISTS = /already exists|an earlier frames export is in this folder/;
 export type ProjectState = z.infer<typeof projectState>;
 /** The project types the renderer uses, re-exported so it never reaches into the engine. */
 export type Project = ProjectState['project'];
@@ -120,7 +125,16 @@ export const calls = {
     result: z.object({ mode: z.enum(['electron', 'browser']), version: z.string(), platform: z.string(), nativeDialogs: z.boolean(), recent: z.array(z.string()) }),
   },
   'project.open': { params: z.object({ file: filePath }), result: projectState },
-  'project.create': { params: z.object({ projectFile: filePath, video: filePath, shortSide: z.number().int().min(64).max(8192).optional() }), result: jobStarted },
+  'project.create': {
+    params: z.object({
+      projectFile: filePath, video: filePath, shortSide: z.number().int().min(64).max(8192).optional(),
+      /** Keep what decodes from a video holding fewer frames than it announces (otherwise refused). */
+      allowTruncated: z.boolean().optional(),
+    }),
+    result: jobStarted,
+  },
+  /** Points the project at a moved copy of its source video (same frames, rate and size, checked by probing). */
+  'project.relink': { params: z.object({ video: filePath }), result: projectState },
   'project.state': { params: none, result: projectState.nullable() },
   'project.save': { params: z.object({ file: filePath.optional() }), result: projectState },
   'project.restoreAutosave': { params: none, result: projectState },
@@ -148,6 +162,8 @@ export const calls = {
       range: z.object({ start: frame, end: frame }).optional(),
       sideBySide: z.boolean(),
       allowIncomplete: z.boolean(),
+      /** The user confirmed replacing an earlier export at `out`; without it an existing one is an error (EXPORT_EXISTS). */
+      overwrite: z.boolean().optional(),
     }),
     result: jobStarted,
   },

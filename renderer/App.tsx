@@ -1,7 +1,7 @@
 // The editor window: toolbar, preview, inspector, timeline, jobs, dialogs and status bar; wires the
 // engine's events into the store and keyboard, menu and drop input into the action registry.
 import { useEffect } from 'react';
-import { actionByName, handleKey, openProject, perform, showProject } from './actions';
+import { actionByName, askPath, handleKey, openProject, perform, showProject } from './actions';
 import { call, editor, receiveProject, useEditor } from './store';
 import { Timeline } from './timeline/Timeline';
 import { Preview } from './Preview';
@@ -57,6 +57,24 @@ function RecoveryBanner() {
       Unsaved changes from an earlier session were found (autosave).
       <button onClick={async () => { const s = await call('project.restoreAutosave', {}); if (s) receiveProject(s); }}>Restore them</button>
       <button onClick={async () => { const s = await call('project.discardAutosave', {}); if (s) receiveProject(s); }}>Discard</button>
+    </div>
+  );
+}
+
+/** The source video is missing or was replaced: say what changed, and offer to relink it. */
+function SourceBanner() {
+  const problem = useEditor((s) => s.project?.sourceProblem);
+  if (!problem) return null;
+  const relink = async () => {
+    const video = await askPath('video', 'Relink source video', 'Where the source video is now');
+    if (!video) return;
+    const s = await call('project.relink', { video });
+    if (s) receiveProject(s);
+  };
+  return (
+    <div className="banner" role="alert" data-testid="source-problem">
+      {problem}
+      <button onClick={() => void relink()}>Relink source…</button>
     </div>
   );
 }
@@ -132,6 +150,7 @@ export function App() {
     <div className={`app ${dialog ? 'has-dialog' : ''}`}>
       <Toolbar />
       <RecoveryBanner />
+      <SourceBanner />
       {project ? (
         <main className="workspace">
           <Preview />

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { call, editor, useEditor } from '../store';
 import { askPath } from '../actions';
 import { formatEta } from '../JobsPanel';
+import { EXPORT_EXISTS } from '../../preload/api';
 
 type Format = 'mp4' | 'webm' | 'gif' | 'png';
 const EXT: Record<Format, string> = { mp4: '.mp4', webm: '.webm', gif: '.gif', png: '' };
@@ -32,8 +33,17 @@ export function ExportDialog() {
     if (dest === defaultDestination(project.file, format)) setDest(defaultDestination(project.file, f));
   };
   const start_ = async () => {
-    const r = await call('export.start', { out: dest, format, sideBySide, allowIncomplete, range: whole ? undefined : { start, end } });
-    if (r) setJobId(r.jobId);
+    const params = { out: dest, format, sideBySide, allowIncomplete, range: whole ? undefined : { start, end } };
+    try {
+      setJobId((await editor.get().api.call('export.start', params)).jobId);
+    } catch (err) {
+      // An earlier export is there: replace it only when the user says so.
+      const message = (err as Error).message;
+      if (!EXPORT_EXISTS.test(message)) return void editor.set({ error: message });
+      if (!window.confirm(`${dest} already exists. Replace it?`)) return;
+      const r = await call('export.start', { ...params, overwrite: true });
+      if (r) setJobId(r.jobId);
+    }
   };
 
   return (

@@ -59,7 +59,8 @@ describe('project file', () => {
     ['keyframe past the end', JSON.stringify({ ...sampleProject(10, [0]), keyframes: [{ ...sampleProject(10, [0]).keyframes[0], frame: 10 }] }), /past the last frame/],
     ['path traversal in a keyframe image', JSON.stringify({ ...sampleProject(10, [0]), keyframes: [{ ...sampleProject(10, [0]).keyframes[0], image: '../../etc/passwd' }] }), /inside the project folder/],
     ['absolute keyframe image', JSON.stringify({ ...sampleProject(10, [0]), keyframes: [{ ...sampleProject(10, [0]).keyframes[0], image: '/etc/passwd' }] }), /relative/],
-    ['binary garbage', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]), /not valid JSON|truncated/],
+    ['binary garbage', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]), /not a Rerender project: the file is not JSON \(a binary file\)/],
+    ['text file', 'Shopping list\n- milk\n- bread\n', /not a Rerender project: the file is not JSON: it starts with "Shopping list - milk - bread"; open a \.rerender/],
   ];
   for (const [name, content, pattern] of cases) {
     test(`given a ${name}, when opened, then a clear error names the problem and the file is untouched`, async () => {
@@ -69,6 +70,13 @@ describe('project file', () => {
       await rejectsWith(file, pattern);
     });
   }
+
+  test('given a project saved with a UTF-8 byte-order mark, when opened, then it reads as the same project', async () => {
+    const file = path.join(tempDir(), 'bom.rerender');
+    const p = sampleProject();
+    fs.writeFileSync(file, '\ufeff' + serializeProject(p));
+    assert.deepEqual(await readProjectFile(file), p);
+  });
 
   test('given a missing file, when opened, then the error says so', async () => {
     await assert.rejects(readProjectFile(path.join(tempDir(), 'none.rerender')), /no such project file/);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Command, ParsedArgs } from '../command';
 import { UserError } from '../../../native-models/src/errors';
 import { readRgb, writePng } from '../../engine/media/image-files';
-import { writeFileAtomic } from '../../engine/fs/atomic';
+import { requireOutputFileName, writeFileAtomic } from '../../engine/fs/atomic';
 import { synthesize, SYNTHESIS_DEFAULTS, type Guide, type StyleLayer } from '../../../native-models/src/synthesis';
 import type { FloatImage } from '../../../native-models/src/image';
 
@@ -79,6 +79,8 @@ export const synthCommand: Command = {
   async run(args, ctx) {
     const out = args.requireString('out');
     const errorFile = args.string('error');
+    requireOutputFileName(out, '--out');
+    if (errorFile) requireOutputFileName(errorFile, '--error');
     const { styles, guides } = await readLayers(args);
     for (const g of guides) {
       if (g.source.width !== styles[0].image.width || g.source.height !== styles[0].image.height)

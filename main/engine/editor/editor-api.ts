@@ -81,6 +81,7 @@ export function createEditor(opts: EditorOptions): Editor {
       return state;
     },
     'project.create': (p) => ({ jobId: jobs.createProject(p, (file) => void settings.addRecent(file)).id }),
+    'project.relink': ({ video }) => session.relinkSource(video),
     'project.state': () => session.state(),
     'project.save': async ({ file }) => {
       const state = await session.save(file);

@@ -13,6 +13,7 @@ import { uniformKeyframes } from '../project/keyframe-suggest';
 import { downloadModel, importModel } from '../../../native-models/src/model-manager';
 import { UserError } from '../../../native-models/src/errors';
 import { ensureFrameCache } from '../project/source-video';
+import { checkExportDestination } from '../media/export';
 
 export interface EditorWorkers { propagation: WorkerHost; inference: WorkerHost }
 
@@ -67,7 +68,7 @@ export class EditorJobs {
   createProject(p: CallParams<'project.create'>, onOpened?: (file: string) => void): JobState {
     const projectFile = path.resolve(p.projectFile);
     const { job, done } = this.list.start('create', `Import ${path.basename(p.video)}`, (run) =>
-      this.workers.propagation.call('createProject', { projectFile, video: path.resolve(p.video), size: p.shortSide }, run));
+      this.workers.propagation.call('createProject', { projectFile, video: path.resolve(p.video), size: p.shortSide, allowTruncated: p.allowTruncated }, run));
     void done.then(async (r) => {
       if (!r) return;
       await this.session.openProject(projectFile);
@@ -208,9 +209,10 @@ export class EditorJobs {
 
   exportVideo(p: CallParams<'export.start'>): JobState {
     const out = path.resolve(p.out);
+    checkExportDestination(out, p.format, p.overwrite); // an existing export: the call fails at once, so the editor can ask
     const { job } = this.list.start('export', `Export ${path.basename(out)}`, async (run) => {
       const projectFile = await this.session.saveForJob();
-      return this.workers.propagation.call('exportProject', { projectFile, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete }, run);
+      return this.workers.propagation.call('exportProject', { projectFile, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete, overwrite: p.overwrite }, run);
     }, { output: out });
     return job;
   }

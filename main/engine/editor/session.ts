@@ -14,6 +14,7 @@ import { projectPaths } from '../project/paths';
 import { applyEdit } from './edit-actions';
 import { saveProjectAs } from './save-as';
 import { ProjectLock } from '../project/project-lock';
+import { checkSource, relinkSource } from '../project/source-video';
 import { UserError } from '../../../native-models/src/errors';
 
 interface HistoryEntry { label: string; before: Project; after: Project }
@@ -30,6 +31,8 @@ interface OpenProject {
   recovered?: Project;
   mediaRevision: number;
   framesReady: boolean;
+  /** The source video is missing or was replaced (checked on open and after a relink). */
+  sourceProblem?: string;
 }
 
 /** Work in progress that the state shows on top of the project (jobs own it, not the project file). */
@@ -108,7 +111,11 @@ export class EditorSession {
     const recovered = await readAutosave(resolved);
     this.closeProject({ keepLock: reopening });
     const frames = await fs.promises.readdir(projectPaths(resolved).framesDir).then((l) => l.filter((f) => f.endsWith('.png')).length, () => 0);
-    this.open = { file: resolved, lock, project, dirty: false, undo: [], redo: [], recovered, mediaRevision: 1, framesReady: frames >= project.frames.count };
+    const source = await checkSource(resolved, project);
+    this.open = {
+      file: resolved, lock, project, dirty: false, undo: [], redo: [], recovered, mediaRevision: 1, framesReady: frames >= project.frames.count,
+      sourceProblem: source.status === 'ok' ? undefined : source.problem,
+    };
     this.forgetRecords();
     return this.changed();
   }
@@ -143,6 +150,7 @@ export class EditorSession {
       framesReady: o.framesReady,
       backgroundSmoothing: o.project.mode === 'fresco' ? this.smoothingAvailability(o.project) : undefined,
       controlnetDetector: this.detectorAvailability(o.project),
+      sourceProblem: o.sourceProblem,
     };
   }
 
@@ -244,6 +252,14 @@ export class EditorSession {
     o.mediaRevision++;
     this.forgetRecords(); // the job rewrote render records
     return this.changed();
+  }
+
+  /** Points the open project at a moved copy of its source video (validated by probing); undoable. */
+  async relinkSource(video: string): Promise<ProjectState> {
+    const o = this.requireOpen();
+    const relinked = await relinkSource(o.file, o.project, video);
+    o.sourceProblem = undefined;
+    return this.applyChange('Relink source video', (p) => ({ ...p, source: relinked.source }))!;
   }
 
   /** The decoded frames are complete again (after rebuilding the cache). */

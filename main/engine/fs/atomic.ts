@@ -62,6 +62,13 @@ export function describeWriteError(err: unknown, target: string): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/** Refuses an output name that is a folder or a special file before any work is done for it. */
+export function requireOutputFileName(file: string, what: string): void {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) throw new UserError(`${what} is a folder; give a file name (e.g. ${path.join(file, 'result.png')})`, file);
+  if (stat && !stat.isFile()) throw new UserError(`${what} is not a regular file; give another file name`, file);
+}
+
 async function fsyncDir(dir: string): Promise<void> {
   // Directory fsync makes the rename durable on POSIX; Windows cannot open directories, so skip there.
   if (process.platform === 'win32') return;

@@ -1,13 +1,13 @@
 // Reading and writing frame images (PNG, JPEG, ... via sharp) as the engine's in-memory Image.
-import fs from 'node:fs';
 import sharp from 'sharp';
 import type { Image } from '../../../native-models/src/image';
 import { UserError } from '../../../native-models/src/errors';
 import { writeFileAtomic } from '../fs/atomic';
+import { requireRegularFile } from '../fs/regular-file';
 
 /** Decodes an image file to 8-bit RGB (alpha dropped, grey expanded, 16-bit reduced). */
 export async function readRgb(file: string): Promise<Image> {
-  if (!fs.existsSync(file)) throw new UserError('the image file does not exist', file);
+  requireRegularFile(file, 'image file'); // a FIFO would block the decoder forever
   try {
     const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);

@@ -53,8 +53,13 @@ export function parseProject(doc: unknown, file: string): Project {
   return result.data;
 }
 
-/** Rules the schema alone cannot say: keyframes inside the video, unique frames and ids. */
+/** Rules the schema alone cannot say: frames the source can hold, keyframes inside the video, unique frames and ids. */
 function checkConsistency(p: Project, file: string): void {
+  // Decoding every frame once or resampling gives about duration × rate frames; far more is a damaged file.
+  const fits = (p.source.durationSeconds * p.frames.fps.num) / p.frames.fps.den;
+  if (p.frames.count > fits * 1.1 + 10) {
+    throw new UserError(`the project file is damaged: it claims ${p.frames.count} frames, but its source lasts ${p.source.durationSeconds.toFixed(2)} s at ${(p.frames.fps.num / p.frames.fps.den).toFixed(2)} fps (about ${Math.round(fits)} frames)`, file);
+  }
   const frames = new Set<number>();
   const ids = new Set<string>();
   for (const k of p.keyframes) {
@@ -77,12 +82,20 @@ export async function readProjectFile(file: string): Promise<Project> {
   if (!stat.isFile()) throw new UserError('not a file', file);
   if (stat.size === 0) throw new UserError('the project file is empty (0 bytes); a backup may exist beside it as .bak', file);
   if (stat.size > MAX_PROJECT_BYTES) throw new UserError(`the project file is too large (${stat.size} bytes) to be a Rerender project`, file);
-  const text = await fsp.readFile(file, 'utf8');
+  let text = await fsp.readFile(file, 'utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark, as some editors save UTF-8
+  const body = text.trimStart();
+  if (!body.startsWith('{') && !body.startsWith('[')) {
+    // Not JSON at all (a text file, an image): not a damaged project, so no backup to point to.
+    const printable = /^[\x20-\x7e\s]*$/.test(body.slice(0, 40));
+    const start = printable ? `: it starts with ${JSON.stringify(body.slice(0, 30).replace(/\s+/g, ' ').trim())}` : ' (a binary file)';
+    throw new UserError(`not a Rerender project: the file is not JSON${start}; open a .rerender project file`, file);
+  }
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(body);
   } catch (err) {
-    const truncated = !text.trimEnd().endsWith('}');
+    const truncated = !body.trimEnd().endsWith('}');
     throw new UserError(`${truncated ? 'the project file is truncated' : 'the project file is not valid JSON'} (${(err as Error).message}); a backup may exist beside it as .bak`, file);
   }
   return parseProject(doc, file);

@@ -16,6 +16,7 @@ import { removeLeftovers, writeFileAtomic } from '../fs/atomic';
 import { diskFullError, isDiskFull, requireFreeSpace } from '../fs/disk-space';
 import { ensureFrameCache } from '../project/source-video';
 import { propagationBytesNeeded } from './space-needed';
+import { requireRegularFile } from '../fs/regular-file';
 import { propagateSegment, cleanSegment } from './segment';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 
@@ -112,7 +113,11 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
 
   // Keyframes are output exactly as rendered.
   const keyframesToCopy = opts.segmentId ? [] : p.keyframes;
-  for (const k of keyframesToCopy) await writeFileAtomic(outputFile(k.frame), await fsp.readFile(resolveInProject(projectFile, k.image!)));
+  for (const k of keyframesToCopy) {
+    const image = resolveInProject(projectFile, k.image!);
+    requireRegularFile(image, `image of the keyframe at frame ${k.frame}`);
+    await writeFileAtomic(outputFile(k.frame), await fsp.readFile(image));
+  }
 
   const fingerprint = settingsFingerprint(p);
   const total = segments.reduce((n, s) => n + (s.end - s.start + 1) * (s.left && s.right ? 2 : 1), 0);

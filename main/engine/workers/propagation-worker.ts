@@ -22,10 +22,11 @@ export const jobParams = {
   createProject: z.object({
     projectFile: z.string().min(1), video: z.string().min(1),
     mode: z.enum(['short-side', 'long-side']).optional(), size: z.number().int().optional(), crop: crop.nullable().optional(),
+    allowTruncated: z.boolean().optional(),
   }),
   exportProject: z.object({
     projectFile: z.string().min(1), out: z.string().min(1), format: z.enum(['mp4', 'webm', 'gif', 'png']).optional(),
-    allowIncomplete: z.boolean().optional(), sideBySide: z.boolean().optional(),
+    allowIncomplete: z.boolean().optional(), sideBySide: z.boolean().optional(), overwrite: z.boolean().optional(),
     range: z.object({ start: z.number().int(), end: z.number().int() }).optional(),
   }),
   propagate: z.object({ projectFile: z.string().min(1), segmentId: z.string().max(64).optional(), workers: z.number().int().min(1).max(64).optional() }),
@@ -36,7 +37,7 @@ export const jobParams = {
 serveJobs({
   async createProject(params, { progress, cancel }) {
     const p = parse(jobParams.createProject, params, 'createProject');
-    const project = await createProject(p.projectFile, p.video, { mode: p.mode, size: p.size, crop: p.crop ?? null, cancel, onProgress: progress });
+    const project = await createProject(p.projectFile, p.video, { mode: p.mode, size: p.size, crop: p.crop ?? null, allowTruncated: p.allowTruncated, cancel, onProgress: progress });
     return { frames: project.frames.count };
   },
   async exportProject(params, { progress, cancel }) {
