@@ -11,6 +11,10 @@ import { createProject } from '../../main/engine/project/create';
 import { readImageForKeyframe } from '../../main/engine/project/keyframe-images';
 import { UserError } from '../../native-models/src/errors';
 import { makeVideo, tempDir } from '../helpers/media';
+import { rerender } from '../helpers/cli';
+import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
+import { EditorSession } from '../../main/engine/editor/session';
+import { sampleProject } from '../helpers/project';
 
 const dir = tempDir('rerender-corpus-');
 const ff = (...args: string[]) => execFileSync('ffmpeg', ['-v', 'error', '-y', ...args]);
@@ -113,4 +117,83 @@ describe('images for keyframes', () => {
       await refused(readImageForKeyframe(file, 128, 64), file, pattern);
     });
   }
+});
+
+describe('inputs that are not regular files', () => {
+  const skip = process.platform !== 'linux' ? 'makes FIFOs with mkfifo and reads /dev/zero (Linux)' : undefined;
+  const fifo = (name: string) => { const f = path.join(dir, name); fs.rmSync(f, { force: true }); execFileSync('mkfifo', [f]); return f; };
+
+  test('given a FIFO, a device or a folder as the source video, then each is refused before it is opened, saying what it is', { skip }, async () => {
+    for (const [file, kind] of [[fifo('pipe.mp4'), /named pipe \(FIFO\)/], ['/dev/zero', /a device/], [dir, /a folder/]] as const) {
+      await refused(probeVideo(file), file, kind);
+      await assert.rejects(createProject(path.join(dir, 'special.rerender'), file), kind);
+    }
+  });
+
+  test('given a FIFO as a keyframe image, when imported, then it is refused instead of blocking', { skip }, async () => {
+    const file = fifo('pipe.png');
+    await refused(readImageForKeyframe(file, 128, 64), file, /named pipe \(FIFO\), not a regular file/);
+  });
+
+  test('given a project whose keyframe image was replaced by a FIFO, when exporting or propagating, then both refuse instead of hanging', { skip }, () => {
+    const work = tempDir('rerender-fifo-');
+    const video = makeVideo(work, 'clip', { width: 160, height: 96, frames: 12, fps: 12 });
+    const project = path.join(work, 'clip.rerender');
+    assert.equal(rerender(['new', project, '--video', video, '--short-side', '64']).code, 0);
+    for (const f of [0, 10]) {
+      assert.equal(rerender(['import-keyframe', project, '--frame', String(f), '--image', path.join(work, 'clip.cache', 'frames', `${String(f).padStart(5, '0')}.png`)]).code, 0);
+    }
+    const image = fs.readdirSync(path.join(work, 'clip.assets')).find((n) => n.endsWith('.png'))!;
+    fs.rmSync(path.join(work, 'clip.assets', image));
+    execFileSync('mkfifo', [path.join(work, 'clip.assets', image)]);
+    for (const args of [['export', project, '--out', path.join(work, 'out.mp4'), '--allow-incomplete'], ['propagate', project]]) {
+      const r = rerender(args);
+      assert.notEqual(r.code, 0, args[0]);
+      assert.match(r.stderr, /named pipe \(FIFO\), not a regular file/, args[0]);
+    }
+  });
+
+  test('given a project claiming 10,000,000 frames of a 12-frame video, then opening or rebuilding it is refused with both counts', async () => {
+    const work = tempDir('rerender-claims-');
+    const video = makeVideo(work, 'clip', { width: 160, height: 96, frames: 12, fps: 12 });
+    const project = path.join(work, 'clip.rerender');
+    assert.equal(rerender(['new', project, '--video', video, '--short-side', '64']).code, 0);
+    const doc = JSON.parse(fs.readFileSync(project, 'utf8'));
+    fs.writeFileSync(project, JSON.stringify({ ...doc, frames: { ...doc.frames, count: 10_000_000 } }));
+    await assert.rejects(readProjectFile(project), /damaged: it claims 10000000 frames, but its source lasts 1\.00 s at 12\.00 fps \(about 12 frames\)/);
+    // The same claim with a matching duration passes the file's own checks; the probe and the cache refuse it.
+    fs.writeFileSync(project, JSON.stringify({ ...doc, source: { ...doc.source, durationSeconds: 1_000_000 }, frames: { ...doc.frames, count: 10_000_000 } }));
+    for (const args of [['keyframes', project, '--auto'], ['export', project, '--out', path.join(work, 'out.mp4'), '--allow-incomplete']]) {
+      const r = rerender(args);
+      assert.notEqual(r.code, 0, args[0]);
+      assert.match(r.stderr, /says it has 10000000 frames, but its source video clip\.mp4 has 12/, args[0]);
+    }
+  });
+});
+
+describe('clear errors for where things are written', () => {
+  test('given a project, when saved as into a folder that does not exist, then the error names the folder and says what to do', async () => {
+    const work = tempDir('rerender-saveas-');
+    const file = path.join(work, 'p.rerender');
+    await writeProjectFile(file, sampleProject());
+    const session = new EditorSession(60_000);
+    await session.openProject(file);
+    try {
+      const target = path.join(work, 'no-such-folder', 'copy.rerender');
+      await assert.rejects(session.save(target), (e: unknown) => e instanceof UserError && /the folder .*no-such-folder does not exist; create it first or choose another location/.test(e.message) && !/ENOENT|internal/.test(e.message));
+      assert.equal(fs.existsSync(path.join(work, 'no-such-folder')), false);
+    } finally {
+      session.closeProject();
+    }
+  });
+
+  test('given a folder as synth --out, then it is refused before synthesising, saying to give a file name', async () => {
+    const work = tempDir('rerender-synth-out-');
+    const image = path.join(work, 'a.png');
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: 'red' } }).png().toFile(image);
+    const r = rerender(['synth', '--style', image, '--guide', image, image, '--out', work]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--out is a folder; give a file name/);
+    assert.doesNotMatch(r.stderr, /EISDIR|internal/);
+  });
 });

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../../main/engine/fs/atomic';
 import { UserError } from '../../native-models/src/errors';
 import { sampleProject } from '../helpers/project';
 import { makeVideo, tempDir } from '../helpers/media';
+import { rerender } from '../helpers/cli';
 
 function tryMountTmpfs(dir: string, size: string): string | undefined {
   if (process.platform !== 'linux') return 'a size-limited tmpfs needs Linux';
@@ -80,5 +81,75 @@ describe('a read-only folder', () => {
 
   test('given a folder nobody may write, when any file is written atomically, then nothing is left and the error is clear', { skip }, async () => {
     await assert.rejects(writeFileAtomic('/sys/rerender-frame.png', Buffer.alloc(10)), /read-only or not writable/);
+  });
+});
+
+describe('a full disk for the commands that write a lot', () => {
+  const dir = tempDir('rerender-fullcli-');
+  const skip = tryMountTmpfs(dir, '24m');
+  after(() => { if (!skip) execFileSync('umount', [dir]); });
+  const work = tempDir('rerender-fullcli-src-');
+  const noTemps = (folder: string) => fs.readdirSync(folder).filter((n) => /\.(tmp|decoding|exporting)-\d+-/.test(n));
+  let project: string;
+  let ballast = 0;
+  const fillTo = (leave: number) => {
+    const free = () => { const s = fs.statfsSync(dir); return s.bavail * s.bsize; };
+    while (free() > leave) fs.writeFileSync(path.join(dir, `ballast-${ballast++}`), Buffer.alloc(Math.max(512, Math.min(free() - leave, 1 << 20))));
+  };
+  const emptyBallast = () => { for (const n of fs.readdirSync(dir)) if (n.startsWith('ballast-')) fs.rmSync(path.join(dir, n)); };
+
+  before(() => {
+    if (skip) return;
+    const video = makeVideo(work, 'clip', { width: 320, height: 192, frames: 24, fps: 12, audio: true });
+    project = path.join(dir, 'clip.rerender');
+    assert.equal(rerender(['new', project, '--video', video, '--short-side', '128']).code, 0);
+    assert.equal(rerender(['keyframes', project, '--set', '0,12,23']).code, 0);
+    for (const f of [0, 12, 23]) {
+      const r = rerender(['import-keyframe', project, '--frame', String(f), '--image', path.join(dir, 'clip.cache', 'frames', `${String(f).padStart(5, '0')}.png`)]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+
+  test('given 60 KB free, when exporting a video, then it fails saying the disk is full and how much it needs, and no broken file is left', { skip }, () => {
+    fillTo(60 * 1024);
+    const out = path.join(dir, 'out.mp4');
+    const r = rerender(['export', project, '--out', out, '--allow-incomplete', '--json']);
+    emptyBallast();
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stderr, /the disk is full \(.*: \d+(\.\d)? KB free\); this export needs about \d/);
+    assert.doesNotMatch(r.stdout, /"ok":true/);
+    assert.equal(fs.existsSync(out), false);
+    assert.deepEqual(noTemps(dir), []);
+  });
+
+  test('given little space, when propagating, then it says what is full and how much is needed instead of ENOSPC', { skip }, () => {
+    fillTo(100 * 1024);
+    const r = rerender(['propagate', project]);
+    emptyBallast();
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /the disk is full \(.*clip\.cache: \d+(\.\d)? KB free\); propagating \d+ frames needs about \d+(\.\d)? MB/);
+    assert.doesNotMatch(r.stderr, /internal error|ENOSPC/);
+    assert.deepEqual(noTemps(path.join(dir, 'clip.cache')), []);
+    assert.equal(rerender(['propagate', project]).code, 0, 'with space again it runs');
+  });
+
+  test('given no space at all, when setting keyframes, then the message says the disk is full', { skip }, () => {
+    fillTo(0);
+    const r = rerender(['keyframes', project, '--every', '5']);
+    emptyBallast();
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /the disk is full/);
+    assert.doesNotMatch(r.stderr, /internal error|ENOSPC/);
+  });
+
+  test('given little space, when making a project, then decoding is refused up front with the space it needs and leaves nothing', { skip }, () => {
+    fillTo(200 * 1024);
+    const video = makeVideo(work, 'big', { width: 640, height: 384, frames: 48, fps: 12 });
+    const r = rerender(['new', path.join(dir, 'big.rerender'), '--video', video, '--short-side', '384']);
+    emptyBallast();
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /the disk is full \(.*\); decoding 48 frames( at \d+×\d+)? needs about \d/);
+    assert.equal(fs.existsSync(path.join(dir, 'big.rerender')), false);
+    assert.deepEqual(fs.existsSync(path.join(dir, 'big.cache')) ? noTemps(path.join(dir, 'big.cache')) : [], []);
   });
 });

@@ -131,7 +131,7 @@ describe('a source that moved or was replaced', () => {
       fs.renameSync(video, moved);
       const opened = await editor.handlers['project.open']({ file: project });
       assert.match(opened.sourceProblem ?? '', /missing \(moved or deleted\)/);
-      await assert.rejects(editor.handlers['project.relink']({ video: makeVideo(dir, 'short', { width: 160, height: 96, frames: 6, fps: 12 }) }), /not the project's source video/);
+      await assert.rejects(async () => editor.handlers['project.relink']({ video: makeVideo(dir, 'short', { width: 160, height: 96, frames: 6, fps: 12 }) }), /not the project's source video/);
       const relinked = await editor.handlers['project.relink']({ video: moved });
       assert.equal(relinked.sourceProblem, undefined);
       assert.equal(relinked.project.source.path, 'moved.mp4');

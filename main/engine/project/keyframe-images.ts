@@ -7,14 +7,14 @@ import type { Project } from '../../../preload/project-schema';
 import { projectPaths } from './paths';
 import { addKeyframe, keyframeAt, updateKeyframe } from './keyframes';
 import { writeFileAtomic } from '../fs/atomic';
+import { requireRegularFile } from '../fs/regular-file';
 import { UserError } from '../../../native-models/src/errors';
 
 /** Images larger than this many pixels are refused before decoding (a decompression bomb guard). */
 const MAX_INPUT_PIXELS = 16384 * 16384;
 
 export async function readImageForKeyframe(file: string, width: number, height: number): Promise<Buffer> {
-  const stat = await fsp.stat(file).catch(() => undefined);
-  if (!stat?.isFile()) throw new UserError('no such image file', file);
+  const stat = requireRegularFile(file, 'image file');
   if (stat.size === 0) throw new UserError('the image file is empty (0 bytes)', file);
   try {
     const img = sharp(file, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' });

@@ -93,17 +93,17 @@ export async function propagateProject(projectFile: string, p: Project, opts: Pr
     throw new UserError(`keyframes at frames ${missing.map((k) => k.frame).join(', ')} have no finished image yet; render or import them first`);
   }
   await ensureFrameCache(projectFile, p, { cancel: opts.cancel }); // a deleted cache is rebuilt, not an error
-  let needed = 0;
+  const space = { bytes: 0, what: 'propagating' };
   try {
-    return await propagate(projectFile, p, segments, opts, (bytes) => { needed = bytes; });
+    return await propagate(projectFile, p, segments, opts, space);
   } catch (err) {
     await removeLeftovers(paths.outputDir);
-    if (isDiskFull(err)) throw diskFullError(paths.cacheDir, 'propagating', needed, 'finished frames are kept: run propagate again to continue');
+    if (isDiskFull(err)) throw diskFullError(paths.cacheDir, space.what, space.bytes, 'finished frames are kept: run propagate again to continue');
     throw err;
   }
 }
 
-async function propagate(projectFile: string, p: Project, segments: Segment[], opts: PropagateOptions, onSpaceNeeded: (bytes: number) => void): Promise<PropagateResult> {
+async function propagate(projectFile: string, p: Project, segments: Segment[], opts: PropagateOptions, space: { bytes: number; what: string }): Promise<PropagateResult> {
   const paths = projectPaths(projectFile);
   await fsp.mkdir(paths.outputDir, { recursive: true });
   await fsp.mkdir(paths.segmentsDir, { recursive: true });
@@ -137,8 +137,8 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
     framesDir: paths.framesDir, width: p.working.width, height: p.working.height, workers, segments: pending,
     missingFlows: [...flowPairs].filter((i) => !flows.has(i)).length,
   });
-  onSpaceNeeded(needed);
-  requireFreeSpace(paths.cacheDir, needed, `propagating ${pending.reduce((n, s) => n + s.pending, 0)} frames`);
+  Object.assign(space, { bytes: needed, what: `propagating ${pending.reduce((n, s) => n + s.pending, 0)} frames` });
+  requireFreeSpace(paths.cacheDir, space.bytes, space.what);
   const runOne = async (s: Segment) => {
     const record = recordFor(s, fingerprint, false);
     const previous = readSegmentRecord(projectFile, s.id);
