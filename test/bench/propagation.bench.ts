@@ -11,6 +11,7 @@ import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { propagateProject, openProjectFlows } from '../../main/engine/propagation/propagate-project';
 import { tempDir } from '../helpers/media';
 import { measureWarpError } from '../../main/engine/metrics/warp-error';
+import { indexedFrames } from '../../main/engine/media/frames-folder';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
     console.log(`  per propagated output frame (2 syntheses + blend): ${(s / frames).toFixed(2)} s; with its share of the 10 flow pairs: ${((s + flowS) / frames).toFixed(2)} s (reference pipeline ≈ 50 s)`);
     const flowsForMetric = await openProjectFlows(file, p);
     const paths = projectPaths(file);
-    const err = await measureWarpError({ outputDir: paths.outputDir, sourceDir: paths.framesDir, sourceFlows: (i) => flowsForMetric.pair(i), first: 1, last: 9 });
+    const err = await measureWarpError({ output: indexedFrames(paths.outputDir), source: indexedFrames(paths.framesDir), sourceFlows: (i) => flowsForMetric.pair(i), first: 1, last: 9 });
     console.log(`  warp error of the propagated frames (0–1 range, MSE): ${err.mean.toFixed(5)}`);
     let sq = 0, count = 0;
     for (let i = 1; i < 10; i++) {

@@ -77,9 +77,41 @@ describe('rerender flow / metrics', () => {
     const r = rerender(['metrics', project, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const report = r.json();
-    assert.equal(report.pairs.length, fs.readdirSync(paths.framesDir).length - 1);
+    assert.equal(report.pairs.length, fs.readdirSync(paths.framesDir).filter((n) => n.endsWith('.png')).length - 1);
     assert.ok(report.mean < 0.01, `mean ${report.mean}`);
     assert.ok(fs.readdirSync(paths.flowDir).some((n) => n.endsWith('.fwd.flo')), 'flows cached in the project');
+  });
+
+  test('flow --frames pairs frames in numeric order whatever the numbering (frame_2 before frame_10) and names each pair', async () => {
+    const frames = path.join(dir, 'numbered'), out = path.join(dir, 'numbered-flows');
+    fs.mkdirSync(frames);
+    for (const n of [1, 2, 10]) await writePng(path.join(frames, `frame_${n}.png`), scene(n === 10 ? 2 : n - 1).b);
+    const r = rerender(['flow', '--frames', frames, '--out', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.json().paired, [
+      { from: 'frame_1.png', to: 'frame_2.png', flow: '00000.flo' },
+      { from: 'frame_2.png', to: 'frame_10.png', flow: '00001.flo' },
+    ]);
+    assert.match(r.stderr, /frame_2\.png → frame_10\.png = 00001\.flo/);
+  });
+
+  test('metrics pairs a folder ffmpeg numbered from 1 with a project\'s frames by position, and names the files it paired', () => {
+    const video = makeVideo(dir, 'numbered-clip', { width: 160, height: 96, fps: 12, frames: 5 });
+    const project = path.join(dir, 'numbered-clip.rerender');
+    const made = rerender(['new', project, '--video', video, '--short-side', '64', '--json']);
+    assert.equal(made.code, 0, made.stderr);
+    // The frames as ffmpeg writes them from an exported video: 0001.png is frame 0.
+    const exported = path.join(dir, 'exported-frames');
+    fs.mkdirSync(exported);
+    const frames = projectPaths(project).framesDir;
+    for (let i = 0; i < 5; i++) fs.copyFileSync(path.join(frames, frameFileName(i)), path.join(exported, `${String(i + 1).padStart(4, '0')}.png`));
+    const r = rerender(['metrics', exported, '--source', project, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = r.json();
+    assert.equal(report.pairs.length, 4);
+    assert.deepEqual(report.pairs[0].files, { output: ['0001.png', '0002.png'], source: ['00000.png', '00001.png'] });
+    assert.ok(report.mean < 0.01, `identical frames paired by position: mean ${report.mean}`);
+    assert.match(rerender(['metrics', exported, '--source', project]).stdout, /0004\.png→0005\.png \(source 00003\.png→00004\.png\)/);
   });
 
   test('bad input fails with a message that names the problem', () => {

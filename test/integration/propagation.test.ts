@@ -16,6 +16,7 @@ import { buildGuides, positionMap } from '../../main/engine/propagation/guides';
 import { synthesize } from '../../native-models/src/synthesis';
 import { readRgb, writePng } from '../../main/engine/media/image-files';
 import { measureWarpError } from '../../main/engine/metrics/warp-error';
+import { indexedFrames } from '../../main/engine/media/frames-folder';
 import { makeVideo, tempDir } from '../helpers/media';
 import { binPath } from '../helpers/cli';
 import type { Project } from '../../preload/project-schema';
@@ -106,8 +107,8 @@ describe('propagation', () => {
       await writePng(path.join(independent, frameFileName(f)), r.image);
     }
     const flows = await openProjectFlows(file, project);
-    const propagated = await measureWarpError({ outputDir: paths.outputDir, sourceDir: paths.framesDir, sourceFlows: (i) => flows.pair(i) });
-    const baseline = await measureWarpError({ outputDir: independent, sourceDir: paths.framesDir, sourceFlows: (i) => flows.pair(i) });
+    const propagated = await measureWarpError({ output: indexedFrames(paths.outputDir), source: indexedFrames(paths.framesDir), sourceFlows: (i) => flows.pair(i) });
+    const baseline = await measureWarpError({ output: indexedFrames(independent), source: indexedFrames(paths.framesDir), sourceFlows: (i) => flows.pair(i) });
     assert.ok(propagated.mean < baseline.mean, `propagated ${propagated.mean.toFixed(5)} vs independent ${baseline.mean.toFixed(5)}`);
   });
 });

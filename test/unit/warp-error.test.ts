@@ -8,6 +8,7 @@ import path from 'node:path';
 import { computeFlow } from '../../native-models/src/flow';
 import type { Image } from '../../native-models/src/image';
 import { measureWarpError, pairWarpError } from '../../main/engine/metrics/warp-error';
+import { indexedFrames } from '../../main/engine/media/frames-folder';
 import { readRgb, writePng } from '../../main/engine/media/image-files';
 import { frameFileName } from '../../main/engine/project/paths';
 import { makeTexture, renderScene, translation } from '../helpers/flow-scenes';
@@ -45,10 +46,10 @@ test('given output and source folders, when measured over a segment, then only p
     await writePng(path.join(outputDir, frameFileName(i)), output[i]);
   }
   const sourceFlows = async (i: number) => computeFlow(await readRgb(path.join(sourceDir, frameFileName(i))), await readRgb(path.join(sourceDir, frameFileName(i + 1))));
-  const all = await measureWarpError({ outputDir, sourceDir, sourceFlows });
+  const all = await measureWarpError({ output: indexedFrames(outputDir), source: indexedFrames(sourceDir), sourceFlows });
   assert.deepEqual(all.pairs.map((p) => p.index), [0, 1, 2]);
   assert.ok(Math.abs(all.mean - all.pairs.reduce((s, p) => s + p.mse, 0) / 3) < 1e-12);
-  const segment = await measureWarpError({ outputDir, sourceDir, sourceFlows, first: 1, last: 3 });
+  const segment = await measureWarpError({ output: indexedFrames(outputDir), source: indexedFrames(sourceDir), sourceFlows, first: 1, last: 3 });
   assert.deepEqual(segment.pairs.map((p) => p.index), [1, 2]);
   fs.rmSync(root, { recursive: true });
 });

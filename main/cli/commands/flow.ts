@@ -6,6 +6,7 @@ import type { Command, CommandContext, ParsedArgs } from '../command';
 import { UserError } from '../../../native-models/src/errors';
 import { readRgb, writePng } from '../../engine/media/image-files';
 import { frameFileName } from '../../engine/project/paths';
+import { orderedFrames } from '../../engine/media/frames-folder';
 import { computeFlow, computeForwardFlow, occlusionMask, type ComputeFlowOptions, type FlowPreset } from '../../../native-models/src/flow';
 import { writeFlo } from '../../../native-models/src/flo';
 import type { FlowField } from '../../../native-models/src/image';
@@ -57,23 +58,26 @@ async function flowOfTwoImages(args: ParsedArgs, ctx: CommandContext): Promise<v
 async function flowOfFolder(args: ParsedArgs, ctx: CommandContext): Promise<void> {
   const dir = args.requireString('frames');
   const outDir = args.requireString('out');
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError('not a folder', dir);
-  const names = fs.readdirSync(dir).filter((n) => n.toLowerCase().endsWith('.png')).sort();
-  if (names.length < 2) throw new UserError(`needs at least two PNG frames, found ${names.length}`, dir);
+  // Any numbering that sorts (ffmpeg writes 0001.png from 1): consecutive frames are paired in that order.
+  const frames = orderedFrames(dir).files as string[];
+  if (frames.length < 2) throw new UserError(`needs at least two PNG or JPEG frames, found ${frames.length}`, dir);
   await fs.promises.mkdir(outDir, { recursive: true });
   const options = flowOptions(args);
-  let previous = await readRgb(path.join(dir, names[0]));
-  for (let i = 0; i + 1 < names.length; i++) {
-    const next = await readRgb(path.join(dir, names[i + 1]));
+  const pairs: Array<{ from: string; to: string; flow: string }> = [];
+  let previous = await readRgb(frames[0]);
+  for (let i = 0; i + 1 < frames.length; i++) {
+    const next = await readRgb(frames[i + 1]);
     if (next.width !== previous.width || next.height !== previous.height) {
-      throw new UserError(`frame size changes from ${previous.width}×${previous.height} to ${next.width}×${next.height}`, path.join(dir, names[i + 1]));
+      throw new UserError(`frame size changes from ${previous.width}×${previous.height} to ${next.width}×${next.height}`, frames[i + 1]);
     }
-    await writeFlo(path.join(outDir, frameFileName(i, 'flo')), await computeForwardFlow(previous, next, options));
-    ctx.err(`flow ${i + 1}/${names.length - 1}: ${names[i]} → ${names[i + 1]}`);
+    const flow = path.join(outDir, frameFileName(i, 'flo'));
+    await writeFlo(flow, await computeForwardFlow(previous, next, options));
+    pairs.push({ from: path.basename(frames[i]), to: path.basename(frames[i + 1]), flow: path.basename(flow) });
+    ctx.err(`flow ${i + 1}/${frames.length - 1}: ${pairs[i].from} → ${pairs[i].to} = ${pairs[i].flow}`);
     previous = next;
   }
-  if (ctx.json) ctx.out(JSON.stringify({ ok: true, pairs: names.length - 1, out: outDir }));
-  else ctx.out(`${names.length - 1} flows written to ${outDir}`);
+  if (ctx.json) ctx.out(JSON.stringify({ ok: true, pairs: pairs.length, out: outDir, paired: pairs }));
+  else ctx.out(`${pairs.length} flows written to ${outDir}: ${pairs[0].flow} is ${pairs[0].from} → ${pairs[0].to}, ${pairs[pairs.length - 1].flow} is ${pairs[pairs.length - 1].from} → ${pairs[pairs.length - 1].to}`);
 }
 
 export const flowCommand: Command = {
@@ -85,8 +89,9 @@ usage: rerender flow <a.png> <b.png> --out <fwd.flo> [--backward <bwd.flo>] [--o
 
 The first form writes the flow a→b (pixel p of a moves to p + flow(p) in b); --backward also
 writes b→a, and --occlusion a PNG mask of the pixels of b not visible in a (white = occluded).
-The second form reads the PNG frames of a folder in name order and writes NNNNN.flo for each
-pair i→i+1 (0-based), all in one process. Files use the Middlebury .flo format.
+The second form reads the PNG or JPEG frames of a folder in any numbering that sorts (ffmpeg's
+0001.png from 1, frame_2.png before frame_10.png) and writes NNNNN.flo for each consecutive pair
+(0-based, in that order), naming the files it paired. Files use the Middlebury .flo format.
 
   --preset fast|balanced|accurate   speed/accuracy trade-off (default balanced)
   --threads <n>                     worker threads (default: every core)

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { openProjectFlows } from '../propagation/propagate-project';
 import { readProjectFile } from '../project/project-file';
 import { measureWarpError } from '../metrics/warp-error';
+import { indexedFrames } from '../media/frames-folder';
 import { projectPaths } from '../project/paths';
 import { writeFileAtomic } from '../fs/atomic';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
@@ -17,7 +18,7 @@ export async function measureFlicker(projectFile: string, opts: { cancel?: Cance
   if (!fs.existsSync(paths.outputDir)) throw new UserError('nothing is propagated yet: propagate first, then measure flicker', paths.outputDir);
   // The project's own flow cache, shared with propagation and rendering (one key, no thrashing).
   const flows = await openProjectFlows(projectFile, await readProjectFile(projectFile));
-  const report = await measureWarpError({ outputDir: paths.outputDir, sourceDir: paths.framesDir, sourceFlows: (i) => flows.pair(i), cancel: opts.cancel, progress: opts.onProgress });
+  const report = await measureWarpError({ output: indexedFrames(paths.outputDir), source: indexedFrames(paths.framesDir), sourceFlows: (i) => flows.pair(i), cancel: opts.cancel, progress: opts.onProgress });
   const values: Array<number | null> = [];
   for (const p of report.pairs) values[p.index + 1] = p.mse;
   const file = flickerMetricPath(projectFile);

@@ -1,12 +1,10 @@
 // Temporal consistency of a result (ALGORITHM.md §7): warp error between consecutive output
 // frames along the SOURCE video's motion, over pixels visible in both frames.
-import fs from 'node:fs';
-import path from 'node:path';
 import { occlusionMask, warpImage, type FlowPair } from '../../../native-models/src/flow';
 import type { Image } from '../../../native-models/src/image';
 import { CancelToken, UserError, type ProgressFn } from '../../../native-models/src/errors';
 import { readRgb } from '../media/image-files';
-import { frameFileName } from '../project/paths';
+import { frameName, type FrameSequence } from '../media/frames-folder';
 
 export interface PairWarpError {
   /** The pair (index, index + 1). */
@@ -15,6 +13,8 @@ export interface PairWarpError {
   mse: number;
   /** Share of frame index+1's pixels that were visible in frame index (the ones measured). */
   visible: number;
+  /** The files paired (names in their folders): output k, k+1 and source k, k+1. */
+  files?: { output: [string, string]; source: [string, string] };
 }
 
 export interface WarpErrorReport {
@@ -49,20 +49,14 @@ export async function pairWarpError(outputA: Image, outputB: Image, sourceFlows:
   return { index, mse: visible ? sum / (visible * ch * 255 * 255) : 0, visible: visible / (width * height) };
 }
 
-/** Indices of the `NNNNN.png` frames in a folder, ascending. */
-export function frameIndices(dir: string): number[] {
-  if (!fs.existsSync(dir)) throw new UserError('the frame folder does not exist', dir);
-  return fs.readdirSync(dir).filter((n) => /^\d+\.png$/.test(n)).map((n) => Number(n.slice(0, -4))).sort((a, b) => a - b);
-}
-
 export interface WarpErrorOptions {
-  /** Output frames `NNNNN.png`. */
-  outputDir: string;
-  /** Source frames `NNNNN.png` with the same indices and size. */
-  sourceDir: string;
-  /** Source flows between frame i and i+1 (e.g. `FlowCache.pair`). */
-  sourceFlows: (i: number) => Promise<FlowPair>;
-  /** Only pairs with first ≤ i and i+1 ≤ last (a segment); default: every pair. */
+  /** Output frames in order (a project's output by frame index, or a folder in the order it sorts). */
+  output: FrameSequence;
+  /** Source frames paired with them by position: frame k of the output with frame k of the source. */
+  source: FrameSequence;
+  /** Source flows between frame k and k+1 (e.g. `FlowCache.pair`). */
+  sourceFlows: (k: number) => Promise<FlowPair>;
+  /** Only pairs with first ≤ k and k+1 ≤ last (a segment); default: every pair. */
   first?: number;
   last?: number;
   progress?: ProgressFn;
@@ -71,26 +65,26 @@ export interface WarpErrorOptions {
 
 /** Warp error of every consecutive pair of output frames present in the range, and their mean. */
 export async function measureWarpError(options: WarpErrorOptions): Promise<WarpErrorReport> {
-  const present = new Set(frameIndices(options.outputDir));
+  const { output, source } = options;
   const first = options.first ?? 0, last = options.last ?? Number.MAX_SAFE_INTEGER;
-  const starts = [...present].filter((i) => i >= first && i + 1 <= last && present.has(i + 1)).sort((a, b) => a - b);
+  const starts = output.files.map((f, k) => (f && output.files[k + 1] && k >= first && k + 1 <= last ? k : -1)).filter((k) => k >= 0);
   const pairs: PairWarpError[] = [];
   let previous: { index: number; image: Image } | undefined;
-  for (const [k, i] of starts.entries()) {
+  for (const [n, k] of starts.entries()) {
     options.cancel?.throwIfCancelled();
-    for (const j of [i, i + 1]) {
-      const file = path.join(options.sourceDir, frameFileName(j));
-      if (!fs.existsSync(file)) throw new UserError(`source frame ${j} is missing; the source must have a frame for every output frame`, file);
+    for (const j of [k, k + 1]) {
+      if (!source.files[j]) throw new UserError(`there is no source frame ${j} for output frame ${frameName(output, j)} (the source has ${source.files.length} frames); the source needs a frame for every output frame`, source.dir);
     }
-    const a = previous?.index === i ? previous.image : await readRgb(path.join(options.outputDir, frameFileName(i)));
-    const b = await readRgb(path.join(options.outputDir, frameFileName(i + 1)));
-    previous = { index: i + 1, image: b };
-    const flows = await options.sourceFlows(i);
+    const a = previous?.index === k ? previous.image : await readRgb(output.files[k]!);
+    const b = await readRgb(output.files[k + 1]!);
+    previous = { index: k + 1, image: b };
+    const flows = await options.sourceFlows(k);
     if (a.width !== flows.backward.width || a.height !== flows.backward.height) {
-      throw new UserError(`output frame ${i} is ${a.width}×${a.height} but the source frames are ${flows.backward.width}×${flows.backward.height}`, options.outputDir);
+      throw new UserError(`output frame ${frameName(output, k)} is ${a.width}×${a.height} but the source frames are ${flows.backward.width}×${flows.backward.height}`, output.dir);
     }
-    pairs.push(await pairWarpError(a, b, flows, i));
-    options.progress?.((k + 1) / starts.length, `warp error ${i}→${i + 1}`);
+    const files = { output: [frameName(output, k), frameName(output, k + 1)] as [string, string], source: [frameName(source, k), frameName(source, k + 1)] as [string, string] };
+    pairs.push({ ...(await pairWarpError(a, b, flows, k)), files });
+    options.progress?.((n + 1) / starts.length, `warp error ${files.output[0]}→${files.output[1]}`);
   }
   const mean = pairs.length ? pairs.reduce((s, p) => s + p.mse, 0) / pairs.length : 0;
   return { pairs, mean };
