@@ -33,15 +33,15 @@ test('given the bundled sample, when copied to a new folder, then the copy opens
   const project = await readProjectFile(file);
   assert.deepEqual(project, await readProjectFile(path.join(bundled, SAMPLE_PROJECT_FILE)));
   assert.equal((await checkSource(file, project)).status, 'ok', 'the video matches its fingerprint');
-  assert.equal(frameCacheComplete(file, project), false, 'only the rebuildable cache is absent');
+  assert.equal(frameCacheComplete(file, project, { thumbnails: true }), false, 'only the rebuildable cache is absent');
 
   const session = new EditorSession(60_000);
   const state = await session.openProject(file);
   try {
     assert.equal(state.file, file);
     assert.equal(state.framesReady, false);
-    assert.equal(await ensureFrameCache(file, project), true);
-    assert.equal(frameCacheComplete(file, project), true);
+    assert.equal(await ensureFrameCache(file, project, { thumbnails: true }), true);
+    assert.equal(frameCacheComplete(file, project, { thumbnails: true }), true);
   } finally {
     session.closeProject();
   }

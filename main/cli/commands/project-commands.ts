@@ -133,7 +133,7 @@ Keyframes that stay keep their images and settings.`,
     } else if (args.int('every') !== undefined) {
       frames = uniformKeyframes(p.frames.count, args.int('every')!);
     } else {
-      await ensureFrameCache(file, p); // the thumbnails are compared: rebuilt if the cache was deleted
+      await ensureFrameCache(file, p, { thumbnails: true }); // the thumbnails are compared: rebuilt if the cache was deleted
       const diffs = await frameDifferences(projectPaths(file).thumbsDir, p.frames.count, { cancel: interruptToken() });
       frames = adaptiveKeyframes(diffs, args.int('min') ?? 5, args.int('max') ?? 20);
     }

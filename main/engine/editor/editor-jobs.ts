@@ -193,7 +193,7 @@ export class EditorJobs {
     const file = this.session.file!;
     const project = this.session.project();
     const { job, done } = this.list.start('decode', `Decode frames of ${project.name}`, (run) =>
-      ensureFrameCache(file, project, { cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }));
+      ensureFrameCache(file, project, { thumbnails: true, cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }));
     void done.then((n) => { if (n !== undefined && this.session.file === file) this.session.framesRebuilt(); });
     return job;
   }

@@ -62,14 +62,14 @@ const WATCHDOG = [
   'exit $status',
 ].join('\n');
 
-export interface GuardedChild {
+interface GuardedChild {
   child: ChildProcessByStdio<Writable, Readable, Readable>;
   /** Kills the tool now (cancel, or an error on our side). */
   stop(): void;
 }
 
 /** Spawns a tool with piped stdin, stdout and stderr that cannot outlive this process. */
-export function spawnGuarded(exe: string, args: string[], cwd?: string): GuardedChild {
+function spawnGuarded(exe: string, args: string[], cwd?: string): GuardedChild {
   if (process.platform === 'win32') {
     const child = spawn(exe, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true, cwd });
     return { child, stop: () => child.kill('SIGKILL') };

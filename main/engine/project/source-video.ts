@@ -91,20 +91,26 @@ function countFiles(dir: string, ext: string): number {
   }
 }
 
-/** Whether the decoded frames and thumbnails are all there (and the frame times, where the project keeps them). */
-export function frameCacheComplete(projectFile: string, p: Project): boolean {
+export interface CacheNeeds {
+  /** The timeline thumbnails too (the editor, content-based keyframes), not only the frames. */
+  thumbnails?: boolean;
+}
+
+/** Whether the decoded frames (and the frame times where the project keeps them, and the thumbnails if asked) are all there. */
+export function frameCacheComplete(projectFile: string, p: Project, needs: CacheNeeds = {}): boolean {
   const paths = projectPaths(projectFile);
   const times = !p.source.variableFrameRate || resamples(p) || readFrameTimes(paths.framesDir, p.frames.count) !== undefined;
-  return times && countFiles(paths.framesDir, '.png') >= p.frames.count && countFiles(paths.thumbsDir, '.jpg') >= p.frames.count;
+  const thumbs = !needs.thumbnails || countFiles(paths.thumbsDir, '.jpg') >= p.frames.count;
+  return times && thumbs && countFiles(paths.framesDir, '.png') >= p.frames.count;
 }
 
 /**
- * Makes sure the decoded frames and thumbnails exist (a fresh clone, a moved folder or a deleted cache
+ * Makes sure the decoded frames (and thumbnails if asked) exist (a fresh clone, a moved folder or a deleted cache
  * rebuilds them from the source, which must be the project's own and decode to the project's frames).
  * Returns whether it decoded.
  */
-export async function ensureFrameCache(projectFile: string, p: Project, opts: { cancel?: CancelToken; onProgress?: ProgressFn } = {}): Promise<boolean> {
-  if (frameCacheComplete(projectFile, p)) return false;
+export async function ensureFrameCache(projectFile: string, p: Project, opts: CacheNeeds & { cancel?: CancelToken; onProgress?: ProgressFn } = {}): Promise<boolean> {
+  if (frameCacheComplete(projectFile, p, opts)) return false;
   const paths = projectPaths(projectFile);
   const have = countFiles(paths.framesDir, '.png');
   const video = await requireSource(projectFile, p, `the frame cache is incomplete (${have} of ${p.frames.count} frames) and cannot be rebuilt`);

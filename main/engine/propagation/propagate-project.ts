@@ -107,6 +107,7 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
   const paths = projectPaths(projectFile);
   await fsp.mkdir(paths.outputDir, { recursive: true });
   await fsp.mkdir(paths.segmentsDir, { recursive: true });
+  await removeLeftovers(paths.outputDir); // half-written frames of a run that was killed
   const sourceFrame = (i: number) => readRgb(path.join(paths.framesDir, frameFileName(i)));
   const keyStyle = async (k: Segment['left']) => (k ? readRgb(resolveInProject(projectFile, k.image!)) : undefined);
   const outputFile = (f: number) => path.join(paths.outputDir, frameFileName(f));
