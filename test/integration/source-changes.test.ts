@@ -110,6 +110,17 @@ describe('a source that moved or was replaced', () => {
     assert.equal(rerender(['export', project, '--out', path.join(dir, 'out.mp4'), '--allow-incomplete']).code, 0);
   });
 
+  test('given a silent source that was deleted, when exporting, then there is no sound to lose and the export is made', () => {
+    const silentDir = tempDir('rerender-silent-');
+    const silent = makeVideo(silentDir, 'silent', { width: 160, height: 96, frames: 12, fps: 12 });
+    const silentProject = path.join(silentDir, 'silent.rerender');
+    assert.equal(rerender(['new', silentProject, '--video', silent, '--short-side', '64']).code, 0);
+    fs.rmSync(silent);
+    const r = rerender(['export', silentProject, '--out', path.join(silentDir, 'out.mp4'), '--allow-incomplete']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(videoFrames(path.join(silentDir, 'out.mp4')), 12);
+  });
+
   test('given a copy of the source with a new modification time (same bytes), then it is still the project\'s source', () => {
     setUp();
     const later = new Date(Date.now() + 3_600_000);

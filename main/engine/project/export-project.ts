@@ -68,9 +68,11 @@ function refuseProjectFiles(projectFile: string, p: Project, out: string): void 
 async function sourceTracks(projectFile: string, p: Project, startFrame: number, times: number[] | undefined, withoutAudio: boolean): Promise<ExportAudio | undefined> {
   if (withoutAudio) return undefined;
   const check = await checkSource(projectFile, p);
+  // A missing source without sound loses nothing; a replaced one would lend its own tracks: refused.
+  if (check.status === 'missing' && !p.source.hasAudio) return undefined;
   if (check.status !== 'ok') {
-    const lost = p.source.hasAudio ? 'so the export would have no sound' : 'so its tracks cannot be used';
-    throw new UserError(`${check.problem} — ${lost}; or export without the sound (--no-audio)`, projectFile);
+    const lost = check.status === 'missing' ? 'so the export would have no sound' : 'so its sound is not this project\'s';
+    throw new UserError(`${check.problem} — ${lost}; or export without the sound (--no-audio on the command line)`, projectFile);
   }
   const info = await probeVideo(check.file);
   if (!info.audioStreams.length && !info.subtitleStreams.length) return undefined;
