@@ -17,7 +17,25 @@ function mainHelp(): string {
   ].join('\n');
 }
 
+let outputGuarded = false;
+
+/**
+ * A reader that goes away (`rerender info p.rerender | head -1`) is not an error: what it did not read
+ * is dropped and the command ends as it would have, with its own exit code (a failure still fails),
+ * instead of crashing on the next write. Work in progress (an export) is never abandoned for it.
+ */
+function ignoreClosedOutput(): void {
+  if (outputGuarded) return;
+  outputGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    });
+  }
+}
+
 export async function runCli(argv: string[]): Promise<number> {
+  ignoreClosedOutput();
   const [name, ...rest] = argv;
   if (name === '--version' || name === '-V' || name === 'version') {
     process.stdout.write(`rerender ${version}\n`);
