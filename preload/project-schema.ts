@@ -21,9 +21,22 @@ export type Rational = z.infer<typeof rational>;
 export const crop = z.object({ left: int(0, 65536), right: int(0, 65536), top: int(0, 65536), bottom: int(0, 65536) });
 export type Crop = z.infer<typeof crop>;
 
+/** An image-sequence source: its PNG or JPEG frames in numeric order, fingerprinted to notice a changed folder. */
+export const imageSequence = z.object({
+  /** File names of the first and last frame, and how many frames there are. */
+  first: z.string().min(1).max(1024),
+  last: z.string().min(1).max(1024),
+  count: int(1, 10_000_000),
+  /** SHA-256 of every frame's file name and size, in order: a frame added, removed or rewritten changes it. */
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type ImageSequence = z.infer<typeof imageSequence>;
+
 export const sourceVideo = z.object({
-  /** The video, relative to the project file's folder when inside it, else as the user gave it. */
+  /** The video (or the image sequence's folder), relative to the project file's folder when inside it, else as the user gave it. */
   path: z.string().min(1).max(4096),
+  /** Present when the source is a folder of frames at a rate the user stated (`fps`); such a source has no sound. */
+  sequence: imageSequence.optional(),
   /** Display size: square pixels (an anamorphic source's pixel aspect applied), after the rotation. */
   width: int(1, 65536),
   height: int(1, 65536),
@@ -35,7 +48,7 @@ export const sourceVideo = z.object({
   variableFrameRate: z.boolean(),
   durationSeconds: finite(0, 1e7),
   hasAudio: z.boolean(),
-  /** Size and modification time when imported, to notice a replaced source. */
+  /** Size and modification time when imported, to notice a replaced source (a sequence: all its frames' bytes, the newest time). */
   fileSize: int(0, Number.MAX_SAFE_INTEGER),
   modifiedMs: finite(0, 1e15),
 });

@@ -81,3 +81,38 @@ export function timecode(index: number, fps: Rational): string {
   const rest = index - Math.round(seconds * f);
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}.${String(Math.max(0, rest)).padStart(2, '0')}`;
 }
+
+/** The NTSC rate (24000/1001, 30000/1001, 60000/1001, …) within 0.01 fps of `fps`, if there is one. */
+export function ntscRate(fps: number): Rational | undefined {
+  for (const base of [24, 30, 48, 60, 120]) if (Math.abs(fps - (base * 1000) / 1001) < 0.01) return { num: base * 1000, den: 1001 };
+  return undefined;
+}
+
+/** Frame rates a stated rate may have (an image sequence's): from a time-lapse to high-speed footage. */
+export const MIN_STATED_FPS = 1;
+export const MAX_STATED_FPS = 240;
+
+/**
+ * A frame rate the user states ("24", "25", "23.976", "29.97", "24000/1001"): decimals near an NTSC rate
+ * are that rate exactly, as editors read them; anything outside 1–240 fps is refused.
+ */
+export function parseFrameRate(text: string, what = 'the frame rate'): Rational {
+  const t = text.trim();
+  const r = /^\d+(\.\d+)?$|^\d+\/\d+$/.test(t) ? parseRational(t) : undefined;
+  if (!r) throw new UserError(`${what} must be a number of frames per second such as 24, 29.97 or 30000/1001, got "${text}"`);
+  const v = fpsValue(r);
+  if (v < MIN_STATED_FPS || v > MAX_STATED_FPS) throw new UserError(`${what} must be from ${MIN_STATED_FPS} to ${MAX_STATED_FPS} frames per second, got "${text}"`);
+  return t.includes('/') ? r : ntscRate(v) ?? reduce({ num: Math.round(v * 1000), den: 1000 });
+}
+
+/** Frame numbers as runs for messages ("3, 7-9, 12"); long lists are cut after eight runs. */
+export function describeRuns(numbers: number[]): string {
+  const runs: string[] = [];
+  for (let i = 0; i < numbers.length; ) {
+    let j = i;
+    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j] + 1) j++;
+    runs.push(i === j ? `${numbers[i]}` : `${numbers[i]}-${numbers[j]}`);
+    i = j + 1;
+  }
+  return runs.length > 8 ? `${runs.slice(0, 8).join(', ')} and ${runs.length - 8} more runs` : runs.join(', ');
+}

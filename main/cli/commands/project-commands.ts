@@ -33,12 +33,16 @@ function parseCrop(text: string | undefined) {
 
 export const newCommand: Command = {
   name: 'new',
-  summary: 'create a project from a video (decodes frames at the working resolution)',
+  summary: 'create a project from a video or an image sequence (decodes frames at the working resolution)',
   usage: `
 usage: rerender new <project-file.rerender> --video <path> [--short-side N | --long-side N] [--crop l,r,t,b]
                     [--allow-truncated] [--constant-fps] [--json]
+       rerender new <project-file.rerender> --video <folder> --fps R [--allow-gaps] [options as above]
 
-  --video <path>     the source video (any format ffmpeg reads)
+  --video <path>     the source video (any format ffmpeg reads), or a folder of PNG or JPEG frames
+                     (an image sequence: numbered files of one size, e.g. 0001.png, 0002.png, …)
+  --fps R            the image sequence's frame rate: 24, 25, 23.976 (= 24000/1001), 29.97, 30000/1001
+  --allow-gaps       take a sequence's frames in order although frame numbers are missing
   --short-side N     scale so the short side is N (default 512), sides rounded to multiples of 64
   --long-side N      scale so the long side is N instead
   --crop l,r,t,b     pixels to cut from the left, right, top and bottom of the source first
@@ -46,7 +50,7 @@ usage: rerender new <project-file.rerender> --video <path> [--short-side N | --l
   --constant-fps     resample a variable-frame-rate video to its average rate (default: every
                      frame once, exported with its own timing)
 Keyframes are placed every 10 frames; change them with \`rerender keyframes\`.`,
-  flags: ['allow-truncated', 'constant-fps'],
+  flags: ['allow-truncated', 'constant-fps', 'allow-gaps'],
   async run(args, ctx) {
     const file = args.positional[0];
     if (!file) throw new UserError('missing the project file to create (e.g. my-clip.rerender)');
@@ -60,6 +64,8 @@ Keyframes are placed every 10 frames; change them with \`rerender keyframes\`.`,
       crop: parseCrop(args.string('crop')),
       allowTruncated: args.flag('allow-truncated'),
       constantFps: args.flag('constant-fps'),
+      fps: args.string('fps'),
+      allowGaps: args.flag('allow-gaps'),
       cancel: interruptToken(),
       onProgress: progress,
     });
@@ -95,7 +101,8 @@ export const infoCommand: Command = {
     const sar = source.pixelAspect.num !== source.pixelAspect.den ? `, pixel aspect ${source.pixelAspect.num}:${source.pixelAspect.den}` : '';
     const rotated = source.rotation ? `, rotation ${source.rotation}°` : '';
     const timing = p.source.variableFrameRate ? (resamples(p) ? ', variable rate resampled' : ', variable rate: source frame times kept') : '';
-    ctx.out(`${p.name}: ${p.frames.count} frames, ${formatRational(p.frames.fps)} fps${timing}, ${p.working.width}×${p.working.height} (source ${p.source.width}×${p.source.height}${sar}${rotated}${p.source.hasAudio ? ', with audio' : ''})`);
+    const kind = p.source.sequence ? `image sequence ${p.source.sequence.first} to ${p.source.sequence.last}, ` : '';
+    ctx.out(`${p.name}: ${p.frames.count} frames, ${formatRational(p.frames.fps)} fps${timing}, ${p.working.width}×${p.working.height} (source ${kind}${p.source.width}×${p.source.height}${sar}${rotated}${p.source.hasAudio ? ', with audio' : ''})`);
     if (sourceProblem) ctx.out(`source: ${sourceProblem}`);
     ctx.out(`mode: ${p.mode}; prompt: ${p.render.prompt ? JSON.stringify(p.render.prompt) : '(none yet)'}`);
     ctx.out(`keyframes (${p.keyframes.length}):`);
@@ -172,17 +179,19 @@ The image is copied into the project's assets folder, resized to the working res
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'write the video (mp4, webm, gif or a folder of PNG frames) with the source audio',
+  summary: 'write the video (mp4, webm, gif, ProRes or a folder of PNG frames) with the source audio',
   usage: `
-usage: rerender export <project-file> --out <path> [--format mp4|webm|gif|png] [--allow-incomplete]
-                       [--range A-B] [--side-by-side] [--force] [--no-audio] [--json]
+usage: rerender export <project-file> --out <path> [--format mp4|webm|gif|prores|png] [--allow-incomplete]
+                       [--range A-B] [--side-by-side] [--force] [--no-audio] [--start-number N] [--json]
 
-  --format            default: from the file name (.mp4, .webm, .gif; a folder for png)
+  --format            default: from the file name (.mp4, .webm, .gif, .mov for prores; a folder for png)
+                      prores: ProRes 422 HQ (10-bit 4:2:2, Rec. 709) in a MOV, the sound as PCM
   --allow-incomplete  take frames that are not rendered yet from the source instead of failing
   --range A-B         export frames A to B only (inclusive, 0-based)
   --side-by-side      source and result next to each other
   --force             replace an earlier export at --out (a frames folder only if an export made it)
   --no-audio          without the source's sound and subtitles (e.g. when the source is missing)
+  --start-number N    png: number the frames from N (default 0), e.g. 1, or 86400 for a 01:00:00:00 start at 24 fps
 A frames export goes into a new or empty folder; the source's audio tracks and text subtitles are kept
 where the format holds them, and what is left out is listed.`,
   flags: ['allow-incomplete', 'side-by-side', 'force', 'no-audio'],
@@ -191,7 +200,8 @@ where the format holds them, and what is left out is listed.`,
     if (!file) throw new UserError('missing the project file');
     const p = await readProjectFile(file);
     const format = args.string('format') as ExportFormat | undefined;
-    if (format && !['mp4', 'webm', 'gif', 'png'].includes(format)) throw new UserError(`--format must be mp4, webm, gif or png, got "${format}"`);
+    if (format && !['mp4', 'webm', 'gif', 'prores', 'png'].includes(format)) throw new UserError(`--format must be mp4, webm, gif, prores or png, got "${format}"`);
+    const startNumber = args.int('start-number');
     let range: { start: number; end: number } | undefined;
     const r = args.string('range');
     if (r) {
@@ -202,7 +212,7 @@ where the format holds them, and what is left out is listed.`,
     const progress = cliProgress('exporting');
     const result = await exportProject(file, p, {
       out: args.requireString('out'), format, allowIncomplete: args.flag('allow-incomplete'), range,
-      sideBySide: args.flag('side-by-side'), overwrite: args.flag('force'), withoutAudio: args.flag('no-audio'),
+      sideBySide: args.flag('side-by-side'), overwrite: args.flag('force'), withoutAudio: args.flag('no-audio'), startNumber,
       cancel: interruptToken(), onProgress: progress,
     });
     progress.done();
@@ -220,7 +230,8 @@ export const relinkCommand: Command = {
   usage: `
 usage: rerender relink <project-file> --video <path> [--json]
 
-The video must be the project's source: the same frame count, frame rate and size (checked by probing).`,
+The video must be the project's source: the same frame count, frame rate and size (checked by probing).
+An image sequence's project takes the folder of its frames: the same number of frames, of the same size.`,
   async run(args, ctx) {
     const file = args.positional[0];
     if (!file) throw new UserError('missing the project file');

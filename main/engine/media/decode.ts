@@ -1,10 +1,11 @@
-// Decoding a video to the frame cache at the working resolution, with timeline thumbnails, in one
-// streaming ffmpeg pass (memory does not grow with video length). Every source frame is written once,
-// with its time (frame-times.txt), unless the user chose to resample to a constant rate.
+// Decoding a video (or an image sequence) to the frame cache at the working resolution, with timeline
+// thumbnails, in one streaming ffmpeg pass (memory does not grow with video length). Every source frame
+// is written once, with its time (frame-times.txt), unless the user chose to resample to a constant rate.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { findTools, runTool, ToolError } from './ffmpeg';
+import { imageConcatList } from './concat-list';
 import { formatRational } from '../frames';
 import type { Crop, Rational } from '../../../preload/project-schema';
 import { CancelToken, ProgressFn, UserError } from '../../../native-models/src/errors';
@@ -21,7 +22,10 @@ export const FRAMES_FOLDER: OwnedFolder = { owns: (n) => /^\d{5,}\.png$/.test(n)
 export const THUMBS_FOLDER: OwnedFolder = { owns: (n) => /^\d{5,}\.jpg$/.test(n), what: 'the thumbnail cache' };
 
 export interface DecodeRequest {
+  /** The source video, or the folder of an image sequence (then `frames` lists its files). */
   video: string;
+  /** An image sequence's files in frame order, one frame each at `fps`. */
+  frames?: string[];
   framesDir: string;
   thumbsDir: string;
   width: number;
@@ -91,10 +95,18 @@ export function readFrameTimes(framesDir: string, count: number): number[] | und
   return times;
 }
 
+/** The concat list that reads an image sequence as a video, written into the decode's temp folder. */
+const SEQUENCE_LIST = 'sequence.ffconcat';
+async function sequenceList(files: string[], fps: Rational, dir: string): Promise<string> {
+  const list = path.join(dir, SEQUENCE_LIST);
+  await fsp.writeFile(list, imageConcatList(files, files.map((_, i) => Math.round((i * fps.den * 1e6) / fps.num))));
+  return list;
+}
+
 export async function decodeToFrames(req: DecodeRequest): Promise<DecodeResult> {
   const { ffmpeg } = findTools();
   const video = path.resolve(req.video);
-  requireRegularFile(video, 'source video');
+  if (!req.frames) requireRegularFile(video, 'source video');
   const framesDir = path.resolve(req.framesDir);
   const thumbsDir = path.resolve(req.thumbsDir);
   for (const d of [framesDir, thumbsDir]) {
@@ -106,9 +118,10 @@ export async function decodeToFrames(req: DecodeRequest): Promise<DecodeResult> 
   const tmpThumbs = tempPathFor(thumbsDir, 'decoding');
   await fsp.mkdir(tmpFrames).catch((e) => { throw describeWriteError(e, framesDir); });
   await fsp.mkdir(tmpThumbs).catch((e) => { throw describeWriteError(e, thumbsDir); });
+  const input = req.frames ? ['-f', 'concat', '-safe', '0', '-i', await sequenceList(req.frames, req.fps, tmpFrames)] : ['-i', video];
   const args = [
     '-hide_banner', '-nostdin', '-v', 'error', '-nostats', '-progress', 'pipe:1',
-    '-i', video,
+    ...input,
     '-filter_complex', decodeFilter(req),
     '-fps_mode', 'passthrough', '-map', '[frames]', '-f', 'image2', '-start_number', '0', '-c:v', 'png', '-compression_level', '1', path.join(tmpFrames, '%05d.png'),
     '-fps_mode', 'passthrough', '-map', '[thumbs]', '-f', 'image2', '-start_number', '0', '-q:v', '5', path.join(tmpThumbs, '%05d.jpg'),
@@ -125,6 +138,7 @@ export async function decodeToFrames(req: DecodeRequest): Promise<DecodeResult> 
         req.onProgress?.(Math.min(0.999, decoded / Math.max(1, req.expectedFrames)), `decoding frame ${m[1]} of ~${req.expectedFrames}`);
       },
     });
+    if (req.frames) await fsp.rm(path.join(tmpFrames, SEQUENCE_LIST));
     const frameCount = (await fsp.readdir(tmpFrames)).filter((f) => f.endsWith('.png')).length;
     if (frameCount === 0) throw new UserError('no frame could be decoded (the video may be damaged or truncated)', video);
     await writeFrameTimes(path.join(tmpFrames, `${FRAME_TIMES_FILE}.raw`), path.join(tmpFrames, FRAME_TIMES_FILE), frameCount);

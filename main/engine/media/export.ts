@@ -1,5 +1,6 @@
-// Exporting frames to MP4 (H.264), WebM (VP9), GIF or a PNG sequence, at the project's rate or with the
-// source's own frame times, with the source's audio and subtitle tracks where the container holds them.
+// Exporting frames to MP4 (H.264), WebM (VP9), GIF, ProRes 422 HQ in a MOV or a PNG sequence, at the project's
+// rate or with the source's own frame times, with the source's audio and subtitle tracks where the container
+// holds them.
 // Written to a temp file, checked (probed: every frame there) and only then moved into place; an export
 // never replaces what the app did not write, and replaces an earlier export only when the user says so.
 import fs from 'node:fs';
@@ -8,15 +9,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { findTools, hasEncoder, runTool, ToolError } from './ffmpeg';
 import { countVideoPackets, type StreamSummary } from './probe';
+import { imageConcatList } from './concat-list';
 import { formatRational } from '../frames';
 import type { Rational } from '../../../preload/project-schema';
 import { CancelToken, ProgressFn, UserError } from '../../../native-models/src/errors';
 import { describeWriteError, folderReplaceRefusal, moveFileIntoPlace, moveFolderIntoPlace, removeLeftovers, tempPathFor, type OwnedFolder } from '../fs/atomic';
 import { diskFullError, freeBytes, isDiskFull, requireFreeSpace } from '../fs/disk-space';
 import { requireRegularFile } from '../fs/regular-file';
-import { frameFileName } from '../project/paths';
 
-export type ExportFormat = 'mp4' | 'webm' | 'gif' | 'png';
+export type ExportFormat = 'mp4' | 'webm' | 'gif' | 'prores' | 'png';
+
+/** Each video format in the user's words and its file extension (PNG frames go into a folder). */
+const VIDEO_FORMATS: Record<Exclude<ExportFormat, 'png'>, { label: string; ext: string }> = {
+  mp4: { label: 'MP4', ext: 'mp4' }, webm: { label: 'WebM', ext: 'webm' }, gif: { label: 'GIF', ext: 'gif' }, prores: { label: 'ProRes', ext: 'mov' },
+};
+/** Frame numbers a PNG sequence may start from (editors expect 0, 1, or a timecode's frame like 86400). */
+export const MAX_START_NUMBER = 99_999_999;
 
 /** The file every frames export of ours holds, so a later export may replace it and nothing else. */
 export const EXPORT_MARKER = '.rerender-export';
@@ -52,6 +60,8 @@ export interface ExportRequest {
   audio?: ExportAudio;
   /** The user confirmed replacing an existing export at `out` (`--force`, or the editor's dialog). */
   overwrite?: boolean;
+  /** PNG frames: the first file's number (default 0); names are padded to one width, at least 5 digits. */
+  startNumber?: number;
   cancel?: CancelToken;
   onProgress?: ProgressFn;
 }
@@ -65,7 +75,8 @@ export interface ExportResult {
 
 export function formatFromPath(file: string): ExportFormat | undefined {
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.mp4' || ext === '.m4v' || ext === '.mov') return 'mp4';
+  if (ext === '.mp4' || ext === '.m4v') return 'mp4';
+  if (ext === '.mov') return 'prores';
   if (ext === '.webm') return 'webm';
   if (ext === '.gif') return 'gif';
   if (ext === '' || ext === '.png') return 'png';
@@ -86,12 +97,12 @@ export function checkExportDestination(out: string, format: ExportFormat, overwr
   }
   const stat = fs.lstatSync(target, { throwIfNoEntry: false });
   if (!stat) return;
-  if (stat.isDirectory()) throw new UserError(`this is a folder; a ${format.toUpperCase()} export needs a file name (e.g. ${path.join(target, `result.${format}`)})`, target);
+  if (stat.isDirectory()) throw new UserError(`this is a folder; a ${VIDEO_FORMATS[format].label} export needs a file name (e.g. ${path.join(target, `result.${VIDEO_FORMATS[format].ext}`)})`, target);
   if (!stat.isFile()) throw new UserError('something that is not a regular file exists at that name; choose another name', target);
   if (!overwrite) throw new UserError(`the file already exists; ${HOW_TO_REPLACE}`, target);
 }
 
-/** Text subtitles convert to MP4's mov_text and WebM's WebVTT; bitmap ones (DVD, Blu-ray) cannot. */
+/** Text subtitles convert to MP4's and MOV's mov_text and WebM's WebVTT; bitmap ones (DVD, Blu-ray) cannot. */
 const TEXT_SUBTITLES = new Set(['subrip', 'srt', 'ass', 'ssa', 'mov_text', 'webvtt', 'text']);
 
 /** Which source tracks go into the export (as ffmpeg -map arguments) and which the format cannot hold. */
@@ -110,7 +121,11 @@ function trackPlan(format: ExportFormat, audio: ExportAudio | undefined): { maps
     else if (!TEXT_SUBTITLES.has(s.codec)) leftOut.push(`${name('subtitles', i, s, audio.subtitleStreams)}: picture subtitles cannot go into ${format.toUpperCase()}`);
     else maps.push('-map', `1:s:${i}`);
   });
-  const codecs = format === 'mp4' ? ['-c:a', 'aac', '-b:a', '192k', '-c:s', 'mov_text'] : format === 'webm' ? ['-c:a', 'libopus', '-b:a', '128k', '-c:s', 'webvtt'] : [];
+  const codecs = format === 'mp4' ? ['-c:a', 'aac', '-b:a', '192k', '-c:s', 'mov_text']
+    : format === 'webm' ? ['-c:a', 'libopus', '-b:a', '128k', '-c:s', 'webvtt']
+    // Uncompressed for editing: 24-bit where the source has more than 16 bits per sample, else 16-bit.
+    : format === 'prores' ? [...audio.audioStreams.flatMap((s, i) => [`-c:a:${i}`, (s.bits ?? 0) > 16 ? 'pcm_s24le' : 'pcm_s16le']), '-c:s', 'mov_text']
+    : [];
   return { maps, codecs, leftOut };
 }
 
@@ -124,30 +139,27 @@ function encoderArgs(format: Exclude<ExportFormat, 'png'>): string[] {
       return ['-c:v', 'libvpx-vp9', '-crf', '32', '-b:v', '0', '-deadline', 'good', '-cpu-used', '4', '-row-mt', '1', '-pix_fmt', 'yuv420p', '-f', 'webm'];
     case 'gif':
       return ['-loop', '0', '-f', 'gif'];
+    case 'prores':
+      // ProRes 422 HQ (profile 3), 10-bit 4:2:2 (converted and tagged Rec. 709 in the filter graph), Apple's vendor id.
+      if (!hasEncoder('prores_ks')) throw new UserError('this ffmpeg has no ProRes encoder (prores_ks); install a full ffmpeg build or set RERENDER_FFMPEG to one');
+      return ['-c:v', 'prores_ks', '-profile:v', '3', '-vendor', 'apl0', '-pix_fmt', 'yuv422p10le', '-f', 'mov'];
   }
 }
 
-/** ffconcat quoting: inside single quotes everything is literal, a quote is closed, escaped and reopened. */
-function quote(file: string): string {
-  if (/[\n\r]/.test(file)) throw new UserError('frame file names cannot hold line breaks', file);
-  return `'${file.replace(/'/g, "'\\''")}'`;
-}
-
-/**
- * An ffconcat list of one image per frame, each lasting until the next frame's time. Times are in µs
- * (framerate 1000000 keeps them exact: the image demuxer would round them to 1/25 s otherwise).
- */
-function concatList(frames: number[], file: (i: number) => string, times: number[]): string {
-  const lines = ['ffconcat version 1.0'];
-  frames.forEach((f, k) => {
-    lines.push(`file ${quote(file(f))}`, 'option framerate 1000000');
-    if (k + 1 < frames.length) lines.push(`duration ${((times[k + 1] - times[k]) / 1e6).toFixed(6)}`);
-  });
-  return lines.join('\n') + '\n';
+/** The frames' file names of a PNG export: numbered from `start`, all as wide as the last (at least 5 digits). */
+export function pngExportNames(count: number, start = 0): { name(k: number): string; pattern: string } {
+  const width = Math.max(5, String(start + count - 1).length);
+  return { name: (k) => `${String(start + k).padStart(width, '0')}.png`, pattern: `%0${width}d.png` };
 }
 
 export async function exportFrames(req: ExportRequest): Promise<ExportResult> {
   if (req.frames.length === 0) throw new UserError('nothing to export: the frame range is empty');
+  if (req.startNumber !== undefined) {
+    if (req.format !== 'png') throw new UserError('a start number is for PNG frames: video files have no numbered frames');
+    if (!Number.isInteger(req.startNumber) || req.startNumber < 0 || req.startNumber + req.frames.length - 1 > MAX_START_NUMBER) {
+      throw new UserError(`the start number must be a whole number from 0 to ${MAX_START_NUMBER - req.frames.length + 1} for ${req.frames.length} frames, got ${req.startNumber}`);
+    }
+  }
   const out = path.resolve(req.out);
   checkExportDestination(out, req.format, req.overwrite);
   for (const i of req.frames) {
@@ -167,12 +179,13 @@ async function copyPngSequence(req: ExportRequest, out: string): Promise<ExportR
   const tmp = tempPathFor(out, 'exporting');
   await fsp.mkdir(tmp).catch((e) => { throw describeWriteError(e, out); });
   try {
+    const names = pngExportNames(req.frames.length, req.startNumber);
     for (let k = 0; k < req.frames.length; k++) {
       req.cancel?.throwIfCancelled();
-      await fsp.copyFile(req.frameFile(req.frames[k]), path.join(tmp, frameFileName(k)));
+      await fsp.copyFile(req.frameFile(req.frames[k]), path.join(tmp, names.name(k)));
       req.onProgress?.((k + 1) / req.frames.length, `frame ${k + 1} of ${req.frames.length}`);
     }
-    await markAsExport(tmp, req.frames.length);
+    await markAsExport(tmp, req.frames.length, req.startNumber);
     await moveFolderIntoPlace(tmp, out, FRAMES_EXPORT);
     return { out, frames: req.frames.length, leftOut: trackPlan('png', req.audio).leftOut };
   } catch (err) {
@@ -182,29 +195,36 @@ async function copyPngSequence(req: ExportRequest, out: string): Promise<ExportR
   }
 }
 
-async function markAsExport(dir: string, frames: number): Promise<void> {
-  await fsp.writeFile(path.join(dir, EXPORT_MARKER), JSON.stringify({ app: 'rerender', frames, createdAt: new Date().toISOString() }) + '\n');
+async function markAsExport(dir: string, frames: number, startNumber = 0): Promise<void> {
+  await fsp.writeFile(path.join(dir, EXPORT_MARKER), JSON.stringify({ app: 'rerender', frames, startNumber, createdAt: new Date().toISOString() }) + '\n');
 }
 
 /** Everything ffmpeg encodes: videos, and side-by-side frames (composed by ffmpeg's hstack). */
 async function encode(req: ExportRequest, out: string): Promise<ExportResult> {
   const { ffmpeg } = findTools();
   const png = req.format === 'png';
+  if (req.format === 'prores') {
+    // ProRes is near constant-rate and large (HQ: about 0.45 bytes per pixel per frame); never below this.
+    const pixels = req.width * req.height * (req.sourceFrameFile ? 2 : 1);
+    requireFreeSpace(path.dirname(out), Math.round(req.frames.length * pixels * 0.15), `a ProRes export of ${req.frames.length} frames`);
+  }
   const tmp = tempPathFor(out, 'exporting');
   const lists = fs.mkdtempSync(path.join(os.tmpdir(), 'rerender-export-'));
   const times = req.frames.map((i) => (req.frameTimes ? req.frameTimes(i) : Math.round((i * req.fps.den * 1e6) / req.fps.num)));
   const resultList = path.join(lists, 'result.ffconcat');
-  await fsp.writeFile(resultList, concatList(req.frames, req.frameFile, times));
+  await fsp.writeFile(resultList, imageConcatList(req.frames.map(req.frameFile), times));
   const inputs = ['-f', 'concat', '-safe', '0', '-i', resultList];
   const size = `scale=${req.width}:${req.height}:flags=lanczos,setsar=1,format=rgb24`;
   let graph = `[0:v]${size}[v]`;
   if (req.sourceFrameFile) {
     const sourceList = path.join(lists, 'source.ffconcat');
-    await fsp.writeFile(sourceList, concatList(req.frames, req.sourceFrameFile, times));
+    await fsp.writeFile(sourceList, imageConcatList(req.frames.map(req.sourceFrameFile), times));
     inputs.push('-f', 'concat', '-safe', '0', '-i', sourceList);
     graph = `[0:v]${size}[r];[1:v]${size}[s];[s][r]hstack[v]`;
   }
   if (req.format === 'gif') graph = graph.replace(/\[v\]$/, ',split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=3[v]');
+  // RGB to Rec. 709 studio-range 10-bit 4:2:2, tagged so (swscale would use the BT.601 matrix and tag nothing otherwise).
+  if (req.format === 'prores') graph = graph.replace(/\[v\]$/, ',scale=out_color_matrix=bt709:out_range=tv,format=yuv422p10le,setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv[v]');
   const plan = trackPlan(req.format, req.audio);
   const audioIndex = req.sourceFrameFile ? 2 : 1;
   const durationSeconds = (times[times.length - 1] - times[0]) / 1e6 + req.fps.den / req.fps.num;
@@ -221,7 +241,8 @@ async function encode(req: ExportRequest, out: string): Promise<ExportResult> {
     ...inputs, ...tracks,
     '-filter_complex', graph, '-map', '[v]', ...plan.maps.map((m) => m.replace(/^1:/, `${audioIndex}:`)),
     ...timing,
-    ...(png ? ['-f', 'image2', '-start_number', '0', '-c:v', 'png', path.join(tmp, '%05d.png')] : [...plan.codecs, ...encoderArgs(req.format as Exclude<ExportFormat, 'png'>), tmp]),
+    ...(png ? ['-f', 'image2', '-start_number', String(req.startNumber ?? 0), '-c:v', 'png', path.join(tmp, pngExportNames(req.frames.length, req.startNumber).pattern)]
+      : [...plan.codecs, ...encoderArgs(req.format as Exclude<ExportFormat, 'png'>), tmp]),
   ];
   let encoded = 0;
   try {
@@ -244,7 +265,7 @@ async function encode(req: ExportRequest, out: string): Promise<ExportResult> {
       throw new UserError(`the export is incomplete: ffmpeg wrote ${written ?? 'no readable'} of ${req.frames.length} frames; nothing was replaced`, out);
     }
     if (png) {
-      await markAsExport(tmp, req.frames.length);
+      await markAsExport(tmp, req.frames.length, req.startNumber);
       await moveFolderIntoPlace(tmp, out, FRAMES_EXPORT);
     } else {
       await moveFileIntoPlace(tmp, out, { replace: !!req.overwrite, howToReplace: HOW_TO_REPLACE });

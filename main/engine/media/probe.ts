@@ -1,7 +1,7 @@
 // Probing a video: display size (pixel aspect and rotation applied), frame rate (incl. variable), the
 // frames the container announces and holds, duration, start offset, audio and subtitle streams.
 import { findTools, runTool, ToolError } from './ffmpeg';
-import { parseRational, reduce } from '../frames';
+import { ntscRate, parseRational, reduce } from '../frames';
 import type { Rational } from '../../../preload/project-schema';
 import { UserError } from '../../../native-models/src/errors';
 import { requireRegularFile } from '../fs/regular-file';
@@ -45,11 +45,16 @@ export interface VideoInfo {
   pixelFormat: string;
 }
 
-export interface StreamSummary { codec: string; language?: string }
+export interface StreamSummary {
+  codec: string;
+  language?: string;
+  /** Audio: bits per sample where the stream says (24 for 24-bit PCM or FLAC; absent for AAC, Opus, MP3). */
+  bits?: number;
+}
 
 interface ProbeStream {
   codec_type?: string; codec_name?: string; width?: number; height?: number; pix_fmt?: string; sample_aspect_ratio?: string;
-  r_frame_rate?: string; avg_frame_rate?: string; nb_frames?: string; nb_read_packets?: string; duration?: string; start_time?: string;
+  r_frame_rate?: string; avg_frame_rate?: string; bits_per_sample?: number; bits_per_raw_sample?: string; nb_frames?: string; nb_read_packets?: string; duration?: string; start_time?: string;
   tags?: Record<string, string>; side_data_list?: Array<{ rotation?: number }>;
   disposition?: { attached_pic?: number };
 }
@@ -123,7 +128,10 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   const frameCount = announcedFrames || counted || Math.round((duration * fps.num) / fps.den);
   if (frameCount <= 0) throw new UserError('the video has no frames', file);
   if (frameCount > MAX_FRAMES) throw new UserError(`the video has ${frameCount} frames; a project holds at most ${MAX_FRAMES} (cut it into parts first)`, file);
-  const summary = (s: ProbeStream): StreamSummary => ({ codec: s.codec_name ?? 'unknown', ...(s.tags?.language ? { language: s.tags.language } : {}) });
+  const summary = (s: ProbeStream): StreamSummary => {
+    const bits = Number(s.bits_per_raw_sample) || Number(s.bits_per_sample) || 0;
+    return { codec: s.codec_name ?? 'unknown', ...(s.tags?.language ? { language: s.tags.language } : {}), ...(bits ? { bits } : {}) };
+  };
   const audioStreams = streams.filter((s) => s.codec_type === 'audio').map(summary);
   return {
     width: swap ? square.height : square.width,
@@ -162,6 +170,5 @@ export async function countVideoPackets(file: string): Promise<number | undefine
 /** A variable-rate video resampled on request goes to its average rate, rounded to 1/100 fps (or an NTSC rate). */
 function roundFps(r: Rational): Rational {
   const v = r.num / r.den;
-  for (const base of [24, 30, 60]) if (Math.abs(v - (base * 1000) / 1001) < 0.01) return { num: base * 1000, den: 1001 };
-  return reduce({ num: Math.max(1, Math.round(v * 100)), den: 100 });
+  return ntscRate(v) ?? reduce({ num: Math.max(1, Math.round(v * 100)), den: 100 });
 }

@@ -1,10 +1,12 @@
-// Creating a project from a video: probe, choose the working size, decode frames and thumbnails, save.
+// Creating a project from a video or an image sequence (a folder of frames at a stated rate): probe,
+// choose the working size, decode frames and thumbnails, save.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { probeVideo, frameTolerance } from '../media/probe';
 import { decodeToFrames } from '../media/decode';
-import { workingSize, DEFAULT_WORKING_SIZE } from '../frames';
-import type { Crop, Project } from '../../../preload/project-schema';
+import { probeImageSequence, type SequenceInfo } from '../media/image-sequence';
+import { parseFrameRate, workingSize, DEFAULT_WORKING_SIZE } from '../frames';
+import type { Crop, Project, Rational, SourceVideo } from '../../../preload/project-schema';
 import { newProjectDocument, DEFAULT_KEYFRAME_INTERVAL } from './defaults';
 import { projectPaths, PROJECT_EXTENSION } from './paths';
 import { writeProjectFile } from './project-file';
@@ -20,6 +22,10 @@ export interface CreateOptions {
   allowTruncated?: boolean;
   /** Resample a variable-rate video to a constant rate (its average) instead of keeping every frame once. */
   constantFps?: boolean;
+  /** An image sequence's frame rate as the user states it ("24", "23.976", "30000/1001"): required for a folder, refused for a video. */
+  fps?: string;
+  /** Take an image sequence's frames in order although numbers are missing (the gaps closed up). */
+  allowGaps?: boolean;
   cancel?: CancelToken;
   onProgress?: ProgressFn;
 }
@@ -34,31 +40,24 @@ export function resolveSourcePath(projectFile: string, p: Project): string {
   return path.resolve(path.dirname(path.resolve(projectFile)), p.source.path);
 }
 
-export async function createProject(projectFile: string, video: string, opts: CreateOptions = {}): Promise<Project> {
-  if (!projectFile.endsWith(PROJECT_EXTENSION)) throw new UserError(`project files end in ${PROJECT_EXTENSION}`, projectFile);
-  if (await fsp.lstat(projectFile).catch(() => undefined)) throw new UserError('a project file already exists here; open it, or choose another name', projectFile);
+/** What a new project knows of its source before decoding: the record, and how to decode it. */
+interface NewSource {
+  source: SourceVideo;
+  /** An image sequence's files in order. */
+  frames?: string[];
+  resampled: boolean;
+  /** Frames the decode should give, and the count below which the source is called truncated (a video's announcement). */
+  expected: number;
+  announced: number | undefined;
+}
+
+async function videoSource(projectFile: string, video: string, opts: CreateOptions): Promise<NewSource> {
+  if (opts.fps !== undefined) throw new UserError('a video has its own frame rate; a stated frame rate (--fps) is for image sequences (a folder of frames)', video);
   const info = await probeVideo(video);
   const stat = await fsp.stat(video);
-  const mode = opts.mode ?? 'short-side';
-  const size = opts.size ?? DEFAULT_WORKING_SIZE;
-  const crop = opts.crop ?? null;
   const resampled = info.variableFrameRate && !!opts.constantFps;
-  const { width, height } = workingSize(info.width, info.height, { mode, size, crop });
-  const paths = projectPaths(projectFile);
   const expected = resampled ? Math.round((info.durationSeconds * info.fps.num) / info.fps.den) : info.frameCount;
-  const decoded = await decodeToFrames({
-    video, framesDir: paths.framesDir, thumbsDir: paths.thumbsDir, width, height, crop,
-    fps: info.fps, resample: resampled, expectedFrames: expected,
-    cancel: opts.cancel, onProgress: opts.onProgress,
-  });
-  const announced = resampled ? expected : info.announcedFrames;
-  if (announced !== undefined && decoded.frameCount < announced - frameTolerance(announced) && !opts.allowTruncated) {
-    for (const dir of [paths.framesDir, paths.thumbsDir]) await fsp.rm(dir, { recursive: true, force: true }); // ours, just made
-    await fsp.rmdir(paths.cacheDir).catch(() => undefined);
-    throw new UserError(`the video is truncated: it announces ${announced} frames but only ${decoded.frameCount} decode (a cut-off download or copy?); use the complete file, or keep what decodes with --allow-truncated`, video);
-  }
-  let project: Project = newProjectDocument({
-    name: path.basename(projectFile, PROJECT_EXTENSION),
+  return {
     source: {
       path: storedSourcePath(projectFile, video),
       width: info.width, height: info.height, pixelAspect: info.pixelAspect, rotation: info.rotation,
@@ -66,8 +65,58 @@ export async function createProject(projectFile: string, video: string, opts: Cr
       durationSeconds: info.durationSeconds, hasAudio: info.hasAudio,
       fileSize: stat.size, modifiedMs: Math.floor(stat.mtimeMs),
     },
+    resampled, expected, announced: resampled ? expected : info.announcedFrames,
+  };
+}
+
+/** The record of an image-sequence source (also after relinking): the folder, its frames and fingerprint, no sound. */
+export function sequenceRecord(projectFile: string, seq: SequenceInfo, fps: Rational): SourceVideo {
+  return {
+    path: storedSourcePath(projectFile, seq.dir),
+    sequence: { first: path.basename(seq.files[0]), last: path.basename(seq.files[seq.files.length - 1]), count: seq.files.length, fingerprint: seq.fingerprint },
+    width: seq.width, height: seq.height, pixelAspect: { num: 1, den: 1 }, rotation: 0,
+    fps, variableFrameRate: false, durationSeconds: (seq.files.length * fps.den) / fps.num, hasAudio: false,
+    fileSize: seq.totalBytes, modifiedMs: seq.newestMs,
+  };
+}
+
+async function sequenceSource(projectFile: string, folder: string, opts: CreateOptions): Promise<NewSource> {
+  if (opts.fps === undefined || opts.fps.trim() === '') throw new UserError('this is a folder: to use it as an image sequence, state its frame rate (e.g. --fps 24, or the frame rate field in the editor)', folder);
+  const fps = parseFrameRate(opts.fps, 'the image sequence\'s frame rate');
+  const seq = await probeImageSequence(folder, { allowGaps: opts.allowGaps });
+  return { source: sequenceRecord(projectFile, seq, fps), frames: seq.files, resampled: false, expected: seq.files.length, announced: seq.files.length };
+}
+
+export async function createProject(projectFile: string, video: string, opts: CreateOptions = {}): Promise<Project> {
+  if (!projectFile.endsWith(PROJECT_EXTENSION)) throw new UserError(`project files end in ${PROJECT_EXTENSION}`, projectFile);
+  if (await fsp.lstat(projectFile).catch(() => undefined)) throw new UserError('a project file already exists here; open it, or choose another name', projectFile);
+  // A stated frame rate means a sequence: a missing path is then reported as a missing folder.
+  const stat = await fsp.stat(video).catch(() => undefined);
+  const folder = stat ? stat.isDirectory() : opts.fps !== undefined;
+  const { source, frames, resampled, expected, announced } = folder ? await sequenceSource(projectFile, video, opts) : await videoSource(projectFile, video, opts);
+  const mode = opts.mode ?? 'short-side';
+  const size = opts.size ?? DEFAULT_WORKING_SIZE;
+  const crop = opts.crop ?? null;
+  const { width, height } = workingSize(source.width, source.height, { mode, size, crop });
+  const paths = projectPaths(projectFile);
+  const decoded = await decodeToFrames({
+    video, frames, framesDir: paths.framesDir, thumbsDir: paths.thumbsDir, width, height, crop,
+    fps: source.fps, resample: resampled, expectedFrames: expected,
+    cancel: opts.cancel, onProgress: opts.onProgress,
+  });
+  // A sequence decodes to every one of its frames; a video may hold a few fewer than it announces.
+  const short = frames ? decoded.frameCount < expected : announced !== undefined && decoded.frameCount < announced - frameTolerance(announced) && !opts.allowTruncated;
+  if (short) {
+    for (const dir of [paths.framesDir, paths.thumbsDir]) await fsp.rm(dir, { recursive: true, force: true }); // ours, just made
+    await fsp.rmdir(paths.cacheDir).catch(() => undefined);
+    if (frames) throw new UserError(`only ${decoded.frameCount} of the sequence's ${expected} frames could be decoded: some frames are damaged (cut off?); render or copy them again`, video);
+    throw new UserError(`the video is truncated: it announces ${announced} frames but only ${decoded.frameCount} decode (a cut-off download or copy?); use the complete file, or keep what decodes with --allow-truncated`, video);
+  }
+  let project: Project = newProjectDocument({
+    name: path.basename(projectFile, PROJECT_EXTENSION),
+    source,
     working: { mode, size, crop, width, height },
-    frames: { count: decoded.frameCount, fps: info.fps, resampled },
+    frames: { count: decoded.frameCount, fps: source.fps, resampled },
   });
   project = setKeyframeFrames(project, uniformKeyframes(decoded.frameCount, DEFAULT_KEYFRAME_INTERVAL));
   await writeProjectFile(projectFile, project);

@@ -10,6 +10,7 @@ import { checkSource, ensureFrameCache, resamples } from './source-video';
 import { exportFrames, formatFromPath, type ExportFormat, type ExportAudio } from '../media/export';
 import { probeVideo } from '../media/probe';
 import { readFrameTimes } from '../media/decode';
+import { describeRuns } from '../frames';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 
 export interface ProjectExportOptions {
@@ -23,6 +24,8 @@ export interface ProjectExportOptions {
   overwrite?: boolean;
   /** Export without the source's sound (when the source is missing or was replaced). */
   withoutAudio?: boolean;
+  /** PNG frames: the first file's number (default 0), e.g. 1 or 86400 for editors that expect it. */
+  startNumber?: number;
   cancel?: CancelToken;
   onProgress?: ProgressFn;
 }
@@ -39,17 +42,6 @@ export function resultFrameFile(projectFile: string, p: Project, index: number):
   return undefined;
 }
 
-function describeFrames(frames: number[]): string {
-  const runs: string[] = [];
-  for (let i = 0; i < frames.length; ) {
-    let j = i;
-    while (j + 1 < frames.length && frames[j + 1] === frames[j] + 1) j++;
-    runs.push(i === j ? `${frames[i]}` : `${frames[i]}-${frames[j]}`);
-    i = j + 1;
-  }
-  return runs.length > 8 ? `${runs.slice(0, 8).join(', ')} and ${runs.length - 8} more runs` : runs.join(', ');
-}
-
 function inside(dir: string, file: string): boolean {
   const rel = path.relative(dir, file);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
@@ -61,12 +53,14 @@ function refuseProjectFiles(projectFile: string, p: Project, out: string): void 
   const target = path.resolve(out);
   if (target === paths.file || target.startsWith(`${paths.file}.`)) throw new UserError('that is the project file itself; export somewhere else', target);
   if (inside(paths.cacheDir, target) || inside(paths.assetsDir, target)) throw new UserError(`that is inside the project's ${inside(paths.cacheDir, target) ? 'cache' : 'assets'} folder; export somewhere else`, target);
-  if (target === resolveSourcePath(projectFile, p)) throw new UserError('that is the project\'s source video; export under another name', target);
+  const source = resolveSourcePath(projectFile, p);
+  if (p.source.sequence && inside(source, target)) throw new UserError('that is inside the project\'s source image sequence; export somewhere else', target);
+  if (target === source) throw new UserError('that is the project\'s source video; export under another name', target);
 }
 
 /** The source's tracks for the export, or why there are none (missing or replaced source: say so). */
 async function sourceTracks(projectFile: string, p: Project, startFrame: number, times: number[] | undefined, withoutAudio: boolean): Promise<ExportAudio | undefined> {
-  if (withoutAudio) return undefined;
+  if (withoutAudio || p.source.sequence) return undefined; // an image sequence has no sound
   const check = await checkSource(projectFile, p);
   // A missing source without sound loses nothing; a replaced one would lend its own tracks: refused.
   if (check.status === 'missing' && !p.source.hasAudio) return undefined;
@@ -82,7 +76,7 @@ async function sourceTracks(projectFile: string, p: Project, startFrame: number,
 
 export async function exportProject(projectFile: string, p: Project, opts: ProjectExportOptions): Promise<{ out: string; frames: number; fromSource: number; leftOut: string[] }> {
   const format = opts.format ?? formatFromPath(opts.out);
-  if (!format) throw new UserError('cannot tell the export format from the file name; use .mp4, .webm, .gif, a folder for PNG frames, or --format', opts.out);
+  if (!format) throw new UserError('cannot tell the export format from the file name; use .mp4, .webm, .gif, .mov (ProRes), a folder for PNG frames, or --format', opts.out);
   refuseProjectFiles(projectFile, p, opts.out);
   const start = opts.range?.start ?? 0;
   const end = opts.range?.end ?? p.frames.count - 1;
@@ -97,7 +91,7 @@ export async function exportProject(projectFile: string, p: Project, opts: Proje
     if (f) chosen.set(i, f); else missing.push(i);
   }
   if (missing.length && !opts.allowIncomplete) {
-    throw new UserError(`${missing.length} of ${frames.length} frames are not rendered yet (frames ${describeFrames(missing)}); propagate first, or export with --allow-incomplete to use the source frames there`);
+    throw new UserError(`${missing.length} of ${frames.length} frames are not rendered yet (frames ${describeRuns(missing)}); propagate first, or export with --allow-incomplete to use the source frames there`);
   }
   // Source frames (for missing frames or the side-by-side view) and the source's own frame times (a
   // variable rate kept) come from the frame cache, rebuilt if it was deleted.
@@ -111,7 +105,7 @@ export async function exportProject(projectFile: string, p: Project, opts: Proje
     frameFile: (i) => chosen.get(i)!,
     sourceFrameFile: opts.sideBySide ? sourceFile : undefined,
     frameTimes: keepTimes && times ? (i) => times[i] : undefined,
-    audio, overwrite: opts.overwrite,
+    audio, overwrite: opts.overwrite, startNumber: opts.startNumber,
     cancel: opts.cancel, onProgress: opts.onProgress,
   });
   return { ...result, fromSource: missing.length };

@@ -1,5 +1,6 @@
-// The project's source video over time: is it still the file the project was made from (size and time
-// recorded at import, then the probe), relinking to a moved copy, and rebuilding the frame cache from it.
+// The project's source over time: is it still the video the project was made from (size and time recorded
+// at import, then the probe) or the same image sequence (its fingerprint), relinking to a moved copy, and
+// rebuilding the frame cache from it.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -8,7 +9,8 @@ import { probeVideo, frameTolerance, type VideoInfo } from '../media/probe';
 import { decodeToFrames, readFrameTimes } from '../media/decode';
 import { formatRational } from '../frames';
 import { projectPaths } from './paths';
-import { resolveSourcePath, storedSourcePath } from './create';
+import { resolveSourcePath, sequenceRecord, storedSourcePath } from './create';
+import { listImageSequence, probeImageSequence, type SequenceInfo, type SequenceListing } from '../media/image-sequence';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 
 export type SourceCheck =
@@ -41,6 +43,7 @@ export function sourceMismatch(p: Project, info: VideoInfo): string | undefined 
 export async function checkSource(projectFile: string, p: Project): Promise<SourceCheck> {
   const file = resolveSourcePath(projectFile, p);
   const relink = `relink it: rerender relink ${path.basename(projectFile)} --video <path> (or Relink source in the editor)`;
+  if (p.source.sequence) return checkSequence(file, p, relink);
   const stat = fs.statSync(file, { throwIfNoEntry: false });
   if (!stat) return { status: 'missing', file, problem: `the source video ${p.source.path} is missing (moved or deleted); put it back or ${relink}` };
   if (!stat.isFile()) return { status: 'changed', file, problem: `the source video ${p.source.path} is no longer a regular file; ${relink}` };
@@ -53,6 +56,35 @@ export async function checkSource(projectFile: string, p: Project): Promise<Sour
   const mismatch = info ? sourceMismatch(p, info) : 'it cannot be read';
   if (mismatch) return { status: 'changed', file, problem: `the source video ${p.source.path} changed since the project was made (${mismatch}); put the original back or ${relink}` };
   return { status: 'ok', file };
+}
+
+/** An image sequence is the same while its frames' names and sizes are (the fingerprint); listing it is cheap. */
+function checkSequence(folder: string, p: Project, relink: string): SourceCheck {
+  const recorded = p.source.sequence!;
+  const what = `the source image sequence ${p.source.path}`;
+  const stat = fs.statSync(folder, { throwIfNoEntry: false });
+  if (!stat) return { status: 'missing', file: folder, problem: `${what} is missing (moved or deleted); put it back or ${relink}` };
+  if (!stat.isDirectory()) return { status: 'changed', file: folder, problem: `${what} is no longer a folder; ${relink}` };
+  let now: SequenceListing;
+  try {
+    now = listImageSequence(folder);
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    return { status: 'changed', file: folder, problem: `${what} is no longer a usable sequence (${err.message}); put the original frames back or ${relink}` };
+  }
+  if (now.fingerprint === recorded.fingerprint) return { status: 'ok', file: folder };
+  const was = `${recorded.count} frames, ${recorded.first} to ${recorded.last}`;
+  const is = `${now.files.length} frames, ${path.basename(now.files[0])} to ${path.basename(now.files[now.files.length - 1])}`;
+  const detail = was === is ? 'some frames were rewritten: their sizes differ' : `it held ${was}; now ${is}`;
+  return { status: 'changed', file: folder, problem: `${what} changed since the project was made (${detail}); put the original frames back or ${relink}` };
+}
+
+/** How a sequence differs from the project's source (frame count and size), or undefined when it fits. */
+function sequenceMismatch(p: Project, seq: SequenceInfo): string | undefined {
+  const differences: string[] = [];
+  if (seq.width !== p.source.width || seq.height !== p.source.height) differences.push(`${seq.width}×${seq.height} instead of ${p.source.width}×${p.source.height}`);
+  if (seq.files.length !== p.frames.count) differences.push(`${seq.files.length} frames instead of ${p.frames.count}`);
+  return differences.length ? differences.join(', ') : undefined;
 }
 
 /** The source video when it is the project's own; a UserError saying what changed otherwise. */
@@ -68,6 +100,13 @@ export async function requireSource(projectFile: string, p: Project, purpose: st
  */
 export async function relinkSource(projectFile: string, p: Project, video: string): Promise<Project> {
   const file = path.resolve(video);
+  if (p.source.sequence) {
+    if (!fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new UserError('cannot relink: the project\'s source is an image sequence; choose the folder that holds its frames', file);
+    const seq = await probeImageSequence(file, { allowGaps: true });
+    const mismatch = sequenceMismatch(p, seq);
+    if (mismatch) throw new UserError(`cannot relink: these are not the project's source frames (${mismatch})`, file);
+    return { ...p, source: sequenceRecord(projectFile, seq, p.source.fps) };
+  }
   const info = await probeVideo(file);
   const mismatch = sourceMismatch(p, info);
   if (mismatch) throw new UserError(`cannot relink: this is not the project's source video (${mismatch})`, file);
@@ -114,12 +153,13 @@ export async function ensureFrameCache(projectFile: string, p: Project, opts: Ca
   const paths = projectPaths(projectFile);
   const have = countFiles(paths.framesDir, '.png');
   const video = await requireSource(projectFile, p, `the frame cache is incomplete (${have} of ${p.frames.count} frames) and cannot be rebuilt`);
-  const info = await probeVideo(video);
-  if (info.frameCount + frameTolerance(info.frameCount) < p.frames.count && !resamples(p)) {
-    throw new UserError(`the project says it has ${p.frames.count} frames, but its source video ${p.source.path} has ${info.frameCount}; the project file is damaged or was made from another video`, projectFile);
+  const frames = p.source.sequence ? (await probeImageSequence(video, { allowGaps: true })).files : undefined;
+  const count = frames ? frames.length : (await probeVideo(video)).frameCount;
+  if (count + (frames ? 0 : frameTolerance(count)) < p.frames.count && !resamples(p)) {
+    throw new UserError(`the project says it has ${p.frames.count} frames, but its source ${p.source.path} has ${count}; the project file is damaged or was made from another ${frames ? 'sequence' : 'video'}`, projectFile);
   }
   const decoded = await decodeToFrames({
-    video, framesDir: paths.framesDir, thumbsDir: paths.thumbsDir, width: p.working.width, height: p.working.height,
+    video, frames, framesDir: paths.framesDir, thumbsDir: paths.thumbsDir, width: p.working.width, height: p.working.height,
     crop: p.working.crop, fps: p.frames.fps, resample: resamples(p), expectedFrames: p.frames.count,
     cancel: opts.cancel, onProgress: opts.onProgress,
   });

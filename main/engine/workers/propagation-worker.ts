@@ -22,12 +22,12 @@ export const jobParams = {
   createProject: z.object({
     projectFile: z.string().min(1), video: z.string().min(1),
     mode: z.enum(['short-side', 'long-side']).optional(), size: z.number().int().optional(), crop: crop.nullable().optional(),
-    allowTruncated: z.boolean().optional(),
+    allowTruncated: z.boolean().optional(), fps: z.string().max(32).optional(), allowGaps: z.boolean().optional(),
   }),
   exportProject: z.object({
-    projectFile: z.string().min(1), out: z.string().min(1), format: z.enum(['mp4', 'webm', 'gif', 'png']).optional(),
+    projectFile: z.string().min(1), out: z.string().min(1), format: z.enum(['mp4', 'webm', 'gif', 'prores', 'png']).optional(),
     allowIncomplete: z.boolean().optional(), sideBySide: z.boolean().optional(), overwrite: z.boolean().optional(),
-    range: z.object({ start: z.number().int(), end: z.number().int() }).optional(),
+    range: z.object({ start: z.number().int(), end: z.number().int() }).optional(), startNumber: z.number().int().min(0).optional(),
   }),
   propagate: z.object({ projectFile: z.string().min(1), segmentId: z.string().max(64).optional(), workers: z.number().int().min(1).max(64).optional() }),
   measureFlicker: z.object({ projectFile: z.string().min(1) }),
@@ -37,7 +37,7 @@ export const jobParams = {
 serveJobs({
   async createProject(params, { progress, cancel }) {
     const p = parse(jobParams.createProject, params, 'createProject');
-    const project = await createProject(p.projectFile, p.video, { mode: p.mode, size: p.size, crop: p.crop ?? null, allowTruncated: p.allowTruncated, cancel, onProgress: progress });
+    const project = await createProject(p.projectFile, p.video, { mode: p.mode, size: p.size, crop: p.crop ?? null, allowTruncated: p.allowTruncated, fps: p.fps, allowGaps: p.allowGaps, cancel, onProgress: progress });
     return { frames: project.frames.count };
   },
   async exportProject(params, { progress, cancel }) {
