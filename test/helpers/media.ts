@@ -64,3 +64,28 @@ export function ffprobeStreams(file: string): StreamInfo[] {
   const out = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-print_format', 'json', '-show_streams', file], { encoding: 'utf8' });
   return JSON.parse(out).streams;
 }
+
+export interface SequenceSpec {
+  count?: number;
+  width?: number;
+  height?: number;
+  /** File name of frame k (0-based); default `0001.png` from 1. */
+  name?: (k: number) => string;
+}
+
+/**
+ * A folder of frames made by ffmpeg: frame k is a flat colour with red = 10·k (green 128, blue 255 − 10·k),
+ * so a test can tell from the picture which frame it is. JPEG or PNG by the names' extension.
+ */
+export function makeImageSequence(dir: string, folder: string, spec: SequenceSpec = {}): string {
+  const { count = 12, width = 160, height = 96, name = (k: number) => `${String(k + 1).padStart(4, '0')}.png` } = spec;
+  const out = path.join(dir, folder);
+  fs.mkdirSync(out, { recursive: true });
+  const ext = path.extname(name(0)).toLowerCase() === '.png' ? 'png' : 'jpg';
+  const made = fs.mkdtempSync(path.join(dir, '.frames-'));
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `color=black:size=${width}x${height}:rate=24`, '-vf', "format=rgb24,geq=r='10*N':g='128':b='255-10*N'",
+    '-frames:v', String(count), '-start_number', '0', ...(ext === 'jpg' ? ['-q:v', '2'] : []), path.join(made, `%05d.${ext}`)]);
+  for (let k = 0; k < count; k++) fs.renameSync(path.join(made, `${String(k).padStart(5, '0')}.${ext}`), path.join(out, name(k)));
+  fs.rmSync(made, { recursive: true });
+  return out;
+}

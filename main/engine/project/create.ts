@@ -3,7 +3,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { probeVideo, frameTolerance } from '../media/probe';
-import { decodeToFrames } from '../media/decode';
+import { decodeToFrames, readFrameTimes } from '../media/decode';
 import { probeImageSequence, type SequenceInfo } from '../media/image-sequence';
 import { parseFrameRate, workingSize, DEFAULT_WORKING_SIZE } from '../frames';
 import type { Crop, Project, Rational, SourceVideo } from '../../../preload/project-schema';
@@ -87,6 +87,13 @@ async function sequenceSource(projectFile: string, folder: string, opts: CreateO
   return { source: sequenceRecord(projectFile, seq, fps), frames: seq.files, resampled: false, expected: seq.files.length, announced: seq.files.length };
 }
 
+/** The sequence's files that gave no frame: each decoded frame's time says which file it came from. */
+function undecodedFrames(files: string[], fps: Rational, times: number[] | undefined): string[] {
+  if (!times) return [];
+  const decoded = new Set(times.map((t) => Math.round((t * fps.num) / (fps.den * 1e6))));
+  return files.filter((_, k) => !decoded.has(k));
+}
+
 export async function createProject(projectFile: string, video: string, opts: CreateOptions = {}): Promise<Project> {
   if (!projectFile.endsWith(PROJECT_EXTENSION)) throw new UserError(`project files end in ${PROJECT_EXTENSION}`, projectFile);
   if (await fsp.lstat(projectFile).catch(() => undefined)) throw new UserError('a project file already exists here; open it, or choose another name', projectFile);
@@ -107,9 +114,13 @@ export async function createProject(projectFile: string, video: string, opts: Cr
   // A sequence decodes to every one of its frames; a video may hold a few fewer than it announces.
   const short = frames ? decoded.frameCount < expected : announced !== undefined && decoded.frameCount < announced - frameTolerance(announced) && !opts.allowTruncated;
   if (short) {
+    const damaged = frames ? undecodedFrames(frames, source.fps, readFrameTimes(paths.framesDir, decoded.frameCount)) : [];
     for (const dir of [paths.framesDir, paths.thumbsDir]) await fsp.rm(dir, { recursive: true, force: true }); // ours, just made
     await fsp.rmdir(paths.cacheDir).catch(() => undefined);
-    if (frames) throw new UserError(`only ${decoded.frameCount} of the sequence's ${expected} frames could be decoded: some frames are damaged (cut off?); render or copy them again`, video);
+    if (frames) {
+      const named = damaged.length ? ` (${damaged.slice(0, 3).map((f) => path.basename(f)).join(', ')}${damaged.length > 3 ? ', …' : ''})` : '';
+      throw new UserError(`only ${decoded.frameCount} of the sequence's ${expected} frames could be decoded: ${damaged.length === 1 ? 'a frame is' : 'some frames are'} damaged${named}; render or copy ${damaged.length === 1 ? 'it' : 'them'} again`, video);
+    }
     throw new UserError(`the video is truncated: it announces ${announced} frames but only ${decoded.frameCount} decode (a cut-off download or copy?); use the complete file, or keep what decodes with --allow-truncated`, video);
   }
   let project: Project = newProjectDocument({
