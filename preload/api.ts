@@ -130,8 +130,24 @@ export const calls = {
       projectFile: filePath, video: filePath, shortSide: z.number().int().min(64).max(8192).optional(),
       /** Keep what decodes from a video holding fewer frames than it announces (otherwise refused). */
       allowTruncated: z.boolean().optional(),
+      /** `video` is a folder of frames (an image sequence): its frame rate as the user states it ("24", "23.976"). */
+      fps: z.string().min(1).max(32).optional(),
+      /** An image sequence with missing frame numbers: take its frames in order (otherwise refused). */
+      allowGaps: z.boolean().optional(),
     }),
     result: jobStarted,
+  },
+  /** What a path given as a new project's source is (the dialog asks for a frame rate for a folder), without decoding. */
+  'source.describe': {
+    params: z.object({ path: filePath }),
+    result: z.object({
+      kind: z.enum(['video', 'image-sequence', 'missing']),
+      /** An image sequence's frames ("240 PNG frames, 0001.png to 0240.png"), or why the folder is not one. */
+      summary: z.string().optional(),
+      problem: z.string().optional(),
+      /** Frame numbers are missing (the summary says which). */
+      gaps: z.boolean().optional(),
+    }),
   },
   /** Points the project at a moved copy of its source video (same frames, rate and size, checked by probing). */
   'project.relink': { params: z.object({ video: filePath }), result: projectState },
@@ -158,8 +174,10 @@ export const calls = {
   'export.start': {
     params: z.object({
       out: filePath,
-      format: z.enum(['mp4', 'webm', 'gif', 'png']),
+      format: z.enum(['mp4', 'webm', 'gif', 'prores', 'png']),
       range: z.object({ start: frame, end: frame }).optional(),
+      /** PNG frames: the first file's number (default 0), e.g. 1 or 86400. */
+      startNumber: z.number().int().min(0).max(99_999_999).optional(),
       sideBySide: z.boolean(),
       allowIncomplete: z.boolean(),
       /** The user confirmed replacing an earlier export at `out`; without it an existing one is an error (EXPORT_EXISTS). */

@@ -148,7 +148,7 @@ export const propagationSettings = z.object({
 export type PropagationSettings = z.infer<typeof propagationSettings>;
 
 export const exportSettings = z.object({
-  format: z.enum(['mp4', 'webm', 'gif', 'png']),
+  format: z.enum(['mp4', 'webm', 'gif', 'prores', 'png']),
   /** Last export destination, relative to the project folder when inside it. */
   lastPath: z.string().max(4096).nullable(),
   sideBySide: z.boolean(),

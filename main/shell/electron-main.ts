@@ -71,7 +71,7 @@ const FILTERS: Record<CallParams<'dialog.pick'>['purpose'], OpenDialogOptions['f
   'save-project': [{ name: 'Rerender project', extensions: ['rerender'] }],
   video: [{ name: 'Video', extensions: ['mp4', 'mov', 'm4v', 'mkv', 'webm', 'avi', 'gif'] }, { name: 'All files', extensions: ['*'] }],
   image: [{ name: 'Image', extensions: ['png', 'jpg', 'jpeg', 'webp', 'tif', 'tiff', 'gif', 'avif', 'heic'] }],
-  export: [{ name: 'MP4', extensions: ['mp4'] }, { name: 'WebM', extensions: ['webm'] }, { name: 'GIF', extensions: ['gif'] }],
+  export: [{ name: 'MP4', extensions: ['mp4'] }, { name: 'WebM', extensions: ['webm'] }, { name: 'GIF', extensions: ['gif'] }, { name: 'ProRes (MOV)', extensions: ['mov'] }],
   'models-folder': undefined,
   'model-file': [{ name: 'Model', extensions: ['safetensors', 'onnx'] }],
 };

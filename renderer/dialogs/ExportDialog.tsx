@@ -1,12 +1,13 @@
-// Export dialog: format, range, side-by-side, destination; then the job's progress and "open folder".
+// Export dialog: format (PNG frames with their first number), range, side-by-side, destination; then the
+// job's progress and "open folder".
 import { useState } from 'react';
 import { call, editor, useEditor } from '../store';
 import { askPath } from '../actions';
 import { formatEta } from '../JobsPanel';
 import { EXPORT_EXISTS } from '../../preload/api';
 
-type Format = 'mp4' | 'webm' | 'gif' | 'png';
-const EXT: Record<Format, string> = { mp4: '.mp4', webm: '.webm', gif: '.gif', png: '' };
+type Format = 'mp4' | 'webm' | 'gif' | 'prores' | 'png';
+const EXT: Record<Format, string> = { mp4: '.mp4', webm: '.webm', gif: '.gif', prores: '.mov', png: '' };
 
 function defaultDestination(projectFile: string, format: Format): string {
   const base = projectFile.replace(/\.rerender$/, '');
@@ -24,6 +25,7 @@ export function ExportDialog() {
   const [end, setEnd] = useState(p.frames.count - 1);
   const [sideBySide, setSideBySide] = useState(p.export.sideBySide);
   const [allowIncomplete, setAllowIncomplete] = useState(false);
+  const [startNumber, setStartNumber] = useState(0);
   const [jobId, setJobId] = useState<string | null>(null);
   const job = useEditor((s) => (jobId ? s.jobs[jobId] : undefined));
   const notRendered = project.segments.filter((s) => s.status !== 'done').length;
@@ -33,7 +35,7 @@ export function ExportDialog() {
     if (dest === defaultDestination(project.file, format)) setDest(defaultDestination(project.file, f));
   };
   const start_ = async () => {
-    const params = { out: dest, format, sideBySide, allowIncomplete, range: whole ? undefined : { start, end } };
+    const params = { out: dest, format, sideBySide, allowIncomplete, range: whole ? undefined : { start, end }, ...(format === 'png' ? { startNumber } : {}) };
     try {
       setJobId((await editor.get().api.call('export.start', params)).jobId);
     } catch (err) {
@@ -51,7 +53,7 @@ export function ExportDialog() {
       <h2>Export video</h2>
       <label>Format
         <select value={format} onChange={(e) => changeFormat(e.target.value as Format)} aria-label="Format">
-          <option value="mp4">MP4 (H.264)</option><option value="webm">WebM (VP9)</option><option value="gif">GIF</option><option value="png">PNG frames (folder)</option>
+          <option value="mp4">MP4 (H.264)</option><option value="webm">WebM (VP9)</option><option value="gif">GIF</option><option value="prores">ProRes 422 HQ (MOV)</option><option value="png">PNG frames (folder)</option>
         </select>
       </label>
       <label>Destination
@@ -60,6 +62,11 @@ export function ExportDialog() {
           {info?.nativeDialogs && <button onClick={async () => { const d = await askPath('export', 'Export to', 'Destination', dest); if (d) setDest(d); }}>Choose…</button>}
         </span>
       </label>
+      {format === 'png' && (
+        <label>First frame number (editors may expect 1, or 86400 for 01:00:00:00 at 24 fps)
+          <input type="number" min={0} max={99_999_999} step={1} value={startNumber} onChange={(e) => setStartNumber(Math.max(0, Math.floor(Number(e.target.value) || 0)))} aria-label="First frame number" />
+        </label>
+      )}
       <fieldset>
         <legend>Range</legend>
         <label><input type="radio" checked={whole} onChange={() => setWhole(true)} /> whole video (frames 0–{p.frames.count - 1})</label>

@@ -1,6 +1,8 @@
 // The small dialogs: keyboard help (from the action registry), a typed path (browsers cannot show
-// native file dialogs), new project from a video, and keyframe suggestion with a preview before applying.
-import { useState } from 'react';
+// native file dialogs), new project from a video or an image sequence, and keyframe suggestion with a
+// preview before applying.
+import { useEffect, useState } from 'react';
+import type { CallResult } from '../../preload/api';
 import { actions, openProject, perform } from '../actions';
 import { call, editor, receiveProject, useEditor, type DialogState } from '../store';
 
@@ -42,11 +44,30 @@ export function PathPrompt({ dialog }: { dialog: Extract<DialogState, { kind: 'p
   );
 }
 
+/** What the typed source path is (a folder asks for a frame rate), asked of the engine a moment after typing stops. */
+function useSourceKind(source: string): CallResult<'source.describe'> | undefined {
+  const [kind, setKind] = useState<CallResult<'source.describe'>>();
+  useEffect(() => {
+    setKind(undefined);
+    if (!source.trim()) return;
+    let current = true;
+    const timer = setTimeout(() => {
+      editor.get().api.call('source.describe', { path: source.trim() }).then((k) => { if (current) setKind(k); }, () => undefined);
+    }, 250);
+    return () => { current = false; clearTimeout(timer); };
+  }, [source]);
+  return kind;
+}
+
 export function NewProjectDialog({ video: initialVideo }: { video?: string }) {
   const native = useEditor((s) => s.info?.nativeDialogs);
   const [video, setVideo] = useState(initialVideo ?? '');
   const [file, setFile] = useState(initialVideo ? initialVideo.replace(/\.[^./\\]+$/, '') + '.rerender' : '');
   const [shortSide, setShortSide] = useState(512);
+  const source = useSourceKind(video);
+  const sequence = source?.kind === 'image-sequence';
+  const [fps, setFps] = useState('');
+  const [allowGaps, setAllowGaps] = useState(false);
   const [jobId, setJobId] = useState<string | null>(null);
   const job = useEditor((s) => (jobId ? s.jobs[jobId] : undefined));
   const pickVideo = async () => {
@@ -56,13 +77,20 @@ export function NewProjectDialog({ video: initialVideo }: { video?: string }) {
   return (
     <div className="dialog" role="dialog" aria-label="New project from video" data-testid="new-dialog">
       <h2>New project from a video</h2>
-      <label>Video<span className="row"><input value={video} onChange={(e) => setVideo(e.target.value)} aria-label="Video" />{native && <button onClick={() => void pickVideo()}>Choose…</button>}</span></label>
+      <label>Video, or a folder of PNG or JPEG frames<span className="row"><input value={video} onChange={(e) => setVideo(e.target.value)} aria-label="Video" />{native && <button onClick={() => void pickVideo()}>Choose…</button>}</span></label>
+      {sequence && (
+        <div className="sequence" data-testid="sequence-source">
+          <p className={source.problem ? 'note' : 'muted'} role={source.problem ? 'alert' : undefined}>Image sequence: {source.problem ?? source.summary}</p>
+          <label>Frame rate (frames per second)<input value={fps} onChange={(e) => setFps(e.target.value)} aria-label="Frame rate" placeholder="e.g. 24, 25, 23.976, 29.97" /></label>
+          {source.gaps && <label><input type="checkbox" checked={allowGaps} onChange={(e) => setAllowGaps(e.target.checked)} /> Take the frames in order despite the missing numbers</label>}
+        </div>
+      )}
       <label>Project file<input value={file} onChange={(e) => setFile(e.target.value)} aria-label="Project file" /></label>
       <label>Working size (short side, px)<input type="number" min={64} max={8192} step={64} value={shortSide} onChange={(e) => setShortSide(Number(e.target.value))} /></label>
       {job && <div className="export-progress">{job.status === 'running' ? <><progress max={1} value={job.fraction} /> decoding {Math.round(job.fraction * 100)}%</> : job.status === 'failed' ? <span role="alert">{job.error?.message}</span> : job.status}</div>}
       <div className="buttons">
-        <button className="primary" disabled={!video || !file.endsWith('.rerender') || job?.status === 'running'} onClick={async () => {
-          const r = await call('project.create', { projectFile: file, video, shortSide });
+        <button className="primary" disabled={!video || !file.endsWith('.rerender') || job?.status === 'running' || (sequence && !fps.trim())} onClick={async () => {
+          const r = await call('project.create', { projectFile: file, video, shortSide, ...(sequence ? { fps: fps.trim(), allowGaps } : {}) });
           if (r) setJobId(r.jobId);
         }}>Create</button>
         <button onClick={() => editor.set({ dialog: null })}>Close</button>

@@ -8,6 +8,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { rerender } from '../helpers/cli';
 import { makeImageSequence, tempDir, ffprobeStreams } from '../helpers/media';
+import { createEditor } from '../../main/engine/editor/editor-api';
+import { workerModules } from '../../main/engine/editor/app-files';
 
 /** Which frame of makeImageSequence a decoded picture shows (its red is 10 × the frame). */
 async function shownFrame(file: string): Promise<number> {
@@ -164,5 +166,30 @@ describe('a sequence source over the project\'s life', () => {
     const r = rerender(['export', project, '--out', path.join(dir, 'elsewhere', 'shot v2', 'result.mp4'), '--allow-incomplete']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /inside the project's source image sequence; export somewhere else/);
+  });
+});
+
+describe('the editor asking what a source path is (new-project dialog)', () => {
+  const dir = tempDir('rerender-sequence-describe-');
+
+  test('given a video, a folder of frames, a folder with gaps, a folder of other files and nothing, then each is told apart without decoding', async () => {
+    const editor = createEditor({ platform: { mode: 'browser', version: 'test' }, settingsFile: path.join(dir, 'settings.json'), workerModules: workerModules() });
+    try {
+      const describe = (p: string) => editor.handlers['source.describe']({ path: p });
+      fs.writeFileSync(path.join(dir, 'clip.mp4'), 'a video, as far as a listing can tell');
+      assert.deepEqual(await describe(path.join(dir, 'clip.mp4')), { kind: 'video' });
+      assert.deepEqual(await describe(path.join(dir, 'nothing here')), { kind: 'missing' });
+      const frames = makeImageSequence(dir, 'frames', { count: 5, name: (k) => `f${k + 1}.jpg` });
+      assert.deepEqual(await describe(frames), { kind: 'image-sequence', summary: '5 JPEG frames, f1.jpg to f5.jpg', gaps: false });
+      fs.rmSync(path.join(frames, 'f3.jpg'));
+      assert.deepEqual(await describe(frames), { kind: 'image-sequence', summary: '4 JPEG frames, f1.jpg to f5.jpg; frame number 3 is missing', gaps: true });
+      fs.mkdirSync(path.join(dir, 'documents'));
+      fs.writeFileSync(path.join(dir, 'documents', 'letter.txt'), '');
+      const other = await describe(path.join(dir, 'documents'));
+      assert.equal(other.kind, 'image-sequence');
+      assert.match(other.problem!, /holds no PNG or JPEG frames \(only letter\.txt\)/);
+    } finally {
+      editor.dispose();
+    }
   });
 });

@@ -7,6 +7,7 @@ import { JobList } from './job-list';
 import { EditorJobs, describeFailure } from './editor-jobs';
 import { AppSettingsStore } from './app-settings';
 import { readFlickerMetric } from './flicker-metric';
+import { describeSource } from '../project/create';
 import { listModels, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { UserError } from '../../../native-models/src/errors';
 
@@ -82,6 +83,7 @@ export function createEditor(opts: EditorOptions): Editor {
     },
     'project.create': (p) => ({ jobId: jobs.createProject(p, (file) => void settings.addRecent(file)).id }),
     'project.relink': ({ video }) => session.relinkSource(video),
+    'source.describe': ({ path }) => describeSource(path),
     'project.state': () => session.state(),
     'project.save': async ({ file }) => {
       const state = await session.save(file);

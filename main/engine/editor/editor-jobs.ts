@@ -68,7 +68,7 @@ export class EditorJobs {
   createProject(p: CallParams<'project.create'>, onOpened?: (file: string) => void): JobState {
     const projectFile = path.resolve(p.projectFile);
     const { job, done } = this.list.start('create', `Import ${path.basename(p.video)}`, (run) =>
-      this.workers.propagation.call('createProject', { projectFile, video: path.resolve(p.video), size: p.shortSide, allowTruncated: p.allowTruncated }, run));
+      this.workers.propagation.call('createProject', { projectFile, video: path.resolve(p.video), size: p.shortSide, allowTruncated: p.allowTruncated, fps: p.fps, allowGaps: p.allowGaps }, run));
     void done.then(async (r) => {
       if (!r) return;
       await this.session.openProject(projectFile);
@@ -212,7 +212,7 @@ export class EditorJobs {
     checkExportDestination(out, p.format, p.overwrite); // an existing export: the call fails at once, so the editor can ask
     const { job } = this.list.start('export', `Export ${path.basename(out)}`, async (run) => {
       const projectFile = await this.session.saveForJob();
-      return this.workers.propagation.call('exportProject', { projectFile, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete, overwrite: p.overwrite }, run);
+      return this.workers.propagation.call('exportProject', { projectFile, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete, overwrite: p.overwrite, startNumber: p.startNumber }, run);
     }, { output: out });
     return job;
   }

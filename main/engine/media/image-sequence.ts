@@ -43,6 +43,11 @@ function frameNumber(name: string): { pattern: string; number: number } | undefi
   return { pattern: `${m[1]}#${m[3]}${KIND[ext.toLowerCase()]}`, number: Number(m[2]) };
 }
 
+/** "frame number 3 is" / "frame numbers 4-5, 8 are" (missing …). */
+function missingNumbers(missing: number[]): string {
+  return missing.length === 1 ? `frame number ${missing[0]} is` : `frame numbers ${describeRuns(missing)} are`;
+}
+
 function sample(names: string[]): string {
   return names.slice(0, 3).join(', ') + (names.length > 3 ? ', …' : '');
 }
@@ -104,7 +109,7 @@ export function describeSequence(s: Pick<SequenceListing, 'kind' | 'files' | 'mi
   const first = path.basename(s.files[0]);
   const last = path.basename(s.files[s.files.length - 1]);
   const range = s.files.length > 1 ? `, ${first} to ${last}` : `, ${first}`;
-  return `${s.files.length} ${s.kind} frame${s.files.length > 1 ? 's' : ''}${range}${s.missing.length ? `; frame numbers ${describeRuns(s.missing)} are missing` : ''}`;
+  return `${s.files.length} ${s.kind} frame${s.files.length > 1 ? 's' : ''}${range}${s.missing.length ? `; ${missingNumbers(s.missing)} missing` : ''}`;
 }
 
 /** Runs `fn` over `items` with at most `limit` at once, keeping the order of results. */
@@ -126,7 +131,7 @@ export async function probeImageSequence(dir: string, opts: { allowGaps?: boolea
   const last = path.basename(listing.files[listing.files.length - 1]);
   if (listing.missing.length && !opts.allowGaps) {
     const others = listing.others.length ? ` (the folder also holds ${sample(listing.others)}, which ${listing.others.length > 1 ? 'are' : 'is'} not PNG or JPEG)` : '';
-    throw new UserError(`frame numbers ${describeRuns(listing.missing)} are missing between ${first} and ${last}${others}; add the missing frames or renumber them, or keep the frames in order without the gaps (--allow-gaps)`, listing.dir);
+    throw new UserError(`${missingNumbers(listing.missing)} missing between ${first} and ${last}${others}; add the missing frames or renumber them, or keep the frames in order without the gaps (--allow-gaps)`, listing.dir);
   }
   const sizes = await mapLimited(listing.files, 8, async (file) => {
     const meta = await sharp(file).metadata().catch((err: Error) => { throw new UserError(`cannot read the frame ${path.basename(file)} (${err.message}); is it a PNG or JPEG image?`, file); });

@@ -1,10 +1,11 @@
 // Creating a project from a video or an image sequence (a folder of frames at a stated rate): probe,
 // choose the working size, decode frames and thumbnails, save.
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { probeVideo, frameTolerance } from '../media/probe';
 import { decodeToFrames, readFrameTimes } from '../media/decode';
-import { probeImageSequence, type SequenceInfo } from '../media/image-sequence';
+import { describeSequence, listImageSequence, probeImageSequence, type SequenceInfo } from '../media/image-sequence';
 import { parseFrameRate, workingSize, DEFAULT_WORKING_SIZE } from '../frames';
 import type { Crop, Project, Rational, SourceVideo } from '../../../preload/project-schema';
 import { newProjectDocument, DEFAULT_KEYFRAME_INTERVAL } from './defaults';
@@ -85,6 +86,20 @@ async function sequenceSource(projectFile: string, folder: string, opts: CreateO
   const fps = parseFrameRate(opts.fps, 'the image sequence\'s frame rate');
   const seq = await probeImageSequence(folder, { allowGaps: opts.allowGaps });
   return { source: sequenceRecord(projectFile, seq, fps), frames: seq.files, resampled: false, expected: seq.files.length, announced: seq.files.length };
+}
+
+/** What a path given as a new project's source is, cheaply (no decoding, no image read): for the new-project dialog. */
+export function describeSource(source: string): { kind: 'video' | 'image-sequence' | 'missing'; summary?: string; problem?: string; gaps?: boolean } {
+  const stat = fs.statSync(source, { throwIfNoEntry: false });
+  if (!stat) return { kind: 'missing' };
+  if (!stat.isDirectory()) return { kind: 'video' };
+  try {
+    const listing = listImageSequence(source);
+    return { kind: 'image-sequence', summary: describeSequence(listing), gaps: listing.missing.length > 0 };
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    return { kind: 'image-sequence', problem: err.message };
+  }
 }
 
 /** The sequence's files that gave no frame: each decoded frame's time says which file it came from. */
