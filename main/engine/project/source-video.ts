@@ -156,7 +156,7 @@ export async function ensureFrameCache(projectFile: string, p: Project, opts: Ca
   const frames = p.source.sequence ? (await probeImageSequence(video, { allowGaps: true })).files : undefined;
   const count = frames ? frames.length : (await probeVideo(video)).frameCount;
   if (count + (frames ? 0 : frameTolerance(count)) < p.frames.count && !resamples(p)) {
-    throw new UserError(`the project says it has ${p.frames.count} frames, but its source ${p.source.path} has ${count}; the project file is damaged or was made from another ${frames ? 'sequence' : 'video'}`, projectFile);
+    throw new UserError(`the project says it has ${p.frames.count} frames, but its source ${frames ? 'image sequence' : 'video'} ${p.source.path} has ${count}; the project file is damaged or was made from another ${frames ? 'sequence' : 'video'}`, projectFile);
   }
   const decoded = await decodeToFrames({
     video, frames, framesDir: paths.framesDir, thumbsDir: paths.thumbsDir, width: p.working.width, height: p.working.height,
