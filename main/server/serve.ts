@@ -97,11 +97,15 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
   server.on('upgrade', (req, socket, head) => {
+    // From here the socket is ours, not the HTTP server's: a peer that resets it (before or after the
+    // refusal below) must not become an uncaught 'error' that takes the server down.
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', `http://${LOOPBACK}`);
     const origin = req.headers.origin;
     const okOrigin = origin === undefined || allowedHosts().some((h) => origin === `http://${h}`);
     if (url.pathname !== '/bridge' || !allowedHosts().includes(req.headers.host ?? '') || !okOrigin || !authorised(req, url)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      if (socket.writable) socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => attachBridge(ws, opts.editor, Object.keys(events) as Array<keyof typeof events>));
