@@ -73,8 +73,8 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (!authorised(req, url)) return refuse(res, 401, 'this editor session needs the link with its token, as printed by `rerender serve`');
     if (url.searchParams.has('token')) {
       // Trade the token in the URL for a cookie once, so it does not stay in the address bar or history.
-      url.searchParams.delete('token');
-      res.writeHead(303, { location: url.pathname + url.search, 'set-cookie': `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/` });
+      // Always to `/`: echoing the path back would make `/.//evil.example/?token=…` an open redirect.
+      res.writeHead(303, { location: '/', 'set-cookie': `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/` });
       return void res.end();
     }
     try {
