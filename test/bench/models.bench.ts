@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../native-models/src/runtime/onnxruntime';
 import { buildGraph, type GraphSpec } from '../../native-models/src/graphs';
 import { syntheticWeights, unetParameterShapes } from '../../native-models/src/graphs/synthetic-weights';
 import { encodeModel, writeModel } from '../../native-models/src/onnx/model';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../native-models/src/runtime/onnxruntime';
 import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
 import { compiledGraphName, removeCompiledGraphs } from '../../native-models/src/runtime/graph-cache';
 import { loadComponentWeights } from '../../native-models/src/weights/model-weights';

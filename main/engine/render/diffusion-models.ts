@@ -2,7 +2,7 @@
 // variants, ControlNet, VAE), opened from the user's model selection and run through the model runtime:
 // prompt conditioning, one CFG noise prediction with optional ControlNet and cross-frame tokens, VAE
 // encode and decode. Counts UNet calls for the benchmarks.
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../../native-models/src/runtime/onnxruntime';
 import { UserError, type ProgressFn } from '../../../native-models/src/errors';
 import { ModelRuntime, type LoadedModel } from '../../../native-models/src/runtime/model-runtime';
 import { loadComponentWeights, type LoraSpec, type ModelConfig, type WeightSource } from '../../../native-models/src/weights/model-weights';

@@ -1,7 +1,7 @@
 // The inference worker's model sessions: builds (or takes from the disk cache) the graph for the first
 // execution provider that works, reports load progress and the chosen provider, and releases sessions
 // when models are switched.
-import * as ort from 'onnxruntime-node';
+import * as ort from './onnxruntime';
 import { UserError, type ProgressFn } from '../errors';
 import { buildGraph, describeGraph, type ConfiguredWeights, type GraphSpec } from '../graphs';
 import { compiledGraph, findCompiledGraph, type CompiledGraphKey } from './graph-cache';

@@ -1,6 +1,6 @@
 // Execution providers: which ones this ONNX Runtime build has, the order they are tried in, the graph
 // flavour each one gets (precision, fused operators), and creating a session on exactly one of them.
-import * as ort from 'onnxruntime-node';
+import * as ort from './onnxruntime';
 import { GraphBuilder } from '../onnx/graph';
 import { encodeModel } from '../onnx/model';
 
