@@ -4,7 +4,7 @@
       "target_name": "rerender_native",
       "sources": ["<!@(node list-sources.js)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "src"],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-Wall", "-Wno-unused-parameter"],

@@ -1,6 +1,6 @@
 // Reading and writing frame images (PNG, JPEG, ... via sharp) as the engine's in-memory Image.
 import sharp from 'sharp';
-import type { Image } from '../../../native-models/src/image';
+import { checkImageSize, MAX_IMAGE_SIDE, type Image } from '../../../native-models/src/image';
 import { UserError } from '../../../native-models/src/errors';
 import { writeFileAtomic } from '../fs/atomic';
 import { requireRegularFile } from '../fs/regular-file';
@@ -8,8 +8,11 @@ import { requireRegularFile } from '../fs/regular-file';
 /** Decodes an image file to 8-bit RGB (alpha dropped, grey expanded, 16-bit reduced). */
 export async function readRgb(file: string): Promise<Image> {
   requireRegularFile(file, 'image file'); // a FIFO would block the decoder forever
+  // The size comes from the header alone: an image beyond the limit is refused before it is decoded.
+  const meta = await sharp(file).metadata().catch((err: Error) => { throw new UserError(`cannot read the image (${err.message}); is it a PNG or JPEG?`, file); });
+  if (meta.width && meta.height) checkImageSize(meta.width, meta.height, file);
   try {
-    const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(file, { limitInputPixels: MAX_IMAGE_SIDE * MAX_IMAGE_SIDE }).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (err) {

@@ -4,11 +4,12 @@ import { findTools, runTool, ToolError } from './ffmpeg';
 import { ntscRate, parseRational, reduce } from '../frames';
 import type { Rational } from '../../../preload/project-schema';
 import { UserError } from '../../../native-models/src/errors';
+import { MAX_IMAGE_SIDE } from '../../../native-models/src/image';
 import { requireRegularFile } from '../fs/regular-file';
 
 /** Frame sides we accept: smaller has nothing to stylise, larger is beyond any camera (8K DCI is 8192 wide). */
 export const MIN_SIDE = 16;
-export const MAX_SIDE = 8192;
+export const MAX_SIDE = MAX_IMAGE_SIDE;
 /** More frames than this (about 23 hours at 24 fps) is beyond what a frame cache can hold. */
 export const MAX_FRAMES = 2_000_000;
 

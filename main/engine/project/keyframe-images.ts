@@ -9,17 +9,23 @@ import { addKeyframe, keyframeAt, updateKeyframe } from './keyframes';
 import { writeFileAtomic } from '../fs/atomic';
 import { requireRegularFile } from '../fs/regular-file';
 import { UserError } from '../../../native-models/src/errors';
+import { checkImageSize, MAX_IMAGE_SIDE } from '../../../native-models/src/image';
 import { checkProjectFolders } from './confinement';
 
-/** Images larger than this many pixels are refused before decoding (a decompression bomb guard). */
-const MAX_INPUT_PIXELS = 16384 * 16384;
 
 export async function readImageForKeyframe(file: string, width: number, height: number): Promise<Buffer> {
   const stat = requireRegularFile(file, 'image file');
   if (stat.size === 0) throw new UserError('the image file is empty (0 bytes)', file);
+  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
   try {
-    const img = sharp(file, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' });
-    const meta = await img.metadata();
+    meta = await sharp(file).metadata();
+  } catch (err) {
+    throw new UserError(`not a readable image (PNG, JPEG, WebP, TIFF, GIF, AVIF and HEIF are supported): ${(err as Error).message.replace(/^Input (file|buffer) /, '')}`, file);
+  }
+  if (meta.width && meta.height) checkImageSize(meta.width, meta.height, file); // before decoding: a decompression bomb guard
+  try {
+    // Decoding is held to the same limit: a header that lies about its size is stopped by sharp.
+    const img = sharp(file, { limitInputPixels: MAX_IMAGE_SIDE * MAX_IMAGE_SIDE, failOn: 'error' });
     if (!meta.width || !meta.height) throw new Error('no image size');
     // Same aspect as the frame: cover + centre crop, so a frame-sized painting lands pixel for pixel.
     return await img.rotate().removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'cover', position: 'centre' }).png().toBuffer();

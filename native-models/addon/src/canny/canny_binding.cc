@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/limits.h"
 #include "canny/canny.h"
 
 namespace {
@@ -45,6 +46,7 @@ Napi::Value CannyEdgesJs(const Napi::CallbackInfo& info) {
   const int w = info[1].As<Napi::Number>().Int32Value();
   const int h = info[2].As<Napi::Number>().Int32Value();
   const int c = info[3].As<Napi::Number>().Int32Value();
+  rr::CheckImageSize(env, w, h, "cannyEdges: the image");
   if (w <= 0 || h <= 0 || c <= 0 || px.ElementLength() != static_cast<size_t>(w) * h * c)
     throw Napi::RangeError::New(env, "cannyEdges: pixel buffer size does not match width*height*channels");
   rr::CannyOptions o;

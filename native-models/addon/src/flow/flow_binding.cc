@@ -6,10 +6,10 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <type_traits>
 #include <vector>
 
+#include "common/limits.h"
 #include "common/parallel.h"
 #include "flow/estimator.h"
 #include "flow/warp.h"
@@ -34,6 +34,8 @@ class TaskWorker : public Napi::AsyncWorker {
       task_();
     } catch (const std::exception& e) {
       SetError(e.what());
+    } catch (...) {
+      SetError("the native engine failed with an unknown error");
     }
   }
   void OnOK() override { deferred_.Resolve(result_.Value()); }
@@ -76,8 +78,7 @@ T TypedArg(const Napi::CallbackInfo& info, size_t i, const char* name, size_t ex
 int ThreadsOption(Napi::Object options) {
   int threads = rr::DefaultThreadCount();
   if (options.Has("threads") && options.Get("threads").IsNumber()) {
-    int t = options.Get("threads").As<Napi::Number>().Int32Value();
-    if (t > 0) threads = t;
+    threads = rr::ClampThreads(options.Get("threads").As<Napi::Number>().Int32Value(), rr::DefaultThreadCount());
   }
   return threads;
 }
@@ -87,6 +88,8 @@ int ThreadsOption(Napi::Object options) {
 Napi::Value ComputeFlow(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int w = IntArg(info, 2, "width", 1), h = IntArg(info, 3, "height", 1), ch = IntArg(info, 4, "channels", 1);
+  rr::CheckImageSize(env, w, h, "the frame");
+  if (ch > 4) throw Napi::RangeError::New(env, "channels must be 1 to 4");
   size_t n = size_t(w) * h;
   auto a = TypedArg<Napi::Uint8Array>(info, 0, "first frame", n * ch);
   auto b = TypedArg<Napi::Uint8Array>(info, 1, "second frame", n * ch);
@@ -115,9 +118,9 @@ Napi::Value ComputeFlow(const Napi::CallbackInfo& info) {
     int gradientsFrom = rr::flow::FirstGradientLevel(params, levels);
     rr::flow::FramePyramid pyrA, pyrB;
     if (threads >= 2) {
-      std::thread other([&] { pyrB = rr::flow::BuildPyramid(pb, w, h, ch, levels, gradientsFrom, threads / 2); });
+      rr::Thread other([&] { pyrB = rr::flow::BuildPyramid(pb, w, h, ch, levels, gradientsFrom, threads / 2); });
       pyrA = rr::flow::BuildPyramid(pa, w, h, ch, levels, gradientsFrom, threads - threads / 2);
-      other.join();
+      other.Join();
     } else {
       pyrA = rr::flow::BuildPyramid(pa, w, h, ch, levels, gradientsFrom, 1);
       pyrB = rr::flow::BuildPyramid(pb, w, h, ch, levels, gradientsFrom, 1);
@@ -126,9 +129,9 @@ Napi::Value ComputeFlow(const Napi::CallbackInfo& info) {
       rr::flow::EstimateFlow(pyrA, pyrB, params, threads, fwdOut);
     } else if (threads >= 2) {
       // The two directions are independent: one thread group each beats fine-grained splitting.
-      std::thread other([&] { rr::flow::EstimateFlow(pyrB, pyrA, params, threads / 2, bwdOut); });
+      rr::Thread other([&] { rr::flow::EstimateFlow(pyrB, pyrA, params, threads / 2, bwdOut); });
       rr::flow::EstimateFlow(pyrA, pyrB, params, threads - threads / 2, fwdOut);
-      other.join();
+      other.Join();
     } else {
       rr::flow::EstimateFlow(pyrA, pyrB, params, 1, fwdOut);
       rr::flow::EstimateFlow(pyrB, pyrA, params, 1, bwdOut);
@@ -141,6 +144,7 @@ Napi::Value ComputeFlow(const Napi::CallbackInfo& info) {
 Napi::Value Occlusion(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int w = IntArg(info, 2, "width", 1), h = IntArg(info, 3, "height", 1);
+  rr::CheckImageSize(env, w, h, "the flow");
   size_t n = size_t(w) * h;
   auto f = TypedArg<Napi::Float32Array>(info, 0, "forward flow", n * 2);
   auto b = TypedArg<Napi::Float32Array>(info, 1, "backward flow", n * 2);
@@ -158,6 +162,8 @@ Napi::Value Occlusion(const Napi::CallbackInfo& info) {
 Napi::Value Warp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int w = IntArg(info, 1, "width", 1), h = IntArg(info, 2, "height", 1), ch = IntArg(info, 3, "channels", 1);
+  rr::CheckImageSize(env, w, h, "the image to warp");
+  if (ch > 64) throw Napi::RangeError::New(env, "channels must be 1 to 64");
   size_t n = size_t(w) * h;
   auto flow = TypedArg<Napi::Float32Array>(info, 4, "flow", n * 2);
   bool bilinear = info.Length() > 5 && info[5].ToBoolean().Value();
@@ -184,6 +190,7 @@ Napi::Value Warp(const Napi::CallbackInfo& info) {
 Napi::Value Soft(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int w = IntArg(info, 1, "width", 1), h = IntArg(info, 2, "height", 1);
+  rr::CheckImageSize(env, w, h, "the mask");
   size_t n = size_t(w) * h;
   auto mask = TypedArg<Napi::Uint8Array>(info, 0, "mask", n);
   int dilate = IntArg(info, 3, "dilate", 1), blurSize = IntArg(info, 4, "blurSize", 1);

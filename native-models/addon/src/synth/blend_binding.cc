@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "common/limits.h"
 #include "common/parallel.h"
 #include "synth/blend.h"
 #include "synth/dct.h"
@@ -33,8 +34,8 @@ struct Size { int width, height, threads; size_t pixels; };
 
 Size SizeOf(const Napi::Object& o) {
   Size s{rr::IntProp(o, "width", 0), rr::IntProp(o, "height", 0), rr::IntProp(o, "threads", rr::DefaultThreadCount()), 0};
-  if (s.width < 1 || s.height < 1) throw Napi::RangeError::New(o.Env(), "width and height must be >= 1");
-  if (s.threads < 1) s.threads = rr::DefaultThreadCount();
+  rr::CheckImageSize(o.Env(), s.width, s.height, "the image to blend");
+  s.threads = rr::ClampThreads(s.threads, rr::DefaultThreadCount());
   s.pixels = static_cast<size_t>(s.width) * s.height;
   return s;
 }

@@ -32,6 +32,8 @@ class PromiseTask : public Napi::AsyncWorker {
       completed_ = work_();
     } catch (const std::exception& e) {
       SetError(e.what());
+    } catch (...) {
+      SetError("the native engine failed with an unknown error");
     }
   }
   void OnOK() override {

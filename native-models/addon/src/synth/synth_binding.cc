@@ -4,6 +4,7 @@
 
 #include "synth/patch_synthesis.h"
 #include "synth/promise_task.h"
+#include "common/limits.h"
 #include "common/parallel.h"
 
 namespace {
@@ -17,6 +18,9 @@ Napi::Value Synthesize(const Napi::CallbackInfo& info) {
   in->sourceHeight = rr::IntProp(o, "sourceHeight", 0);
   in->targetWidth = rr::IntProp(o, "targetWidth", 0);
   in->targetHeight = rr::IntProp(o, "targetHeight", 0);
+  // Sizes first: nothing is copied or allocated for an image beyond the limit.
+  rr::CheckImageSize(env, in->sourceWidth, in->sourceHeight, "the style source");
+  rr::CheckImageSize(env, in->targetWidth, in->targetHeight, "the target");
   in->styleChannels = rr::IntProp(o, "styleChannels", 0);
   in->guideChannels = rr::IntProp(o, "guideChannels", 0);
   in->sourceStyle = rr::CopyArray<uint8_t>(o, "sourceStyle");
@@ -32,8 +36,7 @@ Napi::Value Synthesize(const Napi::CallbackInfo& info) {
   p.searchVoteIters = rr::IntProp(o, "searchVoteIters", p.searchVoteIters);
   p.patchMatchIters = rr::IntProp(o, "patchMatchIters", p.patchMatchIters);
   p.seed = static_cast<uint32_t>(rr::NumberProp(o, "seed", 0));
-  p.threads = rr::IntProp(o, "threads", rr::DefaultThreadCount());
-  if (p.threads < 1) p.threads = rr::DefaultThreadCount();
+  p.threads = rr::ClampThreads(rr::IntProp(o, "threads", rr::DefaultThreadCount()), rr::DefaultThreadCount());
   rr::CancelFlag cancel(o.Get("cancelFlag"));
   auto out = std::make_shared<rr::SynthesisOutput>();
   return rr::PromiseTask::Start(
