@@ -20,7 +20,7 @@ test('given the tensor shapes of a full-size SD1.5 UNet, when its config is infe
 });
 
 test('given UNets of other structures, when inferred, then widths, blocks per level, attention levels, context width and projection are read from the shapes', () => {
-  const config = { ...SD15_UNET_CONFIG, block_out_channels: [64, 128, 192], down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
+  const config: Record<string, unknown> = { ...SD15_UNET_CONFIG, block_out_channels: [64, 128, 192], down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
     up_block_types: ['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'], layers_per_block: 1, cross_attention_dim: 1024, use_linear_projection: true, in_channels: 9 };
   const shapes = unetParameterShapes(config);
   const s = structureFromWeights('unet', [...shapes.keys()], lookup(shapes), 'x.safetensors');
