@@ -49,7 +49,7 @@ To reach it from another machine, forward the port over SSH (ssh -L N:127.0.0.1:
       process.once('SIGTERM', resolve);
     });
     await editor.session.autosaveNow();
-    editor.dispose();
+    await editor.dispose();
     await server.close();
     if (!ctx.json) ctx.err('editor stopped');
   },
