@@ -82,7 +82,7 @@ export class DiffusionModels {
     const vae = vaeConfig(weights.vae.config);
     this.latentChannels = vae.latentChannels;
     this.scalingFactor = vae.scalingFactor;
-    for (const w of [...weights.unet.warnings, ...weights.text.warnings]) this.warnings.add(w);
+    for (const w of [weights.unet, weights.text, weights.vae, weights.controlnet].flatMap((s) => s?.warnings ?? [])) this.warnings.add(w);
   }
 
   static async open(runtime: ModelRuntime, files: ModelFiles, progress: ProgressFn = () => {}): Promise<DiffusionModels> {
