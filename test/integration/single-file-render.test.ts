@@ -7,13 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { readRgb, writePng } from '../../main/engine/media/image-files';
-import { defaultExportSettings, defaultPropagationSettings } from '../../main/engine/project/defaults';
-import { setKeyframeFrames } from '../../main/engine/project/keyframes';
-import { frameFileName, projectPaths } from '../../main/engine/project/paths';
-import { writeProjectFile } from '../../main/engine/project/project-file';
-import { PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../preload/project-schema';
-import { FIXTURES, graphCache, maxDifference, scene, SIZE, testParams } from './keyframe-render-scene';
+import { readRgb } from '../../main/engine/media/image-files';
+import type { Project } from '../../preload/project-schema';
+import { FIXTURES, graphCache, maxDifference, writeSceneProject } from './keyframe-render-scene';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MODES = ['rerender', 'independent', 'fresco'] as const;
@@ -21,20 +17,7 @@ let work: string;
 
 async function makeProject(name: string, checkpoint: string, controlnet: string, mode: Project['mode']): Promise<string> {
   const projectFile = path.join(work, name, 'pan.rerender');
-  const paths = projectPaths(projectFile);
-  fs.mkdirSync(paths.framesDir, { recursive: true });
-  for (let i = 0; i < 4; i++) await writePng(path.join(paths.framesDir, frameFileName(i)), scene(2 * i));
-  const p: Project = setKeyframeFrames({
-    format: PROJECT_FORMAT, version: PROJECT_VERSION, name,
-    source: { path: 'pan.mp4', width: SIZE, height: SIZE, rotation: 0, fps: { num: 10, den: 1 }, variableFrameRate: false, durationSeconds: 0.4, hasAudio: false, fileSize: 0, modifiedMs: 0 },
-    working: { mode: 'short-side', size: SIZE, crop: null, width: SIZE, height: SIZE },
-    frames: { count: 4, fps: { num: 10, den: 1 } },
-    mode,
-    models: { checkpoint, vae: null, controlnet, loras: [], clipSkip: 1 },
-    render: testParams({ steps: 4 }),
-    keyframes: [], propagation: defaultPropagationSettings(), export: defaultExportSettings(),
-  }, [0, 3]);
-  await writeProjectFile(projectFile, p);
+  await writeSceneProject(projectFile, { checkpoint, controlnet }, mode);
   return projectFile;
 }
 

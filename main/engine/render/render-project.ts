@@ -20,6 +20,7 @@ import { defaultFrescoSettings } from '../fresco/settings';
 import type { FrescoBatchReport } from '../fresco/fresco-render';
 import { renderFrescoKeyframes } from '../fresco/render-fresco-project';
 import { DiffusionModels, type ModelFiles } from './diffusion-models';
+import { detectModelFile, type ModelKind } from '../../../native-models/src/weights/detect-model';
 import { CacheReader, type CachePrecision } from './keyframe-cache';
 import { commitKeyframeImage, keyframeInputFrame, markFailed, projectModelFiles, type RenderedKeyframe } from './keyframe-commit';
 import { claimKeyframe, recoverInterruptedRenders } from './render-claims';
@@ -94,11 +95,36 @@ function applyRequest(project: Project, req: RenderRequest): Project {
   return p;
 }
 
+const CHOSEN_KINDS: Record<'checkpoint' | 'controlnet' | 'vae', { kinds: ModelKind[]; what: string }> = {
+  checkpoint: { kinds: ['sd15-checkpoint', 'diffusers-folder'], what: 'a Stable Diffusion checkpoint' },
+  controlnet: { kinds: ['controlnet', 'diffusers-folder'], what: 'a ControlNet' },
+  vae: { kinds: ['vae', 'sd15-checkpoint', 'diffusers-folder'], what: 'a VAE' },
+};
+
+/**
+ * Models the request newly chooses are checked when chosen, before the project saves them: the same
+ * detection as import (SDXL, SD2, inpainting, pickles, the wrong kind of file) in one line naming the file.
+ */
+async function checkChosenModels(models: Partial<ModelSelection> | undefined, modelsDir: string): Promise<void> {
+  for (const role of ['checkpoint', 'controlnet', 'vae'] as const) {
+    const chosen = models?.[role];
+    if (!chosen) continue;
+    const file = projectModelPath(modelsDir, chosen);
+    const d = await detectModelFile(file);
+    if (d.problem) throw new UserError(`cannot be used as the ${role}: ${d.problem}`, file);
+    const { kinds, what } = CHOSEN_KINDS[role];
+    if (!kinds.includes(d.kind) || (d.kind === 'diffusers-folder' && role !== 'checkpoint' && !d.components.includes(role))) {
+      throw new UserError(`is not ${what} (it holds: ${d.summary})`, file);
+    }
+  }
+}
+
 /** Renders the requested keyframes; see RenderRequest. */
 export async function renderKeyframes(request: RenderRequest): Promise<RenderSummary> {
   const modelsDir = resolveModelsDir(request.modelsDir);
   await recoverInterruptedRenders(request.projectFile);
   const onDisk = await readProjectFile(request.projectFile);
+  await checkChosenModels(request.models, modelsDir);
   let project = applyRequest(onDisk, request);
   if (JSON.stringify(project) !== JSON.stringify(onDisk)) await writeProjectFile(request.projectFile, project);
   const chosen = project.models.detector;
