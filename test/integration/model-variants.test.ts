@@ -108,3 +108,19 @@ test('given a project with a ControlNet, when rendered with --controlnet none, t
   const wrong = path.join(FIXTURES, 'tiny-controlnet.safetensors');
   assertRefused(cli('render', projectFile, '--model', wrong), wrong, /is not a Stable Diffusion checkpoint \(it holds: ControlNet\)/);
 });
+
+test('given a render, then its output and --json say which execution provider ran and why each one before it was not used, and stderr carries no ONNX Runtime or GPU driver noise', async () => {
+  const { PROVIDER_ORDER } = await import('../../native-models/src/runtime/providers');
+  const { providerNote } = await import('../../main/engine/editor/editor-jobs');
+  const json = cli('render', projectFile, '--steps', '2', '--json');
+  assert.equal(json.code, 0, json.stderr);
+  const summary = JSON.parse(json.stdout.trim().split('\n').pop()!);
+  assert.ok(PROVIDER_ORDER.includes(summary.provider), summary.provider);
+  assert.deepEqual(summary.skippedProviders.map((s: { provider: string }) => s.provider), PROVIDER_ORDER.slice(0, PROVIDER_ORDER.indexOf(summary.provider)));
+  for (const s of summary.skippedProviders) assert.ok(s.reason.length > 0 && !s.reason.includes('\n'), s.provider);
+  assert.match(providerNote(summary), new RegExp(`^Ran on ${summary.provider}`));
+  const plain = cli('render', projectFile, '--steps', '2');
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, new RegExp(`models ran on ${summary.provider}`));
+  assert.doesNotMatch(json.stderr + plain.stderr, /onnxruntime|ONNXRuntimeError|XDG_RUNTIME_DIR|Vulkan|Found no drivers/i);
+});

@@ -147,6 +147,10 @@ export async function runRender(args: ParsedArgs, ctx: CommandContext, forcedMod
   if (ctx.json) { ctx.out(JSON.stringify({ ok: true, ...summary })); return; }
   for (const r of summary.rendered) ctx.out(`keyframe at frame ${r.frame}: ${r.image} (revision ${r.revision}, ${r.seconds.toFixed(1)} s, ${r.unetCalls} UNet calls)`);
   if (summary.fresco) ctx.out(`${summary.fresco.batches.length} FRESCO batches`);
+  if (summary.provider) {
+    const skipped = (summary.skippedProviders ?? []).map((s) => `${s.provider}: ${s.reason}`).join('; ');
+    ctx.out(`models ran on ${summary.provider}${skipped ? ` (not used: ${skipped})` : ''}`);
+  }
   for (const w of summary.warnings) ctx.err(`warning: ${w}`);
   for (const s of summary.stale) ctx.out(`out of date: keyframe at frame ${s.frame} (${s.reason})`);
   if (summary.staleSegments.length) ctx.out(`propagated segments to redo: ${summary.staleSegments.join(', ')}`);

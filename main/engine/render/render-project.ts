@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Image } from '../../../native-models/src/image';
-import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
+import { ModelRuntime, providerReport } from '../../../native-models/src/runtime/model-runtime';
 import { compiledGraphsDir, projectModelPath, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { readRgb, writePng } from '../media/image-files';
 import { addKeyframe, effectiveRenderParams, keyframeAt, updateKeyframe } from '../project/keyframes';
@@ -65,6 +65,8 @@ export interface RenderSummary {
   staleSegments: string[];
   /** The execution provider the UNet ran on. */
   provider?: string;
+  /** Providers tried before it and why each could not run (no GPU adapter, CUDA libraries missing, …). */
+  skippedProviders?: Array<{ provider: string; reason: string }>;
   /** Truncated prompts, LoRA modules that matched nothing, options asked for but unavailable. */
   warnings: string[];
   /** FRESCO mode: what each batch did (cross-frame keys, optimisation losses). */
@@ -172,7 +174,7 @@ export async function renderKeyframes(request: RenderRequest): Promise<RenderSum
     if (current) await markFailed(req.projectFile, current, err);
     throw err;
   } finally {
-    summary.provider = runtime.loaded()[0]?.provider;
+    Object.assign(summary, providerReport(runtime));
     summary.warnings = [...models.warnings];
     await models.close();
     if (!req.runtime) await runtime.releaseAll();
