@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist');
-const nodeExternal = ['electron', 'onnxruntime-node', 'sharp', 'ws', 'ffmpeg-static', '*.node'];
+const nodeExternal = ['electron', 'onnxruntime-node', 'sharp', 'ws', 'ffmpeg-static', 'bullmq', 'ioredis', '*.node'];
 const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, external: nodeExternal, logLevel: 'warning' };
 
 const nodeEntries = {

@@ -11,6 +11,7 @@ import { synthCommand } from './synth';
 import { modelsCommand } from './models';
 import { fixturesCheckCommand } from './fixtures-check';
 import { serveCommand } from './serve';
+import { farmCommand } from './farm';
 
 export const commands: Command[] = [
   newCommand,
@@ -28,4 +29,5 @@ export const commands: Command[] = [
   modelsCommand,
   fixturesCheckCommand,
   serveCommand,
+  farmCommand,
 ];

@@ -5,15 +5,19 @@ import { CancelToken, UserError } from '../../../native-models/src/errors';
 import { readProjectFile } from '../../engine/project/project-file';
 import { propagateProject } from '../../engine/propagation/propagate-project';
 import { withProjectLock } from '../../engine/project/project-lock';
+import { propagateOnFarm } from '../../farm/submit';
+import { parseRedisUrl } from '../../farm/connection';
 
 export const propagateCommand: Command = {
   name: 'propagate',
   summary: 'propagate the keyframes to every frame (resumable; progress on stderr)',
   usage: `
-usage: rerender propagate <project-file> [--segment A-B] [--workers N] [--json]
+usage: rerender propagate <project-file> [--segment A-B] [--workers N] [--farm URL] [--json]
 
   --segment A-B   only this segment (ids as \`rerender info\` lists them)
   --workers N     segments propagated at the same time (default: the project's setting)
+  --farm URL      propagate on the render farm at this Redis (redis://[:PASSWORD@]host:6379); see
+                  \`rerender farm --help\`. The project must be on storage the workers see.
 Finished frames of unchanged segments are kept, so an interrupted run continues where it stopped.
 Afterwards \`rerender export\` works without --allow-incomplete.`,
   async run(args, ctx) {
@@ -25,6 +29,15 @@ Afterwards \`rerender export\` works without --allow-incomplete.`,
     const cancel = new CancelToken();
     process.once('SIGINT', () => cancel.cancel('cancelled by Ctrl-C; finished frames are kept'));
     const progress = cliProgress('propagating');
+    const farm = args.string('farm');
+    if (farm !== undefined) {
+      if (args.string('segment') || workers !== undefined) throw new UserError('--farm propagates every segment on the farm\'s workers: leave out --segment and --workers');
+      const r = await propagateOnFarm(file, { connection: parseRedisUrl(farm), cancel, onProgress: progress });
+      progress.done();
+      if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...r }));
+      else ctx.out(`propagated ${r.segments} segments on the farm (${r.workers.length} workers, ${r.segmentsShared} already done or shared): ${r.framesWritten} frames written`);
+      return;
+    }
     const r = await withProjectLock(file, () => propagateProject(file, p, { segmentId: args.string('segment'), workers, cancel, onProgress: progress }));
     progress.done();
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...r }));

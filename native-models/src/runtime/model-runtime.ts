@@ -137,3 +137,9 @@ export class ModelRuntime {
     await Promise.all(entries.map((e) => e.session.release()));
   }
 }
+
+/** Which provider ran the loaded models and which were passed over with the reason, for render summaries. */
+export function providerReport(runtime: ModelRuntime): { provider?: ProviderName; skippedProviders?: Array<{ provider: ProviderName; reason: string }> } {
+  const first = runtime.loaded()[0];
+  return first ? { provider: first.provider, skippedProviders: first.skipped.map((s) => ({ provider: s.provider, reason: s.error })) } : {};
+}

@@ -1,0 +1,98 @@
+// The render farm's Redis: one URL (redis:// or rediss:// for TLS, with user and password) turned into
+// connection options, and a first contact that explains what went wrong in the user's words.
+import fs from 'node:fs';
+import IORedis, { type RedisOptions } from 'ioredis';
+import { UserError } from '../../native-models/src/errors';
+
+/** Where the farm's Redis is, as parsed from its URL. The password is never printed. */
+export interface FarmConnection {
+  /** host:port, for messages (no credentials). */
+  where: string;
+  /** The URL with the password hidden, for messages and `farm status`. */
+  safeUrl: string;
+  options: RedisOptions;
+}
+
+/**
+ * Parses `redis://[user][:password@]host[:port][/db]` or `rediss://…` (TLS; `?ca=FILE` trusts a private
+ * certificate authority, `?servername=NAME` checks the certificate for another name).
+ */
+export function parseRedisUrl(url: string): FarmConnection {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UserError(`"${url}" is not a Redis URL; write it as redis://host:6379 (or rediss:// for TLS)`);
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    throw new UserError(`the farm URL must start with redis:// or rediss:// (TLS), not ${u.protocol}//`);
+  }
+  if (!u.hostname) throw new UserError('the farm URL names no host; write it as redis://host:6379');
+  const port = u.port ? Number(u.port) : 6379;
+  const dbText = u.pathname.replace(/^\//, '');
+  if (dbText !== '' && !/^\d{1,2}$/.test(dbText)) throw new UserError(`the database in the farm URL must be a number (redis://host:6379/0), not "${dbText}"`);
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1'); // [::1] → ::1
+  const where = `${u.hostname}:${port}`;
+  const options: RedisOptions = { host, port, db: dbText ? Number(dbText) : 0 };
+  if (u.username) options.username = decodeURIComponent(u.username);
+  if (u.password) options.password = decodeURIComponent(u.password);
+  for (const key of u.searchParams.keys()) {
+    if (key !== 'ca' && key !== 'servername') throw new UserError(`unknown option "${key}" in the farm URL (known: ca, servername)`);
+  }
+  if (u.protocol === 'rediss:') {
+    const tls: NonNullable<RedisOptions['tls']> = { servername: u.searchParams.get('servername') ?? host };
+    const ca = u.searchParams.get('ca');
+    if (ca) {
+      try {
+        tls.ca = fs.readFileSync(ca);
+      } catch (err) {
+        throw new UserError(`cannot read the certificate authority named in the farm URL: ${(err as Error).message}`, ca);
+      }
+    }
+    options.tls = tls;
+  } else if (u.searchParams.size) {
+    throw new UserError('ca= and servername= only apply to TLS: write the URL as rediss://…');
+  }
+  const safe = new URL(url);
+  if (safe.password) safe.password = '***';
+  return { where, safeUrl: safe.toString(), options };
+}
+
+/** Options for long-lived BullMQ clients: they wait through a Redis restart instead of failing. */
+export function bullConnection(c: FarmConnection): RedisOptions {
+  return { ...c.options, maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(200 * times, 2000) };
+}
+
+/** What a Redis error means for the user, or undefined when it is not one we can explain. */
+export function explainRedisError(c: FarmConnection, err: unknown): UserError | undefined {
+  const message = String((err as Error)?.message ?? err);
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (/NOAUTH|Authentication required/i.test(message)) {
+    return new UserError(`Redis at ${c.where} requires a password: put it in the URL redis://:PASSWORD@${c.where}`);
+  }
+  if (/WRONGPASS|invalid password|invalid username-password/i.test(message)) {
+    return new UserError(`Redis at ${c.where} refused the user or password in the URL`);
+  }
+  if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return new UserError(`cannot reach Redis at ${c.where} (connection refused): is redis-server running there?`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UserError(`cannot find the Redis host ${c.where} (${code})`);
+  if (code === 'ETIMEDOUT' || /ETIMEDOUT|timed out/i.test(message)) return new UserError(`Redis at ${c.where} did not answer in time`);
+  if (/certificate|SSL|TLS|EPROTO|wrong version number/i.test(message)) return new UserError(`TLS with Redis at ${c.where} failed: ${message}`);
+  return undefined;
+}
+
+/**
+ * Contacts Redis once (connect, authenticate, PING) and throws a UserError that says what is wrong:
+ * no server, a password needed, a wrong password, TLS trouble. Run before starting a worker or a submission.
+ */
+export async function checkFarmConnection(c: FarmConnection, timeoutMs = 10_000): Promise<void> {
+  const client = new IORedis({ ...c.options, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: timeoutMs });
+  client.on('error', () => undefined); // reported through the promise below
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    throw explainRedisError(c, err) ?? new UserError(`cannot use Redis at ${c.where}: ${(err as Error).message}`);
+  } finally {
+    client.disconnect();
+  }
+}

@@ -1,0 +1,69 @@
+// `rerender farm status`: the workers alive now (their heartbeats), the queue's counts, the running
+// jobs and the latest failures with their reasons.
+import IORedis from 'ioredis';
+import { bullConnection, checkFarmConnection, type FarmConnection } from './connection';
+import { WORKER_KEYS, type JobProgress, type PropagateJob } from './jobs';
+import type { WorkerHeartbeat } from './farm-worker';
+import { propagateQueue } from './submit';
+
+export interface FarmStatus {
+  redis: string;
+  workers: WorkerHeartbeat[];
+  counts: Record<string, number>;
+  running: Array<{ jobId: string; project: string; segment: string; worker?: string; framesDone?: number; frames?: number }>;
+  failures: Array<{ jobId: string; project: string; segment: string; attempts: number; reason: string; at?: string }>;
+}
+
+async function scanKeys(client: IORedis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}
+
+export async function farmStatus(c: FarmConnection, maxFailures = 10): Promise<FarmStatus> {
+  await checkFarmConnection(c);
+  const client = new IORedis(bullConnection(c));
+  const queue = propagateQueue(c);
+  try {
+    const keys = await scanKeys(client, WORKER_KEYS);
+    const workers: WorkerHeartbeat[] = [];
+    for (const k of keys) {
+      const text = await client.get(k);
+      try { if (text) workers.push(JSON.parse(text)); } catch { /* a damaged heartbeat is skipped: it expires */ }
+    }
+    workers.sort((a, b) => a.id.localeCompare(b.id));
+    const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
+    const running = (await queue.getActive(0, 199)).map((j) => {
+      const d = j.data as PropagateJob, prog = j.progress as unknown as JobProgress | undefined;
+      return { jobId: j.id!, project: d.project, segment: d.segment?.id, worker: prog?.worker ?? j.processedBy, framesDone: prog?.framesDone, frames: prog?.frames };
+    });
+    const failures = (await queue.getFailed(0, maxFailures - 1)).map((j) => {
+      const d = j.data as PropagateJob;
+      return { jobId: j.id!, project: d?.project, segment: d?.segment?.id, attempts: j.attemptsMade, reason: j.failedReason, at: j.finishedOn ? new Date(j.finishedOn).toISOString() : undefined };
+    });
+    return { redis: c.safeUrl, workers, counts, running, failures };
+  } finally {
+    await queue.close().catch(() => undefined);
+    client.disconnect();
+  }
+}
+
+export function formatFarmStatus(s: FarmStatus): string[] {
+  const lines = [`farm at ${s.redis}`];
+  lines.push(`workers: ${s.workers.length}`);
+  for (const w of s.workers) {
+    const jobs = w.active.map((a) => `${a.segment} ${a.framesDone}/${a.frames}`).join(', ');
+    lines.push(`  ${w.id}  kinds ${w.kinds.join(',')}  concurrency ${w.concurrency}  done ${w.jobsDone}  failed ${w.jobsFailed}${jobs ? `  running ${jobs}` : '  idle'}`);
+  }
+  const c = s.counts;
+  lines.push(`jobs: ${c.waiting + (c.prioritized ?? 0) + (c.delayed ?? 0)} waiting, ${c.active} running, ${c.completed} done, ${c.failed} failed`);
+  for (const r of s.running) lines.push(`  running ${r.segment} of ${r.project}${r.worker ? ` on ${r.worker}` : ''}${r.frames ? ` (${r.framesDone}/${r.frames} frames)` : ''}`);
+  if (s.failures.length) lines.push('failures (latest first):');
+  for (const f of s.failures) lines.push(`  ${f.segment} of ${f.project}: ${f.reason} (${f.attempts} attempts${f.at ? `, ${f.at}` : ''})`);
+  return lines;
+}

@@ -1,0 +1,106 @@
+// What travels through Redis: the farm's queue names and keys, the job payload (checked with zod on the
+// worker: Redis is an outside input), and job ids made from a segment's inputs so that two submissions
+// of the same work share one job.
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import { z } from 'zod';
+import type { Project } from '../../preload/project-schema';
+import type { Segment } from '../engine/project/keyframes';
+import { settingsFingerprint } from '../engine/propagation/propagate-project';
+import { UserError } from '../../native-models/src/errors';
+
+/** BullMQ key prefix of every farm queue (`rerender:propagate:…`). */
+export const FARM_PREFIX = 'rerender';
+
+/** Job kinds and the queue each lives in. */
+export const FARM_KINDS = ['propagate', 'render'] as const;
+export type FarmKind = (typeof FARM_KINDS)[number];
+
+/** A worker's heartbeat (see farm-worker.ts), refreshed while it runs and gone when it stops or dies. */
+export const workerKey = (id: string) => `${FARM_PREFIX}:farm:worker:${id}`;
+export const WORKER_KEYS = `${FARM_PREFIX}:farm:worker:*`;
+/** Set by a submitter that cancels: workers running the job stop it at the next frame. */
+export const cancelKey = (jobId: string) => `${FARM_PREFIX}:farm:cancel:${jobId}`;
+
+/** How many times a segment is tried before the submission reports it failed (a stall counts as well). */
+export const JOB_ATTEMPTS = 3;
+
+const keyframeRef = z.object({ id: z.string().min(1).max(200), revision: z.number().int().min(0), frame: z.number().int().min(0) }).strict();
+
+/** One segment to propagate. `project` is the submitter's absolute path (mapped by the worker). */
+export const propagateJob = z.object({
+  version: z.literal(1),
+  kind: z.literal('propagate'),
+  project: z.string().min(2).max(4096),
+  segment: z.object({
+    id: z.string().regex(/^\d{1,8}-\d{1,8}$/),
+    start: z.number().int().min(0),
+    end: z.number().int().min(0),
+    left: keyframeRef.optional(),
+    right: keyframeRef.optional(),
+  }).strict(),
+  /** The segment's output key (its inputs); the worker recomputes it from the project and refuses a mismatch. */
+  key: z.string().regex(/^[0-9a-f]{64}$/),
+  submittedBy: z.object({ host: z.string().max(256), pid: z.number().int(), at: z.string().max(64) }).strict(),
+}).strict();
+export type PropagateJob = z.infer<typeof propagateJob>;
+
+/** What a worker reports while it runs a job (BullMQ progress). */
+export interface JobProgress { worker: string; framesDone: number; frames: number; fraction: number }
+
+/** What a finished propagate job returns. */
+export interface PropagateJobResult {
+  worker: string; framesWritten: number; framesKept: number;
+  /** Chain steps loaded from an interrupted earlier attempt (a stalled job resumed) instead of synthesised. */
+  synthesesReused: number;
+  seconds: number;
+}
+
+export function parsePropagateJob(data: unknown): PropagateJob {
+  const r = propagateJob.safeParse(data);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new UserError(`malformed farm job: ${issue.path.join('.') || 'payload'}: ${issue.message}`);
+  }
+  if (r.data.segment.end < r.data.segment.start) throw new UserError('malformed farm job: the segment ends before it starts');
+  return r.data;
+}
+
+const ref = (k: Segment['left']) => (k ? { id: k.id, revision: k.revision, frame: k.frame } : undefined);
+
+/**
+ * The output key of a segment: a hash of everything its frames depend on (the range, its keyframes'
+ * ids and revisions, the propagation settings and the source). Equal keys mean equal frames.
+ * TODO(document-owner): replace with the project store's segment output key when it lands on main.
+ */
+export function segmentOutputKey(p: Project, s: Segment): string {
+  const source = [p.source.path, p.source.fileSize, p.source.modifiedMs, p.working, p.frames];
+  return createHash('sha256').update(JSON.stringify(['segment', s.id, s.start, s.end, ref(s.left), ref(s.right), settingsFingerprint(p), source])).digest('hex');
+}
+
+/** The BullMQ job id of a segment of a project: the same work from two submissions is one job. */
+export function propagateJobId(projectPath: string, key: string): string {
+  return 'seg-' + createHash('sha256').update(JSON.stringify([projectPath, key])).digest('hex').slice(0, 40);
+}
+
+export function propagateJobFor(projectPath: string, p: Project, s: Segment): { id: string; data: PropagateJob } {
+  const key = segmentOutputKey(p, s);
+  return {
+    id: propagateJobId(projectPath, key),
+    data: {
+      version: 1, kind: 'propagate', project: projectPath,
+      segment: { id: s.id, start: s.start, end: s.end, left: ref(s.left), right: ref(s.right) },
+      key,
+      submittedBy: { host: os.hostname(), pid: process.pid, at: new Date().toISOString() },
+    },
+  };
+}
+
+/** Parses `--kinds propagate,render`. */
+export function parseKinds(text: string | undefined): FarmKind[] {
+  if (text === undefined) return ['propagate'];
+  const kinds = text.split(',').map((k) => k.trim()).filter(Boolean);
+  for (const k of kinds) if (!(FARM_KINDS as readonly string[]).includes(k)) throw new UserError(`unknown job kind "${k}" in --kinds (known: ${FARM_KINDS.join(', ')})`);
+  if (!kinds.length) throw new UserError('--kinds names no job kind');
+  return [...new Set(kinds)] as FarmKind[];
+}

@@ -1,0 +1,173 @@
+// Propagating a project on the farm: the submitter decodes the source and prepares the caches, puts one
+// job per segment in the queue (jobs of the same work from another submission are shared, not doubled),
+// follows them with progress, ETA and cancel like a local run, and at the end commits under the project
+// lock with one local pass that copies the keyframes and checks every frame is there.
+import fs from 'node:fs';
+import path from 'node:path';
+import IORedis from 'ioredis';
+import { Queue, type Job } from 'bullmq';
+import { CancelledError, UserError, type CancelToken, type ProgressFn } from '../../native-models/src/errors';
+import { readProjectFile } from '../engine/project/project-file';
+import { segmentsOf, type Segment } from '../engine/project/keyframes';
+import { frameFileName, projectPaths } from '../engine/project/paths';
+import { ensureFrameCache } from '../engine/project/source-video';
+import { openProjectFlows, propagateProject } from '../engine/propagation/propagate-project';
+import { withProjectLock } from '../engine/project/project-lock';
+import { bullConnection, checkFarmConnection, type FarmConnection } from './connection';
+import { FARM_PREFIX, JOB_ATTEMPTS, cancelKey, propagateJobFor, segmentOutputKey, type JobProgress, type PropagateJob, type PropagateJobResult } from './jobs';
+
+export interface FarmSubmitOptions {
+  connection: FarmConnection;
+  cancel?: CancelToken;
+  onProgress?: ProgressFn;
+  /** Each worker's part as it changes: segments done and running per worker. */
+  onWorkers?: (parts: Map<string, { done: number; running: string[] }>) => void;
+  /** How often the queue is read, in ms. */
+  pollMs?: number;
+}
+
+export interface FarmPropagateResult {
+  segments: number;
+  /** Segments this submission did not queue: finished earlier, or already queued by another submission. */
+  segmentsShared: number;
+  framesWritten: number;
+  framesKept: number;
+  /** Distinct workers that ran this submission's segments. */
+  workers: string[];
+}
+
+/** Opens the farm's propagate queue (the name every worker and submitter uses). */
+export function propagateQueue(c: FarmConnection): Queue {
+  return new Queue('propagate', { connection: bullConnection(c), prefix: FARM_PREFIX });
+}
+
+function segmentFramesPresent(projectFile: string, s: Segment): boolean {
+  const out = projectPaths(projectFile).outputDir;
+  for (let f = s.start; f <= s.end; f++) if (!fs.existsSync(path.join(out, frameFileName(f)))) return false;
+  return true;
+}
+
+const JOB_OPTIONS = {
+  attempts: JOB_ATTEMPTS,
+  backoff: { type: 'fixed', delay: 2000 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 100_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
+
+/** Puts the segment's job in the queue unless the same work is already there (shared) or done. */
+async function queueSegment(queue: Queue, projectFile: string, job: { id: string; data: PropagateJob }, s: Segment): Promise<'queued' | 'shared' | 'done'> {
+  const existing = await queue.getJob(job.id);
+  if (existing) {
+    const state = await existing.getState();
+    if (state === 'completed' && segmentFramesPresent(projectFile, s)) return 'done';
+    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return 'shared'; // waiting or running: follow it
+    await existing.remove().catch(() => undefined); // failed, or done but its frames were deleted since: again
+  }
+  await queue.add('propagate', job.data, { ...JOB_OPTIONS, jobId: job.id });
+  return 'queued';
+}
+
+export async function propagateOnFarm(projectFile: string, opts: FarmSubmitOptions): Promise<FarmPropagateResult> {
+  const file = path.resolve(projectFile);
+  await checkFarmConnection(opts.connection);
+  const p = await readProjectFile(file);
+  if (p.keyframes.length === 0) throw new UserError('the project has no keyframes; add keyframes first');
+  const missing = p.keyframes.filter((k) => !k.image || k.status !== 'done');
+  if (missing.length) throw new UserError(`keyframes at frames ${missing.map((k) => k.frame).join(', ')} have no finished image yet; render or import them first`);
+  // Workers read only inside the project: the source is decoded here, and the flow cache made, first.
+  await ensureFrameCache(file, p, { cancel: opts.cancel });
+  await openProjectFlows(file, p);
+  fs.mkdirSync(projectPaths(file).outputDir, { recursive: true });
+  fs.mkdirSync(projectPaths(file).segmentsDir, { recursive: true });
+
+  const segments = segmentsOf(p);
+  const jobs = segments.map((s) => ({ s, ...propagateJobFor(file, p, s) }));
+  const queue = propagateQueue(opts.connection);
+  const control = new IORedis(bullConnection(opts.connection));
+  queue.on('error', () => undefined); // Redis restarting: the clients reconnect and the poll waits
+  control.on('error', () => undefined);
+  try {
+    let shared = 0;
+    const doneBefore = new Set<string>(); // finished before this submission: their work is not this run's
+    for (const j of jobs) {
+      await control.del(cancelKey(j.id));
+      const how = await queueSegment(queue, file, j, j.s);
+      if (how !== 'queued') shared++;
+      if (how === 'done') doneBefore.add(j.id);
+    }
+    const totalFrames = segments.reduce((n, s) => n + s.end - s.start + 1, 0);
+    const results = new Map<string, PropagateJobResult>();
+    let cancelled = false;
+    opts.cancel?.onCancel(() => { cancelled = true; });
+    for (;;) {
+      let framesDone = 0;
+      let running = 0;
+      const parts = new Map<string, { done: number; running: string[] }>();
+      const part = (w: string) => parts.get(w) ?? parts.set(w, { done: 0, running: [] }).get(w)!;
+      for (const j of jobs) {
+        const job: Job | undefined = await queue.getJob(j.id);
+        if (!job) {
+          // Gone (removed by hand, or by another submitter that found it failed): queue it again.
+          await queueSegment(queue, file, j, j.s);
+          continue;
+        }
+        const state = await job.getState();
+        const frames = j.s.end - j.s.start + 1;
+        if (state === 'completed') {
+          framesDone += frames;
+          const rv = job.returnvalue as PropagateJobResult | undefined;
+          if (rv && !results.has(j.id)) results.set(j.id, rv);
+          if (rv) part(rv.worker).done++;
+        } else if (state === 'failed') {
+          if (cancelled) continue;
+          throw new UserError(`segment ${j.s.id} failed on the farm after ${job.attemptsMade} attempts: ${job.failedReason}; finished frames are kept, submit again to continue`, file);
+        } else {
+          const prog = job.progress as unknown as JobProgress | undefined;
+          if (prog && typeof prog === 'object' && typeof prog.framesDone === 'number') framesDone += Math.min(frames, prog.framesDone);
+          if (state === 'active') {
+            running++;
+            if (prog?.worker) part(prog.worker).running.push(j.s.id);
+          }
+        }
+      }
+      const done = jobs.filter((j) => results.has(j.id)).length;
+      if (cancelled) {
+        await cancelJobs(queue, control, jobs.map((j) => j.id));
+        if (running === 0) throw new CancelledError('cancelled; finished frames are kept');
+      } else {
+        opts.onWorkers?.(parts);
+        opts.onProgress?.(Math.min(0.99, (framesDone / Math.max(1, totalFrames)) * 0.99), `${done} of ${jobs.length} segments done on the farm, ${running} running`);
+        if (done === jobs.length) break;
+      }
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 400));
+    }
+
+    // Commit: the project as it is now must still be the one submitted; one local pass under the lock
+    // copies the keyframes and finds every segment finished (or finishes what is missing).
+    const now = await readProjectFile(file);
+    const changed = segmentsOf(now).length !== segments.length || segmentsOf(now).some((s, i) => segmentOutputKey(now, s) !== jobs[i].data.key);
+    if (changed) throw new UserError('the project changed while the farm propagated it; run propagate again for the changed segments', file);
+    const local = await withProjectLock(file, () => propagateProject(file, now, { cancel: opts.cancel }));
+    opts.onProgress?.(1, `propagated ${segments.length} segments on the farm`);
+    const mine = [...results].filter(([id]) => !doneBefore.has(id)).map(([, r]) => r);
+    return {
+      segments: segments.length,
+      segmentsShared: shared,
+      framesWritten: mine.reduce((n, r) => n + r.framesWritten, 0) + local.framesWritten,
+      framesKept: mine.reduce((n, r) => n + r.framesKept, 0),
+      workers: [...new Set(mine.map((r) => r.worker))].sort(),
+    };
+  } finally {
+    await queue.close().catch(() => undefined);
+    control.disconnect();
+  }
+}
+
+/** Cancel: queued jobs are removed, running ones are told to stop at their next frame. */
+async function cancelJobs(queue: Queue, control: IORedis, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    await control.set(cancelKey(id), '1', 'EX', 3600);
+    const job = await queue.getJob(id);
+    if (job && ['waiting', 'delayed', 'prioritized'].includes(await job.getState())) await job.remove().catch(() => undefined);
+  }
+}

@@ -1,0 +1,89 @@
+// Farm test pieces: a tiny propagation project (generated clip, styled keyframes, fast settings), and
+// `rerender farm worker` processes whose log lines the test can wait for.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createProject } from '../../main/engine/project/create';
+import { writeProjectFile } from '../../main/engine/project/project-file';
+import { setKeyframeFrames } from '../../main/engine/project/keyframes';
+import { importKeyframeImage } from '../../main/engine/project/keyframe-images';
+import { frameFileName, projectPaths } from '../../main/engine/project/paths';
+import { makeVideo } from './media';
+import { binPath } from './cli';
+import type { Project } from '../../preload/project-schema';
+
+/** A project of `frames` frames with styled keyframes at `keys`, in `dir` (the clip, project and cache). */
+export async function makeFarmProject(dir: string, frames: number, keys: number[], size = 96): Promise<{ file: string; project: Project }> {
+  const video = makeVideo(dir, 'clip', { width: 192, height: 108, fps: 24, frames });
+  const file = path.join(dir, 'clip.rerender');
+  let p = await createProject(file, video, { size });
+  // Fast settings for tests: quality is the propagation benchmark's business.
+  p = { ...setKeyframeFrames(p, keys), propagation: { ...p.propagation, searchVoteIters: 2, patchMatchIters: 2, workers: 1 } };
+  for (const k of keys) {
+    const styled = path.join(dir, `key-${k}.png`);
+    await sharp(path.join(projectPaths(file).framesDir, frameFileName(k))).modulate({ saturation: 1.8, hue: 120 }).median(3).toFile(styled);
+    p = await importKeyframeImage(file, p, k, styled);
+  }
+  await writeProjectFile(file, p);
+  return { file, project: p };
+}
+
+/** Output frames of a project, by name, as bytes. */
+export function outputFrames(file: string): Map<string, Buffer> {
+  const dir = projectPaths(file).outputDir;
+  const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^\d+\.png$/.test(f)).sort() : [];
+  return new Map(names.map((n) => [n, fs.readFileSync(path.join(dir, n))]));
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Everything the worker printed on stderr so far. */
+  log(): string;
+  /** Resolves when a log line matches (rejects if the worker exits first). */
+  waitFor(pattern: RegExp): Promise<string>;
+  /** Resolves with the exit code (or signal). */
+  exited: Promise<number | string>;
+}
+
+export function startWorker(args: string[], env: NodeJS.ProcessEnv = {}): WorkerProcess {
+  const child = spawn(process.execPath, [binPath, 'farm', 'worker', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let text = '';
+  const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      const m = text.split('\n').find((l) => w.pattern.test(l));
+      if (m !== undefined) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m); }
+    }
+  };
+  child.stderr!.on('data', (d: Buffer) => { text += d.toString(); check(); });
+  child.stdout!.resume();
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return {
+    child,
+    log: () => text,
+    waitFor: (pattern) => new Promise((resolve, reject) => {
+      waiters.push({ pattern, resolve });
+      check();
+      exited.then((code) => reject(new Error(`the worker exited (${code}) before printing ${pattern}:\n${text}`)));
+    }),
+    exited,
+  };
+}
+
+/** Stops a worker with Ctrl-C (it finishes its job) and waits for it. */
+export async function stopWorker(w: WorkerProcess): Promise<void> {
+  if (w.child.exitCode !== null || w.child.signalCode !== null) return;
+  w.child.kill('SIGINT');
+  await w.exited;
+}
+
+/** Runs `rerender <args>` asynchronously (the submitter), collecting its output. */
+export function runCli(args: string[]): { child: ChildProcess; done: Promise<{ code: number; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, [binPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '', stderr = '';
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const done = new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => child.once('exit', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+  return { child, done };
+}

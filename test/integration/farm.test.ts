@@ -1,0 +1,211 @@
+// The render farm on a real Redis (its own redis-server per test file, loopback, AOF on) with real worker
+// processes: frames equal to a local run byte for byte, a worker killed mid-job, Redis restarted with
+// jobs queued, a different mount point through the path map, passwords, and payloads that try to leave
+// the project.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { propagateProject } from '../../main/engine/propagation/propagate-project';
+import { projectPaths } from '../../main/engine/project/paths';
+import { readProjectFile } from '../../main/engine/project/project-file';
+import { parseRedisUrl, bullConnection } from '../../main/farm/connection';
+import { FARM_PREFIX } from '../../main/farm/jobs';
+import { tempDir } from '../helpers/media';
+import { rerender } from '../helpers/cli';
+import { redisMissing, startRedis, type TestRedis } from '../helpers/redis';
+import { makeFarmProject, outputFrames, runCli, startWorker, stopWorker, type WorkerProcess } from '../helpers/farm';
+
+const missing = redisMissing();
+if (missing) console.log(`# skipping the farm tests: ${missing}`);
+
+/** Generous: the test machine may be loaded by several test runs at once. */
+const LONG = { timeout: 600_000 };
+/** Workers in tests give up a silent job after this many seconds (the default is 30). */
+const LOCK = ['--lock-seconds', '4'];
+
+/** A project and an identical copy propagated locally: the reference bytes. */
+async function projectWithReference(frames: number, keys: number[]): Promise<{ dir: string; file: string; reference: Map<string, Buffer> }> {
+  const dir = tempDir('rerender-farm-');
+  fs.mkdirSync(path.join(dir, 'farm'));
+  const { file } = await makeFarmProject(path.join(dir, 'farm'), frames, keys);
+  const localDir = path.join(dir, 'local');
+  fs.cpSync(path.join(dir, 'farm'), localDir, { recursive: true });
+  const localFile = path.join(localDir, path.basename(file));
+  await propagateProject(localFile, await readProjectFile(localFile));
+  return { dir, file, reference: outputFrames(localFile) };
+}
+
+function assertSameFrames(actual: Map<string, Buffer>, expected: Map<string, Buffer>): void {
+  assert.deepEqual([...actual.keys()], [...expected.keys()], 'the same frames are output');
+  for (const [name, bytes] of expected) assert.ok(actual.get(name)!.equals(bytes), `frame ${name} is byte-identical to the local run`);
+}
+
+describe('render farm', { skip: missing }, () => {
+  let redis: TestRedis;
+  const workers: WorkerProcess[] = [];
+  before(async () => { redis = await startRedis(); });
+  after(async () => {
+    for (const w of workers) { if (w.child.exitCode === null) w.child.kill('SIGKILL'); await w.exited; }
+    await redis?.stop();
+  });
+  const worker = (args: string[] = []) => {
+    const w = startWorker(['--redis', redis.url, ...LOCK, ...args]);
+    workers.push(w);
+    return w;
+  };
+
+  test('given three worker processes, when a project is propagated on the farm, then its frames equal a local run byte for byte', LONG, async () => {
+    const { file, reference } = await projectWithReference(14, [0, 4, 8, 12]);
+    const ws = [worker(), worker(), worker()];
+    await Promise.all(ws.map((w) => w.waitFor(/farm worker .* on /)));
+    const status = rerender(['farm', 'status', '--redis', redis.url, '--json']).json();
+    assert.equal(status.workers.length, 3, 'farm status lists the three workers');
+    const r = rerender(['propagate', file, '--farm', redis.url, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const result = r.json();
+    assert.equal(result.segments, 4);
+    assertSameFrames(outputFrames(file), reference);
+    assert.match(r.stderr, /propagating: \d+%/, 'progress is printed like a local run');
+    // The same submission again is shared with the finished jobs: nothing is propagated twice.
+    const again = rerender(['propagate', file, '--farm', redis.url, '--json']).json();
+    assert.equal(again.segmentsShared, 4);
+    assert.equal(again.framesWritten, 0);
+    await Promise.all(ws.map(stopWorker));
+  });
+
+  test('given a worker killed with SIGKILL mid-segment, when its lock runs out, then another worker resumes the segment and the frames equal a local run', LONG, async () => {
+    const { file, reference } = await projectWithReference(30, [0]);
+    const a = worker(), b = worker();
+    await Promise.all([a, b].map((w) => w.waitFor(/farm worker .* on /)));
+    const submit = runCli(['propagate', file, '--farm', redis.url, '--json']);
+    const took = await Promise.race([a.waitFor(/took segment/).then(() => a), b.waitFor(/took segment/).then(() => b)]);
+    const other = took === a ? b : a;
+    // Kill once the chain has stored a few synthesised frames: mid-job, with work to resume.
+    const chainDir = path.join(projectPaths(file).segmentsDir, '0-29', 'forward');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const stored = fs.existsSync(chainDir) ? fs.readdirSync(chainDir).filter((f) => f.endsWith('.pos')).length : 0;
+        if (stored >= 3) { clearInterval(timer); took.child.kill('SIGKILL'); resolve(); }
+      }, 10);
+      took.exited.then(() => { clearInterval(timer); reject(new Error('the worker ended before it could be killed')); });
+      submit.done.then(() => { clearInterval(timer); reject(new Error('the segment finished before the worker could be killed')); });
+    });
+    const r = await submit.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(other.log(), /took segment 0-29/, 'the stalled job went to the other worker');
+    const finished = /finished segment 0-29: \d+ frames written, \d+ kept, (\d+) steps resumed/.exec(other.log());
+    assert.ok(finished && Number(finished[1]) >= 3, `the other worker resumed from the segment record:\n${other.log()}`);
+    assertSameFrames(outputFrames(file), reference);
+    await stopWorker(other);
+  });
+
+  test('given jobs queued and Redis restarted (before and during the run), then no job is lost and the frames equal a local run', LONG, async () => {
+    const { file, reference } = await projectWithReference(10, [0, 5, 9]);
+    const queue = new Queue('propagate', { connection: bullConnection(parseRedisUrl(redis.url)), prefix: FARM_PREFIX });
+    queue.on('error', () => undefined);
+    try {
+      const submit = runCli(['propagate', file, '--farm', redis.url, '--json']);
+      // No worker yet: wait until the submission's two segments are queued.
+      for (let n = 0; n < 2;) {
+        const c = await queue.getJobCounts('waiting');
+        n = c.waiting;
+        if (n < 2) await new Promise((res) => setTimeout(res, 100));
+      }
+      await redis.restart();
+      assert.equal((await queue.getJobCounts('waiting')).waiting, 2, 'the queued jobs survive the restart (append-only file)');
+      const w = worker();
+      await w.waitFor(/took segment/);
+      await redis.restart(); // and once more while a worker runs a job
+      const r = await submit.done;
+      assert.equal(r.code, 0, r.stderr);
+      assertSameFrames(outputFrames(file), reference);
+      await stopWorker(w);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  test('given a worker that sees the shared folder at another mount point, when it is given a path map, then it works there and the frames equal a local run', LONG, async () => {
+    const { dir, file, reference } = await projectWithReference(8, [0, 7]);
+    // The submitter sees the projects under mount-a, the worker under mount-b: the same folder twice.
+    const mountA = path.join(dir, 'mount-a'), mountB = path.join(dir, 'mount-b');
+    fs.symlinkSync(path.dirname(path.dirname(file)), mountA);
+    fs.symlinkSync(path.dirname(path.dirname(file)), mountB);
+    const submitted = path.join(mountA, 'farm', path.basename(file));
+    const w = worker(['--path-map', `${mountA}=${mountB}`]);
+    await w.waitFor(/farm worker .* path map/);
+    const r = rerender(['propagate', submitted, '--farm', redis.url, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(w.log().includes(`took segment 0-7 of ${path.join(mountB, 'farm', path.basename(file))}`), w.log());
+    assertSameFrames(outputFrames(file), reference);
+    await stopWorker(w);
+  });
+
+  test('given job payloads that lead outside the project, when a worker takes them, then each fails at once without retries and nothing outside is touched', LONG, async () => {
+    const dir = tempDir('rerender-farm-escape-');
+    fs.mkdirSync(path.join(dir, 'shared'));
+    const { file, project } = await makeFarmProject(path.join(dir, 'shared'), 6, [0]);
+    // A project whose cache folder is a link to a folder outside it.
+    const outside = path.join(dir, 'outside');
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, 'keep.txt'), 'mine');
+    const linked = path.join(dir, 'shared', 'linked');
+    fs.mkdirSync(linked);
+    fs.copyFileSync(file, path.join(linked, 'clip.rerender'));
+    fs.symlinkSync(outside, path.join(linked, 'clip.cache'));
+    const { propagateJobFor } = await import('../../main/farm/jobs');
+    const { segmentsOf } = await import('../../main/engine/project/keyframes');
+    const seg = segmentsOf(project)[0];
+    const good = propagateJobFor(file, project, seg).data;
+    const payloads: Array<{ name: string; data: unknown; reason: RegExp }> = [
+      { name: 'cache-link', data: propagateJobFor(path.join(linked, 'clip.rerender'), project, seg).data, reason: /refused: .*outside the project folder/ },
+      { name: 'dotdot', data: { ...good, project: `${dir}/shared/../outside/clip.rerender` }, reason: /refused: .*\.\./ },
+      { name: 'unmapped', data: { ...good, project: '/etc/clip.rerender' }, reason: /refused: .*not under any folder in this worker's --path-map/ },
+      { name: 'not-a-project', data: { ...good, project: path.join(dir, 'shared', 'key-0.png') }, reason: /refused: .*not a \.rerender project/ },
+      { name: 'malformed', data: { ...good, extra: 'x' }, reason: /malformed farm job/ },
+    ];
+    const { QueueEvents } = await import('bullmq');
+    const connection = bullConnection(parseRedisUrl(redis.url));
+    const queue = new Queue('propagate', { connection, prefix: FARM_PREFIX });
+    const events = new QueueEvents('propagate', { connection, prefix: FARM_PREFIX });
+    await events.waitUntilReady();
+    const w = worker(['--path-map', `${path.join(dir, 'shared')}=${path.join(dir, 'shared')}`]);
+    try {
+      for (const p of payloads) {
+        const job = await queue.add('propagate', p.data, { jobId: `escape-${p.name}-${Date.now()}`, attempts: 3 });
+        await assert.rejects(job.waitUntilFinished(events), p.reason, p.name);
+        const after = await queue.getJob(job.id!);
+        assert.equal(after!.attemptsMade, 1, `${p.name}: not retried (another worker would refuse it too)`);
+      }
+      assert.deepEqual(fs.readdirSync(outside), ['keep.txt'], 'nothing was written outside the project');
+    } finally {
+      await stopWorker(w);
+      await events.close();
+      await queue.close();
+    }
+  });
+});
+
+describe('render farm: passwords', { skip: missing }, () => {
+  let redis: TestRedis;
+  before(async () => { redis = await startRedis({ password: 'secret pass/1' }); });
+  after(async () => { await redis?.stop(); });
+
+  test('given a Redis with a password, when the URL has none or a wrong one, then the error says so; with the right one it works', LONG, async () => {
+    const none = rerender(['farm', 'status', '--redis', redis.urlWithoutPassword]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, new RegExp(`Redis at 127\\.0\\.0\\.1:${redis.port} requires a password: put it in the URL redis://:PASSWORD@127\\.0\\.0\\.1:${redis.port}`));
+    const wrong = rerender(['farm', 'status', '--redis', `redis://:nope@127.0.0.1:${redis.port}`]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /refused the user or password/);
+    const worker = rerender(['farm', 'worker', '--redis', redis.urlWithoutPassword]);
+    assert.equal(worker.code, 1, 'a worker without the password stops at once with the reason');
+    assert.match(worker.stderr, /requires a password/);
+    const ok = rerender(['farm', 'status', '--redis', redis.url, '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(ok.json().workers, []);
+    assert.ok(!ok.stdout.includes('secret'), 'the password is never printed');
+  });
+});
