@@ -110,7 +110,7 @@ function probeInChild(provider: ProviderName): Promise<string | undefined> {
     + `.then(()=>process.exit(0),(e)=>{process.stdout.write(String(e&&e.message||e));process.exit(3);});`;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-e', script, Buffer.from(probeModel()).toString('base64')], {
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ORT_DISABLE_TELEMETRY: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '', err = '';
     child.stdout.on('data', (d) => { out += d; });
