@@ -69,7 +69,22 @@ async function main(): Promise<void> {
       console.log(`farm, ${n} worker process${n > 1 ? 'es' : ''}: ${(propagated / s).toFixed(2)} frames/s (${(localS / s).toFixed(2)}× one local process)`);
       await Promise.all(ws.map(stopWorker));
     }
-    console.log(`scheduling overhead per job (1 worker vs local, per segment): ${(((oneWorkerS - localS) * 1000) / (keys.length - 1)).toFixed(0)} ms`);
+    console.log(`farm with 1 worker vs local, per segment: ${(((oneWorkerS - localS) * 1000) / (keys.length - 1)).toFixed(0)} ms (noise on a loaded machine dominates)`);
+    {
+      // The queue's own cost per job: empty jobs one after another through one worker.
+      const bconn = bullConnection(connection);
+      const q = new Queue('farm-bench-noop', { connection: bconn, prefix: FARM_PREFIX });
+      let finished = 0;
+      const all = new Promise<void>((res) => {
+        const w = new Worker('farm-bench-noop', async () => undefined, { connection: bconn, prefix: FARM_PREFIX, concurrency: 1 });
+        w.on('completed', () => { if (++finished === 300) void w.close().then(res); });
+      });
+      t = performance.now();
+      for (let i = 0; i < 300; i++) await q.add('noop', { i }, { jobId: `noop-${i}` });
+      await all;
+      console.log(`scheduling overhead per job (add + take + complete, empty jobs, 1 worker): ${((performance.now() - t) / 300).toFixed(1)} ms`);
+      await q.close();
+    }
 
     // The queue under a long project: 1,500 jobs through 8 worker processes.
     const simDir = path.join(base, 'sim');
