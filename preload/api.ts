@@ -93,6 +93,8 @@ export const jobState = z.object({
   keyframeId: z.string().optional(),
   /** Where the job wrote its result (export destination), for "open folder". */
   output: z.string().optional(),
+  /** What a finished job reports besides its result, e.g. the execution provider a render ran on. */
+  note: z.string().optional(),
   startedAt: z.number(),
   endedAt: z.number().optional(),
 });

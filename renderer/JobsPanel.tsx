@@ -28,6 +28,7 @@ function JobRow({ job }: { job: JobState }) {
           {job.error.fix && <div className="fix">What to do: {job.error.fix}</div>}
         </div>
       )}
+      {job.status === 'done' && job.note && <div className="job-note muted">{job.note}</div>}
       {job.status === 'done' && job.output && (
         <div className="job-output">
           <span className="muted">{job.output}</span>

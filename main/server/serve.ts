@@ -73,8 +73,8 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (!authorised(req, url)) return refuse(res, 401, 'this editor session needs the link with its token, as printed by `rerender serve`');
     if (url.searchParams.has('token')) {
       // Trade the token in the URL for a cookie once, so it does not stay in the address bar or history.
-      url.searchParams.delete('token');
-      res.writeHead(303, { location: url.pathname + url.search, 'set-cookie': `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/` });
+      // Always to `/`: echoing the path back would make `/.//evil.example/?token=…` an open redirect.
+      res.writeHead(303, { location: '/', 'set-cookie': `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/` });
       return void res.end();
     }
     try {
@@ -97,11 +97,15 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
   server.on('upgrade', (req, socket, head) => {
+    // From here the socket is ours, not the HTTP server's: a peer that resets it (before or after the
+    // refusal below) must not become an uncaught 'error' that takes the server down.
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', `http://${LOOPBACK}`);
     const origin = req.headers.origin;
     const okOrigin = origin === undefined || allowedHosts().some((h) => origin === `http://${h}`);
     if (url.pathname !== '/bridge' || !allowedHosts().includes(req.headers.host ?? '') || !okOrigin || !authorised(req, url)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      if (socket.writable) socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => attachBridge(ws, opts.editor, Object.keys(events) as Array<keyof typeof events>));

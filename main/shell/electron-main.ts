@@ -186,4 +186,12 @@ app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
 
-app.on('will-quit', () => editor?.dispose());
+// Quitting waits (briefly: the workers' grace period at most) for the autosave and for the worker
+// processes to exit, so none is left running after the app.
+let quitting = false;
+app.on('will-quit', (event) => {
+  if (!editor || quitting) return;
+  quitting = true;
+  event.preventDefault();
+  void editor.dispose().finally(() => app.quit());
+});

@@ -15,7 +15,12 @@ export const spawnUtilityWorker: SpawnWorker = (modulePath, name) => {
     send: (m) => { if (!exited) child.postMessage(m); },
     onMessage: (l) => child.on('message', l),
     onExit: (l) => exitListeners.push(l),
-    kill: () => { if (!exited) child.kill(); },
+    // kill() asks (SIGTERM); force ends it outright when it has not exited within the host's grace period.
+    kill: (force) => {
+      if (exited) return;
+      if (force && child.pid) process.kill(child.pid, 'SIGKILL');
+      else child.kill();
+    },
     get pid() { return child.pid; },
   };
 };

@@ -1,5 +1,8 @@
 // Downloads one file over HTTP(S) into a folder, resuming an interrupted transfer with a Range request
 // and verifying its SHA-256; only ever called because the user asked for that URL.
+// Transport rules (SECURITY.md): https, or plain http only with a SHA-256 to check the file against (or to
+// this machine's loopback, where no one sits between); a redirect must obey the same rules, may never go
+// from https down to http, and may not leave http(s) at all (file:, ftp:, data: …).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -29,6 +32,38 @@ export function fileNameFromUrl(url: string): string {
   return name || 'download';
 }
 
+const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+
+/** A --sha256 value: 64 hexadecimal digits (either case); anything else is refused before any transfer. */
+export function checkSha256(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (!SHA256_HEX.test(v)) throw new UserError(`--sha256 expects the file's SHA-256 as 64 hexadecimal digits, got ${JSON.stringify(value.length > 80 ? value.slice(0, 80) + '…' : value)} (${v.length} characters)`);
+  return v.toLowerCase();
+}
+
+function isLoopback(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Whether `next` may be fetched: the first URL (`from` undefined) or a redirect's target from `from`.
+ * Throws a UserError saying why not.
+ */
+export function checkDownloadUrl(next: URL, from: URL | undefined, sha256: string | undefined): void {
+  const where = from ? `the server redirected to ${next.toString()}, ` : '';
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+    throw new UserError(`${where}${next.protocol} is refused: models are downloaded over https only (or http with --sha256)`, (from ?? next).toString());
+  }
+  if (from?.protocol === 'https:' && next.protocol === 'http:') {
+    throw new UserError(`${where}a downgrade from https to plain http; refused (ask the host for an https link)`, from.toString());
+  }
+  if (next.protocol === 'http:' && !sha256 && !isLoopback(next)) {
+    throw new UserError(`${where}plain http can be altered on the way; use an https link, or give the file's --sha256 to check it against`, (from ?? next).toString());
+  }
+}
+
 async function hashFilePrefix(file: string, hash: crypto.Hash): Promise<void> {
   for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
 }
@@ -47,9 +82,10 @@ function request(url: URL, headers: Record<string, string>, cancel?: CancelToken
  * resumed with `Range: bytes=<size>-`; a server that ignores ranges restarts it. Returns the SHA-256.
  */
 export async function downloadFile(url: string, target: string, opts: DownloadOptions = {}): Promise<{ sha256: string; bytes: number }> {
+  const sha256 = checkSha256(opts.sha256);
   let current: URL;
   try { current = new URL(url); } catch { throw new UserError(`"${url}" is not a URL`); }
-  if (current.protocol !== 'http:' && current.protocol !== 'https:') throw new UserError(`only http and https downloads are supported, not ${current.protocol}`, url);
+  checkDownloadUrl(current, undefined, sha256);
   const partial = partialPathFor(target);
   await fs.promises.mkdir(path.dirname(target), { recursive: true });
   let have = (await fs.promises.stat(partial).catch(() => undefined))?.size ?? 0;
@@ -62,7 +98,10 @@ export async function downloadFile(url: string, target: string, opts: DownloadOp
     if (status >= 300 && status < 400 && response.headers.location) {
       response.resume();
       if (redirects-- <= 0) throw new UserError('download failed: too many redirects', url);
-      current = new URL(response.headers.location, current);
+      let next: URL;
+      try { next = new URL(response.headers.location, current); } catch { throw new UserError(`download failed: the server redirected to ${JSON.stringify(response.headers.location.slice(0, 200))}, which is not a URL`, current.toString()); }
+      checkDownloadUrl(next, current, sha256);
+      current = next;
       continue;
     }
     break;
@@ -113,9 +152,9 @@ export async function downloadFile(url: string, target: string, opts: DownloadOp
   const bytes = (await fs.promises.stat(partial)).size;
   if (total !== undefined && bytes !== total) throw new UserError(`download incomplete (${bytes} of ${total} bytes); run it again to resume`, url);
   const digest = hash.digest('hex');
-  if (opts.sha256 && digest !== opts.sha256.toLowerCase()) {
+  if (sha256 && digest !== sha256) {
     await fs.promises.rm(partial, { force: true });
-    throw new UserError(`checksum mismatch: expected SHA-256 ${opts.sha256.toLowerCase()}, got ${digest}; the file was deleted`, url);
+    throw new UserError(`checksum mismatch: expected SHA-256 ${sha256}, got ${digest}; the file was deleted`, url);
   }
   await fs.promises.rename(partial, target);
   opts.onProgress?.(1, 'downloaded');

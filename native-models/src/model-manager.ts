@@ -6,7 +6,7 @@ import path from 'node:path';
 import { UserError, type CancelToken, type ProgressFn } from './errors';
 import { detectModelFile, type ModelDescription } from './weights/detect-model';
 import { ClipTokenizer, isTokenizerFolder } from './tokenizer';
-import { downloadFile, fileNameFromUrl } from './model-download';
+import { checkSha256, downloadFile, fileNameFromUrl } from './model-download';
 
 /** A model path as a project stores it: absolute, or inside the models folder. */
 export function projectModelPath(modelsDir: string, p: string): string {
@@ -166,6 +166,7 @@ export interface DownloadModelOptions { sha256?: string; name?: string; onProgre
  * of its kind. Refuses files that are not usable models, keeping nothing.
  */
 export async function downloadModel(modelsDir: string, url: string, opts: DownloadModelOptions = {}): Promise<InstalledModel & { sha256: string }> {
+  checkSha256(opts.sha256); // a malformed checksum is refused before anything is looked up or fetched
   const name = path.basename(opts.name ?? fileNameFromUrl(url));
   // The kind is known only after the download; refuse a name that is installed under any kind first.
   const existing = Object.values(KIND_FOLDERS).map((k) => path.join(modelsDir, k, name)).find((p) => fs.existsSync(p));

@@ -16,7 +16,7 @@ import { setKeyframeFrames } from '../../main/engine/project/keyframes';
 import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
 import { PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../preload/project-schema';
-import { resolveInProject } from '../../main/engine/project/keyframe-images';
+import { resolveInProject } from '../../main/engine/project/confinement';
 import { renderKeyframes } from '../../main/engine/render/render-project';
 import { defaultFrescoSettings, frescoComponentsOff, type FrescoSettings } from '../../main/engine/fresco/settings';
 import { FIXTURES, graphCache, scene, SIZE, testParams } from '../integration/keyframe-render-scene';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../native-models/src/runtime/onnxruntime';
 import { syntheticWeights, unetParameterShapes } from '../../native-models/src/graphs/synthetic-weights';
 import { crossFrameLayers, looseLayers } from '../../native-models/src/graphs';
 import { unetConfig } from '../../native-models/src/graphs/config';

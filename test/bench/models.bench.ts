@@ -1,17 +1,20 @@
 // Model runtime figures on CPU: graph build, session creation and per-call latency of the sd-tiny models,
 // and the full-size SD1.5 UNet (random weights) at a 64×64 latent: load time, time per step, peak RSS.
 // The full-size part runs in child processes (build, then run from the written file, as a cache hit
-// does) so each peak RSS is that phase's own. RERENDER_BENCH_FULL=0 skips it.
+// does) so each peak RSS is that phase's own; then the disk a cache of four variants of that UNet takes.
+// RERENDER_BENCH_FULL=0 skips the full-size part; RERENDER_BENCH_SECTION=cache runs only the cache part.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../native-models/src/runtime/onnxruntime';
 import { buildGraph, type GraphSpec } from '../../native-models/src/graphs';
 import { syntheticWeights, unetParameterShapes } from '../../native-models/src/graphs/synthetic-weights';
 import { encodeModel, writeModel } from '../../native-models/src/onnx/model';
 import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
 import { createSessionOn } from '../../native-models/src/runtime/providers';
+import { compiledGraph } from '../../native-models/src/runtime/graph-cache';
+import { describeGraph } from '../../native-models/src/graphs';
 import { loadComponentWeights, type Component } from '../../native-models/src/weights/model-weights';
 import { SD15_CONFIGS } from '../../native-models/src/weights/sd15-config';
 import { SD_TINY } from '../helpers/fixtures';
@@ -111,6 +114,44 @@ async function fullRun(file: string, batch: number, steps: number): Promise<void
   console.log(JSON.stringify({ phase: 'run', batch, sessionMs, stepMs: times, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
 }
 
+/**
+ * Child process 3: the graph variants one checkpoint is used with (plain, Rerender's record, FRESCO's
+ * encoder half, the ControlNet UNet) compiled into one cache: what each adds on disk.
+ */
+async function fullCache(dir: string): Promise<void> {
+  const config = SD15_CONFIGS.unet;
+  const weights = syntheticWeights(config, unetParameterShapes(config));
+  const specs: GraphSpec[] = [{ part: 'unet' }, { part: 'unet', variant: { record: true } }, { part: 'unet', variant: { controlNet: true, record: true, inject: [3, 4, 5, 6, 7, 8] } }, { part: 'unet_encoder' }];
+  const sizes = () => fs.readdirSync(dir).reduce((acc, f) => {
+    const bytes = fs.statSync(path.join(dir, f)).size;
+    if (f.endsWith('.data')) acc.data += bytes; else acc.other += bytes;
+    return acc;
+  }, { data: 0, other: 0 });
+  const rows: Array<{ graph: string; seconds: number; data: number; other: number }> = [];
+  for (const spec of specs) {
+    const t = performance.now();
+    await compiledGraph(dir, { weights: 'bench-synthetic-sd15', graph: describeGraph(spec), precision: 'fp32', fusedOps: true }, () => buildGraph(spec, weights, { precision: 'fp32', fusedOps: true }));
+    rows.push({ graph: describeGraph(spec), seconds: (performance.now() - t) / 1000, ...sizes() });
+  }
+  console.log(JSON.stringify({ phase: 'cache', rows, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+}
+
+async function sharedCache(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rerender-bench-cache-full-'));
+  try {
+    console.log('\nCompiled-graph cache of one full-size SD1.5 UNet used in four graph variants (fp32, CPU flavour):');
+    const r = child(['--full-cache', dir]);
+    if (!r) return;
+    const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+    for (const row of r.rows as Array<{ graph: string; seconds: number; data: number; other: number }>) {
+      console.log(`  + ${row.graph.padEnd(44)} ${row.seconds.toFixed(1).padStart(6)} s   shared weights ${gib(row.data)}, graphs ${(row.other / 2 ** 20).toFixed(1)} MiB`);
+    }
+    console.log(`  (the UNet's fp32 weights are 3.20 GiB; peak RSS of the process ${Number(r.peakRssMiB).toFixed(0)} MiB)`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function child(args: string[]): Record<string, unknown> | undefined {
   const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
@@ -145,9 +186,11 @@ async function main(): Promise<void> {
   const [mode, ...rest] = process.argv.slice(2);
   if (mode === '--full-build') return fullBuild(rest[0], rest[1] === 'true');
   if (mode === '--full-run') return fullRun(rest[0], Number(rest[1]), Number(rest[2]));
+  if (mode === '--full-cache') return fullCache(rest[0]);
+  if (process.env.RERENDER_BENCH_SECTION === 'cache') return sharedCache();
   await tinyModels();
   await cachedLoads();
-  if (process.env.RERENDER_BENCH_FULL !== '0') await fullSize();
+  if (process.env.RERENDER_BENCH_FULL !== '0') { await fullSize(); await sharedCache(); }
 }
 
 main().catch((err) => { console.error(err); process.exit(1); });

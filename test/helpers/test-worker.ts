@@ -1,4 +1,5 @@
 // A worker process for the worker-host tests: the real job runtime with jobs that progress, fail and crash.
+import fs from 'node:fs';
 import { serveJobs } from '../../main/engine/jobs/worker-runtime';
 import { UserError } from '../../native-models/src/errors';
 
@@ -14,5 +15,16 @@ serveJobs({
     return 'finished';
   },
   async bad() { throw new UserError('that input is wrong', '/some/file.png'); },
+  /** Runs until cancelled, then writes `marker` on its way out (the clean-up a real job does). */
+  async cleanup(params, { cancel }) {
+    try {
+      await new Promise<void>((resolve) => cancel.onCancel(() => resolve()));
+    } finally {
+      fs.writeFileSync((params as { marker: string }).marker, 'cleaned up');
+    }
+    return 'stopped';
+  },
+  /** Ignores cancellation forever: only a kill ends it. */
+  async stubborn() { return new Promise(() => undefined); },
   async crash() { setTimeout(() => process.exit(3), 10); return new Promise(() => undefined); },
 });

@@ -10,7 +10,7 @@ import { cannyEdges } from '../../native-models/src/canny';
 import { readRgb, writePng } from '../../main/engine/media/image-files';
 import { newProjectDocument } from '../../main/engine/project/defaults';
 import { keyframeAt, setKeyframeFrames } from '../../main/engine/project/keyframes';
-import { resolveInProject } from '../../main/engine/project/keyframe-images';
+import { resolveInProject } from '../../main/engine/project/confinement';
 import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
 import type { Image } from '../../native-models/src/image';

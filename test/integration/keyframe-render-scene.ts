@@ -8,6 +8,13 @@ import { defaultRenderParams } from '../../main/engine/project/defaults';
 import type { RenderParams } from '../../preload/project-schema';
 import { DiffusionModels, type ModelFiles } from '../../main/engine/render/diffusion-models';
 import { SD_TINY } from '../helpers/fixtures';
+import fs from 'node:fs';
+import { writePng } from '../../main/engine/media/image-files';
+import { defaultExportSettings, defaultPropagationSettings } from '../../main/engine/project/defaults';
+import { setKeyframeFrames } from '../../main/engine/project/keyframes';
+import { frameFileName, projectPaths } from '../../main/engine/project/paths';
+import { writeProjectFile } from '../../main/engine/project/project-file';
+import { PROJECT_FORMAT, PROJECT_VERSION, type ModelSelection, type Project } from '../../preload/project-schema';
 
 export const FIXTURES = SD_TINY;
 export const SIZE = 128;
@@ -77,4 +84,22 @@ export function maxDifference(a: Image, b: Image): number {
   let m = 0;
   for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(a.data[i] - b.data[i]));
   return m;
+}
+
+/** A project of `frames` panning scene frames (2 px a frame) with keyframes at `keyframes`, written without a video. */
+export async function writeSceneProject(projectFile: string, models: Partial<ModelSelection>, mode: Project['mode'], frames = 4, keyframes = [0, 3]): Promise<void> {
+  const paths = projectPaths(projectFile);
+  fs.mkdirSync(paths.framesDir, { recursive: true });
+  for (let i = 0; i < frames; i++) await writePng(path.join(paths.framesDir, frameFileName(i)), scene(2 * i));
+  const p: Project = setKeyframeFrames({
+    format: PROJECT_FORMAT, version: PROJECT_VERSION, name: path.basename(projectFile),
+    source: { path: 'pan.mp4', width: SIZE, height: SIZE, rotation: 0, fps: { num: 10, den: 1 }, variableFrameRate: false, durationSeconds: frames / 10, hasAudio: false, fileSize: 0, modifiedMs: 0 },
+    working: { mode: 'short-side', size: SIZE, crop: null, width: SIZE, height: SIZE },
+    frames: { count: frames, fps: { num: 10, den: 1 } },
+    mode,
+    models: { checkpoint: FIXTURES, vae: null, controlnet: FIXTURES, loras: [], clipSkip: 1, ...models },
+    render: testParams({ steps: 4 }),
+    keyframes: [], propagation: defaultPropagationSettings(), export: defaultExportSettings(),
+  }, keyframes);
+  await writeProjectFile(projectFile, p);
 }

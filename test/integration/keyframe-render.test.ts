@@ -111,3 +111,21 @@ test('given a denoising strength, when the early steps are skipped, then the res
   assert.deepEqual(skipped, full);
   for (const [s, x0] of skippedX0) assert.deepEqual(x0, fullX0.get(s), `x̂₀ at step ${s}`);
 });
+
+test('given a later keyframe, then it makes the VAE passes the method needs (3 encodes, 4 decodes); when no executed step lies in the pixel-fusion window, it runs one pass with one encode and one decode and gives what two passes give', async () => {
+  const params = testParams();
+  const { anchor, cache } = await renderAnchor('vae-passes', params);
+  const earlier = { anchor: { frame: scene(0), result: anchor.image, cache }, previous: { frame: scene(0), result: anchor.image }, previousTokens: cache };
+  const count = async (p: typeof params) => {
+    const [e, d, u] = [models.vaeEncodes, models.vaeDecodes, models.unetCalls];
+    const r = await renderLater(env(), { frame: scene(4), params: p }, earlier);
+    return { image: r.image, encodes: models.vaeEncodes - e, decodes: models.vaeDecodes - d, unet: models.unetCalls - u };
+  };
+  const run = params.steps - sdeditStartStep(params.steps, params.strength);
+  const full = await count(params);
+  assert.deepEqual([full.encodes, full.decodes, full.unet], [3, 4, 2 * run], 'frame; composite, its round trip; pass 1, round trip, check, result');
+  const off = await count({ ...params, constraints: { ...params.constraints, pixel: { start: 0.9, end: 0.1 } } });
+  assert.deepEqual([off.encodes, off.decodes, off.unet], [1, 1, run]);
+  const zero = await count({ ...params, constraints: { ...params.constraints, fusionStrength: 0, detailLevel: 1 } });
+  assert.ok(maxDifference(off.image, zero.image) <= 1, `one pass vs two passes with fusion of no effect: ${maxDifference(off.image, zero.image)}`);
+});

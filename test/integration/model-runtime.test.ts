@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../native-models/src/runtime/onnxruntime';
 import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
 import { compiledGraphName, removeCompiledGraphs } from '../../native-models/src/runtime/graph-cache';
 import { loadComponentWeights } from '../../native-models/src/weights/model-weights';
@@ -85,6 +85,38 @@ test('given two requests for the same model at once, they share one build and on
     assert.equal(a, b);
     assert.equal(runtime.loaded().length, 1);
     assert.equal(await runtime.load({ part: 'vae_encoder' }, weights), a, 'a later request gets the loaded model');
+  } finally {
+    await runtime.releaseAll();
+    await weights.close();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test('given several graph variants of one UNet, when compiled, then the converted weights are stored once and shared by every variant, and the variants predict the same noise from them', async () => {
+  const cacheDir = tempDir();
+  const weights = await loadComponentWeights(FIXTURES, 'unet');
+  const runtime = new ModelRuntime({ cacheDir, providers: ['cpu'] });
+  const dataBytes = () => fs.readdirSync(cacheDir).filter((f) => f.endsWith('.data')).reduce((s, f) => s + fs.statSync(path.join(cacheDir, f)).size, 0);
+  try {
+    const sample = new ort.Tensor('float32', Float32Array.from({ length: 2 * 4 * 16 * 16 }, (_, i) => Math.sin(i)), [2, 4, 16, 16]);
+    const feeds = {
+      sample, timestep: new ort.Tensor('int64', BigInt64Array.from([500n]), [1]),
+      encoder_hidden_states: new ort.Tensor('float32', Float32Array.from({ length: 2 * 77 * 20 }, (_, i) => Math.cos(i)), [2, 77, 20]),
+    };
+    const plain = await runtime.load({ part: 'unet' }, weights);
+    const once = dataBytes();
+    const weightBytes = weights.names().reduce((s, n) => s + weights.shape(n).reduce((a, b) => a * b, 1) * 4, 0);
+    assert.ok(once <= weightBytes * 1.05 && once >= weightBytes * 0.5, `store ${once} B for ${weightBytes} B of weights`);
+    const record = await runtime.load({ part: 'unet', variant: { record: true } }, weights);
+    const encoder = await runtime.load({ part: 'unet_encoder' }, weights);
+    assert.ok(dataBytes() <= once * 1.01, `variants added ${dataBytes() - once} B of weights`);
+    const a = (await plain.run(feeds, ['noise_pred'])).noise_pred.data as Float32Array;
+    const b = (await record.run(feeds, ['noise_pred'])).noise_pred.data as Float32Array;
+    assert.deepEqual(b, a, 'the record variant reads the same shared weights');
+    assert.ok(encoder.outputNames.length > 0);
+    await runtime.releaseAll();
+    assert.ok(removeCompiledGraphs(cacheDir, await weights.fingerprint()) >= 3);
+    assert.deepEqual(fs.readdirSync(cacheDir), [], 'removing the model removes its shared weights too');
   } finally {
     await runtime.releaseAll();
     await weights.close();

@@ -18,6 +18,7 @@ import { readRgb, writePng } from '../../main/engine/media/image-files';
 import { measureWarpError } from '../../main/engine/metrics/warp-error';
 import { indexedFrames } from '../../main/engine/media/frames-folder';
 import { makeVideo, tempDir } from '../helpers/media';
+import { CancelToken, CancelledError } from '../../native-models/src/errors';
 import { binPath } from '../helpers/cli';
 import type { Project } from '../../preload/project-schema';
 
@@ -88,6 +89,31 @@ describe('propagation', () => {
     assert.equal(r.framesKept + r.framesWritten, 23);
     assert.ok(r.synthesesReused >= r.framesKept, 'chain results stored before the kill are reused');
     assert.equal(r.synthesesRun + r.synthesesReused, 23);
+  });
+
+  test('given a run cancelled mid-chain, when run again, then every frame is byte-identical to an uninterrupted run', async () => {
+    // Two projects made alike: one propagated straight through, one cancelled after a few chain steps
+    // (in both directions of a two-keyframe segment) and resumed. The resumed chains must continue from
+    // exactly what the uninterrupted ones had in memory (the matches included).
+    const straight = await makeProject(tempDir(), 14, [0, 13]);
+    await propagateProject(straight.file, straight.project);
+    const resumed = await makeProject(tempDir(), 14, [0, 13]);
+    for (const stopAfter of [4, 17]) {
+      const cancel = new CancelToken();
+      let calls = 0;
+      await assert.rejects(
+        propagateProject(resumed.file, resumed.project, { cancel, onProgress: () => { if (++calls === stopAfter) cancel.cancel(); } }),
+        (e: Error) => e instanceof CancelledError,
+      );
+    }
+    const r = await propagateProject(resumed.file, await readProjectFile(resumed.file));
+    assert.ok(r.synthesesReused > 0, 'the resumed run continued from stored chain results');
+    assert.deepEqual(outputs(resumed.file), outputs(straight.file));
+    for (const f of outputs(straight.file)) {
+      const a = fs.readFileSync(path.join(projectPaths(straight.file).outputDir, f));
+      const b = fs.readFileSync(path.join(projectPaths(resumed.file).outputDir, f));
+      assert.ok(a.equals(b), `frame ${f} of the resumed run equals the uninterrupted run`);
+    }
   });
 
   test('given a moving clip, the propagated frames flicker less than independent per-frame synthesis', async () => {

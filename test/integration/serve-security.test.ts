@@ -105,6 +105,14 @@ describe('serve mode security', () => {
     assert.equal((await get(server.port, '/media/frames/00000.png', { cookie })).body, 'png bytes');
   });
 
+  test('given the token link with a path that reads as another host, then the exchange redirects to / only (no open redirect)', async () => {
+    for (const p of ['/.//evil.example/', '//evil.example/', '/%2F%2Fevil.example/', '/\\evil.example/', '/app.js', '/media/frames/00000.png']) {
+      const r = await get(server.port, `${p}?token=${server.token}&next=//evil.example`);
+      assert.equal(r.status, 303, p);
+      assert.equal(r.headers.location, '/', p);
+    }
+  });
+
   test('given a foreign Host header (DNS rebinding) or a write method, then the request is refused', async () => {
     assert.equal((await get(server.port, '/', { cookie, host: `evil.example:${server.port}` })).status, 403);
     assert.equal((await get(server.port, '/', { cookie }, 'POST')).status, 405);

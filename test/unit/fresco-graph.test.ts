@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import { smallUNetConfig, smallUNetWeights } from '../helpers/small-unet';
 import assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../native-models/src/runtime/onnxruntime';
 import { buildGraph, crossFrameLayers, decoderSkips, type GraphSpec } from '../../native-models/src/graphs';
 import { unetConfig } from '../../native-models/src/graphs/config';
 import { frescoSelfAttention, TEMPORAL_SCALE } from '../../native-models/src/graphs/fresco-attention';

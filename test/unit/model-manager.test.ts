@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { downloadModel, downloadTokenizer, importModel, listModels, resolveModelsDir } from '../../native-models/src/model-manager';
-import { downloadFile, partialPathFor } from '../../native-models/src/model-download';
+import { checkDownloadUrl, downloadFile, partialPathFor } from '../../native-models/src/model-download';
 import { CancelToken, CancelledError, UserError } from '../../native-models/src/errors';
 import { SD_TINY } from '../helpers/fixtures';
 
@@ -159,7 +159,48 @@ test('given a redirect, a 404 and a file that is not a model, then each ends as 
   assert.equal((await downloadModel(dir, `${base}/moved/tiny-lora.safetensors`)).kind, 'lora');
   await assert.rejects(downloadModel(freshDir(), `${base}/missing.safetensors`), /HTTP 404/);
   await assert.rejects(downloadModel(dir, `${base}/junk.safetensors`), /not a usable model.*deleted/);
-  await assert.rejects(downloadModel(dir, 'ftp://example.invalid/x'), /only http and https/);
+  await assert.rejects(downloadModel(dir, 'ftp://example.invalid/x'), /ftp: is refused: models are downloaded over https only/);
+});
+
+test('given plain http to another machine without --sha256, then the download is refused before any connection; https or a checksum is asked for', async () => {
+  const dir = freshDir();
+  await assert.rejects(downloadModel(dir, 'http://example.invalid/model.safetensors'), (err: unknown) => err instanceof UserError && /plain http can be altered.*https link.*--sha256/.test(err.message));
+  assert.equal(fs.existsSync(dir), false, 'nothing was created');
+});
+
+test('given a --sha256 that is not 64 hex digits, then it is refused with the reason before anything is fetched', async () => {
+  const base = await ready;
+  routes.set('/files/tiny-lora.safetensors', { body: lora });
+  const asked = seenRanges.length;
+  for (const bad of ['abc', 'g'.repeat(64), loraSha.slice(1), loraSha + '0', `sha256:${loraSha}`, '']) {
+    const dir = freshDir();
+    await assert.rejects(downloadModel(dir, `${base}/files/tiny-lora.safetensors`, { sha256: bad }), (err: unknown) => err instanceof UserError && /--sha256 expects the file's SHA-256 as 64 hexadecimal digits/.test(err.message), bad);
+    await assert.rejects(downloadFile(`${base}/files/tiny-lora.safetensors`, path.join(dir, 'x'), { sha256: bad }), /64 hexadecimal digits/, bad);
+    assert.equal(fs.existsSync(dir), false, bad);
+  }
+  assert.equal(seenRanges.length, asked, 'no request reached the server');
+});
+
+test('given redirects to another protocol, to plain http elsewhere, or to no URL at all, then each is refused with a clear error', async () => {
+  const base = await ready;
+  routes.set('/to-file', { body: lora, redirect: 'file:///etc/passwd' });
+  routes.set('/to-data', { body: lora, redirect: 'data:text/plain,hello' });
+  routes.set('/to-http-elsewhere', { body: lora, redirect: 'http://example.invalid/tiny-lora.safetensors' });
+  routes.set('/to-nothing', { body: lora, redirect: 'http://[::1' });
+  await assert.rejects(downloadModel(freshDir(), `${base}/to-file`), (err: unknown) => err instanceof UserError && /redirected to file:\/\/\/etc\/passwd, file: is refused/.test(err.message));
+  await assert.rejects(downloadModel(freshDir(), `${base}/to-data`), (err: unknown) => err instanceof UserError && /data: is refused/.test(err.message));
+  await assert.rejects(downloadModel(freshDir(), `${base}/to-http-elsewhere`), (err: unknown) => err instanceof UserError && /redirected to http:\/\/example\.invalid.*plain http/.test(err.message));
+  await assert.rejects(downloadModel(freshDir(), `${base}/to-nothing`), (err: unknown) => err instanceof UserError && /which is not a URL/.test(err.message));
+});
+
+test('given an https URL, then a redirect down to http is refused even with a checksum; https to https and http with a checksum to https are followed', () => {
+  const https = new URL('https://models.example/a.safetensors');
+  assert.throws(() => checkDownloadUrl(new URL('http://cdn.example/a'), https, loraSha), (err: unknown) => err instanceof UserError && /downgrade from https to plain http/.test(err.message));
+  assert.throws(() => checkDownloadUrl(new URL('http://127.0.0.1/a'), https, undefined), /downgrade/);
+  assert.doesNotThrow(() => checkDownloadUrl(new URL('https://cdn.example/a'), https, undefined));
+  assert.doesNotThrow(() => checkDownloadUrl(new URL('https://cdn.example/a'), new URL('http://models.example/a'), loraSha));
+  assert.doesNotThrow(() => checkDownloadUrl(new URL('http://mirror.example/a'), undefined, loraSha));
+  assert.throws(() => checkDownloadUrl(new URL('http://mirror.example/a'), undefined, undefined), /plain http/);
 });
 
 test('given a download the user cancels, then it stops with CancelledError and keeps the partial file', async () => {

@@ -50,13 +50,29 @@ test('given the VAE mid-block attention, then it is a [C,C] matrix in both layou
   } finally { await single.close(); }
 });
 
-test('given a single-file checkpoint without a config, then the SD1.5 config applies', async () => {
-  const unet = await loadComponentWeights(path.join(fixtures, 'tiny-sd15.safetensors'), 'text_encoder');
-  try {
-    assert.equal(unet.config.hidden_size, 768);
-    assert.ok(unet.has('text_model.final_layer_norm.weight'));
-    assert.ok(!unet.names().some((n) => n.includes('position_ids')));
-  } finally { await unet.close(); }
+test('given a single-file checkpoint, when loaded without a config, then each component\'s config is read from its weights and agrees with the manifest', async () => {
+  // In the fixture folder the diffusers configs lie beside the file (as in Hugging Face repositories):
+  // they give what the weights do not record; alone, those settings are SD1.5's or a guess, with a warning.
+  const alone = path.join(dir, 'alone');
+  fs.mkdirSync(alone, { recursive: true });
+  for (const f of ['tiny-sd15.safetensors', 'tiny-controlnet.safetensors']) fs.copyFileSync(path.join(fixtures, f), path.join(alone, f));
+  const structural = ['block_out_channels', 'layers_per_block', 'down_block_types', 'up_block_types', 'cross_attention_dim', 'in_channels', 'out_channels',
+    'use_linear_projection', 'conditioning_embedding_out_channels', 'latent_channels', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'vocab_size', 'max_position_embeddings'];
+  for (const component of components) {
+    const file = layouts.single_file[component].weights;
+    const expected = manifest.models[component].config;
+    const beside = await loadComponentWeights(path.join(fixtures, file), component);
+    const copy = await loadComponentWeights(path.join(alone, path.basename(file)), component);
+    try {
+      for (const key of Object.keys(expected)) {
+        if (key in beside.config) assert.deepEqual(beside.config[key], expected[key], `${component}.${key} with the configs beside`);
+        if (structural.includes(key)) assert.deepEqual(copy.config[key], expected[key], `${component}.${key} from the weights alone`);
+      }
+      assert.deepEqual(beside.warnings, []);
+      assert.match(copy.warnings.join('\n'), /sizes of no known family .* assumed, since the weights do not record/);
+      assert.ok(!copy.names().some((n) => n.includes('position_ids')));
+    } finally { await Promise.all([beside.close(), copy.close()]); }
+  }
 });
 
 test('given the fixture files, then each is detected as what it is', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../native-models/src/runtime/onnxruntime';
 import { buildGraph, crossFrameLayers, looseLayers, strictLayers, type UNetVariant } from '../../native-models/src/graphs';
 import { unetConfig } from '../../native-models/src/graphs/config';
 import type { GraphOptions } from '../../native-models/src/onnx/graph';

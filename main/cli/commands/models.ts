@@ -30,11 +30,12 @@ usage: rerender models list [--models-dir <dir>] [--json]
 
   list                 every model in the folder by kind, with what is wrong with unusable ones
   import               copy a .safetensors file, .onnx file, diffusers folder or tokenizer folder in
-  download             fetch a file over http(s); an interrupted download resumes when run again
+  download             fetch a file over https (plain http only with --sha256); redirects stay on
+                       https; an interrupted download resumes when run again
   download-tokenizer   fetch the SD1.5 CLIP tokenizer (vocab.json, merges.txt) that single-file
                        checkpoints need
   --models-dir <dir>   the models folder (default: $RERENDER_MODELS, else ~/.rerender/models)
-  --sha256 H           expected SHA-256 of the download; a mismatch deletes the file
+  --sha256 H           expected SHA-256 of the download (64 hex digits); a mismatch deletes the file
   --name N             file or folder name to install under`,
   async run(args, ctx) {
     const [action, target] = args.positional;

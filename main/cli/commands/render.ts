@@ -85,7 +85,8 @@ function modelsFrom(args: ParsedArgs): Partial<ModelSelection> {
   const model = args.string('model');
   if (model) m.checkpoint = path.resolve(model);
   const controlnet = args.string('controlnet');
-  if (controlnet) m.controlnet = path.resolve(controlnet);
+  // `none` removes the project's ControlNet (a file of that name is given as ./none).
+  if (controlnet) m.controlnet = controlnet === 'none' ? null : path.resolve(controlnet);
   const loras = args.options.get('lora');
   if (loras?.length) m.loras = loras.map(parseLora);
   return m;
@@ -107,7 +108,7 @@ usage: rerender render <project-file> [--frame N | --all] [--prompt …] [--nega
                    --all the project's defaults (they are saved in the project)
   --model, --lora, --controlnet
                    choose the checkpoint, LoRAs (repeat --lora; multiplier after a colon, default 1)
-                   and ControlNet (saved in the project)
+                   and ControlNet (saved in the project; --controlnet none removes it)
   --mode           rerender: anchor + cross-frame constraints; independent: every keyframe alone
                    (plain image-to-image), the baseline to compare with; fresco: keyframes in FRESCO
                    batches (spatial-temporal correspondence; --frame N renders that keyframe in a batch
@@ -146,6 +147,10 @@ export async function runRender(args: ParsedArgs, ctx: CommandContext, forcedMod
   if (ctx.json) { ctx.out(JSON.stringify({ ok: true, ...summary })); return; }
   for (const r of summary.rendered) ctx.out(`keyframe at frame ${r.frame}: ${r.image} (revision ${r.revision}, ${r.seconds.toFixed(1)} s, ${r.unetCalls} UNet calls)`);
   if (summary.fresco) ctx.out(`${summary.fresco.batches.length} FRESCO batches`);
+  if (summary.provider) {
+    const skipped = (summary.skippedProviders ?? []).map((s) => `${s.provider}: ${s.reason}`).join('; ');
+    ctx.out(`models ran on ${summary.provider}${skipped ? ` (not used: ${skipped})` : ''}`);
+  }
   for (const w of summary.warnings) ctx.err(`warning: ${w}`);
   for (const s of summary.stale) ctx.out(`out of date: keyframe at frame ${s.frame} (${s.reason})`);
   if (summary.staleSegments.length) ctx.out(`propagated segments to redo: ${summary.staleSegments.join(', ')}`);

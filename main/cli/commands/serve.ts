@@ -33,6 +33,14 @@ To reach it from another machine, forward the port over SSH (ssh -L N:127.0.0.1:
     });
     const project = args.string('project');
     if (project) await editor.handlers['project.open']({ file: path.resolve(project) });
+    // Last line of defence: no client can crash the server (see ws-bridge.ts and serve.ts), but should
+    // anything else escape, the open project's unsaved edits are written to its autosave before exit.
+    const lastResort = (err: unknown) => {
+      process.stderr.write(`rerender serve: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+      void editor.session.autosaveNow().finally(() => process.exit(1));
+    };
+    process.on('uncaughtException', lastResort);
+    process.on('unhandledRejection', lastResort);
     const server = await startServer({ editor, rendererDir: renderer, port });
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, url: server.url, port: server.port }));
     else ctx.out(`Rerender editor: ${server.url}\n(open this address in a browser on this machine; Ctrl-C stops the editor)`);
@@ -41,7 +49,7 @@ To reach it from another machine, forward the port over SSH (ssh -L N:127.0.0.1:
       process.once('SIGTERM', resolve);
     });
     await editor.session.autosaveNow();
-    editor.dispose();
+    await editor.dispose();
     await server.close();
     if (!ctx.json) ctx.err('editor stopped');
   },

@@ -35,7 +35,8 @@ export interface Editor {
   settings: AppSettingsStore;
   handlers: Handlers;
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
-  dispose(): void;
+  /** Cancels jobs, writes the autosave and stops the workers; resolves once their processes have exited. */
+  dispose(): Promise<void>;
 }
 
 /** Execution providers in trying order (from the runtime) and those this onnxruntime build has. */
@@ -142,12 +143,11 @@ export function createEditor(opts: EditorOptions): Editor {
     settings,
     handlers,
     on: (event, listener) => session.on(event, listener),
-    dispose() {
+    async dispose() {
       jobs.list.cancelAll();
-      void session.autosaveNow();
+      const saved = session.autosaveNow();
       session.dispose();
-      workers.propagation.dispose();
-      workers.inference.dispose();
+      await Promise.all([saved, workers.propagation.dispose(), workers.inference.dispose()]);
     },
   };
 }

@@ -18,7 +18,10 @@ import { checkExportDestination } from '../media/export';
 export interface EditorWorkers { propagation: WorkerHost; inference: WorkerHost }
 
 /** What the inference worker's render jobs answer (main/engine/render/render-project.ts RenderSummary). */
-interface RenderSummary { rendered: Array<{ id: string }>; stale: Array<{ id: string }>; staleSegments: string[] }
+interface RenderSummary {
+  rendered: Array<{ id: string }>; stale: Array<{ id: string }>; staleSegments: string[];
+  provider?: string; skippedProviders?: Array<{ provider: string; reason: string }>;
+}
 
 /** Keyframes `ids` as a worker left them in the project file, on top of the session's project. */
 function takeKeyframesFrom(p: Project, disk: Project, ids: ReadonlySet<string>): Project {
@@ -141,6 +144,7 @@ export class EditorJobs {
       const projectFile = await this.session.saveForJob();
       const summary = await this.workers.inference.call<RenderSummary>(method, { ...params(), projectFile, modelsDir: this.modelsDir(), provider: this.provider() }, run);
       touched = new Set([...ids, ...summary.rendered.map((r) => r.id), ...summary.stale.map((s) => s.id)]);
+      if (summary.provider) run.setNote(providerNote(summary));
       return summary;
     }, { ...(ids.length === 1 ? { keyframeId: ids[0] } : {}), queued: after && 'waiting for the render of this keyframe in progress' });
     // Settled once the session holds the result: a render waiting for this one starts from it.
@@ -242,4 +246,10 @@ export class EditorJobs {
       downloadModel(modelsDir, url, { sha256, cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }));
     return job;
   }
+}
+
+/** "Ran on cpu; not used: webgpu (no usable GPU adapter …)", for the jobs panel. */
+export function providerNote(summary: Pick<RenderSummary, 'provider' | 'skippedProviders'>): string {
+  const skipped = (summary.skippedProviders ?? []).filter((s) => !/not included in this build/.test(s.reason));
+  return `Ran on ${summary.provider}${skipped.length ? `; not used: ${skipped.map((s) => `${s.provider} (${s.reason})`).join(', ')}` : ''}`;
 }

@@ -11,6 +11,8 @@ export interface JobRun {
   onProgress: (p: JobProgress) => void;
   /** A queued job's work calls this when its wait is over; it throws when the job was cancelled meanwhile. */
   begin: () => void;
+  /** A line the finished job shows (which execution provider ran, what was passed over). */
+  setNote: (note: string) => void;
 }
 
 export interface JobOptions extends Partial<Pick<JobState, 'keyframeId' | 'output'>> {
@@ -77,7 +79,8 @@ export class JobList {
         this.emit(entry.state);
       }
     };
-    const done = work({ cancel, onProgress, begin }).then(
+    const setNote = (note: string) => { entry.state = { ...entry.state, note }; };
+    const done = work({ cancel, onProgress, begin, setNote }).then(
       (value) => {
         this.finish(entry, { status: 'done', fraction: 1, message: undefined, etaSeconds: undefined });
         return value;

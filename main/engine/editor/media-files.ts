@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectPaths } from '../project/paths';
+import { checkProjectFolders } from '../project/confinement';
 
 /** Why a URL was not served: 404 for a well-formed path to nothing, 403 for anything that tries to leave. */
 export class MediaError extends Error {
@@ -68,12 +69,17 @@ const NUMBERED: Record<string, { dir: keyof ReturnType<typeof projectPaths>; ext
 export function resolveMediaFile(projectFile: string, mediaPath: string): string {
   const segments = urlSegments(mediaPath);
   const paths = projectPaths(projectFile);
+  try {
+    checkProjectFolders(projectFile); // an assets or cache folder that is a link leads outside: nothing served
+  } catch {
+    throw new MediaError(403, 'a project folder is a symbolic link');
+  }
   const [kind, ...rest] = segments;
   const numbered = NUMBERED[kind];
   if (numbered) {
     if (rest.length !== 1 || !numbered.ext.test(rest[0])) throw new MediaError(404, `no such ${kind} file`);
-    const file = path.join(paths[numbered.dir] as string, rest[0]);
-    return realInside(paths.dir, file);
+    const dir = paths[numbered.dir] as string;
+    return realInside(dir, path.join(dir, rest[0]));
   }
   if (kind === 'project' && rest.length > 1) {
     // Only the project's own folders: a project saved in a home folder must not expose its neighbours.

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../../native-models/src/runtime/onnxruntime';
 import { z } from 'zod';
 import type { FlowPair } from '../../../native-models/src/flow';
 import type { FlowField, Image } from '../../../native-models/src/image';

@@ -1,7 +1,7 @@
 // FRESCO's optional background smoothing (ALGORITHM.md §6): with a user-supplied ONNX saliency model, at two
 // late steps the decoded x̂₀ of frame i−1 is warped into frame i and replaces frame i where the pixel is
 // visible in both frames and background in both, then re-encoded. Without a model the option is unavailable.
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../../native-models/src/runtime/onnxruntime';
 import { warpFloat } from '../../../native-models/src/flow';
 import type { FloatImage, Image } from '../../../native-models/src/image';
 import type { LatentCodec } from '../render/constraints';

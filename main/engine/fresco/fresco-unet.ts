@@ -1,7 +1,7 @@
 // The UNet as FRESCO runs it: a whole batch of frames for both CFG branches in one call (branch-major rows
 // [uncond f0 … f(F−1), cond f0 … f(F−1)]), split at the up-block inputs so the features can be optimised
 // between the parts, with ControlNet residuals and FRESCO's attention inputs. Graph IO: graphs/README.md.
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../../native-models/src/runtime/onnxruntime';
 import { crossFrameLayers, decoderSkips, describeGraph, type GraphSpec, type UNetDecoderVariant } from '../../../native-models/src/graphs';
 import { unetConfig, type UNetConfig } from '../../../native-models/src/graphs/config';
 import type { CrossFrameLayer } from '../../../native-models/src/graphs/unet';

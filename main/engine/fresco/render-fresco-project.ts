@@ -5,7 +5,7 @@
 // their images. Every finished keyframe is recorded like any other render (keyframe-commit.ts).
 import type { Image } from '../../../native-models/src/image';
 import { compiledGraphsDir, projectModelPath, resolveModelsDir } from '../../../native-models/src/model-manager';
-import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
+import { ModelRuntime, providerReport } from '../../../native-models/src/runtime/model-runtime';
 import { stepProgress } from '../jobs/eta';
 import { effectiveRenderParams } from '../project/keyframes';
 import type { Keyframe, Project } from '../../../preload/project-schema';
@@ -86,7 +86,7 @@ export async function renderFrescoKeyframes(req: RenderRequest, project: Project
     for (const k of claimed) await markFailed(req.projectFile, k, err);
     throw err;
   } finally {
-    summary.provider = runtime.loaded()[0]?.provider;
+    Object.assign(summary, providerReport(runtime));
     summary.warnings.push(...models.warnings);
     await Promise.all([env.unet.close(), models.close(), saliency?.close()]);
     if (!req.runtime) await runtime.releaseAll();

@@ -11,7 +11,8 @@ export interface WorkerProcess {
   send(message: HostMessage): void;
   onMessage(listener: (message: unknown) => void): void;
   onExit(listener: (code: number | null, signal: string | null) => void): void;
-  kill(): void;
+  /** Asks the process to end (SIGTERM: it cancels its jobs and exits); `force` kills it outright. */
+  kill(force?: boolean): void;
   readonly pid: number | undefined;
 }
 
@@ -25,7 +26,7 @@ export const forkWorker: SpawnWorker = (modulePath) => {
     send: (m) => { if (child.connected) child.send(m); },
     onMessage: (l) => child.on('message', l),
     onExit: (l) => child.on('exit', (code, signal) => l(code, signal)),
-    kill: () => { child.kill('SIGKILL'); },
+    kill: (force) => { if (child.exitCode === null && child.signalCode === null) child.kill(force ? 'SIGKILL' : 'SIGTERM'); },
     get pid() { return child.pid; },
   };
 };
@@ -40,12 +41,18 @@ interface PendingJob {
 
 export interface JobOptions { cancel?: CancelToken; onProgress?: (p: JobProgress) => void }
 
+/** How long a worker asked to stop may take to wind its jobs down before it is killed. */
+export const WORKER_STOP_GRACE_MS = 5000;
+
 export class WorkerHost {
   private process: WorkerProcess | undefined;
   private nextId = 1;
   private pending = new Map<number, PendingJob>();
   private restarts = 0;
   private disposed = false;
+  private disposing: Promise<void> | undefined;
+  /** Resolves when the process of that name has exited (set when it starts). */
+  private readonly exited = new WeakMap<WorkerProcess, Promise<void>>();
 
   constructor(readonly name: string, private readonly modulePath: string, private readonly spawn: SpawnWorker = forkWorker) {}
 
@@ -59,7 +66,10 @@ export class WorkerHost {
     if (this.process) return this.process;
     const proc = this.spawn(this.modulePath, this.name);
     proc.onMessage((raw) => this.handle(raw));
+    let markExited!: () => void;
+    this.exited.set(proc, new Promise<void>((resolve) => { markExited = resolve; }));
     proc.onExit((code, signal) => {
+      markExited();
       if (this.process !== proc) return;
       this.process = undefined;
       const jobs = [...this.pending.values()];
@@ -106,13 +116,23 @@ export class WorkerHost {
     });
   }
 
-  /** Stops the worker; running jobs fail. */
-  dispose(): void {
+  /**
+   * Stops the worker: running jobs fail as cancelled, the process is asked to end (it cancels its jobs,
+   * so they clean up after themselves) and is killed if it has not exited after `graceMs`. Resolves only
+   * once the process has exited, so nothing is left running behind a disposed host.
+   */
+  dispose(graceMs = WORKER_STOP_GRACE_MS): Promise<void> {
+    if (this.disposing) return this.disposing;
     this.disposed = true;
     const proc = this.process;
     this.process = undefined;
     for (const job of this.pending.values()) job.reject(new CancelledError('the app is shutting down'));
     this.pending.clear();
-    proc?.kill();
+    if (!proc) return (this.disposing = Promise.resolve());
+    const exited = this.exited.get(proc)!;
+    proc.kill();
+    const killer = setTimeout(() => proc.kill(true), graceMs);
+    this.disposing = exited.finally(() => clearTimeout(killer));
+    return this.disposing;
   }
 }

@@ -19,11 +19,21 @@ function channel(): { post(m: WorkerMessage): void; listen(l: (m: unknown) => vo
 export function serveJobs(handlers: Record<string, JobHandler>): void {
   const ch = channel();
   const running = new Map<number, CancelToken>();
+  // Asked to stop (the host's dispose): cancel every job, let each clean up, then exit. The host kills
+  // the process if this takes longer than its grace period.
+  let stopping = false;
+  const exitWhenIdle = () => { if (stopping && running.size === 0) process.exit(0); };
+  process.once('SIGTERM', () => {
+    stopping = true;
+    for (const cancel of running.values()) cancel.cancel('the app is shutting down');
+    exitWhenIdle();
+  });
   ch.listen(async (raw) => {
     const parsed = hostMessage.safeParse(raw);
     if (!parsed.success) return;
     const msg = parsed.data;
     if (msg.type === 'cancel') { running.get(msg.id)?.cancel(); return; }
+    if (stopping) return; // the host has already failed this job as cancelled
     const handler = Object.prototype.hasOwnProperty.call(handlers, msg.method) ? handlers[msg.method] : undefined;
     if (!handler) {
       ch.post({ type: 'error', id: msg.id, kind: 'internal', message: `unknown job "${msg.method}"` });
@@ -47,6 +57,7 @@ export function serveJobs(handlers: Record<string, JobHandler>): void {
       ch.post({ type: 'error', id: msg.id, kind, message: kind === 'internal' ? String((err as Error)?.stack ?? err) : (err as Error).message });
     } finally {
       running.delete(msg.id);
+      exitWhenIdle();
     }
   });
   ch.post({ type: 'ready' });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Project } from '../../../preload/project-schema';
 import { frameFileName, projectPaths } from './paths';
-import { resolveInProject } from './keyframe-images';
+import { isInside, realPathOf, resolveInProject } from './confinement';
 import { resolveSourcePath } from './create';
 import { checkSource, ensureFrameCache, resamples } from './source-video';
 import { exportFrames, formatFromPath, type ExportFormat, type ExportAudio } from '../media/export';
@@ -32,8 +32,10 @@ export interface ProjectExportOptions {
 
 /** The image that stands for frame i in the output, or undefined when it has not been made yet. */
 export function resultFrameFile(projectFile: string, p: Project, index: number): string | undefined {
-  const out = path.join(projectPaths(projectFile).outputDir, frameFileName(index));
-  if (fs.existsSync(out)) return out;
+  const paths = projectPaths(projectFile);
+  const out = path.join(paths.outputDir, frameFileName(index));
+  // Checked like a keyframe image: an output frame that is a link to a file outside is refused.
+  if (fs.existsSync(out)) return resolveInProject(projectFile, path.relative(paths.dir, out));
   const k = p.keyframes.find((x) => x.frame === index);
   if (k?.image && k.status === 'done') {
     const img = resolveInProject(projectFile, k.image);
@@ -42,15 +44,16 @@ export function resultFrameFile(projectFile: string, p: Project, index: number):
   return undefined;
 }
 
+/** Whether `file` is inside `dir`, as written or once links are resolved (an --out through a link). */
 function inside(dir: string, file: string): boolean {
-  const rel = path.relative(dir, file);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  return isInside(dir, file) || isInside(realPathOf(dir), realPathOf(file));
 }
 
-/** An export never lands on the project's own files: its file, cache, assets or source video. */
+/** An export never lands on the project's own files: its file, cache, assets or source video (also through a link). */
 function refuseProjectFiles(projectFile: string, p: Project, out: string): void {
   const paths = projectPaths(projectFile);
   const target = path.resolve(out);
+  if (realPathOf(target) === realPathOf(paths.file)) throw new UserError('that is the project file itself; export somewhere else', target);
   if (target === paths.file || target.startsWith(`${paths.file}.`)) throw new UserError('that is the project file itself; export somewhere else', target);
   if (inside(paths.cacheDir, target) || inside(paths.assetsDir, target)) throw new UserError(`that is inside the project's ${inside(paths.cacheDir, target) ? 'cache' : 'assets'} folder; export somewhere else`, target);
   const source = resolveSourcePath(projectFile, p);

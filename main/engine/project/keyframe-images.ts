@@ -9,6 +9,7 @@ import { addKeyframe, keyframeAt, updateKeyframe } from './keyframes';
 import { writeFileAtomic } from '../fs/atomic';
 import { requireRegularFile } from '../fs/regular-file';
 import { UserError } from '../../../native-models/src/errors';
+import { checkProjectFolders } from './confinement';
 
 /** Images larger than this many pixels are refused before decoding (a decompression bomb guard). */
 const MAX_INPUT_PIXELS = 16384 * 16384;
@@ -34,6 +35,7 @@ export async function importKeyframeImage(projectFile: string, p: Project, frame
   let next = addKeyframe(p, frame);
   const k = keyframeAt(next, frame)!;
   const paths = projectPaths(projectFile);
+  checkProjectFolders(projectFile); // the copy goes into the project's own assets folder, never through a link
   await fsp.mkdir(paths.assetsDir, { recursive: true });
   const revision = k.revision + 1;
   const name = `keyframe-${k.id}-r${revision}.png`;
@@ -49,13 +51,4 @@ export async function importKeyframeImage(projectFile: string, p: Project, frame
     history: old.image ? [...old.history, { image: old.image, seed: 0, createdAt: new Date().toISOString() }].slice(-100) : old.history,
   }));
   return next;
-}
-
-/** Absolute path of a project-relative file, refusing anything that escapes the project folder. */
-export function resolveInProject(projectFile: string, rel: string): string {
-  const dir = projectPaths(projectFile).dir;
-  const abs = path.resolve(dir, rel);
-  const inside = path.relative(dir, abs);
-  if (inside.startsWith('..') || path.isAbsolute(inside)) throw new UserError(`the path "${rel}" points outside the project folder`, projectFile);
-  return abs;
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { project as projectSchema, PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../../preload/project-schema';
 import { UserError } from '../../../native-models/src/errors';
 import { writeFileAtomic, describeWriteError } from '../fs/atomic';
+import { checkProjectFolders } from './confinement';
 
 /** Largest project file we accept; a real one is a few hundred KB even with thousands of keyframes. */
 const MAX_PROJECT_BYTES = 256 * 1024 * 1024;
@@ -98,7 +99,9 @@ export async function readProjectFile(file: string): Promise<Project> {
     const truncated = !body.trimEnd().endsWith('}');
     throw new UserError(`${truncated ? 'the project file is truncated' : 'the project file is not valid JSON'} (${(err as Error).message}); a backup may exist beside it as .bak`, file);
   }
-  return parseProject(doc, file);
+  const project = parseProject(doc, file);
+  checkProjectFolders(file); // every command and the editor open projects here: links out are refused up front
+  return project;
 }
 
 export function serializeProject(p: Project): string {

@@ -62,7 +62,7 @@ export async function runChain(req: ChainRequest): Promise<void> {
       // Finished in an earlier run with the same keyframes and settings: continue from it.
       prevOutput = saved.image;
       prevPositions = saved.positions;
-      prevMatches = undefined;
+      prevMatches = saved.matches;
       req.onFrame?.(j, true);
       continue;
     }
@@ -78,7 +78,7 @@ export async function runChain(req: ChainRequest): Promise<void> {
       seed: req.seed + j, threads: req.threads, cancel: req.cancel,
       initialMatches: prevMatches ? moveMatches(prevMatches, flow) : undefined,
     });
-    await req.store.save(j, result.image, result.error, positions);
+    await req.store.save(j, result.image, result.error, positions, result.matches);
     prevOutput = result.image;
     prevPositions = positions;
     prevMatches = result.matches;

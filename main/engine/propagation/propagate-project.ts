@@ -9,7 +9,7 @@ import { FlowCache } from '../flow/flow-cache';
 import type { Project } from '../../../preload/project-schema';
 import { frameFileName, projectPaths } from '../project/paths';
 import { segmentsOf, type Segment } from '../project/keyframes';
-import { resolveInProject } from '../project/keyframe-images';
+import { resolveInProject } from '../project/confinement';
 import { readSegmentRecord, segmentRecordPath, type SegmentRecord } from '../project/status';
 import { readRgb } from '../media/image-files';
 import { removeLeftovers, writeFileAtomic } from '../fs/atomic';

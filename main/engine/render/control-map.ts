@@ -1,7 +1,7 @@
 // The ControlNet conditioning image of a frame: Canny edges computed natively with the user's thresholds,
 // or a soft-edge (HED) / depth map from a detector the user supplies as ONNX (see `detectorMap`).
 import fs from 'node:fs';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../../native-models/src/runtime/onnxruntime';
 import sharp from 'sharp';
 import { cannyEdges } from '../../../native-models/src/canny';
 import type { Image } from '../../../native-models/src/image';

@@ -2,7 +2,7 @@
 // variants, ControlNet, VAE), opened from the user's model selection and run through the model runtime:
 // prompt conditioning, one CFG noise prediction with optional ControlNet and cross-frame tokens, VAE
 // encode and decode. Counts UNet calls for the benchmarks.
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../../native-models/src/runtime/onnxruntime';
 import { UserError, type ProgressFn } from '../../../native-models/src/errors';
 import { ModelRuntime, type LoadedModel } from '../../../native-models/src/runtime/model-runtime';
 import { loadComponentWeights, type LoraSpec, type ModelConfig, type WeightSource } from '../../../native-models/src/weights/model-weights';
@@ -57,6 +57,9 @@ export interface TokenLayout { tokens: number; channels: number }
 export class DiffusionModels {
   /** UNet evaluations so far (one per CFG batch), for the benchmark figures. */
   unetCalls = 0;
+  /** VAE passes so far, for the benchmark figures. */
+  vaeEncodes = 0;
+  vaeDecodes = 0;
   /** Things the user should know about (truncated prompts, LoRA modules that matched nothing). */
   readonly warnings = new Set<string>();
   readonly latentChannels: number;
@@ -82,7 +85,7 @@ export class DiffusionModels {
     const vae = vaeConfig(weights.vae.config);
     this.latentChannels = vae.latentChannels;
     this.scalingFactor = vae.scalingFactor;
-    for (const w of [...weights.unet.warnings, ...weights.text.warnings]) this.warnings.add(w);
+    for (const w of [weights.unet, weights.text, weights.vae, weights.controlnet].flatMap((s) => s?.warnings ?? [])) this.warnings.add(w);
   }
 
   static async open(runtime: ModelRuntime, files: ModelFiles, progress: ProgressFn = () => {}): Promise<DiffusionModels> {
@@ -201,6 +204,7 @@ export class DiffusionModels {
   async encode(image: Planar): Promise<Float32Array> {
     const model = await this.load({ part: 'vae_encoder' }, this.weights.vae);
     const r = await model.run({ image: new ort.Tensor('float32', image.data, [1, 3, image.height, image.width]) }, ['mean']);
+    this.vaeEncodes++;
     const mean = r.mean.data as Float32Array;
     return Float32Array.from(mean, (v) => v * this.scalingFactor);
   }
@@ -210,6 +214,7 @@ export class DiffusionModels {
     const model = await this.load({ part: 'vae_decoder' }, this.weights.vae);
     const scaled = Float32Array.from(latent, (v) => v / this.scalingFactor);
     const r = await model.run({ latent: new ort.Tensor('float32', scaled, [1, this.latentChannels, height, width]) }, ['image']);
+    this.vaeDecodes++;
     const dims = r.image.dims as number[];
     return { channels: 3, height: dims[2], width: dims[3], data: r.image.data as Float32Array };
   }

@@ -54,9 +54,20 @@ interface Prepared {
 /** UNet evaluations a render will make, for progress and ETA. */
 export function plannedSteps(params: RenderParams, kind: 'anchor' | 'later' | 'independent' | 'analysis'): number {
   const run = params.steps - sdeditStartStep(params.steps, params.strength);
-  const passes = kind === 'later' ? 2 : 1;
+  const passes = kind === 'later' && pixelFusionRuns(params) ? 2 : 1;
   const colour = params.colorPreservation && (kind === 'anchor' || kind === 'independent') ? params.steps : 0;
   return run * passes + colour;
+}
+
+/**
+ * Whether pixel-aware fusion acts on any step this run executes. When it does not, pass 2 would repeat
+ * pass 1 exactly (same noise, same hooks), so a later keyframe runs one pass and skips the pixel
+ * composite and its fidelity-oriented encoding: three VAE encodes and four decodes become one and one.
+ */
+export function pixelFusionRuns(params: RenderParams): boolean {
+  const start = sdeditStartStep(params.steps, params.strength);
+  for (let s = start; s < params.steps; s++) if (strictlyInWindow(s, params.steps, params.constraints.pixel)) return true;
+  return false;
 }
 
 function latentShape(env: RenderEnv, frame: Image): LatentShape {
@@ -200,22 +211,44 @@ export async function renderLater(env: RenderEnv, input: FrameInput, earlier: Ea
     return x0;
   };
 
-  // Pass 1: cross-frame attention, shape-aware fusion, colour adjustment.
-  const latent1 = await runPass(env.models, pass(env, prep, p.cfg, { reference, adjustX0 }));
-  const pass1 = await decodeToImage(env.models, latent1, prep.latent.height, prep.latent.width);
-
-  // Pixel composite, fidelity-oriented encoding, and pass 2 from the same noise with pixel-aware fusion.
-  const composite = await pixelComposite(pass1, earlier.anchor.result, anchorAlign, earlier.previous.result, previousAlign);
-  const encoding = await fidelityEncode(env.models, composite);
-  const fusion = pixelFusion(encoding, await validLatentMask(anchorAlign, previousAlign), channels, k.fusionStrength, k.detailLevel, k.smoothBoundary);
   const run = samplingRun(prep.sampler, p.steps);
   const writer = record ? cacheWriter(env, record, prep) : undefined;
+  const recording: PassHooks = {
+    record: () => !!writer,
+    afterStep: (s, x0, tokens) => writer?.addStep(s, tokens, { value: x0, stats: channelStats(x0, channels) }),
+  };
+
+  if (!pixelFusionRuns(p)) {
+    // No step of pass 2 would differ from pass 1: one pass, recorded, decoded once.
+    try {
+      const latent = await runPass(env.models, pass(env, prep, p.cfg, { reference, adjustX0, ...recording }));
+      const image = await decodeToImage(env.models, latent, prep.latent.height, prep.latent.width);
+      await writer?.finish();
+      return { image, pass1: image, composite: image };
+    } catch (err) {
+      await writer?.discard();
+      throw err;
+    }
+  }
+
+  // Pass 1: cross-frame attention, shape-aware fusion, colour adjustment.
+  let pass1: Image;
   try {
+    const latent1 = await runPass(env.models, pass(env, prep, p.cfg, { reference, adjustX0 }));
+    pass1 = await decodeToImage(env.models, latent1, prep.latent.height, prep.latent.width);
+  } catch (err) {
+    await writer?.discard();
+    throw err;
+  }
+
+  // Pixel composite, fidelity-oriented encoding, and pass 2 from the same noise with pixel-aware fusion.
+  try {
+    const composite = await pixelComposite(pass1, earlier.anchor.result, anchorAlign, earlier.previous.result, previousAlign);
+    const encoding = await fidelityEncode(env.models, composite);
+    const fusion = pixelFusion(encoding, await validLatentMask(anchorAlign, previousAlign), channels, k.fusionStrength, k.detailLevel, k.smoothBoundary);
     const latent2 = await runPass(env.models, pass(env, prep, p.cfg, {
-      reference, adjustX0,
+      reference, adjustX0, ...recording,
       beforeStep: (s, x, d) => (strictlyInWindow(s, p.steps, k.pixel) ? applyPixelFusion(x, d, prep.noise, run.alphaAt(s), fusion) : x),
-      record: () => !!writer,
-      afterStep: (s, x0, tokens) => writer?.addStep(s, tokens, { value: x0, stats: channelStats(x0, channels) }),
     }));
     const image = await decodeToImage(env.models, latent2, prep.latent.height, prep.latent.width);
     await writer?.finish();

@@ -6,11 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Image } from '../../../native-models/src/image';
-import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
+import { ModelRuntime, providerReport } from '../../../native-models/src/runtime/model-runtime';
 import { compiledGraphsDir, projectModelPath, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { readRgb, writePng } from '../media/image-files';
 import { addKeyframe, effectiveRenderParams, keyframeAt, updateKeyframe } from '../project/keyframes';
-import { resolveInProject } from '../project/keyframe-images';
+import { resolveInProject } from '../project/confinement';
 import { projectPaths } from '../project/paths';
 import { readProjectFile, writeProjectFile } from '../project/project-file';
 import type { FrescoSettings, Keyframe, ModelSelection, Project, RenderOverrides } from '../../../preload/project-schema';
@@ -20,6 +20,7 @@ import { defaultFrescoSettings } from '../fresco/settings';
 import type { FrescoBatchReport } from '../fresco/fresco-render';
 import { renderFrescoKeyframes } from '../fresco/render-fresco-project';
 import { DiffusionModels, type ModelFiles } from './diffusion-models';
+import { detectModelFile, type ModelKind } from '../../../native-models/src/weights/detect-model';
 import { CacheReader, type CachePrecision } from './keyframe-cache';
 import { commitKeyframeImage, keyframeInputFrame, markFailed, projectModelFiles, type RenderedKeyframe } from './keyframe-commit';
 import { claimKeyframe, recoverInterruptedRenders } from './render-claims';
@@ -64,6 +65,8 @@ export interface RenderSummary {
   staleSegments: string[];
   /** The execution provider the UNet ran on. */
   provider?: string;
+  /** Providers tried before it and why each could not run (no GPU adapter, CUDA libraries missing, …). */
+  skippedProviders?: Array<{ provider: string; reason: string }>;
   /** Truncated prompts, LoRA modules that matched nothing, options asked for but unavailable. */
   warnings: string[];
   /** FRESCO mode: what each batch did (cross-frame keys, optimisation losses). */
@@ -94,11 +97,36 @@ function applyRequest(project: Project, req: RenderRequest): Project {
   return p;
 }
 
+const CHOSEN_KINDS: Record<'checkpoint' | 'controlnet' | 'vae', { kinds: ModelKind[]; what: string }> = {
+  checkpoint: { kinds: ['sd15-checkpoint', 'diffusers-folder'], what: 'a Stable Diffusion checkpoint' },
+  controlnet: { kinds: ['controlnet', 'diffusers-folder'], what: 'a ControlNet' },
+  vae: { kinds: ['vae', 'sd15-checkpoint', 'diffusers-folder'], what: 'a VAE' },
+};
+
+/**
+ * Models the request newly chooses are checked when chosen, before the project saves them: the same
+ * detection as import (SDXL, SD2, inpainting, pickles, the wrong kind of file) in one line naming the file.
+ */
+async function checkChosenModels(models: Partial<ModelSelection> | undefined, modelsDir: string): Promise<void> {
+  for (const role of ['checkpoint', 'controlnet', 'vae'] as const) {
+    const chosen = models?.[role];
+    if (!chosen) continue;
+    const file = projectModelPath(modelsDir, chosen);
+    const d = await detectModelFile(file);
+    if (d.problem) throw new UserError(`cannot be used as the ${role}: ${d.problem}`, file);
+    const { kinds, what } = CHOSEN_KINDS[role];
+    if (!kinds.includes(d.kind) || (d.kind === 'diffusers-folder' && role !== 'checkpoint' && !d.components.includes(role))) {
+      throw new UserError(`is not ${what} (it holds: ${d.summary})`, file);
+    }
+  }
+}
+
 /** Renders the requested keyframes; see RenderRequest. */
 export async function renderKeyframes(request: RenderRequest): Promise<RenderSummary> {
   const modelsDir = resolveModelsDir(request.modelsDir);
   await recoverInterruptedRenders(request.projectFile);
   const onDisk = await readProjectFile(request.projectFile);
+  await checkChosenModels(request.models, modelsDir);
   let project = applyRequest(onDisk, request);
   if (JSON.stringify(project) !== JSON.stringify(onDisk)) await writeProjectFile(request.projectFile, project);
   const chosen = project.models.detector;
@@ -146,7 +174,7 @@ export async function renderKeyframes(request: RenderRequest): Promise<RenderSum
     if (current) await markFailed(req.projectFile, current, err);
     throw err;
   } finally {
-    summary.provider = runtime.loaded()[0]?.provider;
+    Object.assign(summary, providerReport(runtime));
     summary.warnings = [...models.warnings];
     await models.close();
     if (!req.runtime) await runtime.releaseAll();

@@ -2,7 +2,7 @@
 // results to compare with which expected outputs.
 import fs from 'node:fs';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../runtime/onnxruntime';
 import { crossFrameLayers, looseLayers, strictLayers } from '../graphs';
 import { unetConfig } from '../graphs/config';
 import { ClipTokenizer } from '../tokenizer';

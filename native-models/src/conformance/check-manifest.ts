@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../runtime/onnxruntime';
 import { buildGraph, describeGraph, type GraphSpec } from '../graphs';
 import type { Precision } from '../onnx/graph';
 import { encodeModel, needsExternalData, writeModel } from '../onnx/model';

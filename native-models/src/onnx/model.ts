@@ -102,11 +102,9 @@ function encodeValueInfo(v: ValueInfo): ProtoMessage {
   return new ProtoMessage().string(1, v.name).message(2, type);
 }
 
-/** Where each large initialiser goes when the model is written with external data. */
-interface ExternalLayout {
-  location: string;
-  offsets: Map<TensorData, number>;
-  totalBytes: number;
+/** Where each large initialiser goes when the model is written with external data: a file beside the model and an offset. */
+export interface ExternalLayout {
+  places: Map<TensorData, { location: string; offset: number }>;
 }
 
 /** Encodes the ModelProto; with `external`, the listed tensors are referenced instead of embedded. */
@@ -115,8 +113,7 @@ export function encodeModel(model: ModelDef, external?: ExternalLayout): ProtoMe
   for (const n of model.nodes) graph.message(1, encodeNode(n));
   graph.string(2, model.name);
   for (const t of model.initializers) {
-    const offset = external?.offsets.get(t);
-    graph.message(5, encodeTensor(t, offset === undefined ? undefined : { location: external!.location, offset }));
+    graph.message(5, encodeTensor(t, external?.places.get(t)));
   }
   for (const v of model.inputs) graph.message(11, encodeValueInfo(v));
   for (const v of model.outputs) graph.message(12, encodeValueInfo(v));
@@ -139,17 +136,27 @@ function initializerBytes(model: ModelDef): number {
   return model.initializers.reduce((s, t) => s + t.bytes.length, 0);
 }
 
-/** Plans an external data file for every large initialiser, 64-byte aligned (lets ORT map it). */
-function planExternalData(model: ModelDef, location: string): ExternalLayout {
+/** The initialisers worth moving to external data (small ones stay inline). */
+export function externalCandidates(model: ModelDef): TensorData[] {
+  return model.initializers.filter((t) => t.bytes.length >= EXTERNAL_MIN_TENSOR_BYTES);
+}
+
+/**
+ * Lays `tensors` out back to back, each 64-byte aligned (lets ORT map them): the offsets and the byte
+ * chunks of the data file, padding included.
+ */
+export function packTensors(tensors: TensorData[]): { offsets: Map<TensorData, number>; chunks: Uint8Array[]; totalBytes: number } {
   const offsets = new Map<TensorData, number>();
+  const chunks: Uint8Array[] = [];
   let at = 0;
-  for (const t of model.initializers) {
-    if (t.bytes.length < EXTERNAL_MIN_TENSOR_BYTES) continue;
-    at = Math.ceil(at / 64) * 64;
-    offsets.set(t, at);
-    at += t.bytes.length;
+  for (const t of tensors) {
+    const offset = Math.ceil(at / 64) * 64;
+    if (offset > at) chunks.push(new Uint8Array(offset - at));
+    offsets.set(t, offset);
+    chunks.push(t.bytes);
+    at = offset + t.bytes.length;
   }
-  return { location, offsets, totalBytes: at };
+  return { offsets, chunks, totalBytes: at };
 }
 
 export function needsExternalData(model: ModelDef): boolean {
@@ -176,6 +183,11 @@ const WRITE_PIECE = 64 * 1024 * 1024;
 export interface WriteOptions {
   /** Use an external data file even for a small model (tests). */
   forceExternalData?: boolean;
+  /**
+   * Places the large initialisers in data files shared with other models (see runtime/weight-store.ts)
+   * instead of a file of this model's own; returns where each went and the files it used.
+   */
+  sharedData?: (tensors: TensorData[], progress: (bytes: number) => void) => Promise<{ layout: ExternalLayout; files: string[] }>;
   /** Fraction of bytes written, 0..1. */
   progress?: (fraction: number) => void;
 }
@@ -191,20 +203,18 @@ export async function writeModel(model: ModelDef, file: string, opts: WriteOptio
   const total = initializerBytes(model) || 1;
   let doneBytes = 0;
   const report = (bytes: number) => opts.progress?.(Math.min(1, (doneBytes + bytes) / total));
-  if (opts.forceExternalData || needsExternalData(model)) {
+  if (opts.sharedData) {
+    const shared = await opts.sharedData(externalCandidates(model), report);
+    external = shared.layout;
+    doneBytes = externalCandidates(model).reduce((s, t) => s + t.bytes.length, 0);
+    written.push(...shared.files);
+  } else if (opts.forceExternalData || needsExternalData(model)) {
     const dataFile = file + '.data';
-    external = planExternalData(model, path.basename(dataFile));
-    const chunks: Uint8Array[] = [];
-    let at = 0;
-    for (const t of model.initializers) {
-      const offset = external.offsets.get(t);
-      if (offset === undefined) continue;
-      if (offset > at) chunks.push(new Uint8Array(offset - at));
-      chunks.push(t.bytes);
-      at = offset + t.bytes.length;
-    }
-    await writeAtomically(dataFile, chunks, report);
-    doneBytes = external.totalBytes;
+    const location = path.basename(dataFile);
+    const packed = packTensors(externalCandidates(model));
+    external = { places: new Map([...packed.offsets].map(([t, offset]) => [t, { location, offset }])) };
+    await writeAtomically(dataFile, packed.chunks, report);
+    doneBytes = packed.totalBytes;
     written.push(dataFile);
   }
   const encoded = encodeModel(model, external);
@@ -213,7 +223,7 @@ export async function writeModel(model: ModelDef, file: string, opts: WriteOptio
   return written;
 }
 
-async function writeAtomically(file: string, chunks: Uint8Array[], progress: (bytes: number) => void): Promise<void> {
+export async function writeAtomically(file: string, chunks: Uint8Array[], progress: (bytes: number) => void): Promise<void> {
   const tmp = file + '.partial';
   const handle = await fs.promises.open(tmp, 'w');
   try { await writeChunks(handle, chunks, progress); } finally { await handle.close(); }

@@ -1,14 +1,16 @@
 // Compiled-graph disk cache: a built ONNX model is stored under a key made of the weights' fingerprint
 // (file identity + LoRA set), the graph variant, precision and operator flavour, so loading the same
-// model again skips reading and converting gigabytes of weights.
+// model again skips reading and converting gigabytes of weights. The converted weights themselves are
+// stored once per weights and precision and shared by every graph variant (weight-store.ts).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelDef } from '../onnx/model';
 import { writeModel } from '../onnx/model';
+import { placeInStore, weightStoreStem } from './weight-store';
 
 /** Bump when a builder change alters what graphs compute or their inputs/outputs. */
-export const GRAPH_BUILDER_VERSION = 2;
+export const GRAPH_BUILDER_VERSION = 3;
 
 export interface CompiledGraphKey {
   /** Fingerprint of the weights and merged LoRAs (WeightSource.fingerprint()). */
@@ -55,7 +57,10 @@ export async function compiledGraph(cacheDir: string, key: CompiledGraphKey, bui
   const found = findCompiledGraph(cacheDir, key);
   if (found) return { file: found, built: false };
   const stem = path.join(cacheDir, compiledGraphName(key));
-  const written = await writeModel(build(), `${stem}.onnx`, { progress: writeProgress });
+  // Weights go to the store shared by every graph of these weights and precision (weight-store.ts).
+  const store = weightStoreStem(key.weights, key.precision);
+  await fs.promises.mkdir(cacheDir, { recursive: true });
+  const written = await writeModel(build(), `${stem}.onnx`, { progress: writeProgress, sharedData: (tensors, progress) => placeInStore(cacheDir, store, tensors, progress) });
   const info: CacheEntryInfo = { key, builder: GRAPH_BUILDER_VERSION, files: written.map((f) => path.basename(f)), createdAt: new Date().toISOString() };
   await fs.promises.writeFile(`${stem}.json.partial`, JSON.stringify(info, null, 1));
   await fs.promises.rename(`${stem}.json.partial`, `${stem}.json`);

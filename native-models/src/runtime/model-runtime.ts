@@ -1,7 +1,7 @@
 // The inference worker's model sessions: builds (or takes from the disk cache) the graph for the first
 // execution provider that works, reports load progress and the chosen provider, and releases sessions
 // when models are switched.
-import * as ort from 'onnxruntime-node';
+import * as ort from './onnxruntime';
 import { UserError, type ProgressFn } from '../errors';
 import { buildGraph, describeGraph, type ConfiguredWeights, type GraphSpec } from '../graphs';
 import { compiledGraph, findCompiledGraph, type CompiledGraphKey } from './graph-cache';
@@ -136,4 +136,10 @@ export class ModelRuntime {
     this.sessions.clear();
     await Promise.all(entries.map((e) => e.session.release()));
   }
+}
+
+/** Which provider ran the loaded models and which were passed over with the reason, for render summaries. */
+export function providerReport(runtime: ModelRuntime): { provider?: ProviderName; skippedProviders?: Array<{ provider: ProviderName; reason: string }> } {
+  const first = runtime.loaded()[0];
+  return first ? { provider: first.provider, skippedProviders: first.skipped.map((s) => ({ provider: s.provider, reason: s.error })) } : {};
 }

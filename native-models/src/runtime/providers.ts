@@ -1,6 +1,9 @@
 // Execution providers: which ones this ONNX Runtime build has, the order they are tried in, the graph
 // flavour each one gets (precision, fused operators), and creating a session on exactly one of them.
-import * as ort from 'onnxruntime-node';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as ort from './onnxruntime';
 import { GraphBuilder } from '../onnx/graph';
 import { encodeModel } from '../onnx/model';
 
@@ -72,6 +75,51 @@ function probeModel(): Uint8Array {
   return encodeModel(g.toModel()).toBytes();
 }
 
+/** The folder holding onnxruntime-node's native libraries. */
+function ortBinaryFolder(): string | undefined {
+  try {
+    const pkg = path.dirname(require.resolve('onnxruntime-node/package.json'));
+    return path.join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+  } catch {
+    return undefined;
+  }
+}
+
+/** CUDA runs only when ORT's CUDA provider library was installed with it (it is a separate download). */
+function cudaLibraryMissing(): string | undefined {
+  const dir = ortBinaryFolder();
+  const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+  if (dir && !fs.existsSync(path.join(dir, lib))) return `CUDA libraries are not installed (no ${lib} beside ONNX Runtime)`;
+  return undefined;
+}
+
+/** The reason a GPU provider's own message means, in the user's words. */
+function plainReason(provider: ProviderName, message: string): string {
+  if (provider === 'webgpu' && /adapter|Vulkan|dawn/i.test(message)) return 'no usable GPU adapter (no Vulkan, Metal or Direct3D 12 driver found)';
+  return message.split('\n')[0].replace(/^.*\[ONNXRuntimeError\] : \d+ : \w+ : /, '');
+}
+
+/**
+ * WebGPU's adapter search prints driver warnings straight to the process's stderr ("Found no drivers!",
+ * "XDG_RUNTIME_DIR is invalid") that read like failures; it is tried in a child process first, whose
+ * output is kept, and only tried here when it works there. Resolves to undefined or the reason it does not.
+ */
+function probeInChild(provider: ProviderName): Promise<string | undefined> {
+  const script = `const ort=require(${JSON.stringify(require.resolve('onnxruntime-node'))});ort.env.logLevel='fatal';`
+    + `ort.InferenceSession.create(Buffer.from(process.argv[1],'base64'),{executionProviders:[${JSON.stringify(provider)}]})`
+    + `.then(()=>process.exit(0),(e)=>{process.stdout.write(String(e&&e.message||e));process.exit(3);});`;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', script, Buffer.from(probeModel()).toString('base64')], {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '', err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('error', (e) => resolve(`could not be tried (${e.message})`));
+    child.on('close', (code) => resolve(code === 0 ? undefined : plainReason(provider, out || err || `the probe exited with code ${code}`)));
+  });
+}
+
 /**
  * Whether `provider` can start here (undefined) or why not, found once per process with a tiny model,
  * so a missing CUDA library or GPU adapter costs milliseconds instead of a full graph build.
@@ -81,12 +129,20 @@ export function probeProvider(provider: ProviderName): Promise<string | undefine
   if (!p) {
     p = (async () => {
       if (!providersInThisBuild().has(provider)) return 'not included in this build of ONNX Runtime';
+      if (provider === 'cuda') {
+        const missing = cudaLibraryMissing();
+        if (missing) return missing;
+      }
+      if (provider === 'webgpu') {
+        const reason = await probeInChild(provider);
+        if (reason) return reason;
+      }
       try {
         const session = await createSessionOn(probeModel(), provider);
         await session.release();
         return undefined;
       } catch (err) {
-        return (err as Error).message.split('\n')[0];
+        return plainReason(provider, (err as Error).message);
       }
     })();
     probes.set(provider, p);

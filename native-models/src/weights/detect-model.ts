@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors';
-import { SafetensorsFile, type TensorInfo } from './safetensors';
+import { PICKLE_PROBLEM, SafetensorsFile, type TensorInfo } from './safetensors';
 import type { Component } from './model-weights';
 
 export type ModelKind = 'sd15-checkpoint' | 'diffusers-folder' | 'controlnet' | 'vae' | 'lora' | 'unknown';
@@ -43,6 +43,28 @@ export function familyProblem(tensors: Map<string, TensorInfo>): string | undefi
   return undefined;
 }
 
+/**
+ * Why a UNet taking `channels` input channels cannot be used: SD1.5's takes the 4 latent channels; inpainting
+ * models add a mask and a masked-image latent (9), instruct-pix2pix models an image latent (8).
+ */
+export function unetInputProblem(channels: number): string | undefined {
+  if (channels === 4) return undefined;
+  const what = channels === 9 ? 'an inpainting model: latent, mask and masked-image channels' : channels === 8 ? 'an instruct-pix2pix model: latent and image channels' : 'not a plain text-to-image model';
+  return `its UNet takes ${channels} input channels (${what}); only plain 4-channel SD1.5-family models can re-render video`;
+}
+
+/**
+ * Why weights with these names and shapes cannot be rendered with (another family, an inpainting or instruct
+ * UNet), or undefined. The one check that import (describeSafetensors) and the render loader both run.
+ */
+export function weightsProblem(tensors: Map<string, TensorInfo>): string | undefined {
+  const family = familyProblem(tensors);
+  if (family) return family;
+  const isUnet = [...tensors.keys()].some((n) => n.startsWith('model.diffusion_model.') || n.startsWith('up_blocks.'));
+  const convIn = tensors.get('model.diffusion_model.input_blocks.0.0.weight') ?? (isUnet ? tensors.get('conv_in.weight') : undefined);
+  return convIn && convIn.shape.length === 4 ? unetInputProblem(convIn.shape[1]) : undefined;
+}
+
 /** Classifies an opened .safetensors file. */
 export function describeSafetensors(st: SafetensorsFile): ModelDescription {
   const file = st.file;
@@ -55,16 +77,15 @@ export function describeSafetensors(st: SafetensorsFile): ModelDescription {
     return { ...base, kind: 'lora', layout: 'kohya', summary: 'LoRA', problem };
   }
   const family = familyProblem(st.tensors);
-  if (has(names, 'control_model.') || has(names, 'controlnet_cond_embedding.')) {
-    return { ...base, kind: 'controlnet', layout: has(names, 'control_model.') ? 'single-file' : 'diffusers', components: ['controlnet'], summary: 'ControlNet', problem: family };
+  const bareControlNet = has(names, 'input_hint_block.') && has(names, 'zero_convs.');
+  if (has(names, 'control_model.') || has(names, 'controlnet_cond_embedding.') || bareControlNet) {
+    return { ...base, kind: 'controlnet', layout: has(names, 'controlnet_cond_embedding.') ? 'diffusers' : 'single-file', components: ['controlnet'], summary: 'ControlNet', problem: family };
   }
   if (has(names, 'model.diffusion_model.') || has(names, 'conditioner.embedders')) {
     const components: Component[] = ['unet'];
     if (has(names, 'first_stage_model.')) components.push('vae');
     if (has(names, 'cond_stage_model.')) components.push('text_encoder');
-    let problem = family;
-    const convIn = st.tensors.get('model.diffusion_model.input_blocks.0.0.weight');
-    if (!problem && convIn && convIn.shape[1] !== 4) problem = `its UNet takes ${convIn.shape[1]} input channels (an inpainting or instruct model); only plain 4-channel SD1.5 models are supported`;
+    const problem = weightsProblem(st.tensors);
     const parts = components.map((c) => ({ unet: 'UNet', vae: 'VAE', text_encoder: 'text encoder', controlnet: 'ControlNet' })[c]).join(', ');
     return { ...base, kind: 'sd15-checkpoint', layout: 'single-file', components, summary: `${problem ? 'Stable Diffusion' : 'SD1.5'} checkpoint (${parts})`, problem };
   }
@@ -89,7 +110,7 @@ function describeFolder(dir: string): ModelDescription {
     let problem: string | undefined;
     if (/XL|StableDiffusion3|Flux|Kandinsky/i.test(cls)) problem = `this is a ${cls} folder; only Stable Diffusion 1.5-family models are supported`;
     else if (unet && typeof unet.cross_attention_dim === 'number' && unet.cross_attention_dim !== 768 && unet.cross_attention_dim >= 1024) problem = `its UNet reads ${unet.cross_attention_dim}-wide text (SD2.x or newer); only SD1.5-family models are supported`;
-    else if (unet && typeof unet.in_channels === 'number' && unet.in_channels !== 4) problem = `its UNet takes ${unet.in_channels} input channels (an inpainting or instruct model); only plain 4-channel SD1.5 models are supported`;
+    else if (unet && typeof unet.in_channels === 'number' && unetInputProblem(unet.in_channels)) problem = unetInputProblem(unet.in_channels);
     else if (!components.includes('unet')) problem = 'the folder has no unet/ subfolder';
     return { ...base, kind: 'diffusers-folder', components, summary: `diffusers pipeline (${cls || 'unknown class'})`, problem };
   }
@@ -113,7 +134,7 @@ export async function detectModelFile(file: string): Promise<ModelDescription> {
   if (stat.isDirectory()) return describeFolder(file);
   const base = { file, components: [] as Component[] };
   if (/\.(ckpt|pt|pth|bin)$/i.test(file)) {
-    return { ...base, kind: 'unknown', summary: 'pickle checkpoint', problem: 'pickle files (.ckpt/.pt/.bin) can run code when loaded and are not supported; use the .safetensors version of this model' };
+    return { ...base, kind: 'unknown', summary: 'pickle checkpoint', problem: PICKLE_PROBLEM };
   }
   let st: SafetensorsFile;
   try {

@@ -8,7 +8,8 @@ import { SafetensorsFile } from './safetensors';
 import { SD15_CONFIGS, type ModelConfig } from './sd15-config';
 import { controlnetKeyFromLdm, textEncoderKeyFromLdm, unetKeyFromLdm, unetModuleFromLdmLoraName, vaeKeyFromDiffusers, vaeKeyFromLdm, type KeyMapping } from './checkpoint-keys';
 import { applyLoraPatches, openLora, planLoraMerge, type LoraFile, type LoraPatch } from './lora';
-import { describeSafetensors, familyProblem } from './detect-model';
+import { describeSafetensors, unetInputProblem, weightsProblem } from './detect-model';
+import { inferConfig, ldmMappingHints } from './infer-config';
 
 export { detectModelFile, type ModelDescription, type ModelKind } from './detect-model';
 export type { ModelConfig } from './sd15-config';
@@ -21,7 +22,7 @@ export interface Tensor { shape: number[]; data: Float32Array }
  *  CLIPTextModel keys `text_model.*`, controlnet: diffusers ControlNetModel keys), merged LoRAs applied. */
 export interface WeightSource {
   readonly component: Component;
-  /** The model config (diffusers config.json fields): the folder's, or SD1.5's for single files, with caller overrides. */
+  /** The model config (diffusers config.json fields): the folder's, or read from a single file's weights, with caller overrides. */
   readonly config: ModelConfig;
   /** Non-fatal findings the UI can show, e.g. LoRA modules that matched nothing. */
   readonly warnings: string[];
@@ -142,6 +143,8 @@ function namingOf(st: SafetensorsFile, component: Component): Naming | undefined
       return undefined;
     case 'controlnet':
       if (has('control_model.')) return { prefix: 'control_model.', map: controlnetKeyFromLdm };
+      // The original naming saved without its prefix (diffusers' loader accepts these too).
+      if (has('input_hint_block.') && has('zero_convs.')) return { prefix: '', map: controlnetKeyFromLdm };
       if (has('controlnet_cond_embedding.')) return { prefix: '', map: identity };
       return undefined;
   }
@@ -186,24 +189,26 @@ async function openAll(files: string[]): Promise<SafetensorsFile[]> {
   }
 }
 
-/** Loads one component from a single .safetensors file or a diffusers folder, merging the given LoRAs. */
+/** Loads one component from a single .safetensors file or a diffusers folder, merging the given LoRAs. A single
+ *  file's config is read from its tensor names and shapes (see infer-config.ts). */
 export async function loadComponentWeights(source: string, component: Component, opts: LoadOptions = {}): Promise<WeightSource> {
   let stat: fs.Stats;
   try { stat = await fs.promises.stat(source); } catch { throw new UserError('file not found', source); }
   let files: SafetensorsFile[];
-  let config: ModelConfig;
+  let config: ModelConfig | undefined;
   if (stat.isDirectory()) {
     const dir = componentFolder(source, component);
-    try { config = JSON.parse(await fs.promises.readFile(path.join(dir, 'config.json'), 'utf8')); } catch (err) {
+    try { config = JSON.parse(await fs.promises.readFile(path.join(dir, 'config.json'), 'utf8')) as ModelConfig; } catch (err) {
       throw new UserError(`config.json cannot be read (${(err as Error).message})`, dir);
     }
+    const inputs = component === 'unet' && typeof config.in_channels === 'number' ? unetInputProblem(config.in_channels) : undefined;
+    if (inputs) throw new UserError(inputs, dir);
     files = await openAll(folderWeightFiles(dir, component));
   } else {
-    config = { ...SD15_CONFIGS[component] };
     files = await openAll([source]);
   }
-  config = { ...config, ...opts.config };
   const loras: Array<{ lora: LoraFile; multiplier: number }> = [];
+  const warnings: string[] = [];
   try {
     const entries = new Map<string, Entry>();
     for (const file of files) {
@@ -212,26 +217,36 @@ export async function loadComponentWeights(source: string, component: Component,
         const what = describeSafetensors(file);
         throw new UserError(`holds no ${component} weights (it looks like: ${what.summary}${what.problem ? `; ${what.problem}` : ''})`, file.file);
       }
-      const problem = familyProblem(file.tensors);
+      const problem = weightsProblem(file.tensors);
       if (problem) throw new UserError(problem, file.file);
+      const own = [...file.tensors.keys()].filter((k) => k.startsWith(naming.prefix)).map((k) => k.slice(naming.prefix.length));
+      // Original key names are mapped with the few sizes their numbering depends on, read from the names.
+      const mapping = { ...(SD15_CONFIGS[component] as ModelConfig), ...ldmMappingHints(component, own), ...config, ...opts.config };
       for (const [key, info] of file.tensors) {
         if (!key.startsWith(naming.prefix) || !['F32', 'F16', 'BF16', 'F64'].includes(info.dtype)) continue;
-        const mapped = naming.map(key.slice(naming.prefix.length), config);
+        const mapped = naming.map(key.slice(naming.prefix.length), mapping);
         if (mapped) entries.set(mapped.name, { file, key, squeeze: mapped.squeeze ?? false });
       }
-    }
-    for (const spec of opts.loras ?? []) {
-      if (!Number.isFinite(spec.multiplier)) throw new UserError(`LoRA multiplier must be a number, got ${spec.multiplier}`, spec.file);
-      loras.push({ lora: await openLora(spec.file), multiplier: spec.multiplier });
     }
     const shapeOf = (name: string) => {
       const e = entries.get(name)!;
       const s = e.file.info(e.key).shape;
       return e.squeeze && s.length === 4 ? s.slice(0, 2) : s;
     };
-    const alias = component === 'unet' ? (name: string) => unetModuleFromLdmLoraName(name, config) : undefined;
-    const { patches, warnings } = planLoraMerge(component, entries.keys(), shapeOf, loras, alias);
-    return new LoadedWeights(component, config, warnings, source, entries, files, patches, loras);
+    if (!config) {
+      const inferred = inferConfig(component, [...entries.keys()], (name) => (entries.has(name) ? shapeOf(name) : undefined), source);
+      config = inferred.config;
+      if (inferred.warning && !opts.config) warnings.push(inferred.warning);
+    }
+    config = { ...config, ...opts.config };
+    for (const spec of opts.loras ?? []) {
+      if (!Number.isFinite(spec.multiplier)) throw new UserError(`LoRA multiplier must be a number, got ${spec.multiplier}`, spec.file);
+      loras.push({ lora: await openLora(spec.file), multiplier: spec.multiplier });
+    }
+    const finalConfig = config;
+    const alias = component === 'unet' ? (name: string) => unetModuleFromLdmLoraName(name, finalConfig) : undefined;
+    const merge = planLoraMerge(component, entries.keys(), shapeOf, loras, alias);
+    return new LoadedWeights(component, finalConfig, [...warnings, ...merge.warnings], source, entries, files, merge.patches, loras);
   } catch (err) {
     await Promise.all([...files, ...loras.map((l) => l.lora.file)].map((f) => f.close()));
     throw err;

@@ -26,6 +26,14 @@ const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 const NOT_SAFETENSORS = 'is not a valid .safetensors file';
 
+/** What a PyTorch pickle checkpoint (.ckpt, .pt, .bin) is told, at import and at render alike. */
+export const PICKLE_PROBLEM = 'this is a PyTorch pickle checkpoint (.ckpt/.pt/.bin), not .safetensors: pickles can run code when loaded and are not supported; use the .safetensors version of this model';
+
+/** PyTorch's zip container (torch.save since 1.6) or a bare pickle stream (protocol 2–5). */
+function looksLikePickle(start: Buffer): boolean {
+  return (start[0] === 0x50 && start[1] === 0x4b && start[2] === 0x03 && start[3] === 0x04) || (start[0] === 0x80 && start[1] >= 2 && start[1] <= 5);
+}
+
 function isDType(s: unknown): s is DType {
   return typeof s === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_SIZE, s);
 }
@@ -113,6 +121,7 @@ export class SafetensorsFile {
       const lengthBytes = Buffer.alloc(8);
       await readFully(handle, lengthBytes, 0, file);
       const headerLength = lengthBytes.readBigUInt64LE(0);
+      if (looksLikePickle(lengthBytes) && headerLength > BigInt(size - 8)) throw new UserError(PICKLE_PROBLEM, file);
       if (headerLength > BigInt(size - 8)) {
         throw new UserError(`${NOT_SAFETENSORS}: its header claims ${headerLength} bytes but the file has only ${size - 8} after the length (truncated or not a safetensors file)`, file);
       }
