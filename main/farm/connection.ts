@@ -86,12 +86,13 @@ export function explainRedisError(c: FarmConnection, err: unknown): UserError | 
  */
 export async function checkFarmConnection(c: FarmConnection, timeoutMs = 10_000): Promise<void> {
   const client = new IORedis({ ...c.options, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: timeoutMs });
-  client.on('error', () => undefined); // reported through the promise below
+  let first: unknown; // the server's own reason (NOAUTH, WRONGPASS) comes as an event before "Connection is closed"
+  client.on('error', (err) => { first ??= err; });
   try {
     await client.connect();
     await client.ping();
   } catch (err) {
-    throw explainRedisError(c, err) ?? new UserError(`cannot use Redis at ${c.where}: ${(err as Error).message}`);
+    throw explainRedisError(c, first) ?? explainRedisError(c, err) ?? new UserError(`cannot use Redis at ${c.where}: ${(err as Error).message}`);
   } finally {
     client.disconnect();
   }
