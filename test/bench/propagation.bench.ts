@@ -15,6 +15,20 @@ import { indexedFrames } from '../../main/engine/media/frames-folder';
 
 const root = path.resolve(__dirname, '..', '..');
 
+/** Bytes of every file under `dir` (0 when it does not exist). */
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) total += fs.statSync(path.join(e.parentPath, e.name)).size;
+  }
+  return total;
+}
+
+/** Cache size as GB per minute of video at the project's frame rate, from `bytes` over `frames` frames. */
+function perMinute(bytes: number, frames: number, fps: number): string {
+  return `${((bytes / frames) * fps * 60 / 1e9).toFixed(2)} GB/min`;
+}
+
 async function main(): Promise<void> {
   const dir = tempDir('rerender-bench-prop-');
   const file = path.join(dir, 'bench.rerender');
@@ -63,6 +77,10 @@ async function main(): Promise<void> {
       for (let k = 0; k < out.length; k++) { const d = out[k] - truth[k]; sq += d * d; }
       count += out.length;
     }
+    const flowBytes = fs.existsSync(paths.flowDir) ? folderBytes(paths.flowDir) : 0;
+    const segBytes = fs.existsSync(paths.segmentsDir) ? folderBytes(paths.segmentsDir) : 0;
+    const fps = p.source.fps.num / p.source.fps.den;
+    console.log(`  cache after the segment (11 frames at ${fps.toFixed(2)} fps): flows ${perMinute(flowBytes, 11, fps)}, segment scratch ${perMinute(segBytes, 11, fps)}, whole cache without decoded frames ${perMinute(flowBytes + segBytes, 11, fps)}`);
     console.log(`  PSNR against the ground-truth filter on every frame: ${(10 * Math.log10((255 * 255) / (sq / count))).toFixed(2)} dB`);
   }
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
