@@ -10,7 +10,7 @@ import { CancelToken, UserError, type ProgressFn } from '../../../native-models/
 import { writeFileAtomic } from '../fs/atomic';
 import { frameFileName } from '../project/paths';
 import { readRgb } from '../media/image-files';
-import { decodeFlow, encodeFlow, roundFlow } from './compact-flow';
+import { decodeFlow, encodeFlow } from './compact-flow';
 
 /** Anything that turns two frames into their forward and backward flows. */
 export interface FlowEstimator {
@@ -142,8 +142,9 @@ export class FlowCache {
     const computed = await this.estimator.computePair(a, b);
     // Rebuildable, so no fsync: the atomic rename keeps a killed run from leaving half a file, and a
     // file damaged by a power cut fails decoding and is recomputed.
-    await writeFileAtomic(fwdFile, encodeFlow(computed.forward), { durable: false });
-    await writeFileAtomic(bwdFile, encodeFlow(computed.backward), { durable: false });
-    return { forward: roundFlow(computed.forward), backward: roundFlow(computed.backward) };
+    const fwd = encodeFlow(computed.forward), bwd = encodeFlow(computed.backward);
+    await writeFileAtomic(fwdFile, fwd, { durable: false });
+    await writeFileAtomic(bwdFile, bwd, { durable: false });
+    return { forward: decodeFlow(fwd, fwdFile), backward: decodeFlow(bwd, bwdFile) };
   }
 }
