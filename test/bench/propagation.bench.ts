@@ -15,6 +15,20 @@ import { indexedFrames } from '../../main/engine/media/frames-folder';
 
 const root = path.resolve(__dirname, '..', '..');
 
+/** Bytes of every file under `dir` (0 when it does not exist). */
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) total += fs.statSync(path.join(e.parentPath, e.name)).size;
+  }
+  return total;
+}
+
+/** Cache size as GB per minute of video at the project's frame rate, from `bytes` over `frames` frames. */
+function perMinute(bytes: number, frames: number, fps: number): string {
+  return `${((bytes / frames) * fps * 60 / 1e9).toFixed(2)} GB/min`;
+}
+
 async function main(): Promise<void> {
   const dir = tempDir('rerender-bench-prop-');
   const file = path.join(dir, 'bench.rerender');
@@ -45,10 +59,16 @@ async function main(): Promise<void> {
     fs.rmSync(projectPaths(file).outputDir, { recursive: true, force: true });
     fs.rmSync(projectPaths(file).segmentsDir, { recursive: true, force: true });
     t = performance.now();
-    const r = await propagateProject(file, run, { segmentId: '0-10', workers: 1 });
+    const cpu = process.cpuUsage();
+    // Scratch peaks while the segment's frames are blended (both chains stored, nothing removed yet).
+    let scratchPeak = 0;
+    const r = await propagateProject(file, run, { segmentId: '0-10', workers: 1, onSegment: () => { scratchPeak = Math.max(scratchPeak, folderBytes(projectPaths(file).segmentsDir)); } });
     const s = (performance.now() - t) / 1000;
+    const used = process.cpuUsage(cpu);
+    const cpuS = (used.user + used.system) / 1e6;
     const frames = r.framesWritten;
     console.log(`N=${n} M=${m}: segment 0-10, ${frames} output frames, ${r.synthesesRun} syntheses, ${s.toFixed(1)} s`);
+    console.log(`  CPU time per propagated output frame (all threads; steadier than wall time on a loaded machine): ${(cpuS / frames).toFixed(2)} s`);
     console.log(`  per propagated output frame (2 syntheses + blend): ${(s / frames).toFixed(2)} s; with its share of the 10 flow pairs: ${((s + flowS) / frames).toFixed(2)} s (reference pipeline ≈ 50 s)`);
     const flowsForMetric = await openProjectFlows(file, p);
     const paths = projectPaths(file);
@@ -63,6 +83,12 @@ async function main(): Promise<void> {
       for (let k = 0; k < out.length; k++) { const d = out[k] - truth[k]; sq += d * d; }
       count += out.length;
     }
+    const flowBytes = fs.existsSync(paths.flowDir) ? folderBytes(paths.flowDir) : 0;
+    const segBytes = fs.existsSync(paths.segmentsDir) ? folderBytes(paths.segmentsDir) : 0;
+    const fps = p.source.fps.num / p.source.fps.den;
+    console.log(`  cache after the segment (11 frames at ${fps.toFixed(2)} fps): flows ${perMinute(flowBytes, 11, fps)}, segment scratch left ${perMinute(segBytes, 11, fps)} (peak while blending ${(scratchPeak / 1e6).toFixed(0)} MB for this segment), flows + scratch ${perMinute(flowBytes + segBytes, 11, fps)}`);
+    const perFrame = (dir: string) => folderBytes(dir) / Math.max(1, fs.readdirSync(dir).filter((n) => n.endsWith('.png')).length);
+    console.log(`  with the decoded source frames (${perMinute(perFrame(paths.framesDir), 1, fps)}) and the output frames (${perMinute(perFrame(paths.outputDir), 1, fps)}): ${perMinute((flowBytes + segBytes) / 11 + perFrame(paths.framesDir) + perFrame(paths.outputDir), 1, fps)}`);
     console.log(`  PSNR against the ground-truth filter on every frame: ${(10 * Math.log10((255 * 255) / (sq / count))).toFixed(2)} dB`);
   }
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);

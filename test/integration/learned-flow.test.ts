@@ -98,6 +98,6 @@ test('given the inference-worker job, when run over a frame range, then the cach
   ) as { pairs: number; estimator: string };
   assert.equal(result.pairs, 2);
   assert.deepEqual(fractions, [0.5, 1]);
-  assert.deepEqual(fs.readdirSync(path.join(dir, 'job-flow')).filter((n) => n.endsWith('.flo')).sort(), ['00000.bwd.flo', '00000.fwd.flo', '00001.bwd.flo', '00001.fwd.flo']);
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'job-flow')).filter((n) => n.endsWith('.qflo')).sort(), ['00000.bwd.qflo', '00000.fwd.qflo', '00001.bwd.qflo', '00001.fwd.qflo']);
   await assert.rejects(learnedFlowJob({ modelFile: 'x.onnx' }, { progress: () => {}, cancel: new CancelToken() }), /bad parameters for computeLearnedFlows: framesDir/);
 });

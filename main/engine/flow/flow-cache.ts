@@ -1,15 +1,16 @@
 // The project's flow cache: consecutive-frame flows (i→i+1 and i+1→i) computed once from the
-// source frames, stored as .flo files, and thrown away when the source or the estimator changes.
+// source frames, stored compactly (compact-flow.ts), and thrown away when the source or the estimator
+// changes.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { computeFlow, occlusionMask, type ComputeFlowOptions, type FlowPair } from '../../../native-models/src/flow';
-import { readFlo, writeFlo } from '../../../native-models/src/flo';
 import type { Image } from '../../../native-models/src/image';
 import { CancelToken, UserError, type ProgressFn } from '../../../native-models/src/errors';
 import { writeFileAtomic } from '../fs/atomic';
 import { frameFileName } from '../project/paths';
 import { readRgb } from '../media/image-files';
+import { decodeFlow, encodeFlow } from './compact-flow';
 
 /** Anything that turns two frames into their forward and backward flows. */
 export interface FlowEstimator {
@@ -37,6 +38,8 @@ export interface FlowCacheOptions {
 }
 
 const KEY_FILE = 'flow-cache.json';
+/** How the flows are stored; part of the key, so a cache in an older format is cleared. */
+const STORAGE = 'rrq1';
 
 /**
  * A source key for a folder of frames when the caller has nothing better: names, sizes and
@@ -50,12 +53,13 @@ export function framesFolderKey(framesDir: string): string {
   }
   return hash.digest('hex');
 }
-const FLOW_FILE = /^\d{5,}\.(fwd|bwd)\.flo$/;
+/** Our flow files, this format's and the float32 .flo files of earlier versions. */
+const FLOW_FILE = /^\d{5,}\.(fwd|bwd)\.(flo|qflo)$/;
 
 /** File names of the flows between frame i and i+1. */
 export function flowFileNames(i: number): { forward: string; backward: string } {
   const stem = frameFileName(i, '').slice(0, -1);
-  return { forward: `${stem}.fwd.flo`, backward: `${stem}.bwd.flo` };
+  return { forward: `${stem}.fwd.qflo`, backward: `${stem}.bwd.qflo` };
 }
 
 export class FlowCache {
@@ -66,7 +70,7 @@ export class FlowCache {
   /** Opens (creating if needed) the cache folder, clearing it if it was made from another source or estimator. */
   static async open(options: FlowCacheOptions): Promise<FlowCache> {
     const estimator = options.estimator ?? nativeFlowEstimator();
-    const key = { sourceKey: options.sourceKey, estimator: estimator.id };
+    const key = { sourceKey: options.sourceKey, estimator: estimator.id, storage: STORAGE };
     await fs.promises.mkdir(options.dir, { recursive: true });
     const keyFile = path.join(options.dir, KEY_FILE);
     let recorded: unknown;
@@ -84,7 +88,10 @@ export class FlowCache {
     return new FlowCache(options.dir, options.framesDir, estimator);
   }
 
-  /** Flows between frame i and i+1 (forward i→i+1, backward i+1→i): read from the cache or computed and stored. */
+  /**
+   * Flows between frame i and i+1 (forward i→i+1, backward i+1→i): read from the cache or computed and
+   * stored; either way rounded to the stored precision, so every run sees the same fields.
+   */
   pair(i: number): Promise<FlowPair> {
     if (!Number.isInteger(i) || i < 0) throw new RangeError(`frame index must be a whole number ≥ 0, got ${i}`);
     let p = this.pending.get(i);
@@ -121,7 +128,8 @@ export class FlowCache {
     const fwdFile = path.join(this.dir, names.forward), bwdFile = path.join(this.dir, names.backward);
     if (fs.existsSync(fwdFile) && fs.existsSync(bwdFile)) {
       try {
-        return { forward: await readFlo(fwdFile), backward: await readFlo(bwdFile) };
+        const [fwd, bwd] = await Promise.all([fs.promises.readFile(fwdFile), fs.promises.readFile(bwdFile)]);
+        return { forward: decodeFlow(fwd, fwdFile), backward: decodeFlow(bwd, bwdFile) };
       } catch {
         // A damaged cache entry is rebuilt rather than reported: everything here is rebuildable.
       }
@@ -131,9 +139,12 @@ export class FlowCache {
     if (a.width !== b.width || a.height !== b.height) {
       throw new UserError(`frames ${i} and ${i + 1} differ in size (${a.width}×${a.height} vs ${b.width}×${b.height})`, this.framesDir);
     }
-    const pair = await this.estimator.computePair(a, b);
-    await writeFlo(fwdFile, pair.forward);
-    await writeFlo(bwdFile, pair.backward);
-    return pair;
+    const computed = await this.estimator.computePair(a, b);
+    // Rebuildable, so no fsync: the atomic rename keeps a killed run from leaving half a file, and a
+    // file damaged by a power cut fails decoding and is recomputed.
+    const fwd = encodeFlow(computed.forward), bwd = encodeFlow(computed.backward);
+    await writeFileAtomic(fwdFile, fwd, { durable: false });
+    await writeFileAtomic(bwdFile, bwd, { durable: false });
+    return { forward: decodeFlow(fwd, fwdFile), backward: decodeFlow(bwd, bwdFile) };
   }
 }

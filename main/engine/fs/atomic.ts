@@ -78,18 +78,24 @@ async function fsyncDir(dir: string): Promise<void> {
   } catch { /* best effort */ }
 }
 
-export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `target` through a temp file and a rename, so no reader (nor a killed run) ever sees half a
+ * file. `durable: false` skips the fsyncs, for scratch files that are rebuilt when damaged (a power cut
+ * can leave them empty or short, never half of one and half of another).
+ */
+export async function writeFileAtomic(target: string, data: string | Uint8Array, opts: { durable?: boolean } = {}): Promise<void> {
+  const durable = opts.durable ?? true;
   const tmp = tempPathFor(target);
   try {
     const h = await fsp.open(tmp, 'wx');
     try {
       await h.writeFile(data);
-      await h.sync();
+      if (durable) await h.sync();
     } finally {
       await h.close();
     }
     await fsp.rename(tmp, target);
-    await fsyncDir(path.dirname(target));
+    if (durable) await fsyncDir(path.dirname(target));
   } catch (err) {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
     throw describeWriteError(err, target);

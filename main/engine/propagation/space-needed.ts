@@ -31,10 +31,11 @@ export function propagationBytesNeeded(req: SpaceRequest): number {
   const pixels = req.width * req.height;
   const png = framePngBytes(req.framesDir, pixels);
   const outputs = req.segments.reduce((n, s) => n + s.pending, 0) * png;
-  // A .flo pair: two fields of two float32 per pixel. A chain step keeps its image, error map (one float)
-  // and positions (two floats) until the segment is done; blended segments run two chains.
-  const flows = req.missingFlows * 2 * (12 + pixels * 8);
-  const chain = (s: { segment: Segment; pending: number }) => (s.pending ? (s.segment.end - s.segment.start + 1) * (s.segment.left && s.segment.right ? 2 : 1) * (png + pixels * 12) : 0);
+  // A cached flow pair: two fields of two int16 per pixel before compression (compact-flow.ts), an upper
+  // bound. A chain step keeps its raw image (three bytes), error map (one float), positions (two
+  // floats) and patch matches (two int32) until the segment is done (frame-store.ts); blended segments run two chains.
+  const flows = req.missingFlows * 2 * (16 + pixels * 4);
+  const chain = (s: { segment: Segment; pending: number }) => (s.pending ? (s.segment.end - s.segment.start + 1) * (s.segment.left && s.segment.right ? 2 : 1) * pixels * 23 : 0);
   const inFlight = req.segments.map(chain).sort((a, b) => b - a).slice(0, req.workers).reduce((a, b) => a + b, 0);
   return Math.round(outputs + flows + inFlight);
 }
