@@ -172,17 +172,20 @@ export class EditorJobs {
     const overlay = this.session.overlay;
     overlay.propagating = segmentId ? new Set([segmentId]) : 'all';
     this.session.changed();
-    const { job, done } = this.list.start('propagate', segmentId ? `Propagate frames ${segmentId}` : 'Propagate all keyframes', async (run) => {
-      const projectFile = await this.session.saveForJob();
-      return this.workers.propagation.call('propagate', { projectFile, segmentId }, run);
-    });
-    const file = this.session.file;
-    void done.then((result) => {
-      if (this.session.file !== file) return;
+    // The job works on the document as shown (a snapshot): nothing is saved for it, and its frames go
+    // under the output keys of that snapshot's segments.
+    const projectFile = this.session.file!;
+    const project = this.session.project();
+    const { job, done } = this.list.start('propagate', segmentId ? `Propagate frames ${segmentId}` : 'Propagate all keyframes', (run) =>
+      this.workers.propagation.call('propagate', { projectFile, project, segmentId }, run));
+    void done.then(() => {
+      if (this.session.file !== projectFile) return;
       const covered = overlay.propagating;
       overlay.propagating = undefined;
       const ids = covered === 'all' || !covered ? (this.session.state()?.segments.map((s) => s.id) ?? []) : [...covered];
-      for (const sid of ids) if (result === undefined) overlay.failedSegments.add(sid); else overlay.failedSegments.delete(sid);
+      // A cancelled run is not a failure: its segments show what they hold (partial, not rendered).
+      const failed = this.list.get(job.id)?.status === 'failed';
+      for (const sid of ids) if (failed) overlay.failedSegments.add(sid); else overlay.failedSegments.delete(sid);
       this.session.mediaChanged();
     });
     return job;
@@ -202,7 +205,8 @@ export class EditorJobs {
   measureFlicker(): JobState {
     const projectFile = this.session.file;
     if (!projectFile) throw new UserError('no project is open; open or create one first');
-    const { job, done } = this.list.start('measure', 'Measure flicker', (run) => this.workers.propagation.call('measureFlicker', { projectFile }, run));
+    const project = this.session.project();
+    const { job, done } = this.list.start('measure', 'Measure flicker', (run) => this.workers.propagation.call('measureFlicker', { projectFile, project }, run));
     void done.then((r) => { if (r && this.session.file === projectFile) this.session.mediaChanged(); });
     return job;
   }
@@ -210,9 +214,10 @@ export class EditorJobs {
   exportVideo(p: CallParams<'export.start'>): JobState {
     const out = path.resolve(p.out);
     checkExportDestination(out, p.format, p.overwrite); // an existing export: the call fails at once, so the editor can ask
+    const projectFile = this.session.file!;
+    const project = this.session.project();
     const { job } = this.list.start('export', `Export ${path.basename(out)}`, async (run) => {
-      const projectFile = await this.session.saveForJob();
-      return this.workers.propagation.call('exportProject', { projectFile, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete, overwrite: p.overwrite, startNumber: p.startNumber }, run);
+      return this.workers.propagation.call('exportProject', { projectFile, project, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete, overwrite: p.overwrite, startNumber: p.startNumber }, run);
     }, { output: out });
     return job;
   }
@@ -224,7 +229,7 @@ export class EditorJobs {
     if (p.max < p.min) throw new UserError(`the largest gap (${p.max}) must not be below the smallest (${p.min})`);
     const projectFile = this.session.file!;
     const { done } = this.list.start('suggest', 'Suggest keyframes from content', (run) =>
-      this.workers.propagation.call<{ frames: number[] }>('suggestKeyframes', { projectFile, min: p.min, max: p.max }, run));
+      this.workers.propagation.call<{ frames: number[] }>('suggestKeyframes', { projectFile, project, min: p.min, max: p.max }, run));
     const result = await done;
     if (!result) throw new UserError('suggesting keyframes failed; the jobs panel has the reason');
     return { frames: result.frames };

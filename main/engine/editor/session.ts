@@ -11,6 +11,7 @@ import { readProjectFile, writeProjectFile, readAutosave, writeAutosave, discard
 import { segmentStatus, type SegmentInfo } from '../project/status';
 import { segmentsOf, type Segment } from '../project/keyframes';
 import { projectPaths } from '../project/paths';
+import { segmentOutputKey } from '../project/output-keys';
 import { applyEdit } from './edit-actions';
 import { saveProjectAs } from './save-as';
 import { ProjectLock } from '../project/project-lock';
@@ -191,23 +192,19 @@ export class EditorSession {
   }
 
   /**
-   * Segment status reads the output folder and each segment's record; those only change with the media
-   * revision (propagation, renders, undo), so they are read once per revision and per segment shape.
+   * Segment status looks up each segment's current output key (output-keys.ts); the folders only change
+   * with the media revision (propagation, renders), so each key is looked up once per revision.
    */
-  private statusCache = { file: '', revision: -1, outputs: new Set<string>(), bySegment: new Map<string, SegmentInfo>() };
+  private statusCache = { file: '', revision: -1, byKey: new Map<string, SegmentInfo>() };
 
   private segmentStatuses(o: OpenProject): SegmentInfo[] {
     let cache = this.statusCache;
-    if (cache.file !== o.file || cache.revision !== o.mediaRevision) {
-      let outputs: Set<string>;
-      try { outputs = new Set(fs.readdirSync(projectPaths(o.file).outputDir)); } catch { outputs = new Set(); }
-      cache = this.statusCache = { file: o.file, revision: o.mediaRevision, outputs, bySegment: new Map() };
-    }
-    const side = (k: Segment['left']) => (k ? `${k.id}:${k.revision}:${k.frame}` : '');
+    if (cache.file !== o.file || cache.revision !== o.mediaRevision) cache = this.statusCache = { file: o.file, revision: o.mediaRevision, byKey: new Map() };
+    const side = (k: Segment['left']) => (k ? `${k.status}:${k.image}` : '');
     return segmentsOf(o.project).map((seg) => {
-      const key = `${seg.id}|${side(seg.left)}|${side(seg.right)}`;
-      let info = cache.bySegment.get(key);
-      if (!info) cache.bySegment.set(key, (info = segmentStatus(o.file, o.project, seg, cache.outputs)));
+      const key = `${seg.id}|${segmentOutputKey(o.project, seg)}|${side(seg.left)}|${side(seg.right)}`;
+      let info = cache.byKey.get(key);
+      if (!info) cache.byKey.set(key, (info = segmentStatus(o.file, o.project, seg)));
       return info;
     });
   }
