@@ -18,8 +18,6 @@ import { finished } from '../helpers/editor-jobs';
 import { makeVideo, tempDir } from '../helpers/media';
 import { FIXTURES, graphCache, testParams } from './keyframe-render-scene';
 
-/** Marks a bug of issue 15 not fixed yet: the test runs and reports, but does not fail the suite. */
-const TODO = { todo: 'issue 15: not fixed yet' };
 
 function newEditor(dir: string): Editor {
   return createEditor({ platform: { mode: 'browser', version: 'test' }, settingsFile: path.join(dir, 'settings.json'), workerModules: workerModules() });
@@ -178,7 +176,7 @@ describe('one owner per document: rendered keyframes', () => {
   });
   after(() => editor.dispose());
 
-  test('given a keyframe rendered with seed 0 and regenerated twice, when the seed-0 image is picked from the history and Render all runs, then the history lists each image with its own seed', TODO, async () => {
+  test('given a keyframe rendered with seed 0 and regenerated twice, when the seed-0 image is picked from the history and Render all runs, then the history lists each image with its own seed', async () => {
     const id = state(editor).project.keyframes[0].id;
     for (const newSeed of [false, true, true]) {
       const job = await run(editor, () => editor.handlers['keyframe.render']({ id, newSeed }));
@@ -198,7 +196,7 @@ describe('one owner per document: rendered keyframes', () => {
     assert.equal(entry.seed, 0, 'listed with the seed that made it, not the seed of the image it replaced');
   });
 
-  test('given Render all running, when the user saves again and again meanwhile, then no rendered keyframe is lost: each one arrives in the document with its new revision, and only the user\'s saves write the file', TODO, async () => {
+  test('given Render all running, when the user saves again and again meanwhile, then no rendered keyframe is lost: each one arrives in the document with its new revision, and only the user\'s saves write the file', async () => {
     await editor.handlers['project.edit']({ action: 'setKeyframes', frames: [0, 9] });
     await editor.handlers['project.save']({});
     const file = editor.session.file!;

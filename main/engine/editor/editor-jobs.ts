@@ -7,8 +7,8 @@ import type { WorkerHost } from '../jobs/worker-host';
 import type { EditorSession } from './session';
 import type { JobKind, JobList } from './job-list';
 import { findKeyframe } from '../project/keyframes';
-import { readProjectFile } from '../project/project-file';
-import type { Project } from '../../../preload/project-schema';
+import { applyKeyframeResults } from '../render/keyframe-commit';
+import { partialOf, type RenderSummary } from '../render/render-project';
 import { uniformKeyframes } from '../project/keyframe-suggest';
 import { downloadModel, importModel } from '../../../native-models/src/model-manager';
 import { UserError } from '../../../native-models/src/errors';
@@ -16,21 +16,6 @@ import { ensureFrameCache } from '../project/source-video';
 import { checkExportDestination } from '../media/export';
 
 export interface EditorWorkers { propagation: WorkerHost; inference: WorkerHost }
-
-/** What the inference worker's render jobs answer (main/engine/render/render-project.ts RenderSummary). */
-interface RenderSummary { rendered: Array<{ id: string }>; stale: Array<{ id: string }>; staleSegments: string[] }
-
-/** Keyframes `ids` as a worker left them in the project file, on top of the session's project. */
-function takeKeyframesFrom(p: Project, disk: Project, ids: ReadonlySet<string>): Project {
-  const byId = new Map(disk.keyframes.map((k) => [k.id, k]));
-  return {
-    ...p,
-    keyframes: p.keyframes.map((k) => {
-      const d = ids.has(k.id) ? byId.get(k.id) : undefined;
-      return d ? { ...k, source: d.source, image: d.image, revision: d.revision, history: d.history, status: d.status, note: d.note, overrides: d.overrides } : k;
-    }),
-  };
-}
 
 /** A failure as the jobs panel shows it: the message, the file involved, and what to do about it. */
 export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobState['error']> {
@@ -115,17 +100,27 @@ export class EditorJobs {
   }
 
   /**
-   * Runs a render job in the inference worker. The worker records results in the project file (image,
-   * revision, history, keyframes it made stale); the session then takes those keyframes over from the
-   * file as one undoable change, keeping any edits made meanwhile.
+   * Runs a render job in the inference worker on a snapshot of the document. The worker writes images and
+   * records under the cache and returns the results; they are committed to the document here, before the
+   * job is reported done, as one undoable change (a keyframe edited meanwhile keeps its edit: the result
+   * goes into its history with a note). A cancelled or failed run commits what finished before it.
    */
   private render(method: 'renderKeyframe' | 'renderKeyframes', params: () => Record<string, unknown>, ids: string[], title: string, after?: { previous: Promise<void>; onStart: () => void }): JobState {
     const overlay = this.session.overlay.renderingKeyframes;
     ids.forEach((i) => overlay.add(i));
     this.session.changed();
     const file = this.session.file!;
-    let touched = new Set(ids);
     let withdrawn = false;
+    const commit = (summary: RenderSummary) => {
+      if (this.session.file !== file) return; // another project was opened meanwhile
+      ids.filter((i) => this.rendering.get(i) === settled).forEach((i) => overlay.delete(i)); // unless a render of it waits
+      forgetIfLatest(); // before the change is shown, so a request made on seeing it starts at once
+      const current = this.session.project();
+      const committed = applyKeyframeResults(file, current, summary.results, summary.failures);
+      summary.notes = committed.notes;
+      if (JSON.stringify(committed.project) === JSON.stringify(current)) this.session.mediaChanged();
+      else this.session.applyChange(title, () => committed.project);
+    };
     const { job, done } = this.list.start('render', title, async (run) => {
       if (after) {
         // A waiting render is queued until the one before it settles, and ends at once when cancelled.
@@ -138,9 +133,17 @@ export class EditorJobs {
         }
         run.begin(); // throws when withdrawn
       }
-      const projectFile = await this.session.saveForJob();
-      const summary = await this.workers.inference.call<RenderSummary>(method, { ...params(), projectFile, modelsDir: this.modelsDir(), provider: this.provider() }, run);
-      touched = new Set([...ids, ...summary.rendered.map((r) => r.id), ...summary.stale.map((s) => s.id)]);
+      // The document as it is now (a waiting render starts from the result of the one before it).
+      const project = this.session.project();
+      let summary: RenderSummary;
+      try {
+        summary = await this.workers.inference.call<RenderSummary>(method, { ...params(), projectFile: file, project, modelsDir: this.modelsDir(), provider: this.provider() }, run);
+      } catch (err) {
+        const partial = partialOf(err);
+        if (partial) commit(partial);
+        throw err;
+      }
+      commit(summary);
       return summary;
     }, { ...(ids.length === 1 ? { keyframeId: ids[0] } : {}), queued: after && 'waiting for the render of this keyframe in progress' });
     // Settled once the session holds the result: a render waiting for this one starts from it.
@@ -155,13 +158,12 @@ export class EditorJobs {
         if (left.length && this.session.file === file) this.session.changed();
         return;
       }
-      if (this.session.file !== file) return; // another project was opened meanwhile
-      ids.filter((i) => this.rendering.get(i) === settled).forEach((i) => overlay.delete(i)); // unless a render of it waits
-      const disk = await readProjectFile(file).catch(() => undefined);
-      forgetIfLatest(); // before the change is shown, so a request made on seeing it starts at once
       if (this.session.file !== file) return;
-      if (!disk) return void this.session.changed();
-      this.session.applyChange(title, (p) => takeKeyframesFrom(p, disk, touched));
+      // A run that ended without a result (a worker crash): the keyframes are no longer rendering.
+      const left = ids.filter((i) => this.rendering.get(i) === settled && overlay.has(i));
+      left.forEach((i) => overlay.delete(i));
+      forgetIfLatest();
+      if (left.length) this.session.changed();
     }).catch(() => undefined).finally(forgetIfLatest);
     ids.forEach((i) => this.rendering.set(i, settled));
     return job;

@@ -1,7 +1,6 @@
 // The editor session (plain Node, no Electron): the open project, every edit through the action list
 // with undo/redo, dirty state, debounced autosave with recovery, and change events for the UI.
 import fs from 'node:fs';
-import { recoverInterruptedRenders } from '../render/render-claims';
 import { findStaleKeyframes, readRecord, type RenderRecord } from '../render/render-records';
 import { saliencyAvailability } from '../fresco/settings';
 import { onnxModelAvailability, projectModelPath, resolveModelsDir, type ModelAvailability } from '../../../native-models/src/model-manager';
@@ -9,7 +8,7 @@ import type { EditRequest, EventName, EventPayload, ProjectState, SegmentState }
 import type { Project } from '../../../preload/project-schema';
 import { readProjectFile, writeProjectFile, readAutosave, writeAutosave, discardAutosave } from '../project/project-file';
 import { segmentStatus, type SegmentInfo } from '../project/status';
-import { segmentsOf, type Segment } from '../project/keyframes';
+import { segmentsOf, settleInterruptedRenders, type Segment } from '../project/keyframes';
 import { projectPaths } from '../project/paths';
 import { segmentOutputKey } from '../project/output-keys';
 import { applyEdit } from './edit-actions';
@@ -61,7 +60,7 @@ export class EditorSession {
    * when a job finishes, which clears both caches.
    */
   private staleness = new WeakMap<Project, Map<string, string>>();
-  /** Render records read so far, by keyframe id and revision (a render writes a new revision's). */
+  /** Render records read so far, by image (each render's record lies beside its image and never changes). */
   private records = new Map<string, RenderRecord | undefined>();
 
   constructor(
@@ -102,9 +101,8 @@ export class EditorSession {
     const lock = reopening ? this.open!.lock : ProjectLock.acquire(resolved, 'Rerender editor');
     let project;
     try {
-      // Keyframes left "rendering" by a worker that died (crash, kill) get their earlier state back.
-      if (!reopening) await recoverInterruptedRenders(resolved);
-      project = await readProjectFile(resolved);
+      // Keyframes an older version left "rendering" in the file get a truthful status.
+      project = settleInterruptedRenders(await readProjectFile(resolved));
     } catch (err) {
       if (!reopening) lock.release();
       throw err;
@@ -160,8 +158,8 @@ export class EditorSession {
     let reasons = this.staleness.get(o.project);
     if (!reasons) {
       const read = (k: Project['keyframes'][number]) => {
-        const key = `${k.id}@${k.revision}`;
-        if (!this.records.has(key)) this.records.set(key, readRecord(o.file, k.id));
+        const key = k.image ?? '';
+        if (!this.records.has(key)) this.records.set(key, readRecord(o.file, k));
         return this.records.get(key);
       };
       reasons = new Map(findStaleKeyframes(o.file, o.project, read).map((s) => [s.id, s.reason]));
@@ -373,13 +371,6 @@ export class EditorSession {
   private flushAutosaveTimer(): void {
     if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
     this.autosaveTimer = undefined;
-  }
-
-  /** Workers read the project file; jobs that need the current edits save them first. */
-  async saveForJob(): Promise<string> {
-    const o = this.requireOpen();
-    if (o.dirty) await this.save();
-    return o.file;
   }
 
   dispose(): void {
