@@ -82,7 +82,7 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (segments[0] === 'media') {
         const file = opts.editor.session.file;
         if (!file) return refuse(res, 404, 'no project is open');
-        return sendFile(req, res, resolveMediaFile(file, url.pathname.replace(/^\/media\//, '')), { 'cache-control': 'private, max-age=3600' });
+        return sendFile(req, res, resolveMediaFile(file, url.pathname.replace(/^\/media\//, ''), opts.editor.session.project()), { 'cache-control': 'private, max-age=3600' });
       }
       const file = confinedFile(opts.rendererDir, segments);
       const html = file.endsWith('.html');

@@ -2,6 +2,7 @@
 // (app://rerender/media/…) with path confinement and a strict CSP, instead of file:// URLs.
 import { protocol } from 'electron';
 import fs from 'node:fs';
+import type { Project } from '../../preload/project-schema';
 import { APP_HOST, APP_SCHEME } from './ipc-validation';
 import { MediaError, confinedFile, contentTypeOf, rendererCsp, resolveMediaFile, urlSegments } from '../engine/editor/media-files';
 
@@ -10,7 +11,7 @@ export function registerAppScheme(): void {
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } }]);
 }
 
-export function handleAppProtocol(rendererDir: string, projectFile: () => string | undefined): void {
+export function handleAppProtocol(rendererDir: string, projectFile: () => string | undefined, document: () => Project | undefined = () => undefined): void {
   protocol.handle(APP_SCHEME, async (request) => {
     const url = new URL(request.url);
     if (url.host !== APP_HOST || request.method !== 'GET') return new Response('forbidden', { status: 403 });
@@ -20,7 +21,7 @@ export function handleAppProtocol(rendererDir: string, projectFile: () => string
       if (segments[0] === 'media') {
         const project = projectFile();
         if (!project) return new Response('no project is open', { status: 404 });
-        file = resolveMediaFile(project, url.pathname.replace(/^\/media\//, ''));
+        file = resolveMediaFile(project, url.pathname.replace(/^\/media\//, ''), document());
       } else {
         file = confinedFile(rendererDir, segments);
       }

@@ -159,7 +159,7 @@ async function start(): Promise<void> {
   });
   // The renderer needs no permissions (camera, notifications, …): refuse every request.
   electronSession.defaultSession.setPermissionRequestHandler((_wc, _perm, done) => done(false));
-  handleAppProtocol(path.join(root, 'dist', 'renderer'), () => editor.session.file);
+  handleAppProtocol(path.join(root, 'dist', 'renderer'), () => editor.session.file, () => (editor.session.file ? editor.session.project() : undefined));
   registerIpc();
   refreshMenu();
   let lastFile: string | undefined;

@@ -1,6 +1,7 @@
 // Propagation figures at 512×512 with the default guides and iteration counts: seconds per propagated
 // output frame (both directions + blend + flows), split by stage, and peak memory.
 import fs from 'node:fs';
+import { currentOutputFrames, resultFrameFile } from '../../main/engine/project/output-keys';
 import path from 'node:path';
 import sharp from 'sharp';
 import { createProject } from '../../main/engine/project/create';
@@ -72,12 +73,12 @@ async function main(): Promise<void> {
     console.log(`  per propagated output frame (2 syntheses + blend): ${(s / frames).toFixed(2)} s; with its share of the 10 flow pairs: ${((s + flowS) / frames).toFixed(2)} s (reference pipeline ≈ 50 s)`);
     const flowsForMetric = await openProjectFlows(file, p);
     const paths = projectPaths(file);
-    const err = await measureWarpError({ output: indexedFrames(paths.outputDir), source: indexedFrames(paths.framesDir), sourceFlows: (i) => flowsForMetric.pair(i), first: 1, last: 9 });
+    const err = await measureWarpError({ output: currentOutputFrames(file, run), source: indexedFrames(paths.framesDir), sourceFlows: (i) => flowsForMetric.pair(i), first: 1, last: 9 });
     console.log(`  warp error of the propagated frames (0–1 range, MSE): ${err.mean.toFixed(5)}`);
     let sq = 0, count = 0;
     for (let i = 1; i < 10; i++) {
       const [out, truth] = await Promise.all([
-        sharp(path.join(paths.outputDir, frameFileName(i))).removeAlpha().raw().toBuffer(),
+        sharp(resultFrameFile(file, run, i)!).removeAlpha().raw().toBuffer(),
         stylise(i).removeAlpha().raw().toBuffer(),
       ]);
       for (let k = 0; k < out.length; k++) { const d = out[k] - truth[k]; sq += d * d; }

@@ -1,6 +1,8 @@
 // After a crash: the tools we started end with us (kill -9 included), the temp files a killed run left
 // are removed by the next one, and a deleted cache is rebuilt by whichever command needs it.
 import { test, describe, before } from 'node:test';
+import { readProjectFile } from '../../main/engine/project/project-file';
+import { currentOutputFrames } from '../../main/engine/project/output-keys';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -90,11 +92,11 @@ describe('a deleted cache', () => {
   });
   const removeCache = () => fs.rmSync(path.join(dir, 'clip.cache'), { recursive: true, force: true });
 
-  test('given no cache, when propagating, then the frames are decoded again and every frame is propagated', () => {
+  test('given no cache, when propagating, then the frames are decoded again and every frame is propagated', async () => {
     removeCache();
     const r = rerender(['propagate', project, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(fs.readdirSync(path.join(dir, 'clip.cache', 'output')).filter((f) => f.endsWith('.png')).length, 24);
+    assert.equal(currentOutputFrames(project, await readProjectFile(project)).files.filter(Boolean).length, 24);
   });
 
   test('given one decoded frame deleted, when propagating again from scratch, then it is rebuilt instead of failing', () => {

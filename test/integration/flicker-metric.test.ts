@@ -9,6 +9,11 @@ import { measureFlicker } from '../../main/engine/editor/flicker-measure';
 import { readFlickerMetric } from '../../main/engine/editor/flicker-metric';
 import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { makeVideo, tempDir } from '../helpers/media';
+import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
+import { importKeyframeImage } from '../../main/engine/project/keyframe-images';
+import { resolveInProject } from '../../main/engine/project/confinement';
+import { segmentOutputDir, segmentOutputKey } from '../../main/engine/project/output-keys';
+import { segmentsOf } from '../../main/engine/project/keyframes';
 import { rerender } from '../helpers/cli';
 
 test('given a steady and a flickering output, when flicker is measured, then each frame has a value and the flickering one scores higher', async () => {
@@ -18,13 +23,18 @@ test('given a steady and a flickering output, when flicker is measured, then eac
   const paths = projectPaths(file);
   assert.deepEqual(readFlickerMetric(file, 8).available, false, 'nothing measured yet');
 
+  // The output is keyframe 0's image and the frames stored under the key of segment 0-7.
+  const project = await importKeyframeImage(file, await readProjectFile(file), 0, path.join(paths.framesDir, frameFileName(0)));
+  await writeProjectFile(file, project);
+  const keyImage = resolveInProject(file, project.keyframes[0].image!);
+  const segmentDir = segmentOutputDir(file, segmentOutputKey(project, segmentsOf(project)[0]));
   const measure = async (brightness: (i: number) => number) => {
     fs.rmSync(paths.outputDir, { recursive: true, force: true });
-    fs.mkdirSync(paths.outputDir, { recursive: true });
+    fs.mkdirSync(segmentDir, { recursive: true });
     for (let i = 0; i < 8; i++) {
-      await sharp(path.join(paths.framesDir, frameFileName(i))).modulate({ brightness: brightness(i) }).png().toFile(path.join(paths.outputDir, frameFileName(i)));
+      await sharp(path.join(paths.framesDir, frameFileName(i))).modulate({ brightness: brightness(i) }).png().toFile(i === 0 ? keyImage : path.join(segmentDir, frameFileName(i)));
     }
-    const { pairs } = await measureFlicker(file);
+    const { pairs } = await measureFlicker(file, project);
     assert.equal(pairs, 7);
     const metric = readFlickerMetric(file, 8);
     assert.ok(metric.available);

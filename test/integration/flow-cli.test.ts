@@ -7,6 +7,9 @@ import path from 'node:path';
 import { rerender } from '../helpers/cli';
 import { makeVideo, tempDir } from '../helpers/media';
 import { projectPaths } from '../../main/engine/project/paths';
+import { readProjectFile } from '../../main/engine/project/project-file';
+import { segmentOutputDir, segmentOutputKey } from '../../main/engine/project/output-keys';
+import { segmentsOf } from '../../main/engine/project/keyframes';
 import { readFlo } from '../../native-models/src/flo';
 import { readRgb, writePng } from '../../main/engine/media/image-files';
 import { frameFileName } from '../../main/engine/project/paths';
@@ -67,13 +70,17 @@ describe('rerender flow / metrics', () => {
     assert.match(text.stdout, /mean warp error \d\.\d+ over 3 pairs/);
   });
 
-  test('metrics <project> measures its output against its own frames, through the project flow cache', () => {
+  test('metrics <project> measures its output against its own frames, through the project flow cache', async () => {
     const video = makeVideo(dir, 'clip', { width: 160, height: 96, fps: 12, frames: 6 });
     const project = path.join(dir, 'clip.rerender');
     assert.equal(rerender(['new', project, '--video', video, '--short-side', '64', '--json']).code, 0);
     const paths = projectPaths(project);
-    // An "output" identical to the source frames moves exactly as the source does.
-    fs.cpSync(paths.framesDir, paths.outputDir, { recursive: true });
+    // An "output" identical to the source frames moves exactly as the source does: keyframe 0 is its own
+    // frame, and the other frames are stored under the key of segment 0-5.
+    assert.equal(rerender(['import-keyframe', project, '--frame', '0', '--image', path.join(paths.framesDir, '00000.png')]).code, 0);
+    const p = await readProjectFile(project);
+    const segmentDir = segmentOutputDir(project, segmentOutputKey(p, segmentsOf(p)[0]));
+    fs.cpSync(paths.framesDir, segmentDir, { recursive: true, filter: (src) => !src.endsWith('00000.png') });
     const r = rerender(['metrics', project, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const report = r.json();

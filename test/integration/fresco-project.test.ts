@@ -70,7 +70,7 @@ test('given five keyframes and batches of 3, when rendered with `rerender fresco
     assert.equal(k.revision, 1, `keyframe at ${k.frame} rendered once (prefix renders are discarded)`);
     assert.equal(k.status, 'done');
     assert.ok(fs.existsSync(path.join(path.dirname(projectFile), k.image!)));
-    const record = readRecord(projectFile, k.id)!;
+    const record = readRecord(projectFile, k)!;
     assert.equal(record.mode, 'fresco');
     assert.deepEqual(record.dependsOn.map((d) => byId.get(d.id)).sort((a, b) => a! - b!), batchOf[k.frame], `keyframe at ${k.frame} records its batch`);
   }
@@ -108,7 +108,7 @@ test('given a rendered FRESCO project, when one keyframe is regenerated with a n
       assert.equal(k.revision, old.revision + 1);
       assert.equal(k.overrides.seed, 7);
       assert.equal(k.history.at(-1)!.image, old.image, 'the earlier image is in the history');
-      const record = readRecord(projectFile, k.id)!;
+      const record = readRecord(projectFile, k)!;
       assert.deepEqual(record.dependsOn.map((d) => d.frame).sort((a, b) => a - b), [0, 2]);
       assert.equal(record.seed, 7);
     } else {

@@ -1,6 +1,7 @@
 // Load (issue 8): propagating a 10,000-frame project with 200 keyframes runs to completion, outputs every
 // frame, and keeps memory flat — resident memory (JS heap plus the addon's native buffers) stops growing.
 import { test, describe } from 'node:test';
+import { currentOutputFrames } from '../../main/engine/project/output-keys';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -67,7 +68,7 @@ describe('propagation under load', () => {
 
       assert.equal(result.segments, FRAMES / KEY_EVERY); // 199 between keyframes and the tail after the last
       assert.equal(result.framesWritten, FRAMES - FRAMES / KEY_EVERY);
-      const outputs = fs.readdirSync(projectPaths(file).outputDir).filter((f) => f.endsWith('.png'));
+      const outputs = currentOutputFrames(file, project).files.filter(Boolean);
       assert.equal(outputs.length, FRAMES, 'every frame of the video is output');
       assert.ok(atQuarter !== undefined, 'memory was sampled from a quarter of the run on');
       const growth = peakAfterQuarter - atQuarter;

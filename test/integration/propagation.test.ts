@@ -17,6 +17,7 @@ import { synthesize } from '../../native-models/src/synthesis';
 import { readRgb, writePng } from '../../main/engine/media/image-files';
 import { measureWarpError } from '../../main/engine/metrics/warp-error';
 import { indexedFrames } from '../../main/engine/media/frames-folder';
+import { currentOutputFrames, resultFrameFile } from '../../main/engine/project/output-keys';
 import { makeVideo, tempDir } from '../helpers/media';
 import { CancelToken, CancelledError } from '../../native-models/src/errors';
 import { binPath } from '../helpers/cli';
@@ -42,7 +43,10 @@ async function makeProject(dir: string, frames: number, keys: number[]): Promise
   return { file, project: p };
 }
 
-const outputs = (file: string) => fs.readdirSync(projectPaths(file).outputDir).filter((f) => f.endsWith('.png')).sort();
+/** The names of the output frames the project has now (keyframe images and frames under the segments' current output keys). */
+const outputs = (file: string, p: Project) => currentOutputFrames(file, p).files.flatMap((f, i) => (f ? [frameFileName(i)] : []));
+/** Propagated frames written so far under any output key (a running CLI's progress). */
+const written = (file: string) => (fs.readdirSync(projectPaths(file).outputDir, { recursive: true }) as string[]).filter((f) => /\d{5}\.png$/.test(f)).length;
 
 describe('propagation', () => {
   test('given keyframes at both ends and inside, when propagated, then every frame is output and keyframes are exact', async () => {
@@ -50,9 +54,9 @@ describe('propagation', () => {
     const { file, project } = await makeProject(dir, 16, [2, 8, 12]);
     const r = await propagateProject(file, project);
     assert.equal(r.segments, 4); // head 0-1, 2-8, 8-12, tail 13-15
-    assert.deepEqual(outputs(file), Array.from({ length: 16 }, (_, i) => frameFileName(i)));
+    assert.deepEqual(outputs(file, project), Array.from({ length: 16 }, (_, i) => frameFileName(i)));
     for (const k of project.keyframes) {
-      const kept = fs.readFileSync(path.join(projectPaths(file).outputDir, frameFileName(k.frame)));
+      const kept = fs.readFileSync(resultFrameFile(file, project, k.frame)!);
       assert.deepEqual(kept, fs.readFileSync(path.join(dir, k.image!)), `keyframe ${k.frame} is output exactly as given`);
     }
   });
@@ -75,17 +79,18 @@ describe('propagation', () => {
     const child = spawn(process.execPath, [binPath, 'propagate', file], { stdio: 'ignore' });
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
-        const n = fs.existsSync(outDir) ? outputs(file).length : 0;
+        const n = fs.existsSync(outDir) ? written(file) : 0;
         if (n >= 5) { clearInterval(timer); child.kill('SIGKILL'); resolve(); }
       }, 20);
       child.on('exit', () => { clearInterval(timer); reject(new Error('propagation finished before it could be killed')); });
     });
     await new Promise((r) => child.on('exit', r));
-    const before = outputs(file).length;
-    assert.ok(before < 24, 'the kill left the run unfinished');
-    const r = await propagateProject(file, await readProjectFile(file));
-    assert.equal(outputs(file).length, 24);
-    assert.ok(r.framesKept >= before - 1, `kept ${r.framesKept} of ${before} frames found`); // minus the keyframe copy
+    const before = written(file);
+    assert.ok(before < 23, 'the kill left the run unfinished');
+    const project = await readProjectFile(file);
+    const r = await propagateProject(file, project);
+    assert.equal(outputs(file, project).length, 24);
+    assert.ok(r.framesKept >= before - 1, `kept ${r.framesKept} of ${before} frames found`); // minus one being written at the kill
     assert.equal(r.framesKept + r.framesWritten, 23);
     assert.ok(r.synthesesReused >= r.framesKept, 'chain results stored before the kill are reused');
     assert.equal(r.synthesesRun + r.synthesesReused, 23);
@@ -106,14 +111,16 @@ describe('propagation', () => {
         (e: Error) => e instanceof CancelledError,
       );
     }
-    const r = await propagateProject(resumed.file, await readProjectFile(resumed.file));
+    const again = await readProjectFile(resumed.file);
+    const r = await propagateProject(resumed.file, again);
     assert.ok(r.synthesesReused > 0, 'the resumed run continued from stored chain results');
-    assert.deepEqual(outputs(resumed.file), outputs(straight.file));
-    for (const f of outputs(straight.file)) {
-      const a = fs.readFileSync(path.join(projectPaths(straight.file).outputDir, f));
-      const b = fs.readFileSync(path.join(projectPaths(resumed.file).outputDir, f));
-      assert.ok(a.equals(b), `frame ${f} of the resumed run equals the uninterrupted run`);
-    }
+    const a = currentOutputFrames(straight.file, straight.project).files;
+    const b = currentOutputFrames(resumed.file, again).files;
+    assert.equal(b.filter(Boolean).length, a.filter(Boolean).length);
+    a.forEach((f, i) => {
+      assert.ok(f && b[i], `frame ${i} is output by both runs`);
+      assert.ok(fs.readFileSync(f).equals(fs.readFileSync(b[i]!)), `frame ${i} of the resumed run equals the uninterrupted run`);
+    });
   });
 
   test('given a moving clip, the propagated frames flicker less than independent per-frame synthesis', async () => {
@@ -133,7 +140,7 @@ describe('propagation', () => {
       await writePng(path.join(independent, frameFileName(f)), r.image);
     }
     const flows = await openProjectFlows(file, project);
-    const propagated = await measureWarpError({ output: indexedFrames(paths.outputDir), source: indexedFrames(paths.framesDir), sourceFlows: (i) => flows.pair(i) });
+    const propagated = await measureWarpError({ output: currentOutputFrames(file, project), source: indexedFrames(paths.framesDir), sourceFlows: (i) => flows.pair(i) });
     const baseline = await measureWarpError({ output: indexedFrames(independent), source: indexedFrames(paths.framesDir), sourceFlows: (i) => flows.pair(i) });
     assert.ok(propagated.mean < baseline.mean, `propagated ${propagated.mean.toFixed(5)} vs independent ${baseline.mean.toFixed(5)}`);
   });

@@ -33,7 +33,7 @@ async function renderedProject(mode: 'rerender' | 'fresco'): Promise<{ file: str
   const k = at(project, 10);
   fs.mkdirSync(projectPaths(file).keyframesDir, { recursive: true });
   const dependsOn = mode === 'fresco' ? [dep('batch', at(project, 0)), dep('batch', at(project, 20))] : [dep('anchor', at(project, 0)), dep('previous', at(project, 0))];
-  await writeRecord(file, k.id, { revision: 1, mode, seed: 7, settingsKey: settingsKey(project, k, mode, false), dependsOn, createdAt: new Date().toISOString() });
+  await writeRecord(file, k.image!, { revision: 1, mode, seed: 7, settingsKey: settingsKey(project, k, mode, false), dependsOn, createdAt: new Date().toISOString() });
   return { file, id: k.id };
 }
 

@@ -10,6 +10,7 @@ import { projectPaths } from '../../engine/project/paths';
 import { indexedFrames, orderedFrames, type FrameSequence } from '../../engine/media/frames-folder';
 import { ensureFrameCache } from '../../engine/project/source-video';
 import { readProjectFile } from '../../engine/project/project-file';
+import { currentOutputFrames } from '../../engine/project/output-keys';
 import { openProjectFlows } from '../../engine/propagation/propagate-project';
 import { computeFlow, type FlowPair } from '../../../native-models/src/flow';
 
@@ -24,7 +25,7 @@ async function resolveTarget(arg: string, role: 'output' | 'source'): Promise<Fr
   if (!stat) throw new UserError('no such project file or frames folder', arg);
   if (stat.isDirectory()) return { frames: orderedFrames(path.resolve(arg)) };
   const paths = projectPaths(arg);
-  if (role === 'output') return { frames: indexedFrames(paths.outputDir) };
+  if (role === 'output') return { frames: currentOutputFrames(paths.file, await readProjectFile(arg)) };
   await ensureFrameCache(arg, await readProjectFile(arg)); // decoded again if the cache was deleted
   return { frames: indexedFrames(paths.framesDir), projectFile: paths.file };
 }

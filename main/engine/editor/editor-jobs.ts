@@ -7,8 +7,8 @@ import type { WorkerHost } from '../jobs/worker-host';
 import type { EditorSession } from './session';
 import type { JobKind, JobList } from './job-list';
 import { findKeyframe } from '../project/keyframes';
-import { readProjectFile } from '../project/project-file';
-import type { Project } from '../../../preload/project-schema';
+import { applyKeyframeResults } from '../render/keyframe-commit';
+import { partialOf, type RenderSummary } from '../render/render-project';
 import { uniformKeyframes } from '../project/keyframe-suggest';
 import { downloadModel, importModel } from '../../../native-models/src/model-manager';
 import { UserError } from '../../../native-models/src/errors';
@@ -16,24 +16,6 @@ import { ensureFrameCache } from '../project/source-video';
 import { checkExportDestination } from '../media/export';
 
 export interface EditorWorkers { propagation: WorkerHost; inference: WorkerHost }
-
-/** What the inference worker's render jobs answer (main/engine/render/render-project.ts RenderSummary). */
-interface RenderSummary {
-  rendered: Array<{ id: string }>; stale: Array<{ id: string }>; staleSegments: string[];
-  provider?: string; skippedProviders?: Array<{ provider: string; reason: string }>;
-}
-
-/** Keyframes `ids` as a worker left them in the project file, on top of the session's project. */
-function takeKeyframesFrom(p: Project, disk: Project, ids: ReadonlySet<string>): Project {
-  const byId = new Map(disk.keyframes.map((k) => [k.id, k]));
-  return {
-    ...p,
-    keyframes: p.keyframes.map((k) => {
-      const d = ids.has(k.id) ? byId.get(k.id) : undefined;
-      return d ? { ...k, source: d.source, image: d.image, revision: d.revision, history: d.history, status: d.status, note: d.note, overrides: d.overrides } : k;
-    }),
-  };
-}
 
 /** A failure as the jobs panel shows it: the message, the file involved, and what to do about it. */
 export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobState['error']> {
@@ -118,17 +100,27 @@ export class EditorJobs {
   }
 
   /**
-   * Runs a render job in the inference worker. The worker records results in the project file (image,
-   * revision, history, keyframes it made stale); the session then takes those keyframes over from the
-   * file as one undoable change, keeping any edits made meanwhile.
+   * Runs a render job in the inference worker on a snapshot of the document. The worker writes images and
+   * records under the cache and returns the results; they are committed to the document here, before the
+   * job is reported done, as one undoable change (a keyframe edited meanwhile keeps its edit: the result
+   * goes into its history with a note). A cancelled or failed run commits what finished before it.
    */
   private render(method: 'renderKeyframe' | 'renderKeyframes', params: () => Record<string, unknown>, ids: string[], title: string, after?: { previous: Promise<void>; onStart: () => void }): JobState {
     const overlay = this.session.overlay.renderingKeyframes;
     ids.forEach((i) => overlay.add(i));
     this.session.changed();
     const file = this.session.file!;
-    let touched = new Set(ids);
     let withdrawn = false;
+    const commit = (summary: RenderSummary) => {
+      if (this.session.file !== file) return; // another project was opened meanwhile
+      ids.filter((i) => this.rendering.get(i) === settled).forEach((i) => overlay.delete(i)); // unless a render of it waits
+      forgetIfLatest(); // before the change is shown, so a request made on seeing it starts at once
+      const current = this.session.project();
+      const committed = applyKeyframeResults(file, current, summary.results, summary.failures);
+      summary.notes = committed.notes;
+      if (JSON.stringify(committed.project) === JSON.stringify(current)) this.session.mediaChanged();
+      else this.session.applyChange(title, () => committed.project);
+    };
     const { job, done } = this.list.start('render', title, async (run) => {
       if (after) {
         // A waiting render is queued until the one before it settles, and ends at once when cancelled.
@@ -141,9 +133,17 @@ export class EditorJobs {
         }
         run.begin(); // throws when withdrawn
       }
-      const projectFile = await this.session.saveForJob();
-      const summary = await this.workers.inference.call<RenderSummary>(method, { ...params(), projectFile, modelsDir: this.modelsDir(), provider: this.provider() }, run);
-      touched = new Set([...ids, ...summary.rendered.map((r) => r.id), ...summary.stale.map((s) => s.id)]);
+      // The document as it is now (a waiting render starts from the result of the one before it).
+      const project = this.session.project();
+      let summary: RenderSummary;
+      try {
+        summary = await this.workers.inference.call<RenderSummary>(method, { ...params(), projectFile: file, project, modelsDir: this.modelsDir(), provider: this.provider() }, run);
+      } catch (err) {
+        const partial = partialOf(err);
+        if (partial) commit(partial);
+        throw err;
+      }
+      commit(summary);
       if (summary.provider) run.setNote(providerNote(summary));
       return summary;
     }, { ...(ids.length === 1 ? { keyframeId: ids[0] } : {}), queued: after && 'waiting for the render of this keyframe in progress' });
@@ -159,13 +159,12 @@ export class EditorJobs {
         if (left.length && this.session.file === file) this.session.changed();
         return;
       }
-      if (this.session.file !== file) return; // another project was opened meanwhile
-      ids.filter((i) => this.rendering.get(i) === settled).forEach((i) => overlay.delete(i)); // unless a render of it waits
-      const disk = await readProjectFile(file).catch(() => undefined);
-      forgetIfLatest(); // before the change is shown, so a request made on seeing it starts at once
       if (this.session.file !== file) return;
-      if (!disk) return void this.session.changed();
-      this.session.applyChange(title, (p) => takeKeyframesFrom(p, disk, touched));
+      // A run that ended without a result (a worker crash): the keyframes are no longer rendering.
+      const left = ids.filter((i) => this.rendering.get(i) === settled && overlay.has(i));
+      left.forEach((i) => overlay.delete(i));
+      forgetIfLatest();
+      if (left.length) this.session.changed();
     }).catch(() => undefined).finally(forgetIfLatest);
     ids.forEach((i) => this.rendering.set(i, settled));
     return job;
@@ -176,17 +175,20 @@ export class EditorJobs {
     const overlay = this.session.overlay;
     overlay.propagating = segmentId ? new Set([segmentId]) : 'all';
     this.session.changed();
-    const { job, done } = this.list.start('propagate', segmentId ? `Propagate frames ${segmentId}` : 'Propagate all keyframes', async (run) => {
-      const projectFile = await this.session.saveForJob();
-      return this.workers.propagation.call('propagate', { projectFile, segmentId }, run);
-    });
-    const file = this.session.file;
-    void done.then((result) => {
-      if (this.session.file !== file) return;
+    // The job works on the document as shown (a snapshot): nothing is saved for it, and its frames go
+    // under the output keys of that snapshot's segments.
+    const projectFile = this.session.file!;
+    const project = this.session.project();
+    const { job, done } = this.list.start('propagate', segmentId ? `Propagate frames ${segmentId}` : 'Propagate all keyframes', (run) =>
+      this.workers.propagation.call('propagate', { projectFile, project, segmentId }, run));
+    void done.then(() => {
+      if (this.session.file !== projectFile) return;
       const covered = overlay.propagating;
       overlay.propagating = undefined;
       const ids = covered === 'all' || !covered ? (this.session.state()?.segments.map((s) => s.id) ?? []) : [...covered];
-      for (const sid of ids) if (result === undefined) overlay.failedSegments.add(sid); else overlay.failedSegments.delete(sid);
+      // A cancelled run is not a failure: its segments show what they hold (partial, not rendered).
+      const failed = this.list.get(job.id)?.status === 'failed';
+      for (const sid of ids) if (failed) overlay.failedSegments.add(sid); else overlay.failedSegments.delete(sid);
       this.session.mediaChanged();
     });
     return job;
@@ -206,7 +208,8 @@ export class EditorJobs {
   measureFlicker(): JobState {
     const projectFile = this.session.file;
     if (!projectFile) throw new UserError('no project is open; open or create one first');
-    const { job, done } = this.list.start('measure', 'Measure flicker', (run) => this.workers.propagation.call('measureFlicker', { projectFile }, run));
+    const project = this.session.project();
+    const { job, done } = this.list.start('measure', 'Measure flicker', (run) => this.workers.propagation.call('measureFlicker', { projectFile, project }, run));
     void done.then((r) => { if (r && this.session.file === projectFile) this.session.mediaChanged(); });
     return job;
   }
@@ -214,9 +217,10 @@ export class EditorJobs {
   exportVideo(p: CallParams<'export.start'>): JobState {
     const out = path.resolve(p.out);
     checkExportDestination(out, p.format, p.overwrite); // an existing export: the call fails at once, so the editor can ask
+    const projectFile = this.session.file!;
+    const project = this.session.project();
     const { job } = this.list.start('export', `Export ${path.basename(out)}`, async (run) => {
-      const projectFile = await this.session.saveForJob();
-      return this.workers.propagation.call('exportProject', { projectFile, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete, overwrite: p.overwrite, startNumber: p.startNumber }, run);
+      return this.workers.propagation.call('exportProject', { projectFile, project, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete, overwrite: p.overwrite, startNumber: p.startNumber }, run);
     }, { output: out });
     return job;
   }
@@ -228,7 +232,7 @@ export class EditorJobs {
     if (p.max < p.min) throw new UserError(`the largest gap (${p.max}) must not be below the smallest (${p.min})`);
     const projectFile = this.session.file!;
     const { done } = this.list.start('suggest', 'Suggest keyframes from content', (run) =>
-      this.workers.propagation.call<{ frames: number[] }>('suggestKeyframes', { projectFile, min: p.min, max: p.max }, run));
+      this.workers.propagation.call<{ frames: number[] }>('suggestKeyframes', { projectFile, project, min: p.min, max: p.max }, run));
     const result = await done;
     if (!result) throw new UserError('suggesting keyframes failed; the jobs panel has the reason');
     return { frames: result.frames };

@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openProjectFlows } from '../propagation/propagate-project';
-import { readProjectFile } from '../project/project-file';
+import { currentOutputFrames } from '../project/output-keys';
+import type { Project } from '../../../preload/project-schema';
 import { measureWarpError } from '../metrics/warp-error';
 import { indexedFrames } from '../media/frames-folder';
 import { projectPaths } from '../project/paths';
@@ -13,12 +14,13 @@ import { UserError, type CancelToken, type ProgressFn } from '../../../native-mo
 import { flickerMetricPath } from './flicker-metric';
 
 /** Measures and saves the per-frame warp error; value i is the error of arriving at frame i from i-1. */
-export async function measureFlicker(projectFile: string, opts: { cancel?: CancelToken; onProgress?: ProgressFn } = {}): Promise<{ mean: number; pairs: number }> {
+export async function measureFlicker(projectFile: string, project: Project, opts: { cancel?: CancelToken; onProgress?: ProgressFn } = {}): Promise<{ mean: number; pairs: number }> {
   const paths = projectPaths(projectFile);
-  if (!fs.existsSync(paths.outputDir)) throw new UserError('nothing is propagated yet: propagate first, then measure flicker', paths.outputDir);
+  const output = currentOutputFrames(projectFile, project);
+  if (!output.files.some((f, i) => f && !project.keyframes.some((k) => k.frame === i))) throw new UserError('nothing is propagated yet: propagate first, then measure flicker', paths.outputDir);
   // The project's own flow cache, shared with propagation and rendering (one key, no thrashing).
-  const flows = await openProjectFlows(projectFile, await readProjectFile(projectFile));
-  const report = await measureWarpError({ output: indexedFrames(paths.outputDir), source: indexedFrames(paths.framesDir), sourceFlows: (i) => flows.pair(i), cancel: opts.cancel, progress: opts.onProgress });
+  const flows = await openProjectFlows(projectFile, project);
+  const report = await measureWarpError({ output, source: indexedFrames(paths.framesDir), sourceFlows: (i) => flows.pair(i), cancel: opts.cancel, progress: opts.onProgress });
   const values: Array<number | null> = [];
   for (const p of report.pairs) values[p.index + 1] = p.mse;
   const file = flickerMetricPath(projectFile);

@@ -1,6 +1,8 @@
 // Maps media URLs (app:// in Electron, /media/ in serve mode) and renderer asset URLs to files, strictly
 // inside the project folder or the renderer folder: no traversal, no encoded separators, no symlink escapes.
 import fs from 'node:fs';
+import type { Project } from '../../../preload/project-schema';
+import { resultFrameFile } from '../project/output-keys';
 import path from 'node:path';
 import { projectPaths } from '../project/paths';
 import { checkProjectFolders } from '../project/confinement';
@@ -58,15 +60,19 @@ export function confinedFile(root: string, segments: string[]): string {
 const NUMBERED: Record<string, { dir: keyof ReturnType<typeof projectPaths>; ext: RegExp }> = {
   frames: { dir: 'framesDir', ext: /^\d{5,8}\.png$/ },
   thumbs: { dir: 'thumbsDir', ext: /^\d{5,8}\.jpg$/ },
-  output: { dir: 'outputDir', ext: /^\d{5,8}\.png$/ },
 };
+
+/** Output frames are looked up by the open document's output keys (output-keys.ts), never by file name alone. */
+const OUTPUT = /^(\d{5,8})\.png$/;
 
 /**
  * The file behind a media path (after the `media/` prefix): `frames/NNNNN.png`, `thumbs/NNNNN.jpg`,
- * `output/NNNNN.png`, or `project/<path relative to the project folder>` inside the project's assets
- * or cache folder (keyframe images). Numbered kinds resolve in their cache folder.
+ * `output/NNNNN.png` (frame N of the output of `document`, the project as the editor holds it: a
+ * keyframe's image or its segment's frame for the current inputs), or `project/<path relative to the
+ * project folder>` inside the project's assets or cache folder (keyframe images). Numbered kinds resolve
+ * in their cache folder.
  */
-export function resolveMediaFile(projectFile: string, mediaPath: string): string {
+export function resolveMediaFile(projectFile: string, mediaPath: string, document?: Project): string {
   const segments = urlSegments(mediaPath);
   const paths = projectPaths(projectFile);
   try {
@@ -75,6 +81,12 @@ export function resolveMediaFile(projectFile: string, mediaPath: string): string
     throw new MediaError(403, 'a project folder is a symbolic link');
   }
   const [kind, ...rest] = segments;
+  if (kind === 'output') {
+    const m = rest.length === 1 ? OUTPUT.exec(rest[0]) : null;
+    const file = m && document ? resultFrameFile(projectFile, document, Number(m[1])) : undefined;
+    if (!file) throw new MediaError(404, 'no such output file');
+    return realInside(paths.dir, file);
+  }
   const numbered = NUMBERED[kind];
   if (numbered) {
     if (rest.length !== 1 || !numbered.ext.test(rest[0])) throw new MediaError(404, `no such ${kind} file`);

@@ -1,7 +1,6 @@
 // The editor session (plain Node, no Electron): the open project, every edit through the action list
 // with undo/redo, dirty state, debounced autosave with recovery, and change events for the UI.
 import fs from 'node:fs';
-import { recoverInterruptedRenders } from '../render/render-claims';
 import { findStaleKeyframes, readRecord, type RenderRecord } from '../render/render-records';
 import { saliencyAvailability } from '../fresco/settings';
 import { onnxModelAvailability, projectModelPath, resolveModelsDir, type ModelAvailability } from '../../../native-models/src/model-manager';
@@ -9,8 +8,9 @@ import type { EditRequest, EventName, EventPayload, ProjectState, SegmentState }
 import type { Project } from '../../../preload/project-schema';
 import { readProjectFile, writeProjectFile, readAutosave, writeAutosave, discardAutosave } from '../project/project-file';
 import { segmentStatus, type SegmentInfo } from '../project/status';
-import { segmentsOf, type Segment } from '../project/keyframes';
+import { segmentsOf, settleInterruptedRenders, type Segment } from '../project/keyframes';
 import { projectPaths } from '../project/paths';
+import { segmentOutputKey } from '../project/output-keys';
 import { applyEdit } from './edit-actions';
 import { saveProjectAs } from './save-as';
 import { ProjectLock } from '../project/project-lock';
@@ -60,7 +60,7 @@ export class EditorSession {
    * when a job finishes, which clears both caches.
    */
   private staleness = new WeakMap<Project, Map<string, string>>();
-  /** Render records read so far, by keyframe id and revision (a render writes a new revision's). */
+  /** Render records read so far, by image (each render's record lies beside its image and never changes). */
   private records = new Map<string, RenderRecord | undefined>();
 
   constructor(
@@ -101,9 +101,8 @@ export class EditorSession {
     const lock = reopening ? this.open!.lock : ProjectLock.acquire(resolved, 'Rerender editor');
     let project;
     try {
-      // Keyframes left "rendering" by a worker that died (crash, kill) get their earlier state back.
-      if (!reopening) await recoverInterruptedRenders(resolved);
-      project = await readProjectFile(resolved);
+      // Keyframes an older version left "rendering" in the file get a truthful status.
+      project = settleInterruptedRenders(await readProjectFile(resolved));
     } catch (err) {
       if (!reopening) lock.release();
       throw err;
@@ -159,8 +158,8 @@ export class EditorSession {
     let reasons = this.staleness.get(o.project);
     if (!reasons) {
       const read = (k: Project['keyframes'][number]) => {
-        const key = `${k.id}@${k.revision}`;
-        if (!this.records.has(key)) this.records.set(key, readRecord(o.file, k.id));
+        const key = k.image ?? '';
+        if (!this.records.has(key)) this.records.set(key, readRecord(o.file, k));
         return this.records.get(key);
       };
       reasons = new Map(findStaleKeyframes(o.file, o.project, read).map((s) => [s.id, s.reason]));
@@ -191,23 +190,19 @@ export class EditorSession {
   }
 
   /**
-   * Segment status reads the output folder and each segment's record; those only change with the media
-   * revision (propagation, renders, undo), so they are read once per revision and per segment shape.
+   * Segment status looks up each segment's current output key (output-keys.ts); the folders only change
+   * with the media revision (propagation, renders), so each key is looked up once per revision.
    */
-  private statusCache = { file: '', revision: -1, outputs: new Set<string>(), bySegment: new Map<string, SegmentInfo>() };
+  private statusCache = { file: '', revision: -1, byKey: new Map<string, SegmentInfo>() };
 
   private segmentStatuses(o: OpenProject): SegmentInfo[] {
     let cache = this.statusCache;
-    if (cache.file !== o.file || cache.revision !== o.mediaRevision) {
-      let outputs: Set<string>;
-      try { outputs = new Set(fs.readdirSync(projectPaths(o.file).outputDir)); } catch { outputs = new Set(); }
-      cache = this.statusCache = { file: o.file, revision: o.mediaRevision, outputs, bySegment: new Map() };
-    }
-    const side = (k: Segment['left']) => (k ? `${k.id}:${k.revision}:${k.frame}` : '');
+    if (cache.file !== o.file || cache.revision !== o.mediaRevision) cache = this.statusCache = { file: o.file, revision: o.mediaRevision, byKey: new Map() };
+    const side = (k: Segment['left']) => (k ? `${k.status}:${k.image}` : '');
     return segmentsOf(o.project).map((seg) => {
-      const key = `${seg.id}|${side(seg.left)}|${side(seg.right)}`;
-      let info = cache.bySegment.get(key);
-      if (!info) cache.bySegment.set(key, (info = segmentStatus(o.file, o.project, seg, cache.outputs)));
+      const key = `${seg.id}|${segmentOutputKey(o.project, seg)}|${side(seg.left)}|${side(seg.right)}`;
+      let info = cache.byKey.get(key);
+      if (!info) cache.byKey.set(key, (info = segmentStatus(o.file, o.project, seg)));
       return info;
     });
   }
@@ -376,13 +371,6 @@ export class EditorSession {
   private flushAutosaveTimer(): void {
     if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
     this.autosaveTimer = undefined;
-  }
-
-  /** Workers read the project file; jobs that need the current edits save them first. */
-  async saveForJob(): Promise<string> {
-    const o = this.requireOpen();
-    if (o.dirty) await this.save();
-    return o.file;
   }
 
   dispose(): void {

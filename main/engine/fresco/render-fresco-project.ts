@@ -3,6 +3,7 @@
 // (batches.ts); regenerating one renders it in a batch with the first keyframe and the keyframe before
 // it, whose new images are discarded. Only diffusion keyframes take part: imported and painted ones keep
 // their images. Every finished keyframe is recorded like any other render (keyframe-commit.ts).
+import path from 'node:path';
 import type { Image } from '../../../native-models/src/image';
 import { compiledGraphsDir, projectModelPath, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { ModelRuntime, providerReport } from '../../../native-models/src/runtime/model-runtime';
@@ -10,10 +11,9 @@ import { stepProgress } from '../jobs/eta';
 import { effectiveRenderParams } from '../project/keyframes';
 import type { Keyframe, Project } from '../../../preload/project-schema';
 import { DiffusionModels } from '../render/diffusion-models';
-import { commitKeyframeImage, keyframeInputFrame, markFailed, projectModelFiles } from '../render/keyframe-commit';
-import { claimKeyframe } from '../render/render-claims';
+import { applyKeyframeResults, failureOf, keyframeInputFrame, projectModelFiles, writeKeyframeResult } from '../render/keyframe-commit';
 import { orderedKeyframes, settingsKey } from '../render/render-records';
-import type { RenderRequest, RenderSummary } from '../render/render-project';
+import { withPartial, type RenderRequest, type RenderSummary } from '../render/render-project';
 import { openSaliencyModel, type SaliencyModel } from './background-smoothing';
 import { batchParams, planBatches, regenerateBatch, type Batch } from './batches';
 import { batchSteps, renderFrescoBatch } from './fresco-render';
@@ -21,9 +21,10 @@ import { FrescoUNet } from './fresco-unet';
 import { defaultFrescoSettings, frescoComponentsOff, saliencyAvailability, type FrescoSettings } from './settings';
 
 /** Renders `targets` (every diffusion keyframe, or one) of a project whose method is FRESCO. */
-export async function renderFrescoKeyframes(req: RenderRequest, project: Project, targets: Keyframe[]): Promise<RenderSummary> {
+export async function renderFrescoKeyframes(req: RenderRequest, snapshot: Project, targets: Keyframe[]): Promise<RenderSummary> {
+  let project = snapshot;
   const settings: FrescoSettings = { ...defaultFrescoSettings(), ...project.fresco };
-  const summary: RenderSummary = { rendered: [], stale: [], staleSegments: [], warnings: [], fresco: { batches: [] } };
+  const summary: RenderSummary = { rendered: [], results: [], failures: [], stale: [], staleSegments: [], warnings: [], fresco: { batches: [] } };
   const modelsDir = resolveModelsDir(req.modelsDir);
   // This run's saliency model (CLI --saliency), else the project's choice; opened with the other models.
   const saliencyFile = req.saliencyModel ?? (settings.saliencyModel ? projectModelPath(modelsDir, settings.saliencyModel) : undefined);
@@ -65,26 +66,28 @@ export async function renderFrescoKeyframes(req: RenderRequest, project: Project
       req.progress?.(progress.fraction(), stage);
       const frames = await Promise.all(batch.keyframes.map((i) => keyframeInputFrame(req.projectFile, project, keys[i])));
       claimed = batch.keep.map((i) => keys[i]);
-      for (const k of claimed) await claimKeyframe(req.projectFile, k);
       const started = Date.now(), calls = env.unet.calls;
       const r = await renderFrescoBatch(env, { frames, params: params[b], settings, detector: req.detector, saliency, colourReference });
       summary.fresco!.batches.push(r.report);
       const share = { seconds: (Date.now() - started) / 1000 / batch.keep.length, unetCalls: (env.unet.calls - calls) / batch.keep.length };
       for (const i of batch.keep) {
         const k = keys[i], j = batch.keyframes.indexOf(i);
-        const committed = await commitKeyframeImage(req.projectFile, k, r.images[j], {
+        const written = await writeKeyframeResult(req.projectFile, k, r.images[j], {
           mode: 'fresco', seed: params[b][j].seed, settingsKey: settingsKey(project, k, 'fresco', false),
           dependsOn: batch.keyframes.filter((m) => m !== i).map((m) => ({ role: 'batch', id: keys[m].id, frame: keys[m].frame, revision: keys[m].revision })),
         });
+        const committed = applyKeyframeResults(req.projectFile, project, [written]);
+        project = committed.project;
         claimed = claimed.filter((c) => c.id !== k.id);
-        summary.rendered.push({ ...committed.rendered, ...share });
+        summary.results.push(written);
+        summary.rendered.push({ id: k.id, frame: k.frame, image: path.join(path.dirname(path.resolve(req.projectFile)), written.image), revision: written.baseRevision + 1, ...share });
         summary.stale = committed.stale;
         for (const id of committed.staleSegments) if (!summary.staleSegments.includes(id)) summary.staleSegments.push(id);
       }
     }
   } catch (err) {
-    for (const k of claimed) await markFailed(req.projectFile, k, err);
-    throw err;
+    for (const k of claimed) summary.failures.push(failureOf(k, err));
+    throw withPartial(err, summary);
   } finally {
     Object.assign(summary, providerReport(runtime));
     summary.warnings.push(...models.warnings);

@@ -17,6 +17,8 @@ export const workerMessage = z.discriminatedUnion('type', [
     /** user: bad input the user can fix; cancelled: the job was cancelled; internal: a bug. */
     kind: z.enum(['user', 'cancelled', 'internal']),
     file: z.string().optional(),
+    /** What the job finished before it failed or was cancelled (renders: the keyframes done), for the host to keep. */
+    partial: z.unknown().optional(),
   }),
 ]);
 export type WorkerMessage = z.infer<typeof workerMessage>;

@@ -98,9 +98,9 @@ export class WorkerHost {
       job.resolve(msg.value);
     } else {
       this.pending.delete(msg.id);
-      if (msg.kind === 'cancelled') job.reject(new CancelledError(msg.message));
-      else if (msg.kind === 'user') job.reject(new UserError(msg.message));
-      else job.reject(new Error(`${this.name} worker: ${msg.message}`));
+      const err = msg.kind === 'cancelled' ? new CancelledError(msg.message) : msg.kind === 'user' ? new UserError(msg.message) : new Error(`${this.name} worker: ${msg.message}`);
+      if (msg.partial !== undefined) Object.assign(err, { partial: msg.partial }); // what finished before (partialOf)
+      job.reject(err);
     }
   }
 

@@ -52,9 +52,10 @@ export function serveJobs(handlers: Record<string, JobHandler>): void {
       const value = await handler(msg.params, { progress, cancel });
       ch.post({ type: 'result', id: msg.id, value });
     } catch (caught) {
+      const partial = (caught as { partial?: unknown } | undefined)?.partial;
       const err = asUserError(caught); // a full disk anywhere is a message for the user, not a bug
       const kind = isCancelled(err) ? 'cancelled' : err instanceof UserError ? 'user' : 'internal';
-      ch.post({ type: 'error', id: msg.id, kind, message: kind === 'internal' ? String((err as Error)?.stack ?? err) : (err as Error).message });
+      ch.post({ type: 'error', id: msg.id, kind, message: kind === 'internal' ? String((err as Error)?.stack ?? err) : (err as Error).message, ...(partial === undefined ? {} : { partial }) });
     } finally {
       running.delete(msg.id);
       exitWhenIdle();

@@ -1,10 +1,10 @@
 // Exporting a project: picks each frame's best image (propagated output, keyframe image, or the source
 // frame where the user allows it) and hands them to the encoder with the source's tracks and frame times.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Project } from '../../../preload/project-schema';
 import { frameFileName, projectPaths } from './paths';
-import { isInside, realPathOf, resolveInProject } from './confinement';
+import { isInside, realPathOf } from './confinement';
+import { resultFrameFile } from './output-keys';
 import { resolveSourcePath } from './create';
 import { checkSource, ensureFrameCache, resamples } from './source-video';
 import { exportFrames, formatFromPath, type ExportFormat, type ExportAudio } from '../media/export';
@@ -30,19 +30,7 @@ export interface ProjectExportOptions {
   onProgress?: ProgressFn;
 }
 
-/** The image that stands for frame i in the output, or undefined when it has not been made yet. */
-export function resultFrameFile(projectFile: string, p: Project, index: number): string | undefined {
-  const paths = projectPaths(projectFile);
-  const out = path.join(paths.outputDir, frameFileName(index));
-  // Checked like a keyframe image: an output frame that is a link to a file outside is refused.
-  if (fs.existsSync(out)) return resolveInProject(projectFile, path.relative(paths.dir, out));
-  const k = p.keyframes.find((x) => x.frame === index);
-  if (k?.image && k.status === 'done') {
-    const img = resolveInProject(projectFile, k.image);
-    if (fs.existsSync(img)) return img;
-  }
-  return undefined;
-}
+export { resultFrameFile } from './output-keys';
 
 /** Whether `file` is inside `dir`, as written or once links are resolved (an --out through a link). */
 function inside(dir: string, file: string): boolean {

@@ -66,6 +66,21 @@ export function updateKeyframe(p: Project, id: string, change: (k: Keyframe) => 
   return { ...p, keyframes: sorted(p.keyframes.map((k) => (k.id === id ? change(k) : k))) };
 }
 
+/**
+ * Keyframes a project saved by an older version left "rendering" (its renders wrote that status into the
+ * file; now rendering is job state only): one with an image gets "stale" with a note, one without "failed".
+ * Returns the same project when there is nothing to settle.
+ */
+export function settleInterruptedRenders(p: Project): Project {
+  if (!p.keyframes.some((k) => k.status === 'rendering')) return p;
+  return {
+    ...p,
+    keyframes: p.keyframes.map((k): Keyframe => (k.status !== 'rendering' ? k : k.image
+      ? { ...k, status: 'stale', note: 'its last render was interrupted before it finished; the earlier image is kept' }
+      : { ...k, status: 'failed', note: 'its render was interrupted before it finished; render it again' })),
+  };
+}
+
 /** Project defaults with a keyframe's overrides on top. */
 export function effectiveRenderParams(defaults: RenderParams, overrides: RenderOverrides): RenderParams {
   return {

@@ -1,55 +1,55 @@
-// What is done and what is out of date: keyframe and segment status as the timeline and `info` show it.
+// What is done and what is out of date: segment status as the timeline and `info` show it, a lookup of
+// each segment's current output key (output-keys.ts), never a guess from file names. A segment is done
+// only when the frames of its current inputs are all there; frames made from other inputs (a keyframe
+// since changed, other settings) make it stale with the reason; nothing made from its inputs is not-rendered.
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Project } from '../../../preload/project-schema';
-import { frameFileName, projectPaths } from './paths';
 import { segmentsOf, type Segment } from './keyframes';
+import { hasFinishedImage, inputsOf, isComplete, readLastRun, segmentOutputDir, segmentOutputKey, type SegmentInputs } from './output-keys';
 
 export type SegmentStatus = 'not-rendered' | 'partial' | 'done' | 'stale';
 
-/** What the propagation engine records per segment, to resume and to notice changed keyframes. */
-export interface SegmentRecord {
-  left?: { id: string; revision: number; frame: number };
-  right?: { id: string; revision: number; frame: number };
-  /** Settings fingerprint: a change of propagation settings makes finished segments stale. */
-  settings: string;
-  complete: boolean;
-}
-
-export function segmentRecordPath(projectFile: string, segmentId: string): string {
-  return path.join(projectPaths(projectFile).segmentsDir, `${segmentId}.json`);
-}
-
-export function readSegmentRecord(projectFile: string, segmentId: string): SegmentRecord | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(segmentRecordPath(projectFile, segmentId), 'utf8')) as SegmentRecord;
-  } catch {
-    return undefined;
-  }
-}
-
-function sameKey(rec: SegmentRecord['left'], k: Segment['left']): boolean {
-  if (!rec && !k) return true;
-  return !!rec && !!k && rec.id === k.id && rec.revision === k.revision && rec.frame === k.frame;
-}
-
 export interface SegmentInfo { segment: Segment; status: SegmentStatus; framesDone: number; reason?: string }
 
-export function segmentStatus(projectFile: string, p: Project, s: Segment, outputFiles?: Set<string>): SegmentInfo {
-  const files = outputFiles ?? new Set(fs.readdirSync(projectPaths(projectFile).outputDir, { withFileTypes: false }).map(String));
-  let framesDone = 0;
-  for (let f = s.start; f <= s.end; f++) if (files.has(frameFileName(f))) framesDone++;
-  const total = s.end - s.start + 1;
-  const rec = readSegmentRecord(projectFile, s.id);
-  if (framesDone === 0) return { segment: s, status: 'not-rendered', framesDone };
-  if (rec && (!sameKey(rec.left, s.left) || !sameKey(rec.right, s.right))) {
-    return { segment: s, status: 'stale', framesDone, reason: 'a keyframe it was propagated from has changed' };
+/** Finished frames in an output key's folder (NNNNN.png inside the segment's range). */
+function framesIn(dir: string, s: Segment): number {
+  let names: string[];
+  try { names = fs.readdirSync(dir); } catch { return 0; }
+  let n = 0;
+  for (const name of names) {
+    const m = /^(\d{5,8})\.png$/.exec(name);
+    if (m && Number(m[1]) >= s.start && Number(m[1]) <= s.end) n++;
   }
-  return { segment: s, status: framesDone === total && (rec?.complete ?? true) ? 'done' : 'partial', framesDone };
+  return n;
+}
+
+/** Why output made from `was` is not the output of `now`, in the user's words. */
+function whyChanged(was: SegmentInputs, now: SegmentInputs): string {
+  for (const side of ['left', 'right'] as const) {
+    const a = was[side], b = now[side];
+    if (!a || !b || a.id !== b.id || a.frame !== b.frame) return 'its keyframes changed since it was propagated';
+    if (a.revision !== b.revision || a.image !== b.image) return `the keyframe at frame ${b.frame} has a new image since it was propagated`;
+  }
+  if (was.settings !== now.settings) return 'the propagation settings changed since it was propagated';
+  return 'the source frames changed since it was propagated';
+}
+
+export function segmentStatus(projectFile: string, p: Project, s: Segment): SegmentInfo {
+  const total = s.end - s.start + 1;
+  const usable = [s.left, s.right].filter(Boolean).every(hasFinishedImage);
+  if (!usable) return { segment: s, status: 'not-rendered', framesDone: 0, reason: 'a keyframe of it has no finished image yet' };
+  const key = segmentOutputKey(p, s);
+  const framesDone = framesIn(segmentOutputDir(projectFile, key), s);
+  if (framesDone === total && isComplete(projectFile, key)) return { segment: s, status: 'done', framesDone };
+  if (framesDone > 0) return { segment: s, status: 'partial', framesDone };
+  // Nothing from these inputs: was this range propagated from others that still have output?
+  const last = readLastRun(projectFile, s.id);
+  if (last && last.key !== key && framesIn(segmentOutputDir(projectFile, last.key), s) > 0) {
+    return { segment: s, status: 'stale', framesDone: 0, reason: whyChanged(last.inputs, inputsOf(p, s)) };
+  }
+  return { segment: s, status: 'not-rendered', framesDone: 0 };
 }
 
 export function projectStatus(projectFile: string, p: Project): SegmentInfo[] {
-  let files: Set<string>;
-  try { files = new Set(fs.readdirSync(projectPaths(projectFile).outputDir)); } catch { files = new Set(); }
-  return segmentsOf(p).map((s) => segmentStatus(projectFile, p, s, files));
+  return segmentsOf(p).map((s) => segmentStatus(projectFile, p, s));
 }

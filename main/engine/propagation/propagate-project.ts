@@ -4,13 +4,12 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
-import { createHash } from 'node:crypto';
 import { FlowCache } from '../flow/flow-cache';
 import type { Project } from '../../../preload/project-schema';
 import { frameFileName, projectPaths } from '../project/paths';
 import { segmentsOf, type Segment } from '../project/keyframes';
 import { resolveInProject } from '../project/confinement';
-import { readSegmentRecord, segmentRecordPath, type SegmentRecord } from '../project/status';
+import { completeMarker, inputsOf, isComplete, lastRunPath, propagationSettingsKey, segmentOutputDir, segmentOutputKey, sourceKey, type LastRun } from '../project/output-keys';
 import { readRgb } from '../media/image-files';
 import { removeLeftovers, writeFileAtomic } from '../fs/atomic';
 import { diskFullError, isDiskFull, requireFreeSpace } from '../fs/disk-space';
@@ -41,20 +40,8 @@ export interface PropagateResult {
   synthesesReused: number;
 }
 
-/** Settings that change the propagated pixels; a change makes finished segments stale. */
-export function settingsFingerprint(p: Project): string {
-  const s = p.propagation;
-  return createHash('sha256').update(JSON.stringify([s.guideWeights, s.patchSize, s.uniformity, s.pyramidLevels, s.searchVoteIters, s.patchMatchIters, s.gradientFusion, p.working, p.render.seed])).digest('hex').slice(0, 16);
-}
-
-function recordFor(s: Segment, settings: string, complete: boolean): SegmentRecord {
-  const key = (k: Segment['left']) => (k ? { id: k.id, revision: k.revision, frame: k.frame } : undefined);
-  return { left: key(s.left), right: key(s.right), settings, complete };
-}
-
-function sameRecord(a: SegmentRecord | undefined, b: SegmentRecord): boolean {
-  return !!a && JSON.stringify({ ...a, complete: 0 }) === JSON.stringify({ ...b, complete: 0 });
-}
+/** Settings that change the propagated pixels; a change gives every segment another output key. */
+export const settingsFingerprint = propagationSettingsKey;
 
 /** Below this many pixels per frame a synthesis runs on one thread: starting threads for every
  *  parallel pass costs more than the work it shares (measured at 64×64: 6 ms on one thread, 25 ms on two
@@ -74,8 +61,7 @@ function range(first: number, last: number): number[] {
 /** The project's flow cache (shared with keyframe rendering and the metrics), keyed by source and size. */
 export function openProjectFlows(projectFile: string, p: Project): Promise<FlowCache> {
   const paths = projectPaths(projectFile);
-  const sourceKey = JSON.stringify([p.source.path, p.source.fileSize, p.source.modifiedMs, p.working, p.frames]);
-  return FlowCache.open({ dir: paths.flowDir, framesDir: paths.framesDir, sourceKey });
+  return FlowCache.open({ dir: paths.flowDir, framesDir: paths.framesDir, sourceKey: sourceKey(p) });
 }
 
 export async function propagateProject(projectFile: string, p: Project, opts: PropagateOptions = {}): Promise<PropagateResult> {
@@ -97,7 +83,7 @@ export async function propagateProject(projectFile: string, p: Project, opts: Pr
   try {
     return await propagate(projectFile, p, segments, opts, space);
   } catch (err) {
-    await removeLeftovers(paths.outputDir);
+    for (const s of segments) await removeLeftovers(segmentOutputDir(projectFile, segmentOutputKey(p, s)));
     if (isDiskFull(err)) throw diskFullError(paths.cacheDir, space.what, space.bytes, 'finished frames are kept: run propagate again to continue');
     throw err;
   }
@@ -107,20 +93,18 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
   const paths = projectPaths(projectFile);
   await fsp.mkdir(paths.outputDir, { recursive: true });
   await fsp.mkdir(paths.segmentsDir, { recursive: true });
-  await removeLeftovers(paths.outputDir); // half-written frames of a run that was killed
   const sourceFrame = (i: number) => readRgb(path.join(paths.framesDir, frameFileName(i)));
-  const keyStyle = async (k: Segment['left']) => (k ? readRgb(resolveInProject(projectFile, k.image!)) : undefined);
-  const outputFile = (f: number) => path.join(paths.outputDir, frameFileName(f));
-
-  // Keyframes are output exactly as rendered.
-  const keyframesToCopy = opts.segmentId ? [] : p.keyframes;
-  for (const k of keyframesToCopy) {
+  const keyStyle = async (k: Segment['left']) => {
+    if (!k) return undefined;
     const image = resolveInProject(projectFile, k.image!);
     requireRegularFile(image, `image of the keyframe at frame ${k.frame}`);
-    await writeFileAtomic(outputFile(k.frame), await fsp.readFile(image));
-  }
+    return readRgb(image);
+  };
+  // Each segment's frames go under the key of its inputs: output made from other inputs stays (undo
+  // returns to it), and a run with the same inputs continues where an earlier one stopped.
+  const keys = new Map(segments.map((s) => [s.id, segmentOutputKey(p, s)]));
+  const outputOf = (s: Segment) => (f: number) => path.join(segmentOutputDir(projectFile, keys.get(s.id)!), frameFileName(f));
 
-  const fingerprint = settingsFingerprint(p);
   const total = segments.reduce((n, s) => n + (s.end - s.start + 1) * (s.left && s.right ? 2 : 1), 0);
   let steps = 0;
   let framesWritten = 0;
@@ -132,7 +116,7 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
   const threads = synthesisThreads(p.working.width * p.working.height, workers);
 
   const flows = await openProjectFlows(projectFile, p);
-  const pending = segments.map((s) => ({ segment: s, pending: range(s.start, s.end).filter((f) => !fs.existsSync(outputFile(f))).length }));
+  const pending = segments.map((s) => ({ segment: s, pending: range(s.start, s.end).filter((f) => !fs.existsSync(outputOf(s)(f))).length }));
   const flowPairs = new Set(segments.flatMap((s) => range(s.start, s.end - 1)));
   const needed = propagationBytesNeeded({
     framesDir: paths.framesDir, width: p.working.width, height: p.working.height, workers, segments: pending,
@@ -141,19 +125,25 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
   Object.assign(space, { bytes: needed, what: `propagating ${pending.reduce((n, s) => n + s.pending, 0)} frames` });
   requireFreeSpace(paths.cacheDir, space.bytes, space.what);
   const runOne = async (s: Segment) => {
-    const record = recordFor(s, fingerprint, false);
-    const previous = readSegmentRecord(projectFile, s.id);
-    const workDir = path.join(paths.segmentsDir, s.id);
-    const unchanged = sameRecord(previous, record);
-    if (!unchanged) {
-      // Keyframes or settings changed: earlier results of this range are out of date.
-      await cleanSegment(workDir);
-      for (let f = s.start; f <= s.end; f++) await fsp.rm(outputFile(f), { force: true });
-    }
-    await writeFileAtomic(segmentRecordPath(projectFile, s.id), JSON.stringify(record));
+    const key = keys.get(s.id)!;
+    const inputs = inputsOf(p, s);
+    const outputFile = outputOf(s);
+    const outDir = segmentOutputDir(projectFile, key);
+    await fsp.mkdir(outDir, { recursive: true });
+    await removeLeftovers(outDir); // half-written frames of a run that was killed
+    const last: LastRun = { key, inputs };
+    await writeFileAtomic(lastRunPath(projectFile, s.id), JSON.stringify(last));
+    // Intermediates (the two chains) are kept per key until the segment is done, so a resume reuses them.
+    const workDir = path.join(paths.segmentsDir, key);
     const done = new Set<number>();
-    for (let f = s.start; f <= s.end; f++) if (unchanged && fs.existsSync(outputFile(f))) done.add(f);
+    for (let f = s.start; f <= s.end; f++) if (fs.existsSync(outputFile(f))) done.add(f);
     framesKept += done.size;
+    if (done.size === s.end - s.start + 1 && isComplete(projectFile, key)) {
+      // Finished with these inputs (now or by an earlier run): nothing to do.
+      steps += done.size * (s.left && s.right ? 2 : 1);
+      opts.onSegment?.(s.id, done.size, done.size);
+      return;
+    }
     // A finished segment is skipped whole; otherwise its chains step through every frame again (fast
     // where results are stored), so progress counts those steps as they come.
     if (done.size === s.end - s.start + 1) steps += done.size * (s.left && s.right ? 2 : 1);
@@ -169,7 +159,7 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
         opts.onSegment?.(s.id, finished, s.end - s.start + 1);
       },
     });
-    await writeFileAtomic(segmentRecordPath(projectFile, s.id), JSON.stringify({ ...record, complete: true }));
+    await writeFileAtomic(completeMarker(projectFile, key), JSON.stringify(inputs));
     await cleanSegment(workDir);
   };
 

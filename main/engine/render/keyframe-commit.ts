@@ -1,7 +1,9 @@
 // What every keyframe renderer (Rerender, independent, FRESCO) does around the diffusion itself: find the
 // project's model files, read a keyframe's input frame, and record a finished render in the project
-// (image, revision, history, render record, the keyframes it made stale), or give a failed or cancelled
-// render's keyframe a truthful status back.
+// as a result (the image and its record under the cache), commit results to a project (image, revision,
+// history, the keyframes they made stale; a result for a keyframe edited meanwhile becomes a note), or
+// give a failed or cancelled render's keyframe a truthful status back. Jobs never write the project file.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Image } from '../../../native-models/src/image';
@@ -11,10 +13,8 @@ import { UserError } from '../../../native-models/src/errors';
 import { readRgb, writePng } from '../media/image-files';
 import { updateKeyframe } from '../project/keyframes';
 import { frameFileName, projectPaths } from '../project/paths';
-import { readProjectFile, writeProjectFile } from '../project/project-file';
 import type { Keyframe, Project } from '../../../preload/project-schema';
 import type { ModelFiles } from './diffusion-models';
-import { releaseKeyframe } from './render-claims';
 import { markStaleKeyframes, readRecord, segmentsTouching, writeRecord, type RenderRecord, type Staleness } from './render-records';
 
 /** The model files the project's selection names, checked to exist. */
@@ -43,64 +43,97 @@ export async function keyframeInputFrame(projectFile: string, project: Project, 
 
 export interface RenderedKeyframe { id: string; frame: number; image: string; revision: number; seconds: number; unetCalls: number }
 
+/**
+ * A finished render as a job returns it: the image is written under the cache (with its render record
+ * beside it), the project is not touched. The project's owner commits it (applyKeyframeResults).
+ */
+export interface KeyframeResult {
+  id: string;
+  frame: number;
+  /** The keyframe's revision when the render started: the commit checks it is still the same. */
+  baseRevision: number;
+  /** The new image, relative to the project folder. */
+  image: string;
+  seed: number;
+  /** The keyframe's overrides the image was rendered with (a regenerate's new seed among them). */
+  overrides: Keyframe['overrides'];
+  createdAt: string;
+}
+
+/** A render that failed or was cancelled: the keyframe's status to show (it keeps its earlier image). */
+export interface KeyframeFailure { id: string; status: Keyframe['status']; note?: string }
+
+/**
+ * Writes a finished render of keyframe `k` (as it was when the render started) into the cache: the image
+ * under a name no other render uses, and its record beside it (so the image's own seed and settings are
+ * known wherever it is used, also from the history). Returns the result for the owner to commit.
+ */
+export async function writeKeyframeResult(projectFile: string, k: Keyframe, image: Image, record: Omit<RenderRecord, 'revision' | 'createdAt'>, overrides: Keyframe['overrides'] = k.overrides): Promise<KeyframeResult> {
+  const paths = projectPaths(projectFile);
+  const revision = k.revision + 1;
+  const file = path.join(paths.keyframesDir, `${k.id}-r${revision}-${crypto.randomBytes(4).toString('hex')}.png`);
+  await fs.promises.mkdir(paths.keyframesDir, { recursive: true });
+  await writePng(file, image);
+  const rel = path.relative(paths.dir, file).split(path.sep).join('/');
+  const createdAt = new Date().toISOString();
+  await writeRecord(projectFile, rel, { ...record, revision, createdAt });
+  return { id: k.id, frame: k.frame, baseRevision: k.revision, image: rel, seed: record.seed, overrides, createdAt };
+}
+
 export interface Committed {
   project: Project;
-  rendered: Omit<RenderedKeyframe, 'seconds' | 'unetCalls'>;
+  /** Results taken as the keyframes' new images. */
+  rendered: KeyframeResult[];
+  /** Results that arrived after their keyframe changed or went: kept in its history, with a note. */
+  notes: string[];
   /** Every keyframe now out of date, with the reason. */
   stale: Staleness[];
-  /** Propagated segments that used this keyframe. */
+  /** Propagated segments that used a re-rendered keyframe. */
   staleSegments: string[];
 }
 
 /**
- * Records a finished render of keyframe `target`: the image as its next revision (the earlier render goes to
- * the history with the seed that made it), the render record, and the staleness this causes. The project
- * is re-read first, since the editor may have saved other changes while the keyframe rendered.
+ * Commits finished renders to a project: each image becomes its keyframe's next revision (the image it
+ * replaces goes to the history with its own seed), unless the keyframe changed since the render started
+ * (another image, a moved frame) or was removed: then nothing is overwritten, the image goes into the
+ * keyframe's history and a note says so. Keyframes made stale by the new images are marked.
  */
-export async function commitKeyframeImage(projectFile: string, target: Pick<Keyframe, 'id' | 'frame'>, image: Image, record: Omit<RenderRecord, 'revision' | 'createdAt'>): Promise<Committed> {
-  const paths = projectPaths(projectFile);
-  const latest = await readProjectFile(projectFile);
-  const k = latest.keyframes.find((x) => x.id === target.id);
-  if (!k) throw new UserError(`the keyframe at frame ${target.frame} was removed while it rendered`, projectFile);
-  const revision = k.revision + 1;
-  const file = path.join(paths.keyframesDir, `${k.id}-r${revision}.png`);
-  await writePng(file, image);
-  const next = updateKeyframe(latest, k.id, (old) => ({
-    ...old, image: path.relative(paths.dir, file).split(path.sep).join('/'), revision, status: 'done', note: undefined,
-    history: old.image && old.source === 'diffusion'
-      ? [...old.history, { image: old.image, seed: readRecord(projectFile, old.id)?.seed ?? record.seed, createdAt: new Date().toISOString() }].slice(-100)
-      : old.history,
-  }));
-  await writeRecord(projectFile, k.id, { ...record, revision, createdAt: new Date().toISOString() });
+export function applyKeyframeResults(projectFile: string, p: Project, results: KeyframeResult[], failures: KeyframeFailure[] = []): Committed {
+  let next = p;
+  const rendered: KeyframeResult[] = [];
+  const notes: string[] = [];
+  const seedOf = (k: Keyframe) => readRecord(projectFile, k)?.seed ?? k.overrides.seed ?? p.render.seed;
+  for (const r of results) {
+    const k = next.keyframes.find((x) => x.id === r.id);
+    if (!k) { notes.push(`the keyframe at frame ${r.frame} was removed while it rendered; its render was not used`); continue; }
+    if (k.revision !== r.baseRevision || k.frame !== r.frame) {
+      notes.push(`the keyframe at frame ${k.frame} changed while it rendered; the render is kept in its history`);
+      next = updateKeyframe(next, k.id, (old) => ({ ...old, history: [...old.history, { image: r.image, seed: r.seed, createdAt: r.createdAt }].slice(-100) }));
+      continue;
+    }
+    next = updateKeyframe(next, k.id, (old) => ({
+      ...old, image: r.image, revision: r.baseRevision + 1, status: 'done', note: undefined, overrides: r.overrides,
+      history: old.image && old.source === 'diffusion'
+        ? [...old.history, { image: old.image, seed: seedOf(old), createdAt: r.createdAt }].slice(-100)
+        : old.history,
+    }));
+    rendered.push(r);
+  }
+  for (const f of failures) {
+    if (next.keyframes.some((k) => k.id === f.id)) next = updateKeyframe(next, f.id, (old) => ({ ...old, status: f.status, note: f.note }));
+  }
   const marked = markStaleKeyframes(projectFile, next);
-  await writeProjectFile(projectFile, marked.project);
-  releaseKeyframe(projectFile, k.id);
-  return {
-    project: marked.project, stale: marked.stale,
-    rendered: { id: k.id, frame: k.frame, image: file, revision },
-    staleSegments: segmentsTouching(marked.project, k.id).map((s) => s.id),
-  };
-}
-
-async function setStatus(projectFile: string, id: string, status: Keyframe['status'], note?: string): Promise<void> {
-  const p = await readProjectFile(projectFile);
-  if (!p.keyframes.some((k) => k.id === id)) return;
-  await writeProjectFile(projectFile, updateKeyframe(p, id, (old) => ({ ...old, status, note })));
+  const staleSegments = [...new Set(rendered.flatMap((r) => segmentsTouching(marked.project, r.id).map((s) => s.id)))];
+  return { project: marked.project, rendered, notes, stale: marked.stale, staleSegments };
 }
 
 /**
- * After a failed or cancelled render the keyframe gets its status from before back (it still has its
- * earlier image, if any); a failure without an earlier image is "failed", with the reason as note.
- * Ends the render's claim on the keyframe.
+ * The status a keyframe shows after a failed or cancelled render: its status from before (it still has
+ * its earlier image, if any); a failure without an earlier image is "failed", with the reason as note.
  */
-export async function markFailed(projectFile: string, before: Keyframe, err: unknown): Promise<void> {
+export function failureOf(before: Keyframe, err: unknown): KeyframeFailure {
   const cancelled = (err as Error)?.name === 'CancelledError';
-  try {
-    if (cancelled || before.image) await setStatus(projectFile, before.id, before.status, cancelled ? before.note : `the last render failed: ${(err as Error).message}`.slice(0, 2000));
-    else await setStatus(projectFile, before.id, 'failed', `render failed: ${(err as Error).message}`.slice(0, 2000));
-  } catch {
-    // The original error matters more than a failed status update.
-  } finally {
-    releaseKeyframe(projectFile, before.id);
-  }
+  if (cancelled) return { id: before.id, status: before.status, note: before.note };
+  if (before.image) return { id: before.id, status: before.status, note: `the last render failed: ${(err as Error).message}`.slice(0, 2000) };
+  return { id: before.id, status: 'failed', note: `render failed: ${(err as Error).message}`.slice(0, 2000) };
 }

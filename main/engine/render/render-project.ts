@@ -1,8 +1,8 @@
 // Rendering a project's keyframes (issue 6): one keyframe (regenerate, leaving every other keyframe's
 // files alone) or all of them in timeline order, in "rerender" mode (anchor + constrained later keyframes),
 // "independent" mode (each keyframe alone) or "fresco" mode (batches, fresco/render-fresco-project.ts).
-// Results and caches go to the project cache; the project file gets the new image, revision, history and
-// the staleness of the keyframes that depended on it.
+// Results and caches go to the project cache; a job returns the results (renderSnapshot) and the project's
+// owner commits them (the editor's document, or the command line's renderKeyframes).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Image } from '../../../native-models/src/image';
@@ -13,6 +13,7 @@ import { addKeyframe, effectiveRenderParams, keyframeAt, updateKeyframe } from '
 import { resolveInProject } from '../project/confinement';
 import { projectPaths } from '../project/paths';
 import { readProjectFile, writeProjectFile } from '../project/project-file';
+import { ensureFrameCache } from '../project/source-video';
 import type { FrescoSettings, Keyframe, ModelSelection, Project, RenderOverrides } from '../../../preload/project-schema';
 import { stepProgress } from '../jobs/eta';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
@@ -22,8 +23,7 @@ import { renderFrescoKeyframes } from '../fresco/render-fresco-project';
 import { DiffusionModels, type ModelFiles } from './diffusion-models';
 import { detectModelFile, type ModelKind } from '../../../native-models/src/weights/detect-model';
 import { CacheReader, type CachePrecision } from './keyframe-cache';
-import { commitKeyframeImage, keyframeInputFrame, markFailed, projectModelFiles, type RenderedKeyframe } from './keyframe-commit';
-import { claimKeyframe, recoverInterruptedRenders } from './render-claims';
+import { applyKeyframeResults, failureOf, keyframeInputFrame, projectModelFiles, writeKeyframeResult, type KeyframeFailure, type KeyframeResult, type RenderedKeyframe } from './keyframe-commit';
 import { analyseImage, plannedSteps, renderLater, renderPlain, type CacheTarget, type FrameInput, type RenderEnv } from './keyframe-render';
 import { constraintSources, orderedKeyframes, readRecord, refreshesPrevious, settingsKey, type Dependency, type Staleness } from './render-records';
 
@@ -59,6 +59,12 @@ export interface RenderRequest {
 
 export interface RenderSummary {
   rendered: RenderedKeyframe[];
+  /** The finished renders, for the project's owner to commit (the job never writes the project file). */
+  results: KeyframeResult[];
+  /** Keyframes whose render failed or was cancelled, with the status to show. */
+  failures: KeyframeFailure[];
+  /** Results that could not be taken as they were (their keyframe changed meanwhile). */
+  notes?: string[];
   /** Keyframes now out of date, with the reason shown to the user. */
   stale: Staleness[];
   /** Propagated segments that used a re-rendered keyframe. */
@@ -74,7 +80,7 @@ export interface RenderSummary {
 }
 
 /** Applies the request's settings to the project (they persist: the next render uses them too). */
-function applyRequest(project: Project, req: RenderRequest): Project {
+export function applyRequest(project: Project, req: RenderRequest): Project {
   let p: Project = { ...project, models: { ...project.models, ...req.models }, mode: req.mode ?? project.mode };
   if (req.fresco && Object.keys(req.fresco).length) p = { ...p, fresco: { ...defaultFrescoSettings(), ...p.fresco, ...req.fresco } };
   const o = req.overrides ?? {};
@@ -121,23 +127,63 @@ async function checkChosenModels(models: Partial<ModelSelection> | undefined, mo
   }
 }
 
-/** Renders the requested keyframes; see RenderRequest. */
+/** A failed or cancelled render's error carries what finished before it, for the owner to commit. */
+export function withPartial(err: unknown, summary: RenderSummary): unknown {
+  if (err && typeof err === 'object') (err as { partial?: RenderSummary }).partial = summary;
+  return err;
+}
+
+export function partialOf(err: unknown): RenderSummary | undefined {
+  return (err as { partial?: RenderSummary } | undefined)?.partial;
+}
+
+/**
+ * Renders the requested keyframes of the project file and commits the results to it (the command line:
+ * the caller holds the project's lock, so this is the file's only writer for the run). A failure or cancel
+ * commits what finished before it.
+ */
 export async function renderKeyframes(request: RenderRequest): Promise<RenderSummary> {
-  const modelsDir = resolveModelsDir(request.modelsDir);
-  await recoverInterruptedRenders(request.projectFile);
   const onDisk = await readProjectFile(request.projectFile);
-  await checkChosenModels(request.models, modelsDir);
-  let project = applyRequest(onDisk, request);
+  await checkChosenModels(request.models, resolveModelsDir(request.modelsDir));
+  const project = applyRequest(onDisk, request);
   if (JSON.stringify(project) !== JSON.stringify(onDisk)) await writeProjectFile(request.projectFile, project);
+  await ensureFrameCache(request.projectFile, project, { cancel: request.cancel }); // a deleted cache is rebuilt first
+  const commit = async (summary: RenderSummary) => {
+    const latest = await readProjectFile(request.projectFile);
+    const committed = applyKeyframeResults(request.projectFile, latest, summary.results, summary.failures);
+    await writeProjectFile(request.projectFile, committed.project);
+    return { ...summary, stale: committed.stale, staleSegments: committed.staleSegments, notes: committed.notes };
+  };
+  let summary: RenderSummary;
+  try {
+    summary = await renderSnapshot(request, project);
+  } catch (err) {
+    const partial = partialOf(err);
+    if (partial) await commit(partial).catch(() => undefined); // the original error matters more
+    throw err;
+  }
+  return commit(summary);
+}
+
+/**
+ * Renders the requested keyframes of `project` (a snapshot: the project as its owner holds it, the
+ * request's settings already applied). Images and records go under the cache; the project file is
+ * never read or written. Returns the results for the owner to commit (applyKeyframeResults); on failure
+ * or cancel the error carries the results finished so far (partialOf).
+ */
+export async function renderSnapshot(request: RenderRequest, snapshot: Project): Promise<RenderSummary> {
+  const modelsDir = resolveModelsDir(request.modelsDir);
+  let project = snapshot;
   const chosen = project.models.detector;
   const req = { ...request, detector: request.detector ?? (chosen ? projectModelPath(modelsDir, chosen) : undefined) };
 
   const keys = orderedKeyframes(project);
   const targets = req.target === 'all' ? keys.filter((k) => k.source === 'diffusion') : [keyframeAt(project, req.target.frame)!];
+  if (!targets[0] && req.target !== 'all') throw new UserError(`frame ${req.target.frame} has no keyframe`);
   if (req.target !== 'all' && targets[0].source !== 'diffusion') {
     throw new UserError(`the keyframe at frame ${targets[0].frame} is ${targets[0].source}: its image is used as it is (import another image to change it)`);
   }
-  if (targets.length === 0) return { rendered: [], stale: [], staleSegments: [], warnings: [] };
+  if (targets.length === 0) return { rendered: [], results: [], failures: [], stale: [], staleSegments: [], warnings: [] };
   if (project.mode === 'fresco') return renderFrescoKeyframes(req, project, targets);
   const mode = project.mode;
 
@@ -150,29 +196,32 @@ export async function renderKeyframes(request: RenderRequest): Promise<RenderSum
   const models = await DiffusionModels.open(runtime, files, (_f, m) => req.progress?.(progress.fraction(), m));
   const paths = projectPaths(req.projectFile);
   const env: RenderEnv = { models, cancel: req.cancel, cachePrecision: req.cachePrecision, onStep: progress.step };
-  const summary: RenderSummary = { rendered: [], stale: [], staleSegments: [], warnings: [] };
+  const summary: RenderSummary = { rendered: [], results: [], failures: [], stale: [], staleSegments: [], warnings: [] };
   try {
-    for (const target of targets) {
+    for (const t of targets) {
+      const target = project.keyframes.find((k) => k.id === t.id)!;
       current = target;
-      await claimKeyframe(req.projectFile, target);
       const started = Date.now(), calls = models.unetCalls;
       const result = await renderOne(req, project, target, mode, env, paths.keyframesDir);
-      // What was rendered is described by the settings at its start; later edits make it stale below.
-      const committed = await commitKeyframeImage(req.projectFile, target, result.image, {
+      // What was rendered is described by the settings at its start.
+      const written = await writeKeyframeResult(req.projectFile, target, result.image, {
         mode, seed: effectiveRenderParams(project.render, target.overrides).seed,
         settingsKey: settingsKey(project, target, mode, orderedKeyframes(project)[0].id === target.id),
         cacheDir: result.cacheDir ? path.relative(paths.keyframesDir, result.cacheDir) : undefined,
         dependsOn: result.dependsOn,
       });
       removeOldCaches(paths.keyframesDir, target.id, result.cacheDir);
+      // The later keyframes of this run are constrained by this one's new image: commit it to the snapshot.
+      const committed = applyKeyframeResults(req.projectFile, project, [written]);
       project = committed.project;
-      summary.rendered.push({ ...committed.rendered, seconds: (Date.now() - started) / 1000, unetCalls: models.unetCalls - calls });
+      summary.results.push(written);
+      summary.rendered.push({ id: written.id, frame: written.frame, image: path.join(paths.dir, written.image), revision: written.baseRevision + 1, seconds: (Date.now() - started) / 1000, unetCalls: models.unetCalls - calls });
       summary.stale = committed.stale;
       for (const id of committed.staleSegments) if (!summary.staleSegments.includes(id)) summary.staleSegments.push(id);
     }
   } catch (err) {
-    if (current) await markFailed(req.projectFile, current, err);
-    throw err;
+    if (current) summary.failures.push(failureOf(current, err));
+    throw withPartial(err, summary);
   } finally {
     Object.assign(summary, providerReport(runtime));
     summary.warnings = [...models.warnings];
@@ -254,9 +303,9 @@ async function cacheOf(req: RenderRequest, project: Project, k: Keyframe, index:
     removeOldCaches(keyframesDir, k.id, dir);
     return CacheReader.open(dir)!;
   }
-  const rec = readRecord(req.projectFile, k.id);
+  const rec = readRecord(req.projectFile, k);
   const what = index === 0 ? 'the anchor keyframe' : `the keyframe at frame ${k.frame}`;
-  if (!rec || rec.revision !== k.revision || !rec.cacheDir) throw new UserError(`${what} (frame ${k.frame}) has not been rendered with its caches; render it first (--frame ${k.frame}, or --all)`);
+  if (!rec || !rec.cacheDir) throw new UserError(`${what} (frame ${k.frame}) has not been rendered with its caches; render it first (--frame ${k.frame}, or --all)`);
   if (rec.settingsKey !== key) throw new UserError(`${what} (frame ${k.frame}) is out of date: its settings changed since it was rendered; render it again first (--frame ${k.frame}, or --all)`);
   const cache = CacheReader.open(path.join(keyframesDir, rec.cacheDir));
   if (!cache) throw new UserError(`the caches of ${what} (frame ${k.frame}) are missing from the project cache; render it again`);

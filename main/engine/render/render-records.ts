@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import type { FrescoSettings, Keyframe, ModelSelection, Project, RenderParams } from '../../../preload/project-schema';
 import { defaultFrescoSettings } from '../fresco/settings';
 import { effectiveRenderParams, segmentsOf, type Segment } from '../project/keyframes';
@@ -30,20 +31,30 @@ export interface RenderRecord {
   createdAt: string;
 }
 
-export function recordPath(projectFile: string, keyframeId: string): string {
-  return path.join(projectPaths(projectFile).keyframesDir, `${keyframeId}.json`);
+/** A render's record lies beside its image (`<image>.json`): the image's own seed and inputs, wherever it is used from. */
+export function recordPath(projectFile: string, image: string): string {
+  return path.join(projectPaths(projectFile).dir, image.replace(/\.png$/i, '') + '.json');
 }
 
-export function readRecord(projectFile: string, keyframeId: string): RenderRecord | undefined {
+const dependency = z.object({ role: z.enum(['anchor', 'previous', 'tokens', 'batch']), id: z.string(), frame: z.number().int(), revision: z.number().int() });
+const renderRecord = z.object({
+  revision: z.number().int(), mode: z.enum(['rerender', 'independent', 'fresco']), seed: z.number().int(), settingsKey: z.string(),
+  cacheDir: z.string().optional(), dependsOn: z.array(dependency), createdAt: z.string(),
+});
+
+/** The record of keyframe `k`'s current image (validated; a missing or damaged one is none), or undefined when it was not rendered. */
+export function readRecord(projectFile: string, k: Pick<Keyframe, 'image'>): RenderRecord | undefined {
+  if (!k.image) return undefined;
   try {
-    return JSON.parse(fs.readFileSync(recordPath(projectFile, keyframeId), 'utf8')) as RenderRecord;
+    const r = renderRecord.safeParse(JSON.parse(fs.readFileSync(recordPath(projectFile, k.image), 'utf8')));
+    return r.success ? r.data : undefined;
   } catch {
     return undefined;
   }
 }
 
-export async function writeRecord(projectFile: string, keyframeId: string, record: RenderRecord): Promise<void> {
-  await writeFileAtomic(recordPath(projectFile, keyframeId), JSON.stringify(record, null, 1));
+export async function writeRecord(projectFile: string, image: string, record: RenderRecord): Promise<void> {
+  await writeFileAtomic(recordPath(projectFile, image), JSON.stringify(record, null, 1));
 }
 
 function hash(value: unknown): string {
@@ -111,7 +122,7 @@ const METHOD_NAMES: Record<Project['mode'], string> = { rerender: 'Rerender', in
  * Imported and painted keyframes are never stale: they are used as they are. `read` gives a keyframe's
  * record (the editor passes a cached reader).
  */
-export function findStaleKeyframes(projectFile: string, p: Project, read: (k: Keyframe) => RenderRecord | undefined = (k) => readRecord(projectFile, k.id)): Staleness[] {
+export function findStaleKeyframes(projectFile: string, p: Project, read: (k: Keyframe) => RenderRecord | undefined = (k) => readRecord(projectFile, k)): Staleness[] {
   const keys = orderedKeyframes(p);
   const byId = new Map(keys.map((k) => [k.id, k]));
   const role = (d: Dependency) => (d.role === 'anchor' ? 'anchor' : 'previous');
@@ -120,7 +131,7 @@ export function findStaleKeyframes(projectFile: string, p: Project, read: (k: Ke
   keys.forEach((k, index) => {
     if (k.source !== 'diffusion' || (k.status !== 'done' && k.status !== 'stale')) return;
     const rec = read(k);
-    if (!rec || rec.revision !== k.revision) return; // rendered before records existed: nothing to compare
+    if (!rec) return; // rendered before records existed: nothing to compare
     const stale = (reason: string) => out.push({ id: k.id, frame: k.frame, reason });
     if (rec.mode !== p.mode) return stale(`it was rendered with the ${METHOD_NAMES[rec.mode]} method; the project now uses ${METHOD_NAMES[p.mode]}`);
     if (rec.settingsKey !== settingsKey(p, k, rec.mode, index === 0)) {

@@ -11,14 +11,16 @@
 //   { rendered: [{ id, frame, image, revision, seconds, unetCalls }], stale: [{ id, frame, reason }],
 //     staleSegments: [segment id], provider, warnings: [text], fresco?: { batches } }
 // and report progress per sampler step with an ETA in the message; cancel stops between steps and
-// leaves every earlier result in place. The project file is updated by the job (image, revision,
-// history, status and notes of keyframes made stale).
+// leaves every earlier result in place. Both get `project`, the document as the editor holds it; the
+// job writes images and records under the cache and answers `results` (and, on failure or cancel,
+// the error's `partial` summary) for the editor to commit: it never reads or writes the project file.
 // renderKeyframe also answers sessionsLoaded: the ONNX sessions the worker holds afterwards (leaks show).
 import { z } from 'zod';
 import { serveJobs } from '../jobs/worker-runtime';
 import { frescoSettings, modelSelection, renderOverrides } from '../../../preload/project-schema';
 import { UserError } from '../../../native-models/src/errors';
-import { renderKeyframes, type RenderRequest } from '../render/render-project';
+import { applyRequest, renderSnapshot, type RenderRequest } from '../render/render-project';
+import { parseProject } from '../project/project-file';
 import { learnedFlowJob } from '../flow/learned-flow';
 import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
 import type { ProviderName } from '../../../native-models/src/runtime/providers';
@@ -26,6 +28,8 @@ import { compiledGraphsDir, resolveModelsDir } from '../../../native-models/src/
 
 const common = {
   projectFile: z.string().min(1),
+  /** The document as its owner holds it (validated as a project below); the job never reads or writes the project file. */
+  project: z.unknown(),
   overrides: renderOverrides.optional(),
   models: modelSelection.partial().optional(),
   mode: z.enum(['rerender', 'independent', 'fresco']).optional(),
@@ -75,18 +79,24 @@ function sessionsLoaded(): number {
 
 type Common = z.infer<z.ZodObject<typeof common>>;
 function request(p: Common, target: RenderRequest['target']): RenderRequest {
-  return { ...p, mode: p.mode, target, runtime: runtimeFor(p.modelsDir, p.provider) };
+  const { project: _snapshot, ...rest } = p;
+  return { ...rest, mode: p.mode, target, runtime: runtimeFor(p.modelsDir, p.provider) };
+}
+
+function render(p: Common, target: RenderRequest['target'], ctx: { progress: RenderRequest['progress']; cancel: RenderRequest['cancel'] }) {
+  const req = { ...request(p, target), ...ctx };
+  return renderSnapshot(req, applyRequest(parseProject(p.project, p.projectFile), req));
 }
 
 serveJobs({
   async renderKeyframe(params, { progress, cancel }) {
     const p = parse(jobParams.renderKeyframe, params, 'renderKeyframe');
-    const summary = await renderKeyframes({ ...request(p, { frame: p.frame }), progress, cancel });
+    const summary = await render(p, { frame: p.frame }, { progress, cancel });
     return { ...summary, sessionsLoaded: sessionsLoaded() };
   },
   async renderKeyframes(params, { progress, cancel }) {
     const p = parse(jobParams.renderKeyframes, params, 'renderKeyframes');
-    return renderKeyframes({ ...request(p, 'all'), progress, cancel });
+    return render(p, 'all', { progress, cancel });
   },
   /** Flows from a user-chosen ONNX flow model (params: see learnedFlowJobParams). */
   computeLearnedFlows: learnedFlowJob,

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { serveJobs } from '../jobs/worker-runtime';
 import { createProject } from '../project/create';
-import { readProjectFile } from '../project/project-file';
+import { parseProject, readProjectFile } from '../project/project-file';
 import { exportProject } from '../project/export-project';
 import { adaptiveKeyframes, frameDifferences } from '../project/keyframe-suggest';
 import { projectPaths } from '../project/paths';
@@ -18,6 +18,16 @@ function parse<T>(schema: z.ZodType<T>, params: unknown, job: string): T {
   return r.data;
 }
 
+/**
+ * The document a job works on: the editor sends its snapshot (the project as shown, saved or not: jobs
+ * never need the project saved, and never write it); without one the saved file is read.
+ */
+const snapshot = z.unknown().optional();
+
+async function projectOf(p: { projectFile: string; project?: unknown }) {
+  return p.project === undefined ? readProjectFile(p.projectFile) : parseProject(p.project, p.projectFile);
+}
+
 export const jobParams = {
   createProject: z.object({
     projectFile: z.string().min(1), video: z.string().min(1),
@@ -28,10 +38,11 @@ export const jobParams = {
     projectFile: z.string().min(1), out: z.string().min(1), format: z.enum(['mp4', 'webm', 'gif', 'prores', 'png']).optional(),
     allowIncomplete: z.boolean().optional(), sideBySide: z.boolean().optional(), overwrite: z.boolean().optional(),
     range: z.object({ start: z.number().int(), end: z.number().int() }).optional(), startNumber: z.number().int().min(0).optional(),
+    project: snapshot,
   }),
-  propagate: z.object({ projectFile: z.string().min(1), segmentId: z.string().max(64).optional(), workers: z.number().int().min(1).max(64).optional() }),
-  measureFlicker: z.object({ projectFile: z.string().min(1) }),
-  suggestKeyframes: z.object({ projectFile: z.string().min(1), min: z.number().int(), max: z.number().int() }),
+  propagate: z.object({ projectFile: z.string().min(1), segmentId: z.string().max(64).optional(), workers: z.number().int().min(1).max(64).optional(), project: snapshot }),
+  measureFlicker: z.object({ projectFile: z.string().min(1), project: snapshot }),
+  suggestKeyframes: z.object({ projectFile: z.string().min(1), min: z.number().int(), max: z.number().int(), project: snapshot }),
 };
 
 serveJobs({
@@ -42,21 +53,20 @@ serveJobs({
   },
   async exportProject(params, { progress, cancel }) {
     const p = parse(jobParams.exportProject, params, 'exportProject');
-    const project = await readProjectFile(p.projectFile);
-    return exportProject(p.projectFile, project, { ...p, cancel, onProgress: progress });
+    const { project: _snapshot, ...options } = p;
+    return exportProject(p.projectFile, await projectOf(p), { ...options, cancel, onProgress: progress });
   },
   async propagate(params, { progress, cancel }) {
     const p = parse(jobParams.propagate, params, 'propagate');
-    const project = await readProjectFile(p.projectFile);
-    return propagateProject(p.projectFile, project, { segmentId: p.segmentId, workers: p.workers, cancel, onProgress: progress });
+    return propagateProject(p.projectFile, await projectOf(p), { segmentId: p.segmentId, workers: p.workers, cancel, onProgress: progress });
   },
   async measureFlicker(params, { progress, cancel }) {
     const p = parse(jobParams.measureFlicker, params, 'measureFlicker');
-    return measureFlicker(p.projectFile, { cancel, onProgress: progress });
+    return measureFlicker(p.projectFile, await projectOf(p), { cancel, onProgress: progress });
   },
   async suggestKeyframes(params, { progress, cancel }) {
     const p = parse(jobParams.suggestKeyframes, params, 'suggestKeyframes');
-    const project = await readProjectFile(p.projectFile);
+    const project = await projectOf(p);
     const diffs = await frameDifferences(projectPaths(p.projectFile).thumbsDir, project.frames.count, { cancel, onProgress: progress });
     return { frames: adaptiveKeyframes(diffs, p.min, p.max), differences: diffs };
   },

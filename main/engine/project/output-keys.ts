@@ -1,0 +1,120 @@
+// Outputs keyed by what made them (issue 15): a segment's propagated frames are stored under a key of its
+// inputs (the two keyframes' ids, revisions, frames and images, the propagation settings, the source and
+// working size), like a build cache. Status is a lookup of the current keys, undo and redo return to
+// outputs that still exist, switching a setting back is free, and two runs with the same inputs share
+// their work. `segmentOutputKey` is the one definition of a segment's key (a render farm uses it as job id).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Project } from '../../../preload/project-schema';
+import { frameFileName, projectPaths } from './paths';
+import { segmentsOf, type Segment } from './keyframes';
+import { resolveInProject } from './confinement';
+import type { FrameSequence } from '../media/frames-folder';
+
+function hash(value: unknown, length = 16): string {
+  return crypto.createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, length);
+}
+
+/** Settings that change the propagated pixels (the seed drives the patch search's randomness). */
+export function propagationSettingsKey(p: Project): string {
+  const s = p.propagation;
+  return hash([s.guideWeights, s.patchSize, s.uniformity, s.pyramidLevels, s.searchVoteIters, s.patchMatchIters, s.gradientFusion, p.working, p.render.seed]);
+}
+
+/** Which decoded frames a project works on: a relinked or re-decoded source with other frames is another input. */
+export function sourceKey(p: Project): string {
+  return JSON.stringify([p.source.path, p.source.fileSize, p.source.modifiedMs, p.working, p.frames]);
+}
+
+const keyframeInput = z.object({ id: z.string(), revision: z.number().int(), frame: z.number().int(), image: z.string().nullable() });
+
+/** Everything a segment's propagated frames depend on; stored beside them so a reason can be given when they no longer match. */
+export const segmentInputs = z.object({
+  start: z.number().int(),
+  end: z.number().int(),
+  left: keyframeInput.optional(),
+  right: keyframeInput.optional(),
+  settings: z.string(),
+  source: z.string(),
+});
+export type SegmentInputs = z.infer<typeof segmentInputs>;
+
+export function inputsOf(p: Project, s: Segment): SegmentInputs {
+  const side = (k: Segment['left']) => (k ? { id: k.id, revision: k.revision, frame: k.frame, image: k.image } : undefined);
+  return { start: s.start, end: s.end, left: side(s.left), right: side(s.right), settings: propagationSettingsKey(p), source: hash(sourceKey(p)) };
+}
+
+/**
+ * The key of segment `s`'s propagated frames in project `p`: "start-end-<hash of its inputs>". Equal keys
+ * mean equal inputs, so the same frames; any change of a keyframe image, a setting or the source gives
+ * another key. Use it wherever a segment's output is named (cache folders, job ids).
+ */
+export function segmentOutputKey(p: Project, s: Segment): string {
+  return `${s.start}-${s.end}-${hash(inputsOf(p, s))}`;
+}
+
+/** The folder holding the frames of output key `key` (`NNNNN.png`, plus `inputs.json` once complete). */
+export function segmentOutputDir(projectFile: string, key: string): string {
+  return path.join(projectPaths(projectFile).outputDir, key);
+}
+
+/** Written when every frame of a key is finished: the inputs that made them. */
+const COMPLETE = 'inputs.json';
+
+export function completeMarker(projectFile: string, key: string): string {
+  return path.join(segmentOutputDir(projectFile, key), COMPLETE);
+}
+
+/** The last propagation of a frame range (by segment id), to say why its output no longer matches. */
+export function lastRunPath(projectFile: string, segmentId: string): string {
+  return path.join(projectPaths(projectFile).segmentsDir, `${segmentId}.json`);
+}
+
+const lastRun = z.object({ key: z.string().regex(/^[0-9]+-[0-9]+-[0-9a-f]{16}$/), inputs: segmentInputs });
+export type LastRun = z.infer<typeof lastRun>;
+
+/** A sidecar read and validated; a missing or damaged one is no record (the cache is rebuildable). */
+export function readLastRun(projectFile: string, segmentId: string): LastRun | undefined {
+  try {
+    const r = lastRun.safeParse(JSON.parse(fs.readFileSync(lastRunPath(projectFile, segmentId), 'utf8')));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isComplete(projectFile: string, key: string): boolean {
+  try {
+    return segmentInputs.safeParse(JSON.parse(fs.readFileSync(completeMarker(projectFile, key), 'utf8'))).success;
+  } catch {
+    return false;
+  }
+}
+
+/** A keyframe whose image can be propagated from: imported, painted, or rendered (also when stale). */
+export function hasFinishedImage(k: Segment['left']): boolean {
+  return !!k && !!k.image && (k.status === 'done' || k.status === 'stale');
+}
+
+/** The image that stands for frame i in the output (a keyframe's image, or its segment's propagated frame for the current inputs), or undefined. */
+export function resultFrameFile(projectFile: string, p: Project, index: number): string | undefined {
+  const k = p.keyframes.find((x) => x.frame === index);
+  if (k) {
+    if (!hasFinishedImage(k)) return undefined;
+    const img = resolveInProject(projectFile, k.image!);
+    return fs.existsSync(img) ? img : undefined;
+  }
+  const s = segmentsOf(p).find((x) => x.start <= index && index <= x.end);
+  if (!s) return undefined;
+  const file = path.join(segmentOutputDir(projectFile, segmentOutputKey(p, s)), frameFileName(index));
+  // Checked like a keyframe image: an output frame that is a link to a file outside is refused.
+  return fs.existsSync(file) ? resolveInProject(projectFile, path.relative(projectPaths(projectFile).dir, file)) : undefined;
+}
+
+/** Every output frame of the project as it is now (for metrics and the flicker view): missing ones undefined. */
+export function currentOutputFrames(projectFile: string, p: Project): FrameSequence {
+  const files = Array.from({ length: p.frames.count }, (_, i) => resultFrameFile(projectFile, p, i));
+  return { dir: projectPaths(projectFile).outputDir, files };
+}
