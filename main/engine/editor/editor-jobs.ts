@@ -37,8 +37,12 @@ export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobSta
   const e = err as Error & { file?: string };
   const text = e?.message ?? String(err);
   if (e?.name === 'UserError') {
+    if (/not rendered yet/.test(text)) {
+      // The engine's words end with the command line's flag; the editor has a checkbox instead.
+      const message = text.replace(/; propagate first, or export with --allow-incomplete.*$/s, '');
+      return { message, file: e.file, fix: 'Propagate first, or tick "Use source frames where nothing is rendered yet" in the export dialog.' };
+    }
     const fix = /disk is full/.test(text) ? 'Free some disk space, then run it again.'
-      : /not rendered yet/.test(text) ? 'Propagate first, or export with "allow incomplete" to use source frames there.'
       : /outside the video/.test(text) ? 'Choose a range inside the video.'
       : /no checkpoint is selected|checkpoint does not exist/.test(text) ? 'Open Models…, import a checkpoint and choose "Use as checkpoint".'
       : /no finished image yet/.test(text) ? 'Render or import every keyframe first (green markers are ready).'
@@ -106,12 +110,19 @@ export class EditorJobs {
     return job;
   }
 
-  /** Renders every diffusion keyframe in timeline order: the anchor first, then each constrained by it. */
-  renderAllKeyframes(): JobState {
+  /**
+   * Renders diffusion keyframes in timeline order (the anchor first, then each constrained by it):
+   * those not done yet (empty, stale as the editor shows them, failed), or with `only: 'all'` every one.
+   */
+  renderAllKeyframes(only: 'pending' | 'all' = 'pending'): JobState {
     if (this.list.running('render').length) throw new UserError('keyframes are already rendering; wait for them or cancel');
-    const ids = this.session.project().keyframes.filter((k) => k.source === 'diffusion').map((k) => k.id);
-    if (ids.length === 0) throw new UserError('there are no keyframes to render (imported and painted keyframes are used as they are)');
-    return this.render('renderKeyframes', () => ({}), ids, `Render ${ids.length} keyframes`);
+    const diffusion = (this.session.state()?.project ?? this.session.project()).keyframes.filter((k) => k.source === 'diffusion');
+    if (diffusion.length === 0) throw new UserError('there are no keyframes to render (imported and painted keyframes are used as they are)');
+    const chosen = only === 'all' ? diffusion : diffusion.filter((k) => k.status !== 'done');
+    if (chosen.length === 0) throw new UserError('every keyframe is rendered and up to date; use Re-render all to render them again');
+    const ids = chosen.map((k) => k.id);
+    const params = only === 'all' ? () => ({}) : () => ({ ids });
+    return this.render('renderKeyframes', params, ids, only === 'all' ? `Re-render all ${ids.length} keyframes` : `Render ${ids.length} keyframe${ids.length === 1 ? '' : 's'} not done yet`);
   }
 
   /**

@@ -41,7 +41,8 @@ const common = {
 
 export const jobParams = {
   renderKeyframe: z.object({ ...common, frame: z.number().int().min(0) }),
-  renderKeyframes: z.object(common),
+  /** Every diffusion keyframe, or those with these ids (the editor's "Render all" renders those not done). */
+  renderKeyframes: z.object({ ...common, ids: z.array(z.string().min(1).max(128)).max(100_000).optional() }),
 };
 
 function parse<T>(schema: z.ZodType<T>, params: unknown, job: string): T {
@@ -86,7 +87,7 @@ serveJobs({
   },
   async renderKeyframes(params, { progress, cancel }) {
     const p = parse(jobParams.renderKeyframes, params, 'renderKeyframes');
-    return renderKeyframes({ ...request(p, 'all'), progress, cancel });
+    return renderKeyframes({ ...request(p, p.ids ? { ids: p.ids } : 'all'), progress, cancel });
   },
   /** Flows from a user-chosen ONNX flow model (params: see learnedFlowJobParams). */
   computeLearnedFlows: learnedFlowJob,
