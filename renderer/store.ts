@@ -44,6 +44,8 @@ export interface EditorState {
   dialog: DialogState | null;
   /** Above `dialog`: the file chooser it opened (the dialog stays open behind it). */
   picker: PickerState | null;
+  /** An earlier render of a keyframe shown in the preview (compared with its current image), or null. */
+  historyView: { keyframeId: string; index: number } | null;
   /** A file is being dragged over the window (the drop hint shows). */
   dropping: boolean;
   /** Last error, shown in the status bar until dismissed. */
@@ -73,6 +75,7 @@ export const useEditor = create<EditorState>(() => ({
   dialog: null,
   picker: null,
   dropping: false,
+  historyView: null,
   error: null,
   notice: null,
   openedAt: 0,
@@ -107,7 +110,14 @@ export function setFrame(frame: number): void {
   let nextScroll = scroll;
   if (f < scroll) nextScroll = f;
   else if (f >= scroll + visible - 1) nextScroll = f - visible + 2;
-  editor.set({ frame: f, scroll: clampScroll(nextScroll, zoom) });
+  // The inspector follows the playhead: a single selection elsewhere and a compared earlier render end.
+  const { selection, historyView, project } = editor.get();
+  const single = selection.length === 1 ? project?.project.keyframes.find((k) => k.id === selection[0]) : undefined;
+  editor.set({
+    frame: f, scroll: clampScroll(nextScroll, zoom),
+    ...(single && single.frame !== f ? { selection: [] } : {}),
+    ...(historyView && f !== editor.get().frame ? { historyView: null } : {}),
+  });
 }
 
 export function clampScroll(scroll: number, zoom: number): number {

@@ -15,6 +15,9 @@ import { UserError } from '../../../native-models/src/errors';
 import { ensureFrameCache } from '../project/source-video';
 import { checkExportDestination } from '../media/export';
 
+/** While propagating, the editor is shown the frames written so far at most this often. */
+const PROPAGATION_REFRESH_MS = 1000;
+
 export interface EditorWorkers { propagation: WorkerHost; inference: WorkerHost }
 
 /** What the inference worker's render jobs answer (main/engine/render/render-project.ts RenderSummary). */
@@ -41,6 +44,11 @@ export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobSta
       // The engine's words end with the command line's flag; the editor has a checkbox instead.
       const message = text.replace(/; propagate first, or export with --allow-incomplete.*$/s, '');
       return { message, file: e.file, fix: 'Propagate first, or tick "Use source frames where nothing is rendered yet" in the export dialog.' };
+    }
+    if (/has not been rendered with its caches|is out of date: its settings changed/.test(text)) {
+      // The engine's words name the command line's flags; in the editor it is a button.
+      const message = text.replace(/; render it (again )?first \(--frame \d+, or --all\)$/, '');
+      return { message, file: e.file, fix: 'Its image was picked from the history or imported, so later keyframes have nothing to follow: render that keyframe again, or use Re-render all (Ctrl+Shift+R).' };
     }
     const fix = /disk is full/.test(text) ? 'Free some disk space, then run it again.'
       : /outside the video/.test(text) ? 'Choose a range inside the video.'
@@ -183,11 +191,18 @@ export class EditorJobs {
     const overlay = this.session.overlay;
     overlay.propagating = segmentId ? new Set([segmentId]) : 'all';
     this.session.changed();
+    const file = this.session.file;
+    // Frames appear while it runs: the segments' progress and the output frames are refreshed now and then.
+    let shown = Date.now();
+    const showProgress = () => {
+      if (Date.now() - shown < PROPAGATION_REFRESH_MS || this.session.file !== file) return;
+      shown = Date.now();
+      this.session.mediaChanged();
+    };
     const { job, done } = this.list.start('propagate', segmentId ? `Propagate frames ${segmentId}` : 'Propagate all keyframes', async (run) => {
       const projectFile = await this.session.saveForJob();
-      return this.workers.propagation.call('propagate', { projectFile, segmentId }, run);
+      return this.workers.propagation.call('propagate', { projectFile, segmentId }, { cancel: run.cancel, onProgress: (p) => { run.onProgress(p); showProgress(); } });
     });
-    const file = this.session.file;
     void done.then((result) => {
       if (this.session.file !== file) return;
       const covered = overlay.propagating;
