@@ -27,6 +27,9 @@ const SHORT_LABEL: Record<string, string> = {
   'file.export': 'Export…', 'file.models': 'Models…', 'help.shortcuts': '?',
 };
 
+/** Shorter labels for narrow windows (about 1100 px and less), so the toolbar keeps one row. */
+const NARROW_LABEL: Record<string, string> = { 'keyframe.add': '+ Key', 'keyframe.importImage': 'Import…', 'keyframe.suggest': 'Suggest', 'render.propagate': 'Propagate', 'file.export': 'Export', 'file.models': 'Models' };
+
 function Toolbar() {
   const project = useEditor((s) => s.project);
   const pending = useEditor((s) => s.project?.project.keyframes.some((k) => k.source === 'diffusion' && k.status !== 'done' && k.status !== 'rendering') ?? false);
@@ -39,7 +42,7 @@ function Toolbar() {
             const disabled = (a.needsProject && !project) || (name === 'edit.undo' && !project?.undo) || (name === 'edit.redo' && !project?.redo);
             const title = name === 'edit.undo' && project?.undo ? `Undo ${project.undo}` : name === 'edit.redo' && project?.redo ? `Redo ${project.redo}`
               : name === 'render.all' && project && !pending ? 'Every keyframe is rendered and up to date (Re-render all: Ctrl+Shift+R)' : a.label;
-            return <button key={name} data-action={name} disabled={disabled} title={`${title}${a.shortcut ? ` (${a.shortcut})` : ''}`} onClick={() => void perform(name)}>{SHORT_LABEL[name]}</button>;
+            return <button key={name} data-action={name} disabled={disabled} title={`${title}${a.shortcut ? ` (${a.shortcut})` : ''}`} onClick={() => void perform(name)}>{NARROW_LABEL[name] ? <><span className="wide-label">{SHORT_LABEL[name]}</span><span className="narrow-label">{NARROW_LABEL[name]}</span></> : SHORT_LABEL[name]}</button>;
           })}
         </div>
       ))}
