@@ -8,6 +8,8 @@ const frame = z.number().int().min(0).max(10_000_000);
 const id = z.string().min(1).max(128);
 const filePath = z.string().min(1).max(4096);
 const none = z.object({}).strict();
+/** Largest dropped image the browser may send (base64 characters: about 45 MB of file; the bridge takes 64 MB). */
+export const UPLOAD_BASE64_LIMIT = 60_000_000;
 
 /** Every undoable edit of a project: one entry per action of the editor session's action list. */
 export const editRequest = z.discriminatedUnion('action', [
@@ -18,6 +20,10 @@ export const editRequest = z.discriminatedUnion('action', [
   z.object({ action: z.literal('setKeyframeOverrides'), id, overrides: renderOverrides }),
   z.object({ action: z.literal('revertKeyframe'), id }),
   z.object({ action: z.literal('pickKeyframeHistory'), id, index: z.number().int().min(0).max(1000) }),
+  /** Forgets an earlier render of a keyframe (its file stays until the project is cleaned, so undo brings it back). */
+  z.object({ action: z.literal('removeKeyframeHistory'), id, index: z.number().int().min(0).max(1000) }),
+  /** An imported or painted keyframe becomes a diffusion keyframe to render; its image goes into the history. */
+  z.object({ action: z.literal('useDiffusion'), id }),
   z.object({ action: z.literal('importKeyframeImage'), frame, image: filePath }),
   z.object({ action: z.literal('setRenderDefaults'), render: renderParams }),
   z.object({ action: z.literal('setPropagation'), propagation: propagationSettings }),
@@ -118,6 +124,35 @@ export type ModelsState = z.infer<typeof modelsState>;
 export const pickPurpose = z.enum(['open-project', 'save-project', 'video', 'image', 'export', 'models-folder', 'model-file']);
 export type PickPurpose = z.infer<typeof pickPurpose>;
 
+/**
+ * What each file chooser shows (Electron's native dialogs and serve mode's file browser alike): named
+ * filters by extension, the first one the default; a purpose without files chooses a folder.
+ */
+export const PICK_FILTERS: Record<PickPurpose, Array<{ name: string; extensions: string[] }>> = {
+  'open-project': [{ name: 'Rerender project', extensions: ['rerender'] }],
+  'save-project': [{ name: 'Rerender project', extensions: ['rerender'] }],
+  video: [{ name: 'Video', extensions: ['mp4', 'mov', 'm4v', 'mkv', 'webm', 'avi', 'gif'] }],
+  image: [{ name: 'Image', extensions: ['png', 'jpg', 'jpeg', 'webp', 'tif', 'tiff', 'gif', 'avif', 'heic'] }],
+  export: [{ name: 'MP4', extensions: ['mp4'] }, { name: 'WebM', extensions: ['webm'] }, { name: 'GIF', extensions: ['gif'] }, { name: 'ProRes (MOV)', extensions: ['mov'] }],
+  'models-folder': [],
+  'model-file': [{ name: 'Model', extensions: ['safetensors', 'onnx'] }],
+};
+/** Purposes that name a new file (a name field) rather than choose an existing one. */
+export const SAVE_PURPOSES: readonly PickPurpose[] = ['save-project', 'export'];
+
+export const folderListing = z.object({
+  /** The folder listed (real path, inside the allowed places). */
+  dir: z.string(),
+  /** Its parent, when that is allowed too. */
+  parent: z.string().nullable(),
+  entries: z.array(z.object({ name: z.string(), path: z.string(), kind: z.enum(['folder', 'file']), bytes: z.number().optional(), modified: z.number().optional() })),
+  /** More entries matched than are listed. */
+  truncated: z.boolean(),
+  /** Places to jump to: home, the project's folder, the models folder, recent projects' folders. */
+  places: z.array(z.object({ label: z.string(), path: z.string() })),
+});
+export type FolderListing = z.infer<typeof folderListing>;
+
 const jobStarted = z.object({ jobId: z.string() });
 
 /** Every call: name → params and result schemas. The IPC channel of a call is `rerender:<name>`. */
@@ -169,8 +204,11 @@ export const calls = {
     result: z.object({ frames: z.array(z.number().int()) }),
   },
   'keyframe.render': { params: z.object({ id, newSeed: z.boolean() }), result: jobStarted },
-  /** Every diffusion keyframe in timeline order (the anchor first, later ones constrained by it). */
-  'keyframes.renderAll': { params: none, result: jobStarted },
+  /**
+   * Diffusion keyframes in timeline order (the anchor first, later ones constrained by it): those not
+   * done yet (empty, stale, failed; the default), or every one with `only: 'all'` ("Re-render all").
+   */
+  'keyframes.renderAll': { params: z.object({ only: z.enum(['pending', 'all']).optional() }), result: jobStarted },
   /** Propagates every segment that is not done, or just one segment (its id as in ProjectState.segments). */
   'propagate.start': { params: z.object({ segmentId: z.string().max(64).optional() }), result: jobStarted },
   'export.start': {
@@ -208,6 +246,22 @@ export const calls = {
   'dialog.pick': {
     params: z.object({ purpose: pickPurpose, suggestedName: z.string().max(256).optional() }),
     result: z.object({ supported: z.boolean(), path: z.string().nullable() }),
+  },
+  /**
+   * Serve mode's file browser: a folder's subfolders and the files matching the purpose's filter (all
+   * files with `all`), confined to the user's home folder and the open project's folder.
+   */
+  'files.list': {
+    params: z.object({ purpose: pickPurpose, dir: filePath.optional(), all: z.boolean().optional() }),
+    result: folderListing,
+  },
+  /**
+   * An image dropped on the browser window (browsers do not reveal its path): its bytes, copied into the
+   * project's assets as the keyframe image at `frame`, like importKeyframeImage.
+   */
+  'keyframe.importUpload': {
+    params: z.object({ frame, name: z.string().min(1).max(255), data: z.string().min(1).max(UPLOAD_BASE64_LIMIT) }),
+    result: projectState,
   },
   /** Shows a file in the system file manager (Electron only). */
   'shell.reveal': { params: z.object({ path: filePath }), result: z.object({ supported: z.boolean() }) },

@@ -3,32 +3,53 @@
 import { useEffect } from 'react';
 import { actionByName, askPath, handleKey, openProject, perform, showProject } from './actions';
 import { call, editor, receiveProject, useEditor } from './store';
+import { PICK_FILTERS, UPLOAD_BASE64_LIMIT } from '../preload/api';
 import { Timeline } from './timeline/Timeline';
 import { Preview } from './Preview';
 import { Inspector } from './Inspector';
 import { JobsPanel } from './JobsPanel';
 import { ExportDialog } from './dialogs/ExportDialog';
 import { ModelManager } from './dialogs/ModelManager';
-import { HelpOverlay, NewProjectDialog, PathPrompt, StartScreen, SuggestDialog } from './dialogs/SmallDialogs';
+import { HelpOverlay, NewProjectDialog, StartScreen, SuggestDialog } from './dialogs/SmallDialogs';
+import { FileBrowser } from './dialogs/FileBrowser';
 
-const TOOLBAR = ['file.open', 'file.save', 'edit.undo', 'edit.redo', 'keyframe.add', 'keyframe.delete', 'keyframe.suggest', 'keyframe.importImage', 'render.keyframe', 'render.all', 'render.propagate', 'file.export', 'file.models', 'help.shortcuts'];
+/** The toolbar's groups, in the order a project is made: file, edit, keyframes, render, output. */
+const TOOLBAR: string[][] = [
+  ['file.new', 'file.open', 'file.save'],
+  ['edit.undo', 'edit.redo'],
+  ['keyframe.add', 'keyframe.delete', 'keyframe.suggest', 'keyframe.importImage'],
+  ['render.keyframe', 'render.all', 'render.propagate'],
+  ['file.export', 'file.models', 'help.shortcuts'],
+];
 const SHORT_LABEL: Record<string, string> = {
-  'file.open': 'Open', 'file.save': 'Save', 'edit.undo': 'Undo', 'edit.redo': 'Redo', 'keyframe.add': '+ Keyframe', 'keyframe.delete': 'Delete',
+  'file.new': 'New…', 'file.open': 'Open…', 'file.save': 'Save', 'edit.undo': 'Undo', 'edit.redo': 'Redo', 'keyframe.add': '+ Keyframe', 'keyframe.delete': 'Delete',
   'keyframe.suggest': 'Suggest…', 'keyframe.importImage': 'Import image…', 'render.keyframe': 'Render', 'render.all': 'Render all', 'render.propagate': 'Propagate',
   'file.export': 'Export…', 'file.models': 'Models…', 'help.shortcuts': '?',
 };
 
+/** Shorter labels for narrow windows (about 1100 px and less), so the toolbar keeps one row. */
+const NARROW_LABEL: Record<string, string> = { 'keyframe.add': '+ Key', 'keyframe.importImage': 'Import…', 'keyframe.suggest': 'Suggest', 'render.propagate': 'Propagate', 'file.export': 'Export', 'file.models': 'Models' };
+
 function Toolbar() {
   const project = useEditor((s) => s.project);
+  const pending = useEditor((s) => s.project?.project.keyframes.some((k) => k.source === 'diffusion' && k.status !== 'done' && k.status !== 'rendering') ?? false);
   return (
     <nav className="toolbar" aria-label="Actions">
-      {TOOLBAR.map((name) => {
-        const a = actionByName(name)!;
-        const disabled = (a.needsProject && !project) || (name === 'edit.undo' && !project?.undo) || (name === 'edit.redo' && !project?.redo);
-        const title = `${name === 'edit.undo' && project?.undo ? `Undo ${project.undo}` : name === 'edit.redo' && project?.redo ? `Redo ${project.redo}` : a.label}${a.shortcut ? ` (${a.shortcut})` : ''}`;
-        return <button key={name} data-action={name} disabled={disabled} title={title} onClick={() => void perform(name)}>{SHORT_LABEL[name]}</button>;
-      })}
-      <span className="title">{project ? `${project.project.name}${project.dirty ? ' •' : ''}` : 'Rerender'}</span>
+      {TOOLBAR.map((group, g) => (
+        <div className="group" key={g}>
+          {group.map((name) => {
+            const a = actionByName(name)!;
+            const disabled = (a.needsProject && !project) || (name === 'edit.undo' && !project?.undo) || (name === 'edit.redo' && !project?.redo);
+            const title = name === 'edit.undo' && project?.undo ? `Undo ${project.undo}` : name === 'edit.redo' && project?.redo ? `Redo ${project.redo}`
+              : name === 'render.all' && project && !pending ? 'Every keyframe is rendered and up to date (Re-render all: Ctrl+Shift+R)' : a.label;
+            return <button key={name} data-action={name} disabled={disabled} title={`${title}${a.shortcut ? ` (${a.shortcut})` : ''}`} onClick={() => void perform(name)}>{NARROW_LABEL[name] ? <><span className="wide-label">{SHORT_LABEL[name]}</span><span className="narrow-label">{NARROW_LABEL[name]}</span></> : SHORT_LABEL[name]}</button>;
+          })}
+        </div>
+      ))}
+      <span className="title" data-testid="title" title={project?.file}>
+        {project ? <>{project.project.name}{project.dirty ? ' •' : ''}</> : 'Rerender'}
+        {project && <button className="close" data-action="file.close" title="Close project (Ctrl+W): back to the start screen" aria-label="Close project" onClick={() => void perform('file.close')}>×</button>}
+      </span>
     </nav>
   );
 }
@@ -89,19 +110,74 @@ function Dialogs() {
     case 'help': return <HelpOverlay />;
     case 'suggest': return project ? <SuggestDialog /> : null;
     case 'new-project': return <NewProjectDialog video={dialog.video} />;
-    case 'path': return <PathPrompt dialog={dialog} />;
   }
 }
 
-/** A video or project dropped on the window: open it, or start a new project from it. */
+/** The file chooser, above the dialog that opened it. */
+function Picker() {
+  const picker = useEditor((s) => s.picker);
+  if (!picker) return null;
+  return <div className="picker-layer"><FileBrowser picker={picker} /></div>;
+}
+
+const IMAGE = new RegExp(`\\.(${PICK_FILTERS.image[0].extensions.join('|')})$`, 'i');
+const VIDEO = new RegExp(`\\.(${PICK_FILTERS.video[0].extensions.join('|')})$`, 'i');
+const MODEL = new RegExp(`\\.(${PICK_FILTERS['model-file'][0].extensions.join('|')})$`, 'i');
+
+function base64Of(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ''));
+    reader.onerror = () => reject(new Error(`could not read the dropped file "${file.name}"`));
+    reader.readAsDataURL(file);
+  });
+}
+
+/**
+ * A file dropped on the window. Electron knows its path: a project opens, a video starts a new project,
+ * an image becomes the keyframe at the playhead. A browser sends only the bytes: an image is uploaded into
+ * the project's assets as the keyframe at the playhead; videos, models and projects must stay where they
+ * are on disk, so the matching chooser opens with a word on why.
+ */
 async function onDrop(e: DragEvent) {
   e.preventDefault();
+  editor.set({ dropping: false });
   const file = e.dataTransfer?.files[0];
   if (!file) return;
-  const path = editor.get().api.pathForFile(file);
-  if (!path) return void editor.set({ notice: 'this browser cannot tell where a dropped file is: use Open or New and type its path' });
-  if (path.endsWith('.rerender')) await openProject(path);
-  else editor.set({ dialog: { kind: 'new-project', video: path } });
+  const { api, project, frame } = editor.get();
+  const path = api.pathForFile(file);
+  if (path) {
+    if (path.endsWith('.rerender')) return void openProject(path);
+    if (IMAGE.test(path) && project) return void perform('keyframe.importImage', path);
+    return void perform('file.new', path);
+  }
+  if (IMAGE.test(file.name)) {
+    if (!project) return void editor.set({ notice: 'open or create a project first: a dropped image becomes a keyframe' });
+    if (file.size > UPLOAD_BASE64_LIMIT * 0.75) return void editor.set({ error: `"${file.name}" is too large to drop (${Math.round(file.size / 1e6)} MB): use Import image… and choose it in the file browser` });
+    editor.set({ error: null, notice: `importing ${file.name} as the keyframe at frame ${frame}…` });
+    const s = await call('keyframe.importUpload', { frame, name: file.name, data: await base64Of(file) });
+    if (s) { receiveProject(s); editor.set({ notice: `${file.name} is the keyframe at frame ${frame}` }); }
+    return;
+  }
+  if (file.name.endsWith('.rerender')) {
+    editor.set({ notice: `a browser cannot tell where "${file.name}" is: choose it in the file browser` });
+    return void perform('file.open');
+  }
+  if (MODEL.test(file.name)) {
+    editor.set({ dialog: { kind: 'models' }, notice: `a model stays where it is on disk: use Import model… and choose "${file.name}" in the file browser` });
+    return;
+  }
+  editor.set({ dialog: { kind: 'new-project' }, notice: VIDEO.test(file.name)
+    ? `a video stays where it is on disk: choose "${file.name}" with Choose… in New project`
+    : `"${file.name}" is not a video, image, model or project the editor opens` });
+}
+
+function DropHint() {
+  const dropping = useEditor((s) => s.dropping);
+  const project = useEditor((s) => s.project);
+  const frame = useEditor((s) => s.frame);
+  if (!dropping) return null;
+  return <div className="drop-hint" data-testid="drop-hint"><div>{project ? `Drop an image to make it the keyframe at frame ${frame}` : 'Drop a video to start a project from it'}</div></div>;
 }
 
 /** The flicker strip's values, fetched again whenever output files change (propagation, measuring). */
@@ -117,6 +193,7 @@ function useFlickerMetric() {
 export function App() {
   const project = useEditor((s) => s.project);
   const dialog = useEditor((s) => s.dialog);
+  const picker = useEditor((s) => s.picker);
   useFlickerMetric();
   useEffect(() => {
     const api = editor.get().api;
@@ -131,23 +208,26 @@ export function App() {
       if (jobs) editor.set({ jobs: Object.fromEntries(jobs.map((j) => [j.id, j])) });
       if (state) await showProject(state);
     })();
-    const dragOver = (e: DragEvent) => e.preventDefault();
+    const dragOver = (e: DragEvent) => { e.preventDefault(); if (e.dataTransfer?.types.includes('Files') && !editor.get().dropping) editor.set({ dropping: true }); };
+    const dragLeave = (e: DragEvent) => { if (!e.relatedTarget) editor.set({ dropping: false }); };
     const beforeUnload = (e: BeforeUnloadEvent) => { if (editor.get().project?.dirty && editor.get().api.mode === 'browser') e.preventDefault(); };
     window.addEventListener('keydown', handleKey);
     window.addEventListener('dragover', dragOver);
+    window.addEventListener('dragleave', dragLeave);
     window.addEventListener('drop', onDrop);
     window.addEventListener('beforeunload', beforeUnload);
     return () => {
       offs.forEach((off) => off());
       window.removeEventListener('keydown', handleKey);
       window.removeEventListener('dragover', dragOver);
+      window.removeEventListener('dragleave', dragLeave);
       window.removeEventListener('drop', onDrop);
       window.removeEventListener('beforeunload', beforeUnload);
     };
   }, []);
 
   return (
-    <div className={`app ${dialog ? 'has-dialog' : ''}`}>
+    <div className={`app ${dialog || picker ? 'has-dialog' : ''}`}>
       <Toolbar />
       <RecoveryBanner />
       <SourceBanner />
@@ -165,6 +245,8 @@ export function App() {
       )}
       <StatusBar />
       <Dialogs />
+      <Picker />
+      <DropHint />
     </div>
   );
 }

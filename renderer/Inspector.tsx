@@ -1,6 +1,6 @@
 // The keyframe inspector: the selected keyframe's render settings as overrides of the project
 // defaults (or the defaults themselves when no keyframe is selected), its actions and its render history.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { Keyframe, ProjectState, RenderParams } from '../preload/api';
 import { mediaUrl } from './media-url';
 import { call, editor, receiveProject, useEditor } from './store';
@@ -8,24 +8,45 @@ import { askPath, focusedKeyframe, perform } from './actions';
 import { storedModelPath } from './dialogs/ModelManager';
 import { FIELDS, defaultValue, overrideValue, withDefault, withOverride, type Field } from './inspector-fields';
 
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
 async function commitField(k: Keyframe | undefined, render: RenderParams, field: Field, value: unknown) {
+  // A keyframe value equal to the project's is no override: it follows the project from then on.
+  const own = value !== undefined && same(value, defaultValue(render, field.path)) ? undefined : value;
   const state = k
-    ? await call('project.edit', { action: 'setKeyframeOverrides', id: k.id, overrides: withOverride(k.overrides, field.path, value) })
+    ? await call('project.edit', { action: 'setKeyframeOverrides', id: k.id, overrides: withOverride(k.overrides, field.path, own) })
     : await call('project.edit', { action: 'setRenderDefaults', render: withDefault(render, field.path, value) });
   if (state) receiveProject(state);
 }
 
-function parseNumber(text: string, f: Field): number | undefined {
+/** The keyframe's overrides that really differ from the project's settings. */
+export function differingFields(k: Keyframe, render: RenderParams): Field[] {
+  return FIELDS.filter((f) => { const own = overrideValue(k.overrides, f.path); return own !== undefined && !same(own, defaultValue(render, f.path)); });
+}
+
+/** A typed number, or why it is refused (the valid range, shown at the field): never clamped silently. */
+export function parseNumber(text: string, f: Pick<Field, 'label' | 'min' | 'max' | 'step'>): { value: number } | { problem: string } {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) return undefined;
-  const clamped = Math.max(f.min ?? -Infinity, Math.min(f.max ?? Infinity, n));
-  return f.step && f.step >= 1 ? Math.round(clamped) : clamped;
+  const range = f.min !== undefined && f.max !== undefined ? `from ${f.min} to ${f.max}` : f.min !== undefined ? `at least ${f.min}` : `at most ${f.max}`;
+  if (text.trim() === '' || !Number.isFinite(n)) return { problem: `${f.label}: enter a number ${range}` };
+  if ((f.min !== undefined && n < f.min) || (f.max !== undefined && n > f.max)) return { problem: `${f.label} must be ${range} (${n} is outside)` };
+  if (f.step && f.step >= 1 && !Number.isInteger(n)) return { problem: `${f.label} must be a whole number ${range}` };
+  return { value: n };
 }
 
 function FieldControl({ field, value, onCommit }: { field: Field; value: unknown; onCommit(v: unknown): void }) {
   const id = `field-${field.path}`;
   const key = `${field.path}:${JSON.stringify(value)}`; // re-mount on outside changes (undo, other keyframe)
+  const [problem, setProblem] = useState<string | null>(null);
+  useEffect(() => setProblem(null), [key]);
   const onEnter = (e: React.KeyboardEvent<HTMLInputElement>) => { if (e.key === 'Enter') (e.target as HTMLInputElement).blur(); };
+  const check = (text: string, f: Pick<Field, 'label' | 'min' | 'max' | 'step'>): number | undefined => {
+    const r = parseNumber(text, f);
+    if ('problem' in r) { setProblem(r.problem); return undefined; }
+    setProblem(null);
+    return r.value;
+  };
+  const error = problem && <span className="field-error" role="alert" data-testid={`error-${field.path}`}>{problem}</span>;
   switch (field.kind) {
     case 'textarea':
       return <textarea id={id} key={key} defaultValue={String(value ?? '')} rows={field.path === 'prompt' ? 3 : 2} onBlur={(e) => e.target.value !== value && onCommit(e.target.value)} />;
@@ -36,28 +57,34 @@ function FieldControl({ field, value, onCommit }: { field: Field; value: unknown
     case 'window': {
       const w = value as { start: number; end: number };
       const commit = (part: 'start' | 'end', text: string) => {
-        const n = parseNumber(text, { ...field, min: 0, max: 1 });
+        const n = check(text, { label: `${field.label} ${part}`, min: 0, max: 1 });
         if (n !== undefined && n !== w[part]) onCommit({ ...w, [part]: n });
       };
       return (
-        <span className="window" key={key}>
+        <span className={`window ${problem ? 'invalid' : ''}`} key={key}>
           <input type="number" min={0} max={1} step={0.05} defaultValue={w.start} aria-label={`${field.label} start`} onBlur={(e) => commit('start', e.target.value)} onKeyDown={onEnter} />
           –
           <input type="number" min={0} max={1} step={0.05} defaultValue={w.end} aria-label={`${field.label} end`} onBlur={(e) => commit('end', e.target.value)} onKeyDown={onEnter} />
+          {error}
         </span>
       );
     }
     default:
       return (
-        <input id={id} key={key} type="number" min={field.min} max={field.max} step={field.step} defaultValue={Number(value)} onKeyDown={onEnter}
-          onBlur={(e) => { const n = parseNumber(e.target.value, field); if (n !== undefined && n !== value) onCommit(n); }} />
+        <span className={`number ${problem ? 'invalid' : ''}`}>
+          <input id={id} key={key} type="number" min={field.min} max={field.max} step={field.step} defaultValue={Number(value)} onKeyDown={onEnter} aria-invalid={!!problem}
+            className={field.path === 'seed' ? 'seed' : undefined}
+            onBlur={(e) => { const n = check(e.target.value, field); if (n !== undefined && n !== value) onCommit(n); }} />
+          {error}
+        </span>
       );
   }
 }
 
 function FieldRow({ field, k, render }: { field: Field; k: Keyframe | undefined; render: RenderParams }) {
-  const own = k ? overrideValue(k.overrides, field.path) : undefined;
-  const value = own ?? defaultValue(render, field.path);
+  const mine = k ? overrideValue(k.overrides, field.path) : undefined;
+  const own = mine !== undefined && !same(mine, defaultValue(render, field.path)) ? mine : undefined;
+  const value = mine ?? defaultValue(render, field.path);
   const locked = useEditor((s) => s.seedLocked);
   return (
     <div className={`field ${own !== undefined ? 'overridden' : ''}`}>
@@ -163,10 +190,53 @@ function DetectorWarning({ state, k }: { state: ProjectState; k: Keyframe | unde
   );
 }
 
+/** The keyframe's images: the current one marked, earlier ones to compare in the preview, use again or delete. */
+function History({ state, k }: { state: ProjectState; k: Keyframe }) {
+  const view = useEditor((s) => (s.historyView?.keyframeId === k.id ? s.historyView.index : null));
+  const compare = useEditor((s) => s.compare);
+  const show = (index: number | null) => editor.set({ historyView: index === null ? null : { keyframeId: k.id, index }, ...(index !== null && compare === 'none' ? { compare: 'side-by-side' } : {}) });
+  const edit = async (action: 'pickKeyframeHistory' | 'removeKeyframeHistory', index: number) => {
+    const s = await call('project.edit', { action, id: k.id, index });
+    if (s) { receiveProject(s); editor.set({ historyView: null }); }
+  };
+  const entry = view !== null ? k.history[view] : undefined;
+  return (
+    <fieldset data-testid="history">
+      <legend>Renders of this keyframe</legend>
+      <div className="history">
+        {k.image && (
+          <button className={`current ${view === null ? 'on' : ''}`} title="The image in use" onClick={() => show(null)}>
+            <img alt="current render" src={mediaUrl(state, { kind: 'keyframe', path: k.image, revision: k.revision })} />
+            <span>current{k.source === 'diffusion' ? ` · seed ${k.overrides.seed ?? state.project.render.seed}` : ` · ${k.source}`}</span>
+          </button>
+        )}
+        {[...k.history.keys()].reverse().map((i) => {
+          const h = k.history[i];
+          return (
+            <button key={`${h.image}-${i}`} className={view === i ? 'on' : ''} data-index={i} title={`${h.createdAt}: click to compare with the current one in the preview, double-click to use it`}
+              onClick={() => show(i)} onDoubleClick={() => void edit('pickKeyframeHistory', i)}>
+              <img alt={`earlier render ${i + 1}`} src={mediaUrl(state, { kind: 'file', path: h.image })} />
+              <span>#{i + 1} · seed {h.seed}</span>
+            </button>
+          );
+        })}
+      </div>
+      {entry && view !== null && (
+        <div className="buttons" data-testid="history-actions">
+          <span className="muted">#{view + 1} (seed {entry.seed}) in the preview, beside the current one</span>
+          <button className="primary" onClick={() => void edit('pickKeyframeHistory', view)}>Use this render</button>
+          <button onClick={() => void edit('removeKeyframeHistory', view)}>Delete</button>
+          <button onClick={() => show(null)}>Back to current</button>
+        </div>
+      )}
+    </fieldset>
+  );
+}
+
 export function Inspector() {
   const project = useEditor((s) => s.project);
   const selection = useEditor((s) => s.selection);
-  useEditor((s) => s.frame);
+  const frame = useEditor((s) => s.frame);
   const [advanced, setAdvanced] = useState(false);
   if (!project) return <aside className="inspector" />;
   const p = project.project;
@@ -181,25 +251,38 @@ export function Inspector() {
   }
   const k = focusedKeyframe();
   const groups = ['Prompt', 'Sampling', 'ControlNet'] as const;
-  const overrides = k ? Object.keys(k.overrides).length : 0;
+  const differing = k ? differingFields(k, p.render).length : 0;
+  const diffusion = k?.source === 'diffusion';
   return (
     <aside className="inspector" data-testid="inspector">
       <h2>{k ? `Keyframe at frame ${k.frame}` : 'Project render settings'}</h2>
       <p className="muted">
-        {k ? `${k.source} · ${k.status}${overrides ? ` · ${overrides} setting(s) differ from the project` : ' · uses the project settings'}` : 'No keyframe selected: changes apply to every keyframe without its own value.'}
+        {k ? `${k.source} · ${k.status}${differing ? ` · ${differing} setting${differing === 1 ? '' : 's'} differ${differing === 1 ? 's' : ''} from the project` : ' · uses the project settings'}`
+          : `No keyframe at frame ${frame}: + Keyframe (K) adds one, Render (R) adds and renders one. Changes here apply to every keyframe without its own value.`}
       </p>
       {k?.note && <p className="note">{k.note}</p>}
       {k && (
         <div className="buttons">
-          <button className="primary" onClick={() => void perform('render.keyframe')}>Render this keyframe</button>
-          <button onClick={() => void perform('render.regenerate')}>Regenerate (new seed)</button>
+          {diffusion ? (
+            <>
+              <button className="primary" onClick={() => void perform('render.keyframe')}>Render this keyframe</button>
+              <button onClick={() => void perform('render.regenerate')}>Regenerate (new seed)</button>
+            </>
+          ) : (
+            <button className="primary" title="Render this keyframe by diffusion from now on; the imported image stays in its history" onClick={() => void perform('render.withDiffusion')}>Render with diffusion instead</button>
+          )}
           <button onClick={() => void perform('keyframe.importImage')}>Import image…</button>
-          <button disabled={!overrides} onClick={() => void perform('keyframe.revert')}>Revert</button>
+          {diffusion && <button disabled={!differing} title={differing ? 'Use the project settings for every field' : 'Uses the project settings already'} onClick={() => void perform('keyframe.revert')}>Revert</button>}
           <button onClick={() => void perform('keyframe.delete')}>Delete</button>
         </div>
       )}
-      {k?.image && <img className="keyframe-image" alt={`keyframe at frame ${k.frame}`} src={mediaUrl(project, { kind: 'file', path: k.image })} />}
+      {k && (k.image || k.history.length > 0) && <History state={project} k={k} />}
       {!k && <MethodSettings state={project} />}
+      {!k && (
+        <div className="buttons">
+          <button title="Renders every diffusion keyframe again, finished ones included (Ctrl+Shift+R)" onClick={() => void perform('render.rerenderAll')}>Re-render all keyframes…</button>
+        </div>
+      )}
       {groups.map((g) => (
         <fieldset key={g}>
           <legend>{g}</legend>
@@ -211,22 +294,6 @@ export function Inspector() {
         <legend><button className="link" onClick={() => setAdvanced(!advanced)}>{advanced ? '▾' : '▸'} Advanced: cross-frame constraints</button></legend>
         {advanced && FIELDS.filter((f) => f.group === 'Advanced').map((f) => <FieldRow key={f.path} field={f} k={k} render={p.render} />)}
       </fieldset>
-      {k && k.history.length > 0 && (
-        <fieldset>
-          <legend>Earlier renders</legend>
-          <div className="history">
-            {k.history.map((h, i) => (
-              <button key={`${h.image}-${i}`} title={`seed ${h.seed}, ${h.createdAt}: click to use it again`} onClick={async () => {
-                const s = await call('project.edit', { action: 'pickKeyframeHistory', id: k.id, index: i });
-                if (s) receiveProject(s);
-              }}>
-                <img alt={`earlier render ${i + 1}`} src={mediaUrl(project, { kind: 'file', path: h.image })} />
-                <span>seed {h.seed}</span>
-              </button>
-            ))}
-          </div>
-        </fieldset>
-      )}
     </aside>
   );
 }

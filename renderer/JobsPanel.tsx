@@ -3,11 +3,20 @@
 import { jobEnded, type JobState } from '../preload/api';
 import { call, editor, useEditor } from './store';
 
-export function formatEta(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds)) return '';
-  if (seconds < 60) return `${Math.ceil(seconds)} s left`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s left`;
-  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min left`;
+/**
+ * Time left in words, rounded as far as an estimate deserves (5 s steps past a minute, whole minutes past
+ * ten); "estimating…" until the engine has measured a rate.
+ */
+export function formatEta(seconds: number | undefined, fraction?: number): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return fraction === undefined || fraction < 1 ? 'estimating…' : '';
+  if (seconds < 60) return `${Math.max(1, Math.ceil(seconds))} s left`;
+  if (seconds < 600) {
+    const s = Math.round(seconds / 5) * 5;
+    return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''} left`;
+  }
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min left`;
+  const m = Math.round(seconds / 60);
+  return `${Math.floor(m / 60)} h ${m % 60} min left`;
 }
 
 function JobRow({ job }: { job: JobState }) {
@@ -16,7 +25,7 @@ function JobRow({ job }: { job: JobState }) {
     <li className={`job ${job.status}`} data-testid={`job-${job.kind}`} data-status={job.status}>
       <div className="job-head">
         <span className="job-title">{job.title}</span>
-        <span className="job-status">{job.status === 'running' ? `${Math.round(job.fraction * 100)}% ${formatEta(job.etaSeconds)}` : job.status}</span>
+        <span className="job-status">{job.status === 'running' ? `${Math.round(job.fraction * 100)}% · ${formatEta(job.etaSeconds, job.fraction)}` : job.status}</span>
         {!jobEnded(job) && <button onClick={() => void call('jobs.cancel', { id: job.id })}>Cancel</button>}
       </div>
       {job.status === 'running' && <progress max={1} value={job.fraction} />}

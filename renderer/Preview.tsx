@@ -44,9 +44,26 @@ export function Preview() {
   const openedAt = useEditor((s) => s.openedAt);
   const redraw = useRef<() => void>(() => undefined);
   const cache = useMemo(() => new ImageCache(160, () => redraw.current()), []);
-  const main = project ? previewUrl(project, frame, source) : { url: null, caption: '' };
-  const sourceUrl = project ? mediaUrl(project, { kind: 'frame', frame }) : null;
-  const showCompare = compare !== 'none' && source !== 'source';
+  const historyView = useEditor((s) => s.historyView);
+  // An earlier render chosen in the inspector's history: shown beside (or wiped against) the current image.
+  const histKey = historyView && project?.project.keyframes.find((k) => k.id === historyView.keyframeId);
+  const histEntry = histKey ? histKey.history[historyView!.index] : undefined;
+  const earlier = project && histKey && histEntry ? mediaUrl(project, { kind: 'file', path: histEntry.image }) : null;
+  const current = project && histKey?.image ? mediaUrl(project, { kind: 'keyframe', path: histKey.image, revision: histKey.revision }) : null;
+  let main = project ? previewUrl(project, frame, source) : { url: null, caption: '' };
+  let sourceUrl = project ? mediaUrl(project, { kind: 'frame', frame }) : null;
+  let showCompare = compare !== 'none' && source !== 'source';
+  if (earlier && histEntry) {
+    const name = `earlier render #${historyView!.index + 1} (seed ${histEntry.seed})`;
+    if (compare !== 'none' && current) {
+      main = { url: current, caption: compare === 'wipe' ? `${name} left of the line · current right` : `left: ${name} · right: current` };
+      sourceUrl = earlier;
+      showCompare = true;
+    } else {
+      main = { url: earlier, caption: `${name} of the keyframe at frame ${histKey!.frame}` };
+      showCompare = false;
+    }
+  }
 
   redraw.current = () => {
     const c = canvas.current;
@@ -88,6 +105,8 @@ export function Preview() {
       }
     }
     c.dataset.drawnFrame = String(frame);
+    c.dataset.drawn = main.url ?? '';
+    c.dataset.compared = showCompare ? sourceUrl ?? '' : '';
     if (a && firstDrawn.current !== openedAt) {
       // Open → first frame on screen, for the bench (performance entries cost nothing otherwise).
       firstDrawn.current = openedAt;
@@ -158,7 +177,7 @@ export function Preview() {
         <button className={compare === 'side-by-side' ? 'on' : ''} onClick={() => editor.set({ compare: compare === 'side-by-side' ? 'none' : 'side-by-side' })} title="B">Side by side</button>
         <span className="sep" />
         <button onClick={() => editor.set({ playing: !playing })} title="Space">{playing ? 'Pause' : 'Play'}</button>
-        <span className="caption">{main.caption}</span>
+        <span className="caption" data-testid="preview-caption">{main.caption}</span>
       </div>
     </div>
   );

@@ -21,23 +21,23 @@ const mod = (e: KeyboardEvent) => e.ctrlKey || e.metaKey;
 const plain = (e: KeyboardEvent) => !e.ctrlKey && !e.metaKey && !e.altKey;
 const key = (k: string, test: (e: KeyboardEvent) => boolean = plain) => (e: KeyboardEvent) => e.key === k && test(e);
 
-/** A path from a native dialog (Electron) or typed by the user (browser, which cannot reveal paths). */
+/**
+ * A path from a native dialog (Electron) or, in a browser (which cannot reveal paths), from the engine's
+ * file browser or typed; it opens above the dialog that asked, which stays open.
+ */
 export async function askPath(purpose: PickPurpose, title: string, label: string, initial?: string): Promise<string | null> {
   const picked = await call('dialog.pick', { purpose, suggestedName: initial });
   if (picked?.supported) return picked.path;
-  return new Promise((resolve) => editor.set({ dialog: { kind: 'path', title, label, initial, resolve } }));
+  editor.get().picker?.resolve(null);
+  return new Promise((resolve) => editor.set({ picker: { purpose, title, label, initial, resolve: (p) => { editor.set({ picker: null }); resolve(p); } } }));
 }
 
-function selectedKeyframes() {
-  const { project, selection } = editor.get();
-  return project?.project.keyframes.filter((k) => selection.includes(k.id)) ?? [];
-}
-
-/** The keyframe the inspector works on: the single selection, else the one under the playhead. */
+/**
+ * The keyframe the inspector and the keyframe actions work on: the one under the playhead (the
+ * inspector follows the playhead; clicking a marker moves the playhead to it).
+ */
 export function focusedKeyframe() {
   const { project, frame } = editor.get();
-  const sel = selectedKeyframes();
-  if (sel.length === 1) return sel[0];
   return project?.project.keyframes.find((k) => k.frame === frame);
 }
 
@@ -87,14 +87,29 @@ function zoomBy(factor: number) {
   };
 }
 
+/** Renders the keyframe at the playhead (adding one there when there is none). */
 async function renderFocused(newSeed: boolean) {
-  const k = focusedKeyframe();
-  if (!k) return void editor.set({ error: 'select a keyframe to render (click its marker on the timeline)' });
+  let k = focusedKeyframe();
+  if (!k) {
+    const frame = editor.get().frame;
+    const s = await edit({ action: 'addKeyframe', frame });
+    k = s?.project.keyframes.find((x) => x.frame === frame);
+    if (!k) return;
+  }
+  if (k.source !== 'diffusion') {
+    return void editor.set({ notice: `the keyframe at frame ${k.frame} is ${k.source}: choose "Render with diffusion instead" in the inspector to replace its image by a render` });
+  }
+  editor.set({ selection: [k.id] });
   await call('keyframe.render', { id: k.id, newSeed: newSeed || !editor.get().seedLocked });
 }
 
+/** Keyframes "Render all" would render: diffusion keyframes without a finished, current image. */
+export function pendingKeyframes() {
+  return editor.get().project?.project.keyframes.filter((k) => k.source === 'diffusion' && k.status !== 'done' && k.status !== 'rendering') ?? [];
+}
+
 export const actions: Action[] = [
-  { name: 'file.new', label: 'New from video…', group: 'File', shortcut: 'Ctrl+N', keys: key('n', mod), perform: () => editor.set({ dialog: { kind: 'new-project' } }) },
+  { name: 'file.new', label: 'New project from a video…', group: 'File', shortcut: 'Ctrl+N', keys: key('n', mod), perform: (arg) => editor.set({ dialog: { kind: 'new-project', video: arg } }) },
   {
     name: 'file.open', label: 'Open project…', group: 'File', shortcut: 'Ctrl+O', keys: key('o', mod),
     perform: async (arg) => {
@@ -113,6 +128,15 @@ export const actions: Action[] = [
       if (!file) return;
       const s = await call('project.save', { file });
       if (s) receiveProject(s);
+    },
+  },
+  {
+    name: 'file.close', label: 'Close project (back to the start screen)', group: 'File', shortcut: 'Ctrl+W', keys: key('w', mod), needsProject: true,
+    perform: async () => {
+      await call('project.close', {}); // edits not saved stay in the autosave, offered back on the next open
+      receiveProject(null);
+      const info = await call('app.info', {});
+      editor.set({ selection: [], suggestion: null, dialog: null, playing: false, ...(info ? { info } : {}) });
     },
   },
   { name: 'file.export', label: 'Export video…', group: 'File', shortcut: 'Ctrl+E', keys: key('e', mod), needsProject: true, perform: () => editor.set({ dialog: { kind: 'export' } }) },
@@ -151,7 +175,7 @@ export const actions: Action[] = [
   {
     name: 'keyframe.importImage', label: 'Import image as keyframe…', group: 'Keyframes', shortcut: 'I', keys: key('i'), needsProject: true,
     perform: async (arg) => {
-      const frame = focusedKeyframe()?.frame ?? editor.get().frame;
+      const frame = editor.get().frame; // where the playhead is: that keyframe's image, or a new keyframe there
       const image = arg ?? (await askPath('image', 'Import image as keyframe', `Image for the keyframe at frame ${frame}`));
       if (image) await edit({ action: 'importKeyframeImage', frame, image });
     },
@@ -162,7 +186,26 @@ export const actions: Action[] = [
   },
   { name: 'render.keyframe', label: 'Render this keyframe', group: 'Render', shortcut: 'R', keys: key('r'), needsProject: true, perform: () => renderFocused(false) },
   { name: 'render.regenerate', label: 'Regenerate (new seed)', group: 'Render', shortcut: 'Shift+R', keys: (e) => e.key === 'R' && e.shiftKey && !mod(e), needsProject: true, perform: () => renderFocused(true) },
-  { name: 'render.all', label: 'Render all keyframes', group: 'Render', shortcut: 'Ctrl+R', keys: key('r', mod), needsProject: true, perform: async () => { await call('keyframes.renderAll', {}); } },
+  {
+    name: 'render.all', label: 'Render keyframes not done yet (empty, stale or failed)', group: 'Render', shortcut: 'Ctrl+R', keys: (e) => e.key.toLowerCase() === 'r' && mod(e) && !e.shiftKey, needsProject: true,
+    perform: async () => {
+      if (pendingKeyframes().length === 0) return void editor.set({ notice: 'every keyframe is rendered and up to date: use Re-render all (Ctrl+Shift+R) to render them again' });
+      await call('keyframes.renderAll', { only: 'pending' });
+    },
+  },
+  {
+    name: 'render.rerenderAll', label: 'Re-render all keyframes (replaces finished ones)', group: 'Render', shortcut: 'Ctrl+Shift+R', keys: (e) => e.key.toLowerCase() === 'r' && mod(e) && e.shiftKey, needsProject: true,
+    perform: async () => { await call('keyframes.renderAll', { only: 'all' }); },
+  },
+  {
+    name: 'render.withDiffusion', label: 'Render with diffusion instead (keeps the imported image in the history)', group: 'Render', needsProject: true,
+    perform: async () => {
+      const k = focusedKeyframe();
+      if (!k || k.source === 'diffusion') return;
+      const s = await edit({ action: 'useDiffusion', id: k.id });
+      if (s) await call('keyframe.render', { id: k.id, newSeed: !editor.get().seedLocked });
+    },
+  },
   { name: 'render.propagate', label: 'Propagate keyframes to all frames', group: 'Render', shortcut: 'P', keys: key('p'), needsProject: true, perform: async () => { await call('propagate.start', {}); } },
   {
     name: 'render.propagateSegment', label: 'Propagate the segment at the playhead', group: 'Render', shortcut: 'Shift+P', keys: (e) => e.key === 'P' && e.shiftKey && !mod(e), needsProject: true,
@@ -202,6 +245,7 @@ export async function perform(name: string, arg?: string): Promise<void> {
   const a = byName.get(name);
   if (!a) return;
   if (a.needsProject && !editor.get().project) return void editor.set({ notice: 'open a project first' });
+  editor.set({ error: null, notice: null }); // a new action: the last one's message no longer applies
   try {
     await a.perform(arg);
   } catch (err) {
@@ -213,13 +257,15 @@ export async function perform(name: string, arg?: string): Promise<void> {
 export function handleKey(e: KeyboardEvent): void {
   const t = e.target as HTMLElement | null;
   const inField = !!t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
+  const picker = editor.get().picker;
+  if (e.key === 'Escape' && picker) return picker.resolve(null); // the chooser first (its path field has the focus); the dialog behind it stays
   // In a text field only Ctrl/Cmd shortcuts that are not text editing apply (Save, Export, Open…).
   if (inField && (!mod(e) || ['z', 'y', 'a', 'c', 'v', 'x'].includes(e.key.toLowerCase()))) return;
   if (e.key === 'Escape') {
     editor.set({ dialog: null, suggestion: null, selection: [] });
     return;
   }
-  if (editor.get().dialog) return;
+  if (editor.get().dialog || editor.get().picker) return;
   // Most specific first: Shift+→ before →.
   const hit = actions.filter((a) => a.keys?.(e)).sort((a, b) => (b.shortcut?.length ?? 0) - (a.shortcut?.length ?? 0))[0];
   if (!hit) return;

@@ -2,7 +2,7 @@
 // (playhead, selection, timeline zoom/scroll, preview mode, open dialog). Edits never change the
 // project here: they go to the engine, which answers with the new state.
 import { create } from 'zustand';
-import type { CallName, CallParams, CallResult, JobState, ProjectState, RerenderApi } from '../preload/api';
+import type { CallName, CallParams, CallResult, JobState, PickPurpose, ProjectState, RerenderApi } from '../preload/api';
 
 export type PreviewSource = 'source' | 'keyframe' | 'output';
 export type CompareMode = 'none' | 'wipe' | 'side-by-side';
@@ -11,8 +11,10 @@ export type DialogState =
   | { kind: 'models' }
   | { kind: 'help' }
   | { kind: 'suggest' }
-  | { kind: 'new-project'; video?: string }
-  | { kind: 'path'; title: string; label: string; initial?: string; resolve(path: string | null): void };
+  | { kind: 'new-project'; video?: string };
+
+/** A file chooser open above the dialog that asked for it (a typed path and, in a browser, the file browser). */
+export interface PickerState { purpose: PickPurpose; title: string; label: string; initial?: string; resolve(path: string | null): void }
 
 export interface AppInfo { mode: 'electron' | 'browser'; version: string; platform: string; nativeDialogs: boolean; recent: string[] }
 
@@ -40,6 +42,12 @@ export interface EditorState {
   seedLocked: boolean;
   flicker: number[] | null;
   dialog: DialogState | null;
+  /** Above `dialog`: the file chooser it opened (the dialog stays open behind it). */
+  picker: PickerState | null;
+  /** An earlier render of a keyframe shown in the preview (compared with its current image), or null. */
+  historyView: { keyframeId: string; index: number } | null;
+  /** A file is being dragged over the window (the drop hint shows). */
+  dropping: boolean;
   /** Last error, shown in the status bar until dismissed. */
   error: string | null;
   notice: string | null;
@@ -65,6 +73,9 @@ export const useEditor = create<EditorState>(() => ({
   seedLocked: true,
   flicker: null,
   dialog: null,
+  picker: null,
+  dropping: false,
+  historyView: null,
   error: null,
   notice: null,
   openedAt: 0,
@@ -99,7 +110,14 @@ export function setFrame(frame: number): void {
   let nextScroll = scroll;
   if (f < scroll) nextScroll = f;
   else if (f >= scroll + visible - 1) nextScroll = f - visible + 2;
-  editor.set({ frame: f, scroll: clampScroll(nextScroll, zoom) });
+  // The inspector follows the playhead: a single selection elsewhere and a compared earlier render end.
+  const { selection, historyView, project } = editor.get();
+  const single = selection.length === 1 ? project?.project.keyframes.find((k) => k.id === selection[0]) : undefined;
+  editor.set({
+    frame: f, scroll: clampScroll(nextScroll, zoom),
+    ...(single && single.frame !== f ? { selection: [] } : {}),
+    ...(historyView && f !== editor.get().frame ? { historyView: null } : {}),
+  });
 }
 
 export function clampScroll(scroll: number, zoom: number): number {

@@ -4,7 +4,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, screen, session as electronS
 import { secureWebPreferences } from './window-options';
 import fs from 'node:fs';
 import path from 'node:path';
-import { callNames, EVENT_CHANNEL, IPC_PREFIX, events, type CallParams } from '../../preload/api';
+import { callNames, EVENT_CHANNEL, IPC_PREFIX, events, PICK_FILTERS, type CallParams } from '../../preload/api';
 import { createEditor, dispatchCall, type Editor } from '../engine/editor/editor-api';
 import { validateIpcCall, APP_ORIGIN, isAppUrl } from './ipc-validation';
 import { registerAppScheme, handleAppProtocol } from './app-protocol';
@@ -66,24 +66,18 @@ function openSampleProject(): void {
   sampleProjectFile().then(openInWindow, (err) => dialog.showErrorBox('Could not open the sample project', (err as Error).message));
 }
 
-const FILTERS: Record<CallParams<'dialog.pick'>['purpose'], OpenDialogOptions['filters']> = {
-  'open-project': [{ name: 'Rerender project', extensions: ['rerender'] }],
-  'save-project': [{ name: 'Rerender project', extensions: ['rerender'] }],
-  video: [{ name: 'Video', extensions: ['mp4', 'mov', 'm4v', 'mkv', 'webm', 'avi', 'gif'] }, { name: 'All files', extensions: ['*'] }],
-  image: [{ name: 'Image', extensions: ['png', 'jpg', 'jpeg', 'webp', 'tif', 'tiff', 'gif', 'avif', 'heic'] }],
-  export: [{ name: 'MP4', extensions: ['mp4'] }, { name: 'WebM', extensions: ['webm'] }, { name: 'GIF', extensions: ['gif'] }, { name: 'ProRes (MOV)', extensions: ['mov'] }],
-  'models-folder': undefined,
-  'model-file': [{ name: 'Model', extensions: ['safetensors', 'onnx'] }],
-};
+/** The shared filters (preload/api.ts), with "All files" after them where a file is chosen. */
+const filters = (purpose: CallParams<'dialog.pick'>['purpose']): OpenDialogOptions['filters'] =>
+  PICK_FILTERS[purpose].length ? [...PICK_FILTERS[purpose], ...(purpose === 'video' ? [{ name: 'All files', extensions: ['*'] }] : [])] : undefined;
 
 async function pickPath(p: CallParams<'dialog.pick'>): Promise<string | null> {
   if (!win) return null;
   if (p.purpose === 'save-project' || p.purpose === 'export') {
-    const r = await dialog.showSaveDialog(win, { defaultPath: p.suggestedName, filters: FILTERS[p.purpose] });
+    const r = await dialog.showSaveDialog(win, { defaultPath: p.suggestedName, filters: filters(p.purpose) });
     return r.canceled || !r.filePath ? null : r.filePath;
   }
   const folder = p.purpose === 'models-folder';
-  const r = await dialog.showOpenDialog(win, { defaultPath: p.suggestedName, filters: FILTERS[p.purpose], properties: [folder ? 'openDirectory' : 'openFile', ...(folder ? ['createDirectory' as const] : [])] });
+  const r = await dialog.showOpenDialog(win, { defaultPath: p.suggestedName, filters: filters(p.purpose), properties: [folder ? 'openDirectory' : 'openFile', ...(folder ? ['createDirectory' as const] : [])] });
   return r.canceled ? null : r.filePaths[0] ?? null;
 }
 

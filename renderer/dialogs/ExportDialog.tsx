@@ -59,7 +59,7 @@ export function ExportDialog() {
       <label>Destination
         <span className="row">
           <input value={dest} onChange={(e) => setDest(e.target.value)} aria-label="Destination" />
-          {info?.nativeDialogs && <button onClick={async () => { const d = await askPath('export', 'Export to', 'Destination', dest); if (d) setDest(d); }}>Choose…</button>}
+          {<button onClick={async () => { const d = await askPath('export', 'Export to', 'Destination', dest); if (d) setDest(d); }}>Choose…</button>}
         </span>
       </label>
       {format === 'png' && (
@@ -80,7 +80,7 @@ export function ExportDialog() {
       {notRendered > 0 && !allowIncomplete && <p className="note">{notRendered} segment(s) are not fully propagated; export fails unless you propagate first or allow source frames.</p>}
       {job && (
         <div className={`export-progress ${job.status}`} data-testid="export-status" data-status={job.status}>
-          {job.status === 'running' && <><progress max={1} value={job.fraction} /> {Math.round(job.fraction * 100)}% {formatEta(job.etaSeconds)}</>}
+          {job.status === 'running' && <><progress max={1} value={job.fraction} /> {Math.round(job.fraction * 100)}% {formatEta(job.etaSeconds, job.fraction)}</>}
           {job.status === 'done' && <span>Exported to {job.output}</span>}
           {job.status === 'failed' && <span role="alert">{job.error?.message}{job.error?.fix ? ` — ${job.error.fix}` : ''}</span>}
           {job.status === 'cancelled' && <span>Cancelled</span>}

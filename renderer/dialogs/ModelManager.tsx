@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import type { ModelsState, Project } from '../../preload/api';
 import { call, editor, receiveProject, useEditor } from '../store';
 import { askPath } from '../actions';
+import { formatEta } from '../JobsPanel';
 
 type Role = 'checkpoint' | 'controlnet' | 'vae' | 'lora' | 'saliency' | 'detector';
 /**
@@ -51,6 +52,10 @@ export function ModelManager() {
   const [sha, setSha] = useState('');
   useEffect(() => { void call('models.state', {}).then((s) => s && setState(s)); }, []);
   const refresh = async () => { const s = await call('models.state', {}); if (s) setState(s); };
+  // The import runs as a job; its progress and outcome show here (the manager stays open), and the list refreshes when it is done.
+  const [importId, setImportId] = useState<string | null>(null);
+  const importJob = useEditor((s) => (importId ? s.jobs[importId] : undefined));
+  useEffect(() => { if (importJob?.status === 'done') void refresh(); }, [importJob?.status]);
 
   return (
     <div className="dialog wide" role="dialog" aria-label="Models" data-testid="models-dialog">
@@ -104,10 +109,19 @@ export function ModelManager() {
             </fieldset>
           )}
           <div className="row">
-            <button onClick={async () => {
+            <button disabled={importJob?.status === 'running'} onClick={async () => {
               const source = await askPath('model-file', 'Import a model', '.safetensors file, .onnx file or diffusers folder');
-              if (source) { await call('models.import', { source }); editor.set({ notice: 'importing the model: see the jobs panel' }); }
+              if (!source) return;
+              const r = await call('models.import', { source });
+              if (r) setImportId(r.jobId);
             }}>Import model…</button>
+            {importJob && (
+              <span className={`import-status ${importJob.status}`} data-testid="import-status" data-status={importJob.status} role={importJob.status === 'failed' ? 'alert' : undefined}>
+                {importJob.status === 'running' ? `${importJob.title}: ${Math.round(importJob.fraction * 100)}% · ${formatEta(importJob.etaSeconds, importJob.fraction)}`
+                  : importJob.status === 'failed' ? `${importJob.title} failed: ${importJob.error?.message ?? ''}${importJob.error?.fix ? ` ${importJob.error.fix}` : ''}`
+                  : importJob.status === 'done' ? `${importJob.title}: done, listed above` : `${importJob.title}: ${importJob.status}`}
+              </span>
+            )}
           </div>
           <fieldset>
             <legend>Download</legend>

@@ -3,8 +3,9 @@
 // preview before applying.
 import { useEffect, useState } from 'react';
 import type { CallResult } from '../../preload/api';
-import { actions, openProject, perform } from '../actions';
-import { call, editor, receiveProject, useEditor, type DialogState } from '../store';
+import { actions, askPath, openProject, perform, showProject } from '../actions';
+import { formatEta } from '../JobsPanel';
+import { call, editor, receiveProject, useEditor } from '../store';
 
 export function HelpOverlay() {
   const groups = [...new Set(actions.map((a) => a.group))];
@@ -31,19 +32,6 @@ export function HelpOverlay() {
   );
 }
 
-export function PathPrompt({ dialog }: { dialog: Extract<DialogState, { kind: 'path' }> }) {
-  const [value, setValue] = useState(dialog.initial ?? '');
-  const close = (result: string | null) => { editor.set({ dialog: null }); dialog.resolve(result); };
-  return (
-    <form className="dialog" role="dialog" aria-label={dialog.title} data-testid="path-dialog" onSubmit={(e) => { e.preventDefault(); close(value.trim() || null); }}>
-      <h2>{dialog.title}</h2>
-      <label>{dialog.label}<input autoFocus value={value} onChange={(e) => setValue(e.target.value)} aria-label={dialog.label} placeholder="/path/on/this/machine" /></label>
-      <p className="muted">A path on the machine running the editor.</p>
-      <div className="buttons"><button type="submit" className="primary">OK</button><button type="button" onClick={() => close(null)}>Cancel</button></div>
-    </form>
-  );
-}
-
 /** What the typed source path is (a folder asks for a frame rate), asked of the engine a moment after typing stops. */
 function useSourceKind(source: string): CallResult<'source.describe'> | undefined {
   const [kind, setKind] = useState<CallResult<'source.describe'>>();
@@ -59,10 +47,17 @@ function useSourceKind(source: string): CallResult<'source.describe'> | undefine
   return kind;
 }
 
+/** The project file a source suggests: beside it, named after it (a folder of frames: after the folder). */
+export function projectPathFor(source: string): string {
+  const trimmed = source.trim().replace(/[\\/]+$/, '');
+  return trimmed ? trimmed.replace(/\.[^./\\]+$/, '') + '.rerender' : '';
+}
+
 export function NewProjectDialog({ video: initialVideo }: { video?: string }) {
-  const native = useEditor((s) => s.info?.nativeDialogs);
   const [video, setVideo] = useState(initialVideo ?? '');
-  const [file, setFile] = useState(initialVideo ? initialVideo.replace(/\.[^./\\]+$/, '') + '.rerender' : '');
+  const [file, setFile] = useState(initialVideo ? projectPathFor(initialVideo) : '');
+  /** The project path follows the source's name until the user edits it. */
+  const [fileEdited, setFileEdited] = useState(false);
   const [shortSide, setShortSide] = useState(512);
   const source = useSourceKind(video);
   const sequence = source?.kind === 'image-sequence';
@@ -70,14 +65,30 @@ export function NewProjectDialog({ video: initialVideo }: { video?: string }) {
   const [allowGaps, setAllowGaps] = useState(false);
   const [jobId, setJobId] = useState<string | null>(null);
   const job = useEditor((s) => (jobId ? s.jobs[jobId] : undefined));
-  const pickVideo = async () => {
-    const r = await call('dialog.pick', { purpose: 'video' });
-    if (r?.path) { setVideo(r.path); if (!file) setFile(r.path.replace(/\.[^./\\]+$/, '') + '.rerender'); }
+  const changeVideo = (v: string) => {
+    setVideo(v);
+    if (!fileEdited) setFile(projectPathFor(v));
   };
+  const pickVideo = async () => {
+    const picked = await askPath('video', 'Choose a video or a folder of frames', 'Video file, or a folder of PNG or JPEG frames', video || undefined);
+    if (picked) changeVideo(picked);
+  };
+  const pickFile = async () => {
+    const picked = await askPath('save-project', 'Save the new project as', 'Project file (.rerender)', file || undefined);
+    if (picked) { setFile(picked.endsWith('.rerender') ? picked : `${picked}.rerender`); setFileEdited(true); }
+  };
+  // Decoding done: the engine then opens the project; show it from its start, fitted to the window.
+  const [openBefore, setOpenBefore] = useState<string | undefined>();
+  const opened = useEditor((s) => s.project);
+  useEffect(() => {
+    if (job?.status !== 'done' || !opened || opened.file === openBefore) return;
+    void showProject(opened).then(() => editor.set({ dialog: null, notice: `created ${opened.file}` }));
+  }, [job?.status, opened?.file]);
+  const running = job?.status === 'running' || job?.status === 'queued';
   return (
     <div className="dialog" role="dialog" aria-label="New project from video" data-testid="new-dialog">
       <h2>New project from a video</h2>
-      <label>Video, or a folder of PNG or JPEG frames<span className="row"><input value={video} onChange={(e) => setVideo(e.target.value)} aria-label="Video" />{native && <button onClick={() => void pickVideo()}>Choose…</button>}</span></label>
+      <label>Video, or a folder of PNG or JPEG frames<span className="row"><input value={video} onChange={(e) => changeVideo(e.target.value)} aria-label="Video" placeholder="/path/to/clip.mp4" /><button onClick={() => void pickVideo()}>Choose…</button></span></label>
       {sequence && (
         <div className="sequence" data-testid="sequence-source">
           <p className={source.problem ? 'note' : 'muted'} role={source.problem ? 'alert' : undefined}>Image sequence: {source.problem ?? source.summary}</p>
@@ -85,15 +96,23 @@ export function NewProjectDialog({ video: initialVideo }: { video?: string }) {
           {source.gaps && <label><input type="checkbox" checked={allowGaps} onChange={(e) => setAllowGaps(e.target.checked)} /> Take the frames in order despite the missing numbers</label>}
         </div>
       )}
-      <label>Project file<input value={file} onChange={(e) => setFile(e.target.value)} aria-label="Project file" /></label>
+      {source?.kind === 'missing' && video.trim() && <p className="note" data-testid="source-missing">Nothing is at this path yet.</p>}
+      <label>Project file<span className="row"><input value={file} onChange={(e) => { setFile(e.target.value); setFileEdited(true); }} aria-label="Project file" /><button onClick={() => void pickFile()}>Choose…</button></span></label>
       <label>Working size (short side, px)<input type="number" min={64} max={8192} step={64} value={shortSide} onChange={(e) => setShortSide(Number(e.target.value))} /></label>
-      {job && <div className="export-progress">{job.status === 'running' ? <><progress max={1} value={job.fraction} /> decoding {Math.round(job.fraction * 100)}%</> : job.status === 'failed' ? <span role="alert">{job.error?.message}</span> : job.status}</div>}
+      {job && (
+        <div className="export-progress" data-testid="create-status" data-status={job.status}>
+          {running ? <><progress max={1} value={job.fraction} /> decoding {Math.round(job.fraction * 100)}% {formatEta(job.etaSeconds, job.fraction)}</>
+            : job.status === 'failed' ? <span role="alert">{job.error?.message}{job.error?.fix ? ` — ${job.error.fix}` : ''}</span>
+            : job.status === 'done' ? 'opening the project…' : job.status}
+        </div>
+      )}
       <div className="buttons">
-        <button className="primary" disabled={!video || !file.endsWith('.rerender') || job?.status === 'running' || (sequence && !fps.trim())} onClick={async () => {
+        <button className="primary" disabled={!video || !file.endsWith('.rerender') || running || (sequence && !fps.trim())} onClick={async () => {
+          setOpenBefore(editor.get().project?.file);
           const r = await call('project.create', { projectFile: file, video, shortSide, ...(sequence ? { fps: fps.trim(), allowGaps } : {}) });
           if (r) setJobId(r.jobId);
         }}>Create</button>
-        <button onClick={() => editor.set({ dialog: null })}>Close</button>
+        <button onClick={() => editor.set({ dialog: null })}>{running ? 'Hide' : 'Close'}</button>
       </div>
     </div>
   );
@@ -138,17 +157,20 @@ export function StartScreen() {
   return (
     <div className="start" data-testid="start-screen">
       <h1>Rerender</h1>
-      <p className="muted">Re-render a video in a new style from a text prompt.</p>
-      <div className="buttons">
-        <button className="primary" onClick={() => void perform('file.new')}>New from video…</button>
-        <button onClick={() => void perform('file.open')}>Open project…</button>
+      <p className="muted">Re-render a video in a new style from a text prompt: keyframes by diffusion, propagated to every frame.</p>
+      <div className="start-actions">
+        <button className="primary big" onClick={() => void perform('file.new')}><strong>New project…</strong><span>from a video or a folder of frames</span></button>
+        <button className="big" onClick={() => void perform('file.open')}><strong>Open project…</strong><span>a .rerender file</span></button>
       </div>
       {info && info.recent.length > 0 && (
-        <section>
+        <section className="recent-list">
           <h3>Recent projects</h3>
-          <ul className="recent">{info.recent.map((f) => <li key={f}><button className="link" onClick={() => void openProject(f)}>{f}</button></li>)}</ul>
+          <ul className="recent">{info.recent.map((f) => (
+            <li key={f}><button className="link" title={f} onClick={() => void openProject(f)}><span className="recent-name">{f.split(/[\\/]/).pop()}</span> <span className="muted">{f}</span></button></li>
+          ))}</ul>
         </section>
       )}
+      <p className="muted small">Ctrl+N new · Ctrl+O open · ? shortcuts</p>
     </div>
   );
 }

@@ -8,7 +8,8 @@ import { mediaUrl } from '../media-url';
 import { call, clampScroll, editor, receiveProject, setFrame, useEditor } from '../store';
 import { ImageCache } from './image-cache';
 import { clampGroupDelta, clampView, fitZoom, rulerTicks, snapFrame, xToFrame, zoomAt, frameToX, type View } from './timeline-math';
-import { LANES, MARKER_RADIUS, TIMELINE_HEIGHT, TOP, paintFlicker, paintMarkers, paintPlayhead, paintRuler, paintScrollbar, paintSegments, paintThumbnails } from './timeline-paint';
+import { LANES, MARKER_RADIUS, TIMELINE_HEIGHT, TOP, paintFlicker, paintKeyframeImages, paintMarkers, paintPlayhead, paintRuler, paintScrollbar, paintSegments, paintThumbnails } from './timeline-paint';
+import { perform } from '../actions';
 
 type Drag =
   | { kind: 'scrub' }
@@ -27,6 +28,10 @@ export function Timeline() {
   const flicker = useEditor((s) => s.flicker);
   const wrapper = useRef<HTMLDivElement>(null);
   const staticLayer = useRef<Konva.Layer>(null);
+  const liveLayer = useRef<Konva.Layer>(null);
+  /** Frames of the keyframes whose thumbnails the keyframe lane drew last (for clicks on them). */
+  const keyThumbs = useRef<number[]>([]);
+  const measuring = useEditor((s) => Object.values(s.jobs).some((j) => j.kind === 'measure' && (j.status === 'running' || j.status === 'queued')));
   const [drag, setDrag] = useState<Drag | null>(null);
   const [dragged, setDragged] = useState<Map<string, number> | undefined>();
   const [boxX, setBoxX] = useState<number | null>(null);
@@ -75,6 +80,13 @@ export function Timeline() {
     return () => el.removeEventListener('wheel', onWheel);
   }, []);
 
+  const keyImages = useMemo(() => {
+    let pending = 0;
+    return new ImageCache(300, () => {
+      if (pending) return;
+      pending = requestAnimationFrame(() => { pending = 0; liveLayer.current?.batchDraw(); });
+    });
+  }, []);
   const revision = project?.mediaRevision;
   useEffect(() => thumbs.resetMissing(), [revision, thumbs]);
 
@@ -91,7 +103,13 @@ export function Timeline() {
     const r = wrapper.current!.getBoundingClientRect();
     return { x: e.clientX - r.left, y: e.clientY - r.top };
   };
-  const markerAt = (x: number) => {
+  const keyThumbWidth = Math.max(12, Math.min((LANES.keys - 8) * aspect, 120));
+  const markerAt = (x: number, y?: number) => {
+    if (y !== undefined && y >= TOP.keys && y < TOP.keys + LANES.keys) {
+      // On the keyframe lane: the thumbnail under the pointer.
+      const f = keyThumbs.current.find((kf) => Math.abs(frameToX(kf + 0.5, view) - x) <= keyThumbWidth / 2);
+      return f === undefined ? undefined : p.keyframes.find((k) => k.frame === f)?.id;
+    }
     const f = xToFrame(x, view) - 0.5;
     let best: string | undefined, bestD = MARKER_RADIUS + 2;
     for (const k of p.keyframes) {
@@ -107,8 +125,9 @@ export function Timeline() {
     wrapper.current!.setPointerCapture(e.pointerId);
     wrapper.current!.focus();
     if (y >= TIMELINE_HEIGHT - LANES.scrollbar) return setDrag({ kind: 'scrollbar', startX: x, startScroll: scroll });
-    if (y >= TOP.markers && y < TOP.markers + LANES.markers) {
-      const id = markerAt(x);
+    const onKeys = y >= TOP.keys && y < TOP.keys + LANES.keys && markerAt(x, y) !== undefined;
+    if (onKeys || (y >= TOP.markers && y < TOP.markers + LANES.markers)) {
+      const id = markerAt(x, onKeys ? y : undefined);
       const additive = e.shiftKey || e.ctrlKey || e.metaKey;
       if (!id) {
         if (!additive) editor.set({ selection: [] });
@@ -131,8 +150,8 @@ export function Timeline() {
   /** What is under the pointer, in words (the wrapper's tooltip): a keyframe, a segment, a frame. */
   const describeAt = (x: number, y: number): string => {
     const f = Math.floor(xToFrame(x, view));
-    if (y >= TOP.markers && y < TOP.markers + LANES.markers) {
-      const id = markerAt(x);
+    if ((y >= TOP.markers && y < TOP.markers + LANES.markers) || (y >= TOP.keys && y < TOP.keys + LANES.keys)) {
+      const id = markerAt(x, y);
       const k = id && p.keyframes.find((kf) => kf.id === id);
       if (k) return `keyframe at frame ${k.frame}: ${k.source}, ${k.status}${k.note ? ` (${k.note})` : ''}`;
     }
@@ -184,6 +203,9 @@ export function Timeline() {
       if (moves.length) {
         const state = await call('project.edit', { action: 'moveKeyframes', moves });
         if (state) receiveProject(state);
+        // The playhead goes with the keyframe that was dragged, so the inspector keeps showing it.
+        const landed = dragged.get(d.anchorId);
+        if (state && landed !== undefined) setFrame(landed);
       }
     }
   };
@@ -201,6 +223,8 @@ export function Timeline() {
       data-frames={count}
       data-marker-y={TOP.markers + LANES.markers / 2}
       data-ruler-y={TOP.thumbs + LANES.thumbs / 2}
+      data-keys-y={TOP.keys + LANES.keys / 2}
+      style={{ height: TIMELINE_HEIGHT }}
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}
       onPointerUp={onPointerUp}
@@ -217,15 +241,20 @@ export function Timeline() {
             paintScrollbar(c, view, count, height);
           }} />
         </Layer>
-        <Layer listening={false}>
+        <Layer ref={liveLayer} listening={false}>
           <Shape sceneFunc={(ctx) => {
             const c = ctx._context;
+            const keys = dragged ? p.keyframes.map((k) => (dragged.has(k.id) ? { ...k, frame: dragged.get(k.id)! } : k)).sort((a, b) => a.frame - b.frame) : p.keyframes;
+            keyThumbs.current = paintKeyframeImages(c, view, keys, aspect, selected, (k) => keyImages.get(mediaUrl(project, { kind: 'keyframe', path: k.image!, revision: k.revision })));
             paintMarkers(c, view, { keyframes: p.keyframes, selected, dragged, suggestion, box: drag?.kind === 'box' && boxX !== null ? { x0: drag.x0, x1: boxX } : undefined });
             paintPlayhead(c, view, frame, height);
           }} />
         </Layer>
       </Stage>
       <span className="sr-only" data-testid="timeline-rev">{rev}</span>
+      <button className="lane-button" data-testid="measure-flicker" style={{ top: TOP.flicker + 2 }} disabled={measuring || !project.segments.some((s) => s.framesDone > 0)}
+        title={project.segments.some((s) => s.framesDone > 0) ? 'Warp error per frame of the propagated result: where it flickers' : 'Propagate first: flicker is measured on the propagated frames'}
+        onPointerDown={(e) => e.stopPropagation()} onClick={() => void perform('render.measureFlicker')}>{measuring ? 'Measuring…' : 'Measure flicker'}</button>
     </div>
   );
 }

@@ -4,13 +4,14 @@
 import type { Keyframe, SegmentState } from '../../preload/api';
 import { frameToX, rulerTicks, thumbnailFrames, visibleRange, type View } from './timeline-math';
 
-export const LANES = { ruler: 24, thumbs: 44, segments: 10, markers: 28, flicker: 22, scrollbar: 10 };
+export const LANES = { ruler: 24, thumbs: 44, keys: 46, segments: 10, markers: 28, flicker: 22, scrollbar: 10 };
 export const TOP = {
   ruler: 0,
   thumbs: LANES.ruler,
-  segments: LANES.ruler + LANES.thumbs,
-  markers: LANES.ruler + LANES.thumbs + LANES.segments,
-  flicker: LANES.ruler + LANES.thumbs + LANES.segments + LANES.markers,
+  keys: LANES.ruler + LANES.thumbs,
+  segments: LANES.ruler + LANES.thumbs + LANES.keys,
+  markers: LANES.ruler + LANES.thumbs + LANES.keys + LANES.segments,
+  flicker: LANES.ruler + LANES.thumbs + LANES.keys + LANES.segments + LANES.markers,
 };
 export const TIMELINE_HEIGHT = TOP.flicker + LANES.flicker + LANES.scrollbar;
 
@@ -68,6 +69,73 @@ export function paintThumbnails(c: CanvasRenderingContext2D, v: View, frameCount
   }
 }
 
+/**
+ * The keyframe lane: each keyframe's image (rendered, imported or painted) as a thumbnail above its
+ * marker, framed in its status colour, with a badge for stale (!) and failed (×) and a letter for imported
+ * (I) and painted (P) ones; an empty keyframe is a dashed frame. Where keyframes are closer than a
+ * thumbnail is wide, the ones that fit are drawn (the selected first) and the markers show every one.
+ * Returns the frames of the keyframes drawn (tests and the tooltip use them).
+ */
+export function paintKeyframeImages(c: CanvasRenderingContext2D, v: View, keyframes: readonly Keyframe[], aspect: number, selected: ReadonlySet<string>, image: (k: Keyframe) => HTMLImageElement | undefined): number[] {
+  c.fillStyle = '#14161b';
+  c.fillRect(0, TOP.keys, v.width, LANES.keys);
+  const h = LANES.keys - 8, w = Math.max(12, Math.min(h * aspect, 120));
+  const y = TOP.keys + 4;
+  const [lo, hi] = visibleRange(keyframes, v.scroll - w / v.zoom, v.scroll + (v.width + w) / v.zoom, (k) => k.frame);
+  // Selected keyframes claim their place first; the others fill the gaps left to right.
+  const order: number[] = [];
+  for (let i = lo; i < hi; i++) if (selected.has(keyframes[i].id)) order.push(i);
+  const taken: Array<[number, number]> = order.map((i) => { const x = frameToX(keyframes[i].frame + 0.5, v) - w / 2; return [x, x + w]; });
+  let right = -Infinity;
+  for (let i = lo; i < hi; i++) {
+    if (selected.has(keyframes[i].id)) continue;
+    const x = frameToX(keyframes[i].frame + 0.5, v) - w / 2;
+    if (x < right + 3 || taken.some(([a, b]) => x < b + 3 && x + w > a - 3)) continue;
+    right = x + w;
+    order.push(i);
+  }
+  const drawn: number[] = [];
+  for (const i of order) {
+    const k = keyframes[i];
+    const cx = frameToX(k.frame + 0.5, v), x = Math.round(cx - w / 2);
+    const colour = KEYFRAME_COLOURS[k.status];
+    const img = k.image ? image(k) : undefined;
+    c.fillStyle = '#0b0c0f';
+    c.fillRect(x, y, w, h);
+    if (img) c.drawImage(img, x, y, w, h);
+    else if (!k.image) {
+      c.fillStyle = '#5b6273';
+      c.font = '9px system-ui, sans-serif';
+      if (w >= 34) c.fillText('empty', x + w / 2 - 12, y + h / 2 + 3);
+    }
+    c.lineWidth = selected.has(k.id) ? 3 : 2;
+    c.strokeStyle = selected.has(k.id) ? '#ffffff' : colour;
+    if (!k.image) c.setLineDash([3, 2]);
+    c.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+    c.setLineDash([]);
+    c.lineWidth = 1;
+    if (selected.has(k.id)) { c.strokeStyle = colour; c.strokeRect(x + 2.5, y + 2.5, w - 5, h - 5); }
+    // Badges: status where it needs attention, and how the image was made when not by diffusion.
+    const badge = k.status === 'stale' ? '!' : k.status === 'failed' ? '×' : k.status === 'rendering' ? '…' : '';
+    if (badge) {
+      c.fillStyle = colour;
+      c.fillRect(x + w - 12, y, 12, 12);
+      c.fillStyle = '#0b0c0f';
+      c.font = 'bold 10px system-ui, sans-serif';
+      c.fillText(badge, x + w - 9, y + 10);
+    }
+    if (k.source !== 'diffusion') {
+      c.fillStyle = 'rgba(11,12,15,0.8)';
+      c.fillRect(x + 1, y + h - 12, 11, 11);
+      c.fillStyle = '#e6e9f0';
+      c.font = 'bold 9px system-ui, sans-serif';
+      c.fillText(k.source === 'imported' ? 'I' : 'P', x + 4, y + h - 3);
+    }
+    drawn.push(k.frame);
+  }
+  return drawn;
+}
+
 export function paintSegments(c: CanvasRenderingContext2D, v: View, segments: readonly SegmentState[]): void {
   c.fillStyle = '#15171c';
   c.fillRect(0, TOP.segments, v.width, LANES.segments);
@@ -75,8 +143,17 @@ export function paintSegments(c: CanvasRenderingContext2D, v: View, segments: re
   for (let i = lo; i < hi; i++) {
     const s = segments[i];
     const x0 = frameToX(s.start, v), x1 = frameToX(s.end + 1, v);
+    const w = Math.max(1, x1 - x0 - 1);
+    if (s.status === 'rendering' || s.status === 'partial') {
+      // Frames done so far fill the bar from the left while it propagates.
+      c.fillStyle = SEGMENT_COLOURS['not-rendered'];
+      c.fillRect(x0, TOP.segments + 2, w, LANES.segments - 4);
+      c.fillStyle = SEGMENT_COLOURS[s.status];
+      c.fillRect(x0, TOP.segments + 2, Math.max(1, w * Math.min(1, s.framesDone / (s.end - s.start + 1))), LANES.segments - 4);
+      continue;
+    }
     c.fillStyle = SEGMENT_COLOURS[s.status];
-    c.fillRect(x0, TOP.segments + 2, Math.max(1, x1 - x0 - 1), LANES.segments - 4);
+    c.fillRect(x0, TOP.segments + 2, w, LANES.segments - 4);
   }
 }
 
@@ -87,7 +164,7 @@ export function paintFlicker(c: CanvasRenderingContext2D, v: View, values: reado
   if (!values || values.length === 0) {
     c.fillStyle = '#5b6273';
     c.font = '10px system-ui, sans-serif';
-    c.fillText('flicker: propagate, then Render ▸ Measure flicker', 6, TOP.flicker + 14);
+    c.fillText('flicker: propagate, then Measure flicker (the button at the right)', 6, TOP.flicker + 14);
     return;
   }
   let max = 0;

@@ -159,9 +159,9 @@ describe('editor in Chromium (serve mode)', () => {
     await page.getByTestId('models-dialog').getByRole('button', { name: 'Import model…' }).click();
     await page.getByTestId('path-dialog').locator('input').fill(TINY_MODEL);
     await page.getByTestId('path-dialog').getByRole('button', { name: 'OK' }).click();
-    await page.waitForSelector('[data-testid=job-import-model][data-status=done]', { timeout: 60_000 });
-    await page.locator('nav.toolbar button[data-action="file.models"]').click();
+    // The manager stays open and shows the import's outcome; the model is listed when it is done.
     const models = page.getByTestId('models-dialog');
+    await models.locator('[data-testid=import-status][data-status=done]').waitFor({ timeout: 60_000 });
     await models.locator('tr[data-model="sd-tiny"]').getByRole('button', { name: 'Use as checkpoint' }).click();
     await models.getByTestId('project-models').getByText('sd-tiny').waitFor();
     await models.getByRole('button', { name: 'Close' }).click();
@@ -195,11 +195,19 @@ describe('editor in Chromium (serve mode)', () => {
     await page.keyboard.press('Home');
     await page.keyboard.press('r'); // the anchor alone
     await rendered(1);
-    await page.locator('nav.toolbar button[data-action="render.all"]').click(); // anchor again, then frame 24
+    await page.locator('nav.toolbar button[data-action="render.all"]').click(); // what is not done: frame 24 only
     await rendered(2);
+    assert.ok(await page.locator('[data-testid=job-render]', { hasText: 'Render 1 keyframe not done yet' }).count() === 1);
+    // Once the editor holds frame 24's image, render the anchor again: its first render goes into the history.
+    await page.keyboard.press(']');
+    await page.waitForFunction(() => /Keyframe at frame 24/.test(document.querySelector('[data-testid=inspector] h2')?.textContent ?? '') && /diffusion · done/.test(document.querySelector('[data-testid=inspector]')?.textContent ?? ''));
+    await page.keyboard.press('Home');
+    await page.keyboard.press('r');
+    await rendered(3);
     await page.waitForFunction(() => /diffusion · done/.test(document.querySelector('[data-testid=inspector]')?.textContent ?? ''));
-    // The anchor's first render is in its history: pick it back, as an undoable edit.
-    await page.getByTestId('inspector').locator('.history button').first().click();
+    // The anchor's first render is in its history: compare it, then pick it back, as an undoable edit.
+    await page.getByTestId('history').locator('button[data-index="0"]').click();
+    await page.getByTestId('history-actions').getByRole('button', { name: 'Use this render' }).click();
     await page.waitForFunction(() => /Use earlier render/.test(document.querySelector('nav.toolbar button[data-action="edit.undo"]')?.getAttribute('title') ?? ''));
     // The keyframe at 24 was constrained by the anchor's newer image: stale at once, with the reason.
     await page.keyboard.press(']');
@@ -209,6 +217,12 @@ describe('editor in Chromium (serve mode)', () => {
     await page.waitForTimeout(300);
     await page.getByTestId('preview-canvas').screenshot({ path: path.join(shots, 'preview-rendered-keyframe.png') });
     assert.ok(await variance(path.join(shots, 'preview-rendered-keyframe.png')) > 3);
+
+    // The picked anchor image has no render caches for frame 24 to be constrained by: Re-render all.
+    await page.keyboard.press('Control+Shift+R');
+    await rendered(4);
+    assert.ok(await page.locator('[data-testid=job-render]', { hasText: 'Re-render all 2 keyframes' }).count() === 1);
+    await page.waitForFunction(() => /diffusion · done/.test(document.querySelector('[data-testid=inspector]')?.textContent ?? ''));
 
     await page.keyboard.press('p');
     await page.waitForFunction(() => {

@@ -53,7 +53,7 @@ describe('pro formats in the editor (Chromium, serve mode)', () => {
 
   test('given a folder of frames typed in the new-project dialog, then it asks for the frame rate, names missing numbers, and creates the project at that rate', async () => {
     await page.goto(serve.url);
-    await page.getByTestId('start-screen').getByRole('button', { name: 'New from video…' }).click();
+    await page.getByTestId('start-screen').getByRole('button', { name: /New project…/ }).click();
     const dialog = page.getByTestId('new-dialog');
     assert.equal(await dialog.getByLabel('Frame rate').count(), 0, 'no frame rate for a video or nothing yet');
 
@@ -76,7 +76,7 @@ describe('pro formats in the editor (Chromium, serve mode)', () => {
     await dialog.screenshot({ path: path.join(shots, 'new-sequence-dialog.png') });
     await create.click();
     await page.waitForFunction(() => /24 frames|frame 0 \/ 23/.test(document.querySelector('[data-testid=status-frame]')?.textContent ?? ''), undefined, { timeout: 120_000 });
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' }); // the dialog closes itself once the project is open
     await page.waitForSelector('[data-testid=preview-canvas][data-drawn-frame="0"]', { timeout: 30_000 });
     await page.getByTestId('preview-canvas').screenshot({ path: path.join(shots, 'sequence-preview.png') });
     assertColour(await middleColour(path.join(shots, 'sequence-preview.png')), [0, 128, 255], 'the preview shows 0001.png');

@@ -77,6 +77,22 @@ export const editActions: { [N in EditName]: EditAction<N> } = {
     perform: (p, r) => updateKeyframe(p, r.id, (k) => ({ ...k, overrides: {} })),
   },
   pickKeyframeHistory: { label: () => 'Use earlier render', perform: (p, r) => pickHistory(p, r.id, r.index) },
+  removeKeyframeHistory: {
+    label: () => 'Delete earlier render',
+    perform: (p, r) => {
+      const k = findKeyframe(p, r.id);
+      if (!k.history[r.index]) throw new UserError(`keyframe at frame ${k.frame} has no earlier render number ${r.index + 1}`);
+      return updateKeyframe(p, r.id, (old) => ({ ...old, history: old.history.filter((_, i) => i !== r.index) }));
+    },
+  },
+  useDiffusion: {
+    label: () => 'Render with diffusion instead',
+    perform: (p, r) => updateKeyframe(p, r.id, (old) => {
+      if (old.source === 'diffusion') throw new UserError(`the keyframe at frame ${old.frame} is already rendered with diffusion`);
+      const history = old.image ? [...old.history, { image: old.image, seed: 0, createdAt: new Date().toISOString() }].slice(-100) : old.history;
+      return { ...old, source: 'diffusion', image: null, status: 'empty', note: undefined, revision: old.revision + 1, history };
+    }),
+  },
   importKeyframeImage: {
     label: () => 'Import keyframe image',
     perform: (p, r, ctx) => importKeyframeImage(ctx.projectFile, p, r.frame, r.image),

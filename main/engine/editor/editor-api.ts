@@ -8,6 +8,9 @@ import { EditorJobs, describeFailure } from './editor-jobs';
 import { AppSettingsStore } from './app-settings';
 import { readFlickerMetric } from './flicker-metric';
 import { describeSource } from '../project/create';
+import { listFolder } from './file-browser';
+import { withUploadedImage } from './uploads';
+import path from 'node:path';
 import { listModels, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { UserError } from '../../../native-models/src/errors';
 
@@ -105,7 +108,7 @@ export function createEditor(opts: EditorOptions): Editor {
     'project.redo': () => session.redo(),
     'keyframes.suggest': (p) => jobs.suggest(p),
     'keyframe.render': ({ id, newSeed }) => ({ jobId: jobs.renderKeyframe(id, newSeed).id }),
-    'keyframes.renderAll': () => ({ jobId: jobs.renderAllKeyframes().id }),
+    'keyframes.renderAll': ({ only }) => ({ jobId: jobs.renderAllKeyframes(only).id }),
     'propagate.start': ({ segmentId }) => ({ jobId: jobs.propagate(segmentId).id }),
     'export.start': (p) => ({ jobId: jobs.exportVideo(p).id }),
     'jobs.list': () => jobs.list.list(),
@@ -131,6 +134,15 @@ export function createEditor(opts: EditorOptions): Editor {
     'models.import': ({ source }) => ({ jobId: jobs.importModel(modelsDir(), source).id }),
     'models.download': ({ url, sha256 }) => ({ jobId: jobs.downloadModel(modelsDir(), url, sha256).id }),
     'dialog.pick': async (p) => (opts.platform.pickPath ? { supported: true, path: await opts.platform.pickPath(p) } : { supported: false, path: null }),
+    'files.list': ({ purpose, dir, all }) => listFolder(purpose, dir, all ?? false, {
+      projectFile: session.file,
+      extraPlaces: [{ label: 'Models folder', path: modelsDir() }, ...settings.get().recent.map((f) => ({ label: path.basename(path.dirname(f)), path: path.dirname(f) }))],
+    }),
+    'keyframe.importUpload': ({ frame, name, data }) => {
+      const file = session.file;
+      if (!file) throw new UserError('open a project first: a dropped image becomes one of its keyframes');
+      return withUploadedImage(file, name, data, (image) => session.edit({ action: 'importKeyframeImage', frame, image }));
+    },
     'shell.reveal': ({ path }) => {
       if (!opts.platform.reveal) return { supported: false };
       opts.platform.reveal(path);

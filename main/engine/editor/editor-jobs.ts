@@ -15,6 +15,9 @@ import { UserError } from '../../../native-models/src/errors';
 import { ensureFrameCache } from '../project/source-video';
 import { checkExportDestination } from '../media/export';
 
+/** While propagating, the editor is shown the frames written so far at most this often. */
+const PROPAGATION_REFRESH_MS = 1000;
+
 export interface EditorWorkers { propagation: WorkerHost; inference: WorkerHost }
 
 /** A failure as the jobs panel shows it: the message, the file involved, and what to do about it. */
@@ -22,8 +25,17 @@ export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobSta
   const e = err as Error & { file?: string };
   const text = e?.message ?? String(err);
   if (e?.name === 'UserError') {
+    if (/not rendered yet/.test(text)) {
+      // The engine's words end with the command line's flag; the editor has a checkbox instead.
+      const message = text.replace(/; propagate first, or export with --allow-incomplete.*$/s, '');
+      return { message, file: e.file, fix: 'Propagate first, or tick "Use source frames where nothing is rendered yet" in the export dialog.' };
+    }
+    if (/has not been rendered with its caches|is out of date: its settings changed/.test(text)) {
+      // The engine's words name the command line's flags; in the editor it is a button.
+      const message = text.replace(/; render it (again )?first \(--frame \d+, or --all\)$/, '');
+      return { message, file: e.file, fix: 'Its image was picked from the history or imported, so later keyframes have nothing to follow: render that keyframe again, or use Re-render all (Ctrl+Shift+R).' };
+    }
     const fix = /disk is full/.test(text) ? 'Free some disk space, then run it again.'
-      : /not rendered yet/.test(text) ? 'Propagate first, or export with "allow incomplete" to use source frames there.'
       : /outside the video/.test(text) ? 'Choose a range inside the video.'
       : /no checkpoint is selected|checkpoint does not exist/.test(text) ? 'Open Models…, import a checkpoint and choose "Use as checkpoint".'
       : /no finished image yet/.test(text) ? 'Render or import every keyframe first (green markers are ready).'
@@ -91,12 +103,19 @@ export class EditorJobs {
     return job;
   }
 
-  /** Renders every diffusion keyframe in timeline order: the anchor first, then each constrained by it. */
-  renderAllKeyframes(): JobState {
+  /**
+   * Renders diffusion keyframes in timeline order (the anchor first, then each constrained by it):
+   * those not done yet (empty, stale as the editor shows them, failed), or with `only: 'all'` every one.
+   */
+  renderAllKeyframes(only: 'pending' | 'all' = 'pending'): JobState {
     if (this.list.running('render').length) throw new UserError('keyframes are already rendering; wait for them or cancel');
-    const ids = this.session.project().keyframes.filter((k) => k.source === 'diffusion').map((k) => k.id);
-    if (ids.length === 0) throw new UserError('there are no keyframes to render (imported and painted keyframes are used as they are)');
-    return this.render('renderKeyframes', () => ({}), ids, `Render ${ids.length} keyframes`);
+    const diffusion = (this.session.state()?.project ?? this.session.project()).keyframes.filter((k) => k.source === 'diffusion');
+    if (diffusion.length === 0) throw new UserError('there are no keyframes to render (imported and painted keyframes are used as they are)');
+    const chosen = only === 'all' ? diffusion : diffusion.filter((k) => k.status !== 'done');
+    if (chosen.length === 0) throw new UserError('every keyframe is rendered and up to date; use Re-render all to render them again');
+    const ids = chosen.map((k) => k.id);
+    const params = only === 'all' ? () => ({}) : () => ({ ids });
+    return this.render('renderKeyframes', params, ids, only === 'all' ? `Re-render all ${ids.length} keyframes` : `Render ${ids.length} keyframe${ids.length === 1 ? '' : 's'} not done yet`);
   }
 
   /**
@@ -176,11 +195,18 @@ export class EditorJobs {
     overlay.propagating = segmentId ? new Set([segmentId]) : 'all';
     this.session.changed();
     // The job works on the document as shown (a snapshot): nothing is saved for it, and its frames go
-    // under the output keys of that snapshot's segments.
+    // under the output keys of that snapshot's segments. Frames appear while it runs: the segments'
+    // progress and the output frames are refreshed now and then.
     const projectFile = this.session.file!;
     const project = this.session.project();
+    let shown = Date.now();
+    const showProgress = () => {
+      if (Date.now() - shown < PROPAGATION_REFRESH_MS || this.session.file !== projectFile) return;
+      shown = Date.now();
+      this.session.mediaChanged();
+    };
     const { job, done } = this.list.start('propagate', segmentId ? `Propagate frames ${segmentId}` : 'Propagate all keyframes', (run) =>
-      this.workers.propagation.call('propagate', { projectFile, project, segmentId }, run));
+      this.workers.propagation.call('propagate', { projectFile, project, segmentId }, { cancel: run.cancel, onProgress: (p) => { run.onProgress(p); showProgress(); } }));
     void done.then(() => {
       if (this.session.file !== projectFile) return;
       const covered = overlay.propagating;

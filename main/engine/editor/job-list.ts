@@ -3,6 +3,7 @@
 import { jobEnded, type JobState } from '../../../preload/api';
 import type { JobProgress } from '../jobs/protocol';
 import { CancelToken, isCancelled } from '../../../native-models/src/errors';
+import { createEtaEstimator } from '../jobs/eta';
 
 export type JobKind = JobState['kind'];
 
@@ -70,9 +71,13 @@ export class JobList {
       entry.state = { ...entry.state, status: 'running', message: undefined };
       this.emit(entry.state);
     };
+    let eta: ((fraction: number) => number | undefined) | undefined;
     const onProgress = (p: JobProgress) => {
       if (entry.state.status !== 'running') return; // queued jobs have no progress or ETA to show
-      entry.state = { ...entry.state, fraction: p.fraction, message: p.message, etaSeconds: p.etaSeconds };
+      // Work in this process (decoding, imports) reports no ETA: measured here, from when it started running.
+      eta ??= createEtaEstimator();
+      const etaSeconds = p.etaSeconds ?? eta(p.fraction);
+      entry.state = { ...entry.state, fraction: p.fraction, message: p.message, etaSeconds };
       const now = Date.now();
       if (now - entry.lastSent >= PROGRESS_INTERVAL_MS || p.fraction >= 1) {
         entry.lastSent = now;

@@ -33,9 +33,10 @@ export async function renderFrescoKeyframes(req: RenderRequest, snapshot: Projec
     if (!a.available) { summary.warnings.push(`background smoothing is unavailable: ${a.reason}`); settings.backgroundSmoothing = false; }
   }
   const keys = orderedKeyframes(project).filter((k) => k.source === 'diffusion');
-  const batches: Batch[] = req.target === 'all'
+  // Every keyframe: batch by batch; some (one, or those not done yet): each in its own batch with its context.
+  const batches: Batch[] = req.target === 'all' || targets.length === keys.length
     ? planBatches(keys.length, settings.batchSize).map((b) => ({ keyframes: b.keyframes, keep: b.keyframes.slice(b.prefix) }))
-    : [regenerateBatch(keys.length, keys.findIndex((k) => k.id === targets[0].id))];
+    : targets.map((t) => regenerateBatch(keys.length, keys.findIndex((k) => k.id === t.id)));
   const params = batches.map((b) => batchParams(project, keys, b, summary.warnings));
   const colour = params.some((ps) => ps.some((p) => p.colorPreservation));
   const total = Math.max(1, params.reduce((a, ps) => a + batchSteps(ps[0], settings), colour ? effectiveRenderParams(project.render, keys[0].overrides).steps : 0));

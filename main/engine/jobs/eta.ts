@@ -1,24 +1,41 @@
 // Estimated time left from a stream of progress fractions (smoothed rate since the job started).
 
-/** Returns a function that takes the current fraction and answers the seconds left, once it can tell. */
+/** How far back the rate is measured: long enough to even out uneven steps, short enough to follow a change. */
+const RATE_WINDOW_MS = 20_000;
+/** No estimate until the rate has been measured over this long (a job's first moments say little). */
+const MIN_MEASURED_MS = 2_000;
+/** Time constant of the smoothing of the estimate itself: it counts down, and moves toward new rates gradually. */
+const SMOOTHING_MS = 5_000;
+
+/**
+ * Returns a function that takes the current fraction and answers the seconds left, or undefined while
+ * there is no measured rate yet ("estimating…"). The rate is measured from the first progress (set-up
+ * time such as model loading does not count) over the last 20 s; the estimate counts down between
+ * updates and follows a new rate with smoothing, so it does not jump.
+ */
 export function createEtaEstimator(now: () => number = Date.now): (fraction: number) => number | undefined {
-  const start = now();
-  let rate: number | undefined; // fraction per second, exponentially smoothed
-  let lastT = start;
-  let lastF = 0;
+  const samples: Array<{ t: number; f: number }> = [];
+  let last: { t: number; eta: number } | undefined;
   return (fraction: number) => {
     const t = now();
-    if (fraction <= 0 || t - start < 500) { lastT = t; lastF = fraction; return undefined; }
-    const dt = (t - lastT) / 1000;
-    if (dt > 0.2 && fraction > lastF) {
-      const r = (fraction - lastF) / dt;
-      const overall = fraction / ((t - start) / 1000);
-      rate = rate === undefined ? overall : 0.7 * rate + 0.3 * r;
-      lastT = t;
-      lastF = fraction;
+    if (fraction <= 0) return undefined;
+    if (fraction >= 1) return 0;
+    const tail = samples[samples.length - 1];
+    if (!tail || fraction > tail.f) samples.push({ t, f: fraction });
+    while (samples.length > 2 && t - samples[1].t >= RATE_WINDOW_MS) samples.shift();
+    const first = samples[0];
+    const span = t - first.t;
+    if (span < MIN_MEASURED_MS || fraction <= first.f) return last ? Math.max(0, last.eta - (t - last.t) / 1000) : undefined;
+    const rate = (fraction - first.f) / (span / 1000);
+    const raw = (1 - fraction) / rate;
+    let eta = raw;
+    if (last) {
+      const counted = Math.max(0, last.eta - (t - last.t) / 1000);
+      const alpha = 1 - Math.exp(-(t - last.t) / SMOOTHING_MS);
+      eta = counted + alpha * (raw - counted);
     }
-    const r = rate ?? fraction / ((t - start) / 1000);
-    return r > 0 ? Math.max(0, (1 - fraction) / r) : undefined;
+    last = { t, eta };
+    return eta;
   };
 }
 

@@ -111,7 +111,10 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
   let framesKept = 0;
   let synthesesRun = 0;
   let synthesesReused = 0;
-  const report = (message: string) => opts.onProgress?.(total ? Math.min(0.999, steps / total) : 1, message);
+  /** Frames finished in this run so far (kept ones included), for "frame n of m" in the progress. */
+  let framesFinished = 0;
+  const frameTotal = segments.reduce((n, s) => n + (s.end - s.start + 1), 0);
+  const report = (message: string) => opts.onProgress?.(total ? Math.min(0.999, steps / total) : 1, `${framesFinished} of ${frameTotal} frames done · ${message}`);
   const workers = Math.max(1, Math.min(opts.workers ?? p.propagation.workers, segments.length || 1));
   const threads = synthesisThreads(p.working.width * p.working.height, workers);
 
@@ -146,15 +149,16 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
     }
     // A finished segment is skipped whole; otherwise its chains step through every frame again (fast
     // where results are stored), so progress counts those steps as they come.
-    if (done.size === s.end - s.start + 1) steps += done.size * (s.left && s.right ? 2 : 1);
+    if (done.size === s.end - s.start + 1) { steps += done.size * (s.left && s.right ? 2 : 1); framesFinished += done.size; }
     let finished = 0;
     await propagateSegment({
       segment: s, leftStyle: await keyStyle(s.left), rightStyle: await keyStyle(s.right), workDir, outputFile, sourceFrame,
       flows, settings: p.propagation, seed: p.render.seed, threads, cancel: opts.cancel,
       isDone: (f) => done.has(f),
-      onStep: (resumed) => { steps++; if (resumed) synthesesReused++; else synthesesRun++; report(`segment ${s.id}`); },
+      onStep: (resumed) => { steps++; if (resumed) synthesesReused++; else synthesesRun++; report(`frames ${s.start}–${s.end}`); },
       onFrameDone: (f) => {
         finished++;
+        framesFinished++;
         if (!done.has(f)) framesWritten++;
         opts.onSegment?.(s.id, finished, s.end - s.start + 1);
       },

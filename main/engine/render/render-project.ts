@@ -31,8 +31,8 @@ export type { RenderedKeyframe } from './keyframe-commit';
 
 export interface RenderRequest {
   projectFile: string;
-  /** One keyframe by frame index (created when the frame has none), or every rendered keyframe. */
-  target: { frame: number } | 'all';
+  /** One keyframe by frame index (created when the frame has none), some by id (in timeline order), or every diffusion keyframe. */
+  target: { frame: number } | { ids: string[] } | 'all';
   /** Parameter changes: stored as the keyframe's overrides for one frame, as project defaults for all. */
   overrides?: RenderOverrides;
   /** Model selection changes, stored in the project. */
@@ -84,7 +84,7 @@ export function applyRequest(project: Project, req: RenderRequest): Project {
   let p: Project = { ...project, models: { ...project.models, ...req.models }, mode: req.mode ?? project.mode };
   if (req.fresco && Object.keys(req.fresco).length) p = { ...p, fresco: { ...defaultFrescoSettings(), ...p.fresco, ...req.fresco } };
   const o = req.overrides ?? {};
-  if (req.target === 'all') {
+  if (req.target === 'all' || 'ids' in req.target) {
     p = { ...p, render: effectiveRenderParams(p.render, o) };
   } else {
     p = addKeyframe(p, req.target.frame);
@@ -178,9 +178,12 @@ export async function renderSnapshot(request: RenderRequest, snapshot: Project):
   const req = { ...request, detector: request.detector ?? (chosen ? projectModelPath(modelsDir, chosen) : undefined) };
 
   const keys = orderedKeyframes(project);
-  const targets = req.target === 'all' ? keys.filter((k) => k.source === 'diffusion') : [keyframeAt(project, req.target.frame)!];
-  if (!targets[0] && req.target !== 'all') throw new UserError(`frame ${req.target.frame} has no keyframe`);
-  if (req.target !== 'all' && targets[0].source !== 'diffusion') {
+  const target = req.target;
+  const targets = target === 'all' ? keys.filter((k) => k.source === 'diffusion')
+    : 'ids' in target ? keys.filter((k) => k.source === 'diffusion' && target.ids.includes(k.id))
+    : [keyframeAt(project, target.frame)!];
+  if (!targets[0] && target !== 'all' && 'frame' in target) throw new UserError(`frame ${target.frame} has no keyframe`);
+  if (target !== 'all' && 'frame' in target && targets[0].source !== 'diffusion') {
     throw new UserError(`the keyframe at frame ${targets[0].frame} is ${targets[0].source}: its image is used as it is (import another image to change it)`);
   }
   if (targets.length === 0) return { rendered: [], results: [], failures: [], stale: [], staleSegments: [], warnings: [] };

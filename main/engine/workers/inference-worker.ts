@@ -45,7 +45,8 @@ const common = {
 
 export const jobParams = {
   renderKeyframe: z.object({ ...common, frame: z.number().int().min(0) }),
-  renderKeyframes: z.object(common),
+  /** Every diffusion keyframe, or those with these ids (the editor's "Render all" renders those not done). */
+  renderKeyframes: z.object({ ...common, ids: z.array(z.string().min(1).max(128)).max(100_000).optional() }),
 };
 
 function parse<T>(schema: z.ZodType<T>, params: unknown, job: string): T {
@@ -96,7 +97,7 @@ serveJobs({
   },
   async renderKeyframes(params, { progress, cancel }) {
     const p = parse(jobParams.renderKeyframes, params, 'renderKeyframes');
-    return render(p, 'all', { progress, cancel });
+    return render(p, p.ids ? { ids: p.ids } : 'all', { progress, cancel });
   },
   /** Flows from a user-chosen ONNX flow model (params: see learnedFlowJobParams). */
   computeLearnedFlows: learnedFlowJob,

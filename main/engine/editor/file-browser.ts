@@ -1,0 +1,130 @@
+// Serve mode's file browser: lists folders for the editor's file choosers (videos, images, models,
+// projects, exports), because a browser cannot show the machine's files. Confined to the allowed places
+// (the user's home folder and the open project's folder): every folder is resolved to its real path and
+// must lie inside one of them, and a symlink is listed only when its target does too.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PICK_FILTERS, type FolderListing, type PickPurpose } from '../../../preload/api';
+import { UserError } from '../../../native-models/src/errors';
+
+/** A folder holding more entries than this lists the first ones (folders first) and says so. */
+export const LISTING_LIMIT = 5000;
+
+export interface BrowseContext {
+  /** The user's home folder (default: os.homedir()). */
+  home?: string;
+  /** The open project's file, if any: its folder is allowed too. */
+  projectFile?: string;
+  /** Folders offered as places when they are allowed (recent projects' folders, the models folder). */
+  extraPlaces?: Array<{ label: string; path: string }>;
+}
+
+function realOrUndefined(p: string): string | undefined {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function inside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** The allowed roots as real paths (home, the project's folder), without duplicates or missing ones. */
+export function allowedRoots(ctx: BrowseContext): string[] {
+  const roots = [ctx.home ?? os.homedir(), ...(ctx.projectFile ? [path.dirname(path.resolve(ctx.projectFile))] : [])]
+    .map(realOrUndefined).filter((r): r is string => !!r);
+  return [...new Set(roots)];
+}
+
+function isAllowed(roots: readonly string[], real: string): boolean {
+  return roots.some((r) => inside(r, real));
+}
+
+function matches(purpose: PickPurpose, name: string): boolean {
+  const ext = path.extname(name).slice(1).toLowerCase();
+  return PICK_FILTERS[purpose].some((f) => f.extensions.includes(ext));
+}
+
+const byName = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+
+/**
+ * Lists `dir` (default: the project's folder, else home) for `purpose`: subfolders and matching files
+ * (every file with `all`; none when the purpose chooses a folder). Hidden entries are left out.
+ */
+export async function listFolder(purpose: PickPurpose, dir: string | undefined, all: boolean, ctx: BrowseContext): Promise<FolderListing> {
+  const roots = allowedRoots(ctx);
+  if (roots.length === 0) throw new UserError('no folder can be browsed: the home folder does not exist');
+  const home = realOrUndefined(ctx.home ?? os.homedir());
+  const projectDir = ctx.projectFile ? realOrUndefined(path.dirname(path.resolve(ctx.projectFile))) : undefined;
+  const wanted = dir ? path.resolve(dir) : projectDir ?? home ?? roots[0];
+  const real = realOrUndefined(wanted);
+  if (!real) throw new UserError('this folder does not exist (it may have been moved or deleted)', wanted);
+  if (!isAllowed(roots, real)) throw new UserError('the file browser shows only your home folder and the project\'s folder; type the full path to use a file elsewhere', wanted);
+  let stat: fs.Stats;
+  try {
+    stat = await fsp.stat(real);
+  } catch {
+    throw new UserError('this folder cannot be read', wanted);
+  }
+  if (!stat.isDirectory()) throw new UserError('this is not a folder', wanted);
+
+  let dirents: fs.Dirent[];
+  try {
+    dirents = await fsp.readdir(real, { withFileTypes: true });
+  } catch (err) {
+    throw new UserError(`this folder cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, wanted);
+  }
+  const foldersOnly = PICK_FILTERS[purpose].length === 0;
+  const entries: FolderListing['entries'] = [];
+  for (const d of dirents) {
+    if (d.name.startsWith('.')) continue;
+    const full = path.join(real, d.name);
+    let kind: 'folder' | 'file' | undefined;
+    let s: fs.Stats | undefined;
+    try {
+      if (d.isSymbolicLink()) {
+        // Listed only when it points inside the allowed places, as what it points to.
+        const target = realOrUndefined(full);
+        if (!target || !isAllowed(roots, target)) continue;
+      }
+      s = await fsp.stat(full);
+      kind = s.isDirectory() ? 'folder' : s.isFile() ? 'file' : undefined;
+    } catch {
+      continue; // vanished or unreadable: not offered
+    }
+    if (!kind) continue; // FIFOs, sockets, devices are never offered
+    if (kind === 'file' && (foldersOnly || (!all && !matches(purpose, d.name)))) continue;
+    entries.push({ name: d.name, path: full, kind, ...(kind === 'file' ? { bytes: s.size } : {}), modified: Math.round(s.mtimeMs) });
+  }
+  entries.sort((a, b) => (a.kind === b.kind ? byName.compare(a.name, b.name) : a.kind === 'folder' ? -1 : 1));
+
+  const parentReal = path.dirname(real);
+  const parent = parentReal !== real && isAllowed(roots, parentReal) ? parentReal : null;
+  return { dir: real, parent, entries: entries.slice(0, LISTING_LIMIT), truncated: entries.length > LISTING_LIMIT, places: places(roots, home, projectDir, ctx.extraPlaces ?? []) };
+}
+
+function places(roots: readonly string[], home: string | undefined, projectDir: string | undefined, extra: Array<{ label: string; path: string }>): FolderListing['places'] {
+  const out: FolderListing['places'] = [];
+  const add = (label: string, p: string | undefined) => {
+    const real = p && realOrUndefined(p);
+    if (!real || !isAllowed(roots, real) || out.some((x) => x.path === real)) return;
+    try {
+      if (!fs.statSync(real).isDirectory()) return;
+    } catch {
+      return;
+    }
+    out.push({ label, path: real });
+  };
+  if (projectDir) add('Project folder', projectDir);
+  if (home) {
+    add('Home', home);
+    for (const name of ['Desktop', 'Documents', 'Videos', 'Movies', 'Pictures', 'Downloads']) add(name, path.join(home, name));
+  }
+  for (const e of extra) add(e.label, e.path);
+  return out;
+}

@@ -1,0 +1,61 @@
+// Serve mode's file browser: confined to home and the project's folder (no symlink escape), filtered
+// per chooser, hidden entries and special files left out.
+import { test, describe, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { listFolder } from '../../main/engine/editor/file-browser';
+import { tempDir } from '../helpers/media';
+
+describe('file browser', () => {
+  let home: string, project: string, outside: string;
+  before(() => {
+    home = fs.realpathSync(tempDir('rerender-fb-home-'));
+    outside = fs.realpathSync(tempDir('rerender-fb-outside-'));
+    project = fs.realpathSync(tempDir('rerender-fb-project-'));
+    fs.mkdirSync(path.join(home, 'Videos'));
+    fs.writeFileSync(path.join(home, 'Videos', 'b.mp4'), 'x');
+    fs.writeFileSync(path.join(home, 'Videos', 'a10.MOV'), 'x');
+    fs.writeFileSync(path.join(home, 'Videos', 'a9.mov'), 'x');
+    fs.writeFileSync(path.join(home, 'Videos', 'notes.txt'), 'x');
+    fs.writeFileSync(path.join(home, 'Videos', '.hidden.mp4'), 'x');
+    fs.writeFileSync(path.join(outside, 'secret.mp4'), 'x');
+    fs.symlinkSync(outside, path.join(home, 'Videos', 'link-out'));
+    fs.symlinkSync(path.join(outside, 'secret.mp4'), path.join(home, 'Videos', 'secret.mp4'));
+    fs.symlinkSync(path.join(home, 'Videos', 'b.mp4'), path.join(home, 'Videos', 'link-in.mp4'));
+    execFileSync('mkfifo', [path.join(home, 'Videos', 'pipe.mp4')]);
+    fs.writeFileSync(path.join(project, 'clip.rerender'), '{}');
+  });
+
+  test('given a folder in home, when listed for videos, then folders and matching files come in natural order; others, hidden, FIFOs and links out are left out', async () => {
+    const l = await listFolder('video', path.join(home, 'Videos'), false, { home });
+    assert.deepEqual(l.entries.map((e) => e.name), ['a9.mov', 'a10.MOV', 'b.mp4', 'link-in.mp4']);
+    assert.equal(l.parent, home);
+    const all = await listFolder('video', path.join(home, 'Videos'), true, { home });
+    assert.ok(all.entries.some((e) => e.name === 'notes.txt'));
+    assert.ok(!all.entries.some((e) => e.name === 'pipe.mp4' || e.name === 'secret.mp4' || e.name === 'link-out'));
+  });
+
+  test('given paths outside home and the project, when listed directly or through a link, then they are refused', async () => {
+    await assert.rejects(listFolder('video', outside, false, { home }), /shows only your home folder and the project's folder/);
+    await assert.rejects(listFolder('video', path.join(home, 'Videos', 'link-out'), false, { home }), /shows only your home folder/);
+    await assert.rejects(listFolder('video', path.join(home, '..'), false, { home }), /shows only your home folder/);
+    await assert.rejects(listFolder('video', path.join(home, 'nothing'), false, { home }), /does not exist/);
+    await assert.rejects(listFolder('video', path.join(home, 'Videos', 'b.mp4'), false, { home }), /not a folder/);
+    const top = await listFolder('video', home, false, { home });
+    assert.equal(top.parent, null, 'no way up out of home');
+  });
+
+  test('given an open project outside home, when nothing is asked, then its folder is listed and offered as a place', async () => {
+    const l = await listFolder('open-project', undefined, false, { home, projectFile: path.join(project, 'clip.rerender') });
+    assert.equal(l.dir, project);
+    assert.deepEqual(l.entries.map((e) => e.name), ['clip.rerender']);
+    assert.deepEqual(l.places.map((p) => p.label).slice(0, 3), ['Project folder', 'Home', 'Videos']);
+  });
+
+  test('given a folder chooser, when listed, then files are left out', async () => {
+    const l = await listFolder('models-folder', home, true, { home });
+    assert.deepEqual(l.entries.map((e) => `${e.kind}:${e.name}`), ['folder:Videos']);
+  });
+});
