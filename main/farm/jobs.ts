@@ -1,12 +1,12 @@
 // What travels through Redis: the farm's queue names and keys, the job payload (checked with zod on the
 // worker: Redis is an outside input), and job ids made from a segment's inputs so that two submissions
 // of the same work share one job.
+import { segmentOutputKey as outputKey } from '../engine/project/output-keys';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { z } from 'zod';
 import type { Project } from '../../preload/project-schema';
 import type { Segment } from '../engine/project/keyframes';
-import { settingsFingerprint } from '../engine/propagation/propagate-project';
 import { UserError } from '../../native-models/src/errors';
 
 /** BullMQ key prefix of every farm queue (`rerender:propagate:…`). */
@@ -68,15 +68,8 @@ export function parsePropagateJob(data: unknown): PropagateJob {
 
 const ref = (k: Segment['left']) => (k ? { id: k.id, revision: k.revision, frame: k.frame } : undefined);
 
-/**
- * The output key of a segment: a hash of everything its frames depend on (the range, its keyframes'
- * ids and revisions, the propagation settings and the source). Equal keys mean equal frames.
- * TODO(document-owner): replace with the project store's segment output key when it lands on main.
- */
-export function segmentOutputKey(p: Project, s: Segment): string {
-  const source = [p.source.path, p.source.fileSize, p.source.modifiedMs, p.working, p.frames];
-  return createHash('sha256').update(JSON.stringify(['segment', s.id, s.start, s.end, ref(s.left), ref(s.right), settingsFingerprint(p), source])).digest('hex');
-}
+/** A segment's key is the document-owner's output key: equal keys, equal inputs, one job. */
+export const segmentOutputKey = (p: Project, s: Segment): string => outputKey(p, s);
 
 /** The BullMQ job id of a segment of a project: the same work from two submissions is one job. */
 export function propagateJobId(projectPath: string, key: string): string {
