@@ -86,7 +86,7 @@ describe('a read-only folder', () => {
 
 describe('a full disk for the commands that write a lot', () => {
   const dir = tempDir('rerender-fullcli-');
-  const skip = tryMountTmpfs(dir, '24m');
+  const skip = tryMountTmpfs(dir, '64m');
   after(() => { if (!skip) execFileSync('umount', [dir]); });
   const work = tempDir('rerender-fullcli-src-');
   const noTemps = (folder: string) => fs.readdirSync(folder).filter((n) => /\.(tmp|decoding|exporting)-\d+-/.test(n));
@@ -130,7 +130,8 @@ describe('a full disk for the commands that write a lot', () => {
     assert.match(r.stderr, /the disk is full \(.*clip\.cache: \d+(\.\d)? KB free\); propagating \d+ frames needs about \d+(\.\d)? MB/);
     assert.doesNotMatch(r.stderr, /internal error|ENOSPC/);
     assert.deepEqual(noTemps(path.join(dir, 'clip.cache')), []);
-    assert.equal(rerender(['propagate', project]).code, 0, 'with space again it runs');
+    const again = rerender(['propagate', project]);
+    assert.equal(again.code, 0, `with space again it runs: ${again.stderr}`);
   });
 
   test('given no space at all, when setting keyframes, then the message says the disk is full', { skip }, () => {

@@ -188,7 +188,7 @@ describe('one owner per document: rendered keyframes', () => {
     const seedZeroImage = k.history[0].image;
     await editor.handlers['project.edit']({ action: 'pickKeyframeHistory', id, index: 0 });
     assert.equal(state(editor).project.keyframes[0].image, seedZeroImage);
-    const all = await run(editor, () => editor.handlers['keyframes.renderAll']({}));
+    const all = await run(editor, () => editor.handlers['keyframes.renderAll']({ only: 'all' }));
     assert.equal(all.status, 'done', JSON.stringify(all.error));
     k = state(editor).project.keyframes[0];
     const entry = k.history.find((h) => h.image === seedZeroImage);
@@ -201,7 +201,7 @@ describe('one owner per document: rendered keyframes', () => {
     await editor.handlers['project.save']({});
     const file = editor.session.file!;
     const before = new Map(state(editor).project.keyframes.map((k) => [k.id, k.revision]));
-    const { jobId } = await editor.handlers['keyframes.renderAll']({});
+    const { jobId } = await editor.handlers['keyframes.renderAll']({ only: 'all' });
     const saves: Array<Promise<unknown>> = [];
     let lastSaved = fs.readFileSync(file, 'utf8');
     const off = editor.on('job.updated', (j) => {

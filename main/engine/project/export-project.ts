@@ -6,7 +6,7 @@ import { frameFileName, projectPaths } from './paths';
 import { isInside, realPathOf } from './confinement';
 import { resultFrameFile } from './output-keys';
 import { resolveSourcePath } from './create';
-import { checkSource, ensureFrameCache, resamples } from './source-video';
+import { checkSource, ensureFrameCache, frameCacheComplete, resamples } from './source-video';
 import { exportFrames, formatFromPath, type ExportFormat, type ExportAudio } from '../media/export';
 import { probeVideo } from '../media/probe';
 import { readFrameTimes } from '../media/decode';
@@ -75,6 +75,9 @@ export async function exportProject(projectFile: string, p: Project, opts: Proje
   const frames = Array.from({ length: end - start + 1 }, (_, i) => start + i);
   const paths = projectPaths(projectFile);
   const sourceFile = (i: number) => path.join(paths.framesDir, frameFileName(i));
+  // A frame cache short of the project's frames is rebuilt first: that also checks the project's frame
+  // count against its source before anything walks every frame (a damaged count of millions is refused).
+  if (!frameCacheComplete(projectFile, p)) await ensureFrameCache(projectFile, p, { cancel: opts.cancel });
   const chosen = new Map<number, string>();
   const missing: number[] = [];
   for (const i of frames) {
