@@ -40,7 +40,7 @@ export const propagateJob = z.object({
     right: keyframeRef.optional(),
   }).strict(),
   /** The segment's output key (its inputs); the worker recomputes it from the project and refuses a mismatch. */
-  key: z.string().regex(/^[0-9a-f]{64}$/),
+  key: z.string().regex(/^\d{1,9}-\d{1,9}-[0-9a-f]{16}$/), // segmentOutputKey: start-end-hash
   submittedBy: z.object({ host: z.string().max(256), pid: z.number().int(), at: z.string().max(64) }).strict(),
 }).strict();
 export type PropagateJob = z.infer<typeof propagateJob>;

@@ -2,6 +2,8 @@
 // job per segment in the queue (jobs of the same work from another submission are shared, not doubled),
 // follows them with progress, ETA and cancel like a local run, and at the end commits under the project
 // lock with one local pass that copies the keyframes and checks every frame is there.
+import type { Project } from '../../preload/project-schema';
+import { resultFrameFile } from '../engine/project/output-keys';
 import fs from 'node:fs';
 import path from 'node:path';
 import IORedis from 'ioredis';
@@ -9,7 +11,7 @@ import { Queue, type Job } from 'bullmq';
 import { CancelledError, UserError, type CancelToken, type ProgressFn } from '../../native-models/src/errors';
 import { readProjectFile } from '../engine/project/project-file';
 import { segmentsOf, type Segment } from '../engine/project/keyframes';
-import { frameFileName, projectPaths } from '../engine/project/paths';
+import { projectPaths } from '../engine/project/paths';
 import { ensureFrameCache } from '../engine/project/source-video';
 import { openProjectFlows, propagateProject } from '../engine/propagation/propagate-project';
 import { withProjectLock } from '../engine/project/project-lock';
@@ -41,9 +43,8 @@ export function propagateQueue(c: FarmConnection): Queue {
   return new Queue('propagate', { connection: bullConnection(c), prefix: FARM_PREFIX });
 }
 
-function segmentFramesPresent(projectFile: string, s: Segment): boolean {
-  const out = projectPaths(projectFile).outputDir;
-  for (let f = s.start; f <= s.end; f++) if (!fs.existsSync(path.join(out, frameFileName(f)))) return false;
+function segmentFramesPresent(projectFile: string, p: Project, s: Segment): boolean {
+  for (let f = s.start; f <= s.end; f++) if (!resultFrameFile(projectFile, p, f)) return false;
   return true;
 }
 
@@ -55,11 +56,11 @@ const JOB_OPTIONS = {
 } as const;
 
 /** Puts the segment's job in the queue unless the same work is already there (shared) or done. */
-async function queueSegment(queue: Queue, projectFile: string, job: { id: string; data: PropagateJob }, s: Segment): Promise<'queued' | 'shared' | 'done'> {
+async function queueSegment(queue: Queue, projectFile: string, p: Project, job: { id: string; data: PropagateJob }, s: Segment): Promise<'queued' | 'shared' | 'done'> {
   const existing = await queue.getJob(job.id);
   if (existing) {
     const state = await existing.getState();
-    if (state === 'completed' && segmentFramesPresent(projectFile, s)) return 'done';
+    if (state === 'completed' && segmentFramesPresent(projectFile, p, s)) return 'done';
     if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return 'shared'; // waiting or running: follow it
     await existing.remove().catch(() => undefined); // failed, or done but its frames were deleted since: again
   }
@@ -91,7 +92,7 @@ export async function propagateOnFarm(projectFile: string, opts: FarmSubmitOptio
     const doneBefore = new Set<string>(); // finished before this submission: their work is not this run's
     for (const j of jobs) {
       await control.del(cancelKey(j.id));
-      const how = await queueSegment(queue, file, j, j.s);
+      const how = await queueSegment(queue, file, p, j, j.s);
       if (how !== 'queued') shared++;
       if (how === 'done') doneBefore.add(j.id);
     }
@@ -108,7 +109,7 @@ export async function propagateOnFarm(projectFile: string, opts: FarmSubmitOptio
         const job: Job | undefined = await queue.getJob(j.id);
         if (!job) {
           // Gone (removed by hand, or by another submitter that found it failed): queue it again.
-          await queueSegment(queue, file, j, j.s);
+          await queueSegment(queue, file, p, j, j.s);
           continue;
         }
         const state = await job.getState();

@@ -84,10 +84,16 @@ describe('render farm', { skip: missing }, () => {
     const took = await Promise.race([a.waitFor(/took segment/).then(() => a), b.waitFor(/took segment/).then(() => b)]);
     const other = took === a ? b : a;
     // Kill once the chain has stored a few synthesised frames: mid-job, with work to resume.
-    const chainDir = path.join(projectPaths(file).segmentsDir, '0-29', 'forward');
+    // The segment's scratch folder is named by its output key (start-end-hash).
+    const segmentsDir = projectPaths(file).segmentsDir;
+    const chainDir = () => {
+      const key = fs.existsSync(segmentsDir) ? fs.readdirSync(segmentsDir).find((n) => /^\d+-29-/.test(n)) : undefined;
+      return key ? path.join(segmentsDir, key, 'forward') : undefined;
+    };
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
-        const stored = fs.existsSync(chainDir) ? fs.readdirSync(chainDir).filter((f) => f.endsWith('.pos')).length : 0;
+        const dir = chainDir();
+        const stored = dir && fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.step')).length : 0;
         if (stored >= 3) { clearInterval(timer); took.child.kill('SIGKILL'); resolve(); }
       }, 10);
       took.exited.then(() => { clearInterval(timer); reject(new Error('the worker ended before it could be killed')); });
