@@ -86,7 +86,7 @@ describe('rerender flow / metrics', () => {
     const report = r.json();
     assert.equal(report.pairs.length, fs.readdirSync(paths.framesDir).filter((n) => n.endsWith('.png')).length - 1);
     assert.ok(report.mean < 0.01, `mean ${report.mean}`);
-    assert.ok(fs.readdirSync(paths.flowDir).some((n) => n.endsWith('.fwd.flo')), 'flows cached in the project');
+    assert.ok(fs.readdirSync(paths.flowDir).some((n) => n.endsWith('.fwd.qflo')), 'flows cached in the project');
   });
 
   test('flow --frames pairs frames in numeric order whatever the numbering (frame_2 before frame_10) and names each pair', async () => {
