@@ -13,6 +13,8 @@ import { workerModules } from '../../main/engine/editor/app-files';
 import { startServer, SESSION_COOKIE, type RunningServer } from '../../main/server/serve';
 import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
 import { projectPaths } from '../../main/engine/project/paths';
+import { segmentOutputDir, segmentOutputKey } from '../../main/engine/project/output-keys';
+import { segmentsOf } from '../../main/engine/project/keyframes';
 import { rerender } from '../helpers/cli';
 import { makeVideo, tempDir } from '../helpers/media';
 
@@ -114,10 +116,14 @@ describe('symbolic links out of the project folder', () => {
     }
   });
 
-  test('given an output frame that is a link to a file outside, when exported, then export refuses', () => {
-    const paths = projectPaths(projectFile);
-    fs.mkdirSync(paths.outputDir, { recursive: true });
-    const link = path.join(paths.outputDir, '00003.png');
+  test('given an output frame that is a link to a file outside, when exported, then export refuses', async () => {
+    // Propagated frames live under their segment's output key: frame 3's segment folder gets the link.
+    const p = await readProjectFile(projectFile);
+    const segment = segmentsOf(p).find((s) => s.start <= 3 && 3 <= s.end && !p.keyframes.some((k) => k.frame === 3));
+    assert.ok(segment, 'frame 3 lies in a segment');
+    const dir = segmentOutputDir(projectFile, segmentOutputKey(p, segment));
+    fs.mkdirSync(dir, { recursive: true });
+    const link = path.join(dir, '00003.png');
     fs.symlinkSync(path.join(outside, 'outside.png'), link);
     try {
       const r = rerender(['export', projectFile, '--out', path.join(work, 'out2.mp4'), '--allow-incomplete']);
