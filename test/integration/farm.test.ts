@@ -159,13 +159,13 @@ describe('render farm', { skip: missing }, () => {
 
   test('given job payloads that lead outside the project, when a worker takes them, then each fails at once without retries and nothing outside is touched', LONG, async () => {
     const dir = tempDir('rerender-farm-escape-');
-    fs.mkdirSync(path.join(dir, 'shared'));
-    const { file, project } = await makeFarmProject(path.join(dir, 'shared'), 6, [0]);
+    fs.mkdirSync(path.join(dir, 'share'));
+    const { file, project } = await makeFarmProject(path.join(dir, 'share'), 6, [0]);
     // A project whose cache folder is a link to a folder outside it.
     const outside = path.join(dir, 'outside');
     fs.mkdirSync(outside);
     fs.writeFileSync(path.join(outside, 'keep.txt'), 'mine');
-    const linked = path.join(dir, 'shared', 'linked');
+    const linked = path.join(dir, 'share', 'linked');
     fs.mkdirSync(linked);
     fs.copyFileSync(file, path.join(linked, 'clip.rerender'));
     fs.symlinkSync(outside, path.join(linked, 'clip.cache'));
@@ -175,9 +175,9 @@ describe('render farm', { skip: missing }, () => {
     const good = propagateJobFor(file, project, seg).data;
     const payloads: Array<{ name: string; data: unknown; reason: RegExp }> = [
       { name: 'cache-link', data: propagateJobFor(path.join(linked, 'clip.rerender'), project, seg).data, reason: /refused: .*outside the project folder/ },
-      { name: 'dotdot', data: { ...good, project: `${dir}/shared/../outside/clip.rerender` }, reason: /refused: .*\.\./ },
+      { name: 'dotdot', data: { ...good, project: `${dir}/share/../outside/clip.rerender` }, reason: /refused: .*\.\./ },
       { name: 'unmapped', data: { ...good, project: '/etc/clip.rerender' }, reason: /refused: .*not under any folder in this worker's --path-map/ },
-      { name: 'not-a-project', data: { ...good, project: path.join(dir, 'shared', 'key-0.png') }, reason: /refused: .*not a \.rerender project/ },
+      { name: 'not-a-project', data: { ...good, project: path.join(dir, 'share', 'key-0.png') }, reason: /refused: .*not a \.rerender project/ },
       { name: 'malformed', data: { ...good, extra: 'x' }, reason: /malformed farm job/ },
     ];
     const { QueueEvents } = await import('bullmq');
@@ -185,7 +185,7 @@ describe('render farm', { skip: missing }, () => {
     const queue = new Queue('propagate', { connection, prefix: FARM_PREFIX });
     const events = new QueueEvents('propagate', { connection, prefix: FARM_PREFIX });
     await events.waitUntilReady();
-    const w = worker(['--path-map', `${path.join(dir, 'shared')}=${path.join(dir, 'shared')}`]);
+    const w = worker(['--path-map', `${path.join(dir, 'share')}=${path.join(dir, 'share')}`]);
     try {
       for (const p of payloads) {
         const job = await queue.add('propagate', p.data, { jobId: `escape-${p.name}-${Date.now()}`, attempts: 3 });
