@@ -4,14 +4,14 @@ import type { Command } from '../command';
 import { cliProgress } from '../progress';
 import { UserError, CancelToken } from '../../../native-models/src/errors';
 import { createProject } from '../../engine/project/create';
-import { readProjectFile, writeProjectFile } from '../../engine/project/project-file';
+import { readProjectFile } from '../../engine/project/project-file';
+import { ProjectStore } from '../../engine/project/project-store';
 import { setKeyframeFrames } from '../../engine/project/keyframes';
 import { uniformKeyframes, adaptiveKeyframes, frameDifferences } from '../../engine/project/keyframe-suggest';
 import { importKeyframeImage } from '../../engine/project/keyframe-images';
 import { exportProject } from '../../engine/project/export-project';
 import { projectStatus } from '../../engine/project/status';
 import { projectPaths } from '../../engine/project/paths';
-import { withProjectLock } from '../../engine/project/project-lock';
 import { formatRational, fpsValue } from '../../engine/frames';
 import { checkSource, ensureFrameCache, relinkSource, resamples } from '../../engine/project/source-video';
 import { ffprobeRotation } from '../../engine/media/probe';
@@ -144,8 +144,11 @@ Keyframes that stay keep their images and settings.`,
       const diffs = await frameDifferences(projectPaths(file).thumbsDir, p.frames.count, { cancel: interruptToken() });
       frames = adaptiveKeyframes(diffs, args.int('min') ?? 5, args.int('max') ?? 20);
     }
-    const next = setKeyframeFrames(p, frames);
-    await withProjectLock(file, () => writeProjectFile(file, next));
+    const next = await ProjectStore.with(file, async (store) => {
+      store.apply('Set keyframes', (now) => setKeyframeFrames(now, frames));
+      await store.save();
+      return store.project;
+    }, { app: 'rerender keyframes' });
     const list = next.keyframes.map((k) => k.frame);
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, keyframes: list }));
     else ctx.out(`${list.length} keyframes: ${list.join(', ')}`);
@@ -165,12 +168,11 @@ The image is copied into the project's assets folder, resized to the working res
     if (!file) throw new UserError('missing the project file');
     const frame = args.int('frame');
     if (frame === undefined) throw new UserError('missing --frame N');
-    const next = await withProjectLock(file, async () => {
-      const p = await readProjectFile(file);
-      const changed = await importKeyframeImage(file, p, frame, args.requireString('image'), args.flag('painted') ? 'painted' : 'imported');
-      await writeProjectFile(file, changed);
-      return changed;
-    });
+    const next = await ProjectStore.with(file, async (store) => {
+      await store.applyAsync(async (p) => ({ label: 'Import keyframe image', project: await importKeyframeImage(file, p, frame, args.requireString('image'), args.flag('painted') ? 'painted' : 'imported') }));
+      await store.save();
+      return store.project;
+    }, { app: 'rerender import-keyframe' });
     const k = next.keyframes.find((x) => x.frame === frame)!;
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, frame, id: k.id, image: k.image }));
     else ctx.out(`keyframe at frame ${frame} now uses ${k.image}`);
@@ -236,11 +238,12 @@ An image sequence's project takes the folder of its frames: the same number of f
     const file = args.positional[0];
     if (!file) throw new UserError('missing the project file');
     const video = args.requireString('video');
-    const next = await withProjectLock(file, async () => {
-      const relinked = await relinkSource(file, await readProjectFile(file), video);
-      await writeProjectFile(file, relinked);
-      return relinked;
-    });
+    const next = await ProjectStore.with(file, async (store) => {
+      const relinked = await relinkSource(file, store.project, video);
+      store.apply('Relink source video', (p) => ({ ...p, source: relinked.source }));
+      await store.save();
+      return store.project;
+    }, { app: 'rerender relink' });
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, source: next.source.path }));
     else ctx.out(`${file} now uses ${next.source.path}`);
   },

@@ -4,11 +4,8 @@ import path from 'node:path';
 import type { Command, CommandContext, ParsedArgs } from '../command';
 import { cliProgress } from '../progress';
 import { CancelToken, UserError } from '../../../native-models/src/errors';
-import { withProjectLock } from '../../engine/project/project-lock';
 import type { FrescoSettings, ModelSelection, Project, RenderOverrides } from '../../../preload/project-schema';
 import { renderKeyframes } from '../../engine/render/render-project';
-import { readProjectFile } from '../../engine/project/project-file';
-import { ensureFrameCache } from '../../engine/project/source-video';
 
 export const FRESCO_FLAGS = ['no-spatial', 'no-temporal', 'no-cross-frame', 'no-optimise', 'background-smoothing', 'no-background-smoothing'] as const;
 
@@ -132,16 +129,14 @@ export async function runRender(args: ParsedArgs, ctx: CommandContext, forcedMod
   const cancel = new CancelToken();
   process.once('SIGINT', () => cancel.cancel('cancelled by Ctrl-C'));
   const progress = cliProgress('rendering');
-  const summary = await withProjectLock(file, async () => {
-    await ensureFrameCache(file, await readProjectFile(file), { cancel }); // a deleted cache is rebuilt first
-    return renderKeyframes({
+  // The project's store holds its lock for the run and rebuilds a deleted frame cache first.
+  const summary = await renderKeyframes({
     projectFile: file,
     target: frame !== undefined ? { frame } : 'all',
     overrides: overridesFrom(args), models: modelsFrom(args), mode,
     fresco: frescoSettingsFrom(args), saliencyModel: args.string('saliency'),
     modelsDir: args.string('models-dir'), tokenizer: args.string('tokenizer'), detector: args.string('detector'),
     cancel, progress,
-    });
   });
   progress.done();
   if (ctx.json) { ctx.out(JSON.stringify({ ok: true, ...summary })); return; }

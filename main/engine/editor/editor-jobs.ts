@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { CallParams, JobState } from '../../../preload/api';
 import type { WorkerHost } from '../jobs/worker-host';
 import type { EditorSession } from './session';
+import type { Snapshot } from '../project/project-store';
 import type { JobKind, JobList } from './job-list';
 import { findKeyframe } from '../project/keyframes';
 import { applyKeyframeResults } from '../render/keyframe-commit';
@@ -130,15 +131,14 @@ export class EditorJobs {
     this.session.changed();
     const file = this.session.file!;
     let withdrawn = false;
+    let base: Snapshot = this.session.snapshot();
     const commit = (summary: RenderSummary) => {
       if (this.session.file !== file) return; // another project was opened meanwhile
       ids.filter((i) => this.rendering.get(i) === settled).forEach((i) => overlay.delete(i)); // unless a render of it waits
       forgetIfLatest(); // before the change is shown, so a request made on seeing it starts at once
-      const current = this.session.project();
-      const committed = applyKeyframeResults(file, current, summary.results, summary.failures);
-      summary.notes = committed.notes;
-      if (JSON.stringify(committed.project) === JSON.stringify(current)) this.session.mediaChanged();
-      else this.session.applyChange(title, () => committed.project);
+      // Checked against the snapshot the job started from: a keyframe edited meanwhile keeps the edit.
+      const committed = this.session.commit(file, title, base, (current, from) => applyKeyframeResults(file, current, summary.results, summary.failures, from));
+      if (committed) summary.notes = committed.notes;
     };
     const { job, done } = this.list.start('render', title, async (run) => {
       if (after) {
@@ -153,7 +153,8 @@ export class EditorJobs {
         run.begin(); // throws when withdrawn
       }
       // The document as it is now (a waiting render starts from the result of the one before it).
-      const project = this.session.project();
+      base = this.session.snapshot();
+      const project = base.project;
       let summary: RenderSummary;
       try {
         summary = await this.workers.inference.call<RenderSummary>(method, { ...params(), projectFile: file, project, modelsDir: this.modelsDir(), provider: this.provider() }, run);

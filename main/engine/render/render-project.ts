@@ -12,7 +12,7 @@ import { readRgb, writePng } from '../media/image-files';
 import { addKeyframe, effectiveRenderParams, keyframeAt, updateKeyframe } from '../project/keyframes';
 import { resolveInProject } from '../project/confinement';
 import { projectPaths } from '../project/paths';
-import { readProjectFile, writeProjectFile } from '../project/project-file';
+import { ProjectStore } from '../project/project-store';
 import { ensureFrameCache } from '../project/source-video';
 import type { FrescoSettings, Keyframe, ModelSelection, Project, RenderOverrides } from '../../../preload/project-schema';
 import { stepProgress } from '../jobs/eta';
@@ -138,31 +138,31 @@ export function partialOf(err: unknown): RenderSummary | undefined {
 }
 
 /**
- * Renders the requested keyframes of the project file and commits the results to it (the command line:
- * the caller holds the project's lock, so this is the file's only writer for the run). A failure or cancel
- * commits what finished before it.
+ * Renders the requested keyframes of the project file and commits the results to it (the command line):
+ * the project's store holds its lock for the run, the request's settings are one change, the results
+ * another, and the file is saved after each. A failure or cancel commits what finished before it.
  */
 export async function renderKeyframes(request: RenderRequest): Promise<RenderSummary> {
-  const onDisk = await readProjectFile(request.projectFile);
-  await checkChosenModels(request.models, resolveModelsDir(request.modelsDir));
-  const project = applyRequest(onDisk, request);
-  if (JSON.stringify(project) !== JSON.stringify(onDisk)) await writeProjectFile(request.projectFile, project);
-  await ensureFrameCache(request.projectFile, project, { cancel: request.cancel }); // a deleted cache is rebuilt first
-  const commit = async (summary: RenderSummary) => {
-    const latest = await readProjectFile(request.projectFile);
-    const committed = applyKeyframeResults(request.projectFile, latest, summary.results, summary.failures);
-    await writeProjectFile(request.projectFile, committed.project);
-    return { ...summary, stale: committed.stale, staleSegments: committed.staleSegments, notes: committed.notes };
-  };
-  let summary: RenderSummary;
-  try {
-    summary = await renderSnapshot(request, project);
-  } catch (err) {
-    const partial = partialOf(err);
-    if (partial) await commit(partial).catch(() => undefined); // the original error matters more
-    throw err;
-  }
-  return commit(summary);
+  return ProjectStore.with(request.projectFile, async (store) => {
+    await checkChosenModels(request.models, resolveModelsDir(request.modelsDir));
+    if (store.apply('Change render settings', (p) => applyRequest(p, request))) await store.save();
+    await ensureFrameCache(store.file, store.project, { cancel: request.cancel }); // a deleted cache is rebuilt first
+    const base = store.snapshot();
+    const commit = async (summary: RenderSummary) => {
+      const committed = store.commit('Render keyframes', base, (current, from) => applyKeyframeResults(store.file, current, summary.results, summary.failures, from));
+      await store.save();
+      return { ...summary, stale: committed.stale, staleSegments: committed.staleSegments, notes: committed.notes };
+    };
+    let summary: RenderSummary;
+    try {
+      summary = await renderSnapshot(request, base.project);
+    } catch (err) {
+      const partial = partialOf(err);
+      if (partial) await commit(partial).catch(() => undefined); // the original error matters more
+      throw err;
+    }
+    return commit(summary);
+  }, { app: 'rerender render' });
 }
 
 /**
