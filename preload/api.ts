@@ -192,7 +192,8 @@ export const calls = {
   'project.save': { params: z.object({ file: filePath.optional() }), result: projectState },
   'project.restoreAutosave': { params: none, result: projectState },
   'project.discardAutosave': { params: none, result: projectState },
-  'project.close': { params: none, result: z.null() },
+  /** `discard`: the user chose "Don't save": the unsaved changes go, with their autosave (otherwise they stay in the autosave). */
+  'project.close': { params: z.object({ discard: z.boolean().optional() }).strict(), result: z.null() },
   'project.edit': { params: editRequest, result: projectState },
   'project.undo': { params: none, result: projectState },
   'project.redo': { params: none, result: projectState },

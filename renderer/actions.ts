@@ -47,7 +47,36 @@ async function edit(req: Parameters<typeof call<'project.edit'>>[1]) {
   return state;
 }
 
-export async function openProject(file: string): Promise<void> {
+/**
+ * Before the open project is closed or replaced (×, Ctrl+W, Open…, New…, a recent project): with unsaved
+ * changes the user chooses Save (saved first), Don't save or Cancel. 'go' when there was nothing to ask or
+ * it was saved, 'discard' for Don't save (the caller closes the project with its changes), 'cancel'.
+ */
+export async function askToSave(what: string): Promise<'go' | 'discard' | 'cancel'> {
+  if (!editor.get().project?.dirty) return 'go';
+  editor.get().unsaved?.resolve('cancel');
+  const choice = await new Promise<'save' | 'discard' | 'cancel'>((resolve) =>
+    editor.set({ unsaved: { what, resolve: (c) => { editor.set({ unsaved: null }); resolve(c); } } }));
+  if (choice !== 'save') return choice;
+  const saved = await call('project.save', {});
+  if (!saved) return 'cancel'; // the save failed: the status bar says why, and nothing is closed
+  receiveProject(saved);
+  return 'go';
+}
+
+/** Closes the project, back to the start screen; `discard`: "Don't save" (its autosave goes too). */
+async function closeProject(discard: boolean): Promise<void> {
+  await call('project.close', { discard }); // kept, edits not saved stay in the autosave, offered back on the next open
+  receiveProject(null);
+  const info = await call('app.info', {});
+  editor.set({ selection: [], suggestion: null, dialog: null, playing: false, ...(info ? { info } : {}) });
+}
+
+/** Opens a project in place of the open one; `asked`: the caller already asked about unsaved changes. */
+export async function openProject(file: string, asked?: 'go' | 'discard'): Promise<void> {
+  const choice = asked ?? (editor.get().project?.file === file ? 'go' : await askToSave('opening another project'));
+  if (choice === 'cancel') return;
+  if (choice === 'discard') await closeProject(true);
   const openedAt = performance.now();
   const state = await call('project.open', { file });
   if (state) await showProject(state, openedAt);
@@ -109,12 +138,23 @@ export function pendingKeyframes() {
 }
 
 export const actions: Action[] = [
-  { name: 'file.new', label: 'New project from a video…', group: 'File', shortcut: 'Ctrl+N', keys: key('n', mod), perform: (arg) => editor.set({ dialog: { kind: 'new-project', video: arg } }) },
+  {
+    name: 'file.new', label: 'New project from a video…', group: 'File', shortcut: 'Ctrl+N', keys: key('n', mod),
+    perform: async (arg) => {
+      // The new project replaces the open one once it is decoded: ask about unsaved changes first.
+      const choice = await askToSave('starting a new project');
+      if (choice === 'cancel') return;
+      if (choice === 'discard') await closeProject(true);
+      editor.set({ dialog: { kind: 'new-project', video: arg } });
+    },
+  },
   {
     name: 'file.open', label: 'Open project…', group: 'File', shortcut: 'Ctrl+O', keys: key('o', mod),
     perform: async (arg) => {
+      const choice = arg && editor.get().project?.file === arg ? 'go' : await askToSave('opening another project');
+      if (choice === 'cancel') return;
       const file = arg ?? (await askPath('open-project', 'Open project', 'Project file (.rerender)'));
-      if (file) await openProject(file);
+      if (file) await openProject(file, choice);
     },
   },
   {
@@ -133,10 +173,8 @@ export const actions: Action[] = [
   {
     name: 'file.close', label: 'Close project (back to the start screen)', group: 'File', shortcut: 'Ctrl+W', keys: key('w', mod), needsProject: true,
     perform: async () => {
-      await call('project.close', {}); // edits not saved stay in the autosave, offered back on the next open
-      receiveProject(null);
-      const info = await call('app.info', {});
-      editor.set({ selection: [], suggestion: null, dialog: null, playing: false, ...(info ? { info } : {}) });
+      const choice = await askToSave('closing it');
+      if (choice !== 'cancel') await closeProject(choice === 'discard');
     },
   },
   { name: 'file.export', label: 'Export video…', group: 'File', shortcut: 'Ctrl+E', keys: key('e', mod), needsProject: true, perform: () => editor.set({ dialog: { kind: 'export' } }) },
@@ -257,7 +295,11 @@ export async function perform(name: string, arg?: string): Promise<void> {
 export function handleKey(e: KeyboardEvent): void {
   const t = e.target as HTMLElement | null;
   const inField = !!t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
-  const picker = editor.get().picker;
+  const { picker, unsaved } = editor.get();
+  if (unsaved) {
+    if (e.key === 'Escape') unsaved.resolve('cancel'); // the question waits for an answer; no shortcut runs meanwhile
+    return;
+  }
   if (e.key === 'Escape' && picker) return picker.resolve(null); // the chooser first (its path field has the focus); the dialog behind it stays
   // In a text field only Ctrl/Cmd shortcuts that are not text editing apply (Save, Export, Open…).
   if (inField && (!mod(e) || ['z', 'y', 'a', 'c', 'v', 'x'].includes(e.key.toLowerCase()))) return;

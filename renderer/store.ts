@@ -13,6 +13,9 @@ export type DialogState =
   | { kind: 'suggest' }
   | { kind: 'new-project'; video?: string };
 
+/** The open project has unsaved changes and is about to be closed or replaced: Save, Don't save or Cancel. */
+export interface UnsavedPrompt { what: string; resolve(choice: 'save' | 'discard' | 'cancel'): void }
+
 /** A file chooser open above the dialog that asked for it (a typed path and, in a browser, the file browser). */
 export interface PickerState { purpose: PickPurpose; title: string; label: string; initial?: string; resolve(path: string | null): void }
 
@@ -44,6 +47,8 @@ export interface EditorState {
   dialog: DialogState | null;
   /** Above `dialog`: the file chooser it opened (the dialog stays open behind it). */
   picker: PickerState | null;
+  /** Above everything: the question whether to save before the project is closed or replaced. */
+  unsaved: UnsavedPrompt | null;
   /** An earlier render of a keyframe shown in the preview (compared with its current image), or null. */
   historyView: { keyframeId: string; index: number } | null;
   /** A file is being dragged over the window (the drop hint shows). */
@@ -74,6 +79,7 @@ export const useEditor = create<EditorState>(() => ({
   flicker: null,
   dialog: null,
   picker: null,
+  unsaved: null,
   dropping: false,
   historyView: null,
   error: null,

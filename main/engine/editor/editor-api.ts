@@ -96,9 +96,10 @@ export function createEditor(opts: EditorOptions): Editor {
     },
     'project.restoreAutosave': () => session.restoreAutosave(),
     'project.discardAutosave': () => session.discardRecovery(),
-    'project.close': async () => {
+    'project.close': async ({ discard }) => {
       jobs.list.cancelAll();
-      await session.autosaveNow();
+      if (discard) await session.discardUnsaved();
+      else await session.autosaveNow(); // offered back on the next open
       session.closeProject();
       session.emit('project.changed', null);
       return null;

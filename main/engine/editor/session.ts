@@ -307,6 +307,11 @@ export class EditorSession {
     return this.changed();
   }
 
+  /** "Don't save" before closing: the autosave of the unsaved changes goes too, so nothing offers them back. */
+  async discardUnsaved(): Promise<void> {
+    await this.open?.store.discardAutosave();
+  }
+
   /** Writes the autosave now if there are unsaved changes (also called on a timer after each edit). */
   async autosaveNow(): Promise<void> {
     await this.open?.store.autosaveNow();

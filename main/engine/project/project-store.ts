@@ -212,7 +212,9 @@ export class ProjectStore {
     }
   }
 
+  /** Removes the autosave (the user restored or refused it, or chose "Don't save"); no timer writes it again. */
   discardAutosave(): Promise<void> {
+    this.stopAutosaveTimer();
     return discardAutosave(this.path);
   }
 
