@@ -293,24 +293,30 @@ async function resultOf(req: RenderRequest, k: Keyframe): Promise<Image> {
 /**
  * The caches an earlier keyframe left: a rendered keyframe's from its record (refused when its settings
  * changed since, so nothing latched is used); an imported or painted one's from an analysis of its image,
- * made on first use and kept under a key of the image revision and settings.
+ * made on first use and kept under a key of the image revision and settings. A render picked back from
+ * the history ("Use earlier render") lost its caches when a later render replaced them (one cache per
+ * keyframe): its image is analysed like an imported one.
  */
 async function cacheOf(req: RenderRequest, project: Project, k: Keyframe, index: number, env: RenderEnv, keyframesDir: string): Promise<CacheReader> {
   const key = settingsKey(project, k, 'rerender', index === 0);
-  if (k.source !== 'diffusion') {
-    const dir = path.join(keyframesDir, k.id, `cache-analysis-${key}`);
-    const existing = CacheReader.open(dir);
-    if (existing) return existing;
-    const input = await frameInput(req, project, k);
-    await analyseImage(env, input, await resultOf(req, k), { dir, key });
-    removeOldCaches(keyframesDir, k.id, dir);
-    return CacheReader.open(dir)!;
-  }
+  if (k.source !== 'diffusion') return analysedCache(req, project, k, key, env, keyframesDir);
   const rec = readRecord(req.projectFile, k);
   const what = index === 0 ? 'the anchor keyframe' : `the keyframe at frame ${k.frame}`;
-  if (!rec || !rec.cacheDir) throw new UserError(`${what} (frame ${k.frame}) has not been rendered with its caches; render it first (--frame ${k.frame}, or --all)`);
+  if (!rec) throw new UserError(`${what} (frame ${k.frame}) has not been rendered with its caches; render it first (--frame ${k.frame}, or --all)`);
   if (rec.settingsKey !== key) throw new UserError(`${what} (frame ${k.frame}) is out of date: its settings changed since it was rendered; render it again first (--frame ${k.frame}, or --all)`);
-  const cache = CacheReader.open(path.join(keyframesDir, rec.cacheDir));
-  if (!cache) throw new UserError(`the caches of ${what} (frame ${k.frame}) are missing from the project cache; render it again`);
-  return cache;
+  const cache = rec.cacheDir ? CacheReader.open(path.join(keyframesDir, rec.cacheDir)) : undefined;
+  return cache ?? analysedCache(req, project, k, `${key}-${path.basename(k.image!, '.png')}`, env, keyframesDir);
+}
+
+/** Caches made from the keyframe's image itself, on first use; the keyframe's other caches go. */
+async function analysedCache(req: RenderRequest, project: Project, k: Keyframe, key: string, env: RenderEnv, keyframesDir: string): Promise<CacheReader> {
+  const dir = path.join(keyframesDir, k.id, `cache-analysis-${key}`);
+  const existing = CacheReader.open(dir);
+  if (existing) return existing;
+  const input = await frameInput(req, project, k);
+  await analyseImage(env, input, await resultOf(req, k), { dir, key });
+  removeOldCaches(keyframesDir, k.id, dir);
+  const made = CacheReader.open(dir);
+  if (!made) throw new UserError(`the caches of the keyframe at frame ${k.frame} could not be written to the project cache`, dir);
+  return made;
 }
