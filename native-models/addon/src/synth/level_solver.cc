@@ -63,6 +63,8 @@ LevelSolver::LevelSolver(const Plane& srcStyle, const Plane& srcGuide, const Pla
   nnf_.assign(static_cast<size_t>(tw_) * th_ * 2, 0);
   patchErr_.assign(static_cast<size_t>(tw_) * th_, 0.f);
   changed_.assign(static_cast<size_t>(tw_) * th_, 0);
+  moved_.assign(static_cast<size_t>(tw_) * th_, 0);
+  restyled_.assign(static_cast<size_t>(tw_) * th_, 0);
   const float p2 = static_cast<float>(p.patchSize * p.patchSize);
   const float uniformCoverage = static_cast<float>(tw_) * th_ / (static_cast<float>(sw_) * sh_) * p2;
   penaltyScale_ = p.uniformity / (p2 * uniformCoverage);
@@ -106,10 +108,15 @@ void LevelSolver::InitFromCoarser(const std::vector<int32_t>& coarse, int cw, in
 
 // Each target pixel's style = the average of the p^2 source pixels that overlapping patches assign it.
 void LevelSolver::Vote() {
+  // After the first vote only pixels with a moved match within r can get another value.
+  const bool all = !voted_;
+  std::vector<uint8_t> todo;
+  if (!all) DilateByRadius(moved_, todo);
   ParallelFor(th_, p_.threads, [&](int y0, int y1) {
     std::vector<float> acc(cs4_);
     for (int y = y0; y < y1; ++y) {
       for (int x = 0; x < tw_; ++x) {
+        if (!all && !todo[static_cast<size_t>(y) * tw_ + x]) continue;
         std::fill(acc.begin(), acc.end(), 0.f);
         float* a = acc.data();
         int n = 0;
@@ -126,11 +133,44 @@ void LevelSolver::Vote() {
           }
         }
         size_t i = static_cast<size_t>(y) * tw_ + x;
+        bool changed = all;
         for (int k = 0; k < cs_; ++k) {
           float v = acc[k] / static_cast<float>(n);
+          changed |= tgtStyle_[i * cs_ + k] != v;
           tgtStyle_[i * cs_ + k] = v;
           tgtFeat_[i * c_ + k] = v * styleScale_[k];
         }
+        if (changed) restyled_[i] = 1;
+      }
+    }
+  });
+  voted_ = true;
+  std::fill(moved_.begin(), moved_.end(), 0);
+}
+
+void LevelSolver::DilateByRadius(const std::vector<uint8_t>& flags, std::vector<uint8_t>& out) const {
+  std::vector<uint8_t> wide(flags.size());
+  out.assign(flags.size(), 0);
+  ParallelFor(th_, p_.threads, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      const uint8_t* f = &flags[static_cast<size_t>(y) * tw_];
+      uint8_t* o = &wide[static_cast<size_t>(y) * tw_];
+      // Running count of set flags in the window [x - r, x + r].
+      int count = 0;
+      for (int x = 0; x < std::min(r_, tw_); ++x) count += f[x] != 0;
+      for (int x = 0; x < tw_; ++x) {
+        if (x + r_ < tw_) count += f[x + r_] != 0;
+        if (x - r_ - 1 >= 0) count -= f[x - r_ - 1] != 0;
+        o[x] = count > 0;
+      }
+    }
+  });
+  ParallelFor(th_, p_.threads, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      uint8_t* o = &out[static_cast<size_t>(y) * tw_];
+      for (int k = std::max(0, y - r_); k <= std::min(th_ - 1, y + r_); ++k) {
+        const uint8_t* w = &wide[static_cast<size_t>(k) * tw_];
+        for (int x = 0; x < tw_; ++x) o[x] |= w[x];
       }
     }
   });
@@ -141,16 +181,22 @@ void LevelSolver::Vote() {
 void LevelSolver::ComputePatchErrors(bool afterVote) {
   const bool first = active_.empty();
   if (first) active_.assign(static_cast<size_t>(tw_) * th_, 1);
+  // Otherwise only errors whose patch saw its voted style change can differ (moved matches got their
+  // exact error when they moved).
+  std::vector<uint8_t> todo;
+  if (!first) DilateByRadius(restyled_, todo);
   ParallelFor(th_, p_.threads, [&](int y0, int y1) {
     for (int y = y0; y < y1; ++y)
       for (int x = 0; x < tw_; ++x) {
         const size_t i = static_cast<size_t>(y) * tw_ + x;
+        if (!first && !todo[i]) continue;
         const int32_t* m = &nnf_[i * 2];
         const float before = patchErr_[i];
         patchErr_[i] = Distance(x, y, m[0], m[1], std::numeric_limits<float>::infinity());
         if (afterVote && !first && patchErr_[i] > before * kReactivateRatio + kReactivateFloor) active_[i] = 1;
       }
   });
+  std::fill(restyled_.begin(), restyled_.end(), 0);
 }
 
 // A pixel is searched in the next iteration only if its match or a neighbour's changed in this one:
@@ -292,6 +338,7 @@ void LevelSolver::ScanRow(int y, bool forward, int round, int iter, OccupancyVie
     }
     if (m[0] != ox || m[1] != oy) {
       changed_[i] = 1;
+      moved_[i] = 1;
       AddCentre(view.delta, ox, oy, -1.f);
       AddCentre(view.delta, m[0], m[1], 1.f);
       view.moves.push_back(oy * sw_ + ox);

@@ -128,6 +128,14 @@ class LevelSolver {
   std::vector<int32_t> nnf_;
   std::vector<float> patchErr_, occupancy_;
   std::vector<uint8_t> active_, changed_;
+  // Incremental vote and errors: a pixel's vote depends only on the matches within r of it, and its
+  // patch error only on its match and the voted style within r. `moved_` marks matches changed since
+  // the last vote, `restyled_` pixels whose voted style changed since the last error pass; the passes
+  // after the first redo only what those touch, so their results are the same as full passes.
+  std::vector<uint8_t> moved_, restyled_;
+  bool voted_ = false;
+  // `flags` dilated by the patch radius (a box of side p), into `out`.
+  void DilateByRadius(const std::vector<uint8_t>& flags, std::vector<uint8_t>& out) const;
   float penaltyScale_ = 0.f;
 };
 
