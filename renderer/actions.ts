@@ -181,6 +181,24 @@ export const actions: Action[] = [
     },
   },
   {
+    name: 'keyframe.suggestHere', label: 'Suggest a keyframe here: add one where the keyframes cover the video worst', group: 'Keyframes', shortcut: 'Shift+E',
+    keys: (e) => e.key === 'E' && e.shiftKey && !mod(e), needsProject: true,
+    perform: async (arg) => {
+      const { coverage } = editor.get();
+      const frame = arg !== undefined ? Number(arg) : coverage?.worst[0];
+      if (frame === undefined || !Number.isInteger(frame)) return void editor.set({ notice: 'no coverage figures yet: propagate first, then the worst-covered frames are marked' });
+      const e = coverage?.error[frame], u = coverage?.uncovered[frame];
+      const s = await edit({ action: 'addKeyframe', frame });
+      const k = s?.project.keyframes.find((x) => x.frame === frame);
+      if (!k) return;
+      setFrame(frame);
+      editor.set({
+        selection: [k.id],
+        notice: `added a keyframe at frame ${frame}${e != null ? ` (synthesis error ${e.toFixed(0)}, ${((u ?? 0) * 100).toFixed(1)}% not shown by any keyframe)` : ''}: render or import its image, then propagate`,
+      });
+    },
+  },
+  {
     name: 'keyframe.revert', label: 'Revert keyframe to project settings', group: 'Keyframes', needsProject: true,
     perform: async () => { const k = focusedKeyframe(); if (k) await edit({ action: 'revertKeyframe', id: k.id }); },
   },
@@ -230,6 +248,7 @@ export const actions: Action[] = [
   { name: 'view.source', label: 'Preview: source frame', group: 'View', shortcut: '1', keys: key('1'), perform: () => editor.set({ previewSource: 'source' }) },
   { name: 'view.keyframe', label: 'Preview: keyframe result', group: 'View', shortcut: '2', keys: key('2'), perform: () => editor.set({ previewSource: 'keyframe' }) },
   { name: 'view.output', label: 'Preview: propagated frame', group: 'View', shortcut: '3', keys: key('3'), perform: () => editor.set({ previewSource: 'output' }) },
+  { name: 'view.errorMap', label: 'Preview: show the error map over the frame', group: 'View', shortcut: 'E', keys: key('e'), perform: () => editor.set({ errorOverlay: !editor.get().errorOverlay }) },
   { name: 'view.wipe', label: 'Compare with source: A/B wipe', group: 'View', shortcut: 'W', keys: key('w'), perform: () => editor.set({ compare: editor.get().compare === 'wipe' ? 'none' : 'wipe' }) },
   { name: 'view.sideBySide', label: 'Compare with source: side by side', group: 'View', shortcut: 'B', keys: key('b'), perform: () => editor.set({ compare: editor.get().compare === 'side-by-side' ? 'none' : 'side-by-side' }) },
   { name: 'help.shortcuts', label: 'Keyboard shortcuts', group: 'Help', shortcut: '?', keys: (e) => e.key === '?' || e.key === 'F1', perform: () => editor.set({ dialog: editor.get().dialog?.kind === 'help' ? null : { kind: 'help' } }) },
