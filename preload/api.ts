@@ -247,6 +247,8 @@ export const calls = {
       error: z.array(z.number().nullable()),
       uncovered: z.array(z.number().nullable()),
       worst: z.array(z.number().int()),
+      /** The median frame's error: figures are shown relative to it ("3.1× the typical frame"). */
+      typical: z.number(),
       scale: z.object({ low: z.number(), high: z.number() }),
     }),
   },

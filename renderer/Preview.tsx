@@ -97,11 +97,10 @@ export function Preview() {
   }
 
   // The error map of this frame over the picture (not over an earlier render of a keyframe).
-  const mapUrl = project && errorOverlay && !earlier && coverageScale ? mediaUrl(project, { kind: 'coverage', frame }) : null;
-  if (errorOverlay && !earlier) {
-    const none = !mapUrl || cache.isMissing(mapUrl);
-    main = { ...main, caption: `${main.caption} · error map: ${none ? 'none for this frame (a keyframe, or not propagated with these keyframes)' : 'red = poorly matched, magenta = no keyframe shows it'}` };
-  }
+  // A frame has a map exactly when it has figures (both are written together when its segment is done).
+  const hasMap = useEditor((s) => s.coverage?.error[s.frame] != null);
+  const mapUrl = project && errorOverlay && !earlier && coverageScale && hasMap ? mediaUrl(project, { kind: 'coverage', frame }) : null;
+  if (errorOverlay && !earlier) main = { ...main, caption: `${main.caption} · error map${mapUrl ? '' : ': none for this frame'}` };
 
   redraw.current = () => {
     const c = canvas.current;
@@ -213,6 +212,12 @@ export function Preview() {
       <div className="preview-canvas" ref={box} onPointerDown={onPointer} onPointerMove={onPointer}>
         <canvas ref={canvas} data-testid="preview-canvas" />
         {project && missing && <div className="preview-empty">{main.url ? `${main.caption}: not rendered yet` : main.caption}</div>}
+        {errorOverlay && !earlier && (
+          <div className="preview-legend" data-testid="error-map-legend">
+            {mapUrl ? <>error map: <span className="red">red</span> = matched poorly to its keyframes, <span className="magenta">magenta</span> = no keyframe shows it</>
+              : 'error map: none for this frame (a keyframe, or not propagated with the current keyframes)'}
+          </div>
+        )}
       </div>
       <div className="preview-bar">
         {(['source', 'keyframe', 'output'] as const).map((s, i) => (

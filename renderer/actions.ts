@@ -1,7 +1,7 @@
 // The action registry: every user action is one object (name, label, shortcut, perform). Menus,
 // toolbar buttons, keyboard shortcuts, the help overlay and the tests all go through it.
 import type { PickPurpose, ProjectState } from '../preload/api';
-import { call, editor, frameCount, receiveProject, setFrame } from './store';
+import { call, editor, frameCount, receiveProject, setFrame, type Coverage } from './store';
 import { clampView, fitZoom } from './timeline/timeline-math';
 
 export interface Action {
@@ -108,6 +108,14 @@ export function pendingKeyframes() {
   return editor.get().project?.project.keyframes.filter((k) => k.source === 'diffusion' && k.status !== 'done' && k.status !== 'rendering') ?? [];
 }
 
+/** A frame's coverage in words: its error against the typical frame's, and the share no keyframe shows. */
+export function describeCoverage(c: Coverage, frame: number): string {
+  const e = c.error[frame], u = c.uncovered[frame];
+  if (e == null) return 'no coverage figures (a keyframe, or not propagated with the current keyframes)';
+  const times = c.typical > 0 ? `${(e / c.typical).toFixed(1)}× the typical frame's synthesis error` : `synthesis error ${e.toFixed(0)}`;
+  return `${times}, ${((u ?? 0) * 100).toFixed(1)}% not shown by any keyframe`;
+}
+
 export const actions: Action[] = [
   { name: 'file.new', label: 'New project from a video…', group: 'File', shortcut: 'Ctrl+N', keys: key('n', mod), perform: (arg) => editor.set({ dialog: { kind: 'new-project', video: arg } }) },
   {
@@ -187,14 +195,14 @@ export const actions: Action[] = [
       const { coverage } = editor.get();
       const frame = arg !== undefined ? Number(arg) : coverage?.worst[0];
       if (frame === undefined || !Number.isInteger(frame)) return void editor.set({ notice: 'no coverage figures yet: propagate first, then the worst-covered frames are marked' });
-      const e = coverage?.error[frame], u = coverage?.uncovered[frame];
+      const e = coverage?.error[frame];
       const s = await edit({ action: 'addKeyframe', frame });
       const k = s?.project.keyframes.find((x) => x.frame === frame);
       if (!k) return;
       setFrame(frame);
       editor.set({
         selection: [k.id],
-        notice: `added a keyframe at frame ${frame}${e != null ? ` (synthesis error ${e.toFixed(0)}, ${((u ?? 0) * 100).toFixed(1)}% not shown by any keyframe)` : ''}: render or import its image, then propagate`,
+        notice: `added a keyframe at frame ${frame}${e != null && coverage ? ` (${describeCoverage(coverage, frame)})` : ''}: render or import its image, then propagate`,
       });
     },
   },

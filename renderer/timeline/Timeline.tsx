@@ -9,7 +9,7 @@ import { call, clampScroll, editor, receiveProject, setFrame, useEditor } from '
 import { ImageCache } from './image-cache';
 import { clampGroupDelta, clampView, fitZoom, rulerTicks, snapFrame, xToFrame, zoomAt, frameToX, type View } from './timeline-math';
 import { LANES, MARKER_RADIUS, TIMELINE_HEIGHT, TOP, paintCoverage, paintFlicker, paintKeyframeImages, paintMarkers, paintPlayhead, paintRuler, paintScrollbar, paintSegments, paintThumbnails } from './timeline-paint';
-import { perform } from '../actions';
+import { describeCoverage, perform } from '../actions';
 
 type Drag =
   | { kind: 'scrub' }
@@ -164,10 +164,9 @@ export function Timeline() {
     const seg = project.segments.find((sg) => f >= sg.start && f <= sg.end);
     let flick = flicker && y >= TOP.flicker && y < TOP.flicker + LANES.flicker ? `, warp error ${flicker[f]?.toFixed(4)}` : '';
     if (y >= TOP.coverage && y < TOP.coverage + LANES.coverage) {
-      const e = coverage?.error[f], u = coverage?.uncovered[f];
       const flag = worstAt(x);
       flick = flag !== undefined ? `; frame ${flag} is among the worst covered: click the flag to add a keyframe there`
-        : e != null ? `, synthesis error ${e.toFixed(0)}, ${((u ?? 0) * 100).toFixed(1)}% not shown by any keyframe` : ', no coverage figures (a keyframe, or not propagated with these keyframes)';
+        : coverage ? `, ${describeCoverage(coverage, f)}` : '';
     }
     return seg ? `frame ${f}; frames ${seg.start}–${seg.end}: ${seg.status.replace('-', ' ')} (${seg.framesDone} done)${seg.reason ? `, ${seg.reason}` : ''}${flick}` : `frame ${f}${flick}`;
   };

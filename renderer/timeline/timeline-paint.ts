@@ -186,8 +186,8 @@ export const COVERAGE_COLOURS = { error: '#e0803a', uncovered: '#d94fd9', worst:
 
 /**
  * How badly each frame is covered by its keyframes: the synthesis error as orange bars (relative to the
- * worst frame; the largest per pixel column when zoomed out), the share of pixels no keyframe shows as
- * magenta from the top, and a yellow flag at each of the worst frames (where "Suggest a keyframe here"
+ * worst frame; the largest per pixel column when zoomed out), pixels no keyframe shows as a magenta band
+ * along the top (stronger for a larger share), and a yellow flag at each of the worst frames (where "Suggest a keyframe here"
  * adds one). Frames with no figures (keyframes, not propagated) stay dark.
  */
 export function paintCoverage(c: CanvasRenderingContext2D, v: View, coverage: CallResult<'metrics.coverage'> | null): void {
@@ -214,12 +214,15 @@ export function paintCoverage(c: CanvasRenderingContext2D, v: View, coverage: Ca
       if (y !== null && y > u) u = y;
     }
     if (e < 0) continue;
-    const eh = (e / max) * (h - 4);
+    const eh = (e / max) * (h - 8);
     c.fillStyle = COVERAGE_COLOURS.error;
     if (eh > 0) c.fillRect(px, top + h - 2 - eh, 1, eh);
-    const uh = Math.min(1, u * 4) * (h - 4); // a quarter of the picture unseen fills the lane
-    c.fillStyle = COVERAGE_COLOURS.uncovered;
-    if (uh >= 1) c.fillRect(px, top + 2, 1, uh);
+    if (u > 0) {
+      c.globalAlpha = Math.min(1, 0.25 + u * 3); // a quarter of the picture unseen is full strength
+      c.fillStyle = COVERAGE_COLOURS.uncovered;
+      c.fillRect(px, top + 1, 1, 5);
+      c.globalAlpha = 1;
+    }
   }
   c.fillStyle = COVERAGE_COLOURS.worst;
   c.strokeStyle = '#0b0c0f';

@@ -96,6 +96,8 @@ export interface ProjectCoverage {
   uncovered: Array<number | null>;
   /** Frames where a keyframe would help most, worst first. */
   worst: number[];
+  /** The median frame's mean error (0 without figures). */
+  typical: number;
   /** The overlay's colour scale in map codes: `low` is the typical frame's mean error, `high` the worst pixels anywhere. */
   scale: { low: number; high: number };
 }
@@ -123,9 +125,10 @@ export function readProjectCoverage(projectFile: string, p: Project): ProjectCov
     });
   }
   const means = error.filter((e): e is number => e !== null).sort((a, b) => a - b);
-  const low = means.length ? errorCode(means[Math.floor(means.length / 2)]) : 0;
+  const typical = means.length ? means[Math.floor(means.length / 2)] : 0;
+  const low = errorCode(typical);
   const high = Math.max(low + 12, errorCode(Math.max(0, ...worstPixels)));
-  return { error, uncovered, worst: worstFrames(error, uncovered, p.keyframes.map((k) => k.frame)), scale: { low, high } };
+  return { error, uncovered, worst: worstFrames(error, uncovered, p.keyframes.map((k) => k.frame)), typical, scale: { low, high } };
 }
 
 /** How badly a frame is covered, for ranking: its error against the worst frame's, plus twice its uncovered share. */
