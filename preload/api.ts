@@ -236,6 +236,23 @@ export const calls = {
       z.object({ available: z.literal(true), values: z.array(z.number()) }),
     ]),
   },
+  /**
+   * How well each frame of the current output is covered by its keyframes (recorded by propagation): the
+   * mean synthesis error and the share of pixels no keyframe shows, per frame (null: not propagated with
+   * the current keyframes, or a keyframe), the frames where a keyframe would help most, and the scale of
+   * the error-map overlay (media `coverage/NNNNN.png`: red = error code, green = not shown by a keyframe).
+   */
+  'metrics.coverage': {
+    params: none,
+    result: z.object({
+      error: z.array(z.number().nullable()),
+      uncovered: z.array(z.number().nullable()),
+      worst: z.array(z.number().int()),
+      /** The median frame's error: figures are shown relative to it ("3.1× the typical frame"). */
+      typical: z.number(),
+      scale: z.object({ low: z.number(), high: z.number() }),
+    }),
+  },
   /** Measures flicker (warp error per frame) of the propagated output for the flicker view. */
   'metrics.measure': { params: none, result: jobStarted },
   'models.state': { params: none, result: modelsState },
@@ -318,5 +335,7 @@ export const mediaPaths = {
   frame: (index: number) => `${MEDIA_PREFIX}frames/${frameNumber(index)}.png`,
   thumb: (index: number) => `${MEDIA_PREFIX}thumbs/${frameNumber(index)}.jpg`,
   output: (index: number) => `${MEDIA_PREFIX}output/${frameNumber(index)}.png`,
+  /** The coverage map of output frame N (see metrics.coverage). */
+  coverage: (index: number) => `${MEDIA_PREFIX}coverage/${frameNumber(index)}.png`,
   projectFile: (relative: string) => `${MEDIA_PREFIX}project/${relative.split('/').map(encodeURIComponent).join('/')}`,
 };

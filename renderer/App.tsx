@@ -190,11 +190,24 @@ function useFlickerMetric() {
   }, [file, revision]);
 }
 
+/** The coverage strip's figures, fetched again whenever output files change (propagation, edits, undo). */
+function useCoverage() {
+  const file = useEditor((s) => s.project?.file);
+  const revision = useEditor((s) => s.project?.mediaRevision);
+  // Keyframes added, moved or given new images change which output is current (a string: states arrive often).
+  const keyframes = useEditor((s) => s.project?.project.keyframes.map((k) => `${k.frame}:${k.revision}`).join());
+  useEffect(() => {
+    if (!file) return void editor.set({ coverage: null });
+    void call('metrics.coverage', {}).then((c) => editor.set({ coverage: c ?? null }));
+  }, [file, revision, keyframes]);
+}
+
 export function App() {
   const project = useEditor((s) => s.project);
   const dialog = useEditor((s) => s.dialog);
   const picker = useEditor((s) => s.picker);
   useFlickerMetric();
+  useCoverage();
   useEffect(() => {
     const api = editor.get().api;
     const offs = [

@@ -1,7 +1,7 @@
 // The action registry: every user action is one object (name, label, shortcut, perform). Menus,
 // toolbar buttons, keyboard shortcuts, the help overlay and the tests all go through it.
 import type { PickPurpose, ProjectState } from '../preload/api';
-import { call, editor, frameCount, receiveProject, setFrame } from './store';
+import { call, editor, frameCount, receiveProject, setFrame, type Coverage } from './store';
 import { clampView, fitZoom } from './timeline/timeline-math';
 
 export interface Action {
@@ -137,6 +137,14 @@ export function pendingKeyframes() {
   return editor.get().project?.project.keyframes.filter((k) => k.source === 'diffusion' && k.status !== 'done' && k.status !== 'rendering') ?? [];
 }
 
+/** A frame's coverage in words: its error against the typical frame's, and the share no keyframe shows. */
+export function describeCoverage(c: Coverage, frame: number): string {
+  const e = c.error[frame], u = c.uncovered[frame];
+  if (e == null) return 'no coverage figures (a keyframe, or not propagated with the current keyframes)';
+  const times = c.typical > 0 ? `${(e / c.typical).toFixed(1)}× the typical frame's synthesis error` : `synthesis error ${e.toFixed(0)}`;
+  return `${times}, ${((u ?? 0) * 100).toFixed(1)}% not shown by any keyframe`;
+}
+
 export const actions: Action[] = [
   {
     name: 'file.new', label: 'New project from a video…', group: 'File', shortcut: 'Ctrl+N', keys: key('n', mod),
@@ -219,6 +227,24 @@ export const actions: Action[] = [
     },
   },
   {
+    name: 'keyframe.suggestHere', label: 'Suggest a keyframe here: add one where the keyframes cover the video worst', group: 'Keyframes', shortcut: 'Shift+E',
+    keys: (e) => e.key === 'E' && e.shiftKey && !mod(e), needsProject: true,
+    perform: async (arg) => {
+      const { coverage } = editor.get();
+      const frame = arg !== undefined ? Number(arg) : coverage?.worst[0];
+      if (frame === undefined || !Number.isInteger(frame)) return void editor.set({ notice: 'no coverage figures yet: propagate first, then the worst-covered frames are marked' });
+      const e = coverage?.error[frame];
+      const s = await edit({ action: 'addKeyframe', frame });
+      const k = s?.project.keyframes.find((x) => x.frame === frame);
+      if (!k) return;
+      setFrame(frame);
+      editor.set({
+        selection: [k.id],
+        notice: `added a keyframe at frame ${frame}${e != null && coverage ? ` (${describeCoverage(coverage, frame)})` : ''}: render or import its image, then propagate`,
+      });
+    },
+  },
+  {
     name: 'keyframe.revert', label: 'Revert keyframe to project settings', group: 'Keyframes', needsProject: true,
     perform: async () => { const k = focusedKeyframe(); if (k) await edit({ action: 'revertKeyframe', id: k.id }); },
   },
@@ -268,6 +294,7 @@ export const actions: Action[] = [
   { name: 'view.source', label: 'Preview: source frame', group: 'View', shortcut: '1', keys: key('1'), perform: () => editor.set({ previewSource: 'source' }) },
   { name: 'view.keyframe', label: 'Preview: keyframe result', group: 'View', shortcut: '2', keys: key('2'), perform: () => editor.set({ previewSource: 'keyframe' }) },
   { name: 'view.output', label: 'Preview: propagated frame', group: 'View', shortcut: '3', keys: key('3'), perform: () => editor.set({ previewSource: 'output' }) },
+  { name: 'view.errorMap', label: 'Preview: show the error map over the frame', group: 'View', shortcut: 'E', keys: key('e'), perform: () => editor.set({ errorOverlay: !editor.get().errorOverlay }) },
   { name: 'view.wipe', label: 'Compare with source: A/B wipe', group: 'View', shortcut: 'W', keys: key('w'), perform: () => editor.set({ compare: editor.get().compare === 'wipe' ? 'none' : 'wipe' }) },
   { name: 'view.sideBySide', label: 'Compare with source: side by side', group: 'View', shortcut: 'B', keys: key('b'), perform: () => editor.set({ compare: editor.get().compare === 'side-by-side' ? 'none' : 'side-by-side' }) },
   { name: 'help.shortcuts', label: 'Keyboard shortcuts', group: 'Help', shortcut: '?', keys: (e) => e.key === '?' || e.key === 'F1', perform: () => editor.set({ dialog: editor.get().dialog?.kind === 'help' ? null : { kind: 'help' } }) },

@@ -4,6 +4,9 @@
 import { create } from 'zustand';
 import type { CallName, CallParams, CallResult, JobState, PickPurpose, ProjectState, RerenderApi } from '../preload/api';
 
+/** How well each frame is covered by its keyframes (metrics.coverage), for the coverage strip and the error-map overlay. */
+export type Coverage = CallResult<'metrics.coverage'>;
+
 export type PreviewSource = 'source' | 'keyframe' | 'output';
 export type CompareMode = 'none' | 'wipe' | 'side-by-side';
 export type DialogState =
@@ -44,6 +47,9 @@ export interface EditorState {
   /** Seed lock: unlocked, "Render this keyframe" draws a new seed each time. */
   seedLocked: boolean;
   flicker: number[] | null;
+  coverage: Coverage | null;
+  /** The preview draws the frame's error map over the picture (E). */
+  errorOverlay: boolean;
   dialog: DialogState | null;
   /** Above `dialog`: the file chooser it opened (the dialog stays open behind it). */
   picker: PickerState | null;
@@ -77,6 +83,8 @@ export const useEditor = create<EditorState>(() => ({
   suggestion: null,
   seedLocked: true,
   flicker: null,
+  coverage: null,
+  errorOverlay: false,
   dialog: null,
   picker: null,
   unsaved: null,

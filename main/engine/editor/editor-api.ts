@@ -7,6 +7,7 @@ import { JobList } from './job-list';
 import { EditorJobs, describeFailure } from './editor-jobs';
 import { AppSettingsStore } from './app-settings';
 import { readFlickerMetric } from './flicker-metric';
+import { readProjectCoverage } from '../propagation/coverage';
 import { describeSource } from '../project/create';
 import { listFolder } from './file-browser';
 import { withUploadedImage } from './uploads';
@@ -119,6 +120,7 @@ export function createEditor(opts: EditorOptions): Editor {
     },
     'jobs.clearFinished': () => jobs.list.clearFinished(),
     'metrics.flicker': () => (session.file ? readFlickerMetric(session.file, session.project().frames.count) : { available: false as const, reason: 'no project is open' }),
+    'metrics.coverage': () => readProjectCoverage(session.file ?? '', session.project()),
     'metrics.measure': () => ({ jobId: jobs.measureFlicker().id }),
     'models.state': () => modelsState(),
     'models.setFolder': async ({ folder }) => {
