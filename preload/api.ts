@@ -318,5 +318,7 @@ export const mediaPaths = {
   frame: (index: number) => `${MEDIA_PREFIX}frames/${frameNumber(index)}.png`,
   thumb: (index: number) => `${MEDIA_PREFIX}thumbs/${frameNumber(index)}.jpg`,
   output: (index: number) => `${MEDIA_PREFIX}output/${frameNumber(index)}.png`,
+  /** A stale segment's frame from its last propagation (made from other inputs): shown marked stale. */
+  staleOutput: (index: number) => `${MEDIA_PREFIX}output-stale/${frameNumber(index)}.png`,
   projectFile: (relative: string) => `${MEDIA_PREFIX}project/${relative.split('/').map(encodeURIComponent).join('/')}`,
 };

@@ -2,7 +2,7 @@
 // inside the project folder or the renderer folder: no traversal, no encoded separators, no symlink escapes.
 import fs from 'node:fs';
 import type { Project } from '../../../preload/project-schema';
-import { resultFrameFile } from '../project/output-keys';
+import { resultFrameFile, staleFrameFile } from '../project/output-keys';
 import path from 'node:path';
 import { projectPaths } from '../project/paths';
 import { checkProjectFolders } from '../project/confinement';
@@ -68,7 +68,8 @@ const OUTPUT = /^(\d{5,8})\.png$/;
 /**
  * The file behind a media path (after the `media/` prefix): `frames/NNNNN.png`, `thumbs/NNNNN.jpg`,
  * `output/NNNNN.png` (frame N of the output of `document`, the project as the editor holds it: a
- * keyframe's image or its segment's frame for the current inputs), or `project/<path relative to the
+ * keyframe's image or its segment's frame for the current inputs), `output-stale/NNNNN.png` (the frame
+ * a stale segment's last propagation made, shown marked stale), or `project/<path relative to the
  * project folder>` inside the project's assets or cache folder (keyframe images). Numbered kinds resolve
  * in their cache folder.
  */
@@ -81,9 +82,10 @@ export function resolveMediaFile(projectFile: string, mediaPath: string, documen
     throw new MediaError(403, 'a project folder is a symbolic link');
   }
   const [kind, ...rest] = segments;
-  if (kind === 'output') {
+  if (kind === 'output' || kind === 'output-stale') {
     const m = rest.length === 1 ? OUTPUT.exec(rest[0]) : null;
-    const file = m && document ? resultFrameFile(projectFile, document, Number(m[1])) : undefined;
+    const find = kind === 'output' ? resultFrameFile : staleFrameFile;
+    const file = m && document ? find(projectFile, document, Number(m[1])) : undefined;
     if (!file) throw new MediaError(404, 'no such output file');
     return realInside(paths.dir, file);
   }
