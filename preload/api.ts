@@ -337,5 +337,7 @@ export const mediaPaths = {
   output: (index: number) => `${MEDIA_PREFIX}output/${frameNumber(index)}.png`,
   /** The coverage map of output frame N (see metrics.coverage). */
   coverage: (index: number) => `${MEDIA_PREFIX}coverage/${frameNumber(index)}.png`,
+  /** A stale segment's frame from its last propagation (made from other inputs): shown marked stale. */
+  staleOutput: (index: number) => `${MEDIA_PREFIX}output-stale/${frameNumber(index)}.png`,
   projectFile: (relative: string) => `${MEDIA_PREFIX}project/${relative.split('/').map(encodeURIComponent).join('/')}`,
 };

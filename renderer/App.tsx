@@ -10,7 +10,7 @@ import { Inspector } from './Inspector';
 import { JobsPanel } from './JobsPanel';
 import { ExportDialog } from './dialogs/ExportDialog';
 import { ModelManager } from './dialogs/ModelManager';
-import { HelpOverlay, NewProjectDialog, StartScreen, SuggestDialog } from './dialogs/SmallDialogs';
+import { HelpOverlay, NewProjectDialog, StartScreen, SuggestDialog, UnsavedDialog } from './dialogs/SmallDialogs';
 import { FileBrowser } from './dialogs/FileBrowser';
 
 /** The toolbar's groups, in the order a project is made: file, edit, keyframes, render, output. */
@@ -206,6 +206,7 @@ export function App() {
   const project = useEditor((s) => s.project);
   const dialog = useEditor((s) => s.dialog);
   const picker = useEditor((s) => s.picker);
+  const unsaved = useEditor((s) => s.unsaved);
   useFlickerMetric();
   useCoverage();
   useEffect(() => {
@@ -223,7 +224,12 @@ export function App() {
     })();
     const dragOver = (e: DragEvent) => { e.preventDefault(); if (e.dataTransfer?.types.includes('Files') && !editor.get().dropping) editor.set({ dropping: true }); };
     const dragLeave = (e: DragEvent) => { if (!e.relatedTarget) editor.set({ dropping: false }); };
-    const beforeUnload = (e: BeforeUnloadEvent) => { if (editor.get().project?.dirty && editor.get().api.mode === 'browser') e.preventDefault(); };
+    // Closing the browser tab with unsaved changes: the browser asks (its own words; Electron's window asks in the shell).
+    const beforeUnload = (e: BeforeUnloadEvent) => {
+      if (!editor.get().project?.dirty || editor.get().api.mode !== 'browser') return;
+      e.preventDefault();
+      e.returnValue = ''; // older Chromium asks only when this is set
+    };
     window.addEventListener('keydown', handleKey);
     window.addEventListener('dragover', dragOver);
     window.addEventListener('dragleave', dragLeave);
@@ -240,7 +246,7 @@ export function App() {
   }, []);
 
   return (
-    <div className={`app ${dialog || picker ? 'has-dialog' : ''}`}>
+    <div className={`app ${dialog || picker || unsaved ? 'has-dialog' : ''}`}>
       <Toolbar />
       <RecoveryBanner />
       <SourceBanner />
@@ -259,6 +265,7 @@ export function App() {
       <StatusBar />
       <Dialogs />
       <Picker />
+      <UnsavedDialog />
       <DropHint />
     </div>
   );

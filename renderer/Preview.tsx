@@ -9,8 +9,8 @@ import { ImageCache } from './timeline/image-cache';
 
 const PRELOAD_AHEAD = 24;
 
-/** The URL shown for `frame` in a preview source, with what it is (for the caption). */
-export function previewUrl(state: ProjectState, frame: number, source: PreviewSource): { url: string | null; caption: string } {
+/** The URL shown for `frame` in a preview source, with what it is (for the caption); `stale`: why the frame shown is out of date. */
+export function previewUrl(state: ProjectState, frame: number, source: PreviewSource): { url: string | null; caption: string; stale?: string } {
   const p = state.project;
   const keyAt = p.keyframes.find((k) => k.frame === frame);
   if (source === 'source') return { url: mediaUrl(state, { kind: 'frame', frame }), caption: `source frame ${frame}` };
@@ -22,6 +22,11 @@ export function previewUrl(state: ProjectState, frame: number, source: PreviewSo
   }
   const seg = state.segments.find((s) => frame >= s.start && frame <= s.end);
   if (keyAt?.image && (!seg || seg.framesDone === 0)) return { url: mediaUrl(state, { kind: 'file', path: keyAt.image }), caption: `keyframe at frame ${frame}` };
+  if (seg && seg.framesDone === 0 && seg.status === 'stale') {
+    // What the last propagation made, from other inputs: shown, marked stale, until it is propagated again.
+    const why = seg.reason ?? 'it was propagated from other inputs';
+    return { url: mediaUrl(state, { kind: 'output-stale', frame }), caption: `stale frame ${frame}: ${why}`, stale: why };
+  }
   if (seg && seg.framesDone === 0) return { url: null, caption: `frame ${frame} is not propagated yet (${seg.status})` };
   return { url: mediaUrl(state, { kind: 'output', frame }), caption: `propagated frame ${frame}` };
 }
@@ -218,6 +223,7 @@ export function Preview() {
               : 'error map: none for this frame (a keyframe, or not propagated with the current keyframes)'}
           </div>
         )}
+        {project && !missing && main.stale && <div className="preview-stale" data-testid="preview-stale" title={main.stale}>Stale — propagate again to update</div>}
       </div>
       <div className="preview-bar">
         {(['source', 'keyframe', 'output'] as const).map((s, i) => (

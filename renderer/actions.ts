@@ -66,7 +66,7 @@ export async function askToSave(what: string): Promise<'go' | 'discard' | 'cance
 
 /** Closes the project, back to the start screen; `discard`: "Don't save" (its autosave goes too). */
 async function closeProject(discard: boolean): Promise<void> {
-  await call('project.close', { discard }); // kept, edits not saved stay in the autosave, offered back on the next open
+  await call('project.close', { discard }); // not discarded, edits not saved stay in the autosave, offered back on the next open
   receiveProject(null);
   const info = await call('app.info', {});
   editor.set({ selection: [], suggestion: null, dialog: null, playing: false, ...(info ? { info } : {}) });
@@ -74,7 +74,8 @@ async function closeProject(discard: boolean): Promise<void> {
 
 /** Opens a project in place of the open one; `asked`: the caller already asked about unsaved changes. */
 export async function openProject(file: string, asked?: 'go' | 'discard'): Promise<void> {
-  const choice = asked ?? (editor.get().project?.file === file ? 'go' : await askToSave('opening another project'));
+  if (editor.get().project?.file === file) return void editor.set({ notice: 'this project is open already' }); // reading it again would drop unsaved edits
+  const choice = asked ?? (await askToSave('opening another project'));
   if (choice === 'cancel') return;
   if (choice === 'discard') await closeProject(true);
   const openedAt = performance.now();
@@ -159,7 +160,7 @@ export const actions: Action[] = [
   {
     name: 'file.open', label: 'Open project…', group: 'File', shortcut: 'Ctrl+O', keys: key('o', mod),
     perform: async (arg) => {
-      const choice = arg && editor.get().project?.file === arg ? 'go' : await askToSave('opening another project');
+      const choice = await askToSave('opening another project');
       if (choice === 'cancel') return;
       const file = arg ?? (await askPath('open-project', 'Open project', 'Project file (.rerender)'));
       if (file) await openProject(file, choice);
