@@ -5,11 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../fs/atomic';
+import { PROVIDER_CHOICES } from '../../../native-models/src/runtime/provider-names';
 
 const settingsSchema = z.object({
   recent: z.array(z.string().max(4096)).max(20).default([]),
   modelsFolder: z.string().max(4096).nullable().default(null),
-  provider: z.string().max(32).default('auto'),
+  /** An unknown name (a provider from another build, a hand edit) falls back to trying every one. */
+  provider: z.enum(PROVIDER_CHOICES).catch('auto').default('auto'),
 });
 export type AppSettings = z.infer<typeof settingsSchema>;
 

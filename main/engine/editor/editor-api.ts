@@ -14,6 +14,7 @@ import { withUploadedImage } from './uploads';
 import path from 'node:path';
 import { listModels, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { UserError } from '../../../native-models/src/errors';
+import { PROVIDER_CHOICES, type ProviderChoice } from '../../../native-models/src/runtime/provider-names';
 
 /** What differs between Electron and the browser: native dialogs and the file manager. */
 export interface EditorPlatform {
@@ -44,13 +45,13 @@ export interface Editor {
 }
 
 /** Execution providers in trying order (from the runtime) and those this onnxruntime build has. */
-async function providerChoices(): Promise<{ order: string[]; inBuild: Set<string> }> {
+async function providerChoices(): Promise<{ order: readonly string[]; inBuild: Set<string> }> {
   try {
     // Loaded on demand: listing onnxruntime-node's backends needs its native binding, never run() here.
     const mod = await import('../../../native-models/src/runtime/providers');
-    return { order: ['auto', ...mod.PROVIDER_ORDER], inBuild: new Set(mod.providersInThisBuild()) };
+    return { order: [...PROVIDER_CHOICES], inBuild: new Set(mod.providersInThisBuild()) };
   } catch {
-    return { order: ['auto', 'cpu'], inBuild: new Set(['cpu']) };
+    return { order: [...PROVIDER_CHOICES], inBuild: new Set(['cpu']) };
   }
 }
 
@@ -60,8 +61,8 @@ export function createEditor(opts: EditorOptions): Editor {
   const session = new EditorSession(opts.autosaveDelayMs ?? DEFAULT_AUTOSAVE_DELAY_MS, modelsDir);
   const spawn = opts.spawn ?? forkWorker;
   const workers = {
-    propagation: new WorkerHost('propagation', opts.workerModules.propagation, spawn),
-    inference: new WorkerHost('inference', opts.workerModules.inference, spawn),
+    propagation: WorkerHost.of('propagation', opts.workerModules.propagation, spawn),
+    inference: WorkerHost.of('inference', opts.workerModules.inference, spawn),
   };
   const jobs = new EditorJobs(session, workers, new JobList((job) => session.emit('job.updated', job), describeFailure), modelsDir, () => settings.get().provider);
 
@@ -131,7 +132,7 @@ export function createEditor(opts: EditorOptions): Editor {
     'models.setProvider': async ({ provider }) => {
       const { order } = await providerChoices();
       if (!order.includes(provider)) throw new UserError(`unknown execution provider "${provider}" (choose one of ${order.join(', ')})`);
-      await settings.update({ provider });
+      await settings.update({ provider: provider as ProviderChoice }); // one of the choices: checked above
       return modelsState();
     },
     'models.import': ({ source }) => ({ jobId: jobs.importModel(modelsDir(), source).id }),
