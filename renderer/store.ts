@@ -14,7 +14,9 @@ export type DialogState =
   | { kind: 'models' }
   | { kind: 'help' }
   | { kind: 'suggest' }
-  | { kind: 'new-project'; video?: string };
+  | { kind: 'new-project'; video?: string }
+  /** The paint program setting; `then` is the action to run once it is chosen. */
+  | { kind: 'external-editor'; then?: string };
 
 /** A file chooser open above the dialog that asked for it (a typed path and, in a browser, the file browser). */
 export interface PickerState { purpose: PickPurpose; title: string; label: string; initial?: string; resolve(path: string | null): void }
