@@ -24,7 +24,8 @@ export const editRequest = z.discriminatedUnion('action', [
   z.object({ action: z.literal('removeKeyframeHistory'), id, index: z.number().int().min(0).max(1000) }),
   /** An imported or painted keyframe becomes a diffusion keyframe to render; its image goes into the history. */
   z.object({ action: z.literal('useDiffusion'), id }),
-  z.object({ action: z.literal('importKeyframeImage'), frame, image: filePath }),
+  /** `painted`: the image was made in a paint program (the external editor's saves), not imported. */
+  z.object({ action: z.literal('importKeyframeImage'), frame, image: filePath, painted: z.boolean().optional() }),
   z.object({ action: z.literal('setRenderDefaults'), render: renderParams }),
   z.object({ action: z.literal('setPropagation'), propagation: propagationSettings }),
   z.object({ action: z.literal('setExportSettings'), export: exportSettings }),
@@ -281,6 +282,18 @@ export const calls = {
     params: z.object({ frame, name: z.string().min(1).max(255), data: z.string().min(1).max(UPLOAD_BASE64_LIMIT) }),
     result: projectState,
   },
+  /** The paint program "Edit in external editor" starts (null: none chosen; Electron then uses the system's default app). */
+  'externalEditor.get': { params: none, result: z.object({ program: z.string(), args: z.array(z.string()) }).nullable() },
+  /**
+   * Chooses the paint program: an absolute path (or a name on the PATH) and its arguments, each a separate
+   * string (never run through a shell); `{file}` stands for the image, else it is the last argument. Null clears it.
+   */
+  'externalEditor.set': {
+    params: z.object({ program: z.string().max(4096).nullable(), args: z.array(z.string().max(4096)).max(32) }),
+    result: z.object({ program: z.string(), args: z.array(z.string()) }).nullable(),
+  },
+  /** Opens the keyframe's image (an empty one: its source frame) in the paint program; each save there becomes its new image. */
+  'keyframe.editExternally': { params: z.object({ id }), result: z.object({ file: z.string(), program: z.string() }) },
   /** Shows a file in the system file manager (Electron only). */
   'shell.reveal': { params: z.object({ path: filePath }), result: z.object({ supported: z.boolean() }) },
 } as const;
@@ -301,6 +314,8 @@ export const events = {
   'job.updated': jobState,
   /** A native menu item or a file dropped on the window asks the UI to perform an action. */
   'app.command': z.object({ action: z.string().max(64), path: z.string().max(4096).optional() }),
+  /** Something the engine did on its own that the user should know (a keyframe reloaded from the external editor). */
+  'app.notice': z.object({ message: z.string(), error: z.boolean() }),
 } as const;
 export type Events = typeof events;
 export type EventName = keyof Events;

@@ -12,6 +12,7 @@ import { ExportDialog } from './dialogs/ExportDialog';
 import { ModelManager } from './dialogs/ModelManager';
 import { HelpOverlay, NewProjectDialog, StartScreen, SuggestDialog, UnsavedDialog } from './dialogs/SmallDialogs';
 import { FileBrowser } from './dialogs/FileBrowser';
+import { ExternalEditorDialog } from './dialogs/ExternalEditorDialog';
 
 /** The toolbar's groups, in the order a project is made: file, edit, keyframes, render, output. */
 const TOOLBAR: string[][] = [
@@ -110,6 +111,7 @@ function Dialogs() {
     case 'help': return <HelpOverlay />;
     case 'suggest': return project ? <SuggestDialog /> : null;
     case 'new-project': return <NewProjectDialog video={dialog.video} />;
+    case 'external-editor': return <ExternalEditorDialog then={dialog.then} />;
   }
 }
 
@@ -215,6 +217,7 @@ export function App() {
       api.on('project.changed', (s) => receiveProject(s)),
       api.on('job.updated', (j) => editor.set({ jobs: { ...editor.get().jobs, [j.id]: j } })),
       api.on('app.command', ({ action, path }) => void perform(action, path)),
+      api.on('app.notice', ({ message, error }) => editor.set(error ? { error: message } : { error: null, notice: message })),
     ];
     void (async () => {
       const [state, info, jobs] = await Promise.all([call('project.state', {}), call('app.info', {}), call('jobs.list', {})]);

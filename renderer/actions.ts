@@ -246,6 +246,26 @@ export const actions: Action[] = [
     },
   },
   {
+    name: 'keyframe.editExternally', label: 'Edit in external editor (a paint program; saves come back as the keyframe\'s image)', group: 'Keyframes', shortcut: 'Shift+I',
+    keys: (e) => e.key === 'I' && e.shiftKey && !mod(e), needsProject: true,
+    perform: async () => {
+      const { info, frame } = editor.get();
+      if (info?.mode !== 'electron' && !(await call('externalEditor.get', {}))) {
+        return void editor.set({ dialog: { kind: 'external-editor', then: 'keyframe.editExternally' }, notice: 'choose your paint program first' });
+      }
+      let k = focusedKeyframe();
+      if (!k) {
+        const s = await edit({ action: 'addKeyframe', frame });
+        k = s?.project.keyframes.find((x) => x.frame === frame);
+        if (!k) return;
+      }
+      editor.set({ selection: [k.id] });
+      const opened = await call('keyframe.editExternally', { id: k.id });
+      if (opened) editor.set({ notice: `editing the keyframe at frame ${k.frame} in ${opened.program}: save it there and it comes back here as the keyframe's new image` });
+    },
+  },
+  { name: 'file.externalEditor', label: 'External editor (paint program)…', group: 'File', perform: () => editor.set({ dialog: { kind: 'external-editor' } }) },
+  {
     name: 'keyframe.revert', label: 'Revert keyframe to project settings', group: 'Keyframes', needsProject: true,
     perform: async () => { const k = focusedKeyframe(); if (k) await edit({ action: 'revertKeyframe', id: k.id }); },
   },

@@ -14,7 +14,9 @@ export type DialogState =
   | { kind: 'models' }
   | { kind: 'help' }
   | { kind: 'suggest' }
-  | { kind: 'new-project'; video?: string };
+  | { kind: 'new-project'; video?: string }
+  /** The paint program setting; `then` is the action to run once it is chosen. */
+  | { kind: 'external-editor'; then?: string };
 
 /** The open project has unsaved changes and is about to be closed or replaced: Save, Don't save or Cancel. */
 export interface UnsavedPrompt { what: string; resolve(choice: 'save' | 'discard' | 'cancel'): void }

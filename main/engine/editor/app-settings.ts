@@ -1,4 +1,5 @@
-// The editor's own settings (not the project's): recent projects, models folder, execution provider.
+// The editor's own settings (not the project's): recent projects, models folder, execution provider,
+// the paint program of "Edit in external editor".
 // One small JSON file; a damaged file is replaced by defaults rather than stopping the app.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -6,12 +7,14 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../fs/atomic';
 import { PROVIDER_CHOICES } from '../../../native-models/src/runtime/provider-names';
+import { externalEditorSetting } from './external-editor';
 
 const settingsSchema = z.object({
   recent: z.array(z.string().max(4096)).max(20).default([]),
   modelsFolder: z.string().max(4096).nullable().default(null),
   /** An unknown name (a provider from another build, a hand edit) falls back to trying every one. */
   provider: z.enum(PROVIDER_CHOICES).catch('auto').default('auto'),
+  externalEditor: externalEditorSetting.nullable().default(null),
 });
 export type AppSettings = z.infer<typeof settingsSchema>;
 

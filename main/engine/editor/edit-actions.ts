@@ -94,8 +94,8 @@ export const editActions: { [N in EditName]: EditAction<N> } = {
     }),
   },
   importKeyframeImage: {
-    label: () => 'Import keyframe image',
-    perform: (p, r, ctx) => importKeyframeImage(ctx.projectFile, p, r.frame, r.image),
+    label: (r) => (r.painted ? 'Use the image saved in the external editor' : 'Import keyframe image'),
+    perform: (p, r, ctx) => importKeyframeImage(ctx.projectFile, p, r.frame, r.image, r.painted ? 'painted' : 'imported'),
   },
   setRenderDefaults: { label: () => 'Change project render settings', perform: (p, r) => ({ ...p, render: r.render }) },
   setPropagation: { label: () => 'Change propagation settings', perform: (p, r) => ({ ...p, propagation: r.propagation }) },

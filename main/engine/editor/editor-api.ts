@@ -11,6 +11,7 @@ import { readProjectCoverage } from '../propagation/coverage';
 import { describeSource } from '../project/create';
 import { listFolder } from './file-browser';
 import { withUploadedImage } from './uploads';
+import { ExternalEdits, validateExternalEditor } from './external-editor';
 import path from 'node:path';
 import { listModels, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { UserError } from '../../../native-models/src/errors';
@@ -22,6 +23,8 @@ export interface EditorPlatform {
   version: string;
   pickPath?(params: CallParams<'dialog.pick'>): Promise<string | null>;
   reveal?(file: string): void;
+  /** Opens a file in the system's default app for it (Electron's shell.openPath). */
+  openPath?(file: string): Promise<void>;
 }
 
 export interface EditorOptions {
@@ -65,6 +68,8 @@ export function createEditor(opts: EditorOptions): Editor {
     inference: WorkerHost.of('inference', opts.workerModules.inference, spawn),
   };
   const jobs = new EditorJobs(session, workers, new JobList((job) => session.emit('job.updated', job), describeFailure), modelsDir, () => settings.get().provider);
+
+  const externalEdits = new ExternalEdits(session, () => settings.get().externalEditor, opts.platform.openPath, (message, ok) => session.emit('app.notice', { message, error: !ok }));
 
   async function modelsState(): Promise<ModelsState> {
     const s = settings.get();
@@ -147,6 +152,9 @@ export function createEditor(opts: EditorOptions): Editor {
       if (!file) throw new UserError('open a project first: a dropped image becomes one of its keyframes');
       return withUploadedImage(file, name, data, (image) => session.edit({ action: 'importKeyframeImage', frame, image }));
     },
+    'externalEditor.get': () => settings.get().externalEditor,
+    'externalEditor.set': async ({ program, args }) => (await settings.update({ externalEditor: program === null ? null : validateExternalEditor(program, args) })).externalEditor,
+    'keyframe.editExternally': ({ id }) => externalEdits.edit(id),
     'shell.reveal': ({ path }) => {
       if (!opts.platform.reveal) return { supported: false };
       opts.platform.reveal(path);
@@ -160,6 +168,7 @@ export function createEditor(opts: EditorOptions): Editor {
     handlers,
     on: (event, listener) => session.on(event, listener),
     async dispose() {
+      externalEdits.stopAll();
       jobs.list.cancelAll();
       const saved = session.autosaveNow();
       session.dispose();
