@@ -48,7 +48,7 @@ function segmentFramesPresent(projectFile: string, p: Project, s: Segment): bool
   return true;
 }
 
-const JOB_OPTIONS = {
+export const JOB_OPTIONS = {
   attempts: JOB_ATTEMPTS,
   backoff: { type: 'fixed', delay: 2000 },
   removeOnComplete: { age: 7 * 24 * 3600, count: 100_000 },
@@ -165,7 +165,7 @@ export async function propagateOnFarm(projectFile: string, opts: FarmSubmitOptio
 }
 
 /** Cancel: queued jobs are removed, running ones are told to stop at their next frame. */
-async function cancelJobs(queue: Queue, control: IORedis, ids: string[]): Promise<void> {
+export async function cancelJobs(queue: Queue, control: IORedis, ids: string[]): Promise<void> {
   for (const id of ids) {
     await control.set(cancelKey(id), '1', 'EX', 3600);
     const job = await queue.getJob(id);

@@ -51,6 +51,8 @@ export interface RenderRequest {
   /** A runtime kept across jobs (the inference worker's); one is made for the call otherwise. */
   runtime?: ModelRuntime;
   cachePrecision?: CachePrecision;
+  /** Where a model path the project stores is on this machine (a farm worker's mapping); default: in `modelsDir`. */
+  modelPath?: (stored: string) => string;
   /** Model config replacements (tests with the tiny fixture models in single-file form). */
   modelConfigs?: ModelFiles['configs'];
   cancel?: CancelToken;
@@ -113,7 +115,7 @@ const CHOSEN_KINDS: Record<'checkpoint' | 'controlnet' | 'vae', { kinds: ModelKi
  * Models the request newly chooses are checked when chosen, before the project saves them: the same
  * detection as import (SDXL, SD2, inpainting, pickles, the wrong kind of file) in one line naming the file.
  */
-async function checkChosenModels(models: Partial<ModelSelection> | undefined, modelsDir: string): Promise<void> {
+export async function checkChosenModels(models: Partial<ModelSelection> | undefined, modelsDir: string): Promise<void> {
   for (const role of ['checkpoint', 'controlnet', 'vae'] as const) {
     const chosen = models?.[role];
     if (!chosen) continue;
@@ -165,6 +167,19 @@ export async function renderKeyframes(request: RenderRequest): Promise<RenderSum
   return commit(summary);
 }
 
+/** The keyframes a request renders, in timeline order (the order the method renders them in). */
+export function renderTargets(project: Project, target: RenderRequest['target']): Keyframe[] {
+  const keys = orderedKeyframes(project);
+  const targets = target === 'all' ? keys.filter((k) => k.source === 'diffusion')
+    : 'ids' in target ? keys.filter((k) => k.source === 'diffusion' && target.ids.includes(k.id))
+    : [keyframeAt(project, target.frame)!];
+  if (!targets[0] && target !== 'all' && 'frame' in target) throw new UserError(`frame ${target.frame} has no keyframe`);
+  if (target !== 'all' && 'frame' in target && targets[0].source !== 'diffusion') {
+    throw new UserError(`the keyframe at frame ${targets[0].frame} is ${targets[0].source}: its image is used as it is (import another image to change it)`);
+  }
+  return targets;
+}
+
 /**
  * Renders the requested keyframes of `project` (a snapshot: the project as its owner holds it, the
  * request's settings already applied). Images and records go under the cache; the project file is
@@ -175,24 +190,17 @@ export async function renderSnapshot(request: RenderRequest, snapshot: Project):
   const modelsDir = resolveModelsDir(request.modelsDir);
   let project = snapshot;
   const chosen = project.models.detector;
-  const req = { ...request, detector: request.detector ?? (chosen ? projectModelPath(modelsDir, chosen) : undefined) };
+  const req = { ...request, detector: request.detector ?? (chosen ? (request.modelPath?.(chosen) ?? projectModelPath(modelsDir, chosen)) : undefined) };
 
   const keys = orderedKeyframes(project);
-  const target = req.target;
-  const targets = target === 'all' ? keys.filter((k) => k.source === 'diffusion')
-    : 'ids' in target ? keys.filter((k) => k.source === 'diffusion' && target.ids.includes(k.id))
-    : [keyframeAt(project, target.frame)!];
-  if (!targets[0] && target !== 'all' && 'frame' in target) throw new UserError(`frame ${target.frame} has no keyframe`);
-  if (target !== 'all' && 'frame' in target && targets[0].source !== 'diffusion') {
-    throw new UserError(`the keyframe at frame ${targets[0].frame} is ${targets[0].source}: its image is used as it is (import another image to change it)`);
-  }
+  const targets = renderTargets(project, req.target);
   if (targets.length === 0) return { rendered: [], results: [], failures: [], stale: [], staleSegments: [], warnings: [] };
   if (project.mode === 'fresco') return renderFrescoKeyframes(req, project, targets);
   const mode = project.mode;
 
   const total = targets.reduce((a, k) => a + plannedSteps(effectiveRenderParams(project.render, k.overrides), keys.indexOf(k) === 0 || mode === 'independent' ? 'anchor' : 'later'), 0);
   const runtime = req.runtime ?? new ModelRuntime({ cacheDir: compiledGraphsDir(modelsDir) });
-  const files = await projectModelFiles(req.projectFile, project, modelsDir, { tokenizer: req.tokenizer, configs: req.modelConfigs });
+  const files = await projectModelFiles(req.projectFile, project, modelsDir, { tokenizer: req.tokenizer, configs: req.modelConfigs, modelPath: req.modelPath });
   let current: Keyframe | undefined;
   const progress = stepProgress(total, req.progress, () => `keyframe at frame ${current?.frame}`);
   // Model loading (graph builds, sessions) reports its stage without moving the step fraction.
