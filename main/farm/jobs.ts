@@ -23,6 +23,11 @@ export const WORKER_KEYS = `${FARM_PREFIX}:farm:worker:*`;
 /** Set by a submitter that cancels: workers running the job stop it at the next frame. */
 export const cancelKey = (jobId: string) => `${FARM_PREFIX}:farm:cancel:${jobId}`;
 
+/** The submissions that follow a job (their ids); a cancel stops the job only when no other live one does. */
+export const followersKey = (jobId: string) => `${FARM_PREFIX}:farm:followers:${jobId}`;
+/** A submission's heartbeat while it follows its jobs. */
+export const submissionKey = (id: string) => `${FARM_PREFIX}:farm:submission:${id}`;
+
 /** How many times a segment is tried before the submission reports it failed (a stall counts as well). */
 export const JOB_ATTEMPTS = 3;
 

@@ -23,7 +23,7 @@ import { applyRequest, checkChosenModels, renderTargets, type RenderRequest, typ
 import { bullConnection, checkFarmConnection } from './connection';
 import { FARM_PREFIX, WORKER_KEYS, cancelKey, renderJobId, type JobProgress, type RenderJob, type RenderJobResult } from './jobs';
 import type { WorkerHeartbeat } from './farm-worker';
-import { JOB_OPTIONS, cancelJobs, type FarmSubmitOptions } from './submit';
+import { JOB_OPTIONS, Submission, cancelMessage, type FarmSubmitOptions } from './submit';
 import { scanKeys } from './farm-status';
 
 /** Opens the farm's render queue. */
@@ -92,6 +92,7 @@ export async function renderOnFarm(request: RenderRequest, opts: FarmSubmitOptio
   let shared = 0;
   let cancelled = false;
   opts.cancel?.onCancel(() => { cancelled = true; });
+  const submission = new Submission(control);
 
   const jobData = (i: number): RenderJob => ({
     version: 1, kind: 'render', project: file,
@@ -104,6 +105,7 @@ export async function renderOnFarm(request: RenderRequest, opts: FarmSubmitOptio
 
   /** Queues job i unless the same work is queued or running (shared) or finished with its image present (done). */
   const queueJob = async (i: number): Promise<void> => {
+    await submission.follow(ids[i]);
     const existing = await queue.getJob(ids[i]);
     if (existing) {
       const state = await existing.getState();
@@ -142,8 +144,9 @@ export async function renderOnFarm(request: RenderRequest, opts: FarmSubmitOptio
 
   try {
     for (;;) {
+      await submission.beat();
       let fraction = 0;
-      let running = 0;
+      const running: string[] = [];
       const parts = new Map<string, { done: number; running: string[] }>();
       const part = (w: string) => parts.get(w) ?? parts.set(w, { done: 0, running: [] }).get(w)!;
       const waitingRefused: Array<{ i: number; refusedBy: NonNullable<RenderJob['refusedBy']> }> = [];
@@ -175,7 +178,7 @@ export async function renderOnFarm(request: RenderRequest, opts: FarmSubmitOptio
           const prog = job.progress as unknown as JobProgress | undefined;
           if (prog && typeof prog === 'object' && typeof prog.fraction === 'number') fraction += plans[i].steps * Math.min(1, Math.max(0, prog.fraction));
           if (state === 'active') {
-            running++;
+            running.push(ids[i]);
             if (prog?.worker) part(prog.worker).running.push(`keyframe ${plans[i].k.frame}`);
           } else {
             const refusedBy = (job.data as RenderJob).refusedBy;
@@ -185,8 +188,8 @@ export async function renderOnFarm(request: RenderRequest, opts: FarmSubmitOptio
       }
       const done = results.filter(Boolean).length;
       if (cancelled) {
-        await cancelJobs(queue, control, ids.filter((_, i) => queued[i] && !results[i]));
-        if (running === 0) await fail(new CancelledError('cancelled; finished keyframes are kept'), []);
+        const kept = await submission.cancel(queue, ids.filter((_, i) => queued[i] && !results[i]));
+        if (running.every((id) => kept.has(id))) await fail(new CancelledError(cancelMessage('finished keyframes are kept', kept.size)), []);
       } else {
         let note = '';
         if (done < plans.length) {
@@ -199,7 +202,7 @@ export async function renderOnFarm(request: RenderRequest, opts: FarmSubmitOptio
           if (!renderers.length) note = ' (waiting: no worker on the farm takes render jobs now; start one with --kinds propagate,render)';
         }
         opts.onWorkers?.(parts);
-        opts.onProgress?.(Math.min(0.99, (fraction / Math.max(1, totalSteps)) * 0.99), `${done} of ${plans.length} keyframes rendered on the farm, ${running} running${note}`);
+        opts.onProgress?.(Math.min(0.99, (fraction / Math.max(1, totalSteps)) * 0.99), `${done} of ${plans.length} keyframes rendered on the farm, ${running.length} running${note}`);
         if (done === plans.length) break;
       }
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 400));
