@@ -2,17 +2,28 @@
 // own engine (the same call as a local run, so the same bytes), on storage every worker sees. A worker
 // that dies leaves its job locked until the lock runs out; BullMQ then hands it to another worker, which
 // resumes from the segment record. Stopping finishes the current jobs, or hands them back at once.
+// A worker started with render among its kinds takes keyframe renders too (one at a time, on the first
+// execution provider that starts here) when it has models; otherwise it says why and takes propagation only.
 import os from 'node:os';
+import path from 'node:path';
 import IORedis from 'ioredis';
-import { Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import { Worker, DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import { CancelToken, UserError, isCancelled } from '../../native-models/src/errors';
 import { readProjectFile } from '../engine/project/project-file';
 import { segmentsOf } from '../engine/project/keyframes';
 import { frameCacheComplete } from '../engine/project/source-video';
 import { propagateProject } from '../engine/propagation/propagate-project';
+import { compiledGraphsDir, resolveModelsDir } from '../../native-models/src/model-manager';
+import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
+import { PROVIDER_ORDER } from '../../native-models/src/runtime/providers';
+import { projectPaths } from '../engine/project/paths';
+import { renderSnapshot } from '../engine/render/render-project';
+import { applyKeyframeResults } from '../engine/render/keyframe-commit';
+import { orderedKeyframes, settingsKey } from '../engine/render/render-records';
+import { missingModels, renderCapability, workerModelPath, type ModelPlaces } from './render-models';
 import { bullConnection, type FarmConnection } from './connection';
 import { checkProjectFiles, PathRefused, resolveJobProject, type PathMap } from './path-map';
-import { FARM_PREFIX, cancelKey, parsePropagateJob, segmentOutputKey, workerKey, type FarmKind, type JobProgress, type PropagateJobResult } from './jobs';
+import { FARM_PREFIX, cancelKey, parsePropagateJob, parseRenderJob, segmentOutputKey, workerKey, type FarmKind, type JobProgress, type PropagateJobResult, type RenderJob, type RenderJobResult } from './jobs';
 
 export interface FarmWorkerOptions {
   connection: FarmConnection;
@@ -24,10 +35,16 @@ export interface FarmWorkerOptions {
   lockMs?: number;
   /** One line per event (took, finished, failed, handed back), for the worker's stderr. */
   log?: (line: string) => void;
+  /** Models folder for render jobs (default: $RERENDER_MODELS or ~/.rerender/models). */
+  modelsDir?: string;
 }
 
 export interface FarmWorker {
   id: string;
+  /** The kinds it takes: those asked for, less render when this machine cannot render (see `render`). */
+  kinds: FarmKind[];
+  /** For a worker asked to render: the provider it renders on, or why it takes no render jobs. */
+  render?: { provider: string; skipped: Array<{ provider: string; reason: string }> } | { refused: string };
   /** Stop taking jobs; `handBack` stops the running ones at their next frame and returns them to the queue. */
   stop(handBack: boolean): Promise<void>;
   /** Settles when the worker has stopped. */
@@ -38,6 +55,8 @@ export interface FarmWorker {
 export interface WorkerHeartbeat {
   id: string; host: string; pid: number; kinds: FarmKind[]; concurrency: number; started: string;
   jobsDone: number; jobsFailed: number;
+  /** Render workers: the execution provider; workers asked to render that cannot: why not. */
+  renderProvider?: string; renderRefused?: string;
   active: Array<{ jobId: string; project: string; segment: string; framesDone: number; frames: number }>;
 }
 
@@ -46,11 +65,24 @@ const HEARTBEAT_MS = 3000;
 interface Running { cancel: CancelToken; project: string; segment: string; framesDone: number; frames: number }
 
 export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWorker> {
-  if (opts.kinds.includes('render')) {
-    throw new UserError('render jobs on the farm are not available yet; start the worker with --kinds propagate');
-  }
   const id = `${os.hostname()}-${process.pid}`;
   const log = opts.log ?? (() => undefined);
+  const modelsDir = resolveModelsDir(opts.modelsDir);
+  let kinds = opts.kinds;
+  let render: FarmWorker['render'];
+  let runtime: ModelRuntime | undefined;
+  if (kinds.includes('render')) {
+    const can = await renderCapability(modelsDir);
+    if (!can.ok) {
+      if (!kinds.includes('propagate')) throw new UserError(`this machine cannot take render jobs: ${can.reason}`);
+      kinds = kinds.filter((k) => k !== 'render');
+      render = { refused: can.reason };
+    } else {
+      render = { provider: can.provider, skipped: can.skipped };
+      // One runtime for every render job: models stay loaded between keyframes.
+      runtime = new ModelRuntime({ cacheDir: compiledGraphsDir(modelsDir), providers: PROVIDER_ORDER.slice(PROVIDER_ORDER.indexOf(can.provider)) });
+    }
+  }
   const lockMs = opts.lockMs ?? 30_000;
   const running = new Map<string, Running>();
   let handingBack = false;
@@ -63,7 +95,9 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
 
   const heartbeat = async () => {
     const beat: WorkerHeartbeat = {
-      id, host: os.hostname(), pid: process.pid, kinds: opts.kinds, concurrency: opts.concurrency, started, jobsDone, jobsFailed,
+      id, host: os.hostname(), pid: process.pid, kinds, concurrency: opts.concurrency, started, jobsDone, jobsFailed,
+      ...(render && 'provider' in render ? { renderProvider: render.provider } : {}),
+      ...(render && 'refused' in render ? { renderRefused: render.refused } : {}),
       active: [...running].map(([jobId, r]) => ({ jobId, project: r.project, segment: r.segment, framesDone: r.framesDone, frames: r.frames })),
     };
     await control.set(workerKey(id), JSON.stringify(beat), 'PX', HEARTBEAT_MS * 4).catch(() => undefined);
@@ -142,12 +176,108 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
     }
   };
 
-  const worker = new Worker('propagate', processor, {
-    connection: bullConnection(opts.connection), prefix: FARM_PREFIX, concurrency: opts.concurrency, name: id,
+  const refuse = (why: string) => new UnrecoverableError(`refused: ${why}`);
+  const renderProcessor = async (job: Job, token?: string): Promise<RenderJobResult> => {
+    const t0 = Date.now();
+    let data: RenderJob;
+    try {
+      data = parseRenderJob(job.data);
+    } catch (err) {
+      throw new UnrecoverableError((err as Error).message);
+    }
+    let file: string;
+    try {
+      file = resolveJobProject(opts.pathMap, data.project);
+    } catch (err) {
+      if (err instanceof PathRefused) throw refuse(err.message);
+      throw err;
+    }
+    const onDisk = await readProjectFile(file);
+    const paths = projectPaths(file);
+    try {
+      checkProjectFiles(file, [...onDisk.keyframes.flatMap((k) => (k.image ? [k.image] : [])), ...data.prior.map((r) => r.image)]);
+    } catch (err) {
+      throw refuse((err as Error).message);
+    }
+    for (const r of data.prior) {
+      const abs = path.resolve(paths.dir, r.image);
+      if (path.dirname(abs) !== paths.keyframesDir) throw refuse(`the earlier result ${r.image} is not a keyframe render of the project cache`);
+    }
+    // The snapshot a local run has when it reaches this keyframe: the project with the earlier results.
+    const snapshot = applyKeyframeResults(file, onDisk, data.prior).project;
+    const k = snapshot.keyframes.find((x) => x.id === data.keyframe.id);
+    const changed = () => new UnrecoverableError(`the project changed after the keyframe at frame ${data.keyframe.frame} was submitted (its settings, revision or method); submit it again`);
+    if (!k || k.revision !== data.keyframe.revision || k.frame !== data.keyframe.frame || snapshot.mode !== data.mode) throw changed();
+    if (settingsKey(snapshot, k, data.mode, orderedKeyframes(snapshot)[0].id === k.id) !== data.settingsKey) throw changed();
+    const places: ModelPlaces = { modelsDir, submitterModelsDir: data.modelsDir, pathMap: opts.pathMap };
+    const missing = missingModels(places, snapshot);
+    if (missing.length) {
+      // Another worker may have them: the job goes back to the queue (no attempt used), and the refusal
+      // is recorded for the submitter, which reports the job when every render worker refused it.
+      const reason = missing.join('; ');
+      const refusedBy = [...(data.refusedBy ?? []).filter((x) => x.worker !== id), { worker: id, reason }];
+      if (!(data.refusedBy ?? []).some((x) => x.worker === id)) log(`cannot render the keyframe at frame ${k.frame} of ${file}: ${reason}`);
+      await job.updateData({ ...data, refusedBy });
+      await job.moveToDelayed(Date.now() + 2000, token);
+      throw new DelayedError();
+    }
+    if (!frameCacheComplete(file, snapshot)) throw new Error(`the decoded frames of ${file} are incomplete on this machine; the submitter decodes them before submitting`);
+
+    const label = `keyframe at frame ${k.frame}`;
+    const r: Running = { cancel: new CancelToken(), project: file, segment: label, framesDone: 0, frames: 100 }; // render progress in percent
+    running.set(job.id!, r);
+    if (handingBack) r.cancel.cancel('handed back');
+    log(`took ${label} of ${file}${job.attemptsStarted > 1 ? ` (attempt ${job.attemptsStarted})` : ''}`);
+    const watch = setInterval(() => {
+      control.exists(cancelKey(job.id!)).then((n) => { if (n) r.cancel.cancel('cancelled by the submitter'); }, () => undefined);
+    }, 500);
+    let lastReport = 0;
+    try {
+      const summary = await renderSnapshot({
+        projectFile: file, target: { ids: [k.id] }, modelsDir, runtime, modelPath: (stored) => workerModelPath(places, stored), cancel: r.cancel,
+        progress: (fraction) => {
+          r.framesDone = Math.round(fraction * 100);
+          const now = Date.now();
+          if (now - lastReport < 250) return;
+          lastReport = now;
+          const progress: JobProgress = { worker: id, framesDone: r.framesDone, frames: 100, fraction };
+          job.updateProgress(progress as unknown as object).catch(() => undefined);
+        },
+      }, snapshot);
+      const result = summary.results[0];
+      if (!result) throw new Error(`the render of the ${label} returned no image`);
+      jobsDone++;
+      const seconds = (Date.now() - t0) / 1000;
+      log(`finished ${label}: ${result.image} on ${summary.provider ?? 'no provider'}, ${seconds.toFixed(1)} s`);
+      return { worker: id, result, seconds, unetCalls: summary.rendered[0]?.unetCalls ?? 0, provider: summary.provider, skippedProviders: summary.skippedProviders, warnings: summary.warnings };
+    } catch (err) {
+      if (isCancelled(err) && handingBack) {
+        await job.moveToWait(token);
+        log(`handed back ${label}`);
+        throw new WaitingError();
+      }
+      jobsFailed++;
+      if (isCancelled(err)) throw new UnrecoverableError('cancelled by the submitter');
+      log(`${label} failed: ${(err as Error).message}`);
+      throw err;
+    } finally {
+      clearInterval(watch);
+      running.delete(job.id!);
+    }
+  };
+
+  const workerOptions = {
+    connection: bullConnection(opts.connection), prefix: FARM_PREFIX, name: id,
     lockDuration: lockMs, stalledInterval: Math.max(1000, Math.round(lockMs / 2)), maxStalledCount: 2,
-  });
-  worker.on('error', (err) => { if (err.message !== lastRedisError) { lastRedisError = err.message; log(`redis: ${err.message} (retrying)`); } });
-  worker.on('failed', (job, err) => { if (job && err.name !== 'WaitingError') log(`job ${job.id} failed: ${err.message}`); });
+  };
+  const workers: Worker[] = [];
+  if (kinds.includes('propagate')) workers.push(new Worker('propagate', processor, { ...workerOptions, concurrency: opts.concurrency }));
+  // One keyframe at a time: a render wants the whole accelerator.
+  if (kinds.includes('render')) workers.push(new Worker('render', renderProcessor, { ...workerOptions, concurrency: 1 }));
+  for (const worker of workers) {
+    worker.on('error', (err) => { if (err.message !== lastRedisError) { lastRedisError = err.message; log(`redis: ${err.message} (retrying)`); } });
+    worker.on('failed', (job, err) => { if (job && err.name !== 'WaitingError' && err.name !== 'DelayedError') log(`job ${job.id} failed: ${err.message}`); });
+  }
 
   let closing: Promise<void> | undefined;
   let resolveClosed!: () => void;
@@ -158,7 +288,8 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
       for (const r of running.values()) r.cancel.cancel('handed back');
     }
     closing ??= (async () => {
-      await worker.close();
+      await Promise.all(workers.map((w) => w.close()));
+      await runtime?.releaseAll();
       clearInterval(beating);
       await control.del(workerKey(id)).catch(() => undefined);
       control.disconnect();
@@ -166,5 +297,5 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
     })();
     return closing;
   };
-  return { id, stop, closed };
+  return { id, kinds, render, stop, closed };
 }

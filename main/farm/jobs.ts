@@ -5,7 +5,8 @@ import { segmentOutputKey as outputKey } from '../engine/project/output-keys';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { z } from 'zod';
-import type { Project } from '../../preload/project-schema';
+import { relativePath, renderOverrides, type Project } from '../../preload/project-schema';
+import type { KeyframeResult } from '../engine/render/keyframe-commit';
 import type { Segment } from '../engine/project/keyframes';
 import { UserError } from '../../native-models/src/errors';
 
@@ -21,6 +22,11 @@ export const workerKey = (id: string) => `${FARM_PREFIX}:farm:worker:${id}`;
 export const WORKER_KEYS = `${FARM_PREFIX}:farm:worker:*`;
 /** Set by a submitter that cancels: workers running the job stop it at the next frame. */
 export const cancelKey = (jobId: string) => `${FARM_PREFIX}:farm:cancel:${jobId}`;
+
+/** The submissions that follow a job (their ids); a cancel stops the job only when no other live one does. */
+export const followersKey = (jobId: string) => `${FARM_PREFIX}:farm:followers:${jobId}`;
+/** A submission's heartbeat while it follows its jobs. */
+export const submissionKey = (id: string) => `${FARM_PREFIX}:farm:submission:${id}`;
 
 /** How many times a segment is tried before the submission reports it failed (a stall counts as well). */
 export const JOB_ATTEMPTS = 3;
@@ -87,6 +93,64 @@ export function propagateJobFor(projectPath: string, p: Project, s: Segment): { 
       submittedBy: { host: os.hostname(), pid: process.pid, at: new Date().toISOString() },
     },
   };
+}
+
+/** One keyframe's render result as it travels in a later job's payload (validated like the project file). */
+const keyframeResult = z.object({
+  id: z.string().min(1).max(200), frame: z.number().int().min(0), baseRevision: z.number().int().min(0),
+  image: relativePath.refine((p) => /\.png$/i.test(p), 'must be a .png image'),
+  seed: z.number().int().min(0).max(2 ** 32 - 1), overrides: renderOverrides, createdAt: z.string().max(64),
+}).strict();
+
+/**
+ * One keyframe to render. `prior` holds the results of the keyframes rendered before it in the same
+ * submission (in order): the worker applies them to the project it reads, so its snapshot is the one a
+ * local `render --all` has when it reaches this keyframe. `modelsDir` is the submitter's models folder:
+ * a model path inside it is looked up in the worker's own models folder.
+ */
+export const renderJob = z.object({
+  version: z.literal(1),
+  kind: z.literal('render'),
+  project: z.string().min(2).max(4096),
+  keyframe: keyframeRef,
+  mode: z.enum(['rerender', 'independent']),
+  /** settingsKey of the keyframe's render; the worker recomputes it and refuses a mismatch. */
+  settingsKey: z.string().regex(/^[0-9a-f]{24}$/),
+  prior: z.array(keyframeResult).max(100_000),
+  modelsDir: z.string().min(1).max(4096),
+  /** Workers that could not render it (their models folder lacks a model it needs), with the reason. */
+  refusedBy: z.array(z.object({ worker: z.string().max(300), reason: z.string().max(2000) }).strict()).max(1000).optional(),
+  submittedBy: z.object({ host: z.string().max(256), pid: z.number().int(), at: z.string().max(64) }).strict(),
+}).strict();
+export type RenderJob = z.infer<typeof renderJob>;
+
+/** What a finished render job returns. */
+export interface RenderJobResult {
+  worker: string;
+  result: KeyframeResult;
+  seconds: number;
+  unetCalls: number;
+  provider?: string;
+  skippedProviders?: Array<{ provider: string; reason: string }>;
+  warnings: string[];
+}
+
+export function parseRenderJob(data: unknown): RenderJob {
+  const r = renderJob.safeParse(data);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new UserError(`malformed farm job: ${issue.path.join('.') || 'payload'}: ${issue.message}`);
+  }
+  return r.data;
+}
+
+/**
+ * The BullMQ job id of a keyframe render: its keyframe, revision and settings, and the job it follows
+ * (whose result it is constrained by), so equal inputs give one job and a changed anchor gives new ids
+ * for everything after it.
+ */
+export function renderJobId(projectPath: string, k: { id: string; revision: number }, mode: string, settingsKey: string, after?: string): string {
+  return 'key-' + createHash('sha256').update(JSON.stringify([projectPath, k.id, k.revision, mode, settingsKey, after ?? null])).digest('hex').slice(0, 40);
 }
 
 /** Parses `--kinds propagate,render`. */

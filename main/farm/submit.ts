@@ -3,20 +3,22 @@
 // follows them with progress, ETA and cancel like a local run, and at the end commits under the project
 // lock with one local pass that copies the keyframes and checks every frame is there.
 import type { Project } from '../../preload/project-schema';
-import { resultFrameFile } from '../engine/project/output-keys';
+import { resultFrameFile, segmentOutputDir } from '../engine/project/output-keys';
+import { frameFileName, projectPaths } from '../engine/project/paths';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import IORedis from 'ioredis';
 import { Queue, type Job } from 'bullmq';
 import { CancelledError, UserError, type CancelToken, type ProgressFn } from '../../native-models/src/errors';
 import { readProjectFile } from '../engine/project/project-file';
 import { segmentsOf, type Segment } from '../engine/project/keyframes';
-import { projectPaths } from '../engine/project/paths';
 import { ensureFrameCache } from '../engine/project/source-video';
 import { openProjectFlows, propagateProject } from '../engine/propagation/propagate-project';
 import { withProjectLock } from '../engine/project/project-lock';
 import { bullConnection, checkFarmConnection, type FarmConnection } from './connection';
-import { FARM_PREFIX, JOB_ATTEMPTS, cancelKey, propagateJobFor, segmentOutputKey, type JobProgress, type PropagateJob, type PropagateJobResult } from './jobs';
+import { FARM_PREFIX, JOB_ATTEMPTS, cancelKey, followersKey, submissionKey, propagateJobFor, segmentOutputKey, type JobProgress, type PropagateJob, type PropagateJobResult } from './jobs';
 
 export interface FarmSubmitOptions {
   connection: FarmConnection;
@@ -43,12 +45,22 @@ export function propagateQueue(c: FarmConnection): Queue {
   return new Queue('propagate', { connection: bullConnection(c), prefix: FARM_PREFIX });
 }
 
+/** Whether every output frame of the segment is on disk: one listing of its output folder, not a lookup per frame. */
 function segmentFramesPresent(projectFile: string, p: Project, s: Segment): boolean {
-  for (let f = s.start; f <= s.end; f++) if (!resultFrameFile(projectFile, p, f)) return false;
+  let names: Set<string>;
+  try {
+    names = new Set(fs.readdirSync(segmentOutputDir(projectFile, segmentOutputKey(p, s))));
+  } catch {
+    return false;
+  }
+  const keyframes = new Set(p.keyframes.map((k) => k.frame));
+  for (let f = s.start; f <= s.end; f++) {
+    if (keyframes.has(f) ? !resultFrameFile(projectFile, p, f) : !names.has(frameFileName(f))) return false;
+  }
   return true;
 }
 
-const JOB_OPTIONS = {
+export const JOB_OPTIONS = {
   attempts: JOB_ATTEMPTS,
   backoff: { type: 'fixed', delay: 2000 },
   removeOnComplete: { age: 7 * 24 * 3600, count: 100_000 },
@@ -90,8 +102,11 @@ export async function propagateOnFarm(projectFile: string, opts: FarmSubmitOptio
   try {
     let shared = 0;
     const doneBefore = new Set<string>(); // finished before this submission: their work is not this run's
+    const submission = new Submission(control);
+    await submission.beat();
     for (const j of jobs) {
       await control.del(cancelKey(j.id));
+      await submission.follow(j.id);
       const how = await queueSegment(queue, file, p, j, j.s);
       if (how !== 'queued') shared++;
       if (how === 'done') doneBefore.add(j.id);
@@ -100,16 +115,18 @@ export async function propagateOnFarm(projectFile: string, opts: FarmSubmitOptio
     const results = new Map<string, PropagateJobResult>();
     let cancelled = false;
     opts.cancel?.onCancel(() => { cancelled = true; });
+    let kept = new Set<string>();
     for (;;) {
+      await submission.beat();
       let framesDone = 0;
-      let running = 0;
+      const running: string[] = [];
       const parts = new Map<string, { done: number; running: string[] }>();
       const part = (w: string) => parts.get(w) ?? parts.set(w, { done: 0, running: [] }).get(w)!;
       for (const j of jobs) {
         const job: Job | undefined = await queue.getJob(j.id);
         if (!job) {
           // Gone (removed by hand, or by another submitter that found it failed): queue it again.
-          await queueSegment(queue, file, p, j, j.s);
+          if (!cancelled) await queueSegment(queue, file, p, j, j.s);
           continue;
         }
         const state = await job.getState();
@@ -126,18 +143,18 @@ export async function propagateOnFarm(projectFile: string, opts: FarmSubmitOptio
           const prog = job.progress as unknown as JobProgress | undefined;
           if (prog && typeof prog === 'object' && typeof prog.framesDone === 'number') framesDone += Math.min(frames, prog.framesDone);
           if (state === 'active') {
-            running++;
+            running.push(j.id);
             if (prog?.worker) part(prog.worker).running.push(j.s.id);
           }
         }
       }
       const done = jobs.filter((j) => results.has(j.id)).length;
       if (cancelled) {
-        await cancelJobs(queue, control, jobs.map((j) => j.id));
-        if (running === 0) throw new CancelledError('cancelled; finished frames are kept');
+        kept = await submission.cancel(queue, jobs.filter((j) => !results.has(j.id)).map((j) => j.id));
+        if (running.every((id) => kept.has(id))) throw new CancelledError(cancelMessage('finished frames are kept', kept.size));
       } else {
         opts.onWorkers?.(parts);
-        opts.onProgress?.(Math.min(0.99, (framesDone / Math.max(1, totalFrames)) * 0.99), `${done} of ${jobs.length} segments done on the farm, ${running} running`);
+        opts.onProgress?.(Math.min(0.99, (framesDone / Math.max(1, totalFrames)) * 0.99), `${done} of ${jobs.length} segments done on the farm, ${running.length} running`);
         if (done === jobs.length) break;
       }
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 400));
@@ -164,11 +181,43 @@ export async function propagateOnFarm(projectFile: string, opts: FarmSubmitOptio
   }
 }
 
-/** Cancel: queued jobs are removed, running ones are told to stop at their next frame. */
-async function cancelJobs(queue: Queue, control: IORedis, ids: string[]): Promise<void> {
-  for (const id of ids) {
-    await control.set(cancelKey(id), '1', 'EX', 3600);
-    const job = await queue.getJob(id);
-    if (job && ['waiting', 'delayed', 'prioritized'].includes(await job.getState())) await job.remove().catch(() => undefined);
+/** The cancel message, saying which jobs went on for another submission. */
+export function cancelMessage(kept: string, shared: number): string {
+  return `cancelled; ${kept}${shared ? `; ${shared} job${shared === 1 ? '' : 's'} shared with another submission that still follows ${shared === 1 ? 'it go' : 'them go'} on for that submission` : ''}`;
+}
+
+/**
+ * One submission's share in the farm's jobs. Two submissions of the same work follow the same jobs; a
+ * cancel takes this submission off its jobs and stops only those no other live submission follows
+ * (queued ones are removed, running ones stop at their next frame or step). A shared job goes on, and
+ * the other submission gets its result as if nothing happened.
+ */
+export class Submission {
+  readonly id = `${os.hostname()}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  constructor(private readonly control: IORedis) {}
+
+  /** Refreshed every poll: a submission that died stops counting after 15 s. */
+  async beat(): Promise<void> {
+    await this.control.set(submissionKey(this.id), '1', 'PX', 15_000).catch(() => undefined);
+  }
+
+  async follow(jobId: string): Promise<void> {
+    await this.control.multi().sadd(followersKey(jobId), this.id).expire(followersKey(jobId), 7 * 24 * 3600).exec();
+  }
+
+  /** Cancels this submission's part; returns the ids of the jobs kept for another live submission. */
+  async cancel(queue: Queue, ids: string[]): Promise<Set<string>> {
+    const kept = new Set<string>();
+    for (const id of ids) {
+      await this.control.srem(followersKey(id), this.id);
+      const others = await this.control.smembers(followersKey(id));
+      let alive = false;
+      for (const o of others) if (await this.control.exists(submissionKey(o))) { alive = true; break; }
+      if (alive) { kept.add(id); continue; }
+      await this.control.set(cancelKey(id), '1', 'EX', 3600);
+      const job = await queue.getJob(id);
+      if (job && ['waiting', 'delayed', 'prioritized'].includes(await job.getState())) await job.remove().catch(() => undefined);
+    }
+    return kept;
   }
 }

@@ -6,6 +6,7 @@ import { currentOutputFrames } from '../../main/engine/project/output-keys';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { rerender, binPath } from '../helpers/cli';
 import { makeVideo, tempDir } from '../helpers/media';
@@ -61,16 +62,30 @@ describe('a killed run', () => {
     const project = path.join(dir, 'clip.rerender');
     assert.equal(rerender(['new', project, '--video', video, '--short-side', '64']).code, 0);
     const deadPid = spawnSync(process.execPath, ['-e', '0']).pid; // a process that has ended
-    const leftover = path.join(dir, `.out.mp4.exporting-${deadPid}-lq3x9z-0`);
+    const host = os.hostname().replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64);
+    const leftover = path.join(dir, `.out.mp4.exporting-${deadPid}@${host}-lq3x9z-0`);
     fs.writeFileSync(leftover, 'half a video');
-    const running = path.join(dir, `.other.mp4.exporting-${process.pid}-lq3x9z-1`); // a run still going
+    const running = path.join(dir, `.other.mp4.exporting-${process.pid}@${host}-lq3x9z-1`); // a run still going
     fs.writeFileSync(running, 'in progress');
+    // On a shared disk: another machine's half-written file, whose pid means nothing here, and one
+    // whose name does not say its machine (an earlier version's): both are kept until a day old.
+    const elsewhere = path.join(dir, `.out.mp4.exporting-${deadPid}@another-host.example-lq3x9z-2`);
+    fs.writeFileSync(elsewhere, 'written by a farm worker');
+    const unnamed = path.join(dir, `.out.mp4.exporting-${deadPid}-lq3x9z-3`);
+    fs.writeFileSync(unnamed, 'whose?');
+    const old = path.join(dir, `.old.mp4.exporting-${deadPid}@another-host-lq3x9z-4`);
+    fs.writeFileSync(old, 'untouched for two days');
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+    fs.utimesSync(old, twoDaysAgo, twoDaysAgo);
     const mine = path.join(dir, '.my-hidden-notes');
     fs.writeFileSync(mine, 'keep');
     const r = rerender(['export', project, '--out', path.join(dir, 'out.mp4'), '--allow-incomplete']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(fs.existsSync(leftover), false);
     assert.equal(fs.readFileSync(running, 'utf8'), 'in progress');
+    assert.equal(fs.readFileSync(elsewhere, 'utf8'), 'written by a farm worker', "another machine's temp file is not judged by a pid");
+    assert.equal(fs.readFileSync(unnamed, 'utf8'), 'whose?');
+    assert.equal(fs.existsSync(old), false, 'a day-old temp file is removed whoever wrote it');
     assert.equal(fs.readFileSync(mine, 'utf8'), 'keep');
   });
 });

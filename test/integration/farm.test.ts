@@ -140,6 +140,36 @@ describe('render farm', { skip: missing }, () => {
     }
   });
 
+  test('given two submissions of the same project, when one is cancelled, then the jobs the other follows go on and it finishes with frames equal to a local run', LONG, async () => {
+    const { file, reference } = await projectWithReference(10, [0, 5, 9]);
+    const connection = bullConnection(parseRedisUrl(redis.url));
+    const queue = new Queue('propagate', { connection, prefix: FARM_PREFIX });
+    const { default: IORedis } = await import('ioredis');
+    const control = new IORedis(connection);
+    try {
+      // No worker yet: both submissions queue and follow the same two jobs.
+      const a = runCli(['propagate', file, '--farm', redis.url]);
+      while ((await queue.getJobCounts('waiting')).waiting < 2) await new Promise((res) => setTimeout(res, 100));
+      const b = runCli(['propagate', file, '--farm', redis.url, '--json']);
+      const ids = (await queue.getWaiting()).map((j) => j.id!);
+      const followed = async () => (await Promise.all(ids.map((id) => control.scard(`${FARM_PREFIX}:farm:followers:${id}`)))).every((n) => n === 2);
+      while (!(await followed())) await new Promise((res) => setTimeout(res, 100));
+      a.child.kill('SIGINT');
+      const ra = await a.done;
+      assert.notEqual(ra.code, 0);
+      assert.match(ra.stderr, /cancelled; finished frames are kept; 2 jobs shared with another submission that still follows them go on for that submission/);
+      assert.equal((await queue.getJobCounts('waiting')).waiting, 2, 'the shared jobs stay queued');
+      const w = worker();
+      const rb = await b.done;
+      assert.equal(rb.code, 0, rb.stderr);
+      assertSameFrames(outputFrames(file), reference);
+      await stopWorker(w);
+    } finally {
+      control.disconnect();
+      await queue.close();
+    }
+  });
+
   test('given a worker that sees the shared folder at another mount point, when it is given a path map, then it works there and the frames equal a local run', LONG, async () => {
     const { dir, file, reference } = await projectWithReference(8, [0, 7]);
     // The submitter sees the projects under mount-a, the worker under mount-b: the same folder twice.

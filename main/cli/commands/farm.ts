@@ -11,12 +11,17 @@ export const farmCommand: Command = {
   name: 'farm',
   summary: 'render farm on Redis: run a worker, or list workers, jobs and failures',
   usage: `
-usage: rerender farm worker --redis URL [--kinds propagate] [--concurrency N] [--path-map FROM=TO ...] [--lock-seconds S]
+usage: rerender farm worker --redis URL [--kinds propagate,render] [--models-dir DIR] [--concurrency N] [--path-map FROM=TO ...] [--lock-seconds S]
        rerender farm status --redis URL [--json]
 
   --redis URL         redis://[:PASSWORD@]host:6379 or rediss://… (TLS; ?ca=FILE for a private CA)
-  --kinds K           job kinds this worker takes (propagate; render is not available on the farm yet)
-  --concurrency N     jobs this worker runs at once (default 1)
+  --kinds K           job kinds this worker takes: propagate (the default), render, or both
+                      (propagate,render). A worker renders keyframes only when an execution provider
+                      starts here and its models folder holds a checkpoint; otherwise it says why and
+                      takes propagation only. Render jobs run one at a time.
+  --models-dir DIR    models folder for render jobs (default $RERENDER_MODELS or ~/.rerender/models);
+                      the project's models are looked up here by their place in the models folder
+  --concurrency N     propagation jobs this worker runs at once (default 1)
   --path-map FROM=TO  the submitters' folder FROM is TO on this machine (repeat for several); with a
                       map the worker takes only projects under a FROM folder
   --lock-seconds S    a job whose worker is silent this long goes to another worker (default 30)
@@ -42,10 +47,15 @@ them back to the queue at once (finished frames are kept; another worker resumes
     const kinds = parseKinds(args.string('kinds'));
     await checkFarmConnection(connection);
     const worker = await startFarmWorker({
-      connection, kinds, concurrency, pathMap, lockMs: lockSeconds * 1000,
+      connection, kinds, concurrency, pathMap, lockMs: lockSeconds * 1000, modelsDir: args.string('models-dir'),
       log: (line) => ctx.err(`[${new Date().toISOString()}] ${line}`),
     });
-    ctx.err(`farm worker ${worker.id} on ${connection.safeUrl}: kinds ${kinds.join(',')}, concurrency ${concurrency}${pathMap.length ? `, path map ${pathMap.map((m) => `${m.from}=${m.to}`).join(' ')}` : ''}`);
+    if (worker.render && 'refused' in worker.render) ctx.err(`not taking render jobs: ${worker.render.refused}`);
+    if (worker.render && 'provider' in worker.render) {
+      const skipped = worker.render.skipped.map((x) => `${x.provider}: ${x.reason}`).join('; ');
+      ctx.err(`render jobs run on ${worker.render.provider}${skipped ? ` (not used: ${skipped})` : ''}`);
+    }
+    ctx.err(`farm worker ${worker.id} on ${connection.safeUrl}: kinds ${worker.kinds.join(',')}, concurrency ${concurrency}${pathMap.length ? `, path map ${pathMap.map((m) => `${m.from}=${m.to}`).join(' ')}` : ''}`);
     let interrupts = 0;
     const onSignal = (signal: string) => {
       interrupts++;

@@ -5,7 +5,10 @@ import type { Command, CommandContext, ParsedArgs } from '../command';
 import { cliProgress } from '../progress';
 import { CancelToken, UserError } from '../../../native-models/src/errors';
 import type { FrescoSettings, ModelSelection, Project, RenderOverrides } from '../../../preload/project-schema';
-import { renderKeyframes } from '../../engine/render/render-project';
+import { renderKeyframes, type RenderRequest, type RenderSummary } from '../../engine/render/render-project';
+import type { FarmRenderSummary } from '../../farm/submit-render';
+import { parseRedisUrl } from '../../farm/connection';
+import { renderOnFarm } from '../../farm/submit-render';
 
 export const FRESCO_FLAGS = ['no-spatial', 'no-temporal', 'no-cross-frame', 'no-optimise', 'background-smoothing', 'no-background-smoothing'] as const;
 
@@ -95,7 +98,8 @@ export const renderCommand: Command = {
   usage: `
 usage: rerender render <project-file> [--frame N | --all] [--prompt …] [--negative …] [--seed N]
        [--steps N] [--model <checkpoint>] [--lora <file>[:mult]] [--controlnet <file>] [--strength …]
-       [--mode rerender|independent|fresco] [--models-dir <dir>] [--tokenizer <dir>] [--detector <file.onnx>] [--json]
+       [--mode rerender|independent|fresco] [--models-dir <dir>] [--tokenizer <dir>] [--detector <file.onnx>]
+       [--farm URL] [--json]
 
   --frame N        render (or regenerate) the keyframe at frame N only; other keyframes' files are
                    left alone, and the keyframes and segments that depended on it are marked stale
@@ -113,7 +117,12 @@ usage: rerender render <project-file> [--frame N | --all] [--prompt …] [--nega
                    --mode the project's method is used. FRESCO's switches:${FRESCO_USAGE.replace(/\n  /g, '\n    ')}
   --models-dir     models folder (default $RERENDER_MODELS or ~/.rerender/models)
   --tokenizer      CLIP tokenizer folder, when the checkpoint is a single file
-  --detector       ONNX soft-edge or depth detector for those ControlNet types`,
+  --detector       ONNX soft-edge or depth detector for those ControlNet types
+  --farm URL       render on the render farm at this Redis (redis://[:PASSWORD@]host:6379): one job per
+                   keyframe on workers started with --kinds propagate,render, the anchor first and
+                   each later keyframe after the one before it (independent keyframes all at once);
+                   the results are committed here like a local render. Not for FRESCO mode; the
+                   workers use their own models folders and --tokenizer/--detector are theirs.`,
   flags: ['all', 'json', ...FRESCO_FLAGS],
   run: (args, ctx) => runRender(args, ctx),
 };
@@ -130,17 +139,25 @@ export async function runRender(args: ParsedArgs, ctx: CommandContext, forcedMod
   process.once('SIGINT', () => cancel.cancel('cancelled by Ctrl-C'));
   const progress = cliProgress('rendering');
   // The project's store holds its lock for the run and rebuilds a deleted frame cache first.
-  const summary = await renderKeyframes({
+  const farm = args.string('farm');
+  const request = (): RenderRequest => ({
     projectFile: file,
-    target: frame !== undefined ? { frame } : 'all',
+    target: frame !== undefined ? { frame } : 'all' as const,
     overrides: overridesFrom(args), models: modelsFrom(args), mode,
     fresco: frescoSettingsFrom(args), saliencyModel: args.string('saliency'),
     modelsDir: args.string('models-dir'), tokenizer: args.string('tokenizer'), detector: args.string('detector'),
     cancel, progress,
   });
+  if (farm !== undefined && (args.string('tokenizer') || args.string('detector') || args.string('saliency'))) {
+    throw new UserError('--tokenizer, --detector and --saliency are not sent to the farm: each worker finds them in its own models folder');
+  }
+  const summary: RenderSummary & Partial<Pick<FarmRenderSummary, 'farm'>> = farm !== undefined
+    ? await renderOnFarm(request(), { connection: parseRedisUrl(farm), cancel, onProgress: progress })
+    : await renderKeyframes(request());
   progress.done();
   if (ctx.json) { ctx.out(JSON.stringify({ ok: true, ...summary })); return; }
   for (const r of summary.rendered) ctx.out(`keyframe at frame ${r.frame}: ${r.image} (revision ${r.revision}, ${r.seconds.toFixed(1)} s, ${r.unetCalls} UNet calls)`);
+  if (summary.farm) ctx.out(`rendered on the farm by ${summary.farm.workers.join(', ') || 'no new work'} (${summary.farm.jobsShared} keyframes already done or shared)`);
   if (summary.fresco) ctx.out(`${summary.fresco.batches.length} FRESCO batches`);
   if (summary.provider) {
     const skipped = (summary.skippedProviders ?? []).map((s) => `${s.provider}: ${s.reason}`).join('; ');

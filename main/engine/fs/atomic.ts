@@ -2,20 +2,27 @@
 // Moving results into place never deletes or replaces anything the app did not make.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../../native-models/src/errors';
 import { isDiskFull, diskFullError } from './disk-space';
 
 let counter = 0;
 
-/** A unique temp name beside `target`, so the final rename never crosses file systems. */
+/** This machine's name as it goes into temp names (letters, digits, `.`, `_`, `-` only). */
+const HOST = os.hostname().replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64) || 'host';
+
+/**
+ * A unique temp name beside `target`, so the final rename never crosses file systems. It names its
+ * owner, process and machine: on a shared disk several machines write into the same folders.
+ */
 export function tempPathFor(target: string, tag = 'tmp'): string {
   const dir = path.dirname(target);
-  return path.join(dir, `.${path.basename(target)}.${tag}-${process.pid}-${Date.now().toString(36)}-${counter++}`);
+  return path.join(dir, `.${path.basename(target)}.${tag}-${process.pid}@${HOST}-${Date.now().toString(36)}-${counter++}`);
 }
 
-/** Our temp names (see tempPathFor): `.<name>.<tag>-<pid>-<time>-<n>`. */
-const TEMP_NAME = /^\..+\.(tmp|decoding|exporting)-(\d+)-[0-9a-z]+-\d+$/;
+/** Our temp names (see tempPathFor): `.<name>.<tag>-<pid>@<host>-<time>-<n>`; before hosts were named, `.<name>.<tag>-<pid>-<time>-<n>`. */
+const TEMP_NAME = /^\..+\.(tmp|decoding|exporting)-(\d+)(?:@([A-Za-z0-9._-]+))?-[0-9a-z]+-\d+$/;
 /** A temp entry untouched this long is left over even if its pid runs again (pids are reused). */
 const LEFTOVER_AGE_MS = 24 * 3600 * 1000;
 
@@ -29,8 +36,10 @@ function processRunning(pid: number): boolean {
 }
 
 /**
- * Removes temp files and folders a killed run left in `dir` (only names we make, whose process is gone
- * or that nobody touched for a day); a running export or decode keeps its own. Returns what was removed.
+ * Removes temp files and folders a killed run left in `dir`: only names we make, written on this machine
+ * by a process that is gone, or that nobody touched for a day. Another machine's temp file (a farm worker
+ * on the shared disk) is never judged by a pid here: it is left until it is a day old, as is one whose
+ * name does not say its machine. A running export or decode keeps its own. Returns what was removed.
  */
 export async function removeLeftovers(dir: string): Promise<string[]> {
   const names = await fsp.readdir(dir).catch(() => [] as string[]);
@@ -39,11 +48,12 @@ export async function removeLeftovers(dir: string): Promise<string[]> {
     const m = TEMP_NAME.exec(name);
     if (!m) continue;
     const pid = Number(m[2]);
+    const here = m[3] === HOST;
     const file = path.join(dir, name);
     const stat = await fsp.lstat(file).catch(() => undefined);
     if (!stat || stat.isSymbolicLink()) continue;
     const stale = Date.now() - stat.mtimeMs > LEFTOVER_AGE_MS;
-    if (!stale && (pid === process.pid || processRunning(pid))) continue;
+    if (!stale && (!here || pid === process.pid || processRunning(pid))) continue;
     await fsp.rm(file, { recursive: true, force: true }).catch(() => undefined);
     removed.push(file);
   }

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Image } from '../../../native-models/src/image';
-import { projectModelPath } from '../../../native-models/src/model-manager';
+import { projectModelPath as projectModelPathIn } from '../../../native-models/src/model-manager';
 import { resolveTokenizer } from '../../../native-models/src/tokenizer';
 import { UserError } from '../../../native-models/src/errors';
 import { readRgb, writePng } from '../media/image-files';
@@ -18,17 +18,19 @@ import type { ModelFiles } from './diffusion-models';
 import { markStaleKeyframes, orderedKeyframes, readRecord, segmentsTouching, settingsKey, writeRecord, type RenderRecord, type Staleness } from './render-records';
 
 /** The model files the project's selection names, checked to exist. */
-export async function projectModelFiles(projectFile: string, project: Project, modelsDir: string, extra: { tokenizer?: string; configs?: ModelFiles['configs'] } = {}): Promise<ModelFiles> {
+export async function projectModelFiles(projectFile: string, project: Project, modelsDir: string, extra: { tokenizer?: string; configs?: ModelFiles['configs']; modelPath?: (stored: string) => string } = {}): Promise<ModelFiles> {
   const m = project.models;
   if (!m.checkpoint) throw new UserError('no checkpoint is selected: pass --model <checkpoint> or choose one in the model manager', projectFile);
-  const checkpoint = projectModelPath(modelsDir, m.checkpoint);
+  // A farm worker finds the project's models on its own machine (farm/model-paths.ts).
+  const projectModelPath = extra.modelPath ?? ((stored: string) => projectModelPathIn(modelsDir, stored));
+  const checkpoint = projectModelPath(m.checkpoint);
   if (!fs.existsSync(checkpoint)) throw new UserError('the selected checkpoint does not exist', checkpoint);
   return {
     checkpoint, clipSkip: m.clipSkip, configs: extra.configs,
     tokenizer: await resolveTokenizer({ override: extra.tokenizer, model: checkpoint, modelsDir }),
-    vae: m.vae ? projectModelPath(modelsDir, m.vae) : null,
-    controlnet: m.controlnet ? projectModelPath(modelsDir, m.controlnet) : null,
-    loras: m.loras.map((l) => ({ file: projectModelPath(modelsDir, l.file), multiplier: l.multiplier })),
+    vae: m.vae ? projectModelPath(m.vae) : null,
+    controlnet: m.controlnet ? projectModelPath(m.controlnet) : null,
+    loras: m.loras.map((l) => ({ file: projectModelPath(l.file), multiplier: l.multiplier })),
   };
 }
 

@@ -36,6 +36,8 @@ export interface RenderRequest {
   /** A runtime kept across jobs (the inference worker's); one is made for the call otherwise. */
   runtime?: ModelRuntime;
   cachePrecision?: CachePrecision;
+  /** Where a model path the project stores is on this machine (a farm worker's mapping); default: in `modelsDir`. */
+  modelPath?: (stored: string) => string;
   /** Model config replacements (tests with the tiny fixture models in single-file form). */
   modelConfigs?: ModelFiles['configs'];
   cancel?: CancelToken;

@@ -63,7 +63,7 @@ const CHOSEN_KINDS: Record<'checkpoint' | 'controlnet' | 'vae', { kinds: ModelKi
  * Models the request newly chooses are checked when chosen, before the project saves them: the same
  * detection as import (SDXL, SD2, inpainting, pickles, the wrong kind of file) in one line naming the file.
  */
-async function checkChosenModels(models: Partial<ModelSelection> | undefined, modelsDir: string): Promise<void> {
+export async function checkChosenModels(models: Partial<ModelSelection> | undefined, modelsDir: string): Promise<void> {
   for (const role of ['checkpoint', 'controlnet', 'vae'] as const) {
     const chosen = models?.[role];
     if (!chosen) continue;
@@ -105,6 +105,19 @@ export async function renderKeyframes(request: RenderRequest): Promise<RenderSum
   }, { app: 'rerender render' });
 }
 
+/** The keyframes a request renders, in timeline order (the order the method renders them in). */
+export function renderTargets(project: Project, target: RenderRequest['target']): Keyframe[] {
+  const keys = orderedKeyframes(project);
+  const targets = target === 'all' ? keys.filter((k) => k.source === 'diffusion')
+    : 'ids' in target ? keys.filter((k) => k.source === 'diffusion' && target.ids.includes(k.id))
+    : [keyframeAt(project, target.frame)!];
+  if (!targets[0] && target !== 'all' && 'frame' in target) throw new UserError(`frame ${target.frame} has no keyframe`);
+  if (target !== 'all' && 'frame' in target && targets[0].source !== 'diffusion') {
+    throw new UserError(`the keyframe at frame ${targets[0].frame} is ${targets[0].source}: its image is used as it is (import another image to change it)`);
+  }
+  return targets;
+}
+
 /**
  * Renders the requested keyframes of `project` (a snapshot: the project as its owner holds it, the
  * request's settings already applied). Images and records go under the cache; the project file is
@@ -115,17 +128,9 @@ export async function renderSnapshot(request: RenderRequest, snapshot: Project):
   const modelsDir = resolveModelsDir(request.modelsDir);
   let project = snapshot;
   const chosen = project.models.detector;
-  const req = { ...request, detector: request.detector ?? (chosen ? projectModelPath(modelsDir, chosen) : undefined) };
+  const req = { ...request, detector: request.detector ?? (chosen ? (request.modelPath?.(chosen) ?? projectModelPath(modelsDir, chosen)) : undefined) };
 
-  const keys = orderedKeyframes(project);
-  const target = req.target;
-  const targets = target === 'all' ? keys.filter((k) => k.source === 'diffusion')
-    : 'ids' in target ? keys.filter((k) => k.source === 'diffusion' && target.ids.includes(k.id))
-    : [keyframeAt(project, target.frame)!];
-  if (!targets[0] && target !== 'all' && 'frame' in target) throw new UserError(`frame ${target.frame} has no keyframe`);
-  if (target !== 'all' && 'frame' in target && targets[0].source !== 'diffusion') {
-    throw new UserError(`the keyframe at frame ${targets[0].frame} is ${targets[0].source}: its image is used as it is (import another image to change it)`);
-  }
+  const targets = renderTargets(project, req.target);
   const summary: RenderSummary = { rendered: [], results: [], failures: [], stale: [], staleSegments: [], warnings: [] };
   if (targets.length === 0) return summary;
 
@@ -140,7 +145,7 @@ export async function renderSnapshot(request: RenderRequest, snapshot: Project):
   let run: MethodRun | undefined;
   let claimed: Keyframe[] = [];
   try {
-    const files = await projectModelFiles(req.projectFile, project, modelsDir, { tokenizer: req.tokenizer, configs: req.modelConfigs });
+    const files = await projectModelFiles(req.projectFile, project, modelsDir, { tokenizer: req.tokenizer, configs: req.modelConfigs, modelPath: req.modelPath });
     // Model loading (graph builds, sessions) reports its stage without moving the step fraction.
     models = await DiffusionModels.open(runtime, files, (_f, m) => req.progress?.(progress.fraction(), m));
     const env = { models, cancel: req.cancel, cachePrecision: req.cachePrecision, onStep: progress.step };

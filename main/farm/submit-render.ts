@@ -1,0 +1,234 @@
+// Rendering keyframes on the farm (`rerender render <project> --all --farm URL`): one job per keyframe,
+// queued in the order the method needs. In Rerender mode every later keyframe is constrained by the
+// anchor's caches and the keyframe before it, so each job is queued when the one before it finished and
+// carries the results so far (the worker's snapshot is then the one a local run has at that keyframe);
+// independent keyframes are all queued at once. The submitter follows the jobs with progress, ETA and
+// cancel, and commits the results to the project like a local render (renderKeyframes): at the end, and
+// on failure or cancel what finished before.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import IORedis from 'ioredis';
+import { Queue, type Job } from 'bullmq';
+import { CancelledError, UserError } from '../../native-models/src/errors';
+import { resolveModelsDir } from '../../native-models/src/model-manager';
+import { effectiveRenderParams } from '../engine/project/keyframes';
+import { projectPaths } from '../engine/project/paths';
+import { ProjectStore } from '../engine/project/project-store';
+import { ensureFrameCache } from '../engine/project/source-video';
+import { applyKeyframeResults, failureOf, type KeyframeFailure, type KeyframeResult } from '../engine/render/keyframe-commit';
+import { plannedSteps } from '../engine/render/keyframe-render';
+import { orderedKeyframes, settingsKey } from '../engine/render/render-records';
+import { applyRequest, checkChosenModels, renderTargets, type RenderRequest, type RenderSummary } from '../engine/render/render-project';
+import { bullConnection, checkFarmConnection } from './connection';
+import { FARM_PREFIX, WORKER_KEYS, cancelKey, renderJobId, type JobProgress, type RenderJob, type RenderJobResult } from './jobs';
+import type { WorkerHeartbeat } from './farm-worker';
+import { JOB_OPTIONS, Submission, cancelMessage, type FarmSubmitOptions } from './submit';
+import { scanKeys } from './farm-status';
+
+/** Opens the farm's render queue. */
+export function renderQueue(c: FarmSubmitOptions['connection']): Queue {
+  return new Queue('render', { connection: bullConnection(c), prefix: FARM_PREFIX });
+}
+
+export interface FarmRenderSummary extends RenderSummary {
+  farm: {
+    /** Keyframe jobs this submission did not queue: finished earlier, or already queued by another submission. */
+    jobsShared: number;
+    /** Distinct workers that rendered this submission's keyframes. */
+    workers: string[];
+  };
+}
+
+/** A finished job's result, when its image is a keyframe render in this project's cache that is still there. */
+function resultOf(file: string, job: Job): RenderJobResult | undefined {
+  const rv = job.returnvalue as RenderJobResult | undefined;
+  const image = rv?.result?.image;
+  if (typeof image !== 'string' || typeof rv?.worker !== 'string') return undefined;
+  const paths = projectPaths(file);
+  const abs = path.resolve(paths.dir, image);
+  return path.dirname(abs) === paths.keyframesDir && fs.existsSync(abs) ? rv : undefined;
+}
+
+/**
+ * Renders the request's keyframes on the farm's render workers and commits them to the project file
+ * through its store (which holds the project's lock for the run), as renderKeyframes does.
+ */
+export async function renderOnFarm(request: RenderRequest, opts: FarmSubmitOptions): Promise<FarmRenderSummary> {
+  const file = path.resolve(request.projectFile);
+  await checkFarmConnection(opts.connection);
+  return ProjectStore.with(file, (store) => renderWithStore(store, request, opts), { app: 'rerender render --farm' });
+}
+
+async function renderWithStore(store: ProjectStore, request: RenderRequest, opts: FarmSubmitOptions): Promise<FarmRenderSummary> {
+  const file = store.file;
+  const modelsDir = resolveModelsDir(request.modelsDir);
+  await checkChosenModels(request.models, modelsDir);
+  const changed = store.apply('Change render settings', (p) => applyRequest(p, request));
+  const project = store.project;
+  if (project.mode === 'fresco') {
+    throw new UserError('FRESCO renders its keyframes together in batches on one machine: render it without --farm, or choose --mode rerender or independent', file);
+  }
+  const mode = project.mode;
+  if (changed) await store.save();
+  // Workers read only inside the project: the source is decoded here first.
+  await ensureFrameCache(file, project, { cancel: opts.cancel });
+  const base = store.snapshot();
+
+  const keys = orderedKeyframes(project);
+  const targets = renderTargets(project, request.target);
+  const empty: FarmRenderSummary = { rendered: [], results: [], failures: [], stale: [], staleSegments: [], warnings: [], farm: { jobsShared: 0, workers: [] } };
+  if (targets.length === 0) return empty;
+  const plans = targets.map((k) => {
+    const isAnchor = keys[0].id === k.id;
+    return { k, key: settingsKey(project, k, mode, isAnchor), steps: plannedSteps(effectiveRenderParams(project.render, k.overrides), isAnchor || mode === 'independent' ? 'anchor' : 'later') };
+  });
+  // Rerender: each keyframe after the job before it (its id names that job, so a changed anchor changes every later id).
+  const ids: string[] = [];
+  for (const [i, p] of plans.entries()) ids.push(renderJobId(file, p.k, mode, p.key, mode === 'rerender' && i > 0 ? ids[i - 1] : undefined));
+  const totalSteps = plans.reduce((n, p) => n + p.steps, 0);
+
+  const queue = renderQueue(opts.connection);
+  const control = new IORedis(bullConnection(opts.connection));
+  queue.on('error', () => undefined); // Redis restarting: the clients reconnect and the poll waits
+  control.on('error', () => undefined);
+  const results: Array<RenderJobResult | undefined> = plans.map(() => undefined);
+  const queued = plans.map(() => false);
+  const sharedBefore = new Set<number>();
+  let shared = 0;
+  let cancelled = false;
+  opts.cancel?.onCancel(() => { cancelled = true; });
+  const submission = new Submission(control);
+
+  const jobData = (i: number): RenderJob => ({
+    version: 1, kind: 'render', project: file,
+    keyframe: { id: plans[i].k.id, revision: plans[i].k.revision, frame: plans[i].k.frame },
+    mode, settingsKey: plans[i].key,
+    prior: mode === 'rerender' ? results.slice(0, i).map((r) => r!.result) : [],
+    modelsDir,
+    submittedBy: { host: os.hostname(), pid: process.pid, at: new Date().toISOString() },
+  });
+
+  /** Queues job i unless the same work is queued or running (shared) or finished with its image present (done). */
+  const queueJob = async (i: number): Promise<void> => {
+    await submission.follow(ids[i]);
+    const existing = await queue.getJob(ids[i]);
+    if (existing) {
+      const state = await existing.getState();
+      if (state === 'completed' && resultOf(file, existing)) { shared++; sharedBefore.add(i); queued[i] = true; return; }
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') { shared++; queued[i] = true; return; }
+      await existing.remove().catch(() => undefined); // failed, or its image was deleted since: again
+    }
+    await control.del(cancelKey(ids[i]));
+    await queue.add('render', jobData(i), { ...JOB_OPTIONS, jobId: ids[i] });
+    queued[i] = true;
+  };
+
+  const commit = async (done: KeyframeResult[], failures: KeyframeFailure[]) => {
+    const committed = store.commit('Render keyframes', base, (current, from) => applyKeyframeResults(file, current, done, failures, from));
+    await store.save();
+    return committed;
+  };
+  const summaryOf = (committed: Awaited<ReturnType<typeof commit>>, failures: KeyframeFailure[]): FarmRenderSummary => {
+    const done = results.flatMap((r, i) => (r ? [{ r, i }] : []));
+    const first = done[0]?.r;
+    return {
+      rendered: done.map(({ r }) => ({ id: r.result.id, frame: r.result.frame, image: path.join(path.dirname(file), r.result.image), revision: r.result.baseRevision + 1, seconds: r.seconds, unetCalls: r.unetCalls })),
+      results: done.map(({ r }) => r.result), failures, notes: committed.notes, stale: committed.stale, staleSegments: committed.staleSegments,
+      ...(first?.provider ? { provider: first.provider, skippedProviders: first.skippedProviders } : {}),
+      warnings: [...new Set(done.flatMap(({ r }) => r.warnings ?? []))],
+      farm: { jobsShared: shared, workers: [...new Set(done.filter(({ i }) => !sharedBefore.has(i)).map(({ r }) => r.worker))].sort() },
+    };
+  };
+  /** What finished is committed before the error is thrown, like a local render. */
+  const fail = async (err: Error, failures: KeyframeFailure[]): Promise<never> => {
+    const committed = await commit(results.flatMap((r) => (r ? [r.result] : [])), failures).catch(() => undefined);
+    if (committed) (err as { partial?: RenderSummary }).partial = summaryOf(committed, failures);
+    throw err;
+  };
+
+  try {
+    for (;;) {
+      await submission.beat();
+      let fraction = 0;
+      const running: string[] = [];
+      const parts = new Map<string, { done: number; running: string[] }>();
+      const part = (w: string) => parts.get(w) ?? parts.set(w, { done: 0, running: [] }).get(w)!;
+      const waitingRefused: Array<{ i: number; refusedBy: NonNullable<RenderJob['refusedBy']> }> = [];
+      for (let i = 0; i < plans.length; i++) {
+        if (results[i]) {
+          fraction += plans[i].steps;
+          part(results[i]!.worker).done++;
+          continue;
+        }
+        if (!queued[i]) {
+          if (cancelled || (mode === 'rerender' && i > 0 && !results[i - 1])) continue; // waits for the keyframe before it
+          await queueJob(i);
+        }
+        const job: Job | undefined = await queue.getJob(ids[i]);
+        if (!job) { queued[i] = false; continue; } // removed by hand or by another submitter: queued again next round
+        const state = await job.getState();
+        if (state === 'completed') {
+          const r = resultOf(file, job);
+          if (!r) { await job.remove().catch(() => undefined); queued[i] = false; continue; }
+          results[i] = r;
+          fraction += plans[i].steps;
+          part(r.worker).done++;
+        } else if (state === 'failed') {
+          if (cancelled) continue;
+          const reason = job.failedReason ?? 'unknown reason';
+          await fail(new UserError(`the keyframe at frame ${plans[i].k.frame} failed on the farm after ${job.attemptsMade} attempts: ${reason}; finished keyframes are kept, submit again to continue`, file),
+            [failureOf(plans[i].k, new Error(reason))]);
+        } else {
+          const prog = job.progress as unknown as JobProgress | undefined;
+          if (prog && typeof prog === 'object' && typeof prog.fraction === 'number') fraction += plans[i].steps * Math.min(1, Math.max(0, prog.fraction));
+          if (state === 'active') {
+            running.push(ids[i]);
+            if (prog?.worker) part(prog.worker).running.push(`keyframe ${plans[i].k.frame}`);
+          } else {
+            const refusedBy = (job.data as RenderJob).refusedBy;
+            if (refusedBy?.length) waitingRefused.push({ i, refusedBy });
+          }
+        }
+      }
+      const done = results.filter(Boolean).length;
+      if (cancelled) {
+        const kept = await submission.cancel(queue, ids.filter((_, i) => queued[i] && !results[i]));
+        if (running.every((id) => kept.has(id))) await fail(new CancelledError(cancelMessage('finished keyframes are kept', kept.size)), []);
+      } else {
+        let note = '';
+        if (done < plans.length) {
+          const renderers = await liveRenderWorkers(control);
+          for (const w of waitingRefused) {
+            if (renderers.length && renderers.every((id) => w.refusedBy.some((x) => x.worker === id))) {
+              await fail(new UserError(`no worker on the farm can render the keyframe at frame ${plans[w.i].k.frame}: ${w.refusedBy.map((x) => `${x.worker}: ${x.reason}`).join('; ')}`, file), []);
+            }
+          }
+          if (!renderers.length) note = ' (waiting: no worker on the farm takes render jobs now; start one with --kinds propagate,render)';
+        }
+        opts.onWorkers?.(parts);
+        opts.onProgress?.(Math.min(0.99, (fraction / Math.max(1, totalSteps)) * 0.99), `${done} of ${plans.length} keyframes rendered on the farm, ${running.length} running${note}`);
+        if (done === plans.length) break;
+      }
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 400));
+    }
+    const committed = await commit(results.map((r) => r!.result), []);
+    opts.onProgress?.(1, `rendered ${plans.length} keyframes on the farm`);
+    return summaryOf(committed, []);
+  } finally {
+    await queue.close().catch(() => undefined);
+    control.disconnect();
+  }
+}
+
+/** Ids of the workers alive now that take render jobs (from their heartbeats). */
+async function liveRenderWorkers(control: IORedis): Promise<string[]> {
+  const ids: string[] = [];
+  for (const k of await scanKeys(control, WORKER_KEYS)) {
+    try {
+      const beat = JSON.parse((await control.get(k)) ?? 'null') as WorkerHeartbeat | null;
+      if (beat?.kinds?.includes('render')) ids.push(beat.id);
+    } catch { /* a damaged heartbeat expires */ }
+  }
+  return ids;
+}

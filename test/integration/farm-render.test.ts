@@ -1,0 +1,153 @@
+// Keyframe rendering on the render farm, on a real Redis with real worker processes and the tiny fixture
+// models: `render --all --farm` gives the same images as a local `render --all` byte for byte (the engine
+// is deterministic), the anchor first and each later keyframe after the one before it; independent
+// keyframes spread over the workers; a worker without models says so and takes no render jobs, and a
+// job whose models no render worker has is reported by the submitter instead of waiting for ever.
+import { test, describe, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { projectPaths } from '../../main/engine/project/paths';
+import { readProjectFile } from '../../main/engine/project/project-file';
+import { orderedKeyframes, readRecord } from '../../main/engine/render/render-records';
+import { tempDir } from '../helpers/media';
+import { rerender } from '../helpers/cli';
+import { SD_TINY } from '../helpers/fixtures';
+import { redisMissing, startRedis, type TestRedis } from '../helpers/redis';
+import { runCli, startWorker, stopWorker, type WorkerProcess } from '../helpers/farm';
+import { writeSceneProject } from './keyframe-render-scene';
+
+const missing = redisMissing();
+if (missing) console.log(`# skipping the farm render tests: ${missing}`);
+
+const LONG = { timeout: 900_000 };
+const LOCK = ['--lock-seconds', '8'];
+
+/**
+ * A models folder holding the fixture models under `name` (a link), kept between runs so the compiled
+ * tiny graphs are built once (its `compiled/` cache is keyed by the weights).
+ */
+function modelsFolder(name: string): string {
+  const dir = path.join(os.tmpdir(), `rerender-test-models-farm-${name}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const link = path.join(dir, name);
+  if (!fs.existsSync(link)) fs.symlinkSync(SD_TINY, link);
+  return dir;
+}
+
+/** The same scene project twice (farm/ and local/), its models named relative to the models folder. */
+async function twoProjects(mode: 'rerender' | 'independent', keys: number[]): Promise<{ dir: string; farm: string; local: string }> {
+  const dir = tempDir('rerender-farm-render-');
+  const farm = path.join(dir, 'farm', 'pan.rerender'), local = path.join(dir, 'local', 'pan.rerender');
+  for (const f of [farm, local]) {
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    await writeSceneProject(f, { checkpoint: 'sd-tiny', controlnet: 'sd-tiny' }, mode, keys[keys.length - 1] + 1, keys);
+  }
+  return { dir, farm, local };
+}
+
+/** Each keyframe's image bytes and render record, in timeline order. */
+async function keyframeImages(file: string): Promise<Array<{ frame: number; bytes: Buffer; settingsKey?: string; dependsOn?: unknown }>> {
+  const p = await readProjectFile(file);
+  return orderedKeyframes(p).map((k) => {
+    assert.equal(k.status, 'done', `the keyframe at frame ${k.frame} of ${file} is rendered`);
+    const rec = readRecord(file, k);
+    return { frame: k.frame, bytes: fs.readFileSync(path.join(projectPaths(file).dir, k.image!)), settingsKey: rec?.settingsKey, dependsOn: rec?.dependsOn.map(({ id: _id, ...d }) => d) }; // ids are random per project
+  });
+}
+
+async function assertSameRenders(farm: string, local: string): Promise<void> {
+  const a = await keyframeImages(farm), b = await keyframeImages(local);
+  assert.deepEqual(a.map((x) => x.frame), b.map((x) => x.frame));
+  for (let i = 0; i < a.length; i++) {
+    assert.ok(a[i].bytes.equals(b[i].bytes), `the keyframe at frame ${a[i].frame} is byte-identical to the local render`);
+    assert.equal(a[i].settingsKey, b[i].settingsKey, 'the same settings key is recorded');
+    assert.deepEqual(a[i].dependsOn, b[i].dependsOn, 'the same dependencies are recorded');
+  }
+}
+
+describe('render farm: keyframes', { skip: missing }, () => {
+  let redis: TestRedis;
+  const workers: WorkerProcess[] = [];
+  beforeEach(async () => { redis = await startRedis(); });
+  afterEach(async () => {
+    for (const w of workers.splice(0)) { if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL'); await w.exited; }
+    await redis?.stop();
+  });
+  const worker = (args: string[]) => {
+    const w = startWorker(['--redis', redis.url, ...LOCK, ...args]);
+    workers.push(w);
+    return w;
+  };
+
+  test('given two render workers, when `render --all --farm` runs in Rerender mode, then the keyframes render in order and equal a local render --all byte for byte', LONG, async () => {
+    const models = modelsFolder('sd-tiny');
+    const { farm, local } = await twoProjects('rerender', [0, 3, 6]);
+    const loc = rerender(['render', local, '--all', '--models-dir', models, '--json']);
+    assert.equal(loc.code, 0, loc.stderr);
+    const ws = [worker(['--kinds', 'propagate,render', '--models-dir', models]), worker(['--kinds', 'propagate,render', '--models-dir', models])];
+    for (const w of ws) {
+      const line = await w.waitFor(/render jobs run on /);
+      assert.match(line, /render jobs run on cpu/, 'the worker says which execution provider renders (CPU on this machine)');
+    }
+    const status = rerender(['farm', 'status', '--redis', redis.url, '--json']).json();
+    assert.ok(status.workers.every((w: { kinds: string[]; renderProvider?: string }) => w.kinds.includes('render') && w.renderProvider), 'farm status lists them as render workers');
+    const r = rerender(['render', farm, '--all', '--farm', redis.url, '--models-dir', models, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /rendering: \d+%/, 'progress is printed like a local render');
+    const out = r.json();
+    assert.deepEqual(out.rendered.map((x: { frame: number }) => x.frame), [0, 3, 6]);
+    assert.equal(out.provider, 'cpu');
+    await assertSameRenders(farm, local);
+    // The order the method needs: no later keyframe was taken before the one before it had finished.
+    const events = ws.flatMap((w) => w.log().split('\n')).filter((l) => /(took|finished) keyframe at frame/.test(l)).sort();
+    const order = events.map((l) => /(took|finished) keyframe at frame (\d+)/.exec(l)!).map((m) => `${m[1]} ${m[2]}`);
+    assert.deepEqual(order, ['took 0', 'finished 0', 'took 3', 'finished 3', 'took 6', 'finished 6'], events.join('\n'));
+    await Promise.all(ws.map(stopWorker));
+  });
+
+  test('given independent keyframes and two workers, when they render on the farm, then both workers take jobs and the images equal a local render', LONG, async () => {
+    const models = modelsFolder('sd-tiny');
+    const { farm, local } = await twoProjects('independent', [0, 2, 4, 6]);
+    const loc = rerender(['render', local, '--all', '--models-dir', models, '--json']);
+    assert.equal(loc.code, 0, loc.stderr);
+    const ws = [worker(['--kinds', 'render', '--models-dir', models]), worker(['--kinds', 'render', '--models-dir', models])];
+    await Promise.all(ws.map((w) => w.waitFor(/farm worker .* on /)));
+    const r = rerender(['render', farm, '--all', '--farm', redis.url, '--models-dir', models, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    await assertSameRenders(farm, local);
+    const took = ws.map((w) => (w.log().match(/took keyframe/g) ?? []).length);
+    assert.equal(took[0] + took[1], 4, 'each keyframe was rendered once');
+    await Promise.all(ws.map(stopWorker));
+  });
+
+  test('given workers without the models, then one without a checkpoint takes no render jobs and says why, and a job whose models no render worker has is reported by the submitter', LONG, async () => {
+    const empty = tempDir('rerender-farm-no-models-');
+    const noModels = worker(['--kinds', 'propagate,render', '--models-dir', empty]);
+    const refused = await noModels.waitFor(/not taking render jobs/);
+    assert.match(refused, new RegExp(`no usable Stable Diffusion checkpoint in the models folder ${empty.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    await noModels.waitFor(/farm worker .* kinds propagate,/);
+    const status = rerender(['farm', 'status', '--redis', redis.url, '--json']).json();
+    assert.deepEqual(status.workers[0].kinds, ['propagate']);
+    assert.match(status.workers[0].renderRefused, /no usable Stable Diffusion checkpoint/);
+    const renderOnly = rerender(['farm', 'worker', '--redis', redis.url, '--kinds', 'render', '--models-dir', empty]);
+    assert.equal(renderOnly.code, 1, 'a worker asked only to render, that cannot, stops at once');
+    assert.match(renderOnly.stderr, /this machine cannot take render jobs: no usable Stable Diffusion checkpoint/);
+
+    // A render worker whose models folder holds a checkpoint, but not the one the project names.
+    const other = modelsFolder('other-sd');
+    const w = worker(['--kinds', 'render', '--models-dir', other]);
+    await w.waitFor(/farm worker .* on /);
+    const { farm } = await twoProjects('rerender', [0, 3]);
+    const before = fs.readFileSync(farm, 'utf8');
+    const submit = runCli(['render', farm, '--all', '--farm', redis.url, '--models-dir', modelsFolder('sd-tiny')]);
+    const r = await submit.done;
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /no worker on the farm can render the keyframe at frame 0: .*checkpoint sd-tiny is not on this worker \(looked for .*other-sd/);
+    assert.match(w.log(), /cannot render the keyframe at frame 0 of .*: checkpoint sd-tiny is not on this worker/);
+    const after = await readProjectFile(farm);
+    assert.ok(after.keyframes.every((k) => !k.image), 'nothing was rendered');
+    assert.equal(JSON.parse(fs.readFileSync(farm, 'utf8')).keyframes.length, JSON.parse(before).keyframes.length);
+  });
+});
