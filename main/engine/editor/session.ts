@@ -229,7 +229,7 @@ export class EditorSession {
   edit(req: EditRequest): Promise<ProjectState> {
     const run = this.edits.then(async () => {
       const o = this.requireOpen();
-      const { project, label } = await applyEdit(o.project, req, { projectFile: o.file });
+      const { project, label } = await applyEdit(o.project, req, { projectFile: o.file, modelsDir: this.modelsDir() });
       if (project === o.project) return this.state()!;
       this.record(o, label, project);
       if (req.action === 'importKeyframeImage') o.mediaRevision++;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Image } from '../../../native-models/src/image';
 import { ModelRuntime, providerReport } from '../../../native-models/src/runtime/model-runtime';
-import { compiledGraphsDir, projectModelPath, resolveModelsDir } from '../../../native-models/src/model-manager';
+import { checkChosenModels, compiledGraphsDir, projectModelPath, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { readRgb, writePng } from '../media/image-files';
 import { addKeyframe, effectiveRenderParams, keyframeAt, updateKeyframe } from '../project/keyframes';
 import { resolveInProject } from '../project/confinement';
@@ -21,7 +21,6 @@ import { defaultFrescoSettings } from '../fresco/settings';
 import type { FrescoBatchReport } from '../fresco/fresco-render';
 import { renderFrescoKeyframes } from '../fresco/render-fresco-project';
 import { DiffusionModels, type ModelFiles } from './diffusion-models';
-import { detectModelFile, type ModelKind } from '../../../native-models/src/weights/detect-model';
 import { CacheReader, type CachePrecision } from './keyframe-cache';
 import { applyKeyframeResults, failureOf, keyframeInputFrame, projectModelFiles, writeKeyframeResult, type KeyframeFailure, type KeyframeResult, type RenderedKeyframe } from './keyframe-commit';
 import { analyseImage, plannedSteps, renderLater, renderPlain, type CacheTarget, type FrameInput, type RenderEnv } from './keyframe-render';
@@ -101,30 +100,6 @@ export function applyRequest(project: Project, req: RenderRequest): Project {
     }
   }
   return p;
-}
-
-const CHOSEN_KINDS: Record<'checkpoint' | 'controlnet' | 'vae', { kinds: ModelKind[]; what: string }> = {
-  checkpoint: { kinds: ['sd15-checkpoint', 'diffusers-folder'], what: 'a Stable Diffusion checkpoint' },
-  controlnet: { kinds: ['controlnet', 'diffusers-folder'], what: 'a ControlNet' },
-  vae: { kinds: ['vae', 'sd15-checkpoint', 'diffusers-folder'], what: 'a VAE' },
-};
-
-/**
- * Models the request newly chooses are checked when chosen, before the project saves them: the same
- * detection as import (SDXL, SD2, inpainting, pickles, the wrong kind of file) in one line naming the file.
- */
-async function checkChosenModels(models: Partial<ModelSelection> | undefined, modelsDir: string): Promise<void> {
-  for (const role of ['checkpoint', 'controlnet', 'vae'] as const) {
-    const chosen = models?.[role];
-    if (!chosen) continue;
-    const file = projectModelPath(modelsDir, chosen);
-    const d = await detectModelFile(file);
-    if (d.problem) throw new UserError(`cannot be used as the ${role}: ${d.problem}`, file);
-    const { kinds, what } = CHOSEN_KINDS[role];
-    if (!kinds.includes(d.kind) || (d.kind === 'diffusers-folder' && role !== 'checkpoint' && !d.components.includes(role))) {
-      throw new UserError(`is not ${what} (it holds: ${d.summary})`, file);
-    }
-  }
 }
 
 /** A failed or cancelled render's error carries what finished before it, for the owner to commit. */
