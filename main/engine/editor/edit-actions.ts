@@ -6,10 +6,13 @@ import type { Keyframe, Project } from '../../../preload/project-schema';
 import { addKeyframe, findKeyframe, moveKeyframe, removeKeyframes, setKeyframeFrames, updateKeyframe } from '../project/keyframes';
 import { importKeyframeImage } from '../project/keyframe-images';
 import { UserError } from '../../../native-models/src/errors';
+import { checkChosenModels, resolveModelsDir } from '../../../native-models/src/model-manager';
 
 export interface EditContext {
   /** The project file: relative paths and the assets folder resolve against it. */
   projectFile: string;
+  /** The models folder: model paths the project stores relative to it resolve there. */
+  modelsDir?: string;
 }
 
 type RequestOf<N extends EditName> = Extract<EditRequest, { action: N }>;
@@ -100,7 +103,16 @@ export const editActions: { [N in EditName]: EditAction<N> } = {
   setRenderDefaults: { label: () => 'Change project render settings', perform: (p, r) => ({ ...p, render: r.render }) },
   setPropagation: { label: () => 'Change propagation settings', perform: (p, r) => ({ ...p, propagation: r.propagation }) },
   setExportSettings: { label: () => 'Change export settings', perform: (p, r) => ({ ...p, export: r.export }) },
-  setModels: { label: () => 'Change models', perform: (p, r) => ({ ...p, models: r.models }) },
+  setModels: {
+    label: () => 'Change models',
+    // The models this edit newly chooses get the check render runs (one line naming the file); the ones
+    // kept as they were are not checked again, so removing a VAE never fails on the checkpoint.
+    perform: async (p, r, ctx) => {
+      const changed = Object.fromEntries((['checkpoint', 'controlnet', 'vae'] as const).filter((k) => r.models[k] !== p.models[k]).map((k) => [k, r.models[k]]));
+      await checkChosenModels(changed, ctx.modelsDir ?? resolveModelsDir());
+      return { ...p, models: r.models };
+    },
+  },
   setMode: {
     label: (r) => (r.fresco ? 'Change FRESCO settings' : `Use ${r.mode === 'fresco' ? 'FRESCO' : r.mode === 'independent' ? 'independent' : 'Rerender'} keyframes`),
     perform: (p, r) => ({ ...p, mode: r.mode, ...(r.fresco ? { fresco: { ...defaultFrescoSettings(), ...p.fresco, ...r.fresco } } : {}) }),

@@ -220,7 +220,7 @@ export class EditorSession {
   edit(req: EditRequest): Promise<ProjectState> {
     const run = this.edits.then(async () => {
       const o = this.requireOpen();
-      const changed = await o.store.applyAsync((p) => applyEdit(p, req, { projectFile: o.store.file }));
+      const changed = await o.store.applyAsync((p) => applyEdit(p, req, { projectFile: o.store.file, modelsDir: this.modelsDir() }));
       if (!changed) return this.state()!;
       if (req.action === 'importKeyframeImage') o.mediaRevision++;
       return this.changed();

@@ -6,18 +6,17 @@
 // project's owner commits them (the editor's document, or the command line's renderKeyframes).
 import path from 'node:path';
 import { ModelRuntime, providerReport } from '../../../native-models/src/runtime/model-runtime';
-import { compiledGraphsDir, projectModelPath, resolveModelsDir } from '../../../native-models/src/model-manager';
+import { checkChosenModels, compiledGraphsDir, projectModelPath, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { addKeyframe, effectiveRenderParams, keyframeAt, updateKeyframe } from '../project/keyframes';
 import { projectPaths } from '../project/paths';
 import { ProjectStore } from '../project/project-store';
 import { ensureFrameCache } from '../project/source-video';
-import type { Keyframe, ModelSelection, Project } from '../../../preload/project-schema';
+import type { Keyframe, Project } from '../../../preload/project-schema';
 import { stepProgress } from '../jobs/eta';
 import { UserError } from '../../../native-models/src/errors';
 import { defaultFrescoSettings } from '../fresco/settings';
 import { frescoMethod } from '../fresco/fresco-method';
 import { DiffusionModels } from './diffusion-models';
-import { detectModelFile, type ModelKind } from '../../../native-models/src/weights/detect-model';
 import { applyKeyframeResults, failureOf, projectModelFiles, writeKeyframeResult } from './keyframe-commit';
 import { partialOf, withPartial, type KeyframeMethod, type MethodRun, type RenderRequest, type RenderSummary } from './keyframe-method';
 import { independentMethod, rerenderMethod } from './rerender-method';
@@ -51,30 +50,6 @@ export function applyRequest(project: Project, req: RenderRequest): Project {
     }
   }
   return p;
-}
-
-const CHOSEN_KINDS: Record<'checkpoint' | 'controlnet' | 'vae', { kinds: ModelKind[]; what: string }> = {
-  checkpoint: { kinds: ['sd15-checkpoint', 'diffusers-folder'], what: 'a Stable Diffusion checkpoint' },
-  controlnet: { kinds: ['controlnet', 'diffusers-folder'], what: 'a ControlNet' },
-  vae: { kinds: ['vae', 'sd15-checkpoint', 'diffusers-folder'], what: 'a VAE' },
-};
-
-/**
- * Models the request newly chooses are checked when chosen, before the project saves them: the same
- * detection as import (SDXL, SD2, inpainting, pickles, the wrong kind of file) in one line naming the file.
- */
-export async function checkChosenModels(models: Partial<ModelSelection> | undefined, modelsDir: string): Promise<void> {
-  for (const role of ['checkpoint', 'controlnet', 'vae'] as const) {
-    const chosen = models?.[role];
-    if (!chosen) continue;
-    const file = projectModelPath(modelsDir, chosen);
-    const d = await detectModelFile(file);
-    if (d.problem) throw new UserError(`cannot be used as the ${role}: ${d.problem}`, file);
-    const { kinds, what } = CHOSEN_KINDS[role];
-    if (!kinds.includes(d.kind) || (d.kind === 'diffusers-folder' && role !== 'checkpoint' && !d.components.includes(role))) {
-      throw new UserError(`is not ${what} (it holds: ${d.summary})`, file);
-    }
-  }
 }
 
 /**
