@@ -33,6 +33,7 @@ function parseCrop(text: string | undefined) {
 
 export const newCommand: Command = {
   name: 'new',
+  positionals: 1,
   summary: 'create a project from a video or an image sequence (decodes frames at the working resolution)',
   usage: `
 usage: rerender new <project-file.rerender> --video <path> [--short-side N | --long-side N] [--crop l,r,t,b]
@@ -77,6 +78,7 @@ Keyframes are placed every 10 frames; change them with \`rerender keyframes\`.`,
 
 export const infoCommand: Command = {
   name: 'info',
+  positionals: 1,
   summary: 'show frames, fps, working size, keyframes and segments with their status',
   usage: `usage: rerender info <project-file> [--json]`,
   async run(args, ctx) {
@@ -114,6 +116,7 @@ export const infoCommand: Command = {
 
 export const keyframesCommand: Command = {
   name: 'keyframes',
+  positionals: 1,
   summary: 'set keyframes: a list, every K frames, or chosen from the content',
   usage: `
 usage: rerender keyframes <project-file> (--set 0,10,25 | --every K | --auto [--min 5 --max 20]) [--json]
@@ -154,6 +157,7 @@ Keyframes that stay keep their images and settings.`,
 
 export const importKeyframeCommand: Command = {
   name: 'import-keyframe',
+  positionals: 1,
   summary: 'use an image (painted or made elsewhere) as the keyframe at a frame',
   usage: `
 usage: rerender import-keyframe <project-file> --frame N --image <path> [--painted] [--json]
@@ -179,6 +183,7 @@ The image is copied into the project's assets folder, resized to the working res
 
 export const exportCommand: Command = {
   name: 'export',
+  positionals: 1,
   summary: 'write the video (mp4, webm, gif, ProRes or a folder of PNG frames) with the source audio',
   usage: `
 usage: rerender export <project-file> --out <path> [--format mp4|webm|gif|prores|png] [--allow-incomplete]
@@ -226,6 +231,7 @@ where the format holds them, and what is left out is listed.`,
 
 export const relinkCommand: Command = {
   name: 'relink',
+  positionals: 1,
   summary: 'point the project at its source video after the video was moved or renamed',
   usage: `
 usage: rerender relink <project-file> --video <path> [--json]
