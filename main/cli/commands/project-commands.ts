@@ -16,6 +16,7 @@ import { formatRational, fpsValue } from '../../engine/frames';
 import { checkSource, ensureFrameCache, relinkSource, resamples } from '../../engine/project/source-video';
 import { ffprobeRotation } from '../../engine/media/probe';
 import type { ExportFormat } from '../../engine/media/export';
+import { EXPORT_FORMATS } from '../../../preload/project-schema';
 
 /** Ctrl-C cancels the running job cleanly (temp files removed, earlier results kept). */
 function interruptToken(): CancelToken {
@@ -186,7 +187,7 @@ export const exportCommand: Command = {
   positionals: 1,
   summary: 'write the video (mp4, webm, gif, ProRes or a folder of PNG frames) with the source audio',
   usage: `
-usage: rerender export <project-file> --out <path> [--format mp4|webm|gif|prores|png] [--allow-incomplete]
+usage: rerender export <project-file> --out <path> [--format ${Object.keys(EXPORT_FORMATS).join('|')}] [--allow-incomplete]
                        [--range A-B] [--side-by-side] [--force] [--no-audio] [--start-number N] [--json]
 
   --format            default: from the file name (.mp4, .webm, .gif, .mov for prores; a folder for png)
@@ -205,7 +206,7 @@ where the format holds them, and what is left out is listed.`,
     if (!file) throw new UserError('missing the project file');
     const p = await readProjectFile(file);
     const format = args.string('format') as ExportFormat | undefined;
-    if (format && !['mp4', 'webm', 'gif', 'prores', 'png'].includes(format)) throw new UserError(`--format must be mp4, webm, gif, prores or png, got "${format}"`);
+    if (format && !Object.hasOwn(EXPORT_FORMATS, format)) throw new UserError(`--format must be one of ${Object.keys(EXPORT_FORMATS).join(', ')}, got "${format}"`);
     const startNumber = args.int('start-number');
     let range: { start: number; end: number } | undefined;
     const r = args.string('range');
