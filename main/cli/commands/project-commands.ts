@@ -16,6 +16,7 @@ import { formatRational, fpsValue } from '../../engine/frames';
 import { checkSource, ensureFrameCache, relinkSource, resamples } from '../../engine/project/source-video';
 import { ffprobeRotation } from '../../engine/media/probe';
 import type { ExportFormat } from '../../engine/media/export';
+import { EXPORT_FORMATS } from '../../../preload/project-schema';
 
 /** Ctrl-C cancels the running job cleanly (temp files removed, earlier results kept). */
 function interruptToken(): CancelToken {
@@ -33,6 +34,7 @@ function parseCrop(text: string | undefined) {
 
 export const newCommand: Command = {
   name: 'new',
+  positionals: 1,
   summary: 'create a project from a video or an image sequence (decodes frames at the working resolution)',
   usage: `
 usage: rerender new <project-file.rerender> --video <path> [--short-side N | --long-side N] [--crop l,r,t,b]
@@ -77,6 +79,7 @@ Keyframes are placed every 10 frames; change them with \`rerender keyframes\`.`,
 
 export const infoCommand: Command = {
   name: 'info',
+  positionals: 1,
   summary: 'show frames, fps, working size, keyframes and segments with their status',
   usage: `usage: rerender info <project-file> [--json]`,
   async run(args, ctx) {
@@ -114,6 +117,7 @@ export const infoCommand: Command = {
 
 export const keyframesCommand: Command = {
   name: 'keyframes',
+  positionals: 1,
   summary: 'set keyframes: a list, every K frames, or chosen from the content',
   usage: `
 usage: rerender keyframes <project-file> (--set 0,10,25 | --every K | --auto [--min 5 --max 20]) [--json]
@@ -157,6 +161,7 @@ Keyframes that stay keep their images and settings.`,
 
 export const importKeyframeCommand: Command = {
   name: 'import-keyframe',
+  positionals: 1,
   summary: 'use an image (painted or made elsewhere) as the keyframe at a frame',
   usage: `
 usage: rerender import-keyframe <project-file> --frame N --image <path> [--painted] [--json]
@@ -181,9 +186,10 @@ The image is copied into the project's assets folder, resized to the working res
 
 export const exportCommand: Command = {
   name: 'export',
+  positionals: 1,
   summary: 'write the video (mp4, webm, gif, ProRes or a folder of PNG frames) with the source audio',
   usage: `
-usage: rerender export <project-file> --out <path> [--format mp4|webm|gif|prores|png] [--allow-incomplete]
+usage: rerender export <project-file> --out <path> [--format ${Object.keys(EXPORT_FORMATS).join('|')}] [--allow-incomplete]
                        [--range A-B] [--side-by-side] [--force] [--no-audio] [--start-number N] [--json]
 
   --format            default: from the file name (.mp4, .webm, .gif, .mov for prores; a folder for png)
@@ -202,7 +208,7 @@ where the format holds them, and what is left out is listed.`,
     if (!file) throw new UserError('missing the project file');
     const p = await readProjectFile(file);
     const format = args.string('format') as ExportFormat | undefined;
-    if (format && !['mp4', 'webm', 'gif', 'prores', 'png'].includes(format)) throw new UserError(`--format must be mp4, webm, gif, prores or png, got "${format}"`);
+    if (format && !Object.hasOwn(EXPORT_FORMATS, format)) throw new UserError(`--format must be one of ${Object.keys(EXPORT_FORMATS).join(', ')}, got "${format}"`);
     const startNumber = args.int('start-number');
     let range: { start: number; end: number } | undefined;
     const r = args.string('range');
@@ -228,6 +234,7 @@ where the format holds them, and what is left out is listed.`,
 
 export const relinkCommand: Command = {
   name: 'relink',
+  positionals: 1,
   summary: 'point the project at its source video after the video was moved or renamed',
   usage: `
 usage: rerender relink <project-file> --video <path> [--json]

@@ -94,6 +94,7 @@ function modelsFrom(args: ParsedArgs): Partial<ModelSelection> {
 
 export const renderCommand: Command = {
   name: 'render',
+  positionals: 1,
   summary: 'render keyframes with the text prompt (one keyframe, or all in order)',
   usage: `
 usage: rerender render <project-file> [--frame N | --all] [--prompt …] [--negative …] [--seed N]
