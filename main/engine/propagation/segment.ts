@@ -6,7 +6,7 @@ import type { Image } from '../../../native-models/src/image';
 import { warpImage } from '../../../native-models/src/flow';
 import { runChain, type PropagationInputs } from './chain';
 import { ChainStore } from './frame-store';
-import { blendDirections, blendMask } from '../../../native-models/src/blend';
+import { blendDirections, blendWeights } from '../../../native-models/src/blend';
 import { writePng } from '../media/image-files';
 import type { Segment } from '../project/keyframes';
 import { coverageMapFile, frameCoverage, writeCoverageMap, type FrameCoverage } from './coverage';
@@ -88,7 +88,7 @@ export async function propagateSegment(job: SegmentJob): Promise<Map<number, Fra
     let warpedMask: Image | undefined;
     if (previousMask && previousMask.frame === c - 1) warpedMask = await warpImage(previousMask.mask, (await job.flows.pair(c - 1)).backward, 'nearest');
     const w1 = (c - s.left.frame) / (s.right.frame - s.left.frame);
-    const mask = await blendMask(a.error, b.error, w1, warpedMask);
+    const mask = blendWeights(a.error, b.error, w1, warpedMask);
     const image = await blendDirections({ a: a.image, b: b.image, mask, weightB: w1, fusion: job.settings.gradientFusion });
     previousMask = { frame: c, mask };
     await measure(c, a, b, mask);
