@@ -100,3 +100,23 @@ export async function checkFarmConnection(c: FarmConnection, timeoutMs = 10_000)
     client.disconnect();
   }
 }
+
+/**
+ * The farm URL to store when the user edits the one shown to them: a password given as *** (the shown
+ * form) is the stored URL's password, when the rest of the address is the same server.
+ */
+export function keepStoredPassword(edited: string, stored: string | null): string {
+  let e: URL, s: URL;
+  try {
+    e = new URL(edited);
+    if (!stored || e.password !== '***') return edited;
+    s = new URL(stored);
+  } catch {
+    return edited; // parseRedisUrl says what is wrong with it
+  }
+  if (e.protocol !== s.protocol || e.host !== s.host || e.username !== s.username) {
+    throw new UserError('the farm URL says *** as its password, which is the hidden form of the stored one: type the password for the new server');
+  }
+  e.password = s.password;
+  return e.toString();
+}

@@ -10,6 +10,8 @@ const settingsSchema = z.object({
   recent: z.array(z.string().max(4096)).max(20).default([]),
   modelsFolder: z.string().max(4096).nullable().default(null),
   provider: z.string().max(32).default('auto'),
+  /** The render farm's Redis URL (with its password: the file is the user's own), or null for this machine. */
+  farmUrl: z.string().max(4096).nullable().default(null),
 });
 export type AppSettings = z.infer<typeof settingsSchema>;
 
