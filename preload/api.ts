@@ -122,6 +122,17 @@ export const modelsState = z.object({
 });
 export type ModelsState = z.infer<typeof modelsState>;
 
+/** The render farm the editor submits to (app settings): the URL with its password hidden, never in full. */
+export const farmState = z.object({
+  /** redis://host:port or rediss://… with the password shown as ***, or null when jobs run on this machine. */
+  url: z.string().nullable(),
+  /** Whether the farm answered when the URL was set or the state asked for (checked once, briefly). */
+  reachable: z.boolean().optional(),
+  /** Why it did not answer, in the user's words. */
+  problem: z.string().optional(),
+});
+export type FarmState = z.infer<typeof farmState>;
+
 export const pickPurpose = z.enum(['open-project', 'save-project', 'video', 'image', 'export', 'models-folder', 'model-file']);
 export type PickPurpose = z.infer<typeof pickPurpose>;
 
@@ -260,6 +271,9 @@ export const calls = {
   'models.setFolder': { params: z.object({ folder: filePath }), result: modelsState },
   'models.setProvider': { params: z.object({ provider: z.string().max(32) }), result: modelsState },
   'models.import': { params: z.object({ source: filePath }), result: jobStarted },
+  'farm.state': { params: none, result: farmState },
+  /** Sets (or with null clears) the farm URL; a URL whose password is *** keeps the stored password. */
+  'farm.setUrl': { params: z.object({ url: z.string().max(4096).nullable() }), result: farmState },
   'models.download': { params: z.object({ url: z.string().url().max(4096), sha256: z.string().regex(/^[0-9a-fA-F]{64}$/).optional() }), result: jobStarted },
   /** Native file dialog (Electron); the browser answers supported: false and the UI asks for a typed path. */
   'dialog.pick': {

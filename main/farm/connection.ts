@@ -1,6 +1,7 @@
 // The render farm's Redis: one URL (redis:// or rediss:// for TLS, with user and password) turned into
 // connection options, and a first contact that explains what went wrong in the user's words.
 import fs from 'node:fs';
+import net from 'node:net';
 import IORedis, { type RedisOptions } from 'ioredis';
 import { UserError } from '../../native-models/src/errors';
 
@@ -40,7 +41,9 @@ export function parseRedisUrl(url: string): FarmConnection {
     if (key !== 'ca' && key !== 'servername') throw new UserError(`unknown option "${key}" in the farm URL (known: ca, servername)`);
   }
   if (u.protocol === 'rediss:') {
-    const tls: NonNullable<RedisOptions['tls']> = { servername: u.searchParams.get('servername') ?? host };
+    // A host given as an IP address is checked against the certificate's IP entries (SNI takes names only).
+    const servername = u.searchParams.get('servername') ?? (net.isIP(host) ? undefined : host);
+    const tls: NonNullable<RedisOptions['tls']> = servername ? { servername } : {};
     const ca = u.searchParams.get('ca');
     if (ca) {
       try {
@@ -96,4 +99,24 @@ export async function checkFarmConnection(c: FarmConnection, timeoutMs = 10_000)
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * The farm URL to store when the user edits the one shown to them: a password given as *** (the shown
+ * form) is the stored URL's password, when the rest of the address is the same server.
+ */
+export function keepStoredPassword(edited: string, stored: string | null): string {
+  let e: URL, s: URL;
+  try {
+    e = new URL(edited);
+    if (!stored || e.password !== '***') return edited;
+    s = new URL(stored);
+  } catch {
+    return edited; // parseRedisUrl says what is wrong with it
+  }
+  if (e.protocol !== s.protocol || e.host !== s.host || e.username !== s.username) {
+    throw new UserError('the farm URL says *** as its password, which is the hidden form of the stored one: type the password for the new server');
+  }
+  e.password = s.password;
+  return e.toString();
 }

@@ -203,3 +203,31 @@ describe('symbolic links out of the project folder', () => {
     });
   });
 });
+
+describe('symbolic links among the cache files propagation reads', () => {
+  test('given a decoded frame that is a link to a file outside, when propagating, then it is refused naming the file, and nothing is propagated', async () => {
+    const work = tempDir('rerender-frame-link-');
+    try {
+      fs.mkdirSync(path.join(work, 'proj'));
+      const outside = path.join(work, 'outside.png');
+      await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 250, g: 0, b: 0 } } }).png().toFile(outside);
+      const video = makeVideo(work, 'clip', { width: 64, height: 48, fps: 12, frames: 12 });
+      const projectFile = path.join(work, 'proj', 'clip.rerender');
+      assert.equal(rerender(['new', projectFile, '--video', video]).code, 0);
+      const framesDir = projectPaths(projectFile).framesDir;
+      for (const k of (await readProjectFile(projectFile)).keyframes) {
+        const r = rerender(['import-keyframe', projectFile, '--frame', String(k.frame), '--image', path.join(framesDir, `${String(k.frame).padStart(5, '0')}.png`)]);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      const frame = path.join(framesDir, '00005.png');
+      fs.rmSync(frame);
+      fs.symlinkSync(outside, frame);
+      const r = rerender(['propagate', projectFile]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /the decoded frame file 00005\.png is a symbolic link to .*outside\.png, outside the project folder; refused/);
+      assert.equal(fs.existsSync(projectPaths(projectFile).segmentsDir), false, 'nothing was propagated');
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+});

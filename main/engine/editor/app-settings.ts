@@ -15,6 +15,8 @@ const settingsSchema = z.object({
   /** An unknown name (a provider from another build, a hand edit) falls back to trying every one. */
   provider: z.enum(PROVIDER_CHOICES).catch('auto').default('auto'),
   externalEditor: externalEditorSetting.nullable().default(null),
+  /** The render farm's Redis URL (with its password: the file is the user's own), or null for this machine. */
+  farmUrl: z.string().max(4096).nullable().default(null),
 });
 export type AppSettings = z.infer<typeof settingsSchema>;
 

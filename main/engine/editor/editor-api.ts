@@ -1,6 +1,6 @@
 // The editor behind the contract: wires session, workers, jobs and settings, implements every call of
 // preload/api.ts, and dispatches validated calls for both transports (Electron IPC, serve-mode WebSocket).
-import { calls, isCallName, type CallName, type CallParams, type CallReply, type CallResult, type EventName, type EventPayload, type ModelsState } from '../../../preload/api';
+import { calls, isCallName, type CallName, type CallParams, type CallReply, type CallResult, type EventName, type EventPayload, type ModelsState, type FarmState } from '../../../preload/api';
 import { WorkerHost, forkWorker, type SpawnWorker } from '../jobs/worker-host';
 import { EditorSession, DEFAULT_AUTOSAVE_DELAY_MS } from './session';
 import { JobList } from './job-list';
@@ -13,6 +13,7 @@ import { listFolder } from './file-browser';
 import { withUploadedImage } from './uploads';
 import { ExternalEdits, validateExternalEditor } from './external-editor';
 import path from 'node:path';
+import { checkFarmConnection, keepStoredPassword, parseRedisUrl } from '../../farm/connection';
 import { listModels, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { UserError } from '../../../native-models/src/errors';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../../../native-models/src/runtime/provider-names';
@@ -84,7 +85,33 @@ export function createEditor(opts: EditorOptions): Editor {
     }
   }
 
+  /** The farm setting as the UI may show it: never the password; whether the farm answers now. */
+  async function farmState(): Promise<FarmState> {
+    const stored = settings.get().farmUrl;
+    if (!stored) return { url: null };
+    let c;
+    try {
+      c = parseRedisUrl(stored);
+    } catch (err) {
+      return { url: null, reachable: false, problem: (err as Error).message };
+    }
+    try {
+      await checkFarmConnection(c, 3000);
+      return { url: c.safeUrl, reachable: true };
+    } catch (err) {
+      return { url: c.safeUrl, reachable: false, problem: (err as Error).message };
+    }
+  }
+
   const handlers: Handlers = {
+    'farm.state': () => farmState(),
+    'farm.setUrl': async ({ url }) => {
+      const text = url?.trim() || null;
+      const next = text ? keepStoredPassword(text, settings.get().farmUrl) : null;
+      if (next) parseRedisUrl(next); // a malformed URL is refused with the reason, and nothing is stored
+      await settings.update({ farmUrl: next });
+      return farmState();
+    },
     'app.info': () => ({ mode: opts.platform.mode, version: opts.platform.version, platform: process.platform, nativeDialogs: !!opts.platform.pickPath, recent: settings.get().recent }),
     'project.open': async ({ file }) => {
       const state = await session.openProject(file);

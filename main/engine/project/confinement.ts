@@ -76,3 +76,27 @@ export function resolveInProject(projectFile: string, rel: string): string {
   }
   return abs;
 }
+
+/**
+ * Refuses a cache folder holding a file that is a symbolic link leading outside the project folder (a
+ * decoded frame or flow file swapped for a link to another file). Links that stay inside are allowed.
+ * One lstat per entry: run before a job reads the folder's files.
+ */
+export function checkCacheFiles(projectFile: string, dir: string, what: string): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return; // not there yet: nothing to read
+  }
+  const root = realPathOf(projectPaths(projectFile).dir);
+  for (const e of entries) {
+    if (e.isDirectory()) { checkCacheFiles(projectFile, path.join(dir, e.name), what); continue; }
+    if (!e.isSymbolicLink()) continue;
+    const file = path.join(dir, e.name);
+    const target = realPathOf(file);
+    if (!isInside(root, target)) {
+      throw new UserError(`the ${what} file ${e.name} is a symbolic link to ${target}, outside the project folder; refused (delete it and the app makes it again)`, file);
+    }
+  }
+}

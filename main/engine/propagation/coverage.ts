@@ -30,8 +30,8 @@ export function errorCode(error: number): number {
 export interface DirectionResult { error: FloatImage; uncovered: Image }
 
 /**
- * The figures and map of a frame made from one direction, or from two blended by `mask` (255: the pixel
- * came from `b`). A pixel is uncovered when neither keyframe shows it.
+ * The figures and map of a frame made from one direction, or from two blended by `mask` (B's share 0-255: at 128 or more the pixel
+ * counts as from `b`). A pixel is uncovered when neither keyframe shows it.
  */
 export function frameCoverage(a: DirectionResult, b?: DirectionResult, mask?: Image): { figure: FrameCoverage; map: Image } {
   const { width, height } = a.error;
@@ -39,7 +39,7 @@ export function frameCoverage(a: DirectionResult, b?: DirectionResult, mask?: Im
   const error = new Float32Array(n);
   const uncovered = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const fromB = b && mask ? mask.data[i] !== 0 : false;
+    const fromB = b && mask ? mask.data[i] >= 128 : false;
     error[i] = fromB ? b!.error.data[i] : a.error.data[i];
     uncovered[i] = a.uncovered.data[i] !== 0 && (!b || b.uncovered.data[i] !== 0) ? 1 : 0;
   }

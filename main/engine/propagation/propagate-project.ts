@@ -8,7 +8,7 @@ import { FlowCache } from '../flow/flow-cache';
 import type { Project } from '../../../preload/project-schema';
 import { frameFileName, projectPaths } from '../project/paths';
 import { segmentsOf, type Segment } from '../project/keyframes';
-import { resolveInProject } from '../project/confinement';
+import { checkCacheFiles, resolveInProject } from '../project/confinement';
 import { completeMarker, inputsOf, isComplete, lastRunPath, propagationSettingsKey, segmentOutputDir, segmentOutputKey, sourceKey, type LastRun } from '../project/output-keys';
 import { readRgb } from '../media/image-files';
 import { removeLeftovers, writeFileAtomic } from '../fs/atomic';
@@ -80,6 +80,9 @@ export async function propagateProject(projectFile: string, p: Project, opts: Pr
     throw new UserError(`keyframes at frames ${missing.map((k) => k.frame).join(', ')} have no finished image yet; render or import them first`);
   }
   await ensureFrameCache(projectFile, p, { cancel: opts.cancel }); // a deleted cache is rebuilt, not an error
+  // The engine reads these folders' files by name: none may be a link out of the project.
+  checkCacheFiles(projectFile, paths.framesDir, 'decoded frame');
+  checkCacheFiles(projectFile, paths.flowDir, 'flow cache');
   const space = { bytes: 0, what: 'propagating' };
   try {
     return await propagate(projectFile, p, segments, opts, space);

@@ -54,7 +54,7 @@ export async function propagateSegment(job: SegmentJob): Promise<Map<number, Fra
       const a = await (s.left ? forward : backward).load(c);
       const b = s.left && s.right ? await backward.load(c) : undefined;
       if (!a || (s.left && s.right && !b)) return coverage;
-      await measure(c, a, b, b ? await blendMask(a.error, b.error, (c - s.left!.frame) / (s.right!.frame - s.left!.frame)) : undefined);
+      await measure(c, a, b, b ? blendWeights(a.error, b.error, (c - s.left!.frame) / (s.right!.frame - s.left!.frame)) : undefined);
     }
     return coverage;
   }
