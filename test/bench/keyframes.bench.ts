@@ -59,7 +59,7 @@ async function tiny(): Promise<void> {
     console.log(`sd-tiny keyframes at 128×128 on CPU (${os.cpus().length} cores), S = ${params.steps}, strength ${params.strength} (s* = ${sdeditStartStep(params.steps, params.strength)}), canny ControlNet:`);
     const anchorCpu = rows[0][5];
     for (const [label, ms, calls, enc, dec, cpu] of rows) {
-      console.log(`  ${label.padEnd(52)} ${seconds(ms).padStart(9)} wall ${seconds(cpu).padStart(9)} CPU (${(cpu / anchorCpu).toFixed(2)}× the anchor)  ${String(calls).padStart(3)} UNet calls (CFG batch 2), ${enc} VAE encodes, ${dec} decodes`);
+      console.log(`  ${label.padEnd(58)} ${seconds(ms).padStart(9)} wall ${seconds(cpu).padStart(9)} CPU (${(cpu / anchorCpu).toFixed(2)}× the anchor)  ${String(calls).padStart(3)} UNet calls (CFG batch 2), ${enc} VAE encodes, ${dec} decodes`);
     }
   } finally {
     await models.close();
