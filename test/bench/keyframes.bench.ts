@@ -33,11 +33,12 @@ async function tiny(): Promise<void> {
   const env: RenderEnv = { models };
   try {
     await renderPlain(env, { frame: scene(0), params: { ...params, steps: 2 } }); // load sessions once
-    const rows: Array<[string, number, number]> = [];
+    const rows: Array<[string, number, number, number, number, number]> = [];
     const time = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
-      const calls = models.unetCalls, t = performance.now();
+      const calls = models.unetCalls, enc = models.vaeEncodes, dec = models.vaeDecodes, t = performance.now(), cpu = process.cpuUsage();
       const r = await fn();
-      rows.push([label, performance.now() - t, models.unetCalls - calls]);
+      const used = process.cpuUsage(cpu);
+      rows.push([label, performance.now() - t, models.unetCalls - calls, models.vaeEncodes - enc, models.vaeDecodes - dec, (used.user + used.system) / 1000]);
       return r;
     };
     const anchorDir = path.join(dir, 'anchor');
@@ -48,7 +49,7 @@ async function tiny(): Promise<void> {
     for (let k = 1; k <= 3; k++) {
       const frame = scene(3 * k);
       const later = path.join(dir, `k${k}`);
-      const r = await time(`later keyframe ${k} (2 passes, 4 constraints)`, () => renderLater(env, { frame, params }, {
+      const r = await time(`later keyframe ${k} (pass 1 + pass 2 from the pixel window)`, () => renderLater(env, { frame, params }, {
         anchor: { frame: scene(0), result: anchor.image, cache }, previous, previousTokens: tokens,
       }, { dir: later, key: `k${k}` }));
       previous = { frame, result: r.image };
@@ -56,7 +57,10 @@ async function tiny(): Promise<void> {
     }
     await time('independent keyframe (plain img2img)', () => renderPlain(env, { frame: scene(9), params }));
     console.log(`sd-tiny keyframes at 128×128 on CPU (${os.cpus().length} cores), S = ${params.steps}, strength ${params.strength} (s* = ${sdeditStartStep(params.steps, params.strength)}), canny ControlNet:`);
-    for (const [label, ms, calls] of rows) console.log(`  ${label.padEnd(46)} ${seconds(ms).padStart(9)}  ${String(calls).padStart(3)} UNet calls (CFG batch 2)`);
+    const anchorCpu = rows[0][5];
+    for (const [label, ms, calls, enc, dec, cpu] of rows) {
+      console.log(`  ${label.padEnd(58)} ${seconds(ms).padStart(9)} wall ${seconds(cpu).padStart(9)} CPU (${(cpu / anchorCpu).toFixed(2)}× the anchor)  ${String(calls).padStart(3)} UNet calls (CFG batch 2), ${enc} VAE encodes, ${dec} decodes`);
+    }
   } finally {
     await models.close();
     await runtime.releaseAll();
