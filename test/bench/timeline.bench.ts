@@ -1,5 +1,7 @@
-// Timeline bench: a generated 10,000-frame project in Chromium through serve mode. Prints the time from
-// opening the editor to the first preview frame, and frame times while scrolling and zooming the timeline.
+// Timeline bench: a generated 10,000-frame project with 1,000 keyframes (each with its own image, so the
+// keyframe lane draws thumbnails) and coverage figures for every segment, in Chromium through serve mode.
+// Prints the time from opening the editor to the first preview frame, and frame times while zooming,
+// scrolling, dragging the scrollbar and scrubbing the timeline.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -7,23 +9,48 @@ import type { Page } from 'playwright-core';
 import { writeProjectFile } from '../../main/engine/project/project-file';
 import { projectPaths } from '../../main/engine/project/paths';
 import { sampleProject } from '../helpers/project';
+import { segmentsOf } from '../../main/engine/project/keyframes';
+import { segmentOutputDir, segmentOutputKey } from '../../main/engine/project/output-keys';
+import { writeSegmentCoverage } from '../../main/engine/propagation/coverage';
 import { tempDir } from '../helpers/media';
 import { launchChromium, startServe } from '../helpers/serve';
 
 const FRAMES = 10_000;
 
-/** A project with 10,000 frames and keyframes every 10: thumbnails for all, full frames for the first few. */
+/**
+ * A project with 10,000 frames and keyframes every 10 (1,000), each with an imported image of its own:
+ * thumbnails for all frames, full frames for the first few, and coverage figures for every segment.
+ */
 async function bigProject(): Promise<string> {
   const dir = tempDir('rerender-bench-timeline-');
   const file = path.join(dir, 'long.rerender');
-  const p = sampleProject(FRAMES, Array.from({ length: FRAMES / 10 }, (_, i) => i * 10));
-  await writeProjectFile(file, { ...p, working: { ...p.working, width: 128, height: 64 } });
   const paths = projectPaths(file);
   fs.mkdirSync(paths.thumbsDir, { recursive: true });
   fs.mkdirSync(paths.framesDir, { recursive: true });
-  const src = (n: number) => ['-f', 'lavfi', '-i', `testsrc2=size=128x64:rate=25`, '-frames:v', String(n), '-start_number', '0'];
+  fs.mkdirSync(paths.assetsDir, { recursive: true });
+  const src = (n: number, filter = '') => ['-f', 'lavfi', '-i', `testsrc2=size=128x64:rate=25${filter}`, '-frames:v', String(n), '-start_number', '0'];
   execFileSync('ffmpeg', ['-v', 'error', ...src(FRAMES), '-q:v', '6', path.join(paths.thumbsDir, '%05d.jpg')]);
   execFileSync('ffmpeg', ['-v', 'error', ...src(200), path.join(paths.framesDir, '%05d.png')]);
+  const keys = FRAMES / 10;
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=128x64:rate=25,hue=h=120', '-frames:v', String(keys), '-start_number', '0', path.join(paths.assetsDir, 'key-%05d.png')]);
+  const base = sampleProject(FRAMES, Array.from({ length: keys }, (_, i) => i * 10));
+  const rel = (i: number) => path.relative(paths.dir, path.join(paths.assetsDir, `key-${String(i).padStart(5, '0')}.png`)).split(path.sep).join('/');
+  const p = {
+    ...base,
+    working: { ...base.working, width: 128, height: 64 },
+    keyframes: base.keyframes.map((k, i) => ({ ...k, source: 'imported' as const, image: rel(i), status: 'done' as const, revision: 1 })),
+  };
+  await writeProjectFile(file, p);
+  // Coverage figures under each segment's current output key, as a finished propagation leaves them.
+  for (const s of segmentsOf(p)) {
+    const dirOf = segmentOutputDir(file, segmentOutputKey(p, s));
+    fs.mkdirSync(dirOf, { recursive: true });
+    const figures = new Map(Array.from({ length: s.end - s.start + 1 }, (_, i) => {
+      const f = s.start + i, t = (i + 1) / (s.end - s.start + 2);
+      return [f, { error: 1000 * (1 + Math.sin(f / 37)) * (1 - Math.abs(t - 0.5)), worst: 4000, uncovered: (f % 97) / 400 }] as const;
+    }));
+    await writeSegmentCoverage(dirOf, s.start, s.end, figures);
+  }
   return file;
 }
 
@@ -106,6 +133,32 @@ async function main() {
       await page.mouse.up();
     });
     console.log(`scrubbing the playhead across the video: ${stats(scrub)}`);
+    // Dragging the scrollbar's thumb end to end, zoomed in (each step shows keyframe images not seen yet).
+    await page.keyboard.press('0');
+    for (let i = 0; i < 8; i++) await page.keyboard.press('=');
+    const bar = { y: box.y + box.height - 5 };
+    const thumbX = await page.getByTestId('timeline').evaluate((e) => {
+      const zoom = Number(e.dataset.zoom), scroll = Number(e.dataset.scroll), frames = Number(e.dataset.frames), w = e.clientWidth;
+      const visible = w / zoom, tw = Math.max(24, (visible / frames) * w);
+      return (scroll / Math.max(1, frames - visible)) * (w - tw) + tw / 2;
+    });
+    const drag = await frameTimes(page, async () => {
+      await page.mouse.move(box.x + thumbX, bar.y);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width - 10, bar.y, { steps: 120 });
+      await page.mouse.move(box.x + 10, bar.y, { steps: 120 });
+      await page.mouse.up();
+    });
+    console.log(`dragging the scrollbar end to end and back, zoomed in (keyframe images loading): ${stats(drag)}`);
+    const dragAgain = await frameTimes(page, async () => {
+      await page.mouse.move(box.x + 10, bar.y);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width - 10, bar.y, { steps: 120 });
+      await page.mouse.up();
+    });
+    console.log(`dragging the scrollbar again (images cached where they fit): ${stats(dragAgain)}`);
+    const worst = await page.getByTestId('timeline').getAttribute('data-worst');
+    console.log(`coverage strip: worst frames flagged ${worst}`);
   } finally {
     await browser.close();
     await serve.stop();

@@ -8,20 +8,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { makeVideo, tempDir } from '../helpers/media';
 import { rerender } from '../helpers/cli';
-import { launchChromium, startServe, testOutputDir, type ServeProcess } from '../helpers/serve';
+import { testOutputDir } from '../helpers/serve';
+import { frameXY, openEditorPage, waitInspector, type EditorPage } from '../helpers/editor-page';
 
 const shots = path.join(testOutputDir, 'e2e-inspector');
-const waitInspector = (page: Page, re: RegExp) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[data-testid=inspector]')?.textContent ?? ''), re.source);
 
-async function frameXY(page: Page, f: number, lane: 'marker' | 'ruler' | 'keys'): Promise<{ x: number; y: number }> {
-  const el = page.getByTestId('timeline');
-  const box = (await el.boundingBox())!;
-  const [zoom, scroll, y] = await el.evaluate((e, l) => [Number(e.dataset.zoom), Number(e.dataset.scroll), Number(l === 'marker' ? e.dataset.markerY : l === 'keys' ? e.dataset.keysY : e.dataset.rulerY)], lane);
-  return { x: box.x + (f + 0.5 - scroll) * zoom, y: box.y + y };
-}
 
 async function importAtPlayhead(page: Page, image: string) {
   await page.locator('nav.toolbar button[data-action="keyframe.importImage"]').click();
@@ -31,8 +25,7 @@ async function importAtPlayhead(page: Page, image: string) {
 
 describe('inspector and keyframe lane (serve mode)', () => {
   let dir: string;
-  let serve: ServeProcess;
-  let browser: Browser;
+  let editor: EditorPage;
   let page: Page;
   const images: Record<string, string> = {};
 
@@ -46,19 +39,12 @@ describe('inspector and keyframe lane (serve mode)', () => {
       images[name] = path.join(dir, `${name}.png`);
       await sharp({ create: { width: 192, height: 108, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toFile(images[name]);
     }
-    fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ modelsFolder: path.join(dir, 'models') }));
-    serve = await startServe(['--project', path.join(dir, 'clip.rerender'), '--settings', path.join(dir, 'settings.json')], { HOME: dir });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(120_000);
-    page.on('pageerror', (e) => console.log('page error:', e.message));
-    await page.goto(serve.url);
-    await page.waitForSelector('[data-testid=preview-canvas][data-drawn-frame="0"]');
+    editor = await openEditorPage({ project: path.join(dir, 'clip.rerender'), settingsFile: path.join(dir, 'settings.json'), settings: { modelsFolder: path.join(dir, 'models') }, env: { HOME: dir } });
+    page = editor.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await serve?.stop();
+    await editor?.close();
   });
 
   test('given keyframe 10 clicked and the playhead then moved to 15, when Import image is used, then a new keyframe at 15 gets the image and 10 is untouched', async () => {

@@ -34,7 +34,10 @@ test('given per-frame figures, then the worst frames come first, away from keyfr
   const uncovered = error.map((e, f) => (e === null ? null : f === 70 ? 0.5 : 0));
   const picks = worstFrames(error, uncovered, [0, 99], 3, 5);
   assert.equal(picks[0], 70, 'half the picture unseen outranks any error');
-  assert.equal(picks[1], 50);
-  assert.equal(picks[2], 20, '52 is too close to 50, 97 to the keyframe at 99');
+  assert.equal(picks[1], 97, 'two frames from the keyframe at 99 is allowed');
+  assert.equal(picks[2], 50, '52 is too close to 50');
+  assert.deepEqual(worstFrames(error, uncovered, [96, 98], 1, 5).includes(97), false, 'never next to a keyframe');
+  const dense = Array.from({ length: 1000 }, (_, f) => (f % 10 ? 1 + (f % 10 === 5 ? 1 : 0) : null));
+  assert.equal(worstFrames(dense, dense.map(() => 0), Array.from({ length: 100 }, (_, i) => i * 10)).length, 5, 'keyframes every 10 frames still leave room for suggestions');
   assert.deepEqual(worstFrames(error.map(() => null), uncovered, []), []);
 });

@@ -137,8 +137,8 @@ export function coverageScore(error: number, uncovered: number, maxError: number
 }
 
 /**
- * Up to `limit` frames, worst first, each at least `spacing` frames from the others and from every
- * keyframe (one new keyframe covers its neighbours too). Frames without figures are never chosen.
+ * Up to `limit` frames, worst first, each at least `spacing` frames from the others (one new keyframe
+ * covers its neighbours too) and not next to a keyframe. Frames without figures are never chosen.
  */
 export function worstFrames(error: ReadonlyArray<number | null>, uncovered: ReadonlyArray<number | null>, keyframes: readonly number[], limit = 5, spacing = Math.max(3, Math.round(error.length / 100))): number[] {
   let maxError = 0;
@@ -148,13 +148,14 @@ export function worstFrames(error: ReadonlyArray<number | null>, uncovered: Read
     .filter((x) => x.score > 0)
     .sort((a, b) => b.score - a.score || a.f - b.f);
   const blocked = new Uint8Array(error.length);
-  const block = (f: number) => { for (let g = Math.max(0, f - spacing + 1); g < Math.min(error.length, f + spacing); g++) blocked[g] = 1; };
-  keyframes.forEach(block);
+  const block = (f: number, d: number) => { for (let g = Math.max(0, f - d + 1); g < Math.min(error.length, f + d); g++) blocked[g] = 1; };
+  // Next to a keyframe is no place for another (dense keyframes must not hide every frame, so only ±1).
+  keyframes.forEach((k) => block(k, 2));
   const out: number[] = [];
   for (const { f } of ranked) {
     if (out.length >= limit) break;
     if (blocked[f]) continue;
-    block(f);
+    block(f, spacing);
     out.push(f);
   }
   return out;
