@@ -2,7 +2,7 @@
 // params and result, the events with their payloads, and the media URL layout. Main, preload, the
 // serve-mode bridge and the renderer all use this file; it imports nothing but zod and the project schema.
 import { z } from 'zod';
-import { project, renderOverrides, renderParams, propagationSettings, exportSettings, modelSelection, frescoSettings } from './project-schema';
+import { project, renderOverrides, renderParams, propagationSettings, exportSettings, exportFormat, modelSelection, frescoSettings } from './project-schema';
 
 const frame = z.number().int().min(0).max(10_000_000);
 const id = z.string().min(1).max(128);
@@ -24,7 +24,8 @@ export const editRequest = z.discriminatedUnion('action', [
   z.object({ action: z.literal('removeKeyframeHistory'), id, index: z.number().int().min(0).max(1000) }),
   /** An imported or painted keyframe becomes a diffusion keyframe to render; its image goes into the history. */
   z.object({ action: z.literal('useDiffusion'), id }),
-  z.object({ action: z.literal('importKeyframeImage'), frame, image: filePath }),
+  /** `painted`: the image was made in a paint program (the external editor's saves), not imported. */
+  z.object({ action: z.literal('importKeyframeImage'), frame, image: filePath, painted: z.boolean().optional() }),
   z.object({ action: z.literal('setRenderDefaults'), render: renderParams }),
   z.object({ action: z.literal('setPropagation'), propagation: propagationSettings }),
   z.object({ action: z.literal('setExportSettings'), export: exportSettings }),
@@ -203,7 +204,8 @@ export const calls = {
   'project.save': { params: z.object({ file: filePath.optional() }), result: projectState },
   'project.restoreAutosave': { params: none, result: projectState },
   'project.discardAutosave': { params: none, result: projectState },
-  'project.close': { params: none, result: z.null() },
+  /** `discard`: the user chose "Don't save": the unsaved changes go, with their autosave (otherwise they stay in the autosave). */
+  'project.close': { params: z.object({ discard: z.boolean().optional() }).strict(), result: z.null() },
   'project.edit': { params: editRequest, result: projectState },
   'project.undo': { params: none, result: projectState },
   'project.redo': { params: none, result: projectState },
@@ -225,7 +227,7 @@ export const calls = {
   'export.start': {
     params: z.object({
       out: filePath,
-      format: z.enum(['mp4', 'webm', 'gif', 'prores', 'png']),
+      format: exportFormat,
       range: z.object({ start: frame, end: frame }).optional(),
       /** PNG frames: the first file's number (default 0), e.g. 1 or 86400. */
       startNumber: z.number().int().min(0).max(99_999_999).optional(),
@@ -245,6 +247,23 @@ export const calls = {
       z.object({ available: z.literal(false), reason: z.string() }),
       z.object({ available: z.literal(true), values: z.array(z.number()) }),
     ]),
+  },
+  /**
+   * How well each frame of the current output is covered by its keyframes (recorded by propagation): the
+   * mean synthesis error and the share of pixels no keyframe shows, per frame (null: not propagated with
+   * the current keyframes, or a keyframe), the frames where a keyframe would help most, and the scale of
+   * the error-map overlay (media `coverage/NNNNN.png`: red = error code, green = not shown by a keyframe).
+   */
+  'metrics.coverage': {
+    params: none,
+    result: z.object({
+      error: z.array(z.number().nullable()),
+      uncovered: z.array(z.number().nullable()),
+      worst: z.array(z.number().int()),
+      /** The median frame's error: figures are shown relative to it ("3.1× the typical frame"). */
+      typical: z.number(),
+      scale: z.object({ low: z.number(), high: z.number() }),
+    }),
   },
   /** Measures flicker (warp error per frame) of the propagated output for the flicker view. */
   'metrics.measure': { params: none, result: jobStarted },
@@ -277,6 +296,18 @@ export const calls = {
     params: z.object({ frame, name: z.string().min(1).max(255), data: z.string().min(1).max(UPLOAD_BASE64_LIMIT) }),
     result: projectState,
   },
+  /** The paint program "Edit in external editor" starts (null: none chosen; Electron then uses the system's default app). */
+  'externalEditor.get': { params: none, result: z.object({ program: z.string(), args: z.array(z.string()) }).nullable() },
+  /**
+   * Chooses the paint program: an absolute path (or a name on the PATH) and its arguments, each a separate
+   * string (never run through a shell); `{file}` stands for the image, else it is the last argument. Null clears it.
+   */
+  'externalEditor.set': {
+    params: z.object({ program: z.string().max(4096).nullable(), args: z.array(z.string().max(4096)).max(32) }),
+    result: z.object({ program: z.string(), args: z.array(z.string()) }).nullable(),
+  },
+  /** Opens the keyframe's image (an empty one: its source frame) in the paint program; each save there becomes its new image. */
+  'keyframe.editExternally': { params: z.object({ id }), result: z.object({ file: z.string(), program: z.string() }) },
   /** Shows a file in the system file manager (Electron only). */
   'shell.reveal': { params: z.object({ path: filePath }), result: z.object({ supported: z.boolean() }) },
 } as const;
@@ -297,6 +328,8 @@ export const events = {
   'job.updated': jobState,
   /** A native menu item or a file dropped on the window asks the UI to perform an action. */
   'app.command': z.object({ action: z.string().max(64), path: z.string().max(4096).optional() }),
+  /** Something the engine did on its own that the user should know (a keyframe reloaded from the external editor). */
+  'app.notice': z.object({ message: z.string(), error: z.boolean() }),
 } as const;
 export type Events = typeof events;
 export type EventName = keyof Events;
@@ -331,5 +364,9 @@ export const mediaPaths = {
   frame: (index: number) => `${MEDIA_PREFIX}frames/${frameNumber(index)}.png`,
   thumb: (index: number) => `${MEDIA_PREFIX}thumbs/${frameNumber(index)}.jpg`,
   output: (index: number) => `${MEDIA_PREFIX}output/${frameNumber(index)}.png`,
+  /** The coverage map of output frame N (see metrics.coverage). */
+  coverage: (index: number) => `${MEDIA_PREFIX}coverage/${frameNumber(index)}.png`,
+  /** A stale segment's frame from its last propagation (made from other inputs): shown marked stale. */
+  staleOutput: (index: number) => `${MEDIA_PREFIX}output-stale/${frameNumber(index)}.png`,
   projectFile: (relative: string) => `${MEDIA_PREFIX}project/${relative.split('/').map(encodeURIComponent).join('/')}`,
 };

@@ -147,8 +147,22 @@ export const propagationSettings = z.object({
 });
 export type PropagationSettings = z.infer<typeof propagationSettings>;
 
+/**
+ * The export formats, the one list (the export dialog, the command line, the job and the exporter read
+ * it), in the order the dialog shows them: each with its words and file extension ('' = a folder of PNGs).
+ */
+export const EXPORT_FORMATS = {
+  mp4: { label: 'MP4 (H.264)', ext: '.mp4' },
+  webm: { label: 'WebM (VP9)', ext: '.webm' },
+  gif: { label: 'GIF', ext: '.gif' },
+  prores: { label: 'ProRes 422 HQ (MOV)', ext: '.mov' },
+  png: { label: 'PNG frames (folder)', ext: '' },
+} as const;
+export type ExportFormat = keyof typeof EXPORT_FORMATS;
+export const exportFormat = z.enum(Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]]);
+
 export const exportSettings = z.object({
-  format: z.enum(['mp4', 'webm', 'gif', 'prores', 'png']),
+  format: exportFormat,
   /** Last export destination, relative to the project folder when inside it. */
   lastPath: z.string().max(4096).nullable(),
   sideBySide: z.boolean(),

@@ -10,8 +10,9 @@ import { Inspector } from './Inspector';
 import { JobsPanel } from './JobsPanel';
 import { ExportDialog } from './dialogs/ExportDialog';
 import { ModelManager } from './dialogs/ModelManager';
-import { HelpOverlay, NewProjectDialog, StartScreen, SuggestDialog } from './dialogs/SmallDialogs';
+import { HelpOverlay, NewProjectDialog, StartScreen, SuggestDialog, UnsavedDialog } from './dialogs/SmallDialogs';
 import { FileBrowser } from './dialogs/FileBrowser';
+import { ExternalEditorDialog } from './dialogs/ExternalEditorDialog';
 
 /** The toolbar's groups, in the order a project is made: file, edit, keyframes, render, output. */
 const TOOLBAR: string[][] = [
@@ -110,6 +111,7 @@ function Dialogs() {
     case 'help': return <HelpOverlay />;
     case 'suggest': return project ? <SuggestDialog /> : null;
     case 'new-project': return <NewProjectDialog video={dialog.video} />;
+    case 'external-editor': return <ExternalEditorDialog then={dialog.then} />;
   }
 }
 
@@ -190,17 +192,32 @@ function useFlickerMetric() {
   }, [file, revision]);
 }
 
+/** The coverage strip's figures, fetched again whenever output files change (propagation, edits, undo). */
+function useCoverage() {
+  const file = useEditor((s) => s.project?.file);
+  const revision = useEditor((s) => s.project?.mediaRevision);
+  // Keyframes added, moved or given new images change which output is current (a string: states arrive often).
+  const keyframes = useEditor((s) => s.project?.project.keyframes.map((k) => `${k.frame}:${k.revision}`).join());
+  useEffect(() => {
+    if (!file) return void editor.set({ coverage: null });
+    void call('metrics.coverage', {}).then((c) => editor.set({ coverage: c ?? null }));
+  }, [file, revision, keyframes]);
+}
+
 export function App() {
   const project = useEditor((s) => s.project);
   const dialog = useEditor((s) => s.dialog);
   const picker = useEditor((s) => s.picker);
+  const unsaved = useEditor((s) => s.unsaved);
   useFlickerMetric();
+  useCoverage();
   useEffect(() => {
     const api = editor.get().api;
     const offs = [
       api.on('project.changed', (s) => receiveProject(s)),
       api.on('job.updated', (j) => editor.set({ jobs: { ...editor.get().jobs, [j.id]: j } })),
       api.on('app.command', ({ action, path }) => void perform(action, path)),
+      api.on('app.notice', ({ message, error }) => editor.set(error ? { error: message } : { error: null, notice: message })),
     ];
     void (async () => {
       const [state, info, jobs] = await Promise.all([call('project.state', {}), call('app.info', {}), call('jobs.list', {})]);
@@ -210,7 +227,12 @@ export function App() {
     })();
     const dragOver = (e: DragEvent) => { e.preventDefault(); if (e.dataTransfer?.types.includes('Files') && !editor.get().dropping) editor.set({ dropping: true }); };
     const dragLeave = (e: DragEvent) => { if (!e.relatedTarget) editor.set({ dropping: false }); };
-    const beforeUnload = (e: BeforeUnloadEvent) => { if (editor.get().project?.dirty && editor.get().api.mode === 'browser') e.preventDefault(); };
+    // Closing the browser tab with unsaved changes: the browser asks (its own words; Electron's window asks in the shell).
+    const beforeUnload = (e: BeforeUnloadEvent) => {
+      if (!editor.get().project?.dirty || editor.get().api.mode !== 'browser') return;
+      e.preventDefault();
+      e.returnValue = ''; // older Chromium asks only when this is set
+    };
     window.addEventListener('keydown', handleKey);
     window.addEventListener('dragover', dragOver);
     window.addEventListener('dragleave', dragLeave);
@@ -227,7 +249,7 @@ export function App() {
   }, []);
 
   return (
-    <div className={`app ${dialog || picker ? 'has-dialog' : ''}`}>
+    <div className={`app ${dialog || picker || unsaved ? 'has-dialog' : ''}`}>
       <Toolbar />
       <RecoveryBanner />
       <SourceBanner />
@@ -246,6 +268,7 @@ export function App() {
       <StatusBar />
       <Dialogs />
       <Picker />
+      <UnsavedDialog />
       <DropHint />
     </div>
   );

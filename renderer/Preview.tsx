@@ -1,16 +1,16 @@
 // The preview: source frame, keyframe result or propagated frame, alone or compared with the source
-// (A/B wipe or side by side). Frames are decoded images from a cache drawn on a canvas; playback at
+// (A/B wipe or side by side), optionally with the frame's error map over it (E). Frames are decoded images from a cache drawn on a canvas; playback at
 // the project fps preloads ahead and drops frames rather than waiting (no <video> seeking).
 import { useEffect, useMemo, useRef } from 'react';
 import type { Keyframe, ProjectState } from '../preload/api';
 import { mediaUrl } from './media-url';
-import { editor, setFrame, useEditor, type PreviewSource } from './store';
+import { editor, setFrame, useEditor, type Coverage, type PreviewSource } from './store';
 import { ImageCache } from './timeline/image-cache';
 
 const PRELOAD_AHEAD = 24;
 
-/** The URL shown for `frame` in a preview source, with what it is (for the caption). */
-export function previewUrl(state: ProjectState, frame: number, source: PreviewSource): { url: string | null; caption: string } {
+/** The URL shown for `frame` in a preview source, with what it is (for the caption); `stale`: why the frame shown is out of date. */
+export function previewUrl(state: ProjectState, frame: number, source: PreviewSource): { url: string | null; caption: string; stale?: string } {
   const p = state.project;
   const keyAt = p.keyframes.find((k) => k.frame === frame);
   if (source === 'source') return { url: mediaUrl(state, { kind: 'frame', frame }), caption: `source frame ${frame}` };
@@ -22,8 +22,42 @@ export function previewUrl(state: ProjectState, frame: number, source: PreviewSo
   }
   const seg = state.segments.find((s) => frame >= s.start && frame <= s.end);
   if (keyAt?.image && (!seg || seg.framesDone === 0)) return { url: mediaUrl(state, { kind: 'file', path: keyAt.image }), caption: `keyframe at frame ${frame}` };
+  if (seg && seg.framesDone === 0 && seg.status === 'stale') {
+    // What the last propagation made, from other inputs: shown, marked stale, until it is propagated again.
+    const why = seg.reason ?? 'it was propagated from other inputs';
+    return { url: mediaUrl(state, { kind: 'output-stale', frame }), caption: `stale frame ${frame}: ${why}`, stale: why };
+  }
   if (seg && seg.framesDone === 0) return { url: null, caption: `frame ${frame} is not propagated yet (${seg.status})` };
   return { url: mediaUrl(state, { kind: 'output', frame }), caption: `propagated frame ${frame}` };
+}
+
+/**
+ * A coverage map (red: error code, green: share no keyframe shows) as a translucent heat image: error
+ * from the project's typical frame (`scale.low`) to its worst pixels (`scale.high`) goes from clear to
+ * red, and what no keyframe shows is magenta.
+ */
+const heats = new Map<string, HTMLCanvasElement>();
+function heatOf(url: string, img: HTMLImageElement, scale: Coverage['scale']): HTMLCanvasElement {
+  const key = `${url}|${scale.low}|${scale.high}`;
+  const ready = heats.get(key);
+  if (ready) return ready;
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth;
+  c.height = img.naturalHeight;
+  const g = c.getContext('2d', { willReadFrequently: true })!;
+  g.drawImage(img, 0, 0);
+  const px = g.getImageData(0, 0, c.width, c.height);
+  const d = px.data;
+  for (let i = 0; i < d.length; i += 4) {
+    const bad = Math.max(0, Math.min(1, (d[i] - scale.low) / Math.max(1, scale.high - scale.low)));
+    const unseen = d[i + 1] / 255;
+    if (unseen >= 0.5) { d[i] = 230; d[i + 1] = 60; d[i + 2] = 230; d[i + 3] = 190; }
+    else { d[i] = 255; d[i + 1] = Math.round(200 * (1 - bad)); d[i + 2] = 0; d[i + 3] = Math.round(200 * bad); }
+  }
+  g.putImageData(px, 0, 0);
+  if (heats.size > 64) heats.delete(heats.keys().next().value!);
+  heats.set(key, c);
+  return c;
 }
 
 function fit(iw: number, ih: number, w: number, h: number) {
@@ -45,6 +79,8 @@ export function Preview() {
   const redraw = useRef<() => void>(() => undefined);
   const cache = useMemo(() => new ImageCache(160, () => redraw.current()), []);
   const historyView = useEditor((s) => s.historyView);
+  const errorOverlay = useEditor((s) => s.errorOverlay);
+  const coverageScale = useEditor((s) => s.coverage?.scale);
   // An earlier render chosen in the inspector's history: shown beside (or wiped against) the current image.
   const histKey = historyView && project?.project.keyframes.find((k) => k.id === historyView.keyframeId);
   const histEntry = histKey ? histKey.history[historyView!.index] : undefined;
@@ -65,6 +101,12 @@ export function Preview() {
     }
   }
 
+  // The error map of this frame over the picture (not over an earlier render of a keyframe).
+  // A frame has a map exactly when it has figures (both are written together when its segment is done).
+  const hasMap = useEditor((s) => s.coverage?.error[s.frame] != null);
+  const mapUrl = project && errorOverlay && !earlier && coverageScale && hasMap ? mediaUrl(project, { kind: 'coverage', frame }) : null;
+  if (errorOverlay && !earlier) main = { ...main, caption: `${main.caption} · error map${mapUrl ? '' : ': none for this frame'}` };
+
   redraw.current = () => {
     const c = canvas.current;
     const el = box.current;
@@ -81,7 +123,14 @@ export function Preview() {
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     const a = main.url ? cache.get(main.url) : undefined;
     const b = showCompare && sourceUrl ? cache.get(sourceUrl) : undefined;
+    const map = mapUrl ? cache.get(mapUrl) : undefined;
     if ((main.url && !a && !cache.isMissing(main.url)) || (showCompare && !b)) return; // keep the last frame until ready
+    if (mapUrl && !map && !cache.isMissing(mapUrl)) return;
+    const overlay = (r: { dx: number; dy: number; dw: number; dh: number }) => {
+      if (!map || !mapUrl || !coverageScale) return;
+      g.imageSmoothingEnabled = true;
+      g.drawImage(heatOf(mapUrl, map, coverageScale), r.dx, r.dy, r.dw, r.dh);
+    };
     g.fillStyle = '#0b0c0f';
     g.fillRect(0, 0, w, h);
     const { width: iw, height: ih } = project.project.working;
@@ -89,9 +138,11 @@ export function Preview() {
       const left = fit(iw, ih, w / 2 - 4, h), right = fit(iw, ih, w / 2 - 4, h);
       if (b) g.drawImage(b, left.dx, left.dy, left.dw, left.dh);
       if (a) g.drawImage(a, w / 2 + 4 + right.dx, right.dy, right.dw, right.dh);
+      overlay({ ...right, dx: w / 2 + 4 + right.dx });
     } else {
       const r = fit(iw, ih, w, h);
       if (a) g.drawImage(a, r.dx, r.dy, r.dw, r.dh);
+      overlay(r);
       if (showCompare && b) {
         const cut = r.dx + r.dw * wipe;
         g.save();
@@ -107,6 +158,7 @@ export function Preview() {
     c.dataset.drawnFrame = String(frame);
     c.dataset.drawn = main.url ?? '';
     c.dataset.compared = showCompare ? sourceUrl ?? '' : '';
+    c.dataset.overlay = map ? mapUrl ?? '' : '';
     if (a && firstDrawn.current !== openedAt) {
       // Open → first frame on screen, for the bench (performance entries cost nothing otherwise).
       firstDrawn.current = openedAt;
@@ -165,6 +217,13 @@ export function Preview() {
       <div className="preview-canvas" ref={box} onPointerDown={onPointer} onPointerMove={onPointer}>
         <canvas ref={canvas} data-testid="preview-canvas" />
         {project && missing && <div className="preview-empty">{main.url ? `${main.caption}: not rendered yet` : main.caption}</div>}
+        {errorOverlay && !earlier && (
+          <div className="preview-legend" data-testid="error-map-legend">
+            {mapUrl ? <>error map: <span className="red">red</span> = matched poorly to its keyframes, <span className="magenta">magenta</span> = no keyframe shows it</>
+              : 'error map: none for this frame (a keyframe, or not propagated with the current keyframes)'}
+          </div>
+        )}
+        {project && !missing && main.stale && <div className="preview-stale" data-testid="preview-stale" title={main.stale}>Stale — propagate again to update</div>}
       </div>
       <div className="preview-bar">
         {(['source', 'keyframe', 'output'] as const).map((s, i) => (
@@ -175,6 +234,8 @@ export function Preview() {
         <span className="sep" />
         <button className={compare === 'wipe' ? 'on' : ''} onClick={() => editor.set({ compare: compare === 'wipe' ? 'none' : 'wipe' })} title="W">A/B wipe</button>
         <button className={compare === 'side-by-side' ? 'on' : ''} onClick={() => editor.set({ compare: compare === 'side-by-side' ? 'none' : 'side-by-side' })} title="B">Side by side</button>
+        <span className="sep" />
+        <button className={errorOverlay ? 'on' : ''} data-testid="error-map" onClick={() => editor.set({ errorOverlay: !errorOverlay })} title="Error map: where the propagated frame matches its keyframes poorly (red) or shows what no keyframe shows (magenta) (E)">Error map</button>
         <span className="sep" />
         <button onClick={() => editor.set({ playing: !playing })} title="Space">{playing ? 'Pause' : 'Play'}</button>
         <span className="caption" data-testid="preview-caption">{main.caption}</span>

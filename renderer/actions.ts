@@ -1,7 +1,7 @@
 // The action registry: every user action is one object (name, label, shortcut, perform). Menus,
 // toolbar buttons, keyboard shortcuts, the help overlay and the tests all go through it.
 import type { PickPurpose, ProjectState } from '../preload/api';
-import { call, editor, frameCount, receiveProject, setFrame } from './store';
+import { call, editor, frameCount, receiveProject, setFrame, type Coverage } from './store';
 import { clampView, fitZoom } from './timeline/timeline-math';
 
 export interface Action {
@@ -47,7 +47,37 @@ async function edit(req: Parameters<typeof call<'project.edit'>>[1]) {
   return state;
 }
 
-export async function openProject(file: string): Promise<void> {
+/**
+ * Before the open project is closed or replaced (×, Ctrl+W, Open…, New…, a recent project): with unsaved
+ * changes the user chooses Save (saved first), Don't save or Cancel. 'go' when there was nothing to ask or
+ * it was saved, 'discard' for Don't save (the caller closes the project with its changes), 'cancel'.
+ */
+export async function askToSave(what: string): Promise<'go' | 'discard' | 'cancel'> {
+  if (!editor.get().project?.dirty) return 'go';
+  editor.get().unsaved?.resolve('cancel');
+  const choice = await new Promise<'save' | 'discard' | 'cancel'>((resolve) =>
+    editor.set({ unsaved: { what, resolve: (c) => { editor.set({ unsaved: null }); resolve(c); } } }));
+  if (choice !== 'save') return choice;
+  const saved = await call('project.save', {});
+  if (!saved) return 'cancel'; // the save failed: the status bar says why, and nothing is closed
+  receiveProject(saved);
+  return 'go';
+}
+
+/** Closes the project, back to the start screen; `discard`: "Don't save" (its autosave goes too). */
+async function closeProject(discard: boolean): Promise<void> {
+  await call('project.close', { discard }); // not discarded, edits not saved stay in the autosave, offered back on the next open
+  receiveProject(null);
+  const info = await call('app.info', {});
+  editor.set({ selection: [], suggestion: null, dialog: null, playing: false, ...(info ? { info } : {}) });
+}
+
+/** Opens a project in place of the open one; `asked`: the caller already asked about unsaved changes. */
+export async function openProject(file: string, asked?: 'go' | 'discard'): Promise<void> {
+  if (editor.get().project?.file === file) return void editor.set({ notice: 'this project is open already' }); // reading it again would drop unsaved edits
+  const choice = asked ?? (await askToSave('opening another project'));
+  if (choice === 'cancel') return;
+  if (choice === 'discard') await closeProject(true);
   const openedAt = performance.now();
   const state = await call('project.open', { file });
   if (state) await showProject(state, openedAt);
@@ -108,13 +138,32 @@ export function pendingKeyframes() {
   return editor.get().project?.project.keyframes.filter((k) => k.source === 'diffusion' && k.status !== 'done' && k.status !== 'rendering') ?? [];
 }
 
+/** A frame's coverage in words: its error against the typical frame's, and the share no keyframe shows. */
+export function describeCoverage(c: Coverage, frame: number): string {
+  const e = c.error[frame], u = c.uncovered[frame];
+  if (e == null) return 'no coverage figures (a keyframe, or not propagated with the current keyframes)';
+  const times = c.typical > 0 ? `${(e / c.typical).toFixed(1)}× the typical frame's synthesis error` : `synthesis error ${e.toFixed(0)}`;
+  return `${times}, ${((u ?? 0) * 100).toFixed(1)}% not shown by any keyframe`;
+}
+
 export const actions: Action[] = [
-  { name: 'file.new', label: 'New project from a video…', group: 'File', shortcut: 'Ctrl+N', keys: key('n', mod), perform: (arg) => editor.set({ dialog: { kind: 'new-project', video: arg } }) },
+  {
+    name: 'file.new', label: 'New project from a video…', group: 'File', shortcut: 'Ctrl+N', keys: key('n', mod),
+    perform: async (arg) => {
+      // The new project replaces the open one once it is decoded: ask about unsaved changes first.
+      const choice = await askToSave('starting a new project');
+      if (choice === 'cancel') return;
+      if (choice === 'discard') await closeProject(true);
+      editor.set({ dialog: { kind: 'new-project', video: arg } });
+    },
+  },
   {
     name: 'file.open', label: 'Open project…', group: 'File', shortcut: 'Ctrl+O', keys: key('o', mod),
     perform: async (arg) => {
+      const choice = await askToSave('opening another project');
+      if (choice === 'cancel') return;
       const file = arg ?? (await askPath('open-project', 'Open project', 'Project file (.rerender)'));
-      if (file) await openProject(file);
+      if (file) await openProject(file, choice);
     },
   },
   {
@@ -133,10 +182,8 @@ export const actions: Action[] = [
   {
     name: 'file.close', label: 'Close project (back to the start screen)', group: 'File', shortcut: 'Ctrl+W', keys: key('w', mod), needsProject: true,
     perform: async () => {
-      await call('project.close', {}); // edits not saved stay in the autosave, offered back on the next open
-      receiveProject(null);
-      const info = await call('app.info', {});
-      editor.set({ selection: [], suggestion: null, dialog: null, playing: false, ...(info ? { info } : {}) });
+      const choice = await askToSave('closing it');
+      if (choice !== 'cancel') await closeProject(choice === 'discard');
     },
   },
   { name: 'file.export', label: 'Export video…', group: 'File', shortcut: 'Ctrl+E', keys: key('e', mod), needsProject: true, perform: () => editor.set({ dialog: { kind: 'export' } }) },
@@ -180,6 +227,44 @@ export const actions: Action[] = [
       if (image) await edit({ action: 'importKeyframeImage', frame, image });
     },
   },
+  {
+    name: 'keyframe.suggestHere', label: 'Suggest a keyframe here: add one where the keyframes cover the video worst', group: 'Keyframes', shortcut: 'Shift+E',
+    keys: (e) => e.key === 'E' && e.shiftKey && !mod(e), needsProject: true,
+    perform: async (arg) => {
+      const { coverage } = editor.get();
+      const frame = arg !== undefined ? Number(arg) : coverage?.worst[0];
+      if (frame === undefined || !Number.isInteger(frame)) return void editor.set({ notice: 'no coverage figures yet: propagate first, then the worst-covered frames are marked' });
+      const e = coverage?.error[frame];
+      const s = await edit({ action: 'addKeyframe', frame });
+      const k = s?.project.keyframes.find((x) => x.frame === frame);
+      if (!k) return;
+      setFrame(frame);
+      editor.set({
+        selection: [k.id],
+        notice: `added a keyframe at frame ${frame}${e != null && coverage ? ` (${describeCoverage(coverage, frame)})` : ''}: render or import its image, then propagate`,
+      });
+    },
+  },
+  {
+    name: 'keyframe.editExternally', label: 'Edit in external editor (a paint program; saves come back as the keyframe\'s image)', group: 'Keyframes', shortcut: 'Shift+I',
+    keys: (e) => e.key === 'I' && e.shiftKey && !mod(e), needsProject: true,
+    perform: async () => {
+      const { info, frame } = editor.get();
+      if (info?.mode !== 'electron' && !(await call('externalEditor.get', {}))) {
+        return void editor.set({ dialog: { kind: 'external-editor', then: 'keyframe.editExternally' }, notice: 'choose your paint program first' });
+      }
+      let k = focusedKeyframe();
+      if (!k) {
+        const s = await edit({ action: 'addKeyframe', frame });
+        k = s?.project.keyframes.find((x) => x.frame === frame);
+        if (!k) return;
+      }
+      editor.set({ selection: [k.id] });
+      const opened = await call('keyframe.editExternally', { id: k.id });
+      if (opened) editor.set({ notice: `editing the keyframe at frame ${k.frame} in ${opened.program}: save it there and it comes back here as the keyframe's new image` });
+    },
+  },
+  { name: 'file.externalEditor', label: 'External editor (paint program)…', group: 'File', perform: () => editor.set({ dialog: { kind: 'external-editor' } }) },
   {
     name: 'keyframe.revert', label: 'Revert keyframe to project settings', group: 'Keyframes', needsProject: true,
     perform: async () => { const k = focusedKeyframe(); if (k) await edit({ action: 'revertKeyframe', id: k.id }); },
@@ -230,6 +315,7 @@ export const actions: Action[] = [
   { name: 'view.source', label: 'Preview: source frame', group: 'View', shortcut: '1', keys: key('1'), perform: () => editor.set({ previewSource: 'source' }) },
   { name: 'view.keyframe', label: 'Preview: keyframe result', group: 'View', shortcut: '2', keys: key('2'), perform: () => editor.set({ previewSource: 'keyframe' }) },
   { name: 'view.output', label: 'Preview: propagated frame', group: 'View', shortcut: '3', keys: key('3'), perform: () => editor.set({ previewSource: 'output' }) },
+  { name: 'view.errorMap', label: 'Preview: show the error map over the frame', group: 'View', shortcut: 'E', keys: key('e'), perform: () => editor.set({ errorOverlay: !editor.get().errorOverlay }) },
   { name: 'view.wipe', label: 'Compare with source: A/B wipe', group: 'View', shortcut: 'W', keys: key('w'), perform: () => editor.set({ compare: editor.get().compare === 'wipe' ? 'none' : 'wipe' }) },
   { name: 'view.sideBySide', label: 'Compare with source: side by side', group: 'View', shortcut: 'B', keys: key('b'), perform: () => editor.set({ compare: editor.get().compare === 'side-by-side' ? 'none' : 'side-by-side' }) },
   { name: 'help.shortcuts', label: 'Keyboard shortcuts', group: 'Help', shortcut: '?', keys: (e) => e.key === '?' || e.key === 'F1', perform: () => editor.set({ dialog: editor.get().dialog?.kind === 'help' ? null : { kind: 'help' } }) },
@@ -257,7 +343,11 @@ export async function perform(name: string, arg?: string): Promise<void> {
 export function handleKey(e: KeyboardEvent): void {
   const t = e.target as HTMLElement | null;
   const inField = !!t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
-  const picker = editor.get().picker;
+  const { picker, unsaved } = editor.get();
+  if (unsaved) {
+    if (e.key === 'Escape') unsaved.resolve('cancel'); // the question waits for an answer; no shortcut runs meanwhile
+    return;
+  }
   if (e.key === 'Escape' && picker) return picker.resolve(null); // the chooser first (its path field has the focus); the dialog behind it stays
   // In a text field only Ctrl/Cmd shortcuts that are not text editing apply (Save, Export, Open…).
   if (inField && (!mod(e) || ['z', 'y', 'a', 'c', 'v', 'x'].includes(e.key.toLowerCase()))) return;

@@ -16,7 +16,7 @@ function projectKey(file: string): string {
   return key;
 }
 
-type Media = { kind: 'frame' | 'thumb' | 'output'; frame: number } | { kind: 'file'; path: string } | { kind: 'keyframe'; path: string; revision: number };
+type Media = { kind: 'frame' | 'thumb' | 'output' | 'output-stale' | 'coverage'; frame: number } | { kind: 'file'; path: string } | { kind: 'keyframe'; path: string; revision: number };
 
 export function mediaUrl(state: ProjectState, media: Media): string {
   const p = projectKey(state.file);
@@ -25,6 +25,8 @@ export function mediaUrl(state: ProjectState, media: Media): string {
     case 'frame': return `${mediaPaths.frame(media.frame)}?p=${p}&f=${state.framesReady ? 1 : 0}`;
     case 'thumb': return `${mediaPaths.thumb(media.frame)}?p=${p}&f=${state.framesReady ? 1 : 0}`;
     case 'output': return `${mediaPaths.output(media.frame)}?p=${p}&v=${state.mediaRevision}`;
+    case 'coverage': return `${mediaPaths.coverage(media.frame)}?p=${p}&v=${state.mediaRevision}`;
+    case 'output-stale': return `${mediaPaths.staleOutput(media.frame)}?p=${p}&v=${state.mediaRevision}`;
     case 'file': return `${mediaPaths.projectFile(media.path)}?p=${p}&v=${state.mediaRevision}`;
     // A keyframe's image changes only with its revision: other media changing (propagation) keeps it cached.
     case 'keyframe': return `${mediaPaths.projectFile(media.path)}?p=${p}&k=${media.revision}`;

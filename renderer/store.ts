@@ -4,6 +4,9 @@
 import { create } from 'zustand';
 import type { CallName, CallParams, CallResult, JobState, PickPurpose, ProjectState, RerenderApi } from '../preload/api';
 
+/** How well each frame is covered by its keyframes (metrics.coverage), for the coverage strip and the error-map overlay. */
+export type Coverage = CallResult<'metrics.coverage'>;
+
 export type PreviewSource = 'source' | 'keyframe' | 'output';
 export type CompareMode = 'none' | 'wipe' | 'side-by-side';
 export type DialogState =
@@ -11,7 +14,12 @@ export type DialogState =
   | { kind: 'models' }
   | { kind: 'help' }
   | { kind: 'suggest' }
-  | { kind: 'new-project'; video?: string };
+  | { kind: 'new-project'; video?: string }
+  /** The paint program setting; `then` is the action to run once it is chosen. */
+  | { kind: 'external-editor'; then?: string };
+
+/** The open project has unsaved changes and is about to be closed or replaced: Save, Don't save or Cancel. */
+export interface UnsavedPrompt { what: string; resolve(choice: 'save' | 'discard' | 'cancel'): void }
 
 /** A file chooser open above the dialog that asked for it (a typed path and, in a browser, the file browser). */
 export interface PickerState { purpose: PickPurpose; title: string; label: string; initial?: string; resolve(path: string | null): void }
@@ -41,9 +49,14 @@ export interface EditorState {
   /** Seed lock: unlocked, "Render this keyframe" draws a new seed each time. */
   seedLocked: boolean;
   flicker: number[] | null;
+  coverage: Coverage | null;
+  /** The preview draws the frame's error map over the picture (E). */
+  errorOverlay: boolean;
   dialog: DialogState | null;
   /** Above `dialog`: the file chooser it opened (the dialog stays open behind it). */
   picker: PickerState | null;
+  /** Above everything: the question whether to save before the project is closed or replaced. */
+  unsaved: UnsavedPrompt | null;
   /** An earlier render of a keyframe shown in the preview (compared with its current image), or null. */
   historyView: { keyframeId: string; index: number } | null;
   /** A file is being dragged over the window (the drop hint shows). */
@@ -72,8 +85,11 @@ export const useEditor = create<EditorState>(() => ({
   suggestion: null,
   seedLocked: true,
   flicker: null,
+  coverage: null,
+  errorOverlay: false,
   dialog: null,
   picker: null,
+  unsaved: null,
   dropping: false,
   historyView: null,
   error: null,

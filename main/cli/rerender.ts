@@ -1,6 +1,6 @@
 // `rerender` command-line entry: dispatches to one command, prints a one-line error on failure.
 import { commands } from './commands';
-import { parseArgs, type CommandContext } from './command';
+import { acceptedOptions, parseArgs, type CommandContext } from './command';
 import { UserError, isCancelled } from '../../native-models/src/errors';
 import { asUserError } from '../engine/fs/disk-space';
 import { version } from '../../package.json';
@@ -61,7 +61,8 @@ export async function runCli(argv: string[]): Promise<number> {
     err: (t) => process.stderr.write(t + '\n'),
   };
   try {
-    const args = parseArgs(rest.filter((a) => a !== '--json'), command.flags ?? [], command.multi ?? []);
+    const accepts = { command: command.name, options: acceptedOptions(command), positionals: command.positionals };
+    const args = parseArgs(rest.filter((a) => a !== '--json'), command.flags ?? [], command.multi ?? [], accepts);
     const code = await command.run(args, ctx);
     return typeof code === 'number' ? code : 0;
   } catch (caught) {

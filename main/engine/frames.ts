@@ -69,11 +69,6 @@ export function formatRational(r: Rational): string {
   return r.den === 1 ? String(r.num) : `${r.num}/${r.den}`;
 }
 
-/** Time in seconds at which frame `index` starts. */
-export function frameTime(index: number, fps: Rational): number {
-  return (index * fps.den) / fps.num;
-}
-
 /** Timecode "m:ss.ff" for display. */
 export function timecode(index: number, fps: Rational): string {
   const f = fpsValue(fps);

@@ -11,15 +11,15 @@ import path from 'node:path';
 import IORedis from 'ioredis';
 import { Queue, type Job } from 'bullmq';
 import { CancelledError, UserError } from '../../native-models/src/errors';
-import { resolveModelsDir } from '../../native-models/src/model-manager';
+import { checkChosenModels, resolveModelsDir } from '../../native-models/src/model-manager';
 import { effectiveRenderParams } from '../engine/project/keyframes';
 import { projectPaths } from '../engine/project/paths';
-import { readProjectFile, writeProjectFile } from '../engine/project/project-file';
+import { ProjectStore } from '../engine/project/project-store';
 import { ensureFrameCache } from '../engine/project/source-video';
 import { applyKeyframeResults, failureOf, type KeyframeFailure, type KeyframeResult } from '../engine/render/keyframe-commit';
 import { plannedSteps } from '../engine/render/keyframe-render';
 import { orderedKeyframes, settingsKey } from '../engine/render/render-records';
-import { applyRequest, checkChosenModels, renderTargets, type RenderRequest, type RenderSummary } from '../engine/render/render-project';
+import { applyRequest, renderTargets, type RenderRequest, type RenderSummary } from '../engine/render/render-project';
 import { bullConnection, checkFarmConnection } from './connection';
 import { FARM_PREFIX, WORKER_KEYS, cancelKey, renderJobId, type JobProgress, type RenderJob, type RenderJobResult } from './jobs';
 import type { WorkerHeartbeat } from './farm-worker';
@@ -51,23 +51,29 @@ function resultOf(file: string, job: Job): RenderJobResult | undefined {
 }
 
 /**
- * Renders the request's keyframes on the farm's render workers and commits them to the project file.
- * The caller holds the project's lock (the file's only writer for the run), as for renderKeyframes.
+ * Renders the request's keyframes on the farm's render workers and commits them to the project file
+ * through its store (which holds the project's lock for the run), as renderKeyframes does.
  */
 export async function renderOnFarm(request: RenderRequest, opts: FarmSubmitOptions): Promise<FarmRenderSummary> {
   const file = path.resolve(request.projectFile);
   await checkFarmConnection(opts.connection);
+  return ProjectStore.with(file, (store) => renderWithStore(store, request, opts), { app: 'rerender render --farm' });
+}
+
+async function renderWithStore(store: ProjectStore, request: RenderRequest, opts: FarmSubmitOptions): Promise<FarmRenderSummary> {
+  const file = store.file;
   const modelsDir = resolveModelsDir(request.modelsDir);
-  const onDisk = await readProjectFile(file);
   await checkChosenModels(request.models, modelsDir);
-  const project = applyRequest(onDisk, request);
+  const changed = store.apply('Change render settings', (p) => applyRequest(p, request));
+  const project = store.project;
   if (project.mode === 'fresco') {
     throw new UserError('FRESCO renders its keyframes together in batches on one machine: render it without --farm, or choose --mode rerender or independent', file);
   }
   const mode = project.mode;
-  if (JSON.stringify(project) !== JSON.stringify(onDisk)) await writeProjectFile(file, project);
+  if (changed) await store.save();
   // Workers read only inside the project: the source is decoded here first.
   await ensureFrameCache(file, project, { cancel: opts.cancel });
+  const base = store.snapshot();
 
   const keys = orderedKeyframes(project);
   const targets = renderTargets(project, request.target);
@@ -119,9 +125,8 @@ export async function renderOnFarm(request: RenderRequest, opts: FarmSubmitOptio
   };
 
   const commit = async (done: KeyframeResult[], failures: KeyframeFailure[]) => {
-    const latest = await readProjectFile(file);
-    const committed = applyKeyframeResults(file, latest, done, failures);
-    await writeProjectFile(file, committed.project);
+    const committed = store.commit('Render keyframes', base, (current, from) => applyKeyframeResults(file, current, done, failures, from));
+    await store.save();
     return committed;
   };
   const summaryOf = (committed: Awaited<ReturnType<typeof commit>>, failures: KeyframeFailure[]): FarmRenderSummary => {

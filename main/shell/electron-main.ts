@@ -10,6 +10,7 @@ import { validateIpcCall, APP_ORIGIN, isAppUrl } from './ipc-validation';
 import { registerAppScheme, handleAppProtocol } from './app-protocol';
 import { spawnUtilityWorker } from './utility-worker';
 import { buildMenu } from './menu';
+import { UserError } from '../../native-models/src/errors';
 import { DEFAULT_WINDOW, restoreWindowState, saveWindowState } from './window-state';
 import { PROJECT_EXTENSION } from '../engine/project/paths';
 import { ensureSampleProject, SAMPLE_PROJECT_FILE } from '../engine/project/sample-project';
@@ -146,7 +147,8 @@ function createWindow(): void {
 
 async function start(): Promise<void> {
   editor = createEditor({
-    platform: { mode: 'electron', version: app.getVersion(), pickPath, reveal: (file) => shell.showItemInFolder(file) },
+    platform: { mode: 'electron', version: app.getVersion(), pickPath, reveal: (file) => shell.showItemInFolder(file),
+      openPath: async (file) => { const problem = await shell.openPath(file); if (problem) throw new UserError(`could not open ${file}: ${problem}`, file); } },
     settingsFile: path.join(app.getPath('userData'), 'settings.json'),
     workerModules: { propagation: path.join(root, 'dist', 'workers', 'propagation-worker.js'), inference: path.join(root, 'dist', 'workers', 'inference-worker.js') },
     spawn: spawnUtilityWorker,

@@ -53,7 +53,6 @@ export function loadAddon<T = Record<string, unknown>>(): T {
   const tried = candidates();
   for (const file of tried) {
     if (fs.existsSync(file)) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       cached = guarded(require(file));
       return cached as T;
     }

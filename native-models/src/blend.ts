@@ -46,12 +46,39 @@ export async function blendMask(errorA: FloatImage, errorB: FloatImage, weightB:
   return { width: errorA.width, height: errorA.height, channels: 1, data };
 }
 
+/**
+ * B's share of each pixel's gradients, 0–255: weightB·errorA / (weightB·errorA + (1 − weightB)·errorB),
+ * the soft form of blendMask's rule (≥ 128 exactly where blendMask takes B), raised to the previous
+ * frame's share warped into this frame so a pixel never moves back towards A along its motion path.
+ * With it the fusion hands a pixel's texture over from A to B across the segment instead of in one frame
+ * (a one-frame switch is where most of the blend's flicker came from); where one side's patch error is
+ * far lower it still takes that side alone.
+ */
+export function blendWeights(errorA: FloatImage, errorB: FloatImage, weightB: number, previous?: Image): Image {
+  check(errorA, 1, 'forward error map');
+  check(errorB, 1, 'backward error map', errorA);
+  if (previous) check(previous, 1, 'previous weights', errorA);
+  checkWeightB(weightB);
+  const n = errorA.width * errorA.height;
+  const data = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const ea = weightB * errorA.data[i], eb = (1 - weightB) * errorB.data[i];
+    const share = ea + eb > 0 ? ea / (ea + eb) : weightB;
+    const v = Math.round(share * 255);
+    data[i] = Math.max(v, share >= 0.5 ? 128 : 0, previous ? previous.data[i] : 0);
+  }
+  return { width: errorA.width, height: errorA.height, channels: 1, data };
+}
+
 export interface BlendInput {
   /** Forward synthesis (from the earlier keyframe), RGB. */
   a: Image;
   /** Backward synthesis (from the later keyframe), RGB. */
   b: Image;
-  /** From blendMask: 255 (≥ 128) where B is taken, 0 where A is. */
+  /**
+   * From blendMask (0 or 255) or blendWeights (0–255): the composite and the histogram statistics take
+   * B where it is ≥ 128; the fusion mixes the gradients by it (0 = A's, 255 = B's).
+   */
   mask: Image;
   weightB: number;
 }
@@ -81,7 +108,7 @@ export function histogramBlend(input: BlendInput): Promise<Image> {
   return blendDirections({ ...input, fusion: false });
 }
 
-/** Gradient-domain fusion of A's (mask 0) and B's (mask 255) gradients onto `base`. */
+/** Gradient-domain fusion of A's (mask 0) and B's (mask 255) gradients onto `base`; values between mix them. */
 export async function gradientFusion(input: Omit<BlendInput, 'weightB'> & { base: Image; weights?: readonly [number, number, number] }): Promise<Image> {
   checkBlend({ ...input, weightB: 0 });
   check(input.base, 3, 'fusion base image', input.a);

@@ -30,13 +30,5 @@ export interface FloatImage {
   data: Float32Array;
 }
 
-export function createImage(width: number, height: number, channels: number): Image {
-  return { width, height, channels, data: new Uint8Array(width * height * channels) };
-}
-
-export function createFloatImage(width: number, height: number, channels: number): FloatImage {
-  return { width, height, channels, data: new Float32Array(width * height * channels) };
-}
-
 /** A two-channel float field (dx, dy per pixel), as in Middlebury .flo files. */
 export type FlowField = FloatImage & { channels: 2 };

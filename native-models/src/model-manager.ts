@@ -4,13 +4,38 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError, type CancelToken, type ProgressFn } from './errors';
-import { detectModelFile, type ModelDescription } from './weights/detect-model';
+import { detectModelFile, type ModelDescription, type ModelKind } from './weights/detect-model';
 import { ClipTokenizer, isTokenizerFolder } from './tokenizer';
 import { checkSha256, downloadFile, fileNameFromUrl } from './model-download';
 
 /** A model path as a project stores it: absolute, or inside the models folder. */
 export function projectModelPath(modelsDir: string, p: string): string {
   return path.isAbsolute(p) ? p : path.join(modelsDir, p);
+}
+
+const CHOSEN_KINDS: Record<'checkpoint' | 'controlnet' | 'vae', { kinds: ModelKind[]; what: string }> = {
+  checkpoint: { kinds: ['sd15-checkpoint', 'diffusers-folder'], what: 'a Stable Diffusion checkpoint' },
+  controlnet: { kinds: ['controlnet', 'diffusers-folder'], what: 'a ControlNet' },
+  vae: { kinds: ['vae', 'sd15-checkpoint', 'diffusers-folder'], what: 'a VAE' },
+};
+
+/**
+ * Models newly chosen for a project are checked when chosen, before the project keeps them (a render
+ * request on the command line, the editor's "Change models"): the same detection as import and render
+ * (weightsProblem: SDXL, SD2, inpainting; pickles; the wrong kind of file), one line naming the file.
+ */
+export async function checkChosenModels(models: Partial<Record<'checkpoint' | 'controlnet' | 'vae', string | null>> | undefined, modelsDir: string): Promise<void> {
+  for (const role of ['checkpoint', 'controlnet', 'vae'] as const) {
+    const chosen = models?.[role];
+    if (!chosen) continue;
+    const file = projectModelPath(modelsDir, chosen);
+    const d = await detectModelFile(file);
+    if (d.problem) throw new UserError(`cannot be used as the ${role}: ${d.problem}`, file);
+    const { kinds, what } = CHOSEN_KINDS[role];
+    if (!kinds.includes(d.kind) || (d.kind === 'diffusers-folder' && role !== 'checkpoint' && !d.components.includes(role))) {
+      throw new UserError(`is not ${what} (it holds: ${d.summary})`, file);
+    }
+  }
 }
 
 export type ModelAvailability = { available: true } | { available: false; reason: string };

@@ -5,9 +5,10 @@ import { call, editor, useEditor } from '../store';
 import { askPath } from '../actions';
 import { formatEta } from '../JobsPanel';
 import { EXPORT_EXISTS } from '../../preload/api';
+import { EXPORT_FORMATS, type ExportFormat } from '../../preload/project-schema';
 
-type Format = 'mp4' | 'webm' | 'gif' | 'prores' | 'png';
-const EXT: Record<Format, string> = { mp4: '.mp4', webm: '.webm', gif: '.gif', prores: '.mov', png: '' };
+type Format = ExportFormat;
+const EXT: Record<Format, string> = Object.fromEntries(Object.entries(EXPORT_FORMATS).map(([f, d]) => [f, d.ext])) as Record<Format, string>;
 
 function defaultDestination(projectFile: string, format: Format): string {
   const base = projectFile.replace(/\.rerender$/, '');
@@ -53,7 +54,7 @@ export function ExportDialog() {
       <h2>Export video</h2>
       <label>Format
         <select value={format} onChange={(e) => changeFormat(e.target.value as Format)} aria-label="Format">
-          <option value="mp4">MP4 (H.264)</option><option value="webm">WebM (VP9)</option><option value="gif">GIF</option><option value="prores">ProRes 422 HQ (MOV)</option><option value="png">PNG frames (folder)</option>
+          {Object.entries(EXPORT_FORMATS).map(([f, d]) => <option key={f} value={f}>{d.label}</option>)}
         </select>
       </label>
       <label>Destination

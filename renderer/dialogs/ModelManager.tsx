@@ -27,19 +27,30 @@ export function storedModelPath(folder: string, file: string): string {
   return file.startsWith(base + '/') || file.startsWith(base + '\\') ? file.slice(base.length + 1) : file;
 }
 
-async function useModel(p: Project, role: Role, file: string) {
+/**
+ * Chooses a model for the project. The engine checks it as render would (the file may have changed since
+ * the list was read); a refusal comes back as one line, returned for the dialog to show at the model's row.
+ */
+async function useModel(p: Project, role: Role, file: string): Promise<string | undefined> {
   if (role === 'saliency') {
     const s = await call('project.edit', { action: 'setMode', mode: p.mode, fresco: { saliencyModel: file } });
     if (s) receiveProject(s);
-    return;
+    return undefined;
   }
   const models = p.models;
   const next = role === 'lora'
     ? { ...models, loras: [...models.loras.filter((l) => l.file !== file), { file, multiplier: 1 }] }
     : { ...models, [role]: file };
-  const s = await call('project.edit', { action: 'setModels', models: next });
-  if (s) receiveProject(s);
+  try {
+    receiveProject(await editor.get().api.call('project.edit', { action: 'setModels', models: next }));
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
+
+/** Where a refusal shows: the project's row for that model (LoRAs below the list). */
+type Refusal = { role: Role; message: string } | null;
 
 function size(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
@@ -50,6 +61,8 @@ export function ModelManager() {
   const [state, setState] = useState<ModelsState | null>(null);
   const [url, setUrl] = useState('');
   const [sha, setSha] = useState('');
+  const [refusal, setRefusal] = useState<Refusal>(null);
+  const refusalAt = (role: Role) => refusal?.role === role && <div className="refusal error" role="alert" data-testid="model-refusal" data-role={role}>{refusal.message}</div>;
   useEffect(() => { void call('models.state', {}).then((s) => s && setState(s)); }, []);
   const refresh = async () => { const s = await call('models.state', {}); if (s) setState(s); };
   // The import runs as a job; its progress and outcome show here (the manager stays open), and the list refreshes when it is done.
@@ -80,7 +93,7 @@ export function ModelManager() {
                 <tr key={m.path} className={m.problem ? 'problem' : ''} data-model={m.name}>
                   <td title={m.path}>{m.name}</td><td>{m.kind}</td><td>{size(m.bytes)}</td><td>{m.problem ?? m.summary}</td>
                   <td>{project && !m.problem && (ROLES[m.kind] ?? []).map((role) => (
-                    <button key={role} onClick={() => void useModel(project.project, role, storedModelPath(state.folder, m.path))}>{ROLE_NAMES[role]}</button>
+                    <button key={role} onClick={() => void useModel(project.project, role, storedModelPath(state.folder, m.path)).then((message) => setRefusal(message ? { role, message } : null))}>{ROLE_NAMES[role]}</button>
                   ))}</td>
                 </tr>
               ))}
@@ -90,10 +103,13 @@ export function ModelManager() {
             <fieldset data-testid="project-models">
               <legend>This project uses</legend>
               {CHOSEN.map(({ role, label, none }) => (
-                <div key={role} className="row">
+                <div key={role}>
+                <div className="row">
                   <span className="muted">{label}:</span>
                   <span>{project.project.models[role] ?? none}</span>
                   {role !== 'checkpoint' && project.project.models[role] && <button className="link" onClick={() => void call('project.edit', { action: 'setModels', models: { ...project.project.models, [role]: null } }).then((s) => s && receiveProject(s))}>remove</button>}
+                </div>
+                {refusalAt(role)}
                 </div>
               ))}
               {project.project.mode === 'fresco' && (
@@ -106,6 +122,7 @@ export function ModelManager() {
                   <button className="link" onClick={() => void call('project.edit', { action: 'setModels', models: { ...project.project.models, loras: project.project.models.loras.filter((x) => x.file !== l.file) } }).then((s) => s && receiveProject(s))}>remove</button>
                 </div>
               ))}
+              {refusalAt('lora')}
             </fieldset>
           )}
           <div className="row">

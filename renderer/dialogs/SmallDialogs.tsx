@@ -1,6 +1,6 @@
 // The small dialogs: keyboard help (from the action registry), a typed path (browsers cannot show
-// native file dialogs), new project from a video or an image sequence, and keyframe suggestion with a
-// preview before applying.
+// native file dialogs), new project from a video or an image sequence, keyframe suggestion with a
+// preview before applying, and the question whether to save before a project is closed or replaced.
 import { useEffect, useState } from 'react';
 import type { CallResult } from '../../preload/api';
 import { actions, askPath, openProject, perform, showProject } from '../actions';
@@ -171,6 +171,26 @@ export function StartScreen() {
         </section>
       )}
       <p className="muted small">Ctrl+N new · Ctrl+O open · ? shortcuts</p>
+    </div>
+  );
+}
+
+/** Unsaved changes and the project is about to be closed or replaced: Save, Don't save or Cancel. */
+export function UnsavedDialog() {
+  const unsaved = useEditor((s) => s.unsaved);
+  const name = useEditor((s) => s.project?.project.name);
+  if (!unsaved) return null;
+  return (
+    <div className="modal-layer">
+      <div className="dialog" role="alertdialog" aria-label="Unsaved changes" data-testid="unsaved-dialog">
+        <h2>Save the changes to {name} before {unsaved.what}?</h2>
+        <p className="muted">Without saving, the changes since the last save are lost.</p>
+        <div className="buttons">
+          <button className="primary" autoFocus onClick={() => unsaved.resolve('save')}>Save</button>
+          <button onClick={() => unsaved.resolve('discard')}>Don't save</button>
+          <button onClick={() => unsaved.resolve('cancel')}>Cancel</button>
+        </div>
+      </div>
     </div>
   );
 }

@@ -1,4 +1,4 @@
-// The timeline (Konva): ruler, thumbnails, segment bars, keyframe markers, flicker strip, playhead.
+// The timeline (Konva): ruler, thumbnails, segment bars, keyframe markers, coverage and flicker strips, playhead.
 // Static lanes and the interactive lane are separate layers; pointer input is handled on the wrapper
 // (scrub, select, shift-multi-select, box-select, drag with snapping, ctrl+wheel zoom at the pointer).
 import { useEffect, useMemo, useRef, useState } from 'react';
@@ -8,8 +8,8 @@ import { mediaUrl } from '../media-url';
 import { call, clampScroll, editor, receiveProject, setFrame, useEditor } from '../store';
 import { ImageCache } from './image-cache';
 import { clampGroupDelta, clampView, fitZoom, rulerTicks, snapFrame, xToFrame, zoomAt, frameToX, type View } from './timeline-math';
-import { LANES, MARKER_RADIUS, TIMELINE_HEIGHT, TOP, paintFlicker, paintKeyframeImages, paintMarkers, paintPlayhead, paintRuler, paintScrollbar, paintSegments, paintThumbnails } from './timeline-paint';
-import { perform } from '../actions';
+import { LANES, MARKER_RADIUS, TIMELINE_HEIGHT, TOP, paintCoverage, paintFlicker, paintKeyframeImages, paintMarkers, paintPlayhead, paintRuler, paintScrollbar, paintSegments, paintThumbnails } from './timeline-paint';
+import { describeCoverage, perform } from '../actions';
 
 type Drag =
   | { kind: 'scrub' }
@@ -26,6 +26,7 @@ export function Timeline() {
   const selection = useEditor((s) => s.selection);
   const suggestion = useEditor((s) => s.suggestion);
   const flicker = useEditor((s) => s.flicker);
+  const coverage = useEditor((s) => s.coverage);
   const wrapper = useRef<HTMLDivElement>(null);
   const staticLayer = useRef<Konva.Layer>(null);
   const liveLayer = useRef<Konva.Layer>(null);
@@ -120,11 +121,16 @@ export function Timeline() {
     return best;
   };
 
+  /** The worst-covered frame whose flag is under the pointer, if any. */
+  const worstAt = (x: number) => coverage?.worst.find((f) => Math.abs(frameToX(f + 0.5, view) - x) <= 6);
+
   const onPointerDown = (e: React.PointerEvent) => {
     const { x, y } = local(e);
     wrapper.current!.setPointerCapture(e.pointerId);
     wrapper.current!.focus();
     if (y >= TIMELINE_HEIGHT - LANES.scrollbar) return setDrag({ kind: 'scrollbar', startX: x, startScroll: scroll });
+    const flag = y >= TOP.coverage && y < TOP.coverage + LANES.coverage ? worstAt(x) : undefined;
+    if (flag !== undefined) return void perform('keyframe.suggestHere', String(flag)); // a flag: add the keyframe it suggests
     const onKeys = y >= TOP.keys && y < TOP.keys + LANES.keys && markerAt(x, y) !== undefined;
     if (onKeys || (y >= TOP.markers && y < TOP.markers + LANES.markers)) {
       const id = markerAt(x, onKeys ? y : undefined);
@@ -156,7 +162,12 @@ export function Timeline() {
       if (k) return `keyframe at frame ${k.frame}: ${k.source}, ${k.status}${k.note ? ` (${k.note})` : ''}`;
     }
     const seg = project.segments.find((sg) => f >= sg.start && f <= sg.end);
-    const flick = flicker && y >= TOP.flicker && y < TOP.flicker + LANES.flicker ? `, warp error ${flicker[f]?.toFixed(4)}` : '';
+    let flick = flicker && y >= TOP.flicker && y < TOP.flicker + LANES.flicker ? `, warp error ${flicker[f]?.toFixed(4)}` : '';
+    if (y >= TOP.coverage && y < TOP.coverage + LANES.coverage) {
+      const flag = worstAt(x);
+      flick = flag !== undefined ? `; frame ${flag} is among the worst covered: click the flag to add a keyframe there`
+        : coverage ? `, ${describeCoverage(coverage, f)}` : '';
+    }
     return seg ? `frame ${f}; frames ${seg.start}–${seg.end}: ${seg.status.replace('-', ' ')} (${seg.framesDone} done)${seg.reason ? `, ${seg.reason}` : ''}${flick}` : `frame ${f}${flick}`;
   };
 
@@ -224,6 +235,8 @@ export function Timeline() {
       data-marker-y={TOP.markers + LANES.markers / 2}
       data-ruler-y={TOP.thumbs + LANES.thumbs / 2}
       data-keys-y={TOP.keys + LANES.keys / 2}
+      data-coverage-y={TOP.coverage + LANES.coverage / 2}
+      data-worst={coverage?.worst.join(',') ?? ''}
       style={{ height: TIMELINE_HEIGHT }}
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}
@@ -237,6 +250,7 @@ export function Timeline() {
             paintRuler(c, view, count, fps);
             paintThumbnails(c, view, count, aspect, (f) => thumbs.get(mediaUrl(project, { kind: 'thumb', frame: f })));
             paintSegments(c, view, project.segments);
+            paintCoverage(c, view, coverage);
             paintFlicker(c, view, flicker);
             paintScrollbar(c, view, count, height);
           }} />
@@ -252,6 +266,9 @@ export function Timeline() {
         </Layer>
       </Stage>
       <span className="sr-only" data-testid="timeline-rev">{rev}</span>
+      <button className="lane-button" data-testid="suggest-here" style={{ top: TOP.coverage + 3 }} disabled={!coverage?.worst.length}
+        title={coverage?.worst.length ? `Add a keyframe at frame ${coverage.worst[0]}, where the keyframes cover the video worst (Shift+E); the yellow flags mark the next worst` : 'Propagate first: coverage is measured while propagating'}
+        onPointerDown={(e) => e.stopPropagation()} onClick={() => void perform('keyframe.suggestHere')}>Suggest a keyframe here</button>
       <button className="lane-button" data-testid="measure-flicker" style={{ top: TOP.flicker + 2 }} disabled={measuring || !project.segments.some((s) => s.framesDone > 0)}
         title={project.segments.some((s) => s.framesDone > 0) ? 'Warp error per frame of the propagated result: where it flickers' : 'Propagate first: flicker is measured on the propagated frames'}
         onPointerDown={(e) => e.stopPropagation()} onClick={() => void perform('render.measureFlicker')}>{measuring ? 'Measuring…' : 'Measure flicker'}</button>

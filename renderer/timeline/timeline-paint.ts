@@ -1,17 +1,18 @@
-// Painting the timeline's layers on a canvas context: ruler, thumbnail strip, segment bars, flicker
-// strip, keyframe markers and playhead. Only what is visible is drawn (a 10,000-frame video costs the
+// Painting the timeline's layers on a canvas context: ruler, thumbnail strip, segment bars, coverage
+// strip, flicker strip, keyframe markers and playhead. Only what is visible is drawn (a 10,000-frame video costs the
 // same per frame as a short one).
-import type { Keyframe, SegmentState } from '../../preload/api';
+import type { CallResult, Keyframe, SegmentState } from '../../preload/api';
 import { frameToX, rulerTicks, thumbnailFrames, visibleRange, type View } from './timeline-math';
 
-export const LANES = { ruler: 24, thumbs: 44, keys: 46, segments: 10, markers: 28, flicker: 22, scrollbar: 10 };
+export const LANES = { ruler: 24, thumbs: 44, keys: 46, segments: 10, markers: 28, coverage: 24, flicker: 22, scrollbar: 10 };
 export const TOP = {
   ruler: 0,
   thumbs: LANES.ruler,
   keys: LANES.ruler + LANES.thumbs,
   segments: LANES.ruler + LANES.thumbs + LANES.keys,
   markers: LANES.ruler + LANES.thumbs + LANES.keys + LANES.segments,
-  flicker: LANES.ruler + LANES.thumbs + LANES.keys + LANES.segments + LANES.markers,
+  coverage: LANES.ruler + LANES.thumbs + LANES.keys + LANES.segments + LANES.markers,
+  flicker: LANES.ruler + LANES.thumbs + LANES.keys + LANES.segments + LANES.markers + LANES.coverage,
 };
 export const TIMELINE_HEIGHT = TOP.flicker + LANES.flicker + LANES.scrollbar;
 
@@ -178,6 +179,64 @@ export function paintFlicker(c: CanvasRenderingContext2D, v: View, values: reado
     for (let f = f0; f < f1 && f < values.length; f++) if (values[f] > m) m = values[f];
     const h = (m / max) * (LANES.flicker - 4);
     if (h > 0) c.fillRect(px, TOP.flicker + LANES.flicker - 2 - h, 1, h);
+  }
+}
+
+export const COVERAGE_COLOURS = { error: '#e0803a', uncovered: '#d94fd9', worst: '#ffd84a', none: '#1c1f26' };
+
+/**
+ * How badly each frame is covered by its keyframes: the synthesis error as orange bars (relative to the
+ * worst frame; the largest per pixel column when zoomed out), pixels no keyframe shows as a magenta band
+ * along the top (stronger for a larger share), and a yellow flag at each of the worst frames (where "Suggest a keyframe here"
+ * adds one). Frames with no figures (keyframes, not propagated) stay dark.
+ */
+export function paintCoverage(c: CanvasRenderingContext2D, v: View, coverage: CallResult<'metrics.coverage'> | null): void {
+  const top = TOP.coverage, h = LANES.coverage;
+  c.fillStyle = '#12141a';
+  c.fillRect(0, top, v.width, h);
+  const { error, uncovered, worst } = coverage ?? { error: [], uncovered: [], worst: [] };
+  let max = 0;
+  for (const e of error) if (e !== null && e > max) max = e;
+  if (!coverage || max <= 0) {
+    c.fillStyle = '#5b6273';
+    c.font = '10px system-ui, sans-serif';
+    c.fillText('coverage: propagate to see where the keyframes cover the video badly', 6, top + 15);
+    return;
+  }
+  const columns = Math.ceil(v.width);
+  for (let px = 0; px < columns; px++) {
+    const f0 = Math.floor(v.scroll + px / v.zoom), f1 = Math.max(f0 + 1, Math.floor(v.scroll + (px + 1) / v.zoom));
+    let e = -1, u = 0;
+    for (let f = f0; f < f1 && f < error.length; f++) {
+      const x = error[f];
+      if (x !== null && x > e) e = x;
+      const y = uncovered[f];
+      if (y !== null && y > u) u = y;
+    }
+    if (e < 0) continue;
+    const eh = (e / max) * (h - 8);
+    c.fillStyle = COVERAGE_COLOURS.error;
+    if (eh > 0) c.fillRect(px, top + h - 2 - eh, 1, eh);
+    if (u > 0) {
+      c.globalAlpha = Math.min(1, 0.25 + u * 3); // a quarter of the picture unseen is full strength
+      c.fillStyle = COVERAGE_COLOURS.uncovered;
+      c.fillRect(px, top + 1, 1, 5);
+      c.globalAlpha = 1;
+    }
+  }
+  c.fillStyle = COVERAGE_COLOURS.worst;
+  c.strokeStyle = '#0b0c0f';
+  for (const f of worst) {
+    const x = frameToX(f + 0.5, v);
+    if (x < -8 || x > v.width + 8) continue;
+    c.beginPath();
+    c.moveTo(x - 5, top + 1);
+    c.lineTo(x + 5, top + 1);
+    c.lineTo(x, top + 9);
+    c.closePath();
+    c.fill();
+    c.stroke();
+    c.fillRect(Math.round(x), top + 1, 1, h - 2);
   }
 }
 

@@ -1,6 +1,7 @@
 // Flow benchmark: end-point error and ms per frame pair at 512×512 for the native estimator and,
 // when Debian's python3-opencv is installed, OpenCV's DIS "medium" preset on the same pairs; then 4K timing.
-// Options: --preset=fast|balanced|accurate (default all three), --repeats=N (default 15), --no-4k.
+// Options: --preset=fast|balanced|accurate (default all three), --repeats=N (default 15), --no-4k, --only-real
+// (just the same-work comparison on real frames, at the end).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,10 @@ import readline from 'node:readline';
 import { computeFlow, computeForwardFlow, type FlowPreset } from '../../native-models/src/flow';
 import type { FlowField, Image } from '../../native-models/src/image';
 import { endPointError, standardScenes, valueNoise } from '../helpers/flow-scenes';
+import { execFileSync } from 'node:child_process';
+import { readRgb } from '../../main/engine/media/image-files';
+import { writeFlo } from '../../native-models/src/flo';
+import sharp from 'sharp';
 
 const SIZE = 512;
 const REPEATS = Number(process.argv.find((a) => a.startsWith('--repeats='))?.slice(10) ?? 15);
@@ -79,6 +84,7 @@ function paintNoise(width: number, height: number, dx: number, dy: number): Imag
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--only-real')) return;
   const presetArg = process.argv.find((a) => a.startsWith('--preset='))?.slice(9) as FlowPreset | undefined;
   const presets: FlowPreset[] = presetArg ? [presetArg] : ['fast', 'balanced', 'accurate'];
   console.log(`flow bench: ${SIZE}×${SIZE}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})`);
@@ -150,4 +156,106 @@ async function main(): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+// The same work as DIS-medium in a script: read both frames (PNG), compute one direction, write the
+// .flo. Real frames (the sample, and the real clip in ../shared/clips when present) against the same
+// frame warped by a smooth known field g: b(q) = a(q + g(q)), so the flow from b to a is exactly g.
+const DIS_SAME_WORK = `
+import sys, time, numpy as np, cv2
+a_png, b_png, out, repeats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+best_wall = best_cpu = 1e9
+for r in range(repeats):
+    t, c = time.perf_counter(), time.process_time()
+    ga = cv2.cvtColor(cv2.imread(b_png), cv2.COLOR_BGR2GRAY)
+    gb = cv2.cvtColor(cv2.imread(a_png), cv2.COLOR_BGR2GRAY)
+    f = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(ga, gb, None)
+    with open(out, 'wb') as fh:
+        np.array([202021.25], np.float32).tofile(fh); np.array([f.shape[1], f.shape[0]], np.int32).tofile(fh); f.astype(np.float32).tofile(fh)
+    best_wall, best_cpu = min(best_wall, time.perf_counter() - t), min(best_cpu, time.process_time() - c)
+print(best_wall * 1000, best_cpu * 1000)
+`;
+
+/** A smooth field of a few sinusoids, up to about 7 px. */
+function smoothField(w: number, h: number): FlowField {
+  const data = new Float32Array(w * h * 2);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    data[2 * (y * w + x)] = 4 * Math.sin(x / 61 + 0.7) + 2.5 * Math.cos(y / 43);
+    data[2 * (y * w + x) + 1] = 3 * Math.cos(x / 53) + 2 * Math.sin((x + y) / 71 + 1.3);
+  }
+  return { width: w, height: h, channels: 2, data };
+}
+
+function warpBilinear(a: Image, g: FlowField): Image {
+  const { width: w, height: h, channels: c } = a;
+  const out = new Uint8Array(a.data.length);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const sx = Math.min(w - 1.001, Math.max(0, x + g.data[2 * (y * w + x)])), sy = Math.min(h - 1.001, Math.max(0, y + g.data[2 * (y * w + x) + 1]));
+    const x0 = Math.floor(sx), y0 = Math.floor(sy), fx = sx - x0, fy = sy - y0;
+    for (let k = 0; k < c; k++) {
+      const p = (yy: number, xx: number) => a.data[(yy * w + xx) * c + k];
+      out[(y * w + x) * c + k] = Math.round((1 - fy) * ((1 - fx) * p(y0, x0) + fx * p(y0, x0 + 1)) + fy * ((1 - fx) * p(y0 + 1, x0) + fx * p(y0 + 1, x0 + 1)));
+    }
+  }
+  return { width: w, height: h, channels: c, data: out };
+}
+
+/** Mean end-point error against `truth` away from a 16 px border (where the warp clamps). */
+function interiorEpe(f: FlowField, truth: FlowField): number {
+  let sum = 0, n = 0;
+  for (let y = 16; y < f.height - 16; y++) for (let x = 16; x < f.width - 16; x++) {
+    const i = 2 * (y * f.width + x);
+    sum += Math.hypot(f.data[i] - truth.data[i], f.data[i + 1] - truth.data[i + 1]);
+    n++;
+  }
+  return sum / n;
+}
+
+async function sameWork(dir: string): Promise<void> {
+  const root = path.resolve(__dirname, '..', '..');
+  const sources: Array<[string, string, string]> = [['sample frame 5', path.join(root, 'resources/sample/sample.mp4'), 'select=eq(n\\,5),crop=ih:ih,scale=512:512']];
+  const clip = path.resolve(root, '..', 'shared', 'clips', 'portrait-talk-540x960-25fps.mp4');
+  if (fs.existsSync(clip)) sources.push(['real clip frame 40', clip, 'select=eq(n\\,40),crop=iw:iw,scale=512:512']);
+  else console.log(`(real clip ${clip} absent: only the sample frame is used)`);
+  const hasDis = fs.existsSync(PYTHON) && spawnOk(PYTHON, ['-c', 'import cv2']);
+  console.log(`\nsame work (read 2 PNGs, one direction, write .flo), real frames warped by a smooth known field; fastest of 5; ${hasDis ? 'DIS medium via ' + PYTHON : 'DIS column skipped: /usr/bin/python3 with cv2 not available (apt-get install python3-opencv)'}`);
+  console.log(['frames', 'ours (balanced) EPE', 'wall ms', 'CPU ms', 'ours (fast) EPE', 'wall ms', 'CPU ms', ...(hasDis ? ['DIS EPE', 'wall ms', 'CPU ms'] : [])].join(' | '));
+  for (const [name, video, filter] of sources) {
+    const aPng = path.join(dir, 'a.png'), bPng = path.join(dir, 'b.png'), flo = path.join(dir, 'out.flo');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', video, '-vf', filter, '-frames:v', '1', aPng]);
+    const a = await readRgb(aPng);
+    const g = smoothField(a.width, a.height);
+    const b = warpBilinear(a, g);
+    await sharp(Buffer.from(b.data), { raw: { width: b.width, height: b.height, channels: 3 } }).png().toFile(bPng);
+    const row: string[] = [name];
+    for (const preset of ['balanced', 'fast'] as FlowPreset[]) {
+      let wall = Infinity, cpu = Infinity, flow: FlowField | undefined;
+      for (let r = 0; r < 5; r++) {
+        const t = performance.now(), c = process.cpuUsage();
+        const [fb, fa] = await Promise.all([readRgb(bPng), readRgb(aPng)]);
+        flow = await computeForwardFlow(fb, fa, { preset });
+        await writeFlo(flo, flow);
+        const u = process.cpuUsage(c);
+        wall = Math.min(wall, performance.now() - t);
+        cpu = Math.min(cpu, (u.user + u.system) / 1000);
+      }
+      row.push(interiorEpe(flow!, g).toFixed(3), wall.toFixed(0), cpu.toFixed(0));
+    }
+    if (hasDis) {
+      const [wall, cpu] = execFileSync(PYTHON, ['-c', DIS_SAME_WORK, aPng, bPng, flo, '5'], { encoding: 'utf8' }).trim().split(' ').map(Number);
+      const buf = fs.readFileSync(flo);
+      const f = { width: a.width, height: a.height, channels: 2 as const, data: new Float32Array(buf.buffer.slice(buf.byteOffset + 12, buf.byteOffset + buf.length)) };
+      row.push(interiorEpe(f, g).toFixed(3), wall.toFixed(0), cpu.toFixed(0));
+    }
+    console.log(row.join(' | '));
+  }
+}
+
+function spawnOk(cmd: string, args: string[]): boolean {
+  try { execFileSync(cmd, args, { stdio: 'ignore' }); return true; } catch { return false; }
+}
+
+main()
+  .then(async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flow-bench-real-'));
+    try { await sameWork(dir); } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+  })
+  .catch((err) => { console.error(err); process.exit(1); });

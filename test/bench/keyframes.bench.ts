@@ -4,6 +4,8 @@
 // seconds per step of the record (anchor) and inject (later keyframe) variants and the per-step cache
 // I/O of the real token sizes, giving seconds per keyframe at the default 20 steps, strength 0.75.
 // RERENDER_BENCH_FULL=0 skips (2); RERENDER_BENCH_FULL_CALLS sets its timed calls per variant (default 2).
+// (3) The known translation (issue 18 item 5): per constraint, how far the second keyframe lands from the
+// anchor moved by (16, 8) px relative to the independent render, and what the tiny models cannot show.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +20,9 @@ import { CacheReader, CacheWriter, concatReference } from '../../main/engine/ren
 import { renderLater, renderPlain, type RenderEnv } from '../../main/engine/render/keyframe-render';
 import { gaussianNoise } from '../../main/engine/render/noise';
 import { openTinyModels, scene, testParams } from '../integration/keyframe-render-scene';
+import { CONSTRAINT_SETS, framePair, measureTranslation, seenDifference, type TranslationRatios } from '../helpers/translation-case';
+import { imageToSigned, signedToImage } from '../../main/engine/render/latent';
+import { samplingRun } from '../../main/engine/render/sampler';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -28,11 +33,12 @@ async function tiny(): Promise<void> {
   const env: RenderEnv = { models };
   try {
     await renderPlain(env, { frame: scene(0), params: { ...params, steps: 2 } }); // load sessions once
-    const rows: Array<[string, number, number]> = [];
+    const rows: Array<[string, number, number, number, number, number]> = [];
     const time = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
-      const calls = models.unetCalls, t = performance.now();
+      const calls = models.unetCalls, enc = models.vaeEncodes, dec = models.vaeDecodes, t = performance.now(), cpu = process.cpuUsage();
       const r = await fn();
-      rows.push([label, performance.now() - t, models.unetCalls - calls]);
+      const used = process.cpuUsage(cpu);
+      rows.push([label, performance.now() - t, models.unetCalls - calls, models.vaeEncodes - enc, models.vaeDecodes - dec, (used.user + used.system) / 1000]);
       return r;
     };
     const anchorDir = path.join(dir, 'anchor');
@@ -43,7 +49,7 @@ async function tiny(): Promise<void> {
     for (let k = 1; k <= 3; k++) {
       const frame = scene(3 * k);
       const later = path.join(dir, `k${k}`);
-      const r = await time(`later keyframe ${k} (2 passes, 4 constraints)`, () => renderLater(env, { frame, params }, {
+      const r = await time(`later keyframe ${k} (pass 1 + pass 2 from the pixel window)`, () => renderLater(env, { frame, params }, {
         anchor: { frame: scene(0), result: anchor.image, cache }, previous, previousTokens: tokens,
       }, { dir: later, key: `k${k}` }));
       previous = { frame, result: r.image };
@@ -51,7 +57,10 @@ async function tiny(): Promise<void> {
     }
     await time('independent keyframe (plain img2img)', () => renderPlain(env, { frame: scene(9), params }));
     console.log(`sd-tiny keyframes at 128×128 on CPU (${os.cpus().length} cores), S = ${params.steps}, strength ${params.strength} (s* = ${sdeditStartStep(params.steps, params.strength)}), canny ControlNet:`);
-    for (const [label, ms, calls] of rows) console.log(`  ${label.padEnd(46)} ${seconds(ms).padStart(9)}  ${String(calls).padStart(3)} UNet calls (CFG batch 2)`);
+    const anchorCpu = rows[0][5];
+    for (const [label, ms, calls, enc, dec, cpu] of rows) {
+      console.log(`  ${label.padEnd(58)} ${seconds(ms).padStart(9)} wall ${seconds(cpu).padStart(9)} CPU (${(cpu / anchorCpu).toFixed(2)}× the anchor)  ${String(calls).padStart(3)} UNet calls (CFG batch 2), ${enc} VAE encodes, ${dec} decodes`);
+    }
   } finally {
     await models.close();
     await runtime.releaseAll();
@@ -128,7 +137,59 @@ async function fullSize(): Promise<void> {
   }
 }
 
+async function translation(): Promise<void> {
+  const { runtime, models } = await openTinyModels('keyframes-bench');
+  const env: RenderEnv = { models, cachePrecision: 'fp32' };
+  const pair = framePair(128);
+  const seeds = [3, 11, 29];
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  try {
+    const cpu = process.cpuUsage(), t = performance.now();
+    console.log(`\nKnown translation: a 128×128 crop of the sample clip's frame 30 and the scene moved by (16, 8) px, sd-tiny on CPU, S = 20.`);
+    console.log('Distance to the moved anchor (mean |Δ| 0–255 where both frames see) ÷ the independent render\'s; median of seeds');
+    console.log(`${seeds.join(', ')} (min–max); pass 1 and the pixel composite in brackets (1 = no pull, 0 = exactly the moved anchor):`);
+    for (const strength of [0.75, 1]) {
+      const runs: TranslationRatios[] = [];
+      for (const seed of seeds) runs.push(await measureTranslation(env, pair, testParams({ seed, steps: 20, strength })));
+      console.log(`  strength ${strength}${strength === 0.75 ? ' (default)' : ' (from noise)'}; independent distance ${median(runs.map((r) => r.independent)).toFixed(1)}:`);
+      for (const name of Object.keys(CONSTRAINT_SETS)) {
+        const col = (k: 'result' | 'pass1' | 'composite') => runs.map((r) => r.ratios[name][k]);
+        const range = `${Math.min(...col('result')).toFixed(2)}–${Math.max(...col('result')).toFixed(2)}`;
+        const extra = name === 'all' || name === 'pixel-aware fusion' ? `  [pass 1 ${median(col('pass1')).toFixed(2)}, composite ${median(col('composite')).toFixed(2)}]` : '';
+        console.log(`    ${name.padEnd(24)} ${median(col('result')).toFixed(2)}× (${range})${extra}`);
+      }
+    }
+    // What limits the tiny models: a VAE round trip, and how much cross-frame keys change the noise prediction.
+    const roundTrip = signedToImage(await models.decode(await models.encode(imageToSigned(pair.first)), 16, 16));
+    const params = testParams({ steps: 20 });
+    const run = samplingRun(params.sampler, params.steps);
+    const { context } = await models.encodePrompt(params.prompt, params.negativePrompt);
+    const noise = gaussianNoise(params.seed, 4 * 16 * 16), s = 10;
+    const noised = async (img: typeof pair.first) => run.addNoise(s, await models.encode(imageToSigned(img)), noise);
+    const first = await models.predictNoise({ sample: await noised(pair.first), timestep: run.timesteps[s], context, record: true }, 16, 16);
+    const current = await noised(pair.second);
+    const plain = await models.predictNoise({ sample: current, timestep: run.timesteps[s], context }, 16, 16);
+    const reference = new Map(models.loose.map((i) => [i, concatReference(first.tokens![i], first.tokens![i])]));
+    const injected = await models.predictNoise({ sample: current, timestep: run.timesteps[s], context, reference }, 16, 16);
+    const mean = (v: Float32Array) => v.reduce((a, x) => a + Math.abs(x), 0) / v.length;
+    const change = mean(Float32Array.from(injected.cond, (v, k) => v - plain.cond[k])) / mean(plain.cond);
+    console.log('  What the tiny random-weight models cannot show:');
+    console.log(`    VAE round trip D(E(frame)) is ${seenDifference(roundTrip, pair.first).toFixed(1)} (0–255) from the frame: E(composite) is not the moved anchor's latent,`);
+    console.log('      so pixel-aware fusion pulls towards another image (a trained VAE reproduces it within a few levels);');
+    console.log(`    cross-frame keys change the UNet's ε by ${(100 * change).toFixed(1)} % (random attention is near-uniform, so whose tokens are the keys hardly matters);`);
+    console.log(`    the random UNet predicts ε with ${mean(plain.cond).toFixed(2)} mean |ε| against ${mean(noise).toFixed(2)} for the noise: it does not denoise, so the run's`);
+    console.log('      noise (the same, unmoved, for both keyframes) stays in every x̂₀ and each free step after a fusion moves away again.');
+    const used = process.cpuUsage(cpu);
+    console.log(`  (${seconds(performance.now() - t)} wall, ${((used.user + used.system) / 1e6).toFixed(1)} s CPU)`);
+  } finally {
+    await models.close();
+    await runtime.releaseAll();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.env.RERENDER_BENCH_TRANSLATION !== '0') await translation();
+  if (process.env.RERENDER_BENCH_TRANSLATION_ONLY === '1') return;
   await tiny();
   if (process.env.RERENDER_BENCH_FULL !== '0') await fullSize();
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { measureFlicker } from '../../main/engine/editor/flicker-measure';
+import { measureFlicker } from '../../main/engine/metrics/flicker-measure';
 import { readFlickerMetric } from '../../main/engine/editor/flicker-metric';
 import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { makeVideo, tempDir } from '../helpers/media';

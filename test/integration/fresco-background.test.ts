@@ -17,7 +17,7 @@ import { renderFrescoBatch } from '../../main/engine/fresco/fresco-render';
 import { FrescoUNet } from '../../main/engine/fresco/fresco-unet';
 import { frescoComponentsOff, saliencyAvailability } from '../../main/engine/fresco/settings';
 import { onnxModel } from '../helpers/onnx-writer';
-import { openTinyModels, SIZE, testParams, tinyModelFiles } from './keyframe-render-scene';
+import { openTinyModels, SIZE, testParams } from './keyframe-render-scene';
 
 let runtime: ModelRuntime;
 let models: DiffusionModels;
@@ -107,19 +107,15 @@ test('given a second frame whose background disagrees with the first, when smoot
 });
 
 test('given a saliency model, when a batch renders with background smoothing (and the feature optimisation it also smooths), then the result changes; without a model the renderer leaves it off', async () => {
-  const unet = await FrescoUNet.open(runtime, tinyModelFiles());
-  try {
-    const frames = [frame(0, 40), frame(4, 60), frame(8, 80)];
-    const params = testParams({ steps: 8 });
-    const settings = { ...frescoComponentsOff(), featureOptimisation: true };
-    const plain = await renderFrescoBatch({ models, unet }, { frames, params: frames.map(() => params), settings });
-    const smoothed = await renderFrescoBatch({ models, unet }, { frames, params: frames.map(() => params), settings: { ...settings, backgroundSmoothing: true }, saliency });
-    const unavailable = await renderFrescoBatch({ models, unet }, { frames, params: frames.map(() => params), settings: { ...settings, backgroundSmoothing: true } });
-    const differs = (a: Float32Array[], b: Float32Array[]) => a.some((l, f) => l.some((v, k) => Math.abs(v - b[f][k]) > 1e-4));
-    assert.ok(differs(smoothed.latents, plain.latents));
-    assert.ok(!differs(unavailable.latents, plain.latents));
-    assert.equal(smoothed.latents[0].length, plain.latents[0].length);
-  } finally {
-    await unet.close();
-  }
+  const unet = FrescoUNet.over(runtime, models);
+  const frames = [frame(0, 40), frame(4, 60), frame(8, 80)];
+  const params = testParams({ steps: 8 });
+  const settings = { ...frescoComponentsOff(), featureOptimisation: true };
+  const plain = await renderFrescoBatch({ models, unet }, { frames, params: frames.map(() => params), settings });
+  const smoothed = await renderFrescoBatch({ models, unet }, { frames, params: frames.map(() => params), settings: { ...settings, backgroundSmoothing: true }, saliency });
+  const unavailable = await renderFrescoBatch({ models, unet }, { frames, params: frames.map(() => params), settings: { ...settings, backgroundSmoothing: true } });
+  const differs = (a: Float32Array[], b: Float32Array[]) => a.some((l, f) => l.some((v, k) => Math.abs(v - b[f][k]) > 1e-4));
+  assert.ok(differs(smoothed.latents, plain.latents));
+  assert.ok(!differs(unavailable.latents, plain.latents));
+  assert.equal(smoothed.latents[0].length, plain.latents[0].length);
 });

@@ -9,7 +9,7 @@ import { colourReference, renderPlain } from '../../main/engine/render/keyframe-
 import { renderFrescoBatch, type FrescoBatchResult } from '../../main/engine/fresco/fresco-render';
 import { FrescoUNet } from '../../main/engine/fresco/fresco-unet';
 import { defaultFrescoSettings, frescoComponentsOff, type FrescoSettings } from '../../main/engine/fresco/settings';
-import { maxDifference, openTinyModels, scene, testParams, tinyModelFiles } from './keyframe-render-scene';
+import { maxDifference, openTinyModels, scene, testParams } from './keyframe-render-scene';
 
 let runtime: ModelRuntime;
 let models: DiffusionModels;
@@ -17,11 +17,10 @@ let unet: FrescoUNet;
 
 before(async () => {
   ({ runtime, models } = await openTinyModels('fresco-render'));
-  unet = await FrescoUNet.open(runtime, tinyModelFiles());
+  unet = FrescoUNet.over(runtime, models);
 });
 
 after(async () => {
-  await unet.close();
   await models.close();
   await runtime.releaseAll();
 });

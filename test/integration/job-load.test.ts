@@ -39,7 +39,7 @@ test('given 100 jobs each cancelled and restarted, then one worker process remai
 test('given 50 rapid requests, then all are answered, in order, by the same worker', async () => {
   const host = new WorkerHost('load', workerFile);
   try {
-    const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => host.call<{ echoed: number; pid: number }>('echo', i)));
+    const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => host.call('echo', i) as Promise<{ echoed: number; pid: number }>));
     assert.deepEqual(replies.map((r) => r.echoed), Array.from({ length: 50 }, (_, i) => i));
     assert.equal(new Set(replies.map((r) => r.pid)).size, 1);
   } finally {

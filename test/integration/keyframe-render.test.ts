@@ -10,7 +10,7 @@ import type { ModelRuntime } from '../../native-models/src/runtime/model-runtime
 import { sdeditStartStep } from '../../native-models/src/scheduler';
 import type { DiffusionModels } from '../../main/engine/render/diffusion-models';
 import { CacheReader } from '../../main/engine/render/keyframe-cache';
-import { renderLater, renderPlain, type RenderEnv } from '../../main/engine/render/keyframe-render';
+import { firstPixelFusionStep, renderLater, renderPlain, type RenderEnv } from '../../main/engine/render/keyframe-render';
 import { imageToSigned } from '../../main/engine/render/latent';
 import { gaussianNoise } from '../../main/engine/render/noise';
 import { ddimRun, runPass, startingLatent } from '../../main/engine/render/sampler';
@@ -112,6 +112,24 @@ test('given a denoising strength, when the early steps are skipped, then the res
   for (const [s, x0] of skippedX0) assert.deepEqual(x0, fullX0.get(s), `x̂₀ at step ${s}`);
 });
 
+test('given a pass stopped at some step, when another pass resumes from its x and direction term there, then it ends exactly where the whole pass ends (DDIM and DPM++ 2M)', async () => {
+  const params = testParams({ strength: 0.75 });
+  const latent = { channels: models.latentChannels, height: 16, width: 16 };
+  const noise = gaussianNoise(params.seed, 4 * 16 * 16);
+  const { context } = await models.encodePrompt(params.prompt, params.negativePrompt);
+  const sStar = sdeditStartStep(params.steps, params.strength), at = sStar + 3;
+  for (const sampler of ['ddim', 'dpmpp-2m'] as const) {
+    const start = startingLatent(ddimRun(params.steps), sStar, await models.encode(imageToSigned(scene(0))), noise);
+    const common = { sampler, steps: params.steps, cfg: params.cfg, context, noise, latent };
+    let state: { x: Float32Array; d: Float32Array } | undefined;
+    // A pass that fuses at `at` (as pixel fusion does), whole and resumed there.
+    const fuse = (s: number, x: Float32Array) => (s === at ? Float32Array.from(x, (v) => 0.9 * v) : x);
+    const whole = await runPass(models, { ...common, startStep: sStar, start, hooks: { beforeStep: (s, x, d) => { if (s === at) state = { x: x.slice(), d: d.slice() }; return fuse(s, x); } } });
+    const resumed = await runPass(models, { ...common, startStep: at, start: state!.x, direction: state!.d, hooks: { beforeStep: fuse } });
+    assert.deepEqual(resumed, whole, sampler);
+  }
+});
+
 test('given a later keyframe, then it makes the VAE passes the method needs (3 encodes, 4 decodes); when no executed step lies in the pixel-fusion window, it runs one pass with one encode and one decode and gives what two passes give', async () => {
   const params = testParams();
   const { anchor, cache } = await renderAnchor('vae-passes', params);
@@ -123,7 +141,9 @@ test('given a later keyframe, then it makes the VAE passes the method needs (3 e
   };
   const run = params.steps - sdeditStartStep(params.steps, params.strength);
   const full = await count(params);
-  assert.deepEqual([full.encodes, full.decodes, full.unet], [3, 4, 2 * run], 'frame; composite, its round trip; pass 1, round trip, check, result');
+  const second = params.steps - firstPixelFusionStep(params); // pass 2 shares pass 1's steps before the pixel window
+  assert.ok(second < run);
+  assert.deepEqual([full.encodes, full.decodes, full.unet], [3, 4, run + second], 'frame; composite, its round trip; pass 1, round trip, check, result');
   const off = await count({ ...params, constraints: { ...params.constraints, pixel: { start: 0.9, end: 0.1 } } });
   assert.deepEqual([off.encodes, off.decodes, off.unet], [1, 1, run]);
   const zero = await count({ ...params, constraints: { ...params.constraints, fusionStrength: 0, detailLevel: 1 } });

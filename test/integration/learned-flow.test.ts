@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LearnedFlowModel, learnedFlowJob } from '../../main/engine/flow/learned-flow';
+import { JOBS, parseJobParams } from '../../main/engine/jobs/job-registry';
 import { CancelToken } from '../../native-models/src/errors';
 import { FlowCache } from '../../main/engine/flow/flow-cache';
 import { writePng } from '../../main/engine/media/image-files';
@@ -95,9 +96,10 @@ test('given the inference-worker job, when run over a frame range, then the cach
   const result = await learnedFlowJob(
     { modelFile: path.join(dir, 'half.onnx'), framesDir: frames, flowDir: path.join(dir, 'job-flow'), sourceKey: 'k', first: 0, last: 2 },
     { progress: (f) => fractions.push(f), cancel: new CancelToken() },
-  ) as { pairs: number; estimator: string };
+  );
   assert.equal(result.pairs, 2);
   assert.deepEqual(fractions, [0.5, 1]);
   assert.deepEqual(fs.readdirSync(path.join(dir, 'job-flow')).filter((n) => n.endsWith('.qflo')).sort(), ['00000.bwd.qflo', '00000.fwd.qflo', '00001.bwd.qflo', '00001.fwd.qflo']);
-  await assert.rejects(learnedFlowJob({ modelFile: 'x.onnx' }, { progress: () => {}, cancel: new CancelToken() }), /bad parameters for computeLearnedFlows: framesDir/);
+  // The worker checks parameters against the job registry before the job runs.
+  assert.throws(() => parseJobParams('computeLearnedFlows', JOBS.computeLearnedFlows.params, { modelFile: 'x.onnx' }), /bad parameters for computeLearnedFlows: framesDir/);
 });

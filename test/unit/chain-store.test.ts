@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ChainStore } from '../../main/engine/propagation/frame-store';
 
-test('given a saved step, when loaded, then image, error, positions and matches come back exactly; damaged files load as nothing', async () => {
+test('given a saved step, when loaded, then image, error, positions, matches and the uncovered mask come back exactly; damaged files load as nothing', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chain-store-'));
   const store = new ChainStore(path.join(dir, 'forward'));
   await store.ensure();
@@ -16,9 +16,10 @@ test('given a saved step, when loaded, then image, error, positions and matches 
   const error = { width: w, height: h, channels: 1, data: Float32Array.from({ length: n }, (_, i) => i / 3) };
   const positions = { width: w, height: h, channels: 2, data: Float32Array.from({ length: n * 2 }, (_, i) => -i * 1.25) };
   const matches = { width: w, height: h, data: Int32Array.from({ length: n * 2 }, (_, i) => i % 11 - 3) };
+  const uncovered = { width: w, height: h, channels: 1, data: Uint8Array.from({ length: n }, (_, i) => (i % 3 ? 0 : 255)) };
   assert.equal(store.has(4), false);
   assert.equal(await store.load(4), undefined);
-  await store.save(4, image, error, positions, matches);
+  await store.save(4, { image, error, positions, matches, uncovered });
   assert.equal(store.has(4), true);
   const back = await store.load(4);
   assert.ok(back);
@@ -26,6 +27,7 @@ test('given a saved step, when loaded, then image, error, positions and matches 
   assert.deepEqual(back.error, error);
   assert.deepEqual(back.positions, positions);
   assert.deepEqual(back.matches, matches);
+  assert.deepEqual(back.uncovered, uncovered);
   assert.deepEqual(fs.readdirSync(store.dir), ['00004.step'], 'one file per step, no temp files left');
   const bytes = fs.readFileSync(store.stepPath(4));
   fs.writeFileSync(store.stepPath(4), bytes.subarray(0, bytes.length - 1));
@@ -34,6 +36,6 @@ test('given a saved step, when loaded, then image, error, positions and matches 
   assert.equal(await store.load(4), undefined, 'empty');
   fs.writeFileSync(store.stepPath(4), Buffer.alloc(bytes.length));
   assert.equal(await store.load(4), undefined, 'wrong magic');
-  await assert.rejects(store.save(5, image, { ...error, width: 6 }, positions, matches), /error map is 6×5/);
+  await assert.rejects(store.save(5, { image, error: { ...error, width: 6 }, positions, matches, uncovered }), /error map is 6×5/);
   fs.rmSync(dir, { recursive: true });
 });

@@ -2,7 +2,7 @@
 // histogram-preserving blend, and the DCT screened Poisson solver behind gradient-domain fusion.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blendMask, blendDirections, gradientFusion, histogramBlend, labToRgb, rgbToLab, solveScreenedPoisson } from '../../native-models/src/blend';
+import { blendMask, blendWeights, blendDirections, gradientFusion, histogramBlend, labToRgb, rgbToLab, solveScreenedPoisson } from '../../native-models/src/blend';
 import { synthesize } from '../../native-models/src/synthesis';
 import type { FloatImage, Image } from '../../native-models/src/image';
 import { texture, stylise, warp, rigidMotion, meanAbsDiff, random } from './synth-scene';
@@ -36,6 +36,43 @@ test('the mask takes the side with the lower error weighted by distance to each 
   // A warped previous mask is interpolated: 128 and up counts as B.
   const previous: Image = { width: 4, height: 1, channels: 1, data: Uint8Array.from([0, 127, 200, 0]) };
   assert.deepEqual(Array.from((await blendMask(errorA, errorB, 0.1, previous)).data), [255, 0, 255, 0]);
+});
+
+test('the soft weights give B its error-weighted share, take B at 128 and up exactly where the mask does, and never go back', async () => {
+  const errorA = plane(5, 1, Float32Array.from([10, 10, 1, 5, 0]));
+  const errorB = plane(5, 1, Float32Array.from([1, 10, 10, 5, 0]));
+  // weightB 0.5: share = eA / (eA + eB); no error on either side gives the segment position.
+  assert.deepEqual(Array.from(blendWeights(errorA, errorB, 0.5).data), [232, 128, 23, 128, 128]);
+  // weightB 0.1: 0.1·10 / (0.1·10 + 0.9·1) = 0.526 → 134.
+  assert.deepEqual(Array.from(blendWeights(errorA, errorB, 0.1).data), [134, 26, 3, 26, 26]);
+  const previous: Image = { width: 5, height: 1, channels: 1, data: Uint8Array.from([0, 200, 0, 10, 0]) };
+  assert.deepEqual(Array.from(blendWeights(errorA, errorB, 0.1, previous).data), [134, 200, 3, 26, 26]);
+  const n = 4096, ea = new Float32Array(n), eb = new Float32Array(n);
+  const rnd = random(5);
+  for (let i = 0; i < n; i++) { ea[i] = rnd() * 1000; eb[i] = rnd() * 1000; }
+  for (const w of [0.125, 0.5, 0.875]) {
+    const hard = (await blendMask(plane(n, 1, ea), plane(n, 1, eb), w)).data, soft = blendWeights(plane(n, 1, ea), plane(n, 1, eb), w).data;
+    for (let i = 0; i < n; i++) assert.equal(soft[i] >= 128, hard[i] >= 128, `pixel ${i} at weightB ${w}`);
+  }
+});
+
+test('fusion with soft weights mixes the two sides\' gradients: a half share lands between taking A and taking B', async () => {
+  const w = 16, h = 12;
+  const a: Image = { width: w, height: h, channels: 3, data: new Uint8Array(w * h * 3) };
+  const b: Image = { width: w, height: h, channels: 3, data: new Uint8Array(w * h * 3) };
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) {
+    a.data[(y * w + x) * 3 + c] = 60 + 8 * x; b.data[(y * w + x) * 3 + c] = 60 + 8 * y;
+  }
+  const filled = (v: number): Image => ({ width: w, height: h, channels: 1, data: new Uint8Array(w * h).fill(v) });
+  const base = await histogramBlend({ a, b, mask: filled(128), weightB: 0.5 });
+  const fuse = (v: number) => gradientFusion({ a, b, mask: filled(v), base });
+  const [onA, half, onB] = await Promise.all([fuse(0), fuse(128), fuse(255)]);
+  const at = (im: Image, x: number, y: number) => im.data[(y * w + x) * 3];
+  const horizontal = (im: Image) => at(im, 12, 6) - at(im, 4, 6), vertical = (im: Image) => at(im, 8, 10) - at(im, 8, 2);
+  // A ramps along x, B along y: half of each gradient field gives a ramp in both directions, each
+  // clearly between what taking one side alone gives.
+  assert.ok(horizontal(onB) + 2 < horizontal(half) && horizontal(half) + 2 < horizontal(onA), `horizontal steps ${horizontal(onB)} < ${horizontal(half)} < ${horizontal(onA)}`);
+  assert.ok(vertical(onA) + 2 < vertical(half) && vertical(half) + 2 < vertical(onB), `vertical steps ${vertical(onA)} < ${vertical(half)} < ${vertical(onB)}`);
 });
 
 test('given content visible only to one keyframe in each half, blending picks the lower-error side and beats both', async () => {

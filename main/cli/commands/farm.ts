@@ -9,6 +9,7 @@ import { farmStatus, formatFarmStatus } from '../../farm/farm-status';
 
 export const farmCommand: Command = {
   name: 'farm',
+  positionals: 1,
   summary: 'render farm on Redis: run a worker, or list workers, jobs and failures',
   usage: `
 usage: rerender farm worker --redis URL [--kinds propagate,render] [--models-dir DIR] [--concurrency N] [--path-map FROM=TO ...] [--lock-seconds S]

@@ -21,6 +21,7 @@ function caseLines(r: CaseResult): string[] {
 
 export const fixturesCheckCommand: Command = {
   name: 'fixtures-check',
+  positionals: 1,
   summary: 'run a conformance manifest (e.g. test/fixtures/sd-tiny/manifest.json) and report each case',
   usage: `
 usage: rerender fixtures-check <manifest.json> [--json] [--precision fp32|fp16] [--fused]

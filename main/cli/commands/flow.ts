@@ -82,6 +82,7 @@ async function flowOfFolder(args: ParsedArgs, ctx: CommandContext): Promise<void
 
 export const flowCommand: Command = {
   name: 'flow',
+  positionals: 2,
   summary: 'dense optical flow between two images or consecutive frames of a folder (.flo files)',
   usage: `
 usage: rerender flow <a.png> <b.png> --out <fwd.flo> [--backward <bwd.flo>] [--occlusion <mask.png>]

@@ -32,6 +32,7 @@ async function resolveTarget(arg: string, role: 'output' | 'source'): Promise<Fr
 
 export const metricsCommand: Command = {
   name: 'metrics',
+  positionals: 1,
   summary: 'warp error (temporal consistency) of a project output or a frames folder',
   usage: `
 usage: rerender metrics <project-file | frames-dir> [--source <project-file | frames-dir>] [--json]

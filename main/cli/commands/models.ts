@@ -21,6 +21,7 @@ function printModel(ctx: CommandContext, verb: string, m: InstalledModel & { sha
 
 export const modelsCommand: Command = {
   name: 'models',
+  positionals: 2,
   summary: 'list, import or download models (checkpoints, ControlNets, LoRAs, VAEs, tokenizers)',
   usage: `
 usage: rerender models list [--models-dir <dir>] [--json]

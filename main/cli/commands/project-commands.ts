@@ -4,18 +4,19 @@ import type { Command } from '../command';
 import { cliProgress } from '../progress';
 import { UserError, CancelToken } from '../../../native-models/src/errors';
 import { createProject } from '../../engine/project/create';
-import { readProjectFile, writeProjectFile } from '../../engine/project/project-file';
+import { readProjectFile } from '../../engine/project/project-file';
+import { ProjectStore } from '../../engine/project/project-store';
 import { setKeyframeFrames } from '../../engine/project/keyframes';
 import { uniformKeyframes, adaptiveKeyframes, frameDifferences } from '../../engine/project/keyframe-suggest';
 import { importKeyframeImage } from '../../engine/project/keyframe-images';
 import { exportProject } from '../../engine/project/export-project';
 import { projectStatus } from '../../engine/project/status';
 import { projectPaths } from '../../engine/project/paths';
-import { withProjectLock } from '../../engine/project/project-lock';
 import { formatRational, fpsValue } from '../../engine/frames';
 import { checkSource, ensureFrameCache, relinkSource, resamples } from '../../engine/project/source-video';
 import { ffprobeRotation } from '../../engine/media/probe';
 import type { ExportFormat } from '../../engine/media/export';
+import { EXPORT_FORMATS } from '../../../preload/project-schema';
 
 /** Ctrl-C cancels the running job cleanly (temp files removed, earlier results kept). */
 function interruptToken(): CancelToken {
@@ -33,6 +34,7 @@ function parseCrop(text: string | undefined) {
 
 export const newCommand: Command = {
   name: 'new',
+  positionals: 1,
   summary: 'create a project from a video or an image sequence (decodes frames at the working resolution)',
   usage: `
 usage: rerender new <project-file.rerender> --video <path> [--short-side N | --long-side N] [--crop l,r,t,b]
@@ -77,6 +79,7 @@ Keyframes are placed every 10 frames; change them with \`rerender keyframes\`.`,
 
 export const infoCommand: Command = {
   name: 'info',
+  positionals: 1,
   summary: 'show frames, fps, working size, keyframes and segments with their status',
   usage: `usage: rerender info <project-file> [--json]`,
   async run(args, ctx) {
@@ -114,6 +117,7 @@ export const infoCommand: Command = {
 
 export const keyframesCommand: Command = {
   name: 'keyframes',
+  positionals: 1,
   summary: 'set keyframes: a list, every K frames, or chosen from the content',
   usage: `
 usage: rerender keyframes <project-file> (--set 0,10,25 | --every K | --auto [--min 5 --max 20]) [--json]
@@ -144,8 +148,11 @@ Keyframes that stay keep their images and settings.`,
       const diffs = await frameDifferences(projectPaths(file).thumbsDir, p.frames.count, { cancel: interruptToken() });
       frames = adaptiveKeyframes(diffs, args.int('min') ?? 5, args.int('max') ?? 20);
     }
-    const next = setKeyframeFrames(p, frames);
-    await withProjectLock(file, () => writeProjectFile(file, next));
+    const next = await ProjectStore.with(file, async (store) => {
+      store.apply('Set keyframes', (now) => setKeyframeFrames(now, frames));
+      await store.save();
+      return store.project;
+    }, { app: 'rerender keyframes' });
     const list = next.keyframes.map((k) => k.frame);
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, keyframes: list }));
     else ctx.out(`${list.length} keyframes: ${list.join(', ')}`);
@@ -154,6 +161,7 @@ Keyframes that stay keep their images and settings.`,
 
 export const importKeyframeCommand: Command = {
   name: 'import-keyframe',
+  positionals: 1,
   summary: 'use an image (painted or made elsewhere) as the keyframe at a frame',
   usage: `
 usage: rerender import-keyframe <project-file> --frame N --image <path> [--painted] [--json]
@@ -165,12 +173,11 @@ The image is copied into the project's assets folder, resized to the working res
     if (!file) throw new UserError('missing the project file');
     const frame = args.int('frame');
     if (frame === undefined) throw new UserError('missing --frame N');
-    const next = await withProjectLock(file, async () => {
-      const p = await readProjectFile(file);
-      const changed = await importKeyframeImage(file, p, frame, args.requireString('image'), args.flag('painted') ? 'painted' : 'imported');
-      await writeProjectFile(file, changed);
-      return changed;
-    });
+    const next = await ProjectStore.with(file, async (store) => {
+      await store.applyAsync(async (p) => ({ label: 'Import keyframe image', project: await importKeyframeImage(file, p, frame, args.requireString('image'), args.flag('painted') ? 'painted' : 'imported') }));
+      await store.save();
+      return store.project;
+    }, { app: 'rerender import-keyframe' });
     const k = next.keyframes.find((x) => x.frame === frame)!;
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, frame, id: k.id, image: k.image }));
     else ctx.out(`keyframe at frame ${frame} now uses ${k.image}`);
@@ -179,9 +186,10 @@ The image is copied into the project's assets folder, resized to the working res
 
 export const exportCommand: Command = {
   name: 'export',
+  positionals: 1,
   summary: 'write the video (mp4, webm, gif, ProRes or a folder of PNG frames) with the source audio',
   usage: `
-usage: rerender export <project-file> --out <path> [--format mp4|webm|gif|prores|png] [--allow-incomplete]
+usage: rerender export <project-file> --out <path> [--format ${Object.keys(EXPORT_FORMATS).join('|')}] [--allow-incomplete]
                        [--range A-B] [--side-by-side] [--force] [--no-audio] [--start-number N] [--json]
 
   --format            default: from the file name (.mp4, .webm, .gif, .mov for prores; a folder for png)
@@ -200,7 +208,7 @@ where the format holds them, and what is left out is listed.`,
     if (!file) throw new UserError('missing the project file');
     const p = await readProjectFile(file);
     const format = args.string('format') as ExportFormat | undefined;
-    if (format && !['mp4', 'webm', 'gif', 'prores', 'png'].includes(format)) throw new UserError(`--format must be mp4, webm, gif, prores or png, got "${format}"`);
+    if (format && !Object.hasOwn(EXPORT_FORMATS, format)) throw new UserError(`--format must be one of ${Object.keys(EXPORT_FORMATS).join(', ')}, got "${format}"`);
     const startNumber = args.int('start-number');
     let range: { start: number; end: number } | undefined;
     const r = args.string('range');
@@ -226,6 +234,7 @@ where the format holds them, and what is left out is listed.`,
 
 export const relinkCommand: Command = {
   name: 'relink',
+  positionals: 1,
   summary: 'point the project at its source video after the video was moved or renamed',
   usage: `
 usage: rerender relink <project-file> --video <path> [--json]
@@ -236,11 +245,12 @@ An image sequence's project takes the folder of its frames: the same number of f
     const file = args.positional[0];
     if (!file) throw new UserError('missing the project file');
     const video = args.requireString('video');
-    const next = await withProjectLock(file, async () => {
-      const relinked = await relinkSource(file, await readProjectFile(file), video);
-      await writeProjectFile(file, relinked);
-      return relinked;
-    });
+    const next = await ProjectStore.with(file, async (store) => {
+      const relinked = await relinkSource(file, store.project, video);
+      store.apply('Relink source video', (p) => ({ ...p, source: relinked.source }));
+      await store.save();
+      return store.project;
+    }, { app: 'rerender relink' });
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, source: next.source.path }));
     else ctx.out(`${file} now uses ${next.source.path}`);
   },

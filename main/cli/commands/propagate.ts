@@ -10,6 +10,7 @@ import { parseRedisUrl } from '../../farm/connection';
 
 export const propagateCommand: Command = {
   name: 'propagate',
+  positionals: 1,
   summary: 'propagate the keyframes to every frame (resumable; progress on stderr)',
   usage: `
 usage: rerender propagate <project-file> [--segment A-B] [--workers N] [--farm URL] [--json]

@@ -4,12 +4,9 @@ import path from 'node:path';
 import type { Command, CommandContext, ParsedArgs } from '../command';
 import { cliProgress } from '../progress';
 import { CancelToken, UserError } from '../../../native-models/src/errors';
-import { withProjectLock } from '../../engine/project/project-lock';
 import type { FrescoSettings, ModelSelection, Project, RenderOverrides } from '../../../preload/project-schema';
 import { renderKeyframes, type RenderRequest, type RenderSummary } from '../../engine/render/render-project';
 import type { FarmRenderSummary } from '../../farm/submit-render';
-import { readProjectFile } from '../../engine/project/project-file';
-import { ensureFrameCache } from '../../engine/project/source-video';
 import { parseRedisUrl } from '../../farm/connection';
 import { renderOnFarm } from '../../farm/submit-render';
 
@@ -97,6 +94,7 @@ function modelsFrom(args: ParsedArgs): Partial<ModelSelection> {
 
 export const renderCommand: Command = {
   name: 'render',
+  positionals: 1,
   summary: 'render keyframes with the text prompt (one keyframe, or all in order)',
   usage: `
 usage: rerender render <project-file> [--frame N | --all] [--prompt …] [--negative …] [--seed N]
@@ -141,6 +139,7 @@ export async function runRender(args: ParsedArgs, ctx: CommandContext, forcedMod
   const cancel = new CancelToken();
   process.once('SIGINT', () => cancel.cancel('cancelled by Ctrl-C'));
   const progress = cliProgress('rendering');
+  // The project's store holds its lock for the run and rebuilds a deleted frame cache first.
   const farm = args.string('farm');
   const request = (): RenderRequest => ({
     projectFile: file,
@@ -154,11 +153,8 @@ export async function runRender(args: ParsedArgs, ctx: CommandContext, forcedMod
     throw new UserError('--tokenizer, --detector and --saliency are not sent to the farm: each worker finds them in its own models folder');
   }
   const summary: RenderSummary & Partial<Pick<FarmRenderSummary, 'farm'>> = farm !== undefined
-    ? await withProjectLock(file, () => renderOnFarm(request(), { connection: parseRedisUrl(farm), cancel, onProgress: progress }))
-    : await withProjectLock(file, async () => {
-    await ensureFrameCache(file, await readProjectFile(file), { cancel }); // a deleted cache is rebuilt first
-    return renderKeyframes(request());
-  });
+    ? await renderOnFarm(request(), { connection: parseRedisUrl(farm), cancel, onProgress: progress })
+    : await renderKeyframes(request());
   progress.done();
   if (ctx.json) { ctx.out(JSON.stringify({ ok: true, ...summary })); return; }
   for (const r of summary.rendered) ctx.out(`keyframe at frame ${r.frame}: ${r.image} (revision ${r.revision}, ${r.seconds.toFixed(1)} s, ${r.unetCalls} UNet calls)`);

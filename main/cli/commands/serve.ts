@@ -10,12 +10,13 @@ import { startServer } from '../../server/serve';
 
 export const serveCommand: Command = {
   name: 'serve',
+  positionals: 1,
   summary: 'open the editor in a browser on this machine (loopback only, per-session token)',
   usage: `
-usage: rerender serve [--port N] [--project <file.rerender>] [--settings <file>] [--json]
+usage: rerender serve [<project-file>] [--port N] [--settings <file>] [--json]
 
   --port N            port on 127.0.0.1 (default: a free one)
-  --project <file>    open this project at start
+  <project-file>      open this project at start (also --project <file>)
   --settings <file>   the editor's settings (recent projects, models folder);
                       default ~/.rerender/settings.json
 Prints the address with its session token; open it in a browser. Runs until Ctrl-C.
@@ -31,7 +32,8 @@ To reach it from another machine, forward the port over SSH (ssh -L N:127.0.0.1:
       settingsFile: path.resolve(args.string('settings') ?? defaultSettingsFile()),
       workerModules: workerModules(root),
     });
-    const project = args.string('project');
+    if (args.positional[0] && args.string('project')) throw new UserError('give the project once: as the argument or as --project, not both');
+    const project = args.positional[0] ?? args.string('project');
     if (project) await editor.handlers['project.open']({ file: path.resolve(project) });
     // Last line of defence: no client can crash the server (see ws-bridge.ts and serve.ts), but should
     // anything else escape, the open project's unsaved edits are written to its autosave before exit.

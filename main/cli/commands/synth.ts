@@ -73,6 +73,7 @@ function encodeRawFloat(map: FloatImage): Buffer {
 
 export const synthCommand: Command = {
   name: 'synth',
+  positionals: 0,
   summary: 'synthesise one image from a styled exemplar and guides (EbSynth-style arguments)',
   usage,
   multi: ['guide'],

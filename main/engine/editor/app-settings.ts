@@ -1,15 +1,20 @@
-// The editor's own settings (not the project's): recent projects, models folder, execution provider.
+// The editor's own settings (not the project's): recent projects, models folder, execution provider,
+// the paint program of "Edit in external editor".
 // One small JSON file; a damaged file is replaced by defaults rather than stopping the app.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../fs/atomic';
+import { PROVIDER_CHOICES } from '../../../native-models/src/runtime/provider-names';
+import { externalEditorSetting } from './external-editor';
 
 const settingsSchema = z.object({
   recent: z.array(z.string().max(4096)).max(20).default([]),
   modelsFolder: z.string().max(4096).nullable().default(null),
-  provider: z.string().max(32).default('auto'),
+  /** An unknown name (a provider from another build, a hand edit) falls back to trying every one. */
+  provider: z.enum(PROVIDER_CHOICES).catch('auto').default('auto'),
+  externalEditor: externalEditorSetting.nullable().default(null),
   /** The render farm's Redis URL (with its password: the file is the user's own), or null for this machine. */
   farmUrl: z.string().max(4096).nullable().default(null),
 });

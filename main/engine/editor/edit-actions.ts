@@ -6,10 +6,13 @@ import type { Keyframe, Project } from '../../../preload/project-schema';
 import { addKeyframe, findKeyframe, moveKeyframe, removeKeyframes, setKeyframeFrames, updateKeyframe } from '../project/keyframes';
 import { importKeyframeImage } from '../project/keyframe-images';
 import { UserError } from '../../../native-models/src/errors';
+import { checkChosenModels, resolveModelsDir } from '../../../native-models/src/model-manager';
 
 export interface EditContext {
   /** The project file: relative paths and the assets folder resolve against it. */
   projectFile: string;
+  /** The models folder: model paths the project stores relative to it resolve there. */
+  modelsDir?: string;
 }
 
 type RequestOf<N extends EditName> = Extract<EditRequest, { action: N }>;
@@ -94,13 +97,22 @@ export const editActions: { [N in EditName]: EditAction<N> } = {
     }),
   },
   importKeyframeImage: {
-    label: () => 'Import keyframe image',
-    perform: (p, r, ctx) => importKeyframeImage(ctx.projectFile, p, r.frame, r.image),
+    label: (r) => (r.painted ? 'Use the image saved in the external editor' : 'Import keyframe image'),
+    perform: (p, r, ctx) => importKeyframeImage(ctx.projectFile, p, r.frame, r.image, r.painted ? 'painted' : 'imported'),
   },
   setRenderDefaults: { label: () => 'Change project render settings', perform: (p, r) => ({ ...p, render: r.render }) },
   setPropagation: { label: () => 'Change propagation settings', perform: (p, r) => ({ ...p, propagation: r.propagation }) },
   setExportSettings: { label: () => 'Change export settings', perform: (p, r) => ({ ...p, export: r.export }) },
-  setModels: { label: () => 'Change models', perform: (p, r) => ({ ...p, models: r.models }) },
+  setModels: {
+    label: () => 'Change models',
+    // The models this edit newly chooses get the check render runs (one line naming the file); the ones
+    // kept as they were are not checked again, so removing a VAE never fails on the checkpoint.
+    perform: async (p, r, ctx) => {
+      const changed = Object.fromEntries((['checkpoint', 'controlnet', 'vae'] as const).filter((k) => r.models[k] !== p.models[k]).map((k) => [k, r.models[k]]));
+      await checkChosenModels(changed, ctx.modelsDir ?? resolveModelsDir());
+      return { ...p, models: r.models };
+    },
+  },
   setMode: {
     label: (r) => (r.fresco ? 'Change FRESCO settings' : `Use ${r.mode === 'fresco' ? 'FRESCO' : r.mode === 'independent' ? 'independent' : 'Rerender'} keyframes`),
     perform: (p, r) => ({ ...p, mode: r.mode, ...(r.fresco ? { fresco: { ...defaultFrescoSettings(), ...p.fresco, ...r.fresco } } : {}) }),

@@ -7,13 +7,16 @@ import { JobList } from './job-list';
 import { EditorJobs, describeFailure } from './editor-jobs';
 import { AppSettingsStore } from './app-settings';
 import { readFlickerMetric } from './flicker-metric';
+import { readProjectCoverage } from '../propagation/coverage';
 import { describeSource } from '../project/create';
 import { listFolder } from './file-browser';
 import { withUploadedImage } from './uploads';
+import { ExternalEdits, validateExternalEditor } from './external-editor';
 import path from 'node:path';
 import { checkFarmConnection, keepStoredPassword, parseRedisUrl } from '../../farm/connection';
 import { listModels, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { UserError } from '../../../native-models/src/errors';
+import { PROVIDER_CHOICES, type ProviderChoice } from '../../../native-models/src/runtime/provider-names';
 
 /** What differs between Electron and the browser: native dialogs and the file manager. */
 export interface EditorPlatform {
@@ -21,6 +24,8 @@ export interface EditorPlatform {
   version: string;
   pickPath?(params: CallParams<'dialog.pick'>): Promise<string | null>;
   reveal?(file: string): void;
+  /** Opens a file in the system's default app for it (Electron's shell.openPath). */
+  openPath?(file: string): Promise<void>;
 }
 
 export interface EditorOptions {
@@ -44,13 +49,13 @@ export interface Editor {
 }
 
 /** Execution providers in trying order (from the runtime) and those this onnxruntime build has. */
-async function providerChoices(): Promise<{ order: string[]; inBuild: Set<string> }> {
+async function providerChoices(): Promise<{ order: readonly string[]; inBuild: Set<string> }> {
   try {
     // Loaded on demand: listing onnxruntime-node's backends needs its native binding, never run() here.
     const mod = await import('../../../native-models/src/runtime/providers');
-    return { order: ['auto', ...mod.PROVIDER_ORDER], inBuild: new Set(mod.providersInThisBuild()) };
+    return { order: [...PROVIDER_CHOICES], inBuild: new Set(mod.providersInThisBuild()) };
   } catch {
-    return { order: ['auto', 'cpu'], inBuild: new Set(['cpu']) };
+    return { order: [...PROVIDER_CHOICES], inBuild: new Set(['cpu']) };
   }
 }
 
@@ -60,10 +65,12 @@ export function createEditor(opts: EditorOptions): Editor {
   const session = new EditorSession(opts.autosaveDelayMs ?? DEFAULT_AUTOSAVE_DELAY_MS, modelsDir);
   const spawn = opts.spawn ?? forkWorker;
   const workers = {
-    propagation: new WorkerHost('propagation', opts.workerModules.propagation, spawn),
-    inference: new WorkerHost('inference', opts.workerModules.inference, spawn),
+    propagation: WorkerHost.of('propagation', opts.workerModules.propagation, spawn),
+    inference: WorkerHost.of('inference', opts.workerModules.inference, spawn),
   };
   const jobs = new EditorJobs(session, workers, new JobList((job) => session.emit('job.updated', job), describeFailure), modelsDir, () => settings.get().provider);
+
+  const externalEdits = new ExternalEdits(session, () => settings.get().externalEditor, opts.platform.openPath, (message, ok) => session.emit('app.notice', { message, error: !ok }));
 
   async function modelsState(): Promise<ModelsState> {
     const s = settings.get();
@@ -123,9 +130,10 @@ export function createEditor(opts: EditorOptions): Editor {
     },
     'project.restoreAutosave': () => session.restoreAutosave(),
     'project.discardAutosave': () => session.discardRecovery(),
-    'project.close': async () => {
+    'project.close': async ({ discard }) => {
       jobs.list.cancelAll();
-      await session.autosaveNow();
+      if (discard) await session.discardUnsaved();
+      else await session.autosaveNow(); // offered back on the next open
       session.closeProject();
       session.emit('project.changed', null);
       return null;
@@ -145,6 +153,7 @@ export function createEditor(opts: EditorOptions): Editor {
     },
     'jobs.clearFinished': () => jobs.list.clearFinished(),
     'metrics.flicker': () => (session.file ? readFlickerMetric(session.file, session.project().frames.count) : { available: false as const, reason: 'no project is open' }),
+    'metrics.coverage': () => readProjectCoverage(session.file ?? '', session.project()),
     'metrics.measure': () => ({ jobId: jobs.measureFlicker().id }),
     'models.state': () => modelsState(),
     'models.setFolder': async ({ folder }) => {
@@ -155,7 +164,7 @@ export function createEditor(opts: EditorOptions): Editor {
     'models.setProvider': async ({ provider }) => {
       const { order } = await providerChoices();
       if (!order.includes(provider)) throw new UserError(`unknown execution provider "${provider}" (choose one of ${order.join(', ')})`);
-      await settings.update({ provider });
+      await settings.update({ provider: provider as ProviderChoice }); // one of the choices: checked above
       return modelsState();
     },
     'models.import': ({ source }) => ({ jobId: jobs.importModel(modelsDir(), source).id }),
@@ -170,6 +179,9 @@ export function createEditor(opts: EditorOptions): Editor {
       if (!file) throw new UserError('open a project first: a dropped image becomes one of its keyframes');
       return withUploadedImage(file, name, data, (image) => session.edit({ action: 'importKeyframeImage', frame, image }));
     },
+    'externalEditor.get': () => settings.get().externalEditor,
+    'externalEditor.set': async ({ program, args }) => (await settings.update({ externalEditor: program === null ? null : validateExternalEditor(program, args) })).externalEditor,
+    'keyframe.editExternally': ({ id }) => externalEdits.edit(id),
     'shell.reveal': ({ path }) => {
       if (!opts.platform.reveal) return { supported: false };
       opts.platform.reveal(path);
@@ -183,6 +195,7 @@ export function createEditor(opts: EditorOptions): Editor {
     handlers,
     on: (event, listener) => session.on(event, listener),
     async dispose() {
+      externalEdits.stopAll();
       jobs.list.cancelAll();
       const saved = session.autosaveNow();
       session.dispose();

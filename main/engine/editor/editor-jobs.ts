@@ -4,7 +4,10 @@
 import path from 'node:path';
 import type { CallParams, JobState } from '../../../preload/api';
 import type { WorkerHost } from '../jobs/worker-host';
+import type { JobParams, WorkerJobs } from '../jobs/job-registry';
+import type { ProviderChoice } from '../../../native-models/src/runtime/provider-names';
 import type { EditorSession } from './session';
+import type { Snapshot } from '../project/project-store';
 import type { JobKind, JobList } from './job-list';
 import { findKeyframe } from '../project/keyframes';
 import { applyKeyframeResults } from '../render/keyframe-commit';
@@ -18,7 +21,10 @@ import { checkExportDestination } from '../media/export';
 /** While propagating, the editor is shown the frames written so far at most this often. */
 const PROPAGATION_REFRESH_MS = 1000;
 
-export interface EditorWorkers { propagation: WorkerHost; inference: WorkerHost }
+/** What a render job is given besides the document, the models folder and the provider. */
+type RenderJobParams = Omit<Partial<JobParams<'renderKeyframe'>> & JobParams<'renderKeyframes'>, 'projectFile' | 'project'>;
+
+export interface EditorWorkers { propagation: WorkerHost<WorkerJobs<'propagation'>>; inference: WorkerHost<WorkerJobs<'inference'>> }
 
 /** A failure as the jobs panel shows it: the message, the file involved, and what to do about it. */
 export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobState['error']> {
@@ -58,7 +64,7 @@ export class EditorJobs {
     /** The models folder the user chose (app settings). */
     private readonly modelsDir: () => string,
     /** The execution provider the user chose in the model manager ('auto' tries each in order). */
-    private readonly provider: () => string = () => 'auto',
+    private readonly provider: () => ProviderChoice = () => 'auto',
   ) {}
 
   /** Decodes a video into a new project, then opens it (and tells `onOpened`, for the recent list). */
@@ -124,21 +130,20 @@ export class EditorJobs {
    * job is reported done, as one undoable change (a keyframe edited meanwhile keeps its edit: the result
    * goes into its history with a note). A cancelled or failed run commits what finished before it.
    */
-  private render(method: 'renderKeyframe' | 'renderKeyframes', params: () => Record<string, unknown>, ids: string[], title: string, after?: { previous: Promise<void>; onStart: () => void }): JobState {
+  private render(method: 'renderKeyframe' | 'renderKeyframes', params: () => RenderJobParams, ids: string[], title: string, after?: { previous: Promise<void>; onStart: () => void }): JobState {
     const overlay = this.session.overlay.renderingKeyframes;
     ids.forEach((i) => overlay.add(i));
     this.session.changed();
     const file = this.session.file!;
     let withdrawn = false;
+    let base: Snapshot = this.session.snapshot();
     const commit = (summary: RenderSummary) => {
       if (this.session.file !== file) return; // another project was opened meanwhile
       ids.filter((i) => this.rendering.get(i) === settled).forEach((i) => overlay.delete(i)); // unless a render of it waits
       forgetIfLatest(); // before the change is shown, so a request made on seeing it starts at once
-      const current = this.session.project();
-      const committed = applyKeyframeResults(file, current, summary.results, summary.failures);
-      summary.notes = committed.notes;
-      if (JSON.stringify(committed.project) === JSON.stringify(current)) this.session.mediaChanged();
-      else this.session.applyChange(title, () => committed.project);
+      // Checked against the snapshot the job started from: a keyframe edited meanwhile keeps the edit.
+      const committed = this.session.commit(file, title, base, (current, from) => applyKeyframeResults(file, current, summary.results, summary.failures, from));
+      if (committed) summary.notes = committed.notes;
     };
     const { job, done } = this.list.start('render', title, async (run) => {
       if (after) {
@@ -153,10 +158,13 @@ export class EditorJobs {
         run.begin(); // throws when withdrawn
       }
       // The document as it is now (a waiting render starts from the result of the one before it).
-      const project = this.session.project();
+      base = this.session.snapshot();
+      const project = base.project;
       let summary: RenderSummary;
       try {
-        summary = await this.workers.inference.call<RenderSummary>(method, { ...params(), projectFile: file, project, modelsDir: this.modelsDir(), provider: this.provider() }, run);
+        const request = { ...params(), projectFile: file, project, modelsDir: this.modelsDir(), provider: this.provider() };
+        // One keyframe by frame, or several by id (the parameters say which: the worker checks them).
+        summary = method === 'renderKeyframe' ? await this.workers.inference.call(method, request as JobParams<'renderKeyframe'>, run) : await this.workers.inference.call(method, request, run);
       } catch (err) {
         const partial = partialOf(err);
         if (partial) commit(partial);
@@ -230,7 +238,7 @@ export class EditorJobs {
     return job;
   }
 
-  /** Warp error per frame of the propagated output (job `measureFlicker`, see flicker-measure.ts). */
+  /** Warp error per frame of the propagated output (job `measureFlicker`, see metrics/flicker-measure.ts). */
   measureFlicker(): JobState {
     const projectFile = this.session.file;
     if (!projectFile) throw new UserError('no project is open; open or create one first');
@@ -258,7 +266,7 @@ export class EditorJobs {
     if (p.max < p.min) throw new UserError(`the largest gap (${p.max}) must not be below the smallest (${p.min})`);
     const projectFile = this.session.file!;
     const { done } = this.list.start('suggest', 'Suggest keyframes from content', (run) =>
-      this.workers.propagation.call<{ frames: number[] }>('suggestKeyframes', { projectFile, project, min: p.min, max: p.max }, run));
+      this.workers.propagation.call('suggestKeyframes', { projectFile, project, min: p.min, max: p.max }, run));
     const result = await done;
     if (!result) throw new UserError('suggesting keyframes failed; the jobs panel has the reason');
     return { frames: result.frames };

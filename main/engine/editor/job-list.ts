@@ -76,7 +76,7 @@ export class JobList {
       if (entry.state.status !== 'running') return; // queued jobs have no progress or ETA to show
       // Work in this process (decoding, imports) reports no ETA: measured here, from when it started running.
       eta ??= createEtaEstimator();
-      const etaSeconds = p.etaSeconds ?? eta(p.fraction);
+      const etaSeconds = eta(p.fraction);
       entry.state = { ...entry.state, fraction: p.fraction, message: p.message, etaSeconds };
       const now = Date.now();
       if (now - entry.lastSent >= PROGRESS_INTERVAL_MS || p.fraction >= 1) {

@@ -2,7 +2,9 @@
 // inside the project folder or the renderer folder: no traversal, no encoded separators, no symlink escapes.
 import fs from 'node:fs';
 import type { Project } from '../../../preload/project-schema';
-import { resultFrameFile } from '../project/output-keys';
+import { resultFrameFile, segmentOutputDir, segmentOutputKey, staleFrameFile } from '../project/output-keys';
+import { segmentsOf } from '../project/keyframes';
+import { coverageMapFile } from '../propagation/coverage';
 import path from 'node:path';
 import { projectPaths } from '../project/paths';
 import { checkProjectFolders } from '../project/confinement';
@@ -65,10 +67,19 @@ const NUMBERED: Record<string, { dir: keyof ReturnType<typeof projectPaths>; ext
 /** Output frames are looked up by the open document's output keys (output-keys.ts), never by file name alone. */
 const OUTPUT = /^(\d{5,8})\.png$/;
 
+/** The coverage map of frame i under its segment's current output key, or undefined. */
+function coverageMapOf(projectFile: string, p: Project, index: number): string | undefined {
+  const s = segmentsOf(p).find((x) => x.start <= index && index <= x.end);
+  const file = s && coverageMapFile(segmentOutputDir(projectFile, segmentOutputKey(p, s)), index);
+  return file && fs.existsSync(file) ? file : undefined;
+}
+
 /**
  * The file behind a media path (after the `media/` prefix): `frames/NNNNN.png`, `thumbs/NNNNN.jpg`,
  * `output/NNNNN.png` (frame N of the output of `document`, the project as the editor holds it: a
- * keyframe's image or its segment's frame for the current inputs), or `project/<path relative to the
+ * keyframe's image or its segment's frame for the current inputs), `output-stale/NNNNN.png` (the frame
+ * a stale segment's last propagation made, shown marked stale), `coverage/NNNNN.png` (that frame's
+ * coverage map), or `project/<path relative to the
  * project folder>` inside the project's assets or cache folder (keyframe images). Numbered kinds resolve
  * in their cache folder.
  */
@@ -81,10 +92,11 @@ export function resolveMediaFile(projectFile: string, mediaPath: string, documen
     throw new MediaError(403, 'a project folder is a symbolic link');
   }
   const [kind, ...rest] = segments;
-  if (kind === 'output') {
+  if (kind === 'output' || kind === 'output-stale' || kind === 'coverage') {
     const m = rest.length === 1 ? OUTPUT.exec(rest[0]) : null;
-    const file = m && document ? resultFrameFile(projectFile, document, Number(m[1])) : undefined;
-    if (!file) throw new MediaError(404, 'no such output file');
+    const find = kind === 'output' ? resultFrameFile : kind === 'output-stale' ? staleFrameFile : coverageMapOf;
+    const file = m && document ? find(projectFile, document, Number(m[1])) : undefined;
+    if (!file) throw new MediaError(404, `no such ${kind} file`);
     return realInside(paths.dir, file);
   }
   const numbered = NUMBERED[kind];

@@ -1,32 +1,25 @@
-// The editor session (plain Node, no Electron): the open project, every edit through the action list
-// with undo/redo, dirty state, debounced autosave with recovery, and change events for the UI.
+// The editor session (plain Node, no Electron): the open project's store (project-store.ts: the document,
+// undo/redo, save, autosave), every edit through the action list, what the UI shows on top of the
+// document (job overlay, staleness, media revision), autosave recovery, and change events for the UI.
 import fs from 'node:fs';
 import { findStaleKeyframes, readRecord, type RenderRecord } from '../render/render-records';
 import { saliencyAvailability } from '../fresco/settings';
 import { onnxModelAvailability, projectModelPath, resolveModelsDir, type ModelAvailability } from '../../../native-models/src/model-manager';
 import type { EditRequest, EventName, EventPayload, ProjectState, SegmentState } from '../../../preload/api';
 import type { Project } from '../../../preload/project-schema';
-import { readProjectFile, writeProjectFile, readAutosave, writeAutosave, discardAutosave } from '../project/project-file';
+import { readProjectFile } from '../project/project-file';
+import { ProjectStore, type Snapshot } from '../project/project-store';
 import { segmentStatus, type SegmentInfo } from '../project/status';
-import { segmentsOf, settleInterruptedRenders, type Segment } from '../project/keyframes';
+import { segmentsOf, type Segment } from '../project/keyframes';
 import { projectPaths } from '../project/paths';
 import { segmentOutputKey } from '../project/output-keys';
 import { applyEdit } from './edit-actions';
-import { saveProjectAs } from './save-as';
-import { ProjectLock } from '../project/project-lock';
 import { checkSource, relinkSource } from '../project/source-video';
 import { UserError } from '../../../native-models/src/errors';
 
-interface HistoryEntry { label: string; before: Project; after: Project }
-
 interface OpenProject {
-  file: string;
-  /** One writer per project: held while the project is open here (CLI runs on it are refused). */
-  lock: ProjectLock;
-  project: Project;
-  dirty: boolean;
-  undo: HistoryEntry[];
-  redo: HistoryEntry[];
+  /** The one writer of the file: holds its lock while the project is open here (CLI runs on it are refused). */
+  store: ProjectStore;
   /** The autosave found on open, until the user restores or discards it. */
   recovered?: Project;
   mediaRevision: number;
@@ -43,7 +36,6 @@ export interface StateOverlay {
   failedSegments: Set<string>;
 }
 
-const HISTORY_LIMIT = 200;
 export const DEFAULT_AUTOSAVE_DELAY_MS = 2000;
 
 type Listener<E extends EventName> = (payload: EventPayload<E>) => void;
@@ -51,7 +43,6 @@ type Listener<E extends EventName> = (payload: EventPayload<E>) => void;
 export class EditorSession {
   private open?: OpenProject;
   private listeners = new Map<EventName, Set<Listener<never>>>();
-  private autosaveTimer: NodeJS.Timeout | undefined;
   private edits: Promise<unknown> = Promise.resolve();
   readonly overlay: StateOverlay = { renderingKeyframes: new Set(), propagating: undefined, failedSegments: new Set() };
   /**
@@ -81,12 +72,17 @@ export class EditorSession {
   }
 
   get file(): string | undefined {
-    return this.open?.file;
+    return this.open?.store.file;
   }
 
   /** The open project, or a UserError telling the user to open one. */
   project(): Project {
-    return this.requireOpen().project;
+    return this.requireOpen().store.project;
+  }
+
+  /** The document and its revision, for a job to start from (its results are committed against it). */
+  snapshot(): Snapshot {
+    return this.requireOpen().store.snapshot();
   }
 
   private requireOpen(): OpenProject {
@@ -97,31 +93,23 @@ export class EditorSession {
   async openProject(file: string): Promise<ProjectState> {
     const resolved = projectPaths(file).file;
     await readProjectFile(resolved); // a damaged or foreign file is refused before anything else
-    const reopening = this.open?.file === resolved;
-    const lock = reopening ? this.open!.lock : ProjectLock.acquire(resolved, 'Rerender editor');
-    let project;
-    try {
-      // Keyframes an older version left "rendering" in the file get a truthful status.
-      project = settleInterruptedRenders(await readProjectFile(resolved));
-    } catch (err) {
-      if (!reopening) lock.release();
-      throw err;
-    }
-    const recovered = await readAutosave(resolved);
-    this.closeProject({ keepLock: reopening });
+    if (this.open?.store.file === resolved) this.closeProject(); // opened again: read afresh
+    const store = await ProjectStore.open(resolved, { app: 'Rerender editor', autosaveDelayMs: this.autosaveDelayMs });
+    const project = store.project;
+    const recovered = await store.readAutosave();
+    this.closeProject();
     const frames = await fs.promises.readdir(projectPaths(resolved).framesDir).then((l) => l.filter((f) => f.endsWith('.png')).length, () => 0);
     const source = await checkSource(resolved, project);
     this.open = {
-      file: resolved, lock, project, dirty: false, undo: [], redo: [], recovered, mediaRevision: 1, framesReady: frames >= project.frames.count,
+      store, recovered, mediaRevision: 1, framesReady: frames >= project.frames.count,
       sourceProblem: source.status === 'ok' ? undefined : source.problem,
     };
     this.forgetRecords();
     return this.changed();
   }
 
-  closeProject(opts: { keepLock?: boolean } = {}): void {
-    this.flushAutosaveTimer();
-    if (!opts.keepLock) this.open?.lock.release();
+  closeProject(): void {
+    this.open?.store.close();
     this.open = undefined;
     this.overlay.renderingKeyframes.clear();
     this.overlay.propagating = undefined;
@@ -132,38 +120,40 @@ export class EditorSession {
     const o = this.open;
     if (!o) return null;
     const stale = this.staleKeyframes(o);
-    const keyframes = o.project.keyframes.map((k) => {
+    const { store } = o;
+    const keyframes = store.project.keyframes.map((k) => {
       if (this.overlay.renderingKeyframes.has(k.id)) return { ...k, status: 'rendering' as const };
       const reason = stale.get(k.id);
       return reason !== undefined && (k.status === 'done' || k.status === 'stale') ? { ...k, status: 'stale' as const, note: reason } : k;
     });
     return {
-      file: o.file,
-      project: { ...o.project, keyframes },
-      dirty: o.dirty,
-      undo: o.undo.at(-1)?.label ?? null,
-      redo: o.redo.at(-1)?.label ?? null,
+      file: store.file,
+      project: { ...store.project, keyframes },
+      dirty: store.dirty,
+      undo: store.undoLabel,
+      redo: store.redoLabel,
       segments: this.segmentStates(o),
       recoveryAvailable: o.recovered !== undefined,
       mediaRevision: o.mediaRevision,
       framesReady: o.framesReady,
-      backgroundSmoothing: o.project.mode === 'fresco' ? this.smoothingAvailability(o.project) : undefined,
-      controlnetDetector: this.detectorAvailability(o.project),
+      backgroundSmoothing: store.project.mode === 'fresco' ? this.smoothingAvailability(store.project) : undefined,
+      controlnetDetector: this.detectorAvailability(store.project),
       sourceProblem: o.sourceProblem,
     };
   }
 
   /** Shown as status "stale" with the reason; the project keeps its statuses, so undo needs nothing more. */
   private staleKeyframes(o: OpenProject): Map<string, string> {
-    let reasons = this.staleness.get(o.project);
+    const { file, project } = o.store;
+    let reasons = this.staleness.get(project);
     if (!reasons) {
       const read = (k: Project['keyframes'][number]) => {
         const key = k.image ?? '';
-        if (!this.records.has(key)) this.records.set(key, readRecord(o.file, k));
+        if (!this.records.has(key)) this.records.set(key, readRecord(file, k));
         return this.records.get(key);
       };
-      reasons = new Map(findStaleKeyframes(o.file, o.project, read).map((s) => [s.id, s.reason]));
-      this.staleness.set(o.project, reasons);
+      reasons = new Map(findStaleKeyframes(file, project, read).map((s) => [s.id, s.reason]));
+      this.staleness.set(project, reasons);
     }
     return reasons;
   }
@@ -196,13 +186,14 @@ export class EditorSession {
   private statusCache = { file: '', revision: -1, byKey: new Map<string, SegmentInfo>() };
 
   private segmentStatuses(o: OpenProject): SegmentInfo[] {
+    const { file, project } = o.store;
     let cache = this.statusCache;
-    if (cache.file !== o.file || cache.revision !== o.mediaRevision) cache = this.statusCache = { file: o.file, revision: o.mediaRevision, byKey: new Map() };
+    if (cache.file !== file || cache.revision !== o.mediaRevision) cache = this.statusCache = { file, revision: o.mediaRevision, byKey: new Map() };
     const side = (k: Segment['left']) => (k ? `${k.status}:${k.image}` : '');
-    return segmentsOf(o.project).map((seg) => {
-      const key = `${seg.id}|${segmentOutputKey(o.project, seg)}|${side(seg.left)}|${side(seg.right)}`;
+    return segmentsOf(project).map((seg) => {
+      const key = `${seg.id}|${segmentOutputKey(project, seg)}|${side(seg.left)}|${side(seg.right)}`;
       let info = cache.byKey.get(key);
-      if (!info) cache.byKey.set(key, (info = segmentStatus(o.file, o.project, seg)));
+      if (!info) cache.byKey.set(key, (info = segmentStatus(file, project, seg)));
       return info;
     });
   }
@@ -229,9 +220,8 @@ export class EditorSession {
   edit(req: EditRequest): Promise<ProjectState> {
     const run = this.edits.then(async () => {
       const o = this.requireOpen();
-      const { project, label } = await applyEdit(o.project, req, { projectFile: o.file });
-      if (project === o.project) return this.state()!;
-      this.record(o, label, project);
+      const changed = await o.store.applyAsync((p) => applyEdit(p, req, { projectFile: o.store.file, modelsDir: this.modelsDir() }));
+      if (!changed) return this.state()!;
       if (req.action === 'importKeyframeImage') o.mediaRevision++;
       return this.changed();
     });
@@ -239,22 +229,29 @@ export class EditorSession {
     return run;
   }
 
-  /** A change made by a finished job (a rendered keyframe): undoable like any edit. */
-  applyChange(label: string, change: (p: Project) => Project): ProjectState | null {
+  /**
+   * Commits a finished job's results (rendered keyframes) as one undoable change, checked against the
+   * snapshot the job started from (see ProjectStore.commit). Returns what `merge` returned, or undefined
+   * when another project is open now.
+   */
+  commit<T extends { project: Project }>(file: string, label: string, base: Snapshot, merge: (current: Project, base: Project, moved: boolean) => T): (T & { changed: boolean }) | undefined {
     const o = this.open;
-    if (!o) return null;
-    this.record(o, label, change(o.project));
+    if (!o || o.store.file !== file) return undefined;
+    const committed = o.store.commit(label, base, merge);
     o.mediaRevision++;
-    this.forgetRecords(); // the job rewrote render records
-    return this.changed();
+    this.forgetRecords(); // the job wrote render records
+    this.changed();
+    return committed;
   }
 
   /** Points the open project at a moved copy of its source video (validated by probing); undoable. */
   async relinkSource(video: string): Promise<ProjectState> {
     const o = this.requireOpen();
-    const relinked = await relinkSource(o.file, o.project, video);
+    const relinked = await relinkSource(o.store.file, o.store.project, video);
     o.sourceProblem = undefined;
-    return this.applyChange('Relink source video', (p) => ({ ...p, source: relinked.source }))!;
+    o.store.apply('Relink source video', (p) => ({ ...p, source: relinked.source }));
+    o.mediaRevision++;
+    return this.changed();
   }
 
   /** The decoded frames are complete again (after rebuilding the cache). */
@@ -271,33 +268,17 @@ export class EditorSession {
     return this.changed();
   }
 
-  private record(o: OpenProject, label: string, next: Project): void {
-    o.undo.push({ label, before: o.project, after: next });
-    if (o.undo.length > HISTORY_LIMIT) o.undo.shift();
-    o.redo = [];
-    o.project = next;
-    this.markDirty(o);
-  }
-
   undo(): ProjectState {
     const o = this.requireOpen();
-    const entry = o.undo.pop();
-    if (!entry) throw new UserError('nothing to undo');
-    o.redo.push(entry);
-    o.project = entry.before;
+    o.store.undo();
     o.mediaRevision++;
-    this.markDirty(o);
     return this.changed();
   }
 
   redo(): ProjectState {
     const o = this.requireOpen();
-    const entry = o.redo.pop();
-    if (!entry) throw new UserError('nothing to redo');
-    o.undo.push(entry);
-    o.project = entry.after;
+    o.store.redo();
     o.mediaRevision++;
-    this.markDirty(o);
     return this.changed();
   }
 
@@ -305,72 +286,35 @@ export class EditorSession {
   async save(file?: string): Promise<ProjectState> {
     await this.edits; // an edit sent just before "Save" (a field committed on blur) is part of what is saved
     const o = this.requireOpen();
-    this.flushAutosaveTimer();
-    if (file && projectPaths(file).file !== o.file) {
-      const target = projectPaths(file).file;
-      const lock = ProjectLock.acquire(target, 'Rerender editor');
-      let moved: Project;
-      try {
-        moved = await saveProjectAs(o.file, target, o.project);
-      } catch (err) {
-        lock.release();
-        throw err;
-      }
-      await discardAutosave(o.file);
-      o.lock.release();
-      o.lock = lock;
-      o.file = target;
-      o.project = moved;
-      o.undo = [];
-      o.redo = [];
-    } else {
-      await writeProjectFile(o.file, o.project);
-      await discardAutosave(o.file);
-    }
-    o.dirty = false;
+    if (file) await o.store.saveAs(file);
+    else await o.store.save();
     return this.changed();
   }
 
   async restoreAutosave(): Promise<ProjectState> {
     const o = this.requireOpen();
-    if (!o.recovered) throw new UserError('there is no autosave to restore', o.file);
+    if (!o.recovered) throw new UserError('there is no autosave to restore', o.store.file);
     const recovered = o.recovered;
     o.recovered = undefined;
-    this.record(o, 'Restore autosave', recovered);
+    o.store.apply('Restore autosave', () => recovered);
     return this.changed();
   }
 
   async discardRecovery(): Promise<ProjectState> {
     const o = this.requireOpen();
     o.recovered = undefined;
-    await discardAutosave(o.file);
+    await o.store.discardAutosave();
     return this.changed();
   }
 
-  private markDirty(o: OpenProject): void {
-    o.dirty = true;
-    if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
-    this.autosaveTimer = setTimeout(() => void this.autosaveNow(), this.autosaveDelayMs);
-    this.autosaveTimer.unref?.();
+  /** "Don't save" before closing: the autosave of the unsaved changes goes too, so nothing offers them back. */
+  async discardUnsaved(): Promise<void> {
+    await this.open?.store.discardAutosave();
   }
 
   /** Writes the autosave now if there are unsaved changes (also called on a timer after each edit). */
   async autosaveNow(): Promise<void> {
-    if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
-    this.autosaveTimer = undefined;
-    const o = this.open;
-    if (!o?.dirty) return;
-    try {
-      await writeAutosave(o.file, o.project);
-    } catch (err) {
-      // Autosave failing must not interrupt editing; a save will report the same problem with its fix.
-      process.stderr.write(`autosave failed: ${(err as Error).message}\n`);
-    }
-  }
-
-  private flushAutosaveTimer(): void {
-    if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
-    this.autosaveTimer = undefined;
+    await this.open?.store.autosaveNow();
   }
 
   dispose(): void {

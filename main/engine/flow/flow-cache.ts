@@ -1,7 +1,6 @@
 // The project's flow cache: consecutive-frame flows (i→i+1 and i+1→i) computed once from the
 // source frames, stored compactly (compact-flow.ts), and thrown away when the source or the estimator
 // changes.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { computeFlow, occlusionMask, type ComputeFlowOptions, type FlowPair } from '../../../native-models/src/flow';
@@ -41,18 +40,6 @@ const KEY_FILE = 'flow-cache.json';
 /** How the flows are stored; part of the key, so a cache in an older format is cleared. */
 const STORAGE = 'rrq1';
 
-/**
- * A source key for a folder of frames when the caller has nothing better: names, sizes and
- * modification times of its PNG files, so re-decoded frames invalidate the flows.
- */
-export function framesFolderKey(framesDir: string): string {
-  const hash = crypto.createHash('sha256');
-  for (const name of fs.readdirSync(framesDir).filter((n) => n.endsWith('.png')).sort()) {
-    const st = fs.statSync(path.join(framesDir, name));
-    hash.update(`${name}:${st.size}:${Math.round(st.mtimeMs)}\n`);
-  }
-  return hash.digest('hex');
-}
 /** Our flow files, this format's and the float32 .flo files of earlier versions. */
 const FLOW_FILE = /^\d{5,}\.(fwd|bwd)\.(flo|qflo)$/;
 

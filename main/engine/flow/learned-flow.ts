@@ -7,12 +7,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from '../../../native-models/src/runtime/onnxruntime';
-import { z } from 'zod';
 import type { FlowPair } from '../../../native-models/src/flow';
 import type { FlowField, Image } from '../../../native-models/src/image';
 import { createSessionInOrder, type ProviderName } from '../../../native-models/src/runtime/providers';
 import { UserError } from '../../../native-models/src/errors';
-import type { JobHandler } from '../jobs/worker-runtime';
+import type { TypedHandler } from '../jobs/worker-runtime';
+import type { JOBS } from '../jobs/job-registry';
 import { FlowCache, type FlowEstimator } from './flow-cache';
 
 export interface LearnedFlowOptions {
@@ -118,30 +118,15 @@ export class LearnedFlowModel implements FlowEstimator {
   }
 }
 
-/** Parameters of the inference worker's `computeLearnedFlows` job. */
-export const learnedFlowJobParams = z.object({
-  modelFile: z.string().min(1),
-  inputScale: z.number().positive().optional(),
-  framesDir: z.string().min(1),
-  flowDir: z.string().min(1),
-  sourceKey: z.string().min(1),
-  /** Pairs first..last-1 (frames first..last). */
-  first: z.number().int().min(0),
-  last: z.number().int().min(1),
-});
-
 /** Loaded models by file and input scale: sessions live as long as the worker. */
 const loadedModels = new Map<string, Promise<LearnedFlowModel>>();
 
 /**
- * Job for the inference worker (register it with serveJobs as `computeLearnedFlows`): fills a
+ * Job for the inference worker (`computeLearnedFlows`: parameters in jobs/job-registry.ts): fills a
  * project's flow cache with the user's flow model, one consecutive pair at a time, with progress
  * and cancellation between pairs. Answers { pairs, estimator }.
  */
-export const learnedFlowJob: JobHandler = async (params, { progress, cancel }) => {
-  const parsed = learnedFlowJobParams.safeParse(params);
-  if (!parsed.success) throw new UserError(`bad parameters for computeLearnedFlows: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const p = parsed.data;
+export const learnedFlowJob: TypedHandler<typeof JOBS.computeLearnedFlows> = async (p, { progress, cancel }) => {
   const key = `${path.resolve(p.modelFile)}|${p.inputScale ?? 1}`;
   let model = loadedModels.get(key);
   if (!model) {

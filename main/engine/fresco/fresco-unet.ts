@@ -6,8 +6,8 @@ import { crossFrameLayers, decoderSkips, describeGraph, type GraphSpec, type UNe
 import { unetConfig, type UNetConfig } from '../../../native-models/src/graphs/config';
 import type { CrossFrameLayer } from '../../../native-models/src/graphs/unet';
 import type { LoadedModel, ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
-import { loadComponentWeights, type WeightSource } from '../../../native-models/src/weights/model-weights';
-import type { ModelFiles } from '../render/diffusion-models';
+import type { WeightSource } from '../../../native-models/src/weights/model-weights';
+import type { DiffusionModels } from '../render/diffusion-models';
 import type { Planar } from '../render/latent';
 
 export type Feeds = Record<string, ort.Tensor>;
@@ -68,23 +68,15 @@ export class FrescoUNet {
     this.upBlocks = this.cfg.upBlockTypes.length;
   }
 
-  /** Opens the UNet (with the project's LoRAs) and ControlNet weights the keyframe renderer also uses. */
-  static async open(runtime: ModelRuntime, files: ModelFiles): Promise<FrescoUNet> {
-    const unet = await loadComponentWeights(files.checkpoint, 'unet', { loras: files.loras, config: files.configs?.unet });
-    try {
-      const controlnet = files.controlnet ? await loadComponentWeights(files.controlnet, 'controlnet', { config: files.configs?.controlnet }) : undefined;
-      return new FrescoUNet(runtime, unet, controlnet);
-    } catch (err) {
-      await unet.close();
-      throw err;
-    }
+  /**
+   * FRESCO's UNet over the weights `models` already holds (the UNet with the project's LoRAs, the
+   * ControlNet): nothing is loaded twice, and the weights stay `models`' to close.
+   */
+  static over(runtime: ModelRuntime, models: DiffusionModels): FrescoUNet {
+    return new FrescoUNet(runtime, models.unetWeights, models.controlnetWeights);
   }
 
   get hasControlNet(): boolean { return this.controlnet !== undefined; }
-
-  async close(): Promise<void> {
-    await Promise.all([this.unet.close(), this.controlnet?.close()]);
-  }
 
   private load(spec: GraphSpec, weights: WeightSource): Promise<LoadedModel> {
     const name = describeGraph(spec);

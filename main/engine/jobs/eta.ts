@@ -1,4 +1,6 @@
-// Estimated time left from a stream of progress fractions (smoothed rate since the job started).
+// Estimated time left from a stream of progress fractions (smoothed rate since the job started), and
+// step counting for jobs measured in steps. The ETA is computed once, by whoever shows the progress:
+// the editor's job list and the command line's progress line.
 
 /** How far back the rate is measured: long enough to even out uneven steps, short enough to follow a change. */
 const RATE_WINDOW_MS = 20_000;
@@ -40,23 +42,21 @@ export function createEtaEstimator(now: () => number = Date.now): (fraction: num
 }
 
 export interface StepProgress {
-  /** One more step done: reported as its fraction with "<what>: step n/total, about N s left". */
+  /** One more step done: reported as its fraction with "<what>: step n/total" (the ETA is the reader's: createEtaEstimator). */
   step(): void;
   /** The fraction done so far (for messages between steps). */
   fraction(): number;
 }
 
-/** Progress of a job counted in `total` steps (e.g. UNet evaluations), with an ETA. */
+/** Progress of a job counted in `total` steps (e.g. UNet evaluations). */
 export function stepProgress(total: number, report: ((fraction: number, message: string) => void) | undefined, what: () => string): StepProgress {
-  const eta = createEtaEstimator();
   let done = 0;
   const fraction = () => (total > 0 ? Math.min(1, done / total) : 0);
   return {
     fraction,
     step() {
       done++;
-      const f = fraction(), left = eta(f);
-      report?.(f, `${what()}: step ${done}/${total}${left !== undefined ? `, about ${Math.ceil(left)} s left` : ''}`);
+      report?.(fraction(), `${what()}: step ${done}/${total}`);
     },
   };
 }

@@ -23,5 +23,5 @@ export const workerMessage = z.discriminatedUnion('type', [
 ]);
 export type WorkerMessage = z.infer<typeof workerMessage>;
 
-/** What a job reports while it runs, as the UI and the CLI show it. */
-export interface JobProgress { fraction: number; message?: string; etaSeconds?: number }
+/** What a job reports while it runs; the job list and the CLI add the ETA (jobs/eta.ts). */
+export interface JobProgress { fraction: number; message?: string }

@@ -1,9 +1,13 @@
 // One host for every worker process: utilityProcess under Electron, child_process.fork under Node.
 // Jobs are ordinary async calls with progress and cancel; a crashed worker fails its jobs with a clear
-// error and is started again for the next job.
+// error and is started again for the next job. A host of a registered worker (job-registry.ts) is typed
+// by its jobs and validates the parameters it sends and the results it gets. The ETA of a job is not
+// computed here: the job list (editor) and the command line's progress line compute it, once, from the
+// fraction (jobs/eta.ts).
 import { fork, type ChildProcess } from 'node:child_process';
+import type { z } from 'zod';
 import { hostMessage, workerMessage, type HostMessage, type JobProgress, type WorkerMessage } from './protocol';
-import { createEtaEstimator } from './eta';
+import { parseJobParams, parseJobResult, workerJobs, type JobSpec, type WorkerJobs, type WorkerName } from './job-registry';
 import { CancelledError, UserError, type CancelToken } from '../../../native-models/src/errors';
 
 /** The few things the host needs from a process; Electron's UtilityProcess is adapted to this in the shell. */
@@ -36,7 +40,6 @@ interface PendingJob {
   resolve(value: unknown): void;
   reject(err: Error): void;
   onProgress?: (p: JobProgress) => void;
-  eta: (fraction: number) => number | undefined;
 }
 
 export interface JobOptions { cancel?: CancelToken; onProgress?: (p: JobProgress) => void }
@@ -44,7 +47,10 @@ export interface JobOptions { cancel?: CancelToken; onProgress?: (p: JobProgress
 /** How long a worker asked to stop may take to wind its jobs down before it is killed. */
 export const WORKER_STOP_GRACE_MS = 5000;
 
-export class WorkerHost {
+/** Jobs of a host without a registry (test workers): anything goes, nothing is checked. */
+type UncheckedJobs = Record<string, JobSpec<z.ZodType<unknown>, z.ZodType<unknown>>>;
+
+export class WorkerHost<J extends Record<string, JobSpec> = UncheckedJobs> {
   private process: WorkerProcess | undefined;
   private nextId = 1;
   private pending = new Map<number, PendingJob>();
@@ -54,7 +60,16 @@ export class WorkerHost {
   /** Resolves when the process of that name has exited (set when it starts). */
   private readonly exited = new WeakMap<WorkerProcess, Promise<void>>();
 
-  constructor(readonly name: string, private readonly modulePath: string, private readonly spawn: SpawnWorker = forkWorker) {}
+  constructor(readonly name: string, private readonly modulePath: string, private readonly spawn: SpawnWorker = forkWorker, private readonly jobs?: J) {}
+
+  /** The host of a registered worker: typed by its jobs, parameters and results validated. */
+  static of<W extends WorkerName>(worker: W, modulePath: string, spawn: SpawnWorker = forkWorker): WorkerHost<WorkerJobs<W>> {
+    return new WorkerHost(worker, modulePath, spawn, workerJobs(worker));
+  }
+
+  private spec(method: string): JobSpec | undefined {
+    return this.jobs && Object.prototype.hasOwnProperty.call(this.jobs, method) ? (this.jobs as Record<string, JobSpec>)[method] : undefined;
+  }
 
   /** Number of times the worker was started again after a crash. */
   get restartCount(): number { return this.restarts; }
@@ -92,27 +107,41 @@ export class WorkerHost {
     const job = this.pending.get(msg.id);
     if (!job) return;
     if (msg.type === 'progress') {
-      job.onProgress?.({ fraction: msg.fraction, message: msg.message, etaSeconds: job.eta(msg.fraction) });
+      job.onProgress?.({ fraction: msg.fraction, message: msg.message });
     } else if (msg.type === 'result') {
       this.pending.delete(msg.id);
-      job.resolve(msg.value);
+      const spec = this.spec(job.method);
+      try {
+        job.resolve(spec ? parseJobResult(job.method, spec.result, msg.value) : msg.value);
+      } catch (err) {
+        job.reject(new Error(`${this.name} worker: ${(err as Error).message}`));
+      }
     } else {
       this.pending.delete(msg.id);
       const err = msg.kind === 'cancelled' ? new CancelledError(msg.message) : msg.kind === 'user' ? new UserError(msg.message) : new Error(`${this.name} worker: ${msg.message}`);
-      if (msg.partial !== undefined) Object.assign(err, { partial: msg.partial }); // what finished before (partialOf)
+      const partialSchema = this.spec(job.method)?.partial;
+      const partial = msg.partial === undefined ? undefined : partialSchema ? partialSchema.safeParse(msg.partial).data : msg.partial;
+      if (partial !== undefined) Object.assign(err, { partial }); // what finished before (partialOf); a malformed one is dropped
       job.reject(err);
     }
   }
 
   /** Runs `method` in the worker. Cancelling sends a cancel; the job then rejects with CancelledError. */
-  call<T = unknown>(method: string, params: unknown, opts: JobOptions = {}): Promise<T> {
+  call<K extends keyof J & string>(method: K, params: z.input<J[K]['params']>, opts: JobOptions = {}): Promise<z.output<J[K]['result']>> {
     opts.cancel?.throwIfCancelled();
+    const spec = this.spec(method);
+    let checked: unknown = params;
+    try {
+      if (spec) checked = parseJobParams(method, spec.params, params);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const proc = this.ensureProcess();
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress, eta: createEtaEstimator() });
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { method, resolve, reject, onProgress: opts.onProgress });
       opts.cancel?.onCancel(() => { if (this.pending.has(id)) proc.send(hostMessage.parse({ type: 'cancel', id })); });
-      proc.send({ type: 'request', id, method, params });
+      proc.send({ type: 'request', id, method, params: checked });
     });
   }
 

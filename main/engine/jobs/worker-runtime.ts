@@ -1,5 +1,9 @@
-// The worker side of the job protocol: register handlers, get progress and cancel for free.
+// The worker side of the job protocol: register handlers, get progress and cancel for free. A worker of
+// the registry (job-registry.ts) serves its jobs with serveWorkerJobs: each handler gets its parameters
+// validated and typed, and its result is checked against the job's schema before it is sent.
+import type { z } from 'zod';
 import { hostMessage, type WorkerMessage } from './protocol';
+import { parseJobParams, parseJobResult, workerJobs, type JobSpec, type WorkerJobs, type WorkerName } from './job-registry';
 import { CancelToken, UserError, isCancelled, type ProgressFn } from '../../../native-models/src/errors';
 import { asUserError } from '../fs/disk-space';
 
@@ -14,6 +18,19 @@ function channel(): { post(m: WorkerMessage): void; listen(l: (m: unknown) => vo
   if (port) return { post: (m) => port.postMessage(m), listen: (l) => port.on('message', (e) => l(e.data)) };
   if (!process.send) throw new Error('this module must run as a worker process (no IPC channel)');
   return { post: (m) => process.send!(m), listen: (l) => process.on('message', l) };
+}
+
+/** A registered job's handler: validated parameters in, a result of the job's schema out. */
+export type TypedHandler<S extends JobSpec> = (params: z.output<S['params']>, ctx: JobContext) => Promise<z.input<S['result']>>;
+
+/** Serves every job the registry gives worker `worker`, validating parameters and results. */
+export function serveWorkerJobs<W extends WorkerName>(worker: W, handlers: { [N in keyof WorkerJobs<W>]: TypedHandler<WorkerJobs<W>[N] & JobSpec> }): void {
+  const jobs: Record<string, JobSpec> = workerJobs(worker);
+  const typed = handlers as unknown as Record<string, TypedHandler<JobSpec>>;
+  serveJobs(Object.fromEntries(Object.entries(jobs).map(([name, spec]): [string, JobHandler] => [
+    name,
+    async (params, ctx) => parseJobResult(name, spec.result, await typed[name](parseJobParams(name, spec.params, params), ctx)),
+  ])));
 }
 
 export function serveJobs(handlers: Record<string, JobHandler>): void {

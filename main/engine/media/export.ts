@@ -17,7 +17,9 @@ import { describeWriteError, folderReplaceRefusal, moveFileIntoPlace, moveFolder
 import { diskFullError, freeBytes, isDiskFull, requireFreeSpace } from '../fs/disk-space';
 import { requireRegularFile } from '../fs/regular-file';
 
-export type ExportFormat = 'mp4' | 'webm' | 'gif' | 'prores' | 'png';
+import type { ExportFormat } from '../../../preload/project-schema';
+
+export type { ExportFormat } from '../../../preload/project-schema';
 
 /** Each video format in the user's words and its file extension (PNG frames go into a folder). */
 const VIDEO_FORMATS: Record<Exclude<ExportFormat, 'png'>, { label: string; ext: string }> = {

@@ -21,7 +21,6 @@ function onPath(name: string): string | undefined {
 
 function ffmpegStatic(): string | undefined {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const p: unknown = require('ffmpeg-static');
     return typeof p === 'string' && fs.existsSync(p) ? p : undefined;
   } catch {

@@ -9,8 +9,9 @@ import { describeSequence, listImageSequence, probeImageSequence, type SequenceI
 import { parseFrameRate, workingSize, DEFAULT_WORKING_SIZE } from '../frames';
 import type { Crop, Project, Rational, SourceVideo } from '../../../preload/project-schema';
 import { newProjectDocument, DEFAULT_KEYFRAME_INTERVAL } from './defaults';
-import { projectPaths, PROJECT_EXTENSION } from './paths';
-import { writeProjectFile } from './project-file';
+import { projectPaths, PROJECT_EXTENSION, storedSourcePath } from './paths';
+
+import { ProjectStore } from './project-store';
 import { setKeyframeFrames } from './keyframes';
 import { uniformKeyframes } from './keyframe-suggest';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
@@ -29,16 +30,6 @@ export interface CreateOptions {
   allowGaps?: boolean;
   cancel?: CancelToken;
   onProgress?: ProgressFn;
-}
-
-/** How the project stores the source path: relative to the project folder when possible. */
-export function storedSourcePath(projectFile: string, video: string): string {
-  const rel = path.relative(path.dirname(path.resolve(projectFile)), path.resolve(video));
-  return path.isAbsolute(rel) ? path.resolve(video) : rel.split(path.sep).join('/');
-}
-
-export function resolveSourcePath(projectFile: string, p: Project): string {
-  return path.resolve(path.dirname(path.resolve(projectFile)), p.source.path);
 }
 
 /** What a new project knows of its source before decoding: the record, and how to decode it. */
@@ -145,6 +136,6 @@ export async function createProject(projectFile: string, video: string, opts: Cr
     frames: { count: decoded.frameCount, fps: source.fps, resampled },
   });
   project = setKeyframeFrames(project, uniformKeyframes(decoded.frameCount, DEFAULT_KEYFRAME_INTERVAL));
-  await writeProjectFile(projectFile, project);
+  await ProjectStore.create(projectFile, project);
   return project;
 }

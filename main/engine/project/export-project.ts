@@ -2,10 +2,9 @@
 // frame where the user allows it) and hands them to the encoder with the source's tracks and frame times.
 import path from 'node:path';
 import type { Project } from '../../../preload/project-schema';
-import { frameFileName, projectPaths } from './paths';
+import { frameFileName, projectPaths, resolveSourcePath } from './paths';
 import { isInside, realPathOf } from './confinement';
 import { resultFrameFile } from './output-keys';
-import { resolveSourcePath } from './create';
 import { checkSource, ensureFrameCache, frameCacheComplete, resamples } from './source-video';
 import { exportFrames, formatFromPath, type ExportFormat, type ExportAudio } from '../media/export';
 import { probeVideo } from '../media/probe';

@@ -113,6 +113,19 @@ export function resultFrameFile(projectFile: string, p: Project, index: number):
   return fs.existsSync(file) ? resolveInProject(projectFile, path.relative(projectPaths(projectFile).dir, file)) : undefined;
 }
 
+/**
+ * Frame i as the last propagation of its segment made it, when that was made from other inputs than the
+ * segment's now (the segment shows "stale"): the preview shows it marked stale until the segment is
+ * propagated again. Never an output frame: export and status use `resultFrameFile`.
+ */
+export function staleFrameFile(projectFile: string, p: Project, index: number): string | undefined {
+  const s = segmentsOf(p).find((x) => x.start <= index && index <= x.end);
+  const last = s && readLastRun(projectFile, s.id);
+  if (!s || !last || last.key === segmentOutputKey(p, s)) return undefined;
+  const file = path.join(segmentOutputDir(projectFile, last.key), frameFileName(index));
+  return fs.existsSync(file) ? resolveInProject(projectFile, path.relative(projectPaths(projectFile).dir, file)) : undefined;
+}
+
 /** Every output frame of the project as it is now (for metrics and the flicker view): missing ones undefined. */
 export function currentOutputFrames(projectFile: string, p: Project): FrameSequence {
   const files = Array.from({ length: p.frames.count }, (_, i) => resultFrameFile(projectFile, p, i));

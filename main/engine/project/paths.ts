@@ -1,5 +1,6 @@
 // Where a project's files live on disk: the project file, its assets folder and its rebuildable cache.
 import path from 'node:path';
+import type { Project } from '../../../preload/project-schema';
 
 /** Project files end in this extension (JSON inside). */
 export const PROJECT_EXTENSION = '.rerender';
@@ -49,4 +50,14 @@ export function projectPaths(projectFile: string): ProjectPaths {
 /** File name of frame `index` (0-based) in a frame folder. */
 export function frameFileName(index: number, ext = 'png'): string {
   return `${String(index).padStart(5, '0')}.${ext}`;
+}
+
+/** How the project stores the source path: relative to the project folder when possible. */
+export function storedSourcePath(projectFile: string, video: string): string {
+  const rel = path.relative(path.dirname(path.resolve(projectFile)), path.resolve(video));
+  return path.isAbsolute(rel) ? path.resolve(video) : rel.split(path.sep).join('/');
+}
+
+export function resolveSourcePath(projectFile: string, p: Project): string {
+  return path.resolve(path.dirname(path.resolve(projectFile)), p.source.path);
 }

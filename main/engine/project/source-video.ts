@@ -8,8 +8,8 @@ import type { Project } from '../../../preload/project-schema';
 import { probeVideo, frameTolerance, type VideoInfo } from '../media/probe';
 import { decodeToFrames, readFrameTimes } from '../media/decode';
 import { formatRational } from '../frames';
-import { projectPaths } from './paths';
-import { resolveSourcePath, sequenceRecord, storedSourcePath } from './create';
+import { projectPaths, resolveSourcePath, storedSourcePath } from './paths';
+import { sequenceRecord } from './create';
 import { listImageSequence, probeImageSequence, type SequenceInfo, type SequenceListing } from '../media/image-sequence';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 

@@ -1,7 +1,7 @@
 // One propagation direction over a run of frames: each frame is synthesised from the keyframe with the
 // colour, edge, temporal and positional guides, the latter two advected from the previous frame by the flow.
 import type { FlowPair } from '../../../native-models/src/flow';
-import { occlusionMask } from '../../../native-models/src/flow';
+import { occlusionMask, warpImage } from '../../../native-models/src/flow';
 import type { FlowField, Image } from '../../../native-models/src/image';
 import { synthesize, moveMatches, type MatchField } from '../../../native-models/src/synthesis';
 import { buildGuides, positionMap, advancePositions, temporalGuide, type GuideWeights } from './guides';
@@ -55,6 +55,8 @@ export async function runChain(req: ChainRequest): Promise<void> {
   let prevOutput: Image = req.style;
   let prevPositions = keyPositions;
   let prevMatches: MatchField | undefined;
+  // Pixels the keyframe does not show: hidden in some step on the way here (what propagation invents).
+  let prevUncovered: Image = { width: keySource.width, height: keySource.height, channels: 1, data: new Uint8Array(keySource.width * keySource.height) };
   for (const j of req.frames) {
     req.cancel?.throwIfCancelled();
     const saved = await req.store.load(j);
@@ -63,11 +65,14 @@ export async function runChain(req: ChainRequest): Promise<void> {
       prevOutput = saved.image;
       prevPositions = saved.positions;
       prevMatches = saved.matches;
+      prevUncovered = saved.uncovered;
       req.onFrame?.(j, true);
       continue;
     }
     const { flow, occluded } = await stepToward(req.flows, j, req.direction);
     const positions = await advancePositions(prevPositions, flow, occluded);
+    const uncovered = await warpImage(prevUncovered, flow, 'nearest');
+    for (let i = 0; i < uncovered.data.length; i++) if (occluded.data[i]) uncovered.data[i] = 255;
     const previousOutput = await temporalGuide(prevOutput, flow, occluded);
     const target = await req.sourceFrame(j);
     const guides = buildGuides({ keyframe: { frame: keySource, positions: keyPositions, style: req.style }, target: { frame: target, positions, previousOutput } }, weights);
@@ -78,8 +83,9 @@ export async function runChain(req: ChainRequest): Promise<void> {
       seed: req.seed + j, threads: req.threads, cancel: req.cancel,
       initialMatches: prevMatches ? moveMatches(prevMatches, flow) : undefined,
     });
-    await req.store.save(j, result.image, result.error, positions, result.matches);
+    await req.store.save(j, { image: result.image, error: result.error, positions, matches: result.matches, uncovered });
     prevOutput = result.image;
+    prevUncovered = uncovered;
     prevPositions = positions;
     prevMatches = result.matches;
     req.onFrame?.(j, false);

@@ -1,5 +1,5 @@
 // Storing per-frame propagation intermediates (chain results, error maps, advected positions, patch
-// matches) on disk, each written atomically so an interrupted run can resume where it stopped.
+// matches, what the keyframe does not show) on disk, each written atomically so an interrupted run can resume where it stopped.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -10,23 +10,31 @@ import { frameFileName } from '../project/paths';
 
 /**
  * One chain step in one raw file: a 20-byte header (magic, width, height, image channels, 0), then the
- * image bytes, the error map (float32), the positions (two float32) and the patch matches (two int32
- * per pixel), all little-endian. Scratch: rebuilt when missing or damaged, removed with its segment.
+ * image bytes, the error map (float32), the positions (two float32), the patch matches (two int32
+ * per pixel) and the uncovered mask (one byte: 255 where the keyframe does not show the pixel), all
+ * little-endian. Scratch: rebuilt when missing or damaged, removed with its segment.
  */
-const STEP_MAGIC = 0x31535252; // "RRS1"
+const STEP_MAGIC = 0x32535252; // "RRS2" (RRS1 had no uncovered mask: recomputed)
 const STEP_HEADER = 20;
 
-export interface ChainStep { image: Image; error: FloatImage; positions: FloatImage; matches: MatchField }
+export interface ChainStep {
+  image: Image;
+  error: FloatImage;
+  positions: FloatImage;
+  matches: MatchField;
+  /** 255 where the pixel was hidden in some frame between the keyframe and this one (disoccluded), else 0. */
+  uncovered: Image;
+}
 
 export function encodeChainStep(step: ChainStep): Uint8Array {
-  const { image, error, positions, matches } = step;
+  const { image, error, positions, matches, uncovered } = step;
   const { width, height } = image;
   const n = width * height;
-  for (const [what, m, channels] of [['error map', error, 1], ['positions', positions, 2], ['matches', matches, 2]] as const) {
+  for (const [what, m, channels] of [['error map', error, 1], ['positions', positions, 2], ['matches', matches, 2], ['uncovered mask', uncovered, 1]] as const) {
     if (m.width !== width || m.height !== height || m.data.length !== n * channels) throw new RangeError(`chain step: ${what} is ${m.width}×${m.height} with ${m.data.length} values, the image ${width}×${height}`);
   }
   if (image.data.length !== n * image.channels) throw new RangeError(`chain step: image has ${image.data.length} bytes for ${width}×${height}×${image.channels}`);
-  const parts = [image.data, error.data, positions.data, matches.data].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  const parts = [image.data, error.data, positions.data, matches.data, uncovered.data].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   const out = new Uint8Array(STEP_HEADER + parts.reduce((k, a) => k + a.length, 0));
   out.set(new Uint8Array(new Uint32Array([STEP_MAGIC, width, height, image.channels, 0]).buffer), 0);
   let at = STEP_HEADER;
@@ -40,14 +48,15 @@ export function decodeChainStep(buf: Uint8Array): ChainStep | undefined {
   const [magic, width, height, channels] = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + STEP_HEADER));
   if (magic !== STEP_MAGIC || channels < 1 || channels > 4) return undefined;
   const n = width * height;
-  if (buf.length !== STEP_HEADER + n * (channels + 4 + 8 + 8)) return undefined;
+  if (buf.length !== STEP_HEADER + n * (channels + 4 + 8 + 8 + 1)) return undefined;
   let at = buf.byteOffset + STEP_HEADER;
   const take = (bytes: number) => { const b = buf.buffer.slice(at, at + bytes); at += bytes; return b; };
   const image: Image = { width, height, channels, data: new Uint8Array(take(n * channels)) };
   const error: FloatImage = { width, height, channels: 1, data: new Float32Array(take(n * 4)) };
   const positions: FloatImage = { width, height, channels: 2, data: new Float32Array(take(n * 8)) };
   const matches: MatchField = { width, height, data: new Int32Array(take(n * 8)) };
-  return { image, error, positions, matches };
+  const uncovered: Image = { width, height, channels: 1, data: new Uint8Array(take(n)) };
+  return { image, error, positions, matches, uncovered };
 }
 
 /** A folder of results for one propagation direction of one segment. */
@@ -69,8 +78,8 @@ export class ChainStore {
    * Raw and without fsync: the step is rebuildable, the rename keeps a killed run from leaving half a
    * file, and a file a power cut left short fails its length check and is recomputed.
    */
-  async save(frame: number, image: Image, error: FloatImage, positions: FloatImage, matches: MatchField): Promise<void> {
-    await writeFileAtomic(this.stepPath(frame), encodeChainStep({ image, error, positions, matches }), { durable: false });
+  async save(frame: number, step: ChainStep): Promise<void> {
+    await writeFileAtomic(this.stepPath(frame), encodeChainStep(step), { durable: false });
   }
 
   async load(frame: number): Promise<ChainStep | undefined> {

@@ -17,6 +17,7 @@ import { ensureFrameCache } from '../project/source-video';
 import { propagationBytesNeeded } from './space-needed';
 import { requireRegularFile } from '../fs/regular-file';
 import { propagateSegment, cleanSegment } from './segment';
+import { writeSegmentCoverage } from './coverage';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 
 export interface PropagateOptions {
@@ -154,8 +155,8 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
     // where results are stored), so progress counts those steps as they come.
     if (done.size === s.end - s.start + 1) { steps += done.size * (s.left && s.right ? 2 : 1); framesFinished += done.size; }
     let finished = 0;
-    await propagateSegment({
-      segment: s, leftStyle: await keyStyle(s.left), rightStyle: await keyStyle(s.right), workDir, outputFile, sourceFrame,
+    const coverage = await propagateSegment({
+      outputDir: outDir, segment: s, leftStyle: await keyStyle(s.left), rightStyle: await keyStyle(s.right), workDir, outputFile, sourceFrame,
       flows, settings: p.propagation, seed: p.render.seed, threads, cancel: opts.cancel,
       isDone: (f) => done.has(f),
       onStep: (resumed) => { steps++; if (resumed) synthesesReused++; else synthesesRun++; report(`frames ${s.start}–${s.end}`); },
@@ -166,6 +167,7 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
         opts.onSegment?.(s.id, finished, s.end - s.start + 1);
       },
     });
+    await writeSegmentCoverage(outDir, s.start, s.end, coverage);
     await writeFileAtomic(completeMarker(projectFile, key), JSON.stringify(inputs));
     await cleanSegment(workDir);
   };

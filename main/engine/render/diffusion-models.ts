@@ -111,6 +111,10 @@ export class DiffusionModels {
 
   get hasControlNet(): boolean { return this.weights.controlnet !== undefined; }
 
+  /** The UNet (with the project's LoRAs merged) and ControlNet weights, for FRESCO's batched UNet to share. */
+  get unetWeights(): WeightSource { return this.weights.unet; }
+  get controlnetWeights(): WeightSource | undefined { return this.weights.controlnet; }
+
   /** Frees the weight files; sessions stay in the runtime for the next render. */
   async close(): Promise<void> {
     await Promise.all(Object.values(this.weights).map((w) => w?.close()));

@@ -4,26 +4,31 @@
 // per-channel statistics. One folder per cache, named by the key of the parameters that produced it.
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { float32ToHalf, halfToFloat32 } from '../../../native-models/src/weights/half';
 import type { ChannelStats } from './latent';
 
 export type CachePrecision = 'fp16' | 'fp32';
 
-export interface CacheMeta {
+const count = z.number().int().min(0);
+
+/** A cache's meta.json, written last (its presence marks the cache finished); checked when read. */
+const cacheMeta = z.object({
   /** Hash of everything that produced the cache (see render-records.ts). */
-  key: string;
-  steps: number;
+  key: z.string(),
+  steps: count,
   /** First absolute step index recorded. */
-  startStep: number;
-  latent: { channels: number; height: number; width: number };
+  startStep: count,
+  latent: z.object({ channels: count, height: count, width: count }),
   /** Token count and width of each decoder self-attention layer (tokens are [2, tokens, channels]). */
-  layers: Array<{ tokens: number; channels: number }>;
-  precision: CachePrecision;
+  layers: z.array(z.object({ tokens: count, channels: count })),
+  precision: z.enum(['fp16', 'fp32']),
   /** Which parts were recorded: a "previous"-only cache has tokens but no x̂₀. */
-  hasX0: boolean;
+  hasX0: z.boolean(),
   /** x̂₀ statistics per recorded step (index = step − startStep). */
-  stats: ChannelStats[];
-}
+  stats: z.array(z.object({ mean: z.array(z.number()), std: z.array(z.number()) })),
+});
+export type CacheMeta = z.infer<typeof cacheMeta>;
 
 const stepName = (step: number, kind: 'tokens' | 'x0') => `step-${String(step).padStart(4, '0')}.${kind}`;
 
@@ -110,13 +115,19 @@ export class CacheReader {
 
   private constructor(readonly dir: string, readonly meta: CacheMeta) {}
 
-  /** The cache in `dir`, or undefined when there is none or it was never finished. */
+  /**
+   * The cache in `dir`, or undefined when there is none, it was never finished, or its meta.json is damaged
+   * (not valid JSON, or not a cache's description): a cache is rebuilt, never trusted half-read.
+   */
   static open(dir: string): CacheReader | undefined {
+    let doc: unknown;
     try {
-      return new CacheReader(dir, JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as CacheMeta);
+      doc = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
     } catch {
       return undefined;
     }
+    const meta = cacheMeta.safeParse(doc);
+    return meta.success ? new CacheReader(dir, meta.data) : undefined;
   }
 
   has(step: number): boolean {

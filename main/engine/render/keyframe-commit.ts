@@ -15,7 +15,7 @@ import { updateKeyframe } from '../project/keyframes';
 import { frameFileName, projectPaths } from '../project/paths';
 import type { Keyframe, Project } from '../../../preload/project-schema';
 import type { ModelFiles } from './diffusion-models';
-import { markStaleKeyframes, readRecord, segmentsTouching, writeRecord, type RenderRecord, type Staleness } from './render-records';
+import { markStaleKeyframes, orderedKeyframes, readRecord, segmentsTouching, settingsKey, writeRecord, type RenderRecord, type Staleness } from './render-records';
 
 /** The model files the project's selection names, checked to exist. */
 export async function projectModelFiles(projectFile: string, project: Project, modelsDir: string, extra: { tokenizer?: string; configs?: ModelFiles['configs']; modelPath?: (stored: string) => string } = {}): Promise<ModelFiles> {
@@ -94,21 +94,32 @@ export interface Committed {
   staleSegments: string[];
 }
 
+/** What a keyframe's render was made from, as far as the document says: equal inputs, interchangeable renders. */
+function renderInputs(p: Project, k: Keyframe): string {
+  const anchor = orderedKeyframes(p)[0]?.id === k.id;
+  return JSON.stringify([k.revision, k.frame, k.source, k.overrides, settingsKey(p, k, p.mode, anchor)]);
+}
+
 /**
  * Commits finished renders to a project: each image becomes its keyframe's next revision (the image it
  * replaces goes to the history with its own seed), unless the keyframe changed since the render started
- * (another image, a moved frame) or was removed: then nothing is overwritten, the image goes into the
- * keyframe's history and a note says so. Keyframes made stale by the new images are marked.
+ * (another image, a moved frame, its own or the project's render settings edited: `base` is the document
+ * the job started from) or was removed: then nothing is overwritten, the image goes into the keyframe's
+ * history and a note says so. Keyframes made stale by the new images are marked.
  */
-export function applyKeyframeResults(projectFile: string, p: Project, results: KeyframeResult[], failures: KeyframeFailure[] = []): Committed {
+export function applyKeyframeResults(projectFile: string, p: Project, results: KeyframeResult[], failures: KeyframeFailure[] = [], base?: Project): Committed {
   let next = p;
   const rendered: KeyframeResult[] = [];
   const notes: string[] = [];
   const seedOf = (k: Keyframe) => readRecord(projectFile, k)?.seed ?? k.overrides.seed ?? p.render.seed;
+  const edited = (k: Keyframe) => {
+    const before = base && base !== p ? base.keyframes.find((x) => x.id === k.id) : undefined;
+    return before !== undefined && renderInputs(base!, before) !== renderInputs(p, k);
+  };
   for (const r of results) {
     const k = next.keyframes.find((x) => x.id === r.id);
     if (!k) { notes.push(`the keyframe at frame ${r.frame} was removed while it rendered; its render was not used`); continue; }
-    if (k.revision !== r.baseRevision || k.frame !== r.frame) {
+    if (k.revision !== r.baseRevision || k.frame !== r.frame || edited(k)) {
       notes.push(`the keyframe at frame ${k.frame} changed while it rendered; the render is kept in its history`);
       next = updateKeyframe(next, k.id, (old) => ({ ...old, history: [...old.history, { image: r.image, seed: r.seed, createdAt: r.createdAt }].slice(-100) }));
       continue;

@@ -54,9 +54,10 @@ interface Prepared {
 /** UNet evaluations a render will make, for progress and ETA. */
 export function plannedSteps(params: RenderParams, kind: 'anchor' | 'later' | 'independent' | 'analysis'): number {
   const run = params.steps - sdeditStartStep(params.steps, params.strength);
-  const passes = kind === 'later' && pixelFusionRuns(params) ? 2 : 1;
+  // A later keyframe's pass 2 runs only from the first pixel-fused step (it shares pass 1's steps before it).
+  const second = kind === 'later' && pixelFusionRuns(params) ? params.steps - firstPixelFusionStep(params) : 0;
   const colour = params.colorPreservation && (kind === 'anchor' || kind === 'independent') ? params.steps : 0;
-  return run * passes + colour;
+  return run + second + colour;
 }
 
 /**
@@ -65,9 +66,13 @@ export function plannedSteps(params: RenderParams, kind: 'anchor' | 'later' | 'i
  * composite and its fidelity-oriented encoding: three VAE encodes and four decodes become one and one.
  */
 export function pixelFusionRuns(params: RenderParams): boolean {
-  const start = sdeditStartStep(params.steps, params.strength);
-  for (let s = start; s < params.steps; s++) if (strictlyInWindow(s, params.steps, params.constraints.pixel)) return true;
-  return false;
+  return firstPixelFusionStep(params) < params.steps;
+}
+
+/** The first executed step pixel-aware fusion acts on (where pass 2 departs from pass 1), or S when none. */
+export function firstPixelFusionStep(params: RenderParams): number {
+  for (let s = sdeditStartStep(params.steps, params.strength); s < params.steps; s++) if (strictlyInWindow(s, params.steps, params.constraints.pixel)) return s;
+  return params.steps;
 }
 
 function latentShape(env: RenderEnv, frame: Image): LatentShape {
@@ -231,10 +236,19 @@ export async function renderLater(env: RenderEnv, input: FrameInput, earlier: Ea
     }
   }
 
-  // Pass 1: cross-frame attention, shape-aware fusion, colour adjustment.
+  // Pass 1: cross-frame attention, shape-aware fusion, colour adjustment. Pass 2 runs the same steps with
+  // the same hooks until pixel-aware fusion first acts, so it resumes from pass 1's x and d at that step
+  // instead of repeating them, and pass 1 records those steps for it.
+  const resumeAt = firstPixelFusionStep(p);
+  let resume: { x: Float32Array; d: Float32Array } | undefined;
   let pass1: Image;
   try {
-    const latent1 = await runPass(env.models, pass(env, prep, p.cfg, { reference, adjustX0 }));
+    const latent1 = await runPass(env.models, pass(env, prep, p.cfg, {
+      reference, adjustX0,
+      record: (s) => !!writer && s < resumeAt,
+      afterStep: (s, x0, tokens) => (s < resumeAt ? recording.afterStep!(s, x0, tokens) : undefined),
+      beforeStep: (s, x, d) => { if (s === resumeAt) resume = { x: x.slice(), d: d.slice() }; return x; },
+    }));
     pass1 = await decodeToImage(env.models, latent1, prep.latent.height, prep.latent.width);
   } catch (err) {
     await writer?.discard();
@@ -246,10 +260,13 @@ export async function renderLater(env: RenderEnv, input: FrameInput, earlier: Ea
     const composite = await pixelComposite(pass1, earlier.anchor.result, anchorAlign, earlier.previous.result, previousAlign);
     const encoding = await fidelityEncode(env.models, composite);
     const fusion = pixelFusion(encoding, await validLatentMask(anchorAlign, previousAlign), channels, k.fusionStrength, k.detailLevel, k.smoothBoundary);
-    const latent2 = await runPass(env.models, pass(env, prep, p.cfg, {
-      reference, adjustX0, ...recording,
-      beforeStep: (s, x, d) => (strictlyInWindow(s, p.steps, k.pixel) ? applyPixelFusion(x, d, prep.noise, run.alphaAt(s), fusion) : x),
-    }));
+    const latent2 = await runPass(env.models, {
+      ...pass(env, prep, p.cfg, {
+        reference, adjustX0, ...recording,
+        beforeStep: (s, x, d) => (strictlyInWindow(s, p.steps, k.pixel) ? applyPixelFusion(x, d, prep.noise, run.alphaAt(s), fusion) : x),
+      }, resume!.x),
+      startStep: resumeAt, direction: resume!.d,
+    });
     const image = await decodeToImage(env.models, latent2, prep.latent.height, prep.latent.width);
     await writer?.finish();
     return { image, pass1, composite };

@@ -34,6 +34,11 @@ export interface Pass {
   noise: Float32Array;
   /** x_{s*}: the starting latent. */
   start: Float32Array;
+  /**
+   * The direction term d entering the first step, when the pass resumes another one at a later step (its
+   * x and d there); by default the noise part of x_{s*}.
+   */
+  direction?: Float32Array;
   latent: LatentShape;
   hooks?: PassHooks;
   cancel?: CancelToken;
@@ -82,7 +87,7 @@ export async function runPass(models: DiffusionModels, pass: Pass): Promise<Floa
   let x: Float32Array = pass.start.slice();
   // Before the first executed step there is no previous update; the noise part of x_{s*} plays the
   // role of d there (x_{s*} = √ᾱ·z₀ + √(1−ᾱ)·n has the same form as √ᾱ·x̂₀ + d).
-  let d: Float32Array = Float32Array.from(pass.noise, (v) => Math.sqrt(1 - run.alphaAt(Math.min(pass.startStep, pass.steps - 1))) * v);
+  let d: Float32Array = pass.direction?.slice() ?? Float32Array.from(pass.noise, (v) => Math.sqrt(1 - run.alphaAt(Math.min(pass.startStep, pass.steps - 1))) * v);
   for (let s = pass.startStep; s < pass.steps; s++) {
     pass.cancel?.throwIfCancelled();
     const hooks = pass.hooks ?? {};

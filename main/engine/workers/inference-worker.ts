@@ -1,6 +1,6 @@
 // Inference worker: owns ONNX Runtime sessions (kept across jobs) and the diffusion jobs.
 //
-// Jobs (params are validated here; results are plain JSON):
+// Jobs (parameters and results: jobs/job-registry.ts, validated on both sides):
 //   renderKeyframe  { projectFile, frame, overrides?, models?, mode?, fresco?, saliencyModel?, modelsDir?, tokenizer?, detector? }
 //                   renders or regenerates the keyframe at `frame` (created when missing); `overrides`
 //                   (a partial RenderParams) become that keyframe's overrides.
@@ -15,45 +15,15 @@
 // job writes images and records under the cache and answers `results` (and, on failure or cancel,
 // the error's `partial` summary) for the editor to commit: it never reads or writes the project file.
 // renderKeyframe also answers sessionsLoaded: the ONNX sessions the worker holds afterwards (leaks show).
-import { z } from 'zod';
-import { serveJobs } from '../jobs/worker-runtime';
-import { frescoSettings, modelSelection, renderOverrides } from '../../../preload/project-schema';
-import { UserError } from '../../../native-models/src/errors';
+import type { z } from 'zod';
+import { serveWorkerJobs } from '../jobs/worker-runtime';
+import { JOBS } from '../jobs/job-registry';
 import { applyRequest, renderSnapshot, type RenderRequest } from '../render/render-project';
 import { parseProject } from '../project/project-file';
 import { learnedFlowJob } from '../flow/learned-flow';
 import { ModelRuntime } from '../../../native-models/src/runtime/model-runtime';
 import type { ProviderName } from '../../../native-models/src/runtime/providers';
 import { compiledGraphsDir, resolveModelsDir } from '../../../native-models/src/model-manager';
-
-const common = {
-  projectFile: z.string().min(1),
-  /** The document as its owner holds it (validated as a project below); the job never reads or writes the project file. */
-  project: z.unknown(),
-  overrides: renderOverrides.optional(),
-  models: modelSelection.partial().optional(),
-  mode: z.enum(['rerender', 'independent', 'fresco']).optional(),
-  /** FRESCO switches for this run (on top of the project's saved settings). */
-  fresco: frescoSettings.partial().optional(),
-  saliencyModel: z.string().min(1).optional(),
-  modelsDir: z.string().min(1).optional(),
-  tokenizer: z.string().min(1).optional(),
-  detector: z.string().min(1).optional(),
-  /** The execution provider chosen in the model manager; 'auto' tries every one in order. */
-  provider: z.enum(['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']).optional(),
-};
-
-export const jobParams = {
-  renderKeyframe: z.object({ ...common, frame: z.number().int().min(0) }),
-  /** Every diffusion keyframe, or those with these ids (the editor's "Render all" renders those not done). */
-  renderKeyframes: z.object({ ...common, ids: z.array(z.string().min(1).max(128)).max(100_000).optional() }),
-};
-
-function parse<T>(schema: z.ZodType<T>, params: unknown, job: string): T {
-  const r = schema.safeParse(params);
-  if (!r.success) throw new UserError(`bad parameters for ${job}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return r.data;
-}
 
 /** One runtime per models folder and provider choice, so sessions and compiled graphs survive between jobs. */
 const runtimes = new Map<string, ModelRuntime>();
@@ -78,7 +48,7 @@ function sessionsLoaded(): number {
   return n;
 }
 
-type Common = z.infer<z.ZodObject<typeof common>>;
+type Common = Omit<z.output<typeof JOBS.renderKeyframes.params>, 'ids'>;
 function request(p: Common, target: RenderRequest['target']): RenderRequest {
   const { project: _snapshot, ...rest } = p;
   return { ...rest, mode: p.mode, target, runtime: runtimeFor(p.modelsDir, p.provider) };
@@ -89,16 +59,14 @@ function render(p: Common, target: RenderRequest['target'], ctx: { progress: Ren
   return renderSnapshot(req, applyRequest(parseProject(p.project, p.projectFile), req));
 }
 
-serveJobs({
-  async renderKeyframe(params, { progress, cancel }) {
-    const p = parse(jobParams.renderKeyframe, params, 'renderKeyframe');
+serveWorkerJobs('inference', {
+  async renderKeyframe(p, { progress, cancel }) {
     const summary = await render(p, { frame: p.frame }, { progress, cancel });
     return { ...summary, sessionsLoaded: sessionsLoaded() };
   },
-  async renderKeyframes(params, { progress, cancel }) {
-    const p = parse(jobParams.renderKeyframes, params, 'renderKeyframes');
+  async renderKeyframes(p, { progress, cancel }) {
     return render(p, p.ids ? { ids: p.ids } : 'all', { progress, cancel });
   },
-  /** Flows from a user-chosen ONNX flow model (params: see learnedFlowJobParams). */
+  /** Flows from a user-chosen ONNX flow model. */
   computeLearnedFlows: learnedFlowJob,
 });

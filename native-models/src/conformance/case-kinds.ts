@@ -7,7 +7,7 @@ import { crossFrameLayers, looseLayers, strictLayers } from '../graphs';
 import { unetConfig } from '../graphs/config';
 import { ClipTokenizer } from '../tokenizer';
 import type { Component } from '../weights/model-weights';
-import type { CaseContext } from './check-manifest';
+import type { CaseContext } from './case-context';
 import { maxAbsDiff, tokenizerDir } from './manifest';
 import { runSchedulerCase } from './scheduler-case';
 

@@ -12,6 +12,9 @@ import { createSessionOn } from '../runtime/providers';
 import { loadComponentWeights, type Component, type WeightSource } from '../weights/model-weights';
 import { CaseTensors, componentConfig, layoutEntry, maxAbsDiff, readManifest, type Manifest, type ManifestCase, type ManifestTensor } from './manifest';
 import { runCaseKind } from './case-kinds';
+import type { CaseContext } from './case-context';
+
+export type { CaseContext } from './case-context';
 
 export interface CheckOptions {
   precision?: Precision;
@@ -41,25 +44,6 @@ export interface CaseResult {
   outputs: OutputCheck[];
   error?: string;
   seconds: number;
-}
-
-/** What a case-kind runner gets: its case, inputs, and lazily built models for the current layout. */
-export interface CaseContext {
-  manifest: Manifest;
-  spec: ManifestCase;
-  layout: string;
-  precision: Precision;
-  tensors: CaseTensors | undefined;
-  /** Weights of one component in this layout, with the case's LoRA merged when it has one. */
-  weights(component: Component): Promise<WeightSource>;
-  /** A CPU session for a graph built from this layout's weights (cached across cases). */
-  session(component: Component, graph: GraphSpec): Promise<ort.InferenceSession>;
-  /** Compares `actual` with output `name` of the case file and records the result. */
-  compare(name: string, actual: ArrayLike<number | bigint>): Promise<void>;
-  /** Records a result computed by the runner itself (`output` may carry an index, e.g. "input_ids[3]"). */
-  report(output: string, diff: number): void;
-  /** Reads a case input as an ORT tensor (float32 or int64 as the manifest says). */
-  input(name: string): Promise<ort.Tensor>;
 }
 
 interface Lora { file: string; multiplier: number }

@@ -1,7 +1,7 @@
 // The DDIM scheduler case of the conformance format: ᾱ table, timesteps for several step counts, and
 // single steps (prev_sample, pred_original_sample) at given timesteps, through native-models/scheduler.
 import { alphasCumprod, inferenceTimesteps, SamplingRun, SD15_SCHEDULE, type ScheduleConfig } from '../scheduler';
-import type { CaseContext } from './check-manifest';
+import type { CaseContext } from './case-context';
 
 export async function runSchedulerCase(ctx: CaseContext): Promise<void> {
   const params = ctx.spec.params ?? {};

@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import type { ModelDef } from '../onnx/model';
 import { writeModel } from '../onnx/model';
 import { placeInStore, weightStoreStem } from './weight-store';
@@ -28,24 +29,32 @@ export function compiledGraphName(key: CompiledGraphKey): string {
   return `${key.graph.replace(/[^a-z0-9+_.-]/gi, '_').slice(0, 60)}-${flavour}-${hash}`;
 }
 
-interface CacheEntryInfo {
-  key: CompiledGraphKey;
-  builder: number;
-  files: string[];
-  createdAt: string;
+/** A cache entry's marker (`<stem>.json`, written after its model): what it was built from and its files. */
+const cacheEntryInfo = z.object({
+  key: z.object({ weights: z.string(), graph: z.string(), precision: z.enum(['fp32', 'fp16']), fusedOps: z.boolean() }),
+  builder: z.number().int(),
+  /** Plain file names inside the cache folder (never a path: removal deletes exactly these). */
+  files: z.array(z.string().regex(/^[^/\\]+$/).refine((f) => f !== '.' && f !== '..')),
+  createdAt: z.string(),
+});
+type CacheEntryInfo = z.infer<typeof cacheEntryInfo>;
+
+/** The marker `file`, or undefined when it is missing, damaged or not one of ours (the entry is rebuilt). */
+function readEntryInfo(file: string): CacheEntryInfo | undefined {
+  try {
+    return cacheEntryInfo.safeParse(JSON.parse(fs.readFileSync(file, 'utf8'))).data;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The cached model file when it is complete (its marker was written last), else undefined. */
 export function findCompiledGraph(cacheDir: string, key: CompiledGraphKey): string | undefined {
   const stem = path.join(cacheDir, compiledGraphName(key));
-  try {
-    const info = JSON.parse(fs.readFileSync(`${stem}.json`, 'utf8')) as CacheEntryInfo;
-    if (info.builder !== GRAPH_BUILDER_VERSION) return undefined;
-    if (!info.files.every((f) => fs.existsSync(path.join(cacheDir, f)))) return undefined;
-    return `${stem}.onnx`;
-  } catch {
-    return undefined;
-  }
+  const info = readEntryInfo(`${stem}.json`);
+  if (!info || info.builder !== GRAPH_BUILDER_VERSION) return undefined;
+  if (!info.files.every((f) => fs.existsSync(path.join(cacheDir, f)))) return undefined;
+  return `${stem}.onnx`;
 }
 
 /**
@@ -72,15 +81,11 @@ export function removeCompiledGraphs(cacheDir: string, weights: string): number 
   let removed = 0;
   if (!fs.existsSync(cacheDir)) return 0;
   for (const name of fs.readdirSync(cacheDir).filter((n) => n.endsWith('.json'))) {
-    try {
-      const info = JSON.parse(fs.readFileSync(path.join(cacheDir, name), 'utf8')) as CacheEntryInfo;
-      if (info.key?.weights !== weights) continue;
-      fs.rmSync(path.join(cacheDir, name));
-      for (const f of info.files) fs.rmSync(path.join(cacheDir, f), { force: true });
-      removed++;
-    } catch {
-      // Not one of ours; leave it.
-    }
+    const info = readEntryInfo(path.join(cacheDir, name));
+    if (info?.key.weights !== weights) continue; // not one of ours, or another model's: left alone
+    fs.rmSync(path.join(cacheDir, name));
+    for (const f of info.files) fs.rmSync(path.join(cacheDir, f), { force: true });
+    removed++;
   }
   return removed;
 }

@@ -7,10 +7,9 @@ import * as ort from './onnxruntime';
 import { GraphBuilder } from '../onnx/graph';
 import { encodeModel } from '../onnx/model';
 
-export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
+import { PROVIDER_ORDER, type ProviderName } from './provider-names';
 
-/** ORT does not fall back between providers by itself, so they are tried one at a time, in this order. */
-export const PROVIDER_ORDER: readonly ProviderName[] = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'];
+export { PROVIDER_ORDER, type ProviderName } from './provider-names';
 
 export interface GraphFlavour {
   precision: 'fp32' | 'fp16';

@@ -8,10 +8,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { packTensors, writeAtomically, type ExternalLayout, type TensorData } from '../onnx/model';
 
-/** One data file's index: tensor key → offset. */
-interface StoreIndex { data: string; tensors: Record<string, number> }
+/** One data file's index: its data file (a plain name in the same folder) and tensor key → byte offset. */
+const storeIndex = z.object({ data: z.string().regex(/^[^/\\]+\.data$/), tensors: z.record(z.string(), z.number().int().min(0)) });
+type StoreIndex = z.infer<typeof storeIndex>;
 
 /** Identity of a tensor's content: type, shape and a hash of its bytes (names differ between graphs). */
 export function tensorKey(t: TensorData): string {
@@ -30,12 +32,11 @@ function readIndexes(dir: string, stem: string): StoreIndex[] {
   try { names = fs.readdirSync(dir); } catch { return []; }
   const found: StoreIndex[] = [];
   for (const name of names.filter((n) => n.startsWith(`${stem}.`) && n.endsWith('.index.json'))) {
-    try {
-      const index = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as StoreIndex;
-      if (typeof index.data === 'string' && index.tensors && fs.existsSync(path.join(dir, index.data))) found.push(index);
-    } catch {
-      // A damaged index is ignored: its tensors are written again.
-    }
+    let doc: unknown;
+    try { doc = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')); } catch { continue; }
+    // A damaged index (or one whose data file is gone) is ignored: its tensors are written again.
+    const index = storeIndex.safeParse(doc);
+    if (index.success && fs.existsSync(path.join(dir, index.data.data))) found.push(index.data);
   }
   return found;
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors';
 import { PICKLE_PROBLEM, SafetensorsFile, type TensorInfo } from './safetensors';
-import type { Component } from './model-weights';
+import type { Component } from './sd15-config';
 
 export type ModelKind = 'sd15-checkpoint' | 'diffusers-folder' | 'controlnet' | 'vae' | 'lora' | 'unknown';
 

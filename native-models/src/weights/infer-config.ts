@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors';
-import type { Component } from './model-weights';
+import type { Component } from './sd15-config';
 import { SD15_CONFIGS, type ModelConfig } from './sd15-config';
 
 /** Shape of a tensor by its diffusers name, undefined when absent. */

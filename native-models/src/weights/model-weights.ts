@@ -5,16 +5,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors';
 import { SafetensorsFile } from './safetensors';
-import { SD15_CONFIGS, type ModelConfig } from './sd15-config';
+import { SD15_CONFIGS, type Component, type ModelConfig } from './sd15-config';
 import { controlnetKeyFromLdm, textEncoderKeyFromLdm, unetKeyFromLdm, unetModuleFromLdmLoraName, vaeKeyFromDiffusers, vaeKeyFromLdm, type KeyMapping } from './checkpoint-keys';
 import { applyLoraPatches, openLora, planLoraMerge, type LoraFile, type LoraPatch } from './lora';
 import { describeSafetensors, unetInputProblem, weightsProblem } from './detect-model';
 import { inferConfig, ldmMappingHints } from './infer-config';
 
 export { detectModelFile, type ModelDescription, type ModelKind } from './detect-model';
-export type { ModelConfig } from './sd15-config';
+export type { Component, ModelConfig } from './sd15-config';
 
-export type Component = 'unet' | 'vae' | 'text_encoder' | 'controlnet';
 export interface Tensor { shape: number[]; data: Float32Array }
 
 /** Weights of one model component in DIFFUSERS naming (unet: diffusers UNet2DConditionModel keys,

@@ -4,6 +4,9 @@
 /** A diffusers/transformers config.json object; graph builders read the fields they need. */
 export type ModelConfig = Record<string, unknown>;
 
+/** The parts of a Stable Diffusion model that are loaded (and converted) separately. */
+export type Component = 'unet' | 'vae' | 'text_encoder' | 'controlnet';
+
 const crossAttnBlocks = ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'];
 
 /** The UNet's encoder half as SD1.5 configures it; the ControlNet is a copy of that half. */

@@ -1,6 +1,7 @@
 // Minimal parallel-for over row ranges: the native hot loops split work by rows across threads.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <functional>
 #include <mutex>
@@ -73,6 +74,20 @@ inline void ParallelFor(int count, int threads, const std::function<void(int, in
   run(0, std::min(count, chunk));
   for (auto& th : pool) th.join();
   if (first) std::rethrow_exception(first);
+}
+
+// Calls fn(worker, index) for every index in [0, count) from up to `threads` workers (worker in
+// [0, threads)), each worker taking the next index as it finishes one, so uneven items balance out.
+// Which worker runs which index depends on scheduling: fn's effect must not depend on `worker` (use it
+// only to pick per-worker scratch space that every item leaves as it found it).
+inline void ParallelForDynamic(int count, int threads, const std::function<void(int, int)>& fn) {
+  if (count <= 0) return;
+  threads = std::max(1, std::min(threads, count));
+  std::atomic<int> next{0};
+  ParallelFor(threads, threads, [&](int w0, int w1) {
+    for (int w = w0; w < w1; ++w)
+      for (int i = next.fetch_add(1); i < count; i = next.fetch_add(1)) fn(w, i);
+  });
 }
 
 }  // namespace rr

@@ -102,11 +102,13 @@ std::vector<float> GradientFusionLab(const float* labA, const float* labB, const
   std::vector<float> out(pixels * 3), base(pixels), gx(pixels, 0.f), gy(pixels, 0.f);
   for (int c = 0; c < 3; ++c) {
     for (size_t i = 0; i < pixels; ++i) {
-      const float* src = TakesB(mask[i]) ? labB : labA;
+      // The mask is B's share of the gradient (0 = A's, 255 = B's; soft values mix the two).
+      const float wb = mask[i] / 255.f;
       const int x = static_cast<int>(i % width), y = static_cast<int>(i / width);
+      const auto grad = [&](size_t j) { return (1.f - wb) * (labA[j * 3 + c] - labA[i * 3 + c]) + wb * (labB[j * 3 + c] - labB[i * 3 + c]); };
       base[i] = baseLab[i * 3 + c];
-      gx[i] = x + 1 < width ? std::clamp(src[(i + 1) * 3 + c] - src[i * 3 + c], -100.f, 100.f) : 0.f;
-      gy[i] = y + 1 < height ? std::clamp(src[(i + width) * 3 + c] - src[i * 3 + c], -100.f, 100.f) : 0.f;
+      gx[i] = x + 1 < width ? std::clamp(grad(i + 1), -100.f, 100.f) : 0.f;
+      gy[i] = y + 1 < height ? std::clamp(grad(i + width), -100.f, 100.f) : 0.f;
     }
     const std::vector<float> x = SolveScreenedPoisson(base.data(), gx.data(), gy.data(), width, height, weights[c], threads);
     for (size_t i = 0; i < pixels; ++i) out[i * 3 + c] = x[i];

@@ -62,7 +62,8 @@ LevelSolver::LevelSolver(const Plane& srcStyle, const Plane& srcGuide, const Pla
   tgtStyle_.assign(static_cast<size_t>(tw_) * th_ * cs_, 0.f);
   nnf_.assign(static_cast<size_t>(tw_) * th_ * 2, 0);
   patchErr_.assign(static_cast<size_t>(tw_) * th_, 0.f);
-  changed_.assign(static_cast<size_t>(tw_) * th_, 0);
+  moved_.assign(static_cast<size_t>(tw_) * th_, 0);
+  restyled_.assign(static_cast<size_t>(tw_) * th_, 0);
   const float p2 = static_cast<float>(p.patchSize * p.patchSize);
   const float uniformCoverage = static_cast<float>(tw_) * th_ / (static_cast<float>(sw_) * sh_) * p2;
   penaltyScale_ = p.uniformity / (p2 * uniformCoverage);
@@ -106,10 +107,15 @@ void LevelSolver::InitFromCoarser(const std::vector<int32_t>& coarse, int cw, in
 
 // Each target pixel's style = the average of the p^2 source pixels that overlapping patches assign it.
 void LevelSolver::Vote() {
+  // After the first vote only pixels with a moved match within r can get another value.
+  const bool all = !voted_;
+  std::vector<uint8_t> todo;
+  if (!all) DilateByRadius(moved_, todo);
   ParallelFor(th_, p_.threads, [&](int y0, int y1) {
     std::vector<float> acc(cs4_);
     for (int y = y0; y < y1; ++y) {
       for (int x = 0; x < tw_; ++x) {
+        if (!all && !todo[static_cast<size_t>(y) * tw_ + x]) continue;
         std::fill(acc.begin(), acc.end(), 0.f);
         float* a = acc.data();
         int n = 0;
@@ -126,11 +132,44 @@ void LevelSolver::Vote() {
           }
         }
         size_t i = static_cast<size_t>(y) * tw_ + x;
+        bool changed = all;
         for (int k = 0; k < cs_; ++k) {
           float v = acc[k] / static_cast<float>(n);
+          changed |= tgtStyle_[i * cs_ + k] != v;
           tgtStyle_[i * cs_ + k] = v;
           tgtFeat_[i * c_ + k] = v * styleScale_[k];
         }
+        if (changed) restyled_[i] = 1;
+      }
+    }
+  });
+  voted_ = true;
+  std::fill(moved_.begin(), moved_.end(), 0);
+}
+
+void LevelSolver::DilateByRadius(const std::vector<uint8_t>& flags, std::vector<uint8_t>& out) const {
+  std::vector<uint8_t> wide(flags.size());
+  out.assign(flags.size(), 0);
+  ParallelFor(th_, p_.threads, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      const uint8_t* f = &flags[static_cast<size_t>(y) * tw_];
+      uint8_t* o = &wide[static_cast<size_t>(y) * tw_];
+      // Running count of set flags in the window [x - r, x + r].
+      int count = 0;
+      for (int x = 0; x < std::min(r_, tw_); ++x) count += f[x] != 0;
+      for (int x = 0; x < tw_; ++x) {
+        if (x + r_ < tw_) count += f[x + r_] != 0;
+        if (x - r_ - 1 >= 0) count -= f[x - r_ - 1] != 0;
+        o[x] = count > 0;
+      }
+    }
+  });
+  ParallelFor(th_, p_.threads, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      uint8_t* o = &out[static_cast<size_t>(y) * tw_];
+      for (int k = std::max(0, y - r_); k <= std::min(th_ - 1, y + r_); ++k) {
+        const uint8_t* w = &wide[static_cast<size_t>(k) * tw_];
+        for (int x = 0; x < tw_; ++x) o[x] |= w[x];
       }
     }
   });
@@ -141,45 +180,45 @@ void LevelSolver::Vote() {
 void LevelSolver::ComputePatchErrors(bool afterVote) {
   const bool first = active_.empty();
   if (first) active_.assign(static_cast<size_t>(tw_) * th_, 1);
+  // Otherwise only errors whose patch saw its voted style change can differ (moved matches got their
+  // exact error when they moved).
+  std::vector<uint8_t> todo;
+  if (!first) DilateByRadius(restyled_, todo);
   ParallelFor(th_, p_.threads, [&](int y0, int y1) {
     for (int y = y0; y < y1; ++y)
       for (int x = 0; x < tw_; ++x) {
         const size_t i = static_cast<size_t>(y) * tw_ + x;
+        if (!first && !todo[i]) continue;
         const int32_t* m = &nnf_[i * 2];
         const float before = patchErr_[i];
         patchErr_[i] = Distance(x, y, m[0], m[1], std::numeric_limits<float>::infinity());
         if (afterVote && !first && patchErr_[i] > before * kReactivateRatio + kReactivateFloor) active_[i] = 1;
       }
   });
+  std::fill(restyled_.begin(), restyled_.end(), 0);
 }
 
 // A pixel is searched in the next iteration only if its match or a neighbour's changed in this one:
 // otherwise propagation would retry the same candidates and a converged random search rarely wins
 // (about 1 % of candidates are accepted late in a level). This is most of the speed-up.
 void LevelSolver::Settle() {
-  // 3x3 dilation of the changed flags, done as a horizontal then a vertical pass.
-  std::vector<uint8_t> wide(changed_.size());
-  ParallelFor(th_, p_.threads, [&](int y0, int y1) {
-    for (int y = y0; y < y1; ++y) {
-      const uint8_t* c = &changed_[static_cast<size_t>(y) * tw_];
-      uint8_t* o = &wide[static_cast<size_t>(y) * tw_];
-      for (int x = 0; x < tw_; ++x) o[x] = c[x] | (x > 0 ? c[x - 1] : 0) | (x + 1 < tw_ ? c[x + 1] : 0);
+  // 3x3 dilation of the changed pixels: a few per cent of the level late in a round, so marked one by one.
+  std::fill(active_.begin(), active_.end(), 0);
+  for (std::vector<int32_t>& list : changedByBlock_) {
+    for (const int32_t i : list) {
+      const int x = i % tw_, y = i / tw_;
+      for (int yy = std::max(0, y - 1); yy <= std::min(th_ - 1, y + 1); ++yy) {
+        uint8_t* row = &active_[static_cast<size_t>(yy) * tw_];
+        for (int xx = std::max(0, x - 1); xx <= std::min(tw_ - 1, x + 1); ++xx) row[xx] = 1;
+      }
     }
-  });
-  ParallelFor(th_, p_.threads, [&](int y0, int y1) {
-    for (int y = y0; y < y1; ++y) {
-      const uint8_t* up = &wide[static_cast<size_t>(y > 0 ? y - 1 : y) * tw_];
-      const uint8_t* mid = &wide[static_cast<size_t>(y) * tw_];
-      const uint8_t* down = &wide[static_cast<size_t>(y + 1 < th_ ? y + 1 : y) * tw_];
-      uint8_t* o = &active_[static_cast<size_t>(y) * tw_];
-      for (int x = 0; x < tw_; ++x) o[x] = up[x] | mid[x] | down[x];
-    }
-  });
-  std::fill(changed_.begin(), changed_.end(), 0);
+    list.clear();
+  }
 }
 
 // Occupancy of every source patch by the current matches: box(box(centre counts)). PatchMatch then
-// keeps it up to date move by move.
+// keeps it up to date move by move, exactly: every value is a whole number far below 2^24, so the
+// incremental map always equals a fresh one and one refresh per level is enough.
 void LevelSolver::RefreshOccupancy() {
   std::vector<float> counts(static_cast<size_t>(sw_) * sh_, 0.f);
   for (size_t i = 0; i < static_cast<size_t>(tw_) * th_; ++i) counts[static_cast<size_t>(nnf_[2 * i + 1]) * sw_ + nnf_[2 * i]] += 1.f;
@@ -203,27 +242,34 @@ void LevelSolver::PatchMatchIteration(int round, int iter) {
   const bool forward = (iter % 2) == 0;
   const int blocks = (th_ + kBlockRows - 1) / kBlockRows;
   std::vector<std::vector<int32_t>> moves(blocks);
+  changedByBlock_.resize(blocks);
+  const int workers = std::max(1, p_.threads);
+  if (static_cast<int>(views_.size()) < workers) {
+    views_.resize(workers);
+    for (OccupancyView& v : views_) v.delta.assign(occupancy_.size(), 0.f);
+  }
   for (int parity = 0; parity < 2; ++parity) {
     const int count = (blocks - parity + 1) / 2;
-    ParallelFor(count, p_.threads, [&](int b0, int b1) {
-      OccupancyView view;
-      view.delta.assign(occupancy_.size(), 0.f);
-      for (int b = b0; b < b1; ++b) {
-        const int block = 2 * b + parity;
-        const int ya = block * kBlockRows, yb = std::min(th_, ya + kBlockRows);
-        if (forward) {
-          for (int y = ya; y < yb; ++y) ScanRow(y, true, round, iter, view);
-        } else {
-          for (int y = yb - 1; y >= ya; --y) ScanRow(y, false, round, iter, view);
-        }
-        // Undo this block's moves in the view (the next block starts from the shared map alone).
-        for (size_t k = 0; k < view.moves.size(); k += 2) {
-          AddCentre(view.delta, view.moves[k] % sw_, view.moves[k] / sw_, 1.f);
-          AddCentre(view.delta, view.moves[k + 1] % sw_, view.moves[k + 1] / sw_, -1.f);
-        }
-        moves[block].swap(view.moves);
-        view.moves.clear();
+    // Blocks are handed out as workers free up (active pixels cluster where the frame changes); each
+    // block starts from the shared map and an all-zero delta, so which worker runs it does not matter.
+    ParallelForDynamic(count, workers, [&](int worker, int b) {
+      OccupancyView& view = views_[worker];
+      const int block = 2 * b + parity;
+      const int ya = block * kBlockRows, yb = std::min(th_, ya + kBlockRows);
+      if (forward) {
+        for (int y = ya; y < yb; ++y) ScanRow(y, true, round, iter, view);
+      } else {
+        for (int y = yb - 1; y >= ya; --y) ScanRow(y, false, round, iter, view);
       }
+      // Undo this block's moves in the view (the next block starts from the shared map alone).
+      for (size_t k = 0; k < view.moves.size(); k += 2) {
+        AddCentre(view.delta, view.moves[k] % sw_, view.moves[k] / sw_, 1.f);
+        AddCentre(view.delta, view.moves[k + 1] % sw_, view.moves[k + 1] / sw_, -1.f);
+      }
+      moves[block].swap(view.moves);
+      view.moves.clear();
+      changedByBlock_[block].swap(view.changed);
+      view.changed.clear();
     });
     for (int block = parity; block < blocks; block += 2) {
       for (size_t k = 0; k < moves[block].size(); k += 2) {
@@ -291,7 +337,8 @@ void LevelSolver::ScanRow(int y, bool forward, int round, int iter, OccupancyVie
       TryCandidate(view, x, y, i, ox, oy, sx, sy, best);
     }
     if (m[0] != ox || m[1] != oy) {
-      changed_[i] = 1;
+      view.changed.push_back(static_cast<int32_t>(i));
+      moved_[i] = 1;
       AddCentre(view.delta, ox, oy, -1.f);
       AddCentre(view.delta, m[0], m[1], 1.f);
       view.moves.push_back(oy * sw_ + ox);

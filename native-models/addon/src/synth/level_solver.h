@@ -71,6 +71,7 @@ class LevelSolver {
   struct OccupancyView {
     std::vector<float> delta;   // source size, zero outside this block's moves
     std::vector<int32_t> moves;  // (from, to) source indices of the block's match moves, in order
+    std::vector<int32_t> changed;  // target indices of the block's pixels whose match changed
   };
 
   float Occupancy(const OccupancyView& view, int sx, int sy) const {
@@ -127,7 +128,20 @@ class LevelSolver {
   std::vector<float> srcStyle_, srcFeat_, tgtFeat_, tgtStyle_, styleScale_;
   std::vector<int32_t> nnf_;
   std::vector<float> patchErr_, occupancy_;
-  std::vector<uint8_t> active_, changed_;
+  std::vector<uint8_t> active_;
+  // Per block of the last PatchMatch iteration: the target pixels whose match changed (see Settle).
+  std::vector<std::vector<int32_t>> changedByBlock_;
+  // One occupancy view per worker thread, allocated once per level; every block leaves its view's
+  // delta all zero again.
+  std::vector<OccupancyView> views_;
+  // Incremental vote and errors: a pixel's vote depends only on the matches within r of it, and its
+  // patch error only on its match and the voted style within r. `moved_` marks matches changed since
+  // the last vote, `restyled_` pixels whose voted style changed since the last error pass; the passes
+  // after the first redo only what those touch, so their results are the same as full passes.
+  std::vector<uint8_t> moved_, restyled_;
+  bool voted_ = false;
+  // `flags` dilated by the patch radius (a box of side p), into `out`.
+  void DilateByRadius(const std::vector<uint8_t>& flags, std::vector<uint8_t>& out) const;
   float penaltyScale_ = 0.f;
 };
 

@@ -3,7 +3,10 @@
 #include "synth/patch_synthesis.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "synth/level_solver.h"
@@ -56,6 +59,33 @@ void Validate(const SynthesisInput& in, const SynthesisParams& p) {
   if (p.searchVoteIters < 0 || p.patchMatchIters < 0) throw std::invalid_argument("iteration counts must be >= 0");
 }
 
+// Developer diagnostics: with RR_SYNTH_PROFILE set, each synthesis prints per level the wall time of
+// each phase to stderr (how `npm run bench` figures are broken down; never on in the product).
+class PhaseTimes {
+ public:
+  enum Phase { kVote, kErrors, kOccupancy, kSearch, kSettle, kPhases };
+  PhaseTimes() : on_(std::getenv("RR_SYNTH_PROFILE") != nullptr) {}
+  void Start() { if (on_) last_ = Clock::now(); }
+  void Stop(Phase p) {
+    if (!on_) return;
+    const Clock::time_point now = Clock::now();
+    ms_[p] += std::chrono::duration<double, std::milli>(now - last_).count();
+    last_ = now;
+  }
+  void Print(int level, int w, int h) {
+    if (!on_) return;
+    std::fprintf(stderr, "synthesis level %d (%dx%d): vote %.1f ms, errors %.1f, occupancy %.1f, search %.1f, settle %.1f\n", level, w, h,
+                 ms_[kVote], ms_[kErrors], ms_[kOccupancy], ms_[kSearch], ms_[kSettle]);
+    std::fill(ms_, ms_ + kPhases, 0.0);
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool on_;
+  Clock::time_point last_;
+  double ms_[kPhases] = {};
+};
+
 }  // namespace
 
 int SynthesisLevelCount(const SynthesisInput& in, const SynthesisParams& p) {
@@ -89,6 +119,7 @@ bool Synthesize(const SynthesisInput& in, const SynthesisParams& params, Synthes
 
   std::vector<int32_t> coarse;
   int cw = 0, ch = 0;
+  PhaseTimes times;
   for (int level = levels - 1; level >= 0; --level) {
     LevelSolver solver(srcStyle[level], srcGuide[level], tgtGuide[level], styleScale, guideScale, params, level, level == levels - 1);
     if (level == levels - 1) {
@@ -97,17 +128,25 @@ bool Synthesize(const SynthesisInput& in, const SynthesisParams& params, Synthes
     } else {
       solver.InitFromCoarser(coarse, cw, ch);
     }
+    times.Start();
     solver.Vote();
+    times.Stop(PhaseTimes::kVote);
+    solver.RefreshOccupancy();
+    times.Stop(PhaseTimes::kOccupancy);
     for (int round = 0; round < params.searchVoteIters; ++round) {
       solver.ComputePatchErrors(true);
-      solver.RefreshOccupancy();
+      times.Stop(PhaseTimes::kErrors);
       for (int iter = 0; iter < params.patchMatchIters; ++iter) {
         if (cancelled()) return false;
         solver.PatchMatchIteration(round, iter);
+        times.Stop(PhaseTimes::kSearch);
         solver.Settle();
+        times.Stop(PhaseTimes::kSettle);
       }
       solver.Vote();
+      times.Stop(PhaseTimes::kVote);
     }
+    times.Print(level, solver.TargetWidth(), solver.TargetHeight());
     if (level == 0) {
       solver.ComputePatchErrors(false);
       const size_t t = static_cast<size_t>(in.targetWidth) * in.targetHeight;

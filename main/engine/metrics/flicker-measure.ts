@@ -6,12 +6,12 @@ import path from 'node:path';
 import { openProjectFlows } from '../propagation/propagate-project';
 import { currentOutputFrames } from '../project/output-keys';
 import type { Project } from '../../../preload/project-schema';
-import { measureWarpError } from '../metrics/warp-error';
+import { measureWarpError } from './warp-error';
 import { indexedFrames } from '../media/frames-folder';
 import { projectPaths } from '../project/paths';
 import { writeFileAtomic } from '../fs/atomic';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
-import { flickerMetricPath } from './flicker-metric';
+import { flickerMetricPath } from '../editor/flicker-metric';
 
 /** Measures and saves the per-frame warp error; value i is the error of arriving at frame i from i-1. */
 export async function measureFlicker(projectFile: string, project: Project, opts: { cancel?: CancelToken; onProgress?: ProgressFn } = {}): Promise<{ mean: number; pairs: number }> {

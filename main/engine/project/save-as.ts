@@ -1,19 +1,18 @@
 // "Save as": the project under a new name or folder keeps its assets, cache and source video, because
 // every path in the project is relative to the file and the assets/cache folders are named after it.
+// The folders are copied here; the project store (project-store.ts) writes the file.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Project } from '../../../preload/project-schema';
-import { projectPaths, PROJECT_EXTENSION } from '../project/paths';
-import { writeProjectFile } from '../project/project-file';
-import { resolveSourcePath, storedSourcePath } from '../project/create';
+import { projectPaths, PROJECT_EXTENSION, resolveSourcePath, storedSourcePath } from './paths';
 import { UserError } from '../../../native-models/src/errors';
 
 function relativeTo(dir: string, abs: string): string {
   return path.relative(dir, abs).split(path.sep).join('/');
 }
 
-/** Copies the assets and cache folders beside the new file and rewrites the paths that point into them. */
-export async function saveProjectAs(oldFile: string, newFile: string, p: Project): Promise<Project> {
+/** Copies the assets and cache folders beside the new file; returns the project with its paths rewritten to point there. */
+export async function copyProjectTo(oldFile: string, newFile: string, p: Project): Promise<Project> {
   if (!newFile.endsWith(PROJECT_EXTENSION)) throw new UserError(`project files end in ${PROJECT_EXTENSION}`, newFile);
   const from = projectPaths(oldFile);
   const to = projectPaths(newFile);
@@ -40,6 +39,5 @@ export async function saveProjectAs(oldFile: string, newFile: string, p: Project
       history: k.history.map((h) => ({ ...h, image: move(h.image) })),
     })),
   };
-  await writeProjectFile(newFile, next);
   return next;
 }

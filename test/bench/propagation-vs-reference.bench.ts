@@ -1,0 +1,197 @@
+// Propagation side by side with the reference pipeline (issue 14, item 4): for the sample, the real clip
+// in ../shared/clips/ and a fast-motion clip made from it, keyframes given as images of a fixed
+// stylisation of their frames (so every frame has a known ideal answer), print for our engine and for
+// ../shared/bench/reference_pipeline.py on the same keyframes: seconds per output frame, warp error with
+// both judge flows (DIS, DeepFlow), sharpness and fidelity (PSNR to the ideal), and the ratios.
+// The judges and the reference need Debian's /usr/bin/python3 with python3-opencv (+ python3-scipy for the
+// reference) and EBSYNTH_FORK (an EbSynth built from its public source, ../shared/bench/README.md); where
+// they are absent this says so and prints what it can for our engine alone.
+// Environment: BENCH_CLIPS=sample,real,fast (a subset), BENCH_KEY_GAP=8 (frames between keys),
+// BENCH_SEGMENTS=1 (segments per clip, so frames = gap·segments + 1), BENCH_KEEP=DIR (keep every frame
+// there, for inspection). The reference's outputs are cached in $TMPDIR/rerender-bench-reference keyed by
+// the clip's frames and keys (it costs about a minute per frame; delete the folder to run it again).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import sharp from 'sharp';
+import { createProject } from '../../main/engine/project/create';
+import { writeProjectFile } from '../../main/engine/project/project-file';
+import { setKeyframeFrames } from '../../main/engine/project/keyframes';
+import { importKeyframeImage } from '../../main/engine/project/keyframe-images';
+import { projectPaths } from '../../main/engine/project/paths';
+import { currentOutputFrames, resultFrameFile } from '../../main/engine/project/output-keys';
+import { propagateProject, openProjectFlows } from '../../main/engine/propagation/propagate-project';
+import { measureWarpError } from '../../main/engine/metrics/warp-error';
+import { indexedFrames } from '../../main/engine/media/frames-folder';
+import { tempDir } from '../helpers/media';
+
+const root = path.resolve(__dirname, '..', '..');
+const benchDir = path.resolve(root, '..', 'shared', 'bench');
+const clipsDir = path.resolve(root, '..', 'shared', 'clips');
+const python = '/usr/bin/python3';
+const size = 512;
+
+function sh(cmd: string, args: string[], what: string): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  if (r.status !== 0) throw new Error(`${what} failed (${r.status}): ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+/** Whether Debian's python3 with OpenCV (and optionally SciPy) is there. */
+function hasPython(modules: string): boolean {
+  return fs.existsSync(python) && spawnSync(python, ['-c', `import ${modules}`]).status === 0;
+}
+
+interface Clip { name: string; what: string; video: string; filter: string; start: number }
+
+/** The clips: each becomes `frames` PNGs of 512×512 named %05d.png. */
+function clips(): Clip[] {
+  const real = fs.readdirSync(clipsDir).filter((f) => f.endsWith('.mp4')).sort()[0];
+  const list: Clip[] = [
+    { name: 'sample', what: 'bundled sample (parallax pan + kite), centre square', video: path.join(root, 'resources', 'sample', 'sample.mp4'), filter: `crop=ih:ih,scale=${size}:${size}:flags=lanczos`, start: 0 },
+  ];
+  if (real) {
+    const video = path.join(clipsDir, real);
+    list.push({ name: 'real', what: `${real}, centre square`, video, filter: `crop=iw:iw,scale=${size}:${size}:flags=lanczos`, start: 40 });
+    // Fast motion: the real clip with a fast camera on top (zoom 6 % and a pan of ~15 px per frame at
+    // 512², so large displacements, new content at the borders and scale change every frame).
+    list.push({ name: 'fast', what: `${real} with a fast zoom + pan`, video, filter: `crop=iw:iw,scale=1536:1536:flags=lanczos,zoompan=z='1.1+0.06*on':x='iw/2-iw/zoom/2-180+45*on':y='ih/2-ih/zoom/2+60-15*on':d=1:s=${size}x${size}`, start: 40 });
+  }
+  const only = process.env.BENCH_CLIPS?.split(',').map((s) => s.trim()).filter(Boolean);
+  return only ? list.filter((c) => only.includes(c.name)) : list;
+}
+
+function makeFrames(clip: Clip, count: number, dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  sh('ffmpeg', ['-v', 'error', '-y', '-i', clip.video, '-vf', `select=gte(n\\,${clip.start}),${clip.filter}`, '-vsync', 'passthrough', '-frames:v', String(count), '-pix_fmt', 'rgb24', '-start_number', '0', path.join(dir, '%05d.png')], `decoding ${clip.video}`);
+  const n = fs.readdirSync(dir).filter((f) => f.endsWith('.png')).length;
+  if (n !== count) throw new Error(`${clip.video}: ${n} frames decoded, ${count} wanted`);
+}
+
+/** The fixed keyframe style: ../shared/bench/stylize.py with OpenCV, else a sharp filter (then no judge runs anyway). */
+async function stylise(src: string, out: string, withPython: boolean): Promise<void> {
+  if (withPython) sh(python, [path.join(benchDir, 'stylize.py'), src, out], 'stylize.py');
+  else await sharp(src).modulate({ saturation: 1.6, hue: 100 }).median(5).toFile(out);
+}
+
+interface Scores { secondsPerFrame: number; cpuPerFrame?: number; dis?: number; deep?: number; sharp?: number; psnr?: number; ours?: number }
+
+function judge(outDir: string, srcDir: string, keys: number[]): Pick<Scores, 'dis' | 'deep' | 'sharp' | 'psnr'> {
+  const j = path.join(benchDir, 'judge.py');
+  const num = (args: string[]) => Number(sh(python, [j, ...args], `judge.py ${args[0]}`).trim());
+  return {
+    dis: num(['warperr', outDir, srcDir, 'dis']),
+    deep: num(['warperr', outDir, srcDir, 'deep']),
+    sharp: num(['sharpness', outDir]),
+    psnr: num(['fidelity', outDir, srcDir, keys.join(',')]),
+  };
+}
+
+async function runOurs(clip: Clip, srcDir: string, keyDir: string, keys: number[], outDir: string): Promise<Scores> {
+  const dir = tempDir(`rerender-bench-side-${clip.name}-`);
+  try {
+    const file = path.join(dir, 'bench.rerender');
+    let p = await createProject(file, srcDir, { size, fps: '25' });
+    p = setKeyframeFrames(p, keys);
+    for (const k of keys) p = await importKeyframeImage(file, p, k, path.join(keyDir, `${String(k).padStart(5, '0')}.png`));
+    await writeProjectFile(file, p);
+    const t = performance.now();
+    const cpu = process.cpuUsage();
+    const r = await propagateProject(file, p, { workers: 1 });
+    const wall = (performance.now() - t) / 1000;
+    const used = process.cpuUsage(cpu);
+    const outFrames = r.framesWritten;
+    fs.mkdirSync(outDir, { recursive: true });
+    for (let i = 0; i < p.frames.count; i++) fs.copyFileSync(resultFrameFile(file, p, i)!, path.join(outDir, `${String(i).padStart(5, '0')}.png`));
+    const flows = await openProjectFlows(file, p);
+    const err = await measureWarpError({ output: currentOutputFrames(file, p), source: indexedFrames(projectPaths(file).framesDir), sourceFlows: (i) => flows.pair(i) });
+    return { secondsPerFrame: wall / outFrames, cpuPerFrame: (used.user + used.system) / 1e6 / outFrames, ours: err.mean };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The reference pipeline on the same frames and keyframe images, cached by content. */
+function runReference(srcDir: string, keyDir: string, keys: number[], outDir: string, fork: string): Scores & { cached: boolean } {
+  const h = crypto.createHash('sha256');
+  for (const d of [srcDir, keyDir]) for (const f of fs.readdirSync(d).sort()) h.update(f).update(fs.readFileSync(path.join(d, f)));
+  h.update(keys.join(',')).update(fs.readFileSync(path.join(benchDir, 'reference_pipeline.py')));
+  const cache = path.join(os.tmpdir(), 'rerender-bench-reference', h.digest('hex').slice(0, 16));
+  const info = path.join(cache, 'info.json');
+  let cached = true;
+  if (!fs.existsSync(info)) {
+    cached = false;
+    const work = path.join(cache, 'work');
+    fs.rmSync(cache, { recursive: true, force: true });
+    const out = sh(python, [path.join(benchDir, 'reference_pipeline.py'), 'run', '--src', srcDir, '--keydir', keyDir, '--keys', keys.join(','), '--work', work, '--out', path.join(cache, 'out'), '--jobs', '2'], 'reference_pipeline.py run');
+    const log = JSON.parse(out.trim().split('\n').pop()!);
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.writeFileSync(info, JSON.stringify(log));
+  }
+  const log = JSON.parse(fs.readFileSync(info, 'utf8'));
+  fs.cpSync(path.join(cache, 'out'), outDir, { recursive: true });
+  const outFrames = log.n_frames - keys.length;
+  void fork;
+  return { secondsPerFrame: log.total_s / outFrames, cpuPerFrame: log.ebsynth_cpu_total_s / outFrames, cached };
+}
+
+const f = (x: number | undefined, d: number) => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
+const ratio = (a: number | undefined, b: number | undefined, d = 2) => (a === undefined || b === undefined ? '—' : (a / b).toFixed(d));
+
+async function main(): Promise<void> {
+  const gap = Number(process.env.BENCH_KEY_GAP ?? 8);
+  const segments = Number(process.env.BENCH_SEGMENTS ?? 1);
+  const count = gap * segments + 1;
+  const keys = Array.from({ length: segments + 1 }, (_, i) => i * gap);
+  const withPython = hasPython('cv2');
+  const withScipy = withPython && hasPython('cv2, scipy');
+  const fork = process.env.EBSYNTH_FORK ?? '';
+  const withReference = withScipy && fork !== '' && fs.existsSync(fork);
+  if (!withPython) console.log(`judges: ${python} with python3-opencv is absent (apt-get install python3-opencv): our own warp error only, style = a sharp filter`);
+  if (!withReference) {
+    const why = !withScipy ? `${python} with python3-opencv and python3-scipy is absent` : fork === '' ? 'EBSYNTH_FORK is not set' : `EBSYNTH_FORK=${fork} does not exist`;
+    console.log(`reference pipeline: not run (${why}; ../shared/bench/README.md says how to build EbSynth): our engine alone`);
+  }
+  console.log(`${count} frames per clip at ${size}×${size}, keys ${keys.join(', ')}, keyframes = stylize.py of their frames; machine load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const keep = process.env.BENCH_KEEP;
+  const rows: string[] = [];
+  for (const clip of clips()) {
+    const dir = keep ? path.join(keep, clip.name) : tempDir(`rerender-bench-vs-${clip.name}-`);
+    try {
+      const srcDir = path.join(dir, 'src'), keyDir = path.join(dir, 'keys');
+      fs.rmSync(dir, { recursive: true, force: true });
+      makeFrames(clip, count, srcDir);
+      fs.mkdirSync(keyDir, { recursive: true });
+      for (const k of keys) await stylise(path.join(srcDir, `${String(k).padStart(5, '0')}.png`), path.join(keyDir, `${String(k).padStart(5, '0')}.png`), withPython);
+      const ours = await runOurs(clip, srcDir, keyDir, keys, path.join(dir, 'ours'));
+      if (withPython) Object.assign(ours, judge(path.join(dir, 'ours'), srcDir, keys));
+      let ref: (Scores & { cached: boolean }) | undefined;
+      if (withReference) {
+        ref = runReference(srcDir, keyDir, keys, path.join(dir, 'reference'), fork);
+        Object.assign(ref, judge(path.join(dir, 'reference'), srcDir, keys));
+      }
+      const source = withPython ? { dis: Number(sh(python, [path.join(benchDir, 'judge.py'), 'warperr', srcDir, srcDir, 'dis'], 'judge').trim()), deep: Number(sh(python, [path.join(benchDir, 'judge.py'), 'warperr', srcDir, srcDir, 'deep'], 'judge').trim()) } : undefined;
+      console.log(`\n${clip.name}: ${clip.what}, frames ${clip.start}–${clip.start + count - 1}`);
+      console.log(`  measure                        ours        reference   ours/ref   source video`);
+      const line = (name: string, a: number | undefined, b: number | undefined, d: number, src?: number) =>
+        console.log(`  ${name.padEnd(30)} ${f(a, d).padEnd(11)} ${(ref ? f(b, d) : '—').padEnd(11)} ${ratio(a, ref ? b : undefined).padEnd(10)} ${src === undefined ? '' : f(src, d)}`);
+      line('s per output frame (wall)', ours.secondsPerFrame, ref?.secondsPerFrame, 2);
+      line('CPU s per output frame', ours.cpuPerFrame, ref?.cpuPerFrame, 2);
+      line('warp error, DIS judge', ours.dis, ref?.dis, 7, source?.dis);
+      line('warp error, DeepFlow judge', ours.deep, ref?.deep, 7, source?.deep);
+      line('sharpness (mean |Laplacian|)', ours.sharp, ref?.sharp, 3);
+      line('fidelity, PSNR to ideal (dB)', ours.psnr, ref?.psnr, 2);
+      line('warp error, our own flow', ours.ours, undefined, 7);
+      if (ref?.cached) console.log('  (reference figures from the cache; its time is that run\'s)');
+      const ok = ref && ours.dis! < ref.dis! && ours.deep! < ref.deep! && ours.sharp! >= ref.sharp! && ours.psnr! >= ref.psnr!;
+      rows.push(`${clip.name}: ${ref ? (ok ? 'ahead of the reference on all four quality measures' : 'NOT ahead of the reference on every quality measure') : 'no reference run'}`);
+    } finally {
+      if (!keep) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(`\n${rows.join('\n')}`);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
