@@ -1,7 +1,7 @@
 // Model manager: the models folder, what is in it (with problems), import and download, and the
 // execution provider (as this build of ONNX Runtime reports them).
 import { useEffect, useState } from 'react';
-import type { ModelsState, Project } from '../../preload/api';
+import type { FarmState, ModelsState, Project } from '../../preload/api';
 import { call, editor, receiveProject, useEditor } from '../store';
 import { askPath } from '../actions';
 import { formatEta } from '../JobsPanel';
@@ -158,9 +158,34 @@ export function ModelManager() {
               ))}
             </select>
           </label>
+          <FarmSetting />
         </>
       )}
       <div className="buttons"><button onClick={() => editor.set({ dialog: null })}>Close</button></div>
     </div>
+  );
+}
+
+/** The render farm's Redis URL (app settings): shown with its password hidden, checked when saved. */
+function FarmSetting() {
+  const [farm, setFarm] = useState<FarmState | null>(null);
+  const [text, setText] = useState('');
+  useEffect(() => { void call('farm.state', {}).then((f) => { if (f) { setFarm(f); setText(f.url ?? ''); } }); }, []);
+  const save = async (url: string | null) => {
+    const f = await call('farm.setUrl', { url });
+    if (f) { setFarm(f); setText(f.url ?? ''); }
+  };
+  return (
+    <fieldset>
+      <legend>Render farm</legend>
+      <input placeholder="redis://:PASSWORD@farmhost:6379 (empty: this machine)" value={text} onChange={(e) => setText(e.target.value)} aria-label="Farm URL" />
+      <button onClick={() => void save(text.trim() || null)}>Save</button>
+      {farm?.url && <button className="link" onClick={() => void save(null)}>clear</button>}
+      {farm && (
+        <span className="muted" data-testid="farm-status" role={farm.problem ? 'alert' : undefined}>
+          {!farm.url ? (farm.problem ?? 'jobs run on this machine') : farm.reachable ? 'the farm answers' : `the farm does not answer: ${farm.problem ?? ''}`}
+        </span>
+      )}
+    </fieldset>
   );
 }

@@ -1,0 +1,43 @@
+// The editor's farm setting in Debian Chromium through `rerender serve`, against a real Redis with a
+// password: the model manager's Render farm field saves the URL, says the farm answers, and shows the
+// password only as ***; a wrong URL is refused with the reason.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { tempDir } from '../helpers/media';
+import { launchChromium, startServe, type ServeProcess } from '../helpers/serve';
+import { redisMissing, startRedis, type TestRedis } from '../helpers/redis';
+
+const missing = redisMissing();
+if (missing) console.log(`# skipping the farm setting e2e test: ${missing}`);
+
+describe('the farm setting in the browser editor', { skip: missing }, () => {
+  let home: string, serve: ServeProcess, browser: Browser, page: Page, redis: TestRedis;
+  before(async () => {
+    redis = await startRedis({ password: 'hunter 2' });
+    home = tempDir('rerender-farm-home-');
+    fs.writeFileSync(path.join(home, 'settings.json'), JSON.stringify({ modelsFolder: path.join(home, 'models') }));
+    serve = await startServe(['--settings', path.join(home, 'settings.json')], { HOME: home });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(120_000);
+  });
+  after(async () => { await browser?.close(); await serve?.stop(); await redis?.stop(); });
+
+  test('given the model manager, when a farm URL with a password is saved, then the farm answers and the password is shown only as ***', async () => {
+    await page.goto(serve.url);
+    await page.locator('nav.toolbar button[data-action="file.models"]').click();
+    const models = page.getByTestId('models-dialog');
+    const field = models.getByLabel('Farm URL');
+    await field.fill(redis.url);
+    await models.getByRole('button', { name: 'Save' }).click();
+    await models.getByTestId('farm-status').filter({ hasText: 'the farm answers' }).waitFor();
+    assert.equal(await field.inputValue(), `redis://:***@127.0.0.1:${redis.port}`);
+    assert.ok(!(await models.textContent())!.includes('hunter'), 'the password is not on the page');
+    await field.fill('http://nowhere');
+    await models.getByRole('button', { name: 'Save' }).click();
+    await page.locator('footer.status').filter({ hasText: /must start with redis:\/\// }).waitFor();
+  });
+});
