@@ -38,6 +38,14 @@ test('given a stray argument, then the command fails naming it and how many it t
   assert.equal(rerender(['info', file]).code, 0, 'the same command without it runs');
 });
 
+test('given a value outside the project schema\'s range, then the command says the schema\'s range', async () => {
+  const dir = tempDir('rerender-cli-strict-');
+  const file = path.join(dir, 'clip.rerender');
+  await writeProjectFile(file, sampleProject(20, [0, 10]));
+  assert.match(rerender(['render', file, '--steps', '0']).stderr, /--steps must be from 1 to 1000, got 0/);
+  assert.match(rerender(['render', file, '--strength', '1.5']).stderr, /--strength \(the denoising strength\) must be from 0 to 1, got 1\.5/);
+});
+
 test('every option a command reads is one its usage names (the usage is the list of options)', () => {
   const dir = path.join(__dirname, '..', '..', 'main', 'cli', 'commands');
   const accepted = new Set(commands.flatMap((c) => [...acceptedOptions(c)]));

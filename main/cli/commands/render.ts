@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command, CommandContext, ParsedArgs } from '../command';
 import { cliProgress } from '../progress';
 import { CancelToken, UserError } from '../../../native-models/src/errors';
-import type { FrescoSettings, ModelSelection, Project, RenderOverrides } from '../../../preload/project-schema';
+import { renderParams, type FrescoSettings, type ModelSelection, type Project, type RenderOverrides } from '../../../preload/project-schema';
 import { renderKeyframes, type RenderRequest, type RenderSummary } from '../../engine/render/render-project';
 import type { FarmRenderSummary } from '../../farm/submit-render';
 import { parseRedisUrl } from '../../farm/connection';
@@ -56,27 +56,26 @@ export function parseLora(text: string): { file: string; multiplier: number } {
   return { file: path.resolve(text), multiplier: 1 };
 }
 
+/** `value` of option --`name` checked against its schema's range, with the range in the error. */
+function inRange(name: string, value: number, schema: { minValue: number | null; maxValue: number | null }, what = ''): number {
+  const min = schema.minValue ?? -Infinity, max = schema.maxValue ?? Infinity;
+  if (value < min || value > max) throw new UserError(`--${name}${what} must be from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
 function overridesFrom(args: ParsedArgs): RenderOverrides {
   const o: RenderOverrides = {};
   const prompt = args.string('prompt');
   if (prompt !== undefined) o.prompt = prompt;
   const negative = args.string('negative');
   if (negative !== undefined) o.negativePrompt = negative;
+  // The ranges are the project schema's (renderParams), not re-typed here.
   const seed = args.int('seed');
-  if (seed !== undefined) {
-    if (seed < 0 || seed > 2 ** 32 - 1) throw new UserError(`--seed must be from 0 to 4294967295, got ${seed}`);
-    o.seed = seed;
-  }
+  if (seed !== undefined) o.seed = inRange('seed', seed, renderParams.shape.seed);
   const steps = args.int('steps');
-  if (steps !== undefined) {
-    if (steps < 1 || steps > 1000) throw new UserError(`--steps must be from 1 to 1000, got ${steps}`);
-    o.steps = steps;
-  }
+  if (steps !== undefined) o.steps = inRange('steps', steps, renderParams.shape.steps);
   const strength = args.number('strength');
-  if (strength !== undefined) {
-    if (strength < 0 || strength > 1) throw new UserError(`--strength is the denoising strength from 0 to 1, got ${strength}`);
-    o.strength = strength;
-  }
+  if (strength !== undefined) o.strength = inRange('strength', strength, renderParams.shape.strength, ' (the denoising strength)');
   return o;
 }
 
@@ -136,6 +135,8 @@ export async function runRender(args: ParsedArgs, ctx: CommandContext, forcedMod
   if (frame !== undefined && args.flag('all')) throw new UserError('use either --frame N or --all, not both');
   const mode = forcedMode ?? args.string('mode');
   if (mode !== undefined && mode !== 'rerender' && mode !== 'independent' && mode !== 'fresco') throw new UserError(`--mode must be rerender, independent or fresco, got "${mode}"`);
+  // Every argument is checked before any work starts (a bad value never waits for a decode).
+  const overrides = overridesFrom(args), models = modelsFrom(args), fresco = frescoSettingsFrom(args);
   const cancel = new CancelToken();
   process.once('SIGINT', () => cancel.cancel('cancelled by Ctrl-C'));
   const progress = cliProgress('rendering');
@@ -144,8 +145,8 @@ export async function runRender(args: ParsedArgs, ctx: CommandContext, forcedMod
   const request = (): RenderRequest => ({
     projectFile: file,
     target: frame !== undefined ? { frame } : 'all' as const,
-    overrides: overridesFrom(args), models: modelsFrom(args), mode,
-    fresco: frescoSettingsFrom(args), saliencyModel: args.string('saliency'),
+    overrides, models, mode,
+    fresco, saliencyModel: args.string('saliency'),
     modelsDir: args.string('models-dir'), tokenizer: args.string('tokenizer'), detector: args.string('detector'),
     cancel, progress,
   });
