@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../fs/atomic';
 import { PROVIDER_CHOICES } from '../../../native-models/src/runtime/provider-names';
 import { externalEditorSetting } from './external-editor';
+import { CACHE_LIMIT_GB } from '../project/cache-collector';
 
 const settingsSchema = z.object({
   recent: z.array(z.string().max(4096)).max(20).default([]),
@@ -15,6 +16,8 @@ const settingsSchema = z.object({
   /** An unknown name (a provider from another build, a hand edit) falls back to trying every one. */
   provider: z.enum(PROVIDER_CHOICES).catch('auto').default('auto'),
   externalEditor: externalEditorSetting.nullable().default(null),
+  /** Old segment outputs are collected when a project's output cache exceeds this (GB). */
+  cacheLimitGb: z.number().min(CACHE_LIMIT_GB.min).max(CACHE_LIMIT_GB.max).catch(CACHE_LIMIT_GB.default).default(CACHE_LIMIT_GB.default),
 });
 export type AppSettings = z.infer<typeof settingsSchema>;
 
