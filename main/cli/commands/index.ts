@@ -12,6 +12,7 @@ import { modelsCommand } from './models';
 import { fixturesCheckCommand } from './fixtures-check';
 import { serveCommand } from './serve';
 import { farmCommand } from './farm';
+import { cacheCommand } from './cache';
 
 export const commands: Command[] = [
   newCommand,
@@ -30,4 +31,5 @@ export const commands: Command[] = [
   fixturesCheckCommand,
   serveCommand,
   farmCommand,
+  cacheCommand,
 ];

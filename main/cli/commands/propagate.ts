@@ -7,6 +7,8 @@ import { propagateProject } from '../../engine/propagation/propagate-project';
 import { withProjectLock } from '../../engine/project/project-lock';
 import { propagateOnFarm } from '../../farm/submit';
 import { parseRedisUrl } from '../../farm/connection';
+import { AppSettingsStore, defaultSettingsFile } from '../../engine/editor/app-settings';
+import { collectOutputCache, limitBytesOf } from '../../engine/project/cache-collector';
 
 export const propagateCommand: Command = {
   name: 'propagate',
@@ -39,7 +41,13 @@ Afterwards \`rerender export\` works without --allow-incomplete.`,
       else ctx.out(`propagated ${r.segments} segments on the farm (${r.workers.length} workers, ${r.segmentsShared} already done or shared): ${r.framesWritten} frames written`);
       return;
     }
-    const r = await withProjectLock(file, () => propagateProject(file, p, { segmentId: args.string('segment'), workers, cancel, onProgress: progress }));
+    const r = await withProjectLock(file, async () => {
+      const done = await propagateProject(file, p, { segmentId: args.string('segment'), workers, cancel, onProgress: progress });
+      // Collected once the run is over, never during it; the current segments' outputs always stay.
+      const limitGb = new AppSettingsStore(defaultSettingsFile()).get().cacheLimitGb;
+      await collectOutputCache(file, await readProjectFile(file), { limitBytes: limitBytesOf(limitGb) });
+      return done;
+    });
     progress.done();
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...r }));
     else ctx.out(`propagated ${r.segments} segments: ${r.framesWritten} frames written, ${r.framesKept} kept from an earlier run`);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../fs/atomic';
 import { PROVIDER_CHOICES } from '../../../native-models/src/runtime/provider-names';
 import { externalEditorSetting } from './external-editor';
+import { CACHE_LIMIT_GB } from '../project/cache-collector';
 
 const settingsSchema = z.object({
   recent: z.array(z.string().max(4096)).max(20).default([]),
@@ -17,6 +18,8 @@ const settingsSchema = z.object({
   externalEditor: externalEditorSetting.nullable().default(null),
   /** The render farm's Redis URL (with its password: the file is the user's own), or null for this machine. */
   farmUrl: z.string().max(4096).nullable().default(null),
+  /** Old segment outputs are collected when a project's output cache exceeds this (GB). */
+  cacheLimitGb: z.number().min(CACHE_LIMIT_GB.min).max(CACHE_LIMIT_GB.max).catch(CACHE_LIMIT_GB.default).default(CACHE_LIMIT_GB.default),
 });
 export type AppSettings = z.infer<typeof settingsSchema>;
 
