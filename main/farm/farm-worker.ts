@@ -23,7 +23,7 @@ import { orderedKeyframes, settingsKey } from '../engine/render/render-records';
 import { missingModels, renderCapability, workerModelPath, type ModelPlaces } from './render-models';
 import { bullConnection, type FarmConnection } from './connection';
 import { checkProjectFiles, PathRefused, resolveJobProject, type PathMap } from './path-map';
-import { FARM_PREFIX, cancelKey, parsePropagateJob, parseRenderJob, segmentOutputKey, workerKey, type FarmKind, type JobProgress, type PropagateJobResult, type RenderJob, type RenderJobResult } from './jobs';
+import { FARM_PREFIX, cancelKey, parsePropagateJob, parseRenderJob, segmentOutputKey, workerKey, type FarmKind, type JobProgress, type PropagateJobResult, type RenderJobResult } from './jobs';
 
 export interface FarmWorkerOptions {
   connection: FarmConnection;
@@ -107,19 +107,7 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
 
   const processor = async (job: Job, token?: string): Promise<PropagateJobResult> => {
     const t0 = Date.now();
-    let data;
-    try {
-      data = parsePropagateJob(job.data);
-    } catch (err) {
-      throw new UnrecoverableError((err as Error).message);
-    }
-    let file: string;
-    try {
-      file = resolveJobProject(opts.pathMap, data.project);
-    } catch (err) {
-      if (err instanceof PathRefused) throw new UnrecoverableError(`refused: ${err.message}`);
-      throw err;
-    }
+    const { data, file } = acceptJob(job, parsePropagateJob, opts.pathMap);
     const p = await readProjectFile(file);
     try {
       checkProjectFiles(file, p.keyframes.flatMap((k) => (k.image ? [k.image] : [])));
@@ -179,19 +167,7 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
   const refuse = (why: string) => new UnrecoverableError(`refused: ${why}`);
   const renderProcessor = async (job: Job, token?: string): Promise<RenderJobResult> => {
     const t0 = Date.now();
-    let data: RenderJob;
-    try {
-      data = parseRenderJob(job.data);
-    } catch (err) {
-      throw new UnrecoverableError((err as Error).message);
-    }
-    let file: string;
-    try {
-      file = resolveJobProject(opts.pathMap, data.project);
-    } catch (err) {
-      if (err instanceof PathRefused) throw refuse(err.message);
-      throw err;
-    }
+    const { data, file } = acceptJob(job, parseRenderJob, opts.pathMap);
     const onDisk = await readProjectFile(file);
     const paths = projectPaths(file);
     try {
@@ -298,4 +274,23 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
     return closing;
   };
   return { id, kinds, render, stop, closed };
+}
+
+/**
+ * A job's payload checked and its project mapped onto this machine; a malformed payload or a path the
+ * map refuses fails the job at once, without retries.
+ */
+function acceptJob<T extends { project: string }>(job: Job, parse: (raw: unknown) => T, pathMap: PathMap): { data: T; file: string } {
+  let data: T;
+  try {
+    data = parse(job.data);
+  } catch (err) {
+    throw new UnrecoverableError((err as Error).message);
+  }
+  try {
+    return { data, file: resolveJobProject(pathMap, data.project) };
+  } catch (err) {
+    if (err instanceof PathRefused) throw new UnrecoverableError(`refused: ${err.message}`);
+    throw err;
+  }
 }
