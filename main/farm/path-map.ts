@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../native-models/src/errors';
 import { PROJECT_EXTENSION, projectPaths } from '../engine/project/paths';
+import { isInside } from '../engine/project/confinement';
 
 /** One mount point: a path prefix as the submitter writes it and the same folder on this machine. */
 export interface PathMapping { from: string; to: string }
@@ -38,11 +39,6 @@ export function parsePathMap(values: string[]): PathMap {
     if (!stat.isDirectory()) throw new UserError(`--path-map: ${to} is not a folder`);
     return { from, to };
   });
-}
-
-function isInside(root: string, p: string): boolean {
-  const rel = path.relative(root, p);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 /** The submitter's path on this machine: the longest matching FROM replaced by its TO. */

@@ -9,6 +9,7 @@ import type { Project } from '../../preload/project-schema';
 import { listModels } from '../../native-models/src/model-manager';
 import { PROVIDER_ORDER, probeProvider, type ProviderName } from '../../native-models/src/runtime/providers';
 import { mapPath, PathRefused, type PathMap } from './path-map';
+import { isInside } from '../engine/project/confinement';
 
 export type RenderCapability =
   | { ok: true; provider: ProviderName; skipped: Array<{ provider: ProviderName; reason: string }> }
@@ -37,11 +38,6 @@ export interface ModelPlaces {
   pathMap: PathMap;
 }
 
-function inside(root: string, p: string): string | undefined {
-  const rel = path.relative(root, p);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : undefined;
-}
-
 /** Where a model path stored in the project is on this worker (throws PathRefused for a path it must not read). */
 export function workerModelPath(places: ModelPlaces, stored: string): string {
   if (stored.includes('\0')) throw new PathRefused('a model path in the project contains a NUL character');
@@ -49,8 +45,8 @@ export function workerModelPath(places: ModelPlaces, stored: string): string {
     if (stored.split(/[\\/]+/).includes('..')) throw new PathRefused(`the model path "${stored}" climbs out of the models folder`);
     return path.join(places.modelsDir, stored);
   }
-  const rel = path.isAbsolute(places.submitterModelsDir) ? inside(path.normalize(places.submitterModelsDir), path.normalize(stored)) : undefined;
-  if (rel !== undefined && !rel.split(/[\\/]+/).includes('..')) return path.join(places.modelsDir, rel);
+  const root = path.normalize(places.submitterModelsDir), file = path.normalize(stored);
+  if (path.isAbsolute(root) && file !== root && isInside(root, file)) return path.join(places.modelsDir, path.relative(root, file));
   return mapPath(places.pathMap, stored).local;
 }
 

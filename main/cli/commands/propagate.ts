@@ -45,7 +45,7 @@ Afterwards \`rerender export\` works without --allow-incomplete.`,
       const done = await propagateProject(file, p, { segmentId: args.string('segment'), workers, cancel, onProgress: progress });
       // Collected once the run is over, never during it; the current segments' outputs always stay.
       const limitGb = new AppSettingsStore(defaultSettingsFile()).get().cacheLimitGb;
-      await collectOutputCache(file, await readProjectFile(file), { limitBytes: limitBytesOf(limitGb) });
+      await collectOutputCache(file, p, { limitBytes: limitBytesOf(limitGb) }); // propagation never changes the project
       return done;
     });
     progress.done();
