@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import type { Keyframe, ProjectState, RenderParams } from '../preload/api';
 import { mediaUrl } from './media-url';
 import { call, editor, receiveProject, useEditor } from './store';
-import { askPath, focusedKeyframe, perform } from './actions';
+import { askPath, focusedKeyframe, perform, shortcutOf } from './actions';
 import { storedModelPath } from './dialogs/ModelManager';
 import { FIELDS, defaultValue, overrideValue, withDefault, withOverride, type Field } from './inspector-fields';
 
@@ -282,7 +282,7 @@ export function Inspector() {
       {!k && <MethodSettings state={project} />}
       {!k && (
         <div className="buttons">
-          <button title="Renders every diffusion keyframe again, finished ones included (Ctrl+Shift+R)" onClick={() => void perform('render.rerenderAll')}>Re-render all keyframes…</button>
+          <button title={`Renders every diffusion keyframe again, finished ones included (${shortcutOf('render.rerenderAll')})`} onClick={() => void perform('render.rerenderAll')}>Re-render all keyframes…</button>
         </div>
       )}
       {groups.map((g) => (
