@@ -1,4 +1,4 @@
-// Measuring flicker for the timeline's flicker view: the warp error (ALGORITHM.md §7) of every pair of
+// Measuring flicker for the timeline's flicker view: the warp error (docs/METHOD.md §7) of every pair of
 // consecutive output frames along the source's motion, saved per frame in the project cache. Runs in
 // the propagation worker (native flow); the editor only reads the saved values (flicker-metric.ts).
 import fs from 'node:fs';
