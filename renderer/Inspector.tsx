@@ -263,7 +263,7 @@ export function Inspector() {
       <h2>{k ? `Keyframe at frame ${k.frame}` : 'Project render settings'}</h2>
       <p className="muted">
         {k ? `${k.source} · ${k.status}${differing ? ` · ${differing} setting${differing === 1 ? '' : 's'} differ${differing === 1 ? 's' : ''} from the project` : ' · uses the project settings'}`
-          : `No keyframe at frame ${frame}: + Keyframe (K) adds one, Render (R) adds and renders one. Changes here apply to every keyframe without its own value.`}
+          : `No keyframe at frame ${frame}: + Keyframe (${shortcutOf('keyframe.add')}) adds one, Render (${shortcutOf('render.keyframe')}) adds and renders one. Changes here apply to every keyframe without its own value.`}
       </p>
       {k?.note && <p className="note">{k.note}</p>}
       {k && (
@@ -277,7 +277,7 @@ export function Inspector() {
             <button className="primary" title="Render this keyframe by diffusion from now on; the imported image stays in its history" onClick={() => void perform('render.withDiffusion')}>Render with diffusion instead</button>
           )}
           <button onClick={() => void perform('keyframe.importImage')}>Import image…</button>
-          <button data-testid="edit-externally" title="Open the image in your paint program (Shift+I); each save there becomes the keyframe's new image" onClick={() => void perform('keyframe.editExternally')}>Edit in external editor</button>
+          <button data-testid="edit-externally" title={`Open the image in your paint program (${shortcutOf('keyframe.editExternally')}); each save there becomes the keyframe's new image`} onClick={() => void perform('keyframe.editExternally')}>Edit in external editor</button>
           <button className="link" title="Choose the paint program" onClick={() => void perform('file.externalEditor')}>program…</button>
           {diffusion && <button disabled={!differing} title={differing ? 'Use the project settings for every field' : 'Uses the project settings already'} onClick={() => void perform('keyframe.revert')}>Revert</button>}
           <button onClick={() => void perform('keyframe.delete')}>Delete</button>

@@ -6,6 +6,7 @@ import type { Keyframe, ProjectState } from '../preload/api';
 import { mediaUrl } from './media-url';
 import { editor, setFrame, useEditor, type Coverage, type PreviewSource } from './store';
 import { ImageCache } from './timeline/image-cache';
+import { shortcutOf } from './actions';
 
 const PRELOAD_AHEAD = 24;
 
@@ -235,7 +236,7 @@ export function Preview() {
         <button className={compare === 'wipe' ? 'on' : ''} onClick={() => editor.set({ compare: compare === 'wipe' ? 'none' : 'wipe' })} title="W">A/B wipe</button>
         <button className={compare === 'side-by-side' ? 'on' : ''} onClick={() => editor.set({ compare: compare === 'side-by-side' ? 'none' : 'side-by-side' })} title="B">Side by side</button>
         <span className="sep" />
-        <button className={errorOverlay ? 'on' : ''} data-testid="error-map" onClick={() => editor.set({ errorOverlay: !errorOverlay })} title="Error map: where the propagated frame matches its keyframes poorly (red) or shows what no keyframe shows (magenta) (E)">Error map</button>
+        <button className={errorOverlay ? 'on' : ''} data-testid="error-map" onClick={() => editor.set({ errorOverlay: !errorOverlay })} title={`Error map: where the propagated frame matches its keyframes poorly (red) or shows what no keyframe shows (magenta) (${shortcutOf('view.errorMap')})`}>Error map</button>
         <span className="sep" />
         <button onClick={() => editor.set({ playing: !playing })} title="Space">{playing ? 'Pause' : 'Play'}</button>
         <span className="caption" data-testid="preview-caption">{main.caption}</span>

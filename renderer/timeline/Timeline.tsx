@@ -9,7 +9,7 @@ import { call, clampScroll, editor, receiveProject, setFrame, useEditor } from '
 import { ImageCache } from './image-cache';
 import { clampGroupDelta, clampView, fitZoom, rulerTicks, snapFrame, xToFrame, zoomAt, frameToX, type View } from './timeline-math';
 import { LANES, MARKER_RADIUS, TIMELINE_HEIGHT, TOP, paintCoverage, paintFlicker, paintKeyframeImages, paintMarkers, paintPlayhead, paintRuler, paintScrollbar, paintSegments, paintThumbnails } from './timeline-paint';
-import { describeCoverage, perform } from '../actions';
+import { describeCoverage, perform, shortcutOf } from '../actions';
 
 type Drag =
   | { kind: 'scrub' }
@@ -267,7 +267,7 @@ export function Timeline() {
       </Stage>
       <span className="sr-only" data-testid="timeline-rev">{rev}</span>
       <button className="lane-button" data-testid="suggest-here" style={{ top: TOP.coverage + 3 }} disabled={!coverage?.worst.length}
-        title={coverage?.worst.length ? `Add a keyframe at frame ${coverage.worst[0]}, where the keyframes cover the video worst (Shift+E); the yellow flags mark the next worst` : 'Propagate first: coverage is measured while propagating'}
+        title={coverage?.worst.length ? `Add a keyframe at frame ${coverage.worst[0]}, where the keyframes cover the video worst (${shortcutOf('keyframe.suggestHere')}); the yellow flags mark the next worst` : 'Propagate first: coverage is measured while propagating'}
         onPointerDown={(e) => e.stopPropagation()} onClick={() => void perform('keyframe.suggestHere')}>Suggest a keyframe here</button>
       <button className="lane-button" data-testid="measure-flicker" style={{ top: TOP.flicker + 2 }} disabled={measuring || !project.segments.some((s) => s.framesDone > 0)}
         title={project.segments.some((s) => s.framesDone > 0) ? 'Warp error per frame of the propagated result: where it flickers' : 'Propagate first: flicker is measured on the propagated frames'}

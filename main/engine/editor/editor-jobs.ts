@@ -3,6 +3,7 @@
 // change the project come back as undoable changes of the session.
 import path from 'node:path';
 import type { CallParams, JobState } from '../../../preload/api';
+import { actionDeclaration } from '../../../preload/action-table';
 import type { WorkerHost } from '../jobs/worker-host';
 import type { JobParams, WorkerJobs } from '../jobs/job-registry';
 import type { ProviderChoice } from '../../../native-models/src/runtime/provider-names';
@@ -39,7 +40,7 @@ export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobSta
     if (/has not been rendered with its caches|is out of date: its settings changed/.test(text)) {
       // The engine's words name the command line's flags; in the editor it is a button.
       const message = text.replace(/; render it (again )?first \(--frame \d+, or --all\)$/, '');
-      return { message, file: e.file, fix: 'Its image was picked from the history or imported, so later keyframes have nothing to follow: render that keyframe again, or use Re-render all (Ctrl+Shift+R).' };
+      return { message, file: e.file, fix: `Its image was picked from the history or imported, so later keyframes have nothing to follow: render that keyframe again, or use Re-render all (${actionDeclaration('render.rerenderAll')?.shortcut}).` };
     }
     const fix = /disk is full/.test(text) ? 'Free some disk space, then run it again.'
       : /outside the video/.test(text) ? 'Choose a range inside the video.'
