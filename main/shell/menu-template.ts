@@ -48,7 +48,8 @@ export function menuTemplate(ctx: MenuContext): MenuItemConstructorOptions[] {
     ...(ctx.isMac ? [{ role: 'appMenu' as const }] : []),
     menu('File', [
       'file.new', 'file.open', recent, { label: 'Open Sample Project', click: ctx.openSample }, '-',
-      'file.save', 'file.saveAs', 'file.close', '-',
+      // On a Mac, Cmd+W belongs to the standard Close Window item (the role below).
+      'file.save', 'file.saveAs', ...(ctx.isMac ? [] : ['file.close' as const]), '-',
       'file.export', 'file.models', 'file.externalEditor', '-',
       ctx.isMac ? { role: 'close' } : { role: 'quit' },
     ]),

@@ -31,6 +31,8 @@ test('given the native menus, then every action item names a registered action a
     const template = menuTemplate({ send: (a) => sent.push(a), recent: ['/videos/a.rerender'], openSample: () => {}, isMac, isPackaged: false });
     const actionItems = items(template).filter((i) => i.id !== undefined);
     assert.ok(actionItems.length > 25, `only ${actionItems.length} action items`);
+    const shown = actionItems.map((i) => i.accelerator).filter(Boolean);
+    assert.equal(new Set(shown).size, shown.length, 'no accelerator shown twice');
     for (const i of actionItems) {
       const a = actionByName(i.id!);
       assert.ok(a, `menu item "${i.id}" names no action`);
