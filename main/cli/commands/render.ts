@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Command, CommandContext, ParsedArgs } from '../command';
 import { cliProgress } from '../progress';
 import { CancelToken, UserError } from '../../../native-models/src/errors';
-import { renderParams, type FrescoSettings, type ModelSelection, type Project, type RenderOverrides } from '../../../preload/project-schema';
+import { type FrescoSettings, type ModelSelection, type Project, type RenderOverrides } from '../../../preload/project-schema';
+import { numberRange } from '../../../preload/setting-ranges';
 import { renderKeyframes, type RenderRequest, type RenderSummary } from '../../engine/render/render-project';
 import type { FarmRenderSummary } from '../../farm/submit-render';
 import { parseRedisUrl } from '../../farm/connection';
@@ -57,8 +58,8 @@ export function parseLora(text: string): { file: string; multiplier: number } {
 }
 
 /** `value` of option --`name` checked against its schema's range, with the range in the error. */
-function inRange(name: string, value: number, schema: { minValue: number | null; maxValue: number | null }, what = ''): number {
-  const min = schema.minValue ?? -Infinity, max = schema.maxValue ?? Infinity;
+function inRange(name: string, value: number, setting: string, what = ''): number {
+  const { min, max } = numberRange(setting);
   if (value < min || value > max) throw new UserError(`--${name}${what} must be from ${min} to ${max}, got ${value}`);
   return value;
 }
@@ -69,13 +70,13 @@ function overridesFrom(args: ParsedArgs): RenderOverrides {
   if (prompt !== undefined) o.prompt = prompt;
   const negative = args.string('negative');
   if (negative !== undefined) o.negativePrompt = negative;
-  // The ranges are the project schema's (renderParams), not re-typed here.
+  // The ranges are the project schema's (read as the inspector reads them), not re-typed here.
   const seed = args.int('seed');
-  if (seed !== undefined) o.seed = inRange('seed', seed, renderParams.shape.seed);
+  if (seed !== undefined) o.seed = inRange('seed', seed, 'seed');
   const steps = args.int('steps');
-  if (steps !== undefined) o.steps = inRange('steps', steps, renderParams.shape.steps);
+  if (steps !== undefined) o.steps = inRange('steps', steps, 'steps');
   const strength = args.number('strength');
-  if (strength !== undefined) o.strength = inRange('strength', strength, renderParams.shape.strength, ' (the denoising strength)');
+  if (strength !== undefined) o.strength = inRange('strength', strength, 'strength', ' (the denoising strength)');
   return o;
 }
 
