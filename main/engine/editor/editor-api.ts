@@ -152,7 +152,7 @@ export function createEditor(opts: EditorOptions): Editor {
       return null;
     },
     'jobs.clearFinished': () => jobs.list.clearFinished(),
-    'metrics.flicker': () => (session.file ? readFlickerMetric(session.file, session.project().frames.count) : { available: false as const, reason: 'no project is open' }),
+    'metrics.flicker': () => (session.file ? readFlickerMetric(session.file, session.project()) : { available: false as const, reason: 'no project is open' }),
     'metrics.coverage': () => readProjectCoverage(session.file ?? '', session.project()),
     'metrics.measure': () => ({ jobId: jobs.measureFlicker().id }),
     'models.state': () => modelsState(),
