@@ -1,8 +1,9 @@
 // The round trip to a paint program in Debian Chromium through `rerender serve`: "Edit in external editor"
 // asks for the program first (a bad one is refused at the field), starts it without a shell with its
 // arguments as given, and each save there comes back as the keyframe's new image (painted, undoable, the
-// previous image in its history). The "paint program" is a small Node script that inverts the PNG it is
-// given and saves it the way paint programs do (a new file renamed over the old).
+// previous image in its history); after an undo it opens the image the keyframe shows. The "paint
+// program" is a small Node script that inverts the PNG it is given and saves it the way paint programs do
+// (a new file renamed over the old).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -108,5 +109,29 @@ describe('edit in external editor (serve mode)', () => {
     await waitInspector(page, /Keyframe at frame 10.*painted · done/);
     const history = await page.getByTestId('history').locator('button[data-index]').count();
     assert.ok(history >= 1, `earlier images kept: ${history}`);
+  });
+
+  test('given a save in the program and then an undo, when Edit in external editor is clicked again, then the program gets the image the keyframe shows, not its last save', async () => {
+    const work = (JSON.parse(fs.readFileSync(log, 'utf8').trim().split('\n')[0]) as string[])[0];
+    const entries = () => page.getByTestId('history').locator('button[data-index]').count();
+    const { execFileSync } = await import('node:child_process');
+    // The program saves once more (orange → blue); undo takes the keyframe back to orange, the file stays blue.
+    const before = await entries();
+    execFileSync(process.execPath, [path.join(dir, 'paint.mjs'), work, log, 'two words']);
+    await page.waitForFunction(([n]) => document.querySelectorAll('[data-testid=history] button[data-index]').length > n, [before]);
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction(([n]) => document.querySelectorAll('[data-testid=history] button[data-index]').length === n, [before]);
+    await page.waitForTimeout(300);
+    const shown = await previewCentre(page, 'undone-again.png');
+    assert.ok(shown[0] > 180 && shown[2] < 80, `orange after the undo: ${shown}`);
+    const [r, , b] = await pixelAt(work, 8, 8);
+    assert.ok(b > 180 && r < 60, `the working file still holds the blue save: ${[r, b]}`);
+    // Edit again: the program must open the orange image (and its inverse, blue, comes back).
+    await page.getByTestId('edit-externally').click();
+    await page.waitForFunction(([n]) => document.querySelectorAll('[data-testid=history] button[data-index]').length > n, [before]);
+    await waitInspector(page, /Keyframe at frame 10.*painted · done/);
+    await page.waitForTimeout(300);
+    const painted = await previewCentre(page, 'edit-after-undo.png');
+    assert.ok(painted[2] > 180 && painted[0] < 60, `the program inverted the orange the keyframe showed (blue): ${painted}`);
   });
 });

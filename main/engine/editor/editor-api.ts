@@ -34,6 +34,8 @@ export interface EditorOptions {
   workerModules: { propagation: string; inference: string };
   spawn?: SpawnWorker;
   autosaveDelayMs?: number;
+  /** The clock jobs are timed by (ETAs); default Date.now. */
+  clock?: () => number;
 }
 
 type Handler<N extends CallName> = (params: CallParams<N>) => Promise<CallResult<N>> | CallResult<N>;
@@ -68,7 +70,7 @@ export function createEditor(opts: EditorOptions): Editor {
     propagation: WorkerHost.of('propagation', opts.workerModules.propagation, spawn),
     inference: WorkerHost.of('inference', opts.workerModules.inference, spawn),
   };
-  const jobs = new EditorJobs(session, workers, new JobList((job) => session.emit('job.updated', job), describeFailure), modelsDir, () => settings.get().provider);
+  const jobs = new EditorJobs(session, workers, new JobList((job) => session.emit('job.updated', job), describeFailure, opts.clock), modelsDir, () => settings.get().provider);
 
   const externalEdits = new ExternalEdits(session, () => settings.get().externalEditor, opts.platform.openPath, (message, ok) => session.emit('app.notice', { message, error: !ok }));
 
