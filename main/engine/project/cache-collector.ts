@@ -16,9 +16,11 @@ import { segmentsOf } from './keyframes';
 import { flickerMeasureKey, isComplete, measuresDir, projectFlowKey, segmentOutputKey } from './output-keys';
 import { FLOW_SET, readFlowInputs } from '../flow/flow-cache';
 
+import { CACHE_LIMIT_GB } from '../../../preload/api';
+
 export const GB = 1024 ** 3;
-/** The limit's range in the settings and on the command line (GB). */
-export const CACHE_LIMIT_GB = { min: 1, max: 10_000, default: 20 } as const;
+/** The limit's range in the settings and on the command line (GB): defined once, in the editor's contract. */
+export { CACHE_LIMIT_GB };
 /** An incomplete entry changed within this time is taken to be written by a running job. */
 export const WRITING_GRACE_MS = 60 * 60 * 1000;
 
@@ -62,6 +64,13 @@ export function keysOf(p: Project, projectFile?: string): Set<string> {
   const keys = currentOutputKeys(p);
   keys.add(projectFlowKey(p));
   if (projectFile) keys.add(flickerMeasureKey(projectFile, p));
+  return keys;
+}
+
+/** The keys of documents undo or redo can return to (`ProjectStore.historyDocuments`): pass them as `keep`. */
+export function keysToKeep(documents: Iterable<Project>): Set<string> {
+  const keys = new Set<string>();
+  for (const d of documents) for (const k of keysOf(d)) keys.add(k);
   return keys;
 }
 
