@@ -139,12 +139,13 @@ export const farmState = z.object({
 });
 export type FarmState = z.infer<typeof farmState>;
 
-export const pickPurpose = z.enum(['open-project', 'save-project', 'video', 'image', 'export', 'models-folder', 'model-file']);
+export const pickPurpose = z.enum(['open-project', 'save-project', 'video', 'image', 'export', 'models-folder', 'model-file', 'program']);
 export type PickPurpose = z.infer<typeof pickPurpose>;
 
 /**
  * What each file chooser shows (Electron's native dialogs and serve mode's file browser alike): named
- * filters by extension, the first one the default; a purpose without files chooses a folder.
+ * filters by extension, the first one the default; a purpose without files chooses a folder. Programs
+ * (the paint program) are executable files, whatever their name: the filter has no extensions.
  */
 export const PICK_FILTERS: Record<PickPurpose, Array<{ name: string; extensions: string[] }>> = {
   'open-project': [{ name: 'Rerender project', extensions: ['rerender'] }],
@@ -154,6 +155,7 @@ export const PICK_FILTERS: Record<PickPurpose, Array<{ name: string; extensions:
   export: [{ name: 'MP4', extensions: ['mp4'] }, { name: 'WebM', extensions: ['webm'] }, { name: 'GIF', extensions: ['gif'] }, { name: 'ProRes (MOV)', extensions: ['mov'] }],
   'models-folder': [],
   'model-file': [{ name: 'Model', extensions: ['safetensors', 'onnx'] }],
+  program: [{ name: 'Programs (executable files)', extensions: [] }],
 };
 /** Purposes that name a new file (a name field) rather than choose an existing one. */
 export const SAVE_PURPOSES: readonly PickPurpose[] = ['save-project', 'export'];
