@@ -50,9 +50,10 @@ describe('edit in external editor (serve mode)', () => {
     const orange = path.join(dir, 'orange.png');
     await sharp({ create: { width: 192, height: 108, channels: 3, background: { r: 240, g: 140, b: 20 } } }).png().toFile(orange);
     assert.equal(rerender(['import-keyframe', project, '--frame', '10', '--image', orange]).code, 0);
-    fs.writeFileSync(path.join(dir, 'paint.mjs'), PAINT);
+    // Executable, so the file browser offers it among programs (started by Node through its first line).
+    fs.writeFileSync(path.join(dir, 'paint.mjs'), `#!${process.execPath}\n${PAINT}`, { mode: 0o755 });
     log = path.join(dir, 'paint.log');
-    editor = await openEditorPage({ project, settingsFile: path.join(dir, 'settings.json'), settings: { modelsFolder: path.join(dir, 'models') } });
+    editor = await openEditorPage({ project, settingsFile: path.join(dir, 'settings.json'), settings: { modelsFolder: path.join(dir, 'models') }, env: { HOME: dir } });
     page = editor.page;
   });
 
@@ -75,6 +76,28 @@ describe('edit in external editor (serve mode)', () => {
     await page.getByTestId('external-problem').getByText(/no-such-program is not a program that can be run/).waitFor();
     await dialog.screenshot({ path: path.join(shots, 'dialog-refused.png') });
     assert.equal(fs.existsSync(log), false, 'nothing was started');
+  });
+
+  test('given the dialog, when Choose… is clicked, then the file browser opens among the folders programs are in, shows executable files only, and a double-click fills the field', async () => {
+    const dialog = page.getByTestId('external-editor-dialog');
+    await page.getByTestId('external-program').fill(''); // (a typed path opens the browser in its folder)
+    await dialog.getByRole('button', { name: 'Choose…' }).click();
+    const chooser = page.getByTestId('path-dialog');
+    await page.waitForFunction(() => (document.querySelector('[data-testid=browser-folder]')?.textContent ?? '…') !== '…');
+    const places = await chooser.getByRole('navigation', { name: 'Places' }).getByRole('button').allTextContents();
+    const first = await chooser.getByTestId('browser-folder').textContent();
+    // (Home is the project's folder here, so it is offered once, as the project folder.)
+    assert.ok(places.includes(first!) && places.includes('Project folder'), `opens in a program folder (${first}), offered among the places with the project's: ${places.join(', ')}`);
+    await chooser.getByRole('navigation', { name: 'Places' }).getByRole('button', { name: 'Project folder', exact: true }).click();
+    await page.waitForFunction((h) => document.querySelector('[data-testid=browser-folder]')?.textContent === h, fs.realpathSync(dir));
+    const files = await chooser.locator('li[data-kind=file]').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')));
+    assert.deepEqual(files, ['paint.mjs'], 'the executable script only: not the image, the video, the project or the settings');
+    assert.equal(await chooser.getByLabel('Show').locator('option:checked').textContent(), 'Programs (executable files)');
+    await page.screenshot({ path: path.join(shots, 'program-browser.png') });
+    await chooser.locator('li[data-name="paint.mjs"]').dblclick();
+    await chooser.waitFor({ state: 'detached' });
+    assert.equal(await page.getByTestId('external-program').inputValue(), path.join(fs.realpathSync(dir), 'paint.mjs'));
+    assert.equal(await dialog.isVisible(), true, 'the External editor dialog stays open');
   });
 
   test('given the Node "paint program" with its arguments one per line, when saved, then the keyframe opens in it and its save comes back as a painted new image', async () => {

@@ -7,7 +7,7 @@ import { ProjectStore } from '../../engine/project/project-store';
 import { propagateOnFarm } from '../../farm/submit';
 import { parseRedisUrl } from '../../farm/connection';
 import { AppSettingsStore, defaultSettingsFile } from '../../engine/editor/app-settings';
-import { collectOutputCache, limitBytesOf } from '../../engine/project/cache-collector';
+import { collectCache, limitBytesOf } from '../../engine/project/cache-collector';
 
 export const propagateCommand: Command = {
   name: 'propagate',
@@ -47,7 +47,7 @@ Once the run is over, old outputs over the app settings' cacheLimitGb are collec
       const done = await propagateProject(file, p, { segmentId: args.string('segment'), workers, cancel, onProgress: progress });
       // Collected once the run is over, never during it; the current segments' outputs always stay.
       const limitGb = new AppSettingsStore(defaultSettingsFile()).get().cacheLimitGb;
-      await collectOutputCache(file, p, { limitBytes: limitBytesOf(limitGb) }); // propagation never changes the project
+      await collectCache(file, p, { limitBytes: limitBytesOf(limitGb) }); // propagation never changes the project
       return done;
     }, { app: 'rerender propagate' });
     progress.done();
