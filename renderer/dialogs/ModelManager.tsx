@@ -1,7 +1,7 @@
 // Model manager: the models folder, what is in it (with problems), import and download, and the
 // execution provider (as this build of ONNX Runtime reports them).
 import { useEffect, useState } from 'react';
-import type { FarmState, ModelsState, Project } from '../../preload/api';
+import type { CacheState, FarmState, ModelsState, Project } from '../../preload/api';
 import { call, editor, receiveProject, useEditor } from '../store';
 import { askPath } from '../actions';
 import { formatEta } from '../JobsPanel';
@@ -159,10 +159,38 @@ export function ModelManager() {
             </select>
           </label>
           <FarmSetting />
+          <CacheSetting />
         </>
       )}
       <div className="buttons"><button onClick={() => editor.set({ dialog: null })}>Close</button></div>
     </div>
+  );
+}
+
+/** The cache limit (app settings): a project's old outputs, flows and measurements are collected beyond it after each propagation. */
+function CacheSetting() {
+  const [cache, setCache] = useState<CacheState | null>(null);
+  const [text, setText] = useState('');
+  useEffect(() => { void call('cache.state', {}).then((c) => { if (c) { setCache(c); setText(String(c.limitGb)); } }); }, []);
+  const value = Number(text);
+  const valid = !!cache && text.trim() !== '' && Number.isFinite(value) && value >= cache.min && value <= cache.max;
+  const save = async () => {
+    const c = await call('cache.setLimit', { limitGb: value });
+    if (c) { setCache(c); setText(String(c.limitGb)); }
+  };
+  return (
+    <fieldset>
+      <legend>Cache</legend>
+      <label>Cache limit per project (GB)
+        <input type="number" min={cache?.min} max={cache?.max} step="any" value={text} aria-label="Cache limit (GB)" aria-invalid={!valid} onChange={(e) => setText(e.target.value)} />
+      </label>
+      <button disabled={!valid || value === cache?.limitGb} onClick={() => void save()}>Set limit</button>
+      {cache && (
+        <span className="muted" data-testid="cache-status">
+          {valid ? `after each propagation, old entries go once the project's cache is over ${cache.limitGb} GB (never what it or its undo history uses)` : `the limit is from ${cache.min} to ${cache.max} GB`}
+        </span>
+      )}
+    </fieldset>
   );
 }
 

@@ -139,15 +139,31 @@ describe('one owner per document: propagated output', () => {
     assert.ok(state(editor).segments.every((x) => x.status === 'done'));
   });
 
-  test('given a propagated project, when a keyframe is deleted, the merged segment propagated (whole, or cancelled) and the delete undone, then the earlier output is back, unchanged', async () => {
+  test('given a propagated project and its cache over the limit, when a keyframe is deleted, the merged segment propagated (whole, or cancelled; the editor collects after each) and the delete undone, then the earlier output is back, unchanged', async () => {
     const before = results(editor, 0, 30);
     assert.ok(before.every((r) => r !== null));
     const k10 = state(editor).project.keyframes.find((k) => k.frame === 10)!;
+    // The cache over its limit: the editor collects after each propagation job, least recently used
+    // first. An old entry nothing refers to, used last of all (so everything else not kept would go
+    // before it): 1.5 GB by its size (a sparse file), against a limit of 1 GB.
+    await editor.settings.update({ cacheLimitGb: 1 });
+    const file = editor.session.file!;
+    const unused = path.join(projectPaths(file).outputDir, '0-20-0123456789abcdef');
+    fs.mkdirSync(unused, { recursive: true });
+    fs.writeFileSync(path.join(unused, 'inputs.json'), JSON.stringify({ start: 0, end: 20, settings: 'other', source: 'other' }));
+    fs.writeFileSync(path.join(unused, frameFileName(1)), '');
+    fs.truncateSync(path.join(unused, frameFileName(1)), 1.5 * 1024 ** 3);
+    const later = new Date(Date.now() + 24 * 3600 * 1000);
+    for (const f of [path.join(unused, frameFileName(1)), path.join(unused, 'inputs.json'), unused]) fs.utimesSync(f, later, later);
     // Cancelled first (the run after it continues its work: same inputs, same output key), then whole.
     for (const cancel of [true, false]) {
       await editor.handlers['project.edit']({ action: 'removeKeyframes', ids: [k10.id] });
       const job = await run(editor, () => editor.handlers['propagate.start']({ segmentId: '0-20' }), cancel);
       assert.equal(job.status, cancel ? 'cancelled' : 'done', JSON.stringify(job.error));
+      if (cancel) {
+        assert.ok(!fs.existsSync(unused), 'collected once the (cancelled) propagation was over');
+        assert.match(job.note ?? '', /Cache over its limit of 1\.00 GB: removed 1 old entry \(1\.50 GB\)/);
+      }
       if (!cancel) assert.equal(statusOf(state(editor))['0-20'], 'done');
       await editor.handlers['project.undo']({});
       assert.deepEqual(statusOf(state(editor)), { '0-10': 'done', '10-20': 'done', '20-30': 'done' });
@@ -157,6 +173,7 @@ describe('one owner per document: propagated output', () => {
     await editor.handlers['project.redo']({});
     assert.equal(statusOf(state(editor))['0-20'], 'done');
     await editor.handlers['project.undo']({});
+    await editor.settings.update({ cacheLimitGb: 20 });
   });
 });
 

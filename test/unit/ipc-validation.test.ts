@@ -4,6 +4,11 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateIpcCall } from '../../main/shell/ipc-validation';
 import { calls, callNames, IPC_PREFIX } from '../../preload/api';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createEditor } from '../../main/engine/editor/editor-api';
+import { workerModules } from '../../main/engine/editor/app-files';
+import { tempDir } from '../helpers/media';
 
 const app = { url: 'app://rerender/index.html', isMainFrame: true };
 
@@ -54,6 +59,28 @@ describe('IPC validation', () => {
       const v = validateIpcCall(`${IPC_PREFIX}${name}`, params, app);
       assert.equal(v.ok, false, `${name} ${JSON.stringify(params)}`);
       assert.match((v as { error: string }).error, /bad parameters/);
+    }
+  });
+
+  test('given a cache limit, then only a number from 1 to 10000 GB passes the gate, and the handler stores it', async () => {
+    assert.deepEqual(validateIpcCall(`${IPC_PREFIX}cache.setLimit`, { limitGb: 50 }, app), { ok: true, name: 'cache.setLimit', params: { limitGb: 50 } });
+    assert.equal(validateIpcCall(`${IPC_PREFIX}cache.setLimit`, { limitGb: 2.5 }, app).ok, true);
+    for (const params of [{ limitGb: 0 }, { limitGb: 0.5 }, { limitGb: 10_001 }, { limitGb: '20' }, { limitGb: null }, {}, { limitGb: 20, extra: 1 }, { limitGb: Infinity }]) {
+      const v = validateIpcCall(`${IPC_PREFIX}cache.setLimit`, params, app);
+      assert.equal(v.ok, false, JSON.stringify(params));
+      assert.match((v as { error: string }).error, /bad parameters/);
+    }
+    const settingsFile = path.join(tempDir('rerender-cache-setting-'), 'settings.json');
+    const editor = createEditor({ platform: { mode: 'browser', version: 'test' }, settingsFile, workerModules: workerModules() });
+    try {
+      assert.deepEqual(await editor.handlers['cache.state']({}), { limitGb: 20, min: 1, max: 10_000 }, 'the default');
+      assert.deepEqual(await editor.handlers['cache.setLimit']({ limitGb: 75 }), { limitGb: 75, min: 1, max: 10_000 });
+      assert.equal(JSON.parse(fs.readFileSync(settingsFile, 'utf8')).cacheLimitGb, 75, 'kept in the app settings');
+      // Past the gate (a caller that skips it), the handler refuses too instead of storing the default.
+      await assert.rejects(async () => editor.handlers['cache.setLimit']({ limitGb: 0 }), /cache limit must be from 1 to 10000 GB, got 0/);
+      assert.equal(editor.settings.get().cacheLimitGb, 75);
+    } finally {
+      editor.dispose();
     }
   });
 

@@ -247,7 +247,7 @@ export class EditorJobs {
     if (this.session.file !== projectFile || this.list.running('export').length || this.list.running('measure').length) return;
     try {
       const report = await this.session.collectCache(limitBytesOf(this.cacheLimitGb()));
-      if (report?.removed.length) note(`Cache over its limit of ${formatBytes(report.limitBytes)}: removed ${report.removed.length} old entries (${formatBytes(report.totalBytes - report.bytesAfter)})`);
+      if (report?.removed.length) note(`Cache over its limit of ${formatBytes(report.limitBytes)}: removed ${report.removed.length} old entr${report.removed.length === 1 ? 'y' : 'ies'} (${formatBytes(report.totalBytes - report.bytesAfter)})`);
     } catch (err) {
       note(`Old cache entries could not be collected: ${(err as Error).message}`);
     }
