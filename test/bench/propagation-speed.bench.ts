@@ -59,7 +59,7 @@ function contents(dir: string): Content[] {
   ff(['-loop', '1', '-framerate', '24', '-i', still, '-vf', "crop=512:512:x='100+n*22':y='300+n*9',format=yuv420p", '-frames:v', frames, '-c:v', 'libx264', '-crf', '12', fast]);
   list.push({ name: 'fast motion', video: fast, crop: none });
   const flat = path.join(dir, 'flat.mp4');
-  ff(['-f', 'lavfi', '-i', 'gradients=s=512x512:rate=24:speed=0.02:c0=0x6080a0:c1=0xa09070:n=2', '-vf', 'format=yuv420p', '-frames:v', frames, '-c:v', 'libx264', '-crf', '12', flat]);
+  ff(['-f', 'lavfi', '-i', 'gradients=s=512x512:rate=24:speed=0.02:c0=0x6080a0:c1=0xa09070:n=2:seed=1', '-vf', 'format=yuv420p', '-frames:v', frames, '-c:v', 'libx264', '-crf', '12', flat]);
   list.push({ name: 'flat', video: flat, crop: none });
   const only = process.env.SPEED_CONTENT?.split(',');
   return only ? list.filter((c) => only.some((o) => c.name.startsWith(o))) : list;
