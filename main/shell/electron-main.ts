@@ -68,8 +68,11 @@ function openSampleProject(): void {
 }
 
 /** The shared filters (preload/api.ts), with "All files" after them where a file is chosen. */
-const filters = (purpose: CallParams<'dialog.pick'>['purpose']): OpenDialogOptions['filters'] =>
-  PICK_FILTERS[purpose].length ? [...PICK_FILTERS[purpose], ...(purpose === 'video' ? [{ name: 'All files', extensions: ['*'] }] : [])] : undefined;
+const filters = (purpose: CallParams<'dialog.pick'>['purpose']): OpenDialogOptions['filters'] => {
+  // Programs have no extension outside Windows: any file there (the engine checks it can be run).
+  if (purpose === 'program') return process.platform === 'win32' ? [{ name: 'Programs', extensions: ['exe', 'com', 'bat', 'cmd'] }] : undefined;
+  return PICK_FILTERS[purpose].length ? [...PICK_FILTERS[purpose], ...(purpose === 'video' ? [{ name: 'All files', extensions: ['*'] }] : [])] : undefined;
+};
 
 async function pickPath(p: CallParams<'dialog.pick'>): Promise<string | null> {
   if (!win) return null;

@@ -141,6 +141,31 @@ export async function listModels(modelsDir: string): Promise<InstalledModel[]> {
   return found;
 }
 
+/** Bytes copied between progress reports and cancel checks: a 4 GB checkpoint reports about 4,000 times. */
+const COPY_CHUNK = 1 << 20;
+
+/** Copies a file in chunks, reporting each and stopping between chunks when cancelled. */
+async function copyFileInChunks(from: string, to: string, onBytes: (n: number) => void, cancel?: CancelToken): Promise<void> {
+  const src = await fs.promises.open(from, 'r');
+  try {
+    const dst = await fs.promises.open(to, 'w');
+    try {
+      const buf = Buffer.allocUnsafe(COPY_CHUNK);
+      for (;;) {
+        cancel?.throwIfCancelled();
+        const { bytesRead } = await src.read(buf, 0, COPY_CHUNK, null);
+        if (bytesRead === 0) break;
+        await dst.write(buf, 0, bytesRead);
+        onBytes(bytesRead);
+      }
+    } finally {
+      await dst.close();
+    }
+  } finally {
+    await src.close();
+  }
+}
+
 async function copyTree(from: string, to: string, onBytes: (n: number) => void, cancel?: CancelToken): Promise<void> {
   const st = await fs.promises.stat(from);
   cancel?.throwIfCancelled();
@@ -148,8 +173,7 @@ async function copyTree(from: string, to: string, onBytes: (n: number) => void, 
     await fs.promises.mkdir(to, { recursive: true });
     for (const e of await fs.promises.readdir(from)) await copyTree(path.join(from, e), path.join(to, e), onBytes, cancel);
   } else {
-    await fs.promises.copyFile(from, to);
-    onBytes(st.size);
+    await copyFileInChunks(from, to, onBytes, cancel);
   }
 }
 
@@ -175,7 +199,8 @@ export async function importModel(modelsDir: string, source: string, opts: Impor
   const temp = path.join(path.dirname(dest), `.importing-${path.basename(dest)}-${process.pid}`);
   let copied = 0;
   try {
-    await copyTree(source, temp, (n) => { copied += n; opts.onProgress?.(model.bytes ? copied / model.bytes : 1, `copied ${(copied / 1e6).toFixed(1)} MB`); }, opts.cancel);
+    const total = `${(model.bytes / 1e6).toFixed(1)} MB`;
+    await copyTree(source, temp, (n) => { copied += n; opts.onProgress?.(model.bytes ? copied / model.bytes : 1, `copied ${(copied / 1e6).toFixed(1)} of ${total}`); }, opts.cancel);
     await fs.promises.rename(temp, dest);
   } catch (err) {
     await fs.promises.rm(temp, { recursive: true, force: true });

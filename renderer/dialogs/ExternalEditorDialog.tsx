@@ -3,7 +3,7 @@
 // checks the program exists and can be run before keeping the setting.
 import { useEffect, useState } from 'react';
 import { editor } from '../store';
-import { perform } from '../actions';
+import { askPath, perform } from '../actions';
 
 export function ExternalEditorDialog({ then }: { then?: string }) {
   const [program, setProgram] = useState('');
@@ -28,7 +28,13 @@ export function ExternalEditorDialog({ then }: { then?: string }) {
       <h2>External editor</h2>
       <p className="muted">The paint program that <b>Edit in external editor</b> opens keyframe images in. Save the image there and it comes back as the keyframe&apos;s new image (undo returns to the one before).{electron ? ' Leave it empty to use the system\'s default app for PNG images.' : ''}</p>
       <label>Program (its full path, or a name on the PATH)
-        <input data-testid="external-program" value={program} placeholder="/usr/bin/gimp" onChange={(e) => { setProgram(e.target.value); setProblem(null); }} />
+        <span className="row">
+          <input data-testid="external-program" value={program} placeholder="/usr/bin/gimp" onChange={(e) => { setProgram(e.target.value); setProblem(null); }} />
+          <button type="button" onClick={async () => {
+            const chosen = await askPath('program', 'Choose the paint program', 'Program', program.trim() || undefined);
+            if (chosen) { setProgram(chosen); setProblem(null); }
+          }}>Choose…</button>
+        </span>
       </label>
       <label>Arguments, one per line ({'{file}'} stands for the image; without it the image is the last argument)
         <textarea data-testid="external-args" rows={3} value={args} onChange={(e) => { setArgs(e.target.value); setProblem(null); }} />

@@ -1,5 +1,6 @@
 // The file chooser of the browser build: the engine lists folders (your home folder and the project's),
-// filtered for what is being chosen (videos, images, models, projects, an export's destination), with
+// filtered for what is being chosen (videos, images, models, projects, an export's destination, the paint
+// program among the folders programs are installed in), with
 // places to jump to; a path can always be typed instead. Electron shows native dialogs and never this.
 import { useEffect, useRef, useState } from 'react';
 import { PICK_FILTERS, SAVE_PURPOSES, type FolderListing, type PickPurpose } from '../../preload/api';
@@ -73,7 +74,7 @@ export function FileBrowser({ picker }: { picker: PickerState }) {
 
   const close = (result: string | null) => picker.resolve(result);
   const choose = (path: string) => { if (path.trim()) close(path.trim()); };
-  const filterName = PICK_FILTERS[picker.purpose].map((f) => `${f.name}: ${f.extensions.join(' ')}`).join(' · ');
+  const filterName = PICK_FILTERS[picker.purpose].map((f) => (f.extensions.length ? `${f.name}: ${f.extensions.join(' ')}` : f.name)).join(' · ');
   const canChooseFolder = folderOnly || picker.purpose === 'video' || picker.purpose === 'model-file';
 
   return (
@@ -120,7 +121,7 @@ export function FileBrowser({ picker }: { picker: PickerState }) {
         <input ref={input} autoFocus value={value} onChange={(e) => setValue(e.target.value)} aria-label={picker.label} placeholder="/path/on/this/machine" />
       </label>
       <p className="muted">
-        {browsing ? `Double-click a folder to open it${folderOnly ? '' : ', a file to choose it'}; the browser shows your home folder and the project's folder, and any path can be typed.` : 'A path on the machine running the editor.'}
+        {browsing ? `Double-click a folder to open it${folderOnly ? '' : ', a file to choose it'}; the browser shows your home folder${picker.purpose === 'program' ? ', the project\'s folder and the folders programs are installed in' : ' and the project\'s folder'}, and any path can be typed.` : 'A path on the machine running the editor.'}
       </p>
       <div className="buttons">
         {browsing && folderOnly && listing && <button type="button" onClick={() => choose(listing.dir)}>Choose this folder</button>}

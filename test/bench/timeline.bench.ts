@@ -95,6 +95,9 @@ async function main() {
 
     const reopen: number[] = [];
     for (let i = 0; i < 3; i++) {
+      // Opening the project that is open already does nothing: close it first (back to the start screen).
+      await page.keyboard.press('Control+w');
+      await page.getByTestId('start-screen').waitFor();
       await page.keyboard.press('Control+o');
       await page.getByTestId('path-dialog').locator('input').fill(file);
       await page.keyboard.press('Enter');

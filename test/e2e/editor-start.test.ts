@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { makeVideo, tempDir } from '../helpers/media';
-import { launchChromium, startServe, testOutputDir, type ServeProcess } from '../helpers/serve';
+import { openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
 
 const shots = path.join(testOutputDir, 'e2e-start');
 
@@ -17,8 +17,7 @@ const statusText = (page: Page) => page.getByTestId('status-frame').textContent(
 
 describe('starting in the browser editor (serve mode)', () => {
   let home: string;
-  let serve: ServeProcess;
-  let browser: Browser;
+  let editor: EditorPage;
   let page: Page;
 
   before(async () => {
@@ -31,20 +30,17 @@ describe('starting in the browser editor (serve mode)', () => {
     fs.writeFileSync(path.join(home, 'settings.json'), JSON.stringify({ modelsFolder: path.join(home, 'models') }));
     // A link out of home is never listed.
     fs.symlinkSync('/etc', path.join(home, 'Videos', 'elsewhere'));
-    serve = await startServe(['--settings', path.join(home, 'settings.json')], { HOME: home });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(120_000);
-    page.on('pageerror', (e) => console.log('page error:', e.message));
+    // The first test loads the page itself.
+    editor = await openEditorPage({ settingsFile: path.join(home, 'settings.json'), env: { HOME: home }, noGoto: true });
+    page = editor.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await serve?.stop();
+    await editor?.close();
   });
 
   test('given no project, when the editor opens, then the start screen offers New project and Open, and the toolbar has New and Open', async () => {
-    await page.goto(serve.url);
+    await page.goto(editor.serve.url);
     await page.getByTestId('start-screen').waitFor();
     await page.getByRole('button', { name: /New project…/ }).waitFor();
     assert.equal(await page.locator('nav.toolbar button[data-action="file.new"]').isEnabled(), true);

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { makeVideo, tempDir, ffprobeStreams } from '../helpers/media';
 import { rerender } from '../helpers/cli';
-import { launchChromium, startServe, testOutputDir, type ServeProcess } from '../helpers/serve';
+import { expectKeyframes, frameXY, openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
 import { SD_TINY } from '../helpers/fixtures';
 
 const shots = path.join(testOutputDir, 'e2e');
@@ -20,18 +20,6 @@ async function keyframeCount(page: Page): Promise<number> {
   return Number(/(\d+) keyframes/.exec(text ?? '')![1]);
 }
 
-async function expectKeyframes(page: Page, n: number): Promise<void> {
-  await page.waitForFunction((want) => new RegExp(`· ${want} keyframes`).test(document.querySelector('[data-testid=status-frame]')?.textContent ?? ''), n, { timeout: 10_000 });
-}
-
-/** Page coordinates of frame `f` in the timeline's marker lane (or ruler lane). */
-async function frameXY(page: Page, f: number, lane: 'marker' | 'ruler' = 'marker'): Promise<{ x: number; y: number }> {
-  const el = page.getByTestId('timeline');
-  const box = (await el.boundingBox())!;
-  const [zoom, scroll, y] = await el.evaluate((e, l) => [Number(e.dataset.zoom), Number(e.dataset.scroll), Number(l === 'marker' ? e.dataset.markerY : e.dataset.rulerY)], lane);
-  return { x: box.x + (f + 0.5 - scroll) * zoom, y: box.y + y };
-}
-
 /** Standard deviation of an image's pixels: a blank (single-colour) picture has almost none. */
 async function variance(file: string): Promise<number> {
   const stats = await sharp(file).stats();
@@ -40,8 +28,7 @@ async function variance(file: string): Promise<number> {
 
 describe('editor in Chromium (serve mode)', () => {
   let dir: string;
-  let serve: ServeProcess;
-  let browser: Browser;
+  let editor: EditorPage;
   let page: Page;
 
   before(async () => {
@@ -50,22 +37,17 @@ describe('editor in Chromium (serve mode)', () => {
     const video = makeVideo(dir, 'clip', { width: 192, height: 108, frames: 48, fps: 24 });
     const made = rerender(['new', path.join(dir, 'clip.rerender'), '--video', video, '--short-side', '64', '--json']);
     assert.equal(made.code, 0, made.stderr);
-    fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ modelsFolder: path.join(dir, 'models') }));
-    serve = await startServe(['--project', path.join(dir, 'clip.rerender'), '--settings', path.join(dir, 'settings.json')]);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    // Generous: a loaded 2-core CI machine runs real renders and ffmpeg behind these waits.
-    page.setDefaultTimeout(120_000);
-    page.on('pageerror', (e) => console.log('page error:', e.message));
+    // The first test loads the page itself.
+    editor = await openEditorPage({ project: path.join(dir, 'clip.rerender'), settingsFile: path.join(dir, 'settings.json'), settings: { modelsFolder: path.join(dir, 'models') }, noGoto: true });
+    page = editor.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await serve?.stop();
+    await editor?.close();
   });
 
   test('given the project link, when opened, then the timeline and the first preview frame are drawn and not blank', async () => {
-    await page.goto(serve.url);
+    await page.goto(editor.serve.url);
     await page.waitForSelector('[data-testid=preview-canvas][data-drawn-frame="0"]', { timeout: 15_000 });
     assert.equal(await keyframeCount(page), 5);
     await page.waitForTimeout(300); // thumbnails arrive after the first paint

@@ -5,10 +5,10 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { makeVideo, tempDir } from '../helpers/media';
 import { rerender } from '../helpers/cli';
-import { launchChromium, startServe, type ServeProcess } from '../helpers/serve';
+import { openEditorPage, type EditorPage } from '../helpers/editor-page';
 import { SD_TINY } from '../helpers/fixtures';
 import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../../native-models/src/weights/safetensors';
 import { readProjectFile } from '../../main/engine/project/project-file';
@@ -29,8 +29,7 @@ async function writeInpaintingCheckpoint(file: string): Promise<void> {
 
 describe('Change models in Chromium (serve mode)', () => {
   let dir: string;
-  let serve: ServeProcess;
-  let browser: Browser;
+  let editor: EditorPage;
   let page: Page;
 
   before(async () => {
@@ -40,22 +39,18 @@ describe('Change models in Chromium (serve mode)', () => {
     assert.equal(made.code, 0, made.stderr);
     fs.mkdirSync(path.join(dir, 'models'));
     fs.copyFileSync(path.join(SD_TINY, 'tiny-sd15.safetensors'), path.join(dir, 'models', 'painting.safetensors'));
-    fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ modelsFolder: path.join(dir, 'models') }));
-    serve = await startServe(['--project', path.join(dir, 'clip.rerender'), '--settings', path.join(dir, 'settings.json')]);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(120_000);
-    page.on('pageerror', (e) => console.log('page error:', e.message));
+    // The first test loads the page itself.
+    editor = await openEditorPage({ project: path.join(dir, 'clip.rerender'), settingsFile: path.join(dir, 'settings.json'), settings: { modelsFolder: path.join(dir, 'models') }, noGoto: true });
+    page = editor.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await serve?.stop();
+    await editor?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('given a checkpoint listed as usable that became an inpainting model on disk, when used as the checkpoint, then its row says why in one line naming the file and the project keeps no checkpoint', async () => {
-    await page.goto(serve.url);
+    await page.goto(editor.serve.url);
     await page.waitForSelector('[data-testid=preview-canvas][data-drawn-frame="0"]');
     await page.locator('nav.toolbar button[data-action="file.models"]').click();
     const models = page.getByTestId('models-dialog');

@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { makeImageSequence, tempDir } from '../helpers/media';
 import { rerender } from '../helpers/cli';
-import { launchChromium, startServe, testOutputDir, type ServeProcess } from '../helpers/serve';
+import { openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
 
 const shots = path.join(testOutputDir, 'e2e');
 
@@ -29,8 +29,7 @@ function assertColour(got: number[], want: number[], what: string): void {
 describe('pro formats in the editor (Chromium, serve mode)', () => {
   let dir: string;
   let frames: string;
-  let serve: ServeProcess;
-  let browser: Browser;
+  let editor: EditorPage;
   let page: Page;
   const project = () => path.join(dir, 'shot.rerender');
 
@@ -38,21 +37,17 @@ describe('pro formats in the editor (Chromium, serve mode)', () => {
     fs.mkdirSync(shots, { recursive: true });
     dir = tempDir('rerender-e2e-pro-');
     frames = makeImageSequence(dir, 'shot frames', { count: 24, width: 192, height: 108 });
-    fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ modelsFolder: path.join(dir, 'models') }));
-    serve = await startServe(['--settings', path.join(dir, 'settings.json')]);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(120_000); // a loaded 2-core machine runs ffmpeg behind these waits
-    page.on('pageerror', (e) => console.log('page error:', e.message));
+    // The first test loads the page itself.
+    editor = await openEditorPage({ settingsFile: path.join(dir, 'settings.json'), settings: { modelsFolder: path.join(dir, 'models') }, noGoto: true });
+    page = editor.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await serve?.stop();
+    await editor?.close();
   });
 
   test('given a folder of frames typed in the new-project dialog, then it asks for the frame rate, names missing numbers, and creates the project at that rate', async () => {
-    await page.goto(serve.url);
+    await page.goto(editor.serve.url);
     await page.getByTestId('start-screen').getByRole('button', { name: /New project…/ }).click();
     const dialog = page.getByTestId('new-dialog');
     assert.equal(await dialog.getByLabel('Frame rate').count(), 0, 'no frame rate for a video or nothing yet');

@@ -5,31 +5,26 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Browser } from 'playwright-core';
 import { tempDir } from '../helpers/media';
-import { launchChromium, startServe, testOutputDir, type ServeProcess } from '../helpers/serve';
+import { openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
 
 const sampleDir = path.join(__dirname, '..', '..', 'resources', 'sample');
-let serve: ServeProcess;
-let browser: Browser;
+let editor: EditorPage;
 
 before(async () => {
   const dir = tempDir('rerender-sample-');
   for (const f of ['sample.rerender', 'sample.mp4']) fs.copyFileSync(path.join(sampleDir, f), path.join(dir, f));
-  serve = await startServe(['--project', path.join(dir, 'sample.rerender'), '--settings', path.join(dir, 'settings.json')]);
-  browser = await launchChromium();
+  // The test loads the page itself (the frames are decoded first).
+  editor = await openEditorPage({ project: path.join(dir, 'sample.rerender'), settingsFile: path.join(dir, 'settings.json'), noGoto: true });
 });
 
 after(async () => {
-  await browser?.close();
-  await serve?.stop();
+  await editor?.close();
 });
 
 test('given the sample project without its cache, when opened in the browser, then its frames are decoded and shown', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  // Generous: a loaded 2-core CI machine runs real renders and ffmpeg behind these waits.
-  page.setDefaultTimeout(120_000);
-  await page.goto(serve.url);
+  const page = editor.page;
+  await page.goto(editor.serve.url);
   await page.waitForSelector('[data-testid=job-decode][data-status=done]', { timeout: 120_000 });
   await page.waitForSelector('[data-testid=preview-canvas][data-drawn-frame="0"]', { timeout: 30_000 });
   assert.match(await page.getByTestId('status-frame').textContent() ?? '', /frame 0 \/ \d+ · \d+ keyframes/);

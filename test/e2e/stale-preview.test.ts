@@ -6,17 +6,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Browser } from 'playwright-core';
 import { makeVideo, tempDir } from '../helpers/media';
 import { rerender } from '../helpers/cli';
-import { launchChromium, startServe, testOutputDir, type ServeProcess } from '../helpers/serve';
+import { openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
 import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 
 const shots = path.join(testOutputDir, 'e2e');
 let dir: string;
 let project: string;
-let serve: ServeProcess | undefined;
-let browser: Browser | undefined;
+let editor: EditorPage | undefined;
 
 /** A keyframe image for `frame`: its decoded frame with the colours turned (`hue` degrees). */
 async function styled(frame: number, hue: number): Promise<string> {
@@ -40,21 +38,15 @@ before(async () => {
   // The keyframe at 10 is painted again: segment 0-10 was propagated from its earlier image.
   const again = rerender(['import-keyframe', project, '--frame', '10', '--image', await styled(10, 240)]);
   assert.equal(again.code, 0, again.stderr);
-  fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ modelsFolder: path.join(dir, 'models') }));
-  serve = await startServe(['--project', project, '--settings', path.join(dir, 'settings.json')]);
-  browser = await launchChromium();
+  editor = await openEditorPage({ project, settingsFile: path.join(dir, 'settings.json'), settings: { modelsFolder: path.join(dir, 'models') } });
 });
 
 after(async () => {
-  await browser?.close();
-  await serve?.stop();
+  await editor?.close();
 });
 
 test('given a segment propagated before its keyframe got a new image, when a frame of it is previewed, then the old frame is shown marked stale', async () => {
-  const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(120_000);
-  await page.goto(serve!.url);
-  await page.waitForSelector('[data-testid=preview-canvas][data-drawn-frame="0"]');
+  const page = editor!.page;
   for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
   await page.getByRole('button', { name: 'Propagated' }).click();
   await page.waitForSelector('[data-testid=preview-canvas][data-drawn-frame="5"][data-drawn*="output-stale/00005.png"]');

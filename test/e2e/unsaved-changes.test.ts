@@ -6,10 +6,10 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { makeVideo, tempDir } from '../helpers/media';
 import { rerender } from '../helpers/cli';
-import { launchChromium, startServe, testOutputDir, type ServeProcess } from '../helpers/serve';
+import { openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
 import { readProjectFile, autosavePath } from '../../main/engine/project/project-file';
 
 const shots = path.join(testOutputDir, 'e2e-unsaved');
@@ -29,8 +29,7 @@ async function addKeyframe(page: Page): Promise<void> {
 describe('unsaved changes in the browser editor (serve mode)', () => {
   let dir: string;
   let file: string;
-  let serve: ServeProcess;
-  let browser: Browser;
+  let editor: EditorPage;
   let page: Page;
 
   before(async () => {
@@ -40,19 +39,12 @@ describe('unsaved changes in the browser editor (serve mode)', () => {
     file = path.join(dir, 'clip.rerender');
     const made = rerender(['new', file, '--video', video, '--short-side', '64', '--json']);
     assert.equal(made.code, 0, made.stderr);
-    fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ modelsFolder: path.join(dir, 'models') }));
-    serve = await startServe(['--project', file, '--settings', path.join(dir, 'settings.json')], { HOME: dir });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(120_000);
-    page.on('pageerror', (e) => console.log('page error:', e.message));
-    await page.goto(serve.url);
-    await page.waitForSelector('[data-testid=preview-canvas][data-drawn-frame="0"]');
+    editor = await openEditorPage({ project: file, settingsFile: path.join(dir, 'settings.json'), settings: { modelsFolder: path.join(dir, 'models') }, env: { HOME: dir } });
+    page = editor.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await serve?.stop();
+    await editor?.close();
   });
 
   test('given an unsaved edit, when the project is closed with ×, then the editor asks; Cancel keeps the project open with the edit', async () => {

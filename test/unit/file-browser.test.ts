@@ -58,4 +58,28 @@ describe('file browser', () => {
     const l = await listFolder('models-folder', home, true, { home });
     assert.deepEqual(l.entries.map((e) => `${e.kind}:${e.name}`), ['folder:Videos']);
   });
+
+  test('given the paint program chooser, then it starts in a program folder, lists executable files only (links to programs elsewhere too), and stays inside the allowed folders', { skip: process.platform === 'win32' && 'executables are told by extension on Windows' }, async () => {
+    const bin = fs.realpathSync(tempDir('rerender-fb-bin-'));
+    const elsewhere = fs.realpathSync(tempDir('rerender-fb-opt-'));
+    for (const [dir, name, mode] of [[bin, 'krita', 0o755], [bin, 'README', 0o644], [elsewhere, 'gimp-2.10', 0o755], [elsewhere, 'data.txt', 0o644]] as const) {
+      fs.writeFileSync(path.join(dir, name), '#!/bin/sh\n');
+      fs.chmodSync(path.join(dir, name), mode);
+    }
+    fs.symlinkSync(path.join(elsewhere, 'gimp-2.10'), path.join(bin, 'gimp'));
+    fs.symlinkSync(path.join(elsewhere, 'data.txt'), path.join(bin, 'data'));
+    fs.symlinkSync(elsewhere, path.join(bin, 'share'));
+    const ctx = { home, programFolders: [bin] };
+    const l = await listFolder('program', undefined, false, ctx);
+    assert.equal(l.dir, bin, 'opens in the first program folder');
+    assert.deepEqual(l.entries.map((e) => e.name), ['gimp', 'krita'], 'programs, a link to one elsewhere as the link; not the README, a link to data, or a folder out');
+    assert.equal(l.entries[0].path, path.join(bin, 'gimp'));
+    assert.equal(l.parent, null, 'nothing above the program folder');
+    assert.ok(l.places.some((p) => p.path === bin && p.label === bin), 'the program folder is a place');
+    assert.ok(l.places.some((p) => p.label === 'Home'));
+    await assert.rejects(listFolder('program', elsewhere, false, ctx), /the folders programs are installed in/);
+    await assert.rejects(listFolder('image', bin, false, ctx), /only your home folder and the project's folder/, 'other choosers never see the program folders');
+    const all = await listFolder('program', bin, true, ctx);
+    assert.ok(all.entries.some((e) => e.name === 'README'), 'All files shows the rest');
+  });
 });

@@ -73,7 +73,16 @@ function startProgram(setting: ExternalEditorSetting, file: string): Promise<voi
   });
 }
 
-interface Watch { file: string; watcher: fs.FSWatcher; last: string; timer?: NodeJS.Timeout; importing: Promise<void> }
+interface Watch {
+  file: string;
+  watcher: fs.FSWatcher;
+  /** The working file's size and time when last copied or imported: a change event that leaves it so is no save. */
+  last: string;
+  /** The keyframe's image the working file holds (null: its source frame); another one after an undo or an import. */
+  image: string | null;
+  timer?: NodeJS.Timeout;
+  importing: Promise<void>;
+}
 
 /** How long a file must be quiet before it is read (programs write in several steps). */
 const SETTLE_MS = 300;
@@ -111,11 +120,15 @@ export class ExternalEdits {
     const file = path.join(dir, `keyframe-${k.id}.png`);
     if (this.projectFile !== projectFile) this.stopAll();
     this.projectFile = projectFile;
-    if (!this.watches.has(id)) {
-      // Start from the image in use, or paint over the source frame of an empty keyframe.
+    // Start from the image in use, or paint over the source frame of an empty keyframe; a file already
+    // watched is refreshed when the keyframe's image is no longer the one it holds (after an undo, an
+    // import or a render), so the program always opens what the keyframe shows.
+    const w = this.watches.get(id);
+    if (!w || w.image !== k.image) {
       const from = k.image ? resolveInProject(projectFile, k.image) : path.join(paths.framesDir, frameFileName(k.frame));
       await fs.promises.copyFile(from, file);
-      this.watch(id, file);
+      if (w) Object.assign(w, { last: this.stamp(file), image: k.image });
+      else this.watch(id, file, k.image);
     }
     if (setting) await startProgram(setting, file);
     else await this.openPath!(file);
@@ -126,7 +139,7 @@ export class ExternalEdits {
     try { const s = fs.statSync(file); return `${s.size}:${s.mtimeMs}`; } catch { return ''; }
   }
 
-  private watch(id: string, file: string): void {
+  private watch(id: string, file: string, image: string | null): void {
     const name = path.basename(file);
     // The folder, not the file: programs often save by writing a new file and renaming it over the old.
     const watcher = fs.watch(path.dirname(file), (_event, changed) => {
@@ -137,7 +150,7 @@ export class ExternalEdits {
       w.timer = setTimeout(() => { w.importing = w.importing.then(() => this.reload(id, w)); }, SETTLE_MS);
     });
     watcher.on('error', () => this.stop(id));
-    this.watches.set(id, { file, watcher, last: this.stamp(file), importing: Promise.resolve() });
+    this.watches.set(id, { file, watcher, last: this.stamp(file), image, importing: Promise.resolve() });
   }
 
   /** A save came: import it as the keyframe's new image (painted), unless nothing changed. */
@@ -149,6 +162,7 @@ export class ExternalEdits {
     try {
       await this.session.edit({ action: 'importKeyframeImage', frame: k.frame, image: w.file, painted: true });
       w.last = now;
+      w.image = this.session.project().keyframes.find((x) => x.id === id)?.image ?? null; // the working file is that image now
       this.report(`the keyframe at frame ${k.frame} has the image saved in the external editor (undo returns to the one before)`, true);
     } catch (err) {
       // Half-written files fail to decode; the program's next write triggers another try.

@@ -1,7 +1,9 @@
 // Serve mode's file browser: lists folders for the editor's file choosers (videos, images, models,
 // projects, exports), because a browser cannot show the machine's files. Confined to the allowed places
 // (the user's home folder and the open project's folder): every folder is resolved to its real path and
-// must lie inside one of them, and a symlink is listed only when its target does too.
+// must lie inside one of them, and a symlink is listed only when its target does too. Choosing the paint
+// program also lists the folders programs live in (the PATH's, /usr/bin, /opt, /Applications, Program
+// Files), executable files only.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -19,6 +21,35 @@ export interface BrowseContext {
   projectFile?: string;
   /** Folders offered as places when they are allowed (recent projects' folders, the models folder). */
   extraPlaces?: Array<{ label: string; path: string }>;
+  /** Folders holding programs, for the 'program' chooser (default: programFolders()). */
+  programFolders?: string[];
+}
+
+const WINDOWS_PROGRAMS = ['exe', 'com', 'bat', 'cmd'];
+
+/**
+ * Where programs are installed on this machine: the usual application folders, then the PATH's folders
+ * (absolute ones only), those that exist, as real paths without duplicates.
+ */
+export function programFolders(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string[] {
+  const usual = platform === 'win32'
+    ? [env.ProgramFiles, env['ProgramFiles(x86)'], env.LOCALAPPDATA && path.join(env.LOCALAPPDATA, 'Programs')]
+    : platform === 'darwin' ? ['/Applications', '/opt/homebrew/bin', '/usr/local/bin', '/usr/bin'] : ['/usr/bin', '/usr/local/bin', '/opt', '/snap/bin'];
+  const onPath = (env.PATH ?? env.Path ?? '').split(path.delimiter).filter((d) => path.isAbsolute(d));
+  const real = [...usual, ...onPath].filter((d): d is string => !!d).map(realOrUndefined)
+    .filter((d): d is string => !!d && fs.statSync(d, { throwIfNoEntry: false })?.isDirectory() === true);
+  return [...new Set(real)];
+}
+
+/** Whether a file is a program: executable (on Windows, by its extension). */
+function isProgram(file: string, name: string): boolean {
+  if (process.platform === 'win32') return WINDOWS_PROGRAMS.includes(path.extname(name).slice(1).toLowerCase());
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function realOrUndefined(p: string): string | undefined {
@@ -45,7 +76,8 @@ function isAllowed(roots: readonly string[], real: string): boolean {
   return roots.some((r) => inside(r, real));
 }
 
-function matches(purpose: PickPurpose, name: string): boolean {
+function matches(purpose: PickPurpose, name: string, file: string): boolean {
+  if (purpose === 'program') return isProgram(file, name);
   const ext = path.extname(name).slice(1).toLowerCase();
   return PICK_FILTERS[purpose].some((f) => f.extensions.includes(ext));
 }
@@ -57,14 +89,15 @@ const byName = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base'
  * (every file with `all`; none when the purpose chooses a folder). Hidden entries are left out.
  */
 export async function listFolder(purpose: PickPurpose, dir: string | undefined, all: boolean, ctx: BrowseContext): Promise<FolderListing> {
-  const roots = allowedRoots(ctx);
+  const programs = purpose === 'program' ? (ctx.programFolders ?? programFolders()).map(realOrUndefined).filter((d): d is string => !!d) : [];
+  const roots = [...new Set([...allowedRoots(ctx), ...programs])];
   if (roots.length === 0) throw new UserError('no folder can be browsed: the home folder does not exist');
   const home = realOrUndefined(ctx.home ?? os.homedir());
   const projectDir = ctx.projectFile ? realOrUndefined(path.dirname(path.resolve(ctx.projectFile))) : undefined;
-  const wanted = dir ? path.resolve(dir) : projectDir ?? home ?? roots[0];
+  const wanted = dir ? path.resolve(dir) : programs[0] ?? projectDir ?? home ?? roots[0];
   const real = realOrUndefined(wanted);
   if (!real) throw new UserError('this folder does not exist (it may have been moved or deleted)', wanted);
-  if (!isAllowed(roots, real)) throw new UserError('the file browser shows only your home folder and the project\'s folder; type the full path to use a file elsewhere', wanted);
+  if (!isAllowed(roots, real)) throw new UserError(`the file browser shows only your home folder${programs.length ? ', the project\'s folder and the folders programs are installed in' : ' and the project\'s folder'}; type the full path to use a file elsewhere`, wanted);
   let stat: fs.Stats;
   try {
     stat = await fsp.stat(real);
@@ -87,25 +120,28 @@ export async function listFolder(purpose: PickPurpose, dir: string | undefined, 
     let kind: 'folder' | 'file' | undefined;
     let s: fs.Stats | undefined;
     try {
-      if (d.isSymbolicLink()) {
-        // Listed only when it points inside the allowed places, as what it points to.
-        const target = realOrUndefined(full);
-        if (!target || !isAllowed(roots, target)) continue;
-      }
       s = await fsp.stat(full);
+      if (d.isSymbolicLink()) {
+        // Listed only when it points inside the allowed places, as what it points to; a program folder's
+        // links to programs elsewhere (/usr/bin/gimp → /etc/alternatives/…) are listed as the link.
+        const target = realOrUndefined(full);
+        const programLink = purpose === 'program' && s.isFile() && isProgram(full, d.name);
+        if (!target || (!isAllowed(roots, target) && !programLink)) continue;
+      }
       kind = s.isDirectory() ? 'folder' : s.isFile() ? 'file' : undefined;
     } catch {
       continue; // vanished or unreadable: not offered
     }
     if (!kind) continue; // FIFOs, sockets, devices are never offered
-    if (kind === 'file' && (foldersOnly || (!all && !matches(purpose, d.name)))) continue;
+    if (kind === 'file' && (foldersOnly || (!all && !matches(purpose, d.name, full)))) continue;
     entries.push({ name: d.name, path: full, kind, ...(kind === 'file' ? { bytes: s.size } : {}), modified: Math.round(s.mtimeMs) });
   }
   entries.sort((a, b) => (a.kind === b.kind ? byName.compare(a.name, b.name) : a.kind === 'folder' ? -1 : 1));
 
   const parentReal = path.dirname(real);
   const parent = parentReal !== real && isAllowed(roots, parentReal) ? parentReal : null;
-  return { dir: real, parent, entries: entries.slice(0, LISTING_LIMIT), truncated: entries.length > LISTING_LIMIT, places: places(roots, home, projectDir, ctx.extraPlaces ?? []) };
+  const programPlaces = programs.map((p) => ({ label: p, path: p }));
+  return { dir: real, parent, entries: entries.slice(0, LISTING_LIMIT), truncated: entries.length > LISTING_LIMIT, places: places(roots, home, projectDir, [...programPlaces, ...(ctx.extraPlaces ?? [])]) };
 }
 
 function places(roots: readonly string[], home: string | undefined, projectDir: string | undefined, extra: Array<{ label: string; path: string }>): FolderListing['places'] {

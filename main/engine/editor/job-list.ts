@@ -33,7 +33,8 @@ export class JobList {
   private jobs = new Map<string, { state: JobState; cancel: CancelToken; lastSent: number }>();
   private nextId = 1;
 
-  constructor(private readonly emit: (job: JobState) => void, private readonly describe: DescribeFailure) {}
+  /** `now` times the jobs (start, end, ETA, how often progress is sent); tests step it to see ETAs without waiting. */
+  constructor(private readonly emit: (job: JobState) => void, private readonly describe: DescribeFailure, private readonly now: () => number = Date.now) {}
 
   list(): JobState[] {
     return [...this.jobs.values()].map((j) => j.state);
@@ -61,7 +62,7 @@ export class JobList {
     const cancel = new CancelToken();
     const { queued, ...extra } = options;
     const status = queued === undefined ? 'running' : 'queued';
-    const entry = { state: { id, kind, title, status, fraction: 0, ...(queued === undefined ? {} : { message: queued }), startedAt: Date.now(), ...extra } as JobState, cancel, lastSent: 0 };
+    const entry = { state: { id, kind, title, status, fraction: 0, ...(queued === undefined ? {} : { message: queued }), startedAt: this.now(), ...extra } as JobState, cancel, lastSent: 0 };
     this.jobs.set(id, entry);
     this.prune();
     this.emit(entry.state);
@@ -75,10 +76,10 @@ export class JobList {
     const onProgress = (p: JobProgress) => {
       if (entry.state.status !== 'running') return; // queued jobs have no progress or ETA to show
       // Work in this process (decoding, imports) reports no ETA: measured here, from when it started running.
-      eta ??= createEtaEstimator();
+      eta ??= createEtaEstimator(this.now);
       const etaSeconds = eta(p.fraction);
       entry.state = { ...entry.state, fraction: p.fraction, message: p.message, etaSeconds };
-      const now = Date.now();
+      const now = this.now();
       if (now - entry.lastSent >= PROGRESS_INTERVAL_MS || p.fraction >= 1) {
         entry.lastSent = now;
         this.emit(entry.state);
@@ -113,7 +114,7 @@ export class JobList {
   }
 
   private finish(entry: { state: JobState }, change: Partial<JobState>): void {
-    entry.state = { ...entry.state, ...change, endedAt: Date.now() };
+    entry.state = { ...entry.state, ...change, endedAt: this.now() };
     this.emit(entry.state);
   }
 
