@@ -34,22 +34,32 @@ function folderBytes(dir: string): number {
 
 function contents(dir: string): Content[] {
   const none = { left: 0, right: 0, top: 0, bottom: 0 };
-  const list: Content[] = [{ name: 'sample', video: path.join(root, 'resources', 'sample', 'sample.mp4'), crop: { left: 168, right: 168, top: 0, bottom: 0 } }];
   const ff = (args: string[]) => execFileSync('ffmpeg', ['-v', 'error', '-y', ...args]);
+  // Every video holds just the frames the keys span, so each row times the same work (two segments, both
+  // directions, no tail): the whole sample (72 frames) would add a one-direction tail of 55 frames, and
+  // the whole real clip a 336-frame one.
+  const frames = String(KEYS[KEYS.length - 1] + 1);
+  const cut = (video: string, name: string, from: string) => {
+    const out = path.join(dir, name);
+    ff(['-ss', from, '-i', video, '-frames:v', frames, '-an', '-c:v', 'libx264', '-crf', '12', '-pix_fmt', 'yuv420p', out]);
+    return out;
+  };
+  const sample = path.join(root, 'resources', 'sample', 'sample.mp4');
+  const list: Content[] = [{ name: 'sample', video: cut(sample, 'sample.mp4', '0'), crop: { left: 168, right: 168, top: 0, bottom: 0 } }];
   const still = path.join(dir, 'still.png');
   if (fs.existsSync(realClip)) {
-    list.push({ name: 'real clip', video: realClip, crop: { left: 0, right: 0, top: 210, bottom: 210 } });
+    const real = cut(realClip, 'real.mp4', '2');
+    list.push({ name: 'real clip', video: real, crop: { left: 0, right: 0, top: 210, bottom: 210 } });
     ff(['-ss', '2', '-i', realClip, '-frames:v', '1', '-vf', 'scale=1080:1920', still]);
   } else {
     console.log(`(real clip ${realClip} absent: its row is skipped, and the fast pan is made from the sample)`);
-    ff(['-i', list[0].video, '-frames:v', '1', '-vf', 'scale=-2:1200', still]);
+    ff(['-i', sample, '-frames:v', '1', '-vf', 'scale=-2:1200', still]);
   }
-  const frames = String(KEYS[KEYS.length - 1] + 1);
   const fast = path.join(dir, 'fast.mp4');
   ff(['-loop', '1', '-framerate', '24', '-i', still, '-vf', "crop=512:512:x='100+n*22':y='300+n*9',format=yuv420p", '-frames:v', frames, '-c:v', 'libx264', '-crf', '12', fast]);
   list.push({ name: 'fast motion', video: fast, crop: none });
   const flat = path.join(dir, 'flat.mp4');
-  ff(['-f', 'lavfi', '-i', 'gradients=s=512x512:rate=24:speed=0.02:c0=0x6080a0:c1=0xa09070:n=2', '-vf', 'format=yuv420p', '-frames:v', frames, '-c:v', 'libx264', '-crf', '12', flat]);
+  ff(['-f', 'lavfi', '-i', 'gradients=s=512x512:rate=24:speed=0.02:c0=0x6080a0:c1=0xa09070:n=2:seed=1', '-vf', 'format=yuv420p', '-frames:v', frames, '-c:v', 'libx264', '-crf', '12', flat]);
   list.push({ name: 'flat', video: flat, crop: none });
   const only = process.env.SPEED_CONTENT?.split(',');
   return only ? list.filter((c) => only.some((o) => c.name.startsWith(o))) : list;

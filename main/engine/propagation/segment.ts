@@ -63,12 +63,27 @@ export async function propagateSegment(job: SegmentJob): Promise<Map<number, Fra
   // the one before), but frames already blended need not be re-blended.
   const lastForward = Math.max(...pending);
   const firstBackward = Math.min(...pending);
+  // The two directions are independent. Given two threads or more they run at the same time, the
+  // threads shared between them (a chain on one thread never waits for the slower half of a parallel
+  // pass); with one thread, one after the other. A synthesis's result does not depend on its thread
+  // count, so neither do the bytes.
+  const concurrent = !!(s.left && job.leftStyle && s.right && job.rightStyle) && (job.threads ?? 1) >= 2;
+  const threads = concurrent ? Math.floor(job.threads! / 2) : job.threads;
+  const chains: (() => Promise<void>)[] = [];
   if (s.left && job.leftStyle) {
-    await runChain({ ...common, keyFrame: s.left.frame, style: job.leftStyle, frames: frames.filter((f) => f <= lastForward), direction: 'forward', store: forward });
+    const style = job.leftStyle, keyFrame = s.left.frame;
+    chains.push(() => runChain({ ...common, threads, keyFrame, style, frames: frames.filter((f) => f <= lastForward), direction: 'forward', store: forward }));
   }
   if (s.right && job.rightStyle) {
-    await runChain({ ...common, keyFrame: s.right.frame, style: job.rightStyle, frames: frames.filter((f) => f >= firstBackward).reverse(), direction: 'backward', store: backward });
+    const style = job.rightStyle, keyFrame = s.right.frame;
+    chains.push(() => runChain({ ...common, threads, keyFrame, style, frames: frames.filter((f) => f >= firstBackward).reverse(), direction: 'backward', store: backward }));
   }
+  // Both finish (or stop) before an error goes on, so nothing is still writing while the caller cleans up.
+  const settled: PromiseSettledResult<void>[] = [];
+  if (concurrent) settled.push(...await Promise.allSettled(chains.map((run) => run())));
+  else for (const run of chains) if (!settled.some((r) => r.status === 'rejected')) settled.push(...await Promise.allSettled([run()]));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   let previousMask: { frame: number; mask: Image } | undefined;
   for (const c of frames) {
     job.cancel?.throwIfCancelled();

@@ -64,6 +64,7 @@ LevelSolver::LevelSolver(const Plane& srcStyle, const Plane& srcGuide, const Pla
   patchErr_.assign(static_cast<size_t>(tw_) * th_, 0.f);
   moved_.assign(static_cast<size_t>(tw_) * th_, 0);
   restyled_.assign(static_cast<size_t>(tw_) * th_, 0);
+  for (int k = -(p.patchSize - 1); k <= p.patchSize - 1; ++k) tent_.push_back(static_cast<float>(p.patchSize - std::abs(k)));
   const float p2 = static_cast<float>(p.patchSize * p.patchSize);
   const float uniformCoverage = static_cast<float>(tw_) * th_ / (static_cast<float>(sw_) * sh_) * p2;
   penaltyScale_ = p.uniformity / (p2 * uniformCoverage);
@@ -226,13 +227,16 @@ void LevelSolver::RefreshOccupancy() {
 }
 
 void LevelSolver::AddCentre(std::vector<float>& map, int cx, int cy, float sign) const {
+  // Row dy of the tent is (p - |dy|) * tent_; every product and sum is a whole number far below 2^24, so
+  // the result is exact whatever the order (the loop is left to the vectoriser).
   const int p = p_.patchSize;
-  for (int dy = -(p - 1); dy <= p - 1; ++dy) {
-    const int y = cy + dy;
-    if (y < 0 || y >= sh_) continue;
-    const float wy = sign * static_cast<float>(p - std::abs(dy));
-    float* row = &map[static_cast<size_t>(y) * sw_];
-    for (int dx = std::max(-(p - 1), -cx); dx <= std::min(p - 1, sw_ - 1 - cx); ++dx) row[cx + dx] += wy * static_cast<float>(p - std::abs(dx));
+  const int x0 = std::max(0, cx - (p - 1)), x1 = std::min(sw_ - 1, cx + p - 1);
+  const float* tent = &tent_[x0 - (cx - (p - 1))];
+  const int n = x1 - x0 + 1;
+  for (int y = std::max(0, cy - (p - 1)); y <= std::min(sh_ - 1, cy + p - 1); ++y) {
+    const float wy = sign * static_cast<float>(p - std::abs(y - cy));
+    float* __restrict row = &map[static_cast<size_t>(y) * sw_ + x0];
+    for (int k = 0; k < n; ++k) row[k] += wy * tent[k];
   }
 }
 
@@ -315,6 +319,7 @@ void LevelSolver::ScanRow(int y, bool forward, int round, int iter, OccupancyVie
     const int x = forward ? k : tw_ - 1 - k;
     const size_t i = static_cast<size_t>(y) * tw_ + x;
     if (!active_[i]) continue;
+    ++view.counts.searched;
     int32_t* m = &nnf_[i * 2];
     const int ox = m[0], oy = m[1];
     float best = patchErr_[i] + penaltyScale_ * Occupancy(view, ox, oy);
@@ -337,6 +342,7 @@ void LevelSolver::ScanRow(int y, bool forward, int round, int iter, OccupancyVie
       TryCandidate(view, x, y, i, ox, oy, sx, sy, best);
     }
     if (m[0] != ox || m[1] != oy) {
+      ++view.counts.moves;
       view.changed.push_back(static_cast<int32_t>(i));
       moved_[i] = 1;
       AddCentre(view.delta, ox, oy, -1.f);

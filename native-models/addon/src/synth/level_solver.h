@@ -19,6 +19,13 @@ struct Plane {
   std::vector<float> v;
 };
 
+// What the PatchMatch scans did (for RR_SYNTH_PROFILE): pixels searched, candidates offered, patch
+// distances computed, matches moved.
+struct ScanCounts {
+  uint64_t searched = 0, offered = 0, distances = 0, moves = 0;
+  void Add(const ScanCounts& o) { searched += o.searched; offered += o.offered; distances += o.distances; moves += o.moves; }
+};
+
 class LevelSolver {
  public:
   // `coarsest`: this level starts the pyramid (searches the whole exemplar).
@@ -37,6 +44,12 @@ class LevelSolver {
   void Settle();
 
   const std::vector<int32_t>& Matches() const { return nnf_; }
+  // Totals of every scan so far on this level.
+  ScanCounts Counts() const {
+    ScanCounts c;
+    for (const OccupancyView& v : views_) c.Add(v.counts);
+    return c;
+  }
   const std::vector<float>& TargetStyle() const { return tgtStyle_; }
   const std::vector<float>& PatchErrors() const { return patchErr_; }
   int TargetWidth() const { return tw_; }
@@ -72,6 +85,7 @@ class LevelSolver {
     std::vector<float> delta;   // source size, zero outside this block's moves
     std::vector<int32_t> moves;  // (from, to) source indices of the block's match moves, in order
     std::vector<int32_t> changed;  // target indices of the block's pixels whose match changed
+    mutable ScanCounts counts;  // diagnostics only
   };
 
   float Occupancy(const OccupancyView& view, int sx, int sy) const {
@@ -99,9 +113,11 @@ class LevelSolver {
   // `best` is the energy (patch error + penalty) of its current match.
   void TryCandidate(const OccupancyView& view, int x, int y, size_t i, int ox, int oy, int sx, int sy, float& best) {
     int32_t* m = &nnf_[i * 2];
+    ++view.counts.offered;
     if (sx == m[0] && sy == m[1]) return;
     const float pen = Penalty(view, ox, oy, sx, sy);
     if (pen >= best) return;
+    ++view.counts.distances;
     const float d = Distance(x, y, sx, sy, best - pen);
     const float needed = d < patchErr_[i] ? best : best * (1.f - kPenaltyOnlyGain);
     if (d + pen < needed) {
@@ -143,6 +159,7 @@ class LevelSolver {
   // `flags` dilated by the patch radius (a box of side p), into `out`.
   void DilateByRadius(const std::vector<uint8_t>& flags, std::vector<uint8_t>& out) const;
   float penaltyScale_ = 0.f;
+  std::vector<float> tent_;  // p - |k| for k in [-(p-1), p-1]: one row of a match's coverage tent
 };
 
 }  // namespace rr

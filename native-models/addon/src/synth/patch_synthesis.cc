@@ -72,10 +72,12 @@ class PhaseTimes {
     ms_[p] += std::chrono::duration<double, std::milli>(now - last_).count();
     last_ = now;
   }
-  void Print(int level, int w, int h) {
+  void Print(int level, int w, int h, const ScanCounts& c) {
     if (!on_) return;
-    std::fprintf(stderr, "synthesis level %d (%dx%d): vote %.1f ms, errors %.1f, occupancy %.1f, search %.1f, settle %.1f\n", level, w, h,
-                 ms_[kVote], ms_[kErrors], ms_[kOccupancy], ms_[kSearch], ms_[kSettle]);
+    const double px = static_cast<double>(w) * h;
+    std::fprintf(stderr, "synthesis level %d (%dx%d): vote %.1f ms, errors %.1f, occupancy %.1f, search %.1f, settle %.1f; per pixel: searched %.2f, "
+                 "offered %.1f, distances %.1f, moves %.2f\n", level, w, h, ms_[kVote], ms_[kErrors], ms_[kOccupancy], ms_[kSearch], ms_[kSettle],
+                 c.searched / px, c.offered / px, c.distances / px, c.moves / px);
     std::fill(ms_, ms_ + kPhases, 0.0);
   }
 
@@ -146,7 +148,7 @@ bool Synthesize(const SynthesisInput& in, const SynthesisParams& params, Synthes
       solver.Vote();
       times.Stop(PhaseTimes::kVote);
     }
-    times.Print(level, solver.TargetWidth(), solver.TargetHeight());
+    times.Print(level, solver.TargetWidth(), solver.TargetHeight(), solver.Counts());
     if (level == 0) {
       solver.ComputePatchErrors(false);
       const size_t t = static_cast<size_t>(in.targetWidth) * in.targetHeight;
