@@ -273,7 +273,7 @@ export function Inspector() {
           )}
           <button onClick={() => void perform('keyframe.importImage')}>Import image…</button>
           <button data-testid="edit-externally" title="Open the image in your paint program (Shift+I); each save there becomes the keyframe's new image" onClick={() => void perform('keyframe.editExternally')}>Edit in external editor</button>
-          <button className="link" title="Choose the paint program" onClick={() => void perform('file.externalEditor')}>program…</button>
+          <button className="link" title="Choose the paint program Edit in external editor opens" onClick={() => void perform('file.externalEditor')}>Paint program…</button>
           {diffusion && <button disabled={!differing} title={differing ? 'Use the project settings for every field' : 'Uses the project settings already'} onClick={() => void perform('keyframe.revert')}>Revert</button>}
           <button onClick={() => void perform('keyframe.delete')}>Delete</button>
         </div>
