@@ -191,6 +191,11 @@ function DetectorWarning({ state, k }: { state: ProjectState; k: Keyframe | unde
 }
 
 /** The keyframe's images: the current one marked, earlier ones to compare in the preview, use again or delete. */
+/** What an earlier image was: a render's seed, or imported / painted (entries of older projects: by seed). */
+function historyLabel(h: { seed: number; source?: string }): string {
+  return h.source && h.source !== 'diffusion' ? h.source : `seed ${h.seed}`;
+}
+
 function History({ state, k }: { state: ProjectState; k: Keyframe }) {
   const view = useEditor((s) => (s.historyView?.keyframeId === k.id ? s.historyView.index : null));
   const compare = useEditor((s) => s.compare);
@@ -216,14 +221,14 @@ function History({ state, k }: { state: ProjectState; k: Keyframe }) {
             <button key={`${h.image}-${i}`} className={view === i ? 'on' : ''} data-index={i} title={`${h.createdAt}: click to compare with the current one in the preview, double-click to use it`}
               onClick={() => show(i)} onDoubleClick={() => void edit('pickKeyframeHistory', i)}>
               <img alt={`earlier render ${i + 1}`} src={mediaUrl(state, { kind: 'file', path: h.image })} />
-              <span>#{i + 1} · seed {h.seed}</span>
+              <span>#{i + 1} · {historyLabel(h)}</span>
             </button>
           );
         })}
       </div>
       {entry && view !== null && (
         <div className="buttons" data-testid="history-actions">
-          <span className="muted">#{view + 1} (seed {entry.seed}) in the preview, beside the current one</span>
+          <span className="muted">#{view + 1} ({historyLabel(entry)}) in the preview, beside the current one</span>
           <button className="primary" onClick={() => void edit('pickKeyframeHistory', view)}>Use this render</button>
           <button onClick={() => void edit('removeKeyframeHistory', view)}>Delete</button>
           <button onClick={() => show(null)}>Back to current</button>
