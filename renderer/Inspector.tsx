@@ -207,7 +207,7 @@ function History({ state, k }: { state: ProjectState; k: Keyframe }) {
   const entry = view !== null ? k.history[view] : undefined;
   return (
     <fieldset data-testid="history">
-      <legend>Renders of this keyframe</legend>
+      <legend>Images of this keyframe</legend>
       <div className="history">
         {k.image && (
           <button className={`current ${view === null ? 'on' : ''}`} title="The image in use" onClick={() => show(null)}>
