@@ -122,6 +122,12 @@ export const modelsState = z.object({
 });
 export type ModelsState = z.infer<typeof modelsState>;
 
+/** The limit of a project's cache (app setting `cacheLimitGb`): old entries are collected beyond it (GB). */
+export const CACHE_LIMIT_GB = { min: 1, max: 10_000, default: 20 } as const;
+export const cacheLimitGb = z.number().finite().min(CACHE_LIMIT_GB.min).max(CACHE_LIMIT_GB.max);
+export const cacheState = z.object({ limitGb: cacheLimitGb, min: z.number(), max: z.number() });
+export type CacheState = z.infer<typeof cacheState>;
+
 /** The render farm the editor submits to (app settings): the URL with its password hidden, never in full. */
 export const farmState = z.object({
   /** redis://host:port or rediss://… with the password shown as ***, or null when jobs run on this machine. */
@@ -273,6 +279,10 @@ export const calls = {
   'models.setFolder': { params: z.object({ folder: filePath }), result: modelsState },
   'models.setProvider': { params: z.object({ provider: z.string().max(32) }), result: modelsState },
   'models.import': { params: z.object({ source: filePath }), result: jobStarted },
+  /** The cache limit (GB) and its range. */
+  'cache.state': { params: none, result: cacheState },
+  /** Sets the cache limit: a project's old cache entries are collected beyond it after each propagation. */
+  'cache.setLimit': { params: z.object({ limitGb: cacheLimitGb }).strict(), result: cacheState },
   'farm.state': { params: none, result: farmState },
   /** Sets (or with null clears) the farm URL; a URL whose password is *** keeps the stored password. */
   'farm.setUrl': { params: z.object({ url: z.string().max(4096).nullable() }), result: farmState },

@@ -56,7 +56,7 @@ export type SourceVideo = z.infer<typeof sourceVideo>;
 
 export const workingResolution = z.object({
   mode: z.enum(['short-side', 'long-side']),
-  /** Target length of the chosen side before rounding to multiples of 64 (ALGORITHM.md §1). */
+  /** Target length of the chosen side before rounding to multiples of 64 (docs/METHOD.md §1). */
   size: int(64, 8192),
   crop: crop.nullable(),
   width: int(64, 16384),
@@ -175,7 +175,7 @@ export const exportSettings = z.object({
 });
 export type ExportSettings = z.infer<typeof exportSettings>;
 
-/** FRESCO mode's switches and parameters (ALGORITHM.md §6); defaults in main/engine/fresco/settings.ts. */
+/** FRESCO mode's switches and parameters (docs/METHOD.md §6); defaults in main/engine/fresco/settings.ts. */
 export const frescoSettings = z.object({
   /** Keyframes per batch, prefix included (later batches start with the first keyframe and the previous batch's last). */
   batchSize: int(3, 64),

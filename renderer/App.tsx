@@ -1,7 +1,7 @@
 // The editor window: toolbar, preview, inspector, timeline, jobs, dialogs and status bar; wires the
 // engine's events into the store and keyboard, menu and drop input into the action registry.
 import { useEffect } from 'react';
-import { actionByName, askPath, handleKey, openProject, perform, showProject } from './actions';
+import { actionByName, askPath, handleKey, openProject, perform, shortcutOf, showProject } from './actions';
 import { call, editor, receiveProject, useEditor } from './store';
 import { PICK_FILTERS, UPLOAD_BASE64_LIMIT } from '../preload/api';
 import { Timeline } from './timeline/Timeline';
@@ -42,14 +42,14 @@ function Toolbar() {
             const a = actionByName(name)!;
             const disabled = (a.needsProject && !project) || (name === 'edit.undo' && !project?.undo) || (name === 'edit.redo' && !project?.redo);
             const title = name === 'edit.undo' && project?.undo ? `Undo ${project.undo}` : name === 'edit.redo' && project?.redo ? `Redo ${project.redo}`
-              : name === 'render.all' && project && !pending ? 'Every keyframe is rendered and up to date (Re-render all: Ctrl+Shift+R)' : a.label;
+              : name === 'render.all' && project && !pending ? `Every keyframe is rendered and up to date (Re-render all: ${shortcutOf('render.rerenderAll')})` : a.hint ? `${a.label}: ${a.hint}` : a.label;
             return <button key={name} data-action={name} disabled={disabled} title={`${title}${a.shortcut ? ` (${a.shortcut})` : ''}`} onClick={() => void perform(name)}>{NARROW_LABEL[name] ? <><span className="wide-label">{SHORT_LABEL[name]}</span><span className="narrow-label">{NARROW_LABEL[name]}</span></> : SHORT_LABEL[name]}</button>;
           })}
         </div>
       ))}
       <span className="title" data-testid="title" title={project?.file}>
         {project ? <>{project.project.name}{project.dirty ? ' •' : ''}</> : 'Rerender'}
-        {project && <button className="close" data-action="file.close" title="Close project (Ctrl+W): back to the start screen" aria-label="Close project" onClick={() => void perform('file.close')}>×</button>}
+        {project && <button className="close" data-action="file.close" title={`Close project (${shortcutOf('file.close')}): back to the start screen`} aria-label="Close project" onClick={() => void perform('file.close')}>×</button>}
       </span>
     </nav>
   );

@@ -4,9 +4,11 @@ import { useEffect, useState } from 'react';
 import type { Keyframe, ProjectState, RenderParams } from '../preload/api';
 import { mediaUrl } from './media-url';
 import { call, editor, receiveProject, useEditor } from './store';
-import { askPath, focusedKeyframe, perform } from './actions';
+import { askPath, focusedKeyframe, perform, shortcutOf } from './actions';
 import { storedModelPath } from './dialogs/ModelManager';
 import { FIELDS, defaultValue, overrideValue, withDefault, withOverride, type Field } from './inspector-fields';
+import { frescoSettings } from '../preload/project-schema';
+import { numberRange } from '../preload/setting-ranges';
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -25,12 +27,12 @@ export function differingFields(k: Keyframe, render: RenderParams): Field[] {
 }
 
 /** A typed number, or why it is refused (the valid range, shown at the field): never clamped silently. */
-export function parseNumber(text: string, f: Pick<Field, 'label' | 'min' | 'max' | 'step'>): { value: number } | { problem: string } {
+export function parseNumber(text: string, f: Pick<Field, 'label' | 'min' | 'max' | 'integer'>): { value: number } | { problem: string } {
   const n = Number(text);
   const range = f.min !== undefined && f.max !== undefined ? `from ${f.min} to ${f.max}` : f.min !== undefined ? `at least ${f.min}` : `at most ${f.max}`;
   if (text.trim() === '' || !Number.isFinite(n)) return { problem: `${f.label}: enter a number ${range}` };
   if ((f.min !== undefined && n < f.min) || (f.max !== undefined && n > f.max)) return { problem: `${f.label} must be ${range} (${n} is outside)` };
-  if (f.step && f.step >= 1 && !Number.isInteger(n)) return { problem: `${f.label} must be a whole number ${range}` };
+  if (f.integer && !Number.isInteger(n)) return { problem: `${f.label} must be a whole number ${range}` };
   return { value: n };
 }
 
@@ -40,7 +42,7 @@ function FieldControl({ field, value, onCommit }: { field: Field; value: unknown
   const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => setProblem(null), [key]);
   const onEnter = (e: React.KeyboardEvent<HTMLInputElement>) => { if (e.key === 'Enter') (e.target as HTMLInputElement).blur(); };
-  const check = (text: string, f: Pick<Field, 'label' | 'min' | 'max' | 'step'>): number | undefined => {
+  const check = (text: string, f: Pick<Field, 'label' | 'min' | 'max' | 'integer'>): number | undefined => {
     const r = parseNumber(text, f);
     if ('problem' in r) { setProblem(r.problem); return undefined; }
     setProblem(null);
@@ -57,14 +59,14 @@ function FieldControl({ field, value, onCommit }: { field: Field; value: unknown
     case 'window': {
       const w = value as { start: number; end: number };
       const commit = (part: 'start' | 'end', text: string) => {
-        const n = check(text, { label: `${field.label} ${part}`, min: 0, max: 1 });
+        const n = check(text, { ...field, label: `${field.label} ${part}` });
         if (n !== undefined && n !== w[part]) onCommit({ ...w, [part]: n });
       };
       return (
         <span className={`window ${problem ? 'invalid' : ''}`} key={key}>
-          <input type="number" min={0} max={1} step={0.05} defaultValue={w.start} aria-label={`${field.label} start`} onBlur={(e) => commit('start', e.target.value)} onKeyDown={onEnter} />
+          <input type="number" min={field.min} max={field.max} step={field.step} defaultValue={w.start} aria-label={`${field.label} start`} onBlur={(e) => commit('start', e.target.value)} onKeyDown={onEnter} />
           –
-          <input type="number" min={0} max={1} step={0.05} defaultValue={w.end} aria-label={`${field.label} end`} onBlur={(e) => commit('end', e.target.value)} onKeyDown={onEnter} />
+          <input type="number" min={field.min} max={field.max} step={field.step} defaultValue={w.end} aria-label={`${field.label} end`} onBlur={(e) => commit('end', e.target.value)} onKeyDown={onEnter} />
           {error}
         </span>
       );
@@ -100,6 +102,9 @@ function FieldRow({ field, k, render }: { field: Field; k: Keyframe | undefined;
     </div>
   );
 }
+
+/** FRESCO's batch size range, from the project schema. */
+const BATCH = numberRange('batchSize', frescoSettings);
 
 const FRESCO_SWITCHES = [
   ['spatialAttention', 'Spatial-guided attention', 'Queries mixed by the frame\'s own self-similarity (first step)'],
@@ -147,8 +152,8 @@ function MethodSettings({ state }: { state: ProjectState }) {
           ))}
           <div className="field">
             <label htmlFor="field-fresco-batch" title="Keyframes rendered together, including the two carried over">Batch size</label>
-            <input id="field-fresco-batch" type="number" min={3} max={64} step={1} defaultValue={fresco?.batchSize ?? 8} key={fresco?.batchSize ?? 8}
-              onBlur={(e) => { const n = Math.round(Number(e.target.value)); if (n >= 3 && n <= 64 && n !== (fresco?.batchSize ?? 8)) void setMode({ fresco: { batchSize: n } }); }} />
+            <input id="field-fresco-batch" type="number" min={BATCH.min} max={BATCH.max} step={1} defaultValue={fresco?.batchSize ?? 8} key={fresco?.batchSize ?? 8}
+              onBlur={(e) => { const n = Math.round(Number(e.target.value)); if (n >= BATCH.min && n <= BATCH.max && n !== (fresco?.batchSize ?? 8)) void setMode({ fresco: { batchSize: n } }); }} />
           </div>
           <div className="field">
             <label htmlFor="field-fresco-backgroundSmoothing" title={smoothing?.available ? smoothingHint : smoothing?.reason}>Background smoothing</label>
@@ -287,7 +292,7 @@ export function Inspector() {
       {!k && <MethodSettings state={project} />}
       {!k && (
         <div className="buttons">
-          <button title="Renders every diffusion keyframe again, finished ones included (Ctrl+Shift+R)" onClick={() => void perform('render.rerenderAll')}>Re-render all keyframes…</button>
+          <button title={`Renders every diffusion keyframe again, finished ones included (${shortcutOf('render.rerenderAll')})`} onClick={() => void perform('render.rerenderAll')}>Re-render all keyframes…</button>
         </div>
       )}
       {groups.map((g) => (

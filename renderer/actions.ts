@@ -1,25 +1,18 @@
 // The action registry: every user action is one object (name, label, shortcut, perform). Menus,
-// toolbar buttons, keyboard shortcuts, the help overlay and the tests all go through it.
+// toolbar buttons, keyboard shortcuts, the help overlay and the tests all go through it. Names, labels
+// and shortcuts are declared once in `preload/action-table.ts` (the Electron menu reads them there);
+// this file adds what each action does.
+import { ACTION_TABLE, matchesShortcut, type ActionDeclaration, type ActionName } from '../preload/action-table';
 import type { PickPurpose, ProjectState } from '../preload/api';
 import { call, editor, frameCount, receiveProject, setFrame, type Coverage } from './store';
 import { clampView, fitZoom } from './timeline/timeline-math';
 
-export interface Action {
-  name: string;
-  label: string;
-  group: 'File' | 'Edit' | 'Keyframes' | 'Playback' | 'View' | 'Render' | 'Help';
-  /** Shown in menus and the help overlay, e.g. "Ctrl+S". */
-  shortcut?: string;
-  /** Matches a key press (the registry ignores key presses inside text fields). */
-  keys?: (e: KeyboardEvent) => boolean;
-  /** Needs an open project. */
-  needsProject?: boolean;
+export interface Action extends ActionDeclaration {
+  name: ActionName;
   perform(arg?: string): void | Promise<void>;
 }
 
 const mod = (e: KeyboardEvent) => e.ctrlKey || e.metaKey;
-const plain = (e: KeyboardEvent) => !e.ctrlKey && !e.metaKey && !e.altKey;
-const key = (k: string, test: (e: KeyboardEvent) => boolean = plain) => (e: KeyboardEvent) => e.key === k && test(e);
 
 /**
  * A path from a native dialog (Electron) or, in a browser (which cannot reveal paths), from the engine's
@@ -146,182 +139,138 @@ export function describeCoverage(c: Coverage, frame: number): string {
   return `${times}, ${((u ?? 0) * 100).toFixed(1)}% not shown by any keyframe`;
 }
 
-export const actions: Action[] = [
-  {
-    name: 'file.new', label: 'New project from a video…', group: 'File', shortcut: 'Ctrl+N', keys: key('n', mod),
-    perform: async (arg) => {
-      // The new project replaces the open one once it is decoded: ask about unsaved changes first.
-      const choice = await askToSave('starting a new project');
-      if (choice === 'cancel') return;
-      if (choice === 'discard') await closeProject(true);
-      editor.set({ dialog: { kind: 'new-project', video: arg } });
-    },
+const PERFORM: Record<ActionName, (arg?: string) => void | Promise<void>> = {
+  'file.new': async (arg) => {
+    // The new project replaces the open one once it is decoded: ask about unsaved changes first.
+    const choice = await askToSave('starting a new project');
+    if (choice === 'cancel') return;
+    if (choice === 'discard') await closeProject(true);
+    editor.set({ dialog: { kind: 'new-project', video: arg } });
   },
-  {
-    name: 'file.open', label: 'Open project…', group: 'File', shortcut: 'Ctrl+O', keys: key('o', mod),
-    perform: async (arg) => {
-      const choice = await askToSave('opening another project');
-      if (choice === 'cancel') return;
-      const file = arg ?? (await askPath('open-project', 'Open project', 'Project file (.rerender)'));
-      if (file) await openProject(file, choice);
-    },
+  'file.open': async (arg) => {
+    const choice = await askToSave('opening another project');
+    if (choice === 'cancel') return;
+    const file = arg ?? (await askPath('open-project', 'Open project', 'Project file (.rerender)'));
+    if (file) await openProject(file, choice);
   },
-  {
-    name: 'file.save', label: 'Save', group: 'File', shortcut: 'Ctrl+S', keys: (e) => e.key === 's' && mod(e) && !e.shiftKey, needsProject: true,
-    perform: async () => { const s = await call('project.save', {}); if (s) receiveProject(s); },
+  'file.save': async () => { const s = await call('project.save', {}); if (s) receiveProject(s); },
+  'file.saveAs': async () => {
+    const file = await askPath('save-project', 'Save project as', 'New project file (.rerender)', editor.get().project?.file);
+    if (!file) return;
+    const s = await call('project.save', { file });
+    if (s) receiveProject(s);
   },
-  {
-    name: 'file.saveAs', label: 'Save as…', group: 'File', shortcut: 'Ctrl+Shift+S', keys: (e) => e.key.toLowerCase() === 's' && mod(e) && e.shiftKey, needsProject: true,
-    perform: async () => {
-      const file = await askPath('save-project', 'Save project as', 'New project file (.rerender)', editor.get().project?.file);
-      if (!file) return;
-      const s = await call('project.save', { file });
-      if (s) receiveProject(s);
-    },
+  'file.close': async () => {
+    const choice = await askToSave('closing it');
+    if (choice !== 'cancel') await closeProject(choice === 'discard');
   },
-  {
-    name: 'file.close', label: 'Close project (back to the start screen)', group: 'File', shortcut: 'Ctrl+W', keys: key('w', mod), needsProject: true,
-    perform: async () => {
-      const choice = await askToSave('closing it');
-      if (choice !== 'cancel') await closeProject(choice === 'discard');
-    },
+  'file.export': () => editor.set({ dialog: { kind: 'export' } }),
+  'file.models': () => editor.set({ dialog: { kind: 'models' } }),
+  'edit.undo': async () => { if (editor.get().project?.undo) { const s = await call('project.undo', {}); if (s) receiveProject(s); } },
+  'edit.redo': async () => { if (editor.get().project?.redo) { const s = await call('project.redo', {}); if (s) receiveProject(s); } },
+  'keyframe.add': async () => {
+    const frame = editor.get().frame;
+    const s = await edit({ action: 'addKeyframe', frame });
+    const k = s?.project.keyframes.find((x) => x.frame === frame);
+    if (k) editor.set({ selection: [k.id] });
   },
-  { name: 'file.export', label: 'Export video…', group: 'File', shortcut: 'Ctrl+E', keys: key('e', mod), needsProject: true, perform: () => editor.set({ dialog: { kind: 'export' } }) },
-  { name: 'file.models', label: 'Models…', group: 'File', perform: () => editor.set({ dialog: { kind: 'models' } }) },
-  {
-    name: 'edit.undo', label: 'Undo', group: 'Edit', shortcut: 'Ctrl+Z', keys: (e) => e.key.toLowerCase() === 'z' && mod(e) && !e.shiftKey, needsProject: true,
-    perform: async () => { if (editor.get().project?.undo) { const s = await call('project.undo', {}); if (s) receiveProject(s); } },
+  'keyframe.delete': async () => {
+    const ids = editor.get().selection;
+    if (ids.length) await edit({ action: 'removeKeyframes', ids });
   },
-  {
-    name: 'edit.redo', label: 'Redo', group: 'Edit', shortcut: 'Ctrl+Shift+Z', keys: (e) => (e.key.toLowerCase() === 'z' && mod(e) && e.shiftKey) || (e.key === 'y' && mod(e)), needsProject: true,
-    perform: async () => { if (editor.get().project?.redo) { const s = await call('project.redo', {}); if (s) receiveProject(s); } },
+  'keyframe.selectAll': () => editor.set({ selection: editor.get().project?.project.keyframes.map((k) => k.id) ?? [] }),
+  'keyframe.next': jumpKeyframe(1),
+  'keyframe.previous': jumpKeyframe(-1),
+  'keyframe.suggest': () => editor.set({ dialog: { kind: 'suggest' } }),
+  'keyframe.importImage': async (arg) => {
+    const frame = editor.get().frame; // where the playhead is: that keyframe's image, or a new keyframe there
+    const image = arg ?? (await askPath('image', 'Import image as keyframe', `Image for the keyframe at frame ${frame}`));
+    if (image) await edit({ action: 'importKeyframeImage', frame, image });
   },
-  {
-    name: 'keyframe.add', label: 'Add keyframe at playhead', group: 'Keyframes', shortcut: 'K', keys: key('k'), needsProject: true,
-    perform: async () => {
-      const frame = editor.get().frame;
+  'keyframe.suggestHere': async (arg) => {
+    const { coverage } = editor.get();
+    const frame = arg !== undefined ? Number(arg) : coverage?.worst[0];
+    if (frame === undefined || !Number.isInteger(frame)) return void editor.set({ notice: 'no coverage figures yet: propagate first, then the worst-covered frames are marked' });
+    const e = coverage?.error[frame];
+    const s = await edit({ action: 'addKeyframe', frame });
+    const k = s?.project.keyframes.find((x) => x.frame === frame);
+    if (!k) return;
+    setFrame(frame);
+    editor.set({
+      selection: [k.id],
+      notice: `added a keyframe at frame ${frame}${e != null && coverage ? ` (${describeCoverage(coverage, frame)})` : ''}: render or import its image, then propagate`,
+    });
+  },
+  'keyframe.editExternally': async () => {
+    const { info, frame } = editor.get();
+    if (info?.mode !== 'electron' && !(await call('externalEditor.get', {}))) {
+      return void editor.set({ dialog: { kind: 'external-editor', then: 'keyframe.editExternally' }, notice: 'choose your paint program first' });
+    }
+    let k = focusedKeyframe();
+    if (!k) {
       const s = await edit({ action: 'addKeyframe', frame });
-      const k = s?.project.keyframes.find((x) => x.frame === frame);
-      if (k) editor.set({ selection: [k.id] });
-    },
-  },
-  {
-    name: 'keyframe.delete', label: 'Delete selected keyframes', group: 'Keyframes', shortcut: 'Delete', keys: (e) => (e.key === 'Delete' || e.key === 'Backspace') && plain(e), needsProject: true,
-    perform: async () => {
-      const ids = editor.get().selection;
-      if (ids.length) await edit({ action: 'removeKeyframes', ids });
-    },
-  },
-  {
-    name: 'keyframe.selectAll', label: 'Select all keyframes', group: 'Keyframes', shortcut: 'Ctrl+A', keys: key('a', mod), needsProject: true,
-    perform: () => editor.set({ selection: editor.get().project?.project.keyframes.map((k) => k.id) ?? [] }),
-  },
-  { name: 'keyframe.next', label: 'Next keyframe', group: 'Keyframes', shortcut: ']', keys: key(']'), needsProject: true, perform: jumpKeyframe(1) },
-  { name: 'keyframe.previous', label: 'Previous keyframe', group: 'Keyframes', shortcut: '[', keys: key('['), needsProject: true, perform: jumpKeyframe(-1) },
-  { name: 'keyframe.suggest', label: 'Suggest keyframes…', group: 'Keyframes', shortcut: 'Shift+K', keys: (e) => e.key === 'K' && e.shiftKey && !mod(e), needsProject: true, perform: () => editor.set({ dialog: { kind: 'suggest' } }) },
-  {
-    name: 'keyframe.importImage', label: 'Import image as keyframe…', group: 'Keyframes', shortcut: 'I', keys: key('i'), needsProject: true,
-    perform: async (arg) => {
-      const frame = editor.get().frame; // where the playhead is: that keyframe's image, or a new keyframe there
-      const image = arg ?? (await askPath('image', 'Import image as keyframe', `Image for the keyframe at frame ${frame}`));
-      if (image) await edit({ action: 'importKeyframeImage', frame, image });
-    },
-  },
-  {
-    name: 'keyframe.suggestHere', label: 'Suggest a keyframe here: add one where the keyframes cover the video worst', group: 'Keyframes', shortcut: 'Shift+E',
-    keys: (e) => e.key === 'E' && e.shiftKey && !mod(e), needsProject: true,
-    perform: async (arg) => {
-      const { coverage } = editor.get();
-      const frame = arg !== undefined ? Number(arg) : coverage?.worst[0];
-      if (frame === undefined || !Number.isInteger(frame)) return void editor.set({ notice: 'no coverage figures yet: propagate first, then the worst-covered frames are marked' });
-      const e = coverage?.error[frame];
-      const s = await edit({ action: 'addKeyframe', frame });
-      const k = s?.project.keyframes.find((x) => x.frame === frame);
+      k = s?.project.keyframes.find((x) => x.frame === frame);
       if (!k) return;
-      setFrame(frame);
-      editor.set({
-        selection: [k.id],
-        notice: `added a keyframe at frame ${frame}${e != null && coverage ? ` (${describeCoverage(coverage, frame)})` : ''}: render or import its image, then propagate`,
-      });
-    },
+    }
+    editor.set({ selection: [k.id] });
+    const opened = await call('keyframe.editExternally', { id: k.id });
+    if (opened) editor.set({ notice: `editing the keyframe at frame ${k.frame} in ${opened.program}: save it there and it comes back here as the keyframe's new image` });
   },
-  {
-    name: 'keyframe.editExternally', label: 'Edit in external editor (a paint program; saves come back as the keyframe\'s image)', group: 'Keyframes', shortcut: 'Shift+I',
-    keys: (e) => e.key === 'I' && e.shiftKey && !mod(e), needsProject: true,
-    perform: async () => {
-      const { info, frame } = editor.get();
-      if (info?.mode !== 'electron' && !(await call('externalEditor.get', {}))) {
-        return void editor.set({ dialog: { kind: 'external-editor', then: 'keyframe.editExternally' }, notice: 'choose your paint program first' });
-      }
-      let k = focusedKeyframe();
-      if (!k) {
-        const s = await edit({ action: 'addKeyframe', frame });
-        k = s?.project.keyframes.find((x) => x.frame === frame);
-        if (!k) return;
-      }
-      editor.set({ selection: [k.id] });
-      const opened = await call('keyframe.editExternally', { id: k.id });
-      if (opened) editor.set({ notice: `editing the keyframe at frame ${k.frame} in ${opened.program}: save it there and it comes back here as the keyframe's new image` });
-    },
+  'file.externalEditor': () => editor.set({ dialog: { kind: 'external-editor' } }),
+  'keyframe.revert': async () => { const k = focusedKeyframe(); if (k) await edit({ action: 'revertKeyframe', id: k.id }); },
+  'render.keyframe': () => renderFocused(false),
+  'render.regenerate': () => renderFocused(true),
+  'render.all': async () => {
+    if (pendingKeyframes().length === 0) return void editor.set({ notice: `every keyframe is rendered and up to date: use Re-render all (${shortcutOf('render.rerenderAll')}) to render them again` });
+    await call('keyframes.renderAll', { only: 'pending' });
   },
-  { name: 'file.externalEditor', label: 'External editor (paint program)…', group: 'File', perform: () => editor.set({ dialog: { kind: 'external-editor' } }) },
-  {
-    name: 'keyframe.revert', label: 'Revert keyframe to project settings', group: 'Keyframes', needsProject: true,
-    perform: async () => { const k = focusedKeyframe(); if (k) await edit({ action: 'revertKeyframe', id: k.id }); },
+  'render.rerenderAll': async () => { await call('keyframes.renderAll', { only: 'all' }); },
+  'render.withDiffusion': async () => {
+    const k = focusedKeyframe();
+    if (!k || k.source === 'diffusion') return;
+    const s = await edit({ action: 'useDiffusion', id: k.id });
+    if (s) await call('keyframe.render', { id: k.id, newSeed: !editor.get().seedLocked });
   },
-  { name: 'render.keyframe', label: 'Render this keyframe', group: 'Render', shortcut: 'R', keys: key('r'), needsProject: true, perform: () => renderFocused(false) },
-  { name: 'render.regenerate', label: 'Regenerate (new seed)', group: 'Render', shortcut: 'Shift+R', keys: (e) => e.key === 'R' && e.shiftKey && !mod(e), needsProject: true, perform: () => renderFocused(true) },
-  {
-    name: 'render.all', label: 'Render keyframes not done yet (empty, stale or failed)', group: 'Render', shortcut: 'Ctrl+R', keys: (e) => e.key.toLowerCase() === 'r' && mod(e) && !e.shiftKey, needsProject: true,
-    perform: async () => {
-      if (pendingKeyframes().length === 0) return void editor.set({ notice: 'every keyframe is rendered and up to date: use Re-render all (Ctrl+Shift+R) to render them again' });
-      await call('keyframes.renderAll', { only: 'pending' });
-    },
+  'render.propagate': async () => { await call('propagate.start', {}); },
+  'render.propagateSegment': async () => {
+    const { project, frame } = editor.get();
+    const seg = project?.segments.find((s) => frame >= s.start && frame <= s.end);
+    if (!seg) return void editor.set({ notice: 'the playhead is on a keyframe: move it between two keyframes to propagate that segment' });
+    await call('propagate.start', { segmentId: seg.id });
   },
-  {
-    name: 'render.rerenderAll', label: 'Re-render all keyframes (replaces finished ones)', group: 'Render', shortcut: 'Ctrl+Shift+R', keys: (e) => e.key.toLowerCase() === 'r' && mod(e) && e.shiftKey, needsProject: true,
-    perform: async () => { await call('keyframes.renderAll', { only: 'all' }); },
-  },
-  {
-    name: 'render.withDiffusion', label: 'Render with diffusion instead (keeps the imported image in the history)', group: 'Render', needsProject: true,
-    perform: async () => {
-      const k = focusedKeyframe();
-      if (!k || k.source === 'diffusion') return;
-      const s = await edit({ action: 'useDiffusion', id: k.id });
-      if (s) await call('keyframe.render', { id: k.id, newSeed: !editor.get().seedLocked });
-    },
-  },
-  { name: 'render.propagate', label: 'Propagate keyframes to all frames', group: 'Render', shortcut: 'P', keys: key('p'), needsProject: true, perform: async () => { await call('propagate.start', {}); } },
-  {
-    name: 'render.propagateSegment', label: 'Propagate the segment at the playhead', group: 'Render', shortcut: 'Shift+P', keys: (e) => e.key === 'P' && e.shiftKey && !mod(e), needsProject: true,
-    perform: async () => {
-      const { project, frame } = editor.get();
-      const seg = project?.segments.find((s) => frame >= s.start && frame <= s.end);
-      if (!seg) return void editor.set({ notice: 'the playhead is on a keyframe: move it between two keyframes to propagate that segment' });
-      await call('propagate.start', { segmentId: seg.id });
-    },
-  },
-  { name: 'render.measureFlicker', label: 'Measure flicker (warp error per frame)', group: 'Render', needsProject: true, perform: async () => { await call('metrics.measure', {}); } },
-  { name: 'play.toggle', label: 'Play / pause', group: 'Playback', shortcut: 'Space', keys: key(' '), needsProject: true, perform: () => editor.set({ playing: !editor.get().playing }) },
-  { name: 'play.next', label: 'Next frame', group: 'Playback', shortcut: '→', keys: key('ArrowRight'), needsProject: true, perform: stepFrame(1) },
-  { name: 'play.previous', label: 'Previous frame', group: 'Playback', shortcut: '←', keys: key('ArrowLeft'), needsProject: true, perform: stepFrame(-1) },
-  { name: 'play.next10', label: 'Forward 10 frames', group: 'Playback', shortcut: 'Shift+→', keys: (e) => e.key === 'ArrowRight' && e.shiftKey, needsProject: true, perform: stepFrame(10) },
-  { name: 'play.previous10', label: 'Back 10 frames', group: 'Playback', shortcut: 'Shift+←', keys: (e) => e.key === 'ArrowLeft' && e.shiftKey, needsProject: true, perform: stepFrame(-10) },
-  { name: 'play.start', label: 'Go to first frame', group: 'Playback', shortcut: 'Home', keys: key('Home'), needsProject: true, perform: () => setFrame(0) },
-  { name: 'play.end', label: 'Go to last frame', group: 'Playback', shortcut: 'End', keys: key('End'), needsProject: true, perform: () => setFrame(frameCount() - 1) },
-  { name: 'view.zoomIn', label: 'Zoom timeline in', group: 'View', shortcut: '=', keys: (e) => (e.key === '=' || e.key === '+') && !mod(e), needsProject: true, perform: zoomBy(1.5) },
-  { name: 'view.zoomOut', label: 'Zoom timeline out', group: 'View', shortcut: '-', keys: key('-'), needsProject: true, perform: zoomBy(1 / 1.5) },
-  { name: 'view.zoomFit', label: 'Fit the whole video', group: 'View', shortcut: '0', keys: key('0'), needsProject: true, perform: () => editor.set({ zoom: fitZoom(frameCount(), editor.get().timelineWidth), scroll: 0 }) },
-  { name: 'view.source', label: 'Preview: source frame', group: 'View', shortcut: '1', keys: key('1'), perform: () => editor.set({ previewSource: 'source' }) },
-  { name: 'view.keyframe', label: 'Preview: keyframe result', group: 'View', shortcut: '2', keys: key('2'), perform: () => editor.set({ previewSource: 'keyframe' }) },
-  { name: 'view.output', label: 'Preview: propagated frame', group: 'View', shortcut: '3', keys: key('3'), perform: () => editor.set({ previewSource: 'output' }) },
-  { name: 'view.errorMap', label: 'Preview: show the error map over the frame', group: 'View', shortcut: 'E', keys: key('e'), perform: () => editor.set({ errorOverlay: !editor.get().errorOverlay }) },
-  { name: 'view.wipe', label: 'Compare with source: A/B wipe', group: 'View', shortcut: 'W', keys: key('w'), perform: () => editor.set({ compare: editor.get().compare === 'wipe' ? 'none' : 'wipe' }) },
-  { name: 'view.sideBySide', label: 'Compare with source: side by side', group: 'View', shortcut: 'B', keys: key('b'), perform: () => editor.set({ compare: editor.get().compare === 'side-by-side' ? 'none' : 'side-by-side' }) },
-  { name: 'help.shortcuts', label: 'Keyboard shortcuts', group: 'Help', shortcut: '?', keys: (e) => e.key === '?' || e.key === 'F1', perform: () => editor.set({ dialog: editor.get().dialog?.kind === 'help' ? null : { kind: 'help' } }) },
-];
+  'render.measureFlicker': async () => { await call('metrics.measure', {}); },
+  'play.toggle': () => editor.set({ playing: !editor.get().playing }),
+  'play.next': stepFrame(1),
+  'play.previous': stepFrame(-1),
+  'play.next10': stepFrame(10),
+  'play.previous10': stepFrame(-10),
+  'play.start': () => setFrame(0),
+  'play.end': () => setFrame(frameCount() - 1),
+  'view.zoomIn': zoomBy(1.5),
+  'view.zoomOut': zoomBy(1 / 1.5),
+  'view.zoomFit': () => editor.set({ zoom: fitZoom(frameCount(), editor.get().timelineWidth), scroll: 0 }),
+  'view.source': () => editor.set({ previewSource: 'source' }),
+  'view.keyframe': () => editor.set({ previewSource: 'keyframe' }),
+  'view.output': () => editor.set({ previewSource: 'output' }),
+  'view.errorMap': () => editor.set({ errorOverlay: !editor.get().errorOverlay }),
+  'view.wipe': () => editor.set({ compare: editor.get().compare === 'wipe' ? 'none' : 'wipe' }),
+  'view.sideBySide': () => editor.set({ compare: editor.get().compare === 'side-by-side' ? 'none' : 'side-by-side' }),
+  'help.shortcuts': () => editor.set({ dialog: editor.get().dialog?.kind === 'help' ? null : { kind: 'help' } }),
+};
 
-const byName = new Map(actions.map((a) => [a.name, a]));
+export const actions: Action[] = ACTION_TABLE.map((a) => ({ ...a, perform: PERFORM[a.name] }));
+
+const byName = new Map<string, Action>(actions.map((a) => [a.name, a]));
+
+/** The action's shortcut as shown ("Ctrl+Shift+R"), for messages that name it. */
+export function shortcutOf(name: ActionName): string {
+  return byName.get(name)?.shortcut ?? '';
+}
+
+/** Whether a key press is the action's shortcut or one of its other keys. */
+export function pressed(a: ActionDeclaration, e: KeyboardEvent): boolean {
+  return [a.shortcut, ...(a.alsoKeys ?? [])].some((s) => s !== undefined && matchesShortcut(s, e));
+}
 
 export function actionByName(name: string): Action | undefined {
   return byName.get(name);
@@ -356,8 +305,7 @@ export function handleKey(e: KeyboardEvent): void {
     return;
   }
   if (editor.get().dialog || editor.get().picker) return;
-  // Most specific first: Shift+→ before →.
-  const hit = actions.filter((a) => a.keys?.(e)).sort((a, b) => (b.shortcut?.length ?? 0) - (a.shortcut?.length ?? 0))[0];
+  const hit = actions.find((a) => pressed(a, e)); // Shift must match as written, so → and Shift+→ never both match
   if (!hit) return;
   e.preventDefault();
   if (inField) t!.blur(); // commits the field, so what was typed is part of the action (the engine keeps the order)

@@ -1,4 +1,4 @@
-// Frame and time math in one place: working resolution (ALGORITHM.md §1), frame ↔ time, fps.
+// Frame and time math in one place: working resolution (docs/METHOD.md §1), frame ↔ time, fps.
 import type { Crop, Rational } from '../../preload/project-schema';
 import { UserError } from '../../native-models/src/errors';
 

@@ -1,5 +1,5 @@
 // Blending a frame's forward (A, from the earlier keyframe) and backward (B, from the later one)
-// syntheses (ALGORITHM.md §4.2): typed wrappers of the addon's blending calls, with size checks.
+// syntheses (docs/METHOD.md §4.2): typed wrappers of the addon's blending calls, with size checks.
 import os from 'node:os';
 import { loadAddon } from './addon';
 import type { FloatImage, Image } from './image';

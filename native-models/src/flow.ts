@@ -65,7 +65,7 @@ export async function computeForwardFlow(a: Image, b: Image, options: ComputeFlo
 }
 
 /**
- * Pixels of frame b not visible in frame a, by forward-backward consistency (ALGORITHM.md §5):
+ * Pixels of frame b not visible in frame a, by forward-backward consistency (docs/METHOD.md §5):
  * occluded where |bwd(p) + fwd(p + bwd(p))| > 0.01(|fwd| + |bwd|) + 0.5 or p + bwd(p) leaves the
  * frame. One channel, 255 = occluded, 0 = visible, on b's grid.
  */
@@ -109,7 +109,7 @@ export interface SoftMaskOptions {
 }
 
 /**
- * The soft occlusion mask of ALGORITHM.md §3.0 step 2: m = clamp(blur(maxpool(O)) + O, 0, 1),
+ * The soft occlusion mask of docs/METHOD.md §3.0 step 2: m = clamp(blur(maxpool(O)) + O, 0, 1),
  * from a 0/255 mask, as floats in [0, 1].
  */
 export async function softMask(mask: Image, options: SoftMaskOptions = {}): Promise<FloatImage> {

@@ -1,4 +1,4 @@
-// Guided patch-based synthesis (ALGORITHM.md §4.1): typed wrapper of the addon's `synthesize`.
+// Guided patch-based synthesis (docs/METHOD.md §4.1): typed wrapper of the addon's `synthesize`.
 // Validates sizes and channels, splits each image's weight evenly over its channels, runs off the JS thread.
 import os from 'node:os';
 import { loadAddon } from './addon';

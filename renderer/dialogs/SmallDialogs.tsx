@@ -3,7 +3,7 @@
 // preview before applying, and the question whether to save before a project is closed or replaced.
 import { useEffect, useState } from 'react';
 import type { CallResult } from '../../preload/api';
-import { actions, askPath, openProject, perform, showProject } from '../actions';
+import { actions, askPath, openProject, perform, shortcutOf, showProject } from '../actions';
 import { formatEta } from '../JobsPanel';
 import { call, editor, receiveProject, useEditor } from '../store';
 
@@ -19,7 +19,7 @@ export function HelpOverlay() {
             <table>
               <tbody>
                 {actions.filter((a) => a.group === g).map((a) => (
-                  <tr key={a.name}><td><kbd>{a.shortcut ?? '—'}</kbd></td><td><button className="link" onClick={() => { editor.set({ dialog: null }); void perform(a.name); }}>{a.label}</button></td></tr>
+                  <tr key={a.name}><td><kbd>{a.shortcut ?? '—'}</kbd></td><td><button className="link" onClick={() => { editor.set({ dialog: null }); void perform(a.name); }}>{a.label}</button>{a.hint && <span className="muted"> — {a.hint}</span>}</td></tr>
                 ))}
               </tbody>
             </table>
@@ -170,7 +170,7 @@ export function StartScreen() {
           ))}</ul>
         </section>
       )}
-      <p className="muted small">Ctrl+N new · Ctrl+O open · ? shortcuts</p>
+      <p className="muted small">{shortcutOf('file.new')} new · {shortcutOf('file.open')} open · {shortcutOf('help.shortcuts')} shortcuts</p>
     </div>
   );
 }

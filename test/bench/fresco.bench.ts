@@ -1,5 +1,5 @@
 // Temporal consistency of keyframes: Rerender mode vs FRESCO mode (and independent renders as the baseline)
-// on the same small project with the sd-tiny models on CPU at 128×128: warp error (ALGORITHM.md §7,
+// on the same small project with the sd-tiny models on CPU at 128×128: warp error (docs/METHOD.md §7,
 // Pixel-MSE in [0, 1] units over pixels visible in both) between consecutive keyframe results along the
 // input's flow, seconds and UNet calls. Also FRESCO with each component alone. RERENDER_BENCH_FRESCO_KEYS
 // sets the keyframe count (default 10, two FRESCO batches of 8).

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const flowS = (performance.now() - t) / 1000;
   console.log(`flows (forward + backward): ${(flowS / 10).toFixed(2)} s per frame pair`);
 
-  // The issue's CLI defaults (N=6, M=4) and the Rerender settings of ALGORITHM.md §4.1 (N=12, M=6).
+  // The issue's CLI defaults (N=6, M=4) and the Rerender settings of docs/METHOD.md §4.1 (N=12, M=6).
   for (const [n, m] of [[6, 4], [12, 6]]) {
     const run = { ...p, propagation: { ...p.propagation, searchVoteIters: n, patchMatchIters: m } };
     fs.rmSync(projectPaths(file).outputDir, { recursive: true, force: true });

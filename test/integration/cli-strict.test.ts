@@ -57,6 +57,28 @@ test('every option a command reads is one its usage names (the usage is the list
   assert.deepEqual(unlisted, []);
 });
 
+test('every option a command\'s usage names is one it reads (a mention of another command\'s option would be accepted and ignored)', () => {
+  const dir = path.join(__dirname, '..', '..', 'main', 'cli', 'commands');
+  const text = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
+  const files = fs.readdirSync(dir);
+  const reads = (source: string) => new Set([...source.matchAll(/\.(?:string|int|number|flag|requireString)\('([a-z0-9-]+)'\)|options\.(?:get|has)\('([a-z0-9-]+)'\)|name === '([a-z0-9-]+)'/g)].map((m) => m[1] ?? m[2] ?? m[3]));
+  const ignored = commands.flatMap((c) => {
+    const home = files.find((f) => text(f).includes(`name: '${c.name}'`));
+    if (!home) return [`${c.name}: no file defines it`];
+    // The command's file and the command files it borrows from (fresco runs render's option reading).
+    const sources = [home, ...[...text(home).matchAll(/from '\.\/([a-z-]+)'/g)].map((m) => `${m[1]}.ts`)];
+    const read = reads(sources.map(text).join('\n'));
+    return [...acceptedOptions(c)].filter((o) => o !== 'json' && o !== 'help' && !read.has(o)).map((o) => `${c.name}: --${o}`);
+  });
+  assert.deepEqual(ignored, []);
+});
+
+test('given `rerender propagate --allow-incomplete` (an export option), then it is refused, not ignored', () => {
+  const r = rerender(['propagate', 'missing.rerender', '--allow-incomplete']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /unknown option --allow-incomplete for rerender propagate/);
+});
+
 test('given `rerender serve <project>`, then the editor opens that project', async () => {
   const dir = tempDir('rerender-cli-serve-');
   const file = path.join(dir, 'clip.rerender');

@@ -1,7 +1,7 @@
 // The editor's farm setting, through the editor's own call handlers and a real Redis with a password: a
 // malformed URL is refused with the reason and nothing is stored, the password is never shown back (the
 // state says *** and whether the farm answers), editing the shown URL keeps the stored password, and
-// clearing it returns jobs to this machine.
+// clearing it returns jobs to this machine. The settings file that keeps the password is mode 0600.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -34,6 +34,8 @@ describe('editor: the farm setting', { skip: missing }, () => {
     assert.equal(set.reachable, true, set.problem);
     assert.equal(set.url, `redis://:***@127.0.0.1:${redis.port}`);
     assert.ok(!JSON.stringify(set).includes('hunter'), 'the password is not shown back');
+    // The password is in the settings file in plain text: only its owner may read the file.
+    if (process.platform !== 'win32') assert.equal(fs.statSync(settingsFile).mode & 0o777, 0o600, 'the settings file is readable by its owner only');
 
     // The UI sends back what it shows (*** as password): the stored password is kept.
     const again = await h['farm.setUrl']({ url: set.url });

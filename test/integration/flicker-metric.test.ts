@@ -1,5 +1,6 @@
-// The flicker view's data: measured warp error per frame is saved in the project cache and read back
-// one value per frame; output that flickers measures higher than output that follows the source.
+// The flicker view's data: measured warp error per frame is saved in the project cache under the key of
+// the output it measured and read back one value per frame; output that flickers measures higher than
+// output that follows the source; other output is not shown as measured.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -21,7 +22,7 @@ test('given a steady and a flickering output, when flicker is measured, then eac
   const file = path.join(dir, 'clip.rerender');
   assert.equal(rerender(['new', file, '--video', makeVideo(dir, 'clip', { width: 128, height: 72, frames: 8 }), '--short-side', '64']).code, 0);
   const paths = projectPaths(file);
-  assert.deepEqual(readFlickerMetric(file, 8).available, false, 'nothing measured yet');
+  assert.deepEqual(readFlickerMetric(file, await readProjectFile(file)).available, false, 'nothing measured yet');
 
   // The output is keyframe 0's image and the frames stored under the key of segment 0-7.
   const project = await importKeyframeImage(file, await readProjectFile(file), 0, path.join(paths.framesDir, frameFileName(0)));
@@ -36,7 +37,7 @@ test('given a steady and a flickering output, when flicker is measured, then eac
     }
     const { pairs } = await measureFlicker(file, project);
     assert.equal(pairs, 7);
-    const metric = readFlickerMetric(file, 8);
+    const metric = readFlickerMetric(file, project);
     assert.ok(metric.available);
     assert.equal(metric.values.length, 8);
     assert.equal(metric.values[0], 0, 'the first frame has no predecessor');
@@ -45,4 +46,16 @@ test('given a steady and a flickering output, when flicker is measured, then eac
   const steady = await measure(() => 1);
   const flickering = await measure((i) => (i % 2 ? 1.5 : 0.6));
   assert.ok(flickering > 3 * steady, `flickering ${flickering} vs steady ${steady}`);
+
+  // Keyed by what it measured: another keyframe image, or an output frame gone, is other output (not shown
+  // as measured); back to the measured output, the measurement is found again.
+  const edited = { ...project, keyframes: project.keyframes.map((k) => ({ ...k, revision: k.revision + 1 })) };
+  const other = readFlickerMetric(file, edited);
+  assert.equal(other.available, false);
+  assert.match(other.available ? '' : other.reason, /output changed since flicker was last measured/);
+  assert.equal(readFlickerMetric(file, project).available, true, 'the measured output again');
+  fs.renameSync(path.join(segmentDir, frameFileName(3)), path.join(dir, 'aside.png'));
+  assert.equal(readFlickerMetric(file, project).available, false, 'a frame of the measured output is gone');
+  fs.renameSync(path.join(dir, 'aside.png'), path.join(segmentDir, frameFileName(3)));
+  assert.equal(readFlickerMetric(file, project).available, true);
 });

@@ -8,7 +8,7 @@ import { rerender } from '../helpers/cli';
 import { makeVideo, tempDir } from '../helpers/media';
 import { projectPaths } from '../../main/engine/project/paths';
 import { readProjectFile } from '../../main/engine/project/project-file';
-import { segmentOutputDir, segmentOutputKey } from '../../main/engine/project/output-keys';
+import { projectFlowKey, segmentOutputDir, segmentOutputKey } from '../../main/engine/project/output-keys';
 import { segmentsOf } from '../../main/engine/project/keyframes';
 import { readFlo } from '../../native-models/src/flo';
 import { readRgb, writePng } from '../../main/engine/media/image-files';
@@ -86,7 +86,7 @@ describe('rerender flow / metrics', () => {
     const report = r.json();
     assert.equal(report.pairs.length, fs.readdirSync(paths.framesDir).filter((n) => n.endsWith('.png')).length - 1);
     assert.ok(report.mean < 0.01, `mean ${report.mean}`);
-    assert.ok(fs.readdirSync(paths.flowDir).some((n) => n.endsWith('.fwd.qflo')), 'flows cached in the project');
+    assert.ok(fs.readdirSync(path.join(paths.flowDir, projectFlowKey(p))).some((n) => n.endsWith('.fwd.qflo')), 'flows cached in the project, under its flow key');
   });
 
   test('flow --frames pairs frames in numeric order whatever the numbering (frame_2 before frame_10) and names each pair', async () => {

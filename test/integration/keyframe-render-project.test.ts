@@ -1,6 +1,6 @@
 // Rendering a project's keyframes: all in order, then regenerating one keyframe leaves every other
 // keyframe's files untouched and marks exactly the keyframes and segments that depended on it as stale
-// (ALGORITHM.md §3.6); the CLI renders one keyframe in independent mode.
+// (docs/METHOD.md §3.6); the CLI renders one keyframe in independent mode.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';

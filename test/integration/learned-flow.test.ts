@@ -9,7 +9,7 @@ import path from 'node:path';
 import { LearnedFlowModel, learnedFlowJob } from '../../main/engine/flow/learned-flow';
 import { JOBS, parseJobParams } from '../../main/engine/jobs/job-registry';
 import { CancelToken } from '../../native-models/src/errors';
-import { FlowCache } from '../../main/engine/flow/flow-cache';
+import { FlowCache, flowSetKey } from '../../main/engine/flow/flow-cache';
 import { writePng } from '../../main/engine/media/image-files';
 import { frameFileName } from '../../main/engine/project/paths';
 import type { Image } from '../../native-models/src/image';
@@ -99,7 +99,7 @@ test('given the inference-worker job, when run over a frame range, then the cach
   );
   assert.equal(result.pairs, 2);
   assert.deepEqual(fractions, [0.5, 1]);
-  assert.deepEqual(fs.readdirSync(path.join(dir, 'job-flow')).filter((n) => n.endsWith('.qflo')).sort(), ['00000.bwd.qflo', '00000.fwd.qflo', '00001.bwd.qflo', '00001.fwd.qflo']);
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'job-flow', flowSetKey('k', result.estimator))).filter((n) => n.endsWith('.qflo')).sort(), ['00000.bwd.qflo', '00000.fwd.qflo', '00001.bwd.qflo', '00001.fwd.qflo']);
   // The worker checks parameters against the job registry before the job runs.
   assert.throws(() => parseJobParams('computeLearnedFlows', JOBS.computeLearnedFlows.params, { modelFile: 'x.onnx' }), /bad parameters for computeLearnedFlows: framesDir/);
 });

@@ -1,11 +1,12 @@
-// Collecting old segment outputs by size (issue 15): over the limit, keys no segment uses go least
+// Collecting old cache entries (segment outputs, flow sets, measurements) by size (issue 15): over the limit, keys no segment uses go least
 // recently used first; current keys never go; a folder being written is skipped; the command prints sizes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { collectOutputCache, currentOutputKeys } from '../../main/engine/project/cache-collector';
-import { completeMarker, segmentOutputDir } from '../../main/engine/project/output-keys';
+import { collectCache, currentOutputKeys, listCache } from '../../main/engine/project/cache-collector';
+import { completeMarker, flickerMeasureKey, flickerMeasurePath, measuresDir, segmentOutputDir } from '../../main/engine/project/output-keys';
+import { projectPaths } from '../../main/engine/project/paths';
 import { writeProjectFile } from '../../main/engine/project/project-file';
 import { sampleProject } from '../helpers/project';
 import { tempDir } from '../helpers/media';
@@ -39,7 +40,7 @@ async function setUp() {
 
 test('given a cache over the limit, when collected, then old keys go oldest first until it fits and current keys and folders being written stay', async () => {
   const { file, p, current } = await setUp();
-  const report = await collectOutputCache(file, p, { limitBytes: 7500 });
+  const report = await collectCache(file, p, { limitBytes: 7500 });
   assert.equal(report.totalBytes, 9000 + fs.statSync(completeMarker(file, current[0])).size * 4);
   assert.deepEqual(report.removed.map((e) => e.key), ['0-10-aaaaaaaaaaaaaaaa', '0-10-bbbbbbbbbbbbbbbb']);
   assert.ok(!fs.existsSync(segmentOutputDir(file, '0-10-aaaaaaaaaaaaaaaa')));
@@ -48,7 +49,7 @@ test('given a cache over the limit, when collected, then old keys go oldest firs
   assert.ok(fs.existsSync(segmentOutputDir(file, current[0])));
 
   // A limit nothing old can meet: every old key goes, the current one and the one being written stay.
-  const second = await collectOutputCache(file, p, { limitBytes: 1 });
+  const second = await collectCache(file, p, { limitBytes: 1 });
   assert.deepEqual(second.removed.map((e) => e.key), ['0-10-cccccccccccccccc']);
   assert.ok(fs.existsSync(segmentOutputDir(file, current[0])), 'a current key never goes');
   assert.ok(fs.existsSync(segmentOutputDir(file, '10-20-dddddddddddddddd')), 'a folder being written is skipped');
@@ -56,9 +57,24 @@ test('given a cache over the limit, when collected, then old keys go oldest firs
 
 test('given keys the caller keeps (the undo history), when collected, then they stay like current ones', async () => {
   const { file, p } = await setUp();
-  const report = await collectOutputCache(file, p, { limitBytes: 1, keep: ['0-10-aaaaaaaaaaaaaaaa'] });
+  const report = await collectCache(file, p, { limitBytes: 1, keep: ['0-10-aaaaaaaaaaaaaaaa'] });
   assert.deepEqual(report.removed.map((e) => e.key), ['0-10-bbbbbbbbbbbbbbbb', '0-10-cccccccccccccccc']);
   assert.ok(fs.existsSync(segmentOutputDir(file, '0-10-aaaaaaaaaaaaaaaa')));
+});
+
+test('given flicker measurements, when collected, then the current state\'s stays and older ones (and the layout before keys) go', async () => {
+  const file = path.join(tempDir('rerender-cache-'), 'clip.rerender');
+  const p = sampleProject(21, [0, 10, 20]);
+  await writeProjectFile(file, p);
+  const current = flickerMeasureKey(file, p);
+  fs.mkdirSync(measuresDir(file), { recursive: true });
+  for (const key of [current, '0123456789abcdef']) fs.writeFileSync(flickerMeasurePath(file, key), JSON.stringify({ values: [0.5] }));
+  fs.writeFileSync(path.join(projectPaths(file).cacheDir, 'metrics', 'warp-error.json'), JSON.stringify({ values: [0.5] }));
+  const listed = listCache(file, p).filter((e) => e.kind === 'measure').map((e) => [e.path, e.current]).sort();
+  assert.deepEqual(listed, [['metrics/warp-error.json', false], [`metrics/warp-error/${current}.json`, true], ['metrics/warp-error/0123456789abcdef.json', false]].sort());
+  const report = await collectCache(file, p, { limitBytes: 1 });
+  assert.deepEqual(report.removed.map((e) => e.path).sort(), ['metrics/warp-error.json', 'metrics/warp-error/0123456789abcdef.json']);
+  assert.ok(fs.existsSync(flickerMeasurePath(file, current)));
 });
 
 test('given a project, when `rerender cache` runs, then it prints sizes and what it would remove, and removes only with --collect', { timeout: 120_000 }, async () => {

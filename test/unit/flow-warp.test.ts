@@ -1,5 +1,5 @@
 // Given flows with known answers, backward warping moves pixels where the flow says, the
-// occlusion check follows ALGORITHM.md §5, and the soft mask follows §3.0 step 2.
+// occlusion check follows docs/METHOD.md §5, and the soft mask follows §3.0 step 2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { occlusionMask, softMask, warpFloat, warpImage } from '../../native-models/src/flow';

@@ -1,4 +1,4 @@
-// Working resolution and frame math (ALGORITHM.md §1).
+// Working resolution and frame math (docs/METHOD.md §1).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { workingSize, parseRational, timecode } from '../../main/engine/frames';

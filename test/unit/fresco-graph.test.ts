@@ -1,6 +1,6 @@
 // The UNet split for FRESCO and its decoder attention variants, on a small random-weight config: the parts
 // compose to the whole UNet, one layer's attention matches the published formulas computed directly in
-// JavaScript, and each attention switch does what ALGORITHM.md §6 says (off = plain, exactly).
+// JavaScript, and each attention switch does what docs/METHOD.md §6 says (off = plain, exactly).
 import { test } from 'node:test';
 import { smallUNetConfig, smallUNetWeights } from '../helpers/small-unet';
 import assert from 'node:assert/strict';

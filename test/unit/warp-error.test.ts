@@ -1,4 +1,4 @@
-// Given source frames with known motion, the warp-error metric (ALGORITHM.md §7) is near zero for
+// Given source frames with known motion, the warp-error metric (docs/METHOD.md §7) is near zero for
 // an output that follows the source's motion and grows when the output flickers or stands still.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

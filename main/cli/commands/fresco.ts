@@ -1,4 +1,4 @@
-// `rerender fresco`: `rerender render --mode fresco` under its own name (ALGORITHM.md §6), for scripts
+// `rerender fresco`: `rerender render --mode fresco` under its own name (docs/METHOD.md §6), for scripts
 // that render a project in FRESCO mode whatever its saved method.
 import { acceptedOptions, type Command } from '../command';
 import { FRESCO_FLAGS, FRESCO_USAGE, renderCommand, runRender } from './render';

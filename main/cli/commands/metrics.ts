@@ -1,4 +1,4 @@
-// `rerender metrics`: temporal consistency of a result, the warp error of ALGORITHM.md §7, per
+// `rerender metrics`: temporal consistency of a result, the warp error of docs/METHOD.md §7, per
 // frame pair and mean, for a project's output or any folder of frames.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -38,7 +38,7 @@ export const metricsCommand: Command = {
 usage: rerender metrics <project-file | frames-dir> [--source <project-file | frames-dir>] [--json]
                         [--first <i>] [--last <j>]
 
-Warp error (ALGORITHM.md §7): for each pair of consecutive output frames i, i+1, the mean squared
+Warp error: for each pair of consecutive output frames i, i+1, the mean squared
 difference between frame i+1 and frame i warped by the SOURCE video's flow i+1→i, over the pixels
 the source's forward-backward check marks visible, with values scaled to [0, 1]. Prints each pair
 and the mean (lower is steadier).

@@ -2,13 +2,12 @@
 import type { Command } from '../command';
 import { cliProgress } from '../progress';
 import { CancelToken, UserError } from '../../../native-models/src/errors';
-import { readProjectFile } from '../../engine/project/project-file';
 import { propagateProject } from '../../engine/propagation/propagate-project';
-import { withProjectLock } from '../../engine/project/project-lock';
+import { ProjectStore } from '../../engine/project/project-store';
 import { propagateOnFarm } from '../../farm/submit';
 import { parseRedisUrl } from '../../farm/connection';
 import { AppSettingsStore, defaultSettingsFile } from '../../engine/editor/app-settings';
-import { collectOutputCache, limitBytesOf } from '../../engine/project/cache-collector';
+import { collectCache, limitBytesOf } from '../../engine/project/cache-collector';
 
 export const propagateCommand: Command = {
   name: 'propagate',
@@ -22,13 +21,13 @@ usage: rerender propagate <project-file> [--segment A-B] [--workers N] [--farm U
   --farm URL      propagate on the render farm at this Redis (redis://[:PASSWORD@]host:6379); see
                   \`rerender farm --help\`. The project must be on storage the workers see.
 Finished frames of unchanged segments are kept, so an interrupted run continues where it stopped.
-Afterwards \`rerender export\` works without --allow-incomplete.`,
+Afterwards every frame has output, so \`rerender export\` needs no source frames in place of missing ones.
+Once the run is over, old outputs over the app settings' cacheLimitGb are collected (\`rerender cache\`).`,
   async run(args, ctx) {
     const file = args.positional[0];
     if (!file) throw new UserError('missing the project file');
     const workers = args.int('workers');
     if (workers !== undefined && (workers < 1 || workers > 64)) throw new UserError('--workers must be from 1 to 64');
-    const p = await readProjectFile(file);
     const cancel = new CancelToken();
     process.once('SIGINT', () => cancel.cancel('cancelled by Ctrl-C; finished frames are kept'));
     const progress = cliProgress('propagating');
@@ -41,13 +40,16 @@ Afterwards \`rerender export\` works without --allow-incomplete.`,
       else ctx.out(`propagated ${r.segments} segments on the farm (${r.workers.length} workers, ${r.segmentsShared} already done or shared): ${r.framesWritten} frames written`);
       return;
     }
-    const r = await withProjectLock(file, async () => {
+    // Read through the store, under its lock: propagation only reads the document, but the collection
+    // afterwards must know every current key, so no editor may hold another version of it meanwhile.
+    const r = await ProjectStore.with(file, async (store) => {
+      const p = store.project;
       const done = await propagateProject(file, p, { segmentId: args.string('segment'), workers, cancel, onProgress: progress });
       // Collected once the run is over, never during it; the current segments' outputs always stay.
       const limitGb = new AppSettingsStore(defaultSettingsFile()).get().cacheLimitGb;
-      await collectOutputCache(file, p, { limitBytes: limitBytesOf(limitGb) }); // propagation never changes the project
+      await collectCache(file, p, { limitBytes: limitBytesOf(limitGb) }); // propagation never changes the project
       return done;
-    });
+    }, { app: 'rerender propagate' });
     progress.done();
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...r }));
     else ctx.out(`propagated ${r.segments} segments: ${r.framesWritten} frames written, ${r.framesKept} kept from an earlier run`);

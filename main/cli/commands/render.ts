@@ -119,7 +119,7 @@ usage: rerender render <project-file> [--frame N | --all] [--prompt …] [--nega
   --tokenizer      CLIP tokenizer folder, when the checkpoint is a single file
   --detector       ONNX soft-edge or depth detector for those ControlNet types
   --farm URL       render on the render farm at this Redis (redis://[:PASSWORD@]host:6379): one job per
-                   keyframe on workers started with --kinds propagate,render, the anchor first and
+                   keyframe on workers that take render jobs (\`rerender farm\`), the anchor first and
                    each later keyframe after the one before it (independent keyframes all at once);
                    the results are committed here like a local render. Not for FRESCO mode; the
                    workers use their own models folders and --tokenizer/--detector are theirs.`,

@@ -16,7 +16,10 @@ const settingsSchema = z.object({
   /** An unknown name (a provider from another build, a hand edit) falls back to trying every one. */
   provider: z.enum(PROVIDER_CHOICES).catch('auto').default('auto'),
   externalEditor: externalEditorSetting.nullable().default(null),
-  /** The render farm's Redis URL (with its password: the file is the user's own), or null for this machine. */
+  /**
+   * The render farm's Redis URL with its password, in plain text (Node has no OS keychain): the file is
+   * written readable by its owner only (mode 0600), or null for this machine.
+   */
   farmUrl: z.string().max(4096).nullable().default(null),
   /** Old segment outputs are collected when a project's output cache exceeds this (GB). */
   cacheLimitGb: z.number().min(CACHE_LIMIT_GB.min).max(CACHE_LIMIT_GB.max).catch(CACHE_LIMIT_GB.default).default(CACHE_LIMIT_GB.default),
@@ -49,7 +52,8 @@ export class AppSettingsStore {
   async update(change: Partial<AppSettings>): Promise<AppSettings> {
     this.value = settingsSchema.parse({ ...this.value, ...change });
     await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
-    await writeFileAtomic(this.file, JSON.stringify(this.value, null, 2) + '\n');
+    // Only the user may read it: it may hold the farm's password (see farmUrl).
+    await writeFileAtomic(this.file, JSON.stringify(this.value, null, 2) + '\n', { mode: 0o600 });
     return this.value;
   }
 

@@ -6,6 +6,7 @@ import { EditorSession, DEFAULT_AUTOSAVE_DELAY_MS } from './session';
 import { JobList } from './job-list';
 import { EditorJobs, describeFailure } from './editor-jobs';
 import { AppSettingsStore } from './app-settings';
+import { CACHE_LIMIT_GB } from '../project/cache-collector';
 import { readFlickerMetric } from './flicker-metric';
 import { readProjectCoverage } from '../propagation/coverage';
 import { describeSource } from '../project/create';
@@ -70,7 +71,7 @@ export function createEditor(opts: EditorOptions): Editor {
     propagation: WorkerHost.of('propagation', opts.workerModules.propagation, spawn),
     inference: WorkerHost.of('inference', opts.workerModules.inference, spawn),
   };
-  const jobs = new EditorJobs(session, workers, new JobList((job) => session.emit('job.updated', job), describeFailure, opts.clock), modelsDir, () => settings.get().provider);
+  const jobs = new EditorJobs(session, workers, new JobList((job) => session.emit('job.updated', job), describeFailure, opts.clock), modelsDir, () => settings.get().provider, () => settings.get().cacheLimitGb);
 
   const externalEdits = new ExternalEdits(session, () => settings.get().externalEditor, opts.platform.openPath, (message, ok) => session.emit('app.notice', { message, error: !ok }));
 
@@ -105,7 +106,15 @@ export function createEditor(opts: EditorOptions): Editor {
     }
   }
 
+  const cacheState = () => ({ limitGb: settings.get().cacheLimitGb, min: CACHE_LIMIT_GB.min, max: CACHE_LIMIT_GB.max });
   const handlers: Handlers = {
+    'cache.state': () => cacheState(),
+    'cache.setLimit': async ({ limitGb }) => {
+      // The contract checks the range at the gate; checked again here, as the settings file would take a bad value as the default.
+      if (!(limitGb >= CACHE_LIMIT_GB.min && limitGb <= CACHE_LIMIT_GB.max)) throw new UserError(`the cache limit must be from ${CACHE_LIMIT_GB.min} to ${CACHE_LIMIT_GB.max} GB, got ${limitGb}`);
+      await settings.update({ cacheLimitGb: limitGb });
+      return cacheState();
+    },
     'farm.state': () => farmState(),
     'farm.setUrl': async ({ url }) => {
       const text = url?.trim() || null;
@@ -154,7 +163,7 @@ export function createEditor(opts: EditorOptions): Editor {
       return null;
     },
     'jobs.clearFinished': () => jobs.list.clearFinished(),
-    'metrics.flicker': () => (session.file ? readFlickerMetric(session.file, session.project().frames.count) : { available: false as const, reason: 'no project is open' }),
+    'metrics.flicker': () => (session.file ? readFlickerMetric(session.file, session.project()) : { available: false as const, reason: 'no project is open' }),
     'metrics.coverage': () => readProjectCoverage(session.file ?? '', session.project()),
     'metrics.measure': () => ({ jobId: jobs.measureFlicker().id }),
     'models.state': () => modelsState(),

@@ -17,6 +17,7 @@ import { downloadModel, importModel } from '../../../native-models/src/model-man
 import { UserError } from '../../../native-models/src/errors';
 import { ensureFrameCache, inEditorWords } from '../project/source-video';
 import { checkExportDestination } from '../media/export';
+import { CACHE_LIMIT_GB, formatBytes, limitBytesOf } from '../project/cache-collector';
 
 /** While propagating, the editor is shown the frames written so far at most this often. */
 const PROPAGATION_REFRESH_MS = 1000;
@@ -65,6 +66,8 @@ export class EditorJobs {
     private readonly modelsDir: () => string,
     /** The execution provider the user chose in the model manager ('auto' tries each in order). */
     private readonly provider: () => ProviderChoice = () => 'auto',
+    /** The cache limit the user chose (app settings, GB): old entries are collected beyond it after each propagation. */
+    private readonly cacheLimitGb: () => number = () => CACHE_LIMIT_GB.default,
   ) {}
 
   /** Decodes a video into a new project, then opens it (and tells `onOpened`, for the recent list). */
@@ -213,8 +216,14 @@ export class EditorJobs {
       shown = Date.now();
       this.session.mediaChanged();
     };
-    const { job, done } = this.list.start('propagate', segmentId ? `Propagate frames ${segmentId}` : 'Propagate all keyframes', (run) =>
-      this.workers.propagation.call('propagate', { projectFile, project, segmentId }, { cancel: run.cancel, onProgress: (p) => { run.onProgress(p); showProgress(); } }));
+    const { job, done } = this.list.start('propagate', segmentId ? `Propagate frames ${segmentId}` : 'Propagate all keyframes', async (run) => {
+      try {
+        return await this.workers.propagation.call('propagate', { projectFile, project, segmentId }, { cancel: run.cancel, onProgress: (p) => { run.onProgress(p); showProgress(); } });
+      } finally {
+        // Once the run is over (done, cancelled or failed: what it wrote stays under its keys), before the job says so.
+        await this.collectCache(projectFile, (note) => run.setNote(note));
+      }
+    });
     void done.then(() => {
       if (this.session.file !== projectFile) return;
       const covered = overlay.propagating;
@@ -226,6 +235,21 @@ export class EditorJobs {
       this.session.mediaChanged();
     });
     return job;
+  }
+
+  /**
+   * Collects the project's old cache entries over the user's limit, keeping what the document and its
+   * undo history use; never while an export or a measurement reads outputs. A failure to collect is a
+   * note on the job, not its failure.
+   */
+  private async collectCache(projectFile: string, note: (text: string) => void): Promise<void> {
+    if (this.session.file !== projectFile || this.list.running('export').length || this.list.running('measure').length) return;
+    try {
+      const report = await this.session.collectCache(limitBytesOf(this.cacheLimitGb()));
+      if (report?.removed.length) note(`Cache over its limit of ${formatBytes(report.limitBytes)}: removed ${report.removed.length} old entries (${formatBytes(report.totalBytes - report.bytesAfter)})`);
+    } catch (err) {
+      note(`Old cache entries could not be collected: ${(err as Error).message}`);
+    }
   }
 
   /** Decodes the frames again when the cache is missing; runs beside the editor (ffmpeg does the work). */

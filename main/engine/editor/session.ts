@@ -13,6 +13,7 @@ import { segmentStatus, type SegmentInfo } from '../project/status';
 import { segmentsOf, type Segment } from '../project/keyframes';
 import { projectPaths } from '../project/paths';
 import { segmentOutputKey } from '../project/output-keys';
+import { collectCache, keysToKeep, type CacheReport } from '../project/cache-collector';
 import { applyEdit } from './edit-actions';
 import { checkSource, inEditorWords, relinkSource } from '../project/source-video';
 import { UserError } from '../../../native-models/src/errors';
@@ -266,6 +267,18 @@ export class EditorSession {
     if (!this.open) return null;
     this.open.mediaRevision++;
     return this.changed();
+  }
+
+  /**
+   * Removes the open project's old cache entries while the cache exceeds `limitBytes`: never what the
+   * document uses now, nor what undo or redo can return to (their keys are kept), so undo brings output back.
+   */
+  async collectCache(limitBytes: number): Promise<CacheReport | undefined> {
+    const o = this.open;
+    if (!o) return undefined;
+    const report = await collectCache(o.store.file, o.store.project, { limitBytes, keep: keysToKeep(o.store.historyDocuments()) });
+    if (report.removed.length && this.open === o) this.mediaChanged(); // statuses are looked up again
+    return report;
   }
 
   undo(): ProjectState {

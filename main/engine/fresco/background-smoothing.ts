@@ -1,4 +1,4 @@
-// FRESCO's optional background smoothing (ALGORITHM.md §6): with a user-supplied ONNX saliency model, at two
+// FRESCO's optional background smoothing (docs/METHOD.md §6): with a user-supplied ONNX saliency model, at two
 // late steps the decoded x̂₀ of frame i−1 is warped into frame i and replaces frame i where the pixel is
 // visible in both frames and background in both, then re-encoded. Without a model the option is unavailable.
 import * as ort from '../../../native-models/src/runtime/onnxruntime';

@@ -1,4 +1,4 @@
-// How FRESCO splits a project's keyframes into batches rendered together (ALGORITHM.md §6), and the
+// How FRESCO splits a project's keyframes into batches rendered together (docs/METHOD.md §6), and the
 // parameters each frame of a batch renders with. Rendering all: the first batch is the first `size`
 // keyframes; every later batch starts with the first keyframe and the previous batch's last one (rendered
 // again only to tie the batches together; their new images are discarded) and adds up to size − 2 new

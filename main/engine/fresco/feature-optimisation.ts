@@ -1,4 +1,4 @@
-// FreSCo-aware feature optimisation (ALGORITHM.md §6) through the native addon: Adam on a batch of frames'
+// FreSCo-aware feature optimisation (docs/METHOD.md §6) through the native addon: Adam on a batch of frames'
 // up-block input features against an occlusion-masked warp loss and a self-similarity loss, off the JS thread.
 import { loadAddon } from '../../../native-models/src/addon';
 

@@ -1,4 +1,4 @@
-// Rendering one FRESCO batch of keyframes together (ALGORITHM.md §6): shared noise, DDIM or DPM++ 2M with CFG, the UNet
+// Rendering one FRESCO batch of keyframes together (docs/METHOD.md §6): shared noise, DDIM or DPM++ 2M with CFG, the UNet
 // split at the up-block inputs with the features optimised between the parts, and the decoder's spatial-,
 // temporal- and cross-frame attention fed from the input frames' flow. Each component has its own switch.
 import * as ort from '../../../native-models/src/runtime/onnxruntime';

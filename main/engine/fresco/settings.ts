@@ -1,4 +1,4 @@
-// FRESCO mode's switches and parameters (ALGORITHM.md §6) with the method's defaults, and whether background
+// FRESCO mode's switches and parameters (docs/METHOD.md §6) with the method's defaults, and whether background
 // smoothing can run with the chosen saliency model. This is the shape of the project schema's optional
 // `fresco` object (preload/project-schema.ts); a project without it uses these defaults.
 

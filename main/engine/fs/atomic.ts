@@ -91,13 +91,14 @@ async function fsyncDir(dir: string): Promise<void> {
 /**
  * Writes `target` through a temp file and a rename, so no reader (nor a killed run) ever sees half a
  * file. `durable: false` skips the fsyncs, for scratch files that are rebuilt when damaged (a power cut
- * can leave them empty or short, never half of one and half of another).
+ * can leave them empty or short, never half of one and half of another). `mode` sets the new file's
+ * permissions from its first byte (0o600: only its owner may read it).
  */
-export async function writeFileAtomic(target: string, data: string | Uint8Array, opts: { durable?: boolean } = {}): Promise<void> {
+export async function writeFileAtomic(target: string, data: string | Uint8Array, opts: { durable?: boolean; mode?: number } = {}): Promise<void> {
   const durable = opts.durable ?? true;
   const tmp = tempPathFor(target);
   try {
-    const h = await fsp.open(tmp, 'wx');
+    const h = await fsp.open(tmp, 'wx', opts.mode ?? 0o666);
     try {
       await h.writeFile(data);
       if (durable) await h.sync();

@@ -28,7 +28,7 @@ function ffmpegStatic(): string | undefined {
   }
 }
 
-/** Locates ffmpeg and ffprobe once per process (ARCHITECTURE.md "Install and run"). */
+/** Locates ffmpeg and ffprobe once per process (README.md "Requirements" says where it looks). */
 export function findTools(): Tools {
   if (cachedTools) return cachedTools;
   const override = process.env.RERENDER_FFMPEG;

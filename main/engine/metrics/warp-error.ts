@@ -1,4 +1,4 @@
-// Temporal consistency of a result (ALGORITHM.md §7): warp error between consecutive output
+// Temporal consistency of a result (docs/METHOD.md §7): warp error between consecutive output
 // frames along the SOURCE video's motion, over pixels visible in both frames.
 import { occlusionMask, warpImage, type FlowPair } from '../../../native-models/src/flow';
 import type { Image } from '../../../native-models/src/image';

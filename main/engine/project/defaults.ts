@@ -1,4 +1,4 @@
-// Default settings of a new project (ALGORITHM.md §3.5 for rendering, §4.1 for propagation).
+// Default settings of a new project (docs/METHOD.md §3.5 for rendering, §4.1 for propagation).
 import { PROJECT_FORMAT, PROJECT_VERSION, type ExportSettings, type ModelSelection, type Project, type PropagationSettings, type RenderParams } from '../../../preload/project-schema';
 
 export function defaultRenderParams(): RenderParams {
@@ -47,7 +47,7 @@ export function defaultExportSettings(): ExportSettings {
   return { format: 'mp4', lastPath: null, sideBySide: false };
 }
 
-/** Keyframe spacing of a new project (ALGORITHM.md §1: every K = 10 frames). */
+/** Keyframe spacing of a new project (docs/METHOD.md §1: every K = 10 frames). */
 export const DEFAULT_KEYFRAME_INTERVAL = 10;
 
 /** A new project document around a source and its frames, with every setting at its default. */

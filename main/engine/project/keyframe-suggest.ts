@@ -1,4 +1,4 @@
-// Automatic keyframe suggestion: uniform every K frames, or content-adaptive (ALGORITHM.md §1, from FRESCO):
+// Automatic keyframe suggestion: uniform every K frames, or content-adaptive (docs/METHOD.md §1, from FRESCO):
 // keys at peaks of the blurred frame difference, with a minimum and a maximum gap.
 import fsp from 'node:fs/promises';
 import path from 'node:path';

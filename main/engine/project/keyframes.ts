@@ -102,7 +102,7 @@ export interface Segment {
   right?: Keyframe;
 }
 
-/** Every frame of the video belongs to exactly one segment or is a keyframe (ALGORITHM.md §1). */
+/** Every frame of the video belongs to exactly one segment or is a keyframe (docs/METHOD.md §1). */
 export function segmentsOf(p: Project): Segment[] {
   const keys = sorted(p.keyframes);
   const last = p.frames.count - 1;

@@ -3,6 +3,8 @@
 // working size), like a build cache. Status is a lookup of the current keys, undo and redo return to
 // outputs that still exist, switching a setting back is free, and two runs with the same inputs share
 // their work. `segmentOutputKey` is the one definition of a segment's key (a render farm uses it as job id).
+// The same holds for the project's flows (`projectFlowKey`, a set of flow-cache.ts) and its measurements
+// (`flickerMeasureKey`: the output frames as they are now, the flows they are judged along, the measure).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import { frameFileName, projectPaths } from './paths';
 import { segmentsOf, type Segment } from './keyframes';
 import { resolveInProject } from './confinement';
 import type { FrameSequence } from '../media/frames-folder';
+import { flowSetKey, nativeFlowEstimator } from '../flow/flow-cache';
 
 function hash(value: unknown, length = 16): string {
   return crypto.createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, length);
@@ -130,4 +133,35 @@ export function staleFrameFile(projectFile: string, p: Project, index: number): 
 export function currentOutputFrames(projectFile: string, p: Project): FrameSequence {
   const files = Array.from({ length: p.frames.count }, (_, i) => resultFrameFile(projectFile, p, i));
   return { dir: projectPaths(projectFile).outputDir, files };
+}
+
+/** The key of the flow set a project's propagation, rendering and metrics use (its source frames, the native estimator). */
+export function projectFlowKey(p: Project): string {
+  return flowSetKey(sourceKey(p), nativeFlowEstimator().id);
+}
+
+/** What the flicker measure is and how it is computed; a change of the measure gives every result another key. */
+const FLICKER_MEASURE = 'warp-error/1';
+
+/**
+ * The key of a flicker measurement of project `p`'s output as it is now: for each frame, the file that
+ * stands for it (a keyframe's image with its revision, or its segment's frame under that segment's output
+ * key, or nothing yet), the flow set the frames are judged along, and the measure itself. Any new
+ * output frame, keyframe image, setting or source gives another key.
+ */
+export function flickerMeasureKey(projectFile: string, p: Project): string {
+  const dir = projectPaths(projectFile).dir;
+  const frames = currentOutputFrames(projectFile, p).files.map((f) => (f ? path.relative(dir, f).split(path.sep).join('/') : null));
+  const keyframes = p.keyframes.map((k) => [k.id, k.frame, k.revision, k.image, k.status]);
+  return hash([FLICKER_MEASURE, projectFlowKey(p), keyframes, frames]);
+}
+
+/** Where the flicker measurement of key `key` is saved (`{ "values": [number | null, ...] }`, one per frame). */
+export function flickerMeasurePath(projectFile: string, key: string): string {
+  return path.join(measuresDir(projectFile), `${key}.json`);
+}
+
+/** The folder of flicker measurements, one file per key. */
+export function measuresDir(projectFile: string): string {
+  return path.join(projectPaths(projectFile).cacheDir, 'metrics', 'warp-error');
 }

@@ -18,7 +18,7 @@ export interface ProjectPaths {
   framesDir: string;
   /** Small JPEG thumbnails for the timeline: `NNNNN.jpg`. */
   thumbsDir: string;
-  /** Consecutive-frame optical flows (forward i→i+1 and backward i+1→i). */
+  /** Consecutive-frame optical flows (forward i→i+1 and backward i+1→i), one folder per key (flow/flow-cache.ts). */
   flowDir: string;
   /** Rendered keyframe results and their attention caches. */
   keyframesDir: string;

@@ -98,6 +98,17 @@ export class ProjectStore {
     return { revision: this.rev, project: this.current };
   }
 
+  /**
+   * Every document undo or redo can return to (each step's before and after), not the current one: the
+   * cache collector keeps their outputs (`keysToKeep`), so undo finds the output it returns to.
+   */
+  historyDocuments(): Project[] {
+    const documents = new Set<Project>();
+    for (const e of [...this.undoList, ...this.redoList]) documents.add(e.before).add(e.after);
+    documents.delete(this.current);
+    return [...documents];
+  }
+
   /** The autosave left by an earlier session, when it is newer than the file. */
   readAutosave(): Promise<Project | undefined> {
     return readAutosave(this.path);

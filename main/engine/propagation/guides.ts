@@ -1,4 +1,4 @@
-// Guide images for propagating a keyframe to another frame (ALGORITHM.md §4.1): colour, edges,
+// Guide images for propagating a keyframe to another frame (docs/METHOD.md §4.1): colour, edges,
 // temporal and positional guides, with their default weights.
 import type { FloatImage, FlowField, Image } from '../../../native-models/src/image';
 import type { Guide } from '../../../native-models/src/synthesis';

@@ -1,5 +1,5 @@
 // Propagating one segment: forward from the left keyframe, backward from the right one, then the two
-// directions blended per frame (ALGORITHM.md §4.2). A head or tail segment has one direction only.
+// directions blended per frame (docs/METHOD.md §4.2). A head or tail segment has one direction only.
 import path from 'node:path';
 import fsp from 'node:fs/promises';
 import type { Image } from '../../../native-models/src/image';

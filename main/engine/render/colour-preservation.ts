@@ -1,4 +1,4 @@
-// Colour preservation (ALGORITHM.md §2): the input frame takes the colours of a reference render (its a/b
+// Colour preservation (docs/METHOD.md §2): the input frame takes the colours of a reference render (its a/b
 // histograms in CIE Lab) while keeping its own luminance, before SDEdit starts from it.
 import type { Image } from '../../../native-models/src/image';
 

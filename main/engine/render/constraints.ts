@@ -1,4 +1,4 @@
-// The hierarchical cross-frame constraints of a later keyframe (ALGORITHM.md §3.0–§3.4): optical flow and
+// The hierarchical cross-frame constraints of a later keyframe (docs/METHOD.md §3.0–§3.4): optical flow and
 // soft occlusion masks towards the anchor and the previous keyframe, shape-aware fusion and colour
 // adjustment at the x̂₀ hook, the pixel composite with fidelity-oriented encoding, and pixel-aware fusion.
 import { computeFlow, occlusionMask, softMask, warpImage } from '../../../native-models/src/flow';

@@ -1,4 +1,4 @@
-// What a rendered keyframe leaves for the keyframes after it (ALGORITHM.md §3.0, §3.6), on disk so that
+// What a rendered keyframe leaves for the keyframes after it (docs/METHOD.md §3.0, §3.6), on disk so that
 // memory stays bounded and a restarted app can still render later keyframes: per absolute step, the
 // decoder self-attention input tokens of every layer and CFG branch (fp16 by default), x̂₀ and its
 // per-channel statistics. One folder per cache, named by the key of the parameters that produced it.

@@ -1,4 +1,4 @@
-// What each rendered keyframe depended on, and the staleness rules of ALGORITHM.md §3.5–§3.6 derived from
+// What each rendered keyframe depended on, and the staleness rules of docs/METHOD.md §3.5–§3.6 derived from
 // it: a record per keyframe (its settings key, the anchor / previous / token-source revisions it used, or
 // in FRESCO mode the keyframes of its batch; its cache folder) lets the app say which keyframes and
 // segments are out of date and why, and lets a later keyframe find the caches it needs after a restart.

@@ -1,4 +1,4 @@
-// The sampling loop of one keyframe pass (ALGORITHM.md §2; DDIM, or DPM++ 2M) with classifier-free guidance,
+// The sampling loop of one keyframe pass (docs/METHOD.md §2; DDIM, or DPM++ 2M) with classifier-free guidance,
 // the SDEdit start step (absolute indices: steps before s* are never run), and the hooks the cross-frame
 // constraints plug into: before each step (pixel-aware fusion), the x̂₀ hook (colour, shape), tokens to
 // inject, and what to record after each step.

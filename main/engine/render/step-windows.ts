@@ -1,4 +1,4 @@
-// Which sampler steps a constraint acts on (ALGORITHM.md §3.1–§3.5): windows are fractions of the step
+// Which sampler steps a constraint acts on (docs/METHOD.md §3.1–§3.5): windows are fractions of the step
 // count S applied to absolute step indices s = 0 … S−1, so runs with different SDEdit start steps agree.
 
 export interface StepWindow { start: number; end: number }

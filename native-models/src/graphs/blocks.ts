@@ -44,7 +44,7 @@ export function upsample(g: GraphBuilder, w: Weights, prefix: string, x: string,
 }
 
 /**
- * What a decoder self-attention layer does across frames (ALGORITHM.md §3.1): hand its input tokens
+ * What a decoder self-attention layer does across frames (docs/METHOD.md §3.1): hand its input tokens
  * (the norm1 output) to `record`, and/or take keys and values from `reference` tokens [B, M, C].
  */
 export interface CrossFrameHook {

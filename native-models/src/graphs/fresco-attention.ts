@@ -1,4 +1,4 @@
-// FRESCO's decoder self-attention (ALGORITHM.md §6) as one ONNX subgraph per layer: spatial-guided
+// FRESCO's decoder self-attention (docs/METHOD.md §6) as one ONNX subgraph per layer: spatial-guided
 // queries, efficient cross-frame keys/values, and temporal-guided attention along flow trajectories.
 // The batch holds every frame of a FRESCO batch for both CFG branches, branch-major:
 // [uncond f0 … f(F−1), cond f0 … f(F−1)], so "the frames of one branch" is a reshape to [2, F·N, C].

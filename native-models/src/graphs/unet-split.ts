@@ -1,4 +1,4 @@
-// The UNet split at the decoder's up-block inputs, for FRESCO (ALGORITHM.md §6): "unet_encoder" makes the
+// The UNet split at the decoder's up-block inputs, for FRESCO (docs/METHOD.md §6): "unet_encoder" makes the
 // skip tensors, the first up block's input and the time embedding; "unet_decoder" runs a range of up blocks
 // from a (possibly optimised) up-block input, with FRESCO's attention in chosen layers. Composed, the parts
 // compute exactly the `unet` graph. IO is documented in ./README.md.

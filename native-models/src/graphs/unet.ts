@@ -1,5 +1,5 @@
 // UNet2DConditionModel as an ONNX graph, with optional ControlNet residual inputs and the cross-frame
-// attention variants of ALGORITHM.md §3.1 (record / inject in the decoder self-attention layers).
+// attention variants of docs/METHOD.md §3.1 (record / inject in the decoder self-attention layers).
 // Graph inputs and outputs are documented in ./README.md.
 import { GraphBuilder, type GraphOptions } from '../onnx/graph';
 import type { ModelDef } from '../onnx/model';

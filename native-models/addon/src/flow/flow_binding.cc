@@ -1,16 +1,17 @@
 // N-API bindings of the flow engine. Every call validates its typed arrays on the JS thread,
 // allocates its outputs there (external buffers are not allowed under Electron's memory cage),
-// then runs the work on a libuv worker thread and settles a Promise.
+// then runs the work on a libuv worker thread, which fills them, and settles a Promise with the
+// object holding them (rr::PromiseTask::Fill, which also keeps the input arrays alive until then).
 #include <napi.h>
 
-#include <functional>
-#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "common/limits.h"
+#include "common/options.h"
 #include "common/parallel.h"
+#include "common/promise_task.h"
 #include "flow/estimator.h"
 #include "flow/warp.h"
 
@@ -18,47 +19,8 @@ namespace {
 
 using rr::flow::FlowParams;
 
-// Runs `task` off the JS thread; keeps the inputs and the result object alive until it settles.
-class TaskWorker : public Napi::AsyncWorker {
- public:
-  TaskWorker(Napi::Env env, std::function<void()> task, Napi::Object result, const std::vector<Napi::Value>& keep)
-      : Napi::AsyncWorker(env), task_(std::move(task)), deferred_(Napi::Promise::Deferred::New(env)) {
-    result_ = Napi::Persistent(result);
-    Napi::Array holder = Napi::Array::New(env, keep.size());
-    for (size_t i = 0; i < keep.size(); ++i) holder.Set(uint32_t(i), keep[i]);
-    keep_ = Napi::Persistent(holder.As<Napi::Object>());
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      task_();
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    } catch (...) {
-      SetError("the native engine failed with an unknown error");
-    }
-  }
-  void OnOK() override { deferred_.Resolve(result_.Value()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  std::function<void()> task_;
-  Napi::Promise::Deferred deferred_;
-  Napi::ObjectReference result_, keep_;
-};
-
-Napi::Promise Queue(Napi::Env env, std::function<void()> task, Napi::Object result, const std::vector<Napi::Value>& keep) {
-  auto* worker = new TaskWorker(env, std::move(task), result, keep);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
-}
-
 int IntArg(const Napi::CallbackInfo& info, size_t i, const char* name, int min) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
-  int v = info[i].As<Napi::Number>().Int32Value();
-  if (v < min) throw Napi::RangeError::New(info.Env(), std::string(name) + " must be at least " + std::to_string(min));
-  return v;
+  return rr::IntArgument(info, i, name, min, rr::kAnyInt);
 }
 
 template <typename T>
@@ -75,14 +37,6 @@ T TypedArg(const Napi::CallbackInfo& info, size_t i, const char* name, size_t ex
   return arr;
 }
 
-int ThreadsOption(Napi::Object options) {
-  int threads = rr::DefaultThreadCount();
-  if (options.Has("threads") && options.Get("threads").IsNumber()) {
-    threads = rr::ClampThreads(options.Get("threads").As<Napi::Number>().Int32Value(), rr::DefaultThreadCount());
-  }
-  return threads;
-}
-
 // computeFlow(a, b, width, height, channels, {threads?, preset?, backward?}) →
 //   Promise<{forward: Float32Array, backward?: Float32Array}>, interleaved (dx, dy).
 Napi::Value ComputeFlow(const Napi::CallbackInfo& info) {
@@ -93,13 +47,13 @@ Napi::Value ComputeFlow(const Napi::CallbackInfo& info) {
   size_t n = size_t(w) * h;
   auto a = TypedArg<Napi::Uint8Array>(info, 0, "first frame", n * ch);
   auto b = TypedArg<Napi::Uint8Array>(info, 1, "second frame", n * ch);
-  Napi::Object options = info.Length() > 5 && info[5].IsObject() ? info[5].As<Napi::Object>() : Napi::Object::New(env);
-  int threads = ThreadsOption(options);
-  std::string preset = options.Has("preset") && options.Get("preset").IsString() ? options.Get("preset").As<Napi::String>().Utf8Value() : "balanced";
+  const rr::Options options(env, info.Length() > 5 ? info[5] : env.Undefined(), "flowCompute");
+  int threads = options.Threads();
+  std::string preset = options.String("preset", "balanced");
   bool known = true;
   FlowParams params = rr::flow::FlowPreset(preset.c_str(), &known);
   if (!known) throw Napi::RangeError::New(env, "unknown flow preset \"" + preset + "\" (fast, balanced, accurate)");
-  bool withBackward = !options.Has("backward") || options.Get("backward").ToBoolean().Value();
+  bool withBackward = options.Bool("backward", true);
 
   Napi::Object result = Napi::Object::New(env);
   Napi::Float32Array fwd = Napi::Float32Array::New(env, n * 2);
@@ -137,7 +91,7 @@ Napi::Value ComputeFlow(const Napi::CallbackInfo& info) {
       rr::flow::EstimateFlow(pyrB, pyrA, params, 1, bwdOut);
     }
   };
-  return Queue(env, task, result, {a, b});
+  return rr::PromiseTask::Fill(env, task, result, {a, b});
 }
 
 // occlusionMask(forward, backward, width, height) → Promise<Uint8Array> (255 = occluded).
@@ -155,7 +109,7 @@ Napi::Value Occlusion(const Napi::CallbackInfo& info) {
   int threads = rr::DefaultThreadCount();
   Napi::Object result = Napi::Object::New(env);
   result.Set("mask", out);
-  return Queue(env, [=] { rr::flow::OcclusionMask(pf, pb, w, h, po, threads); }, result, {f, b});
+  return rr::PromiseTask::Fill(env, [=] { rr::flow::OcclusionMask(pf, pb, w, h, po, threads); }, result, {f, b});
 }
 
 // warpBackward(source, width, height, channels, flow, bilinear) → Promise<{image}> of the source's type.
@@ -176,14 +130,14 @@ Napi::Value Warp(const Napi::CallbackInfo& info) {
     result.Set("image", out);
     const float* ps = src.Data();
     float* po = out.Data();
-    return Queue(env, [=] { rr::flow::WarpBackward(ps, w, h, ch, pflow, bilinear, po, threads); }, result, {src, flow});
+    return rr::PromiseTask::Fill(env, [=] { rr::flow::WarpBackward(ps, w, h, ch, pflow, bilinear, po, threads); }, result, {src, flow});
   }
   auto src = TypedArg<Napi::Uint8Array>(info, 0, "source", n * ch);
   Napi::Uint8Array out = Napi::Uint8Array::New(env, n * ch);
   result.Set("image", out);
   const uint8_t* ps = src.Data();
   uint8_t* po = out.Data();
-  return Queue(env, [=] { rr::flow::WarpBackward(ps, w, h, ch, pflow, bilinear, po, threads); }, result, {src, flow});
+  return rr::PromiseTask::Fill(env, [=] { rr::flow::WarpBackward(ps, w, h, ch, pflow, bilinear, po, threads); }, result, {src, flow});
 }
 
 // softMask(mask, width, height, dilate, blurSize, sigma) → Promise<{mask: Float32Array}> in [0, 1].
@@ -203,7 +157,7 @@ Napi::Value Soft(const Napi::CallbackInfo& info) {
   const uint8_t* pm = mask.Data();
   float* po = out.Data();
   int threads = rr::DefaultThreadCount();
-  return Queue(env, [=] { rr::flow::SoftMask(pm, w, h, dilate, blurSize, sigma, po, threads); }, result, {mask});
+  return rr::PromiseTask::Fill(env, [=] { rr::flow::SoftMask(pm, w, h, dilate, blurSize, sigma, po, threads); }, result, {mask});
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// FRESCO-aware feature optimisation (ALGORITHM.md §6): Adam on the decoder up-block input features of a
+// FRESCO-aware feature optimisation (docs/METHOD.md §6): Adam on the decoder up-block input features of a
 // batch of frames, minimising an occlusion-masked L1 warp loss between neighbouring frames plus an L1 loss
 // between the features' and the input frames' cosine self-similarity matrices; gradients are analytic.
 #pragma once

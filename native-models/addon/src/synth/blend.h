@@ -1,4 +1,4 @@
-// Blending the forward and backward syntheses of a frame (ALGORITHM.md §4.2): error-based mask,
+// Blending the forward and backward syntheses of a frame (docs/METHOD.md §4.2): error-based mask,
 // histogram-preserving Lab blend, and gradient-domain fusion. Plain C++, images interleaved RGB.
 #pragma once
 #include <cstddef>

@@ -1,5 +1,6 @@
 // N-API bindings of blending: mask, Lab conversions, histogram blend, gradient fusion, Poisson solve.
-// Every call copies its inputs, runs on the libuv pool and returns a Promise.
+// Every call reads and copies its inputs (common/options.h), runs on the libuv pool and returns a
+// Promise (common/promise_task.h).
 #include <napi.h>
 
 #include <functional>
@@ -7,10 +8,10 @@
 #include <string>
 
 #include "common/limits.h"
-#include "common/parallel.h"
+#include "common/options.h"
+#include "common/promise_task.h"
 #include "synth/blend.h"
 #include "synth/dct.h"
-#include "synth/promise_task.h"
 
 namespace {
 
@@ -18,24 +19,23 @@ template <typename T>
 using Shared = std::shared_ptr<std::vector<T>>;
 
 template <typename T>
-Shared<T> Take(const Napi::Object& o, const char* key, size_t expected, bool optional = false) {
-  auto v = std::make_shared<std::vector<T>>(rr::CopyArray<T>(o, key, optional));
+Shared<T> Take(const rr::Options& o, const char* key, size_t expected, bool optional = false) {
+  auto v = std::make_shared<std::vector<T>>(o.Array<T>(key, optional));
   if (!(optional && v->empty()) && v->size() != expected)
-    throw Napi::RangeError::New(o.Env(), std::string("'") + key + "' has " + std::to_string(v->size()) + " values, expected " + std::to_string(expected));
+    throw Napi::RangeError::New(o.Env(), o.Named(key) + " has " + std::to_string(v->size()) + " values, expected " + std::to_string(expected));
   return v;
 }
 
-Napi::Object Options(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "expected an options object");
-  return info[0].As<Napi::Object>();
+rr::Options OptionsOf(const Napi::CallbackInfo& info, const char* call) {
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), std::string(call) + ": expected an options object");
+  return rr::Options(info.Env(), info[0], call);
 }
 
 struct Size { int width, height, threads; size_t pixels; };
 
-Size SizeOf(const Napi::Object& o) {
-  Size s{rr::IntProp(o, "width", 0), rr::IntProp(o, "height", 0), rr::IntProp(o, "threads", rr::DefaultThreadCount()), 0};
+Size SizeOf(const rr::Options& o) {
+  Size s{o.Int("width", 0, 0, rr::kAnyInt), o.Int("height", 0, 0, rr::kAnyInt), o.Threads(), 0};
   rr::CheckImageSize(o.Env(), s.width, s.height, "the image to blend");
-  s.threads = rr::ClampThreads(s.threads, rr::DefaultThreadCount());
   s.pixels = static_cast<size_t>(s.width) * s.height;
   return s;
 }
@@ -49,25 +49,25 @@ Napi::Promise Run(Napi::Env env, std::function<std::vector<T>()> work) {
 }
 
 Napi::Value RgbToLab(const Napi::CallbackInfo& info) {
-  Napi::Object o = Options(info);
+  const rr::Options o = OptionsOf(info, "rgbToLab");
   Size s = SizeOf(o);
   auto rgb = Take<uint8_t>(o, "rgb", s.pixels * 3);
   return Run<Napi::Float32Array, float>(info.Env(), [rgb, s] { return rr::RgbToLab(rgb->data(), s.pixels, s.threads); });
 }
 
 Napi::Value LabToRgb(const Napi::CallbackInfo& info) {
-  Napi::Object o = Options(info);
+  const rr::Options o = OptionsOf(info, "labToRgb");
   Size s = SizeOf(o);
   auto lab = Take<float>(o, "lab", s.pixels * 3);
   return Run<Napi::Uint8Array, uint8_t>(info.Env(), [lab, s] { return rr::LabToRgb(lab->data(), s.pixels, s.threads); });
 }
 
 Napi::Value BlendMask(const Napi::CallbackInfo& info) {
-  Napi::Object o = Options(info);
+  const rr::Options o = OptionsOf(info, "blendMask");
   Size s = SizeOf(o);
   auto ea = Take<float>(o, "errorA", s.pixels), eb = Take<float>(o, "errorB", s.pixels);
   auto prev = Take<uint8_t>(o, "previous", s.pixels, true);
-  const float wb = static_cast<float>(rr::NumberProp(o, "weightB", 0.5));
+  const float wb = static_cast<float>(o.Number("weightB", 0.5, 0, 1));
   return Run<Napi::Uint8Array, uint8_t>(info.Env(), [ea, eb, prev, s, wb] {
     return rr::BlendMask(ea->data(), eb->data(), prev->empty() ? nullptr : prev->data(), s.pixels, wb);
   });
@@ -75,11 +75,11 @@ Napi::Value BlendMask(const Napi::CallbackInfo& info) {
 
 // a, b (RGB), mask; optional fusionWeights [L, a, b]: histogram blend, then fusion when weights are given.
 Napi::Value BlendDirections(const Napi::CallbackInfo& info) {
-  Napi::Object o = Options(info);
+  const rr::Options o = OptionsOf(info, "blendDirections");
   Size s = SizeOf(o);
   auto a = Take<uint8_t>(o, "a", s.pixels * 3), b = Take<uint8_t>(o, "b", s.pixels * 3), mask = Take<uint8_t>(o, "mask", s.pixels);
   auto fusion = Take<float>(o, "fusionWeights", 3, true);
-  const float wb = static_cast<float>(rr::NumberProp(o, "weightB", 0.5));
+  const float wb = static_cast<float>(o.Number("weightB", 0.5, 0, 1));
   return Run<Napi::Uint8Array, uint8_t>(info.Env(), [a, b, mask, fusion, s, wb] {
     const std::vector<float> labA = rr::RgbToLab(a->data(), s.pixels, s.threads), labB = rr::RgbToLab(b->data(), s.pixels, s.threads);
     std::vector<float> lab = rr::HistogramBlendLab(labA.data(), labB.data(), mask->data(), s.pixels, wb);
@@ -90,7 +90,7 @@ Napi::Value BlendDirections(const Napi::CallbackInfo& info) {
 
 // a, b, mask and base (RGB): fusion of the masked gradients onto the given base image.
 Napi::Value GradientFusion(const Napi::CallbackInfo& info) {
-  Napi::Object o = Options(info);
+  const rr::Options o = OptionsOf(info, "gradientFusion");
   Size s = SizeOf(o);
   auto a = Take<uint8_t>(o, "a", s.pixels * 3), b = Take<uint8_t>(o, "b", s.pixels * 3), mask = Take<uint8_t>(o, "mask", s.pixels);
   auto base = Take<uint8_t>(o, "base", s.pixels * 3);
@@ -104,10 +104,10 @@ Napi::Value GradientFusion(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ScreenedPoisson(const Napi::CallbackInfo& info) {
-  Napi::Object o = Options(info);
+  const rr::Options o = OptionsOf(info, "screenedPoisson");
   Size s = SizeOf(o);
   auto base = Take<float>(o, "base", s.pixels), gx = Take<float>(o, "gx", s.pixels), gy = Take<float>(o, "gy", s.pixels);
-  const float weight = static_cast<float>(rr::NumberProp(o, "weight", 1.0));
+  const float weight = static_cast<float>(o.Number("weight", 1.0, 0, rr::kFinite));
   return Run<Napi::Float32Array, float>(info.Env(), [base, gx, gy, s, weight] {
     return rr::SolveScreenedPoisson(base->data(), gx->data(), gy->data(), s.width, s.height, weight, s.threads);
   });

@@ -1,4 +1,4 @@
-// Guided patch-based synthesis (ALGORITHM.md §4.1): the pyramid driver. Builds the exemplar and guide
+// Guided patch-based synthesis (docs/METHOD.md §4.1): the pyramid driver. Builds the exemplar and guide
 // pyramids, then per level, coarse to fine: vote; N times {M PatchMatch iterations; vote}.
 #include "synth/patch_synthesis.h"
 

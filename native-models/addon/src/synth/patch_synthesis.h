@@ -1,4 +1,4 @@
-// Guided patch-based synthesis (ALGORITHM.md §4.1): one target image from a styled exemplar and guides.
+// Guided patch-based synthesis (docs/METHOD.md §4.1): one target image from a styled exemplar and guides.
 // Plain C++ with no Node types, so the algorithm can be read and tested on its own.
 #pragma once
 #include <cstdint>

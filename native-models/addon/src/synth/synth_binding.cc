@@ -1,42 +1,43 @@
 // N-API bindings of the synthesis engine: synthesize(options) -> Promise<{image, error, matches}>.
-// Inputs are copied on the JS thread; the work runs on the libuv pool and checks the cancel flag.
+// Inputs are read and copied on the JS thread (common/options.h); the work runs on the libuv pool
+// (common/promise_task.h) and checks the cancel flag.
 #include <napi.h>
 
 #include "synth/patch_synthesis.h"
-#include "synth/promise_task.h"
 #include "common/limits.h"
-#include "common/parallel.h"
+#include "common/options.h"
+#include "common/promise_task.h"
 
 namespace {
 
 Napi::Value Synthesize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "synthesize expects an options object");
-  Napi::Object o = info[0].As<Napi::Object>();
+  const rr::Options o(env, info[0], "synthesize");
   auto in = std::make_shared<rr::SynthesisInput>();
-  in->sourceWidth = rr::IntProp(o, "sourceWidth", 0);
-  in->sourceHeight = rr::IntProp(o, "sourceHeight", 0);
-  in->targetWidth = rr::IntProp(o, "targetWidth", 0);
-  in->targetHeight = rr::IntProp(o, "targetHeight", 0);
+  in->sourceWidth = o.Int("sourceWidth", 0, 0, rr::kAnyInt);
+  in->sourceHeight = o.Int("sourceHeight", 0, 0, rr::kAnyInt);
+  in->targetWidth = o.Int("targetWidth", 0, 0, rr::kAnyInt);
+  in->targetHeight = o.Int("targetHeight", 0, 0, rr::kAnyInt);
   // Sizes first: nothing is copied or allocated for an image beyond the limit.
   rr::CheckImageSize(env, in->sourceWidth, in->sourceHeight, "the style source");
   rr::CheckImageSize(env, in->targetWidth, in->targetHeight, "the target");
-  in->styleChannels = rr::IntProp(o, "styleChannels", 0);
-  in->guideChannels = rr::IntProp(o, "guideChannels", 0);
-  in->sourceStyle = rr::CopyArray<uint8_t>(o, "sourceStyle");
-  in->styleWeights = rr::CopyArray<float>(o, "styleWeights");
-  in->sourceGuide = rr::CopyArray<float>(o, "sourceGuide");
-  in->targetGuide = rr::CopyArray<float>(o, "targetGuide");
-  in->guideWeights = rr::CopyArray<float>(o, "guideWeights");
-  in->initialMatches = rr::CopyArray<int32_t>(o, "initialMatches", true);
+  in->styleChannels = o.Int("styleChannels", 0, 0, 64);
+  in->guideChannels = o.Int("guideChannels", 0, 0, 1024);
+  in->sourceStyle = o.Array<uint8_t>("sourceStyle");
+  in->styleWeights = o.Array<float>("styleWeights");
+  in->sourceGuide = o.Array<float>("sourceGuide");
+  in->targetGuide = o.Array<float>("targetGuide");
+  in->guideWeights = o.Array<float>("guideWeights");
+  in->initialMatches = o.Array<int32_t>("initialMatches", true);
   rr::SynthesisParams p;
-  p.patchSize = rr::IntProp(o, "patchSize", p.patchSize);
-  p.uniformity = static_cast<float>(rr::NumberProp(o, "uniformity", p.uniformity));
-  p.pyramidLevels = rr::IntProp(o, "pyramidLevels", p.pyramidLevels);
-  p.searchVoteIters = rr::IntProp(o, "searchVoteIters", p.searchVoteIters);
-  p.patchMatchIters = rr::IntProp(o, "patchMatchIters", p.patchMatchIters);
-  p.seed = static_cast<uint32_t>(rr::NumberProp(o, "seed", 0));
-  p.threads = rr::ClampThreads(rr::IntProp(o, "threads", rr::DefaultThreadCount()), rr::DefaultThreadCount());
+  p.patchSize = o.Int("patchSize", p.patchSize, 3, 101);
+  p.uniformity = static_cast<float>(o.Number("uniformity", p.uniformity, 0, 1e30));
+  p.pyramidLevels = o.Int("pyramidLevels", p.pyramidLevels, -1, 64);
+  p.searchVoteIters = o.Int("searchVoteIters", p.searchVoteIters, 0, 100000);
+  p.patchMatchIters = o.Int("patchMatchIters", p.patchMatchIters, 0, 100000);
+  p.seed = o.Uint32("seed", 0);
+  p.threads = o.Threads();
   rr::CancelFlag cancel(o.Get("cancelFlag"));
   auto out = std::make_shared<rr::SynthesisOutput>();
   return rr::PromiseTask::Start(

@@ -1,5 +1,6 @@
-// Runs native work off the JS thread and settles a Promise: the one async pattern of the synthesis
-// and blending bindings. Work returns false when it was cancelled (rejected as a CancelledError).
+// The one async pattern of the bindings: native work runs on the libuv pool and settles a Promise.
+// Inputs are read (and checked) on the JS thread first; an exception thrown by the work rejects the
+// promise with its message, and work that returns false was cancelled (rejected as a CancelledError).
 #pragma once
 #include <napi.h>
 
@@ -7,6 +8,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <utility>
@@ -16,11 +18,27 @@ namespace rr {
 
 class PromiseTask : public Napi::AsyncWorker {
  public:
+  /** Runs off the JS thread; returns false when it stopped because it was cancelled. */
   using Work = std::function<bool()>;
+  /** Builds the resolved value on the JS thread once the work is done. */
   using Result = std::function<Napi::Value(Napi::Env)>;
 
-  static Napi::Promise Start(Napi::Env env, Work work, Result result) {
-    auto* task = new PromiseTask(env, std::move(work), std::move(result));
+  /**
+   * Queues `work`; the promise resolves with `result(env)`. `keep`: JS values the work reads or writes
+   * in place (typed arrays made on the JS thread), held until the promise settles.
+   */
+  static Napi::Promise Start(Napi::Env env, Work work, Result result, std::initializer_list<Napi::Value> keep = {}) {
+    auto* task = new PromiseTask(env, std::move(work), std::move(result), keep);
+    Napi::Promise promise = task->deferred_.Promise();
+    task->Queue();
+    return promise;
+  }
+
+  /** Queues `work`, which fills the arrays of `result` (made on the JS thread); resolves with `result`. */
+  static Napi::Promise Fill(Napi::Env env, std::function<void()> work, Napi::Object result, std::initializer_list<Napi::Value> keep = {}) {
+    std::vector<Napi::Value> held{result};
+    held.insert(held.end(), keep.begin(), keep.end());
+    auto* task = new PromiseTask(env, [work = std::move(work)] { work(); return true; }, nullptr, held);
     Napi::Promise promise = task->deferred_.Promise();
     task->Queue();
     return promise;
@@ -45,7 +63,7 @@ class PromiseTask : public Napi::AsyncWorker {
       return;
     }
     try {
-      deferred_.Resolve(result_(env));
+      deferred_.Resolve(result_ ? result_(env) : keep_.Value().Get(uint32_t(0)));
     } catch (const Napi::Error& e) {
       deferred_.Reject(e.Value());
     }
@@ -53,11 +71,18 @@ class PromiseTask : public Napi::AsyncWorker {
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  PromiseTask(Napi::Env env, Work work, Result result)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), result_(std::move(result)) {}
+  template <typename Values>
+  PromiseTask(Napi::Env env, Work work, Result result, const Values& keep)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), result_(std::move(result)) {
+    Napi::Array held = Napi::Array::New(env, keep.size());
+    uint32_t i = 0;
+    for (const Napi::Value& v : keep) held.Set(i++, v);
+    keep_ = Napi::Persistent(held.template As<Napi::Object>());
+  }
   Napi::Promise::Deferred deferred_;
   Work work_;
   Result result_;
+  Napi::ObjectReference keep_;
   bool completed_ = false;
 };
 
@@ -79,39 +104,7 @@ class CancelFlag {
   int32_t* flag_ = nullptr;
 };
 
-template <typename T> constexpr napi_typedarray_type ArrayTypeOf();
-template <> constexpr napi_typedarray_type ArrayTypeOf<uint8_t>() { return napi_uint8_array; }
-template <> constexpr napi_typedarray_type ArrayTypeOf<int32_t>() { return napi_int32_array; }
-template <> constexpr napi_typedarray_type ArrayTypeOf<float>() { return napi_float32_array; }
-
-inline const char* ArrayTypeName(napi_typedarray_type t) {
-  return t == napi_uint8_array ? "Uint8Array" : t == napi_int32_array ? "Int32Array" : "Float32Array";
-}
-
-// Copies a typed array property into a vector, with a clear error naming the property.
-template <typename T>
-std::vector<T> CopyArray(const Napi::Object& obj, const char* key, bool optional = false) {
-  Napi::Value v = obj.Get(key);
-  if (v.IsUndefined() || v.IsNull()) {
-    if (optional) return {};
-    throw Napi::TypeError::New(obj.Env(), std::string("missing ") + ArrayTypeName(ArrayTypeOf<T>()) + " '" + key + "'");
-  }
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != ArrayTypeOf<T>())
-    throw Napi::TypeError::New(obj.Env(), std::string("'") + key + "' must be a " + ArrayTypeName(ArrayTypeOf<T>()));
-  Napi::TypedArrayOf<T> a = v.As<Napi::TypedArrayOf<T>>();
-  return std::vector<T>(a.Data(), a.Data() + a.ElementLength());
-}
-
-inline int IntProp(const Napi::Object& obj, const char* key, int fallback) {
-  Napi::Value v = obj.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : fallback;
-}
-
-inline double NumberProp(const Napi::Object& obj, const char* key, double fallback) {
-  Napi::Value v = obj.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
-}
-
+// A vector copied into a new typed array of the same element type (on the JS thread).
 template <typename Arr, typename T>
 Arr ToTypedArray(Napi::Env env, const std::vector<T>& v) {
   Arr a = Arr::New(env, v.size());
