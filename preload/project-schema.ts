@@ -117,11 +117,14 @@ export type ModelSelection = z.infer<typeof modelSelection>;
 export const keyframeStatus = z.enum(['empty', 'rendering', 'done', 'stale', 'failed']);
 export type KeyframeStatus = z.infer<typeof keyframeStatus>;
 
+/** Where a keyframe's image came from: rendered by diffusion, imported, or saved in the external editor. */
+export const keyframeSource = z.enum(['diffusion', 'imported', 'painted']);
+
 export const keyframe = z.object({
   /** Stable identity: survives moving the keyframe to another frame. */
   id: z.string().regex(/^[a-z0-9-]{4,64}$/),
   frame: int(0, 10_000_000),
-  source: z.enum(['diffusion', 'imported', 'painted']),
+  source: keyframeSource,
   /** The keyframe's image: assets/ for imported or painted, the cache for rendered ones. */
   image: relativePath.nullable(),
   overrides: renderOverrides,
@@ -130,8 +133,11 @@ export const keyframe = z.object({
   revision: int(0, Number.MAX_SAFE_INTEGER),
   /** Why the keyframe is stale or failed, in the user's words. */
   note: z.string().max(2000).optional(),
-  /** Earlier renders the user can go back to (relative image paths with the seed that made them). */
-  history: z.array(z.object({ image: relativePath, seed: int(0, 2 ** 32 - 1), createdAt: z.string().max(64) })).max(100),
+  /**
+   * Earlier images the user can go back to (relative image paths with the seed that made them, and where
+   * each came from: absent in older projects, where every entry counted as rendered).
+   */
+  history: z.array(z.object({ image: relativePath, seed: int(0, 2 ** 32 - 1), createdAt: z.string().max(64), source: keyframeSource.optional() })).max(100),
 });
 export type Keyframe = z.infer<typeof keyframe>;
 

@@ -60,11 +60,13 @@ function StatusBar() {
   const frame = useEditor((s) => s.frame);
   const error = useEditor((s) => s.error);
   const notice = useEditor((s) => s.notice);
+  // The latest decode of the frames: a failed one must not go on saying "decoding".
+  const decodeFailed = useEditor((s) => Object.values(s.jobs).filter((j) => j.kind === 'decode').sort((a, b) => b.startedAt - a.startedAt)[0]?.status === 'failed');
   const p = project?.project;
   return (
     <footer className="status">
       {p && <span data-testid="status-frame">frame {frame} / {p.frames.count - 1} · {p.keyframes.length} keyframes · {p.working.width}×{p.working.height} · {(p.frames.fps.num / p.frames.fps.den).toFixed(3).replace(/\.?0+$/, '')} fps</span>}
-      {project && !project.framesReady && <span className="note">decoding the frames again (see Jobs): previews appear when it is done</span>}
+      {project && !project.framesReady && <span className="note" data-testid="frames-note">{decodeFailed ? 'the frames could not be decoded (the reason is in Jobs): previews are missing until they are' : 'decoding the frames again (see Jobs): previews appear when it is done'}</span>}
       {error && <span className="error" role="alert" data-testid="error">{error} <button className="link" onClick={() => editor.set({ error: null })}>dismiss</button></span>}
       {!error && notice && <span className="notice">{notice} <button className="link" onClick={() => editor.set({ notice: null })}>ok</button></span>}
     </footer>

@@ -196,6 +196,11 @@ function DetectorWarning({ state, k }: { state: ProjectState; k: Keyframe | unde
 }
 
 /** The keyframe's images: the current one marked, earlier ones to compare in the preview, use again or delete. */
+/** What an earlier image was: a render's seed, or imported / painted (entries of older projects: by seed). */
+function historyLabel(h: { seed: number; source?: string }): string {
+  return h.source && h.source !== 'diffusion' ? h.source : `seed ${h.seed}`;
+}
+
 function History({ state, k }: { state: ProjectState; k: Keyframe }) {
   const view = useEditor((s) => (s.historyView?.keyframeId === k.id ? s.historyView.index : null));
   const compare = useEditor((s) => s.compare);
@@ -207,7 +212,7 @@ function History({ state, k }: { state: ProjectState; k: Keyframe }) {
   const entry = view !== null ? k.history[view] : undefined;
   return (
     <fieldset data-testid="history">
-      <legend>Renders of this keyframe</legend>
+      <legend>Images of this keyframe</legend>
       <div className="history">
         {k.image && (
           <button className={`current ${view === null ? 'on' : ''}`} title="The image in use" onClick={() => show(null)}>
@@ -221,14 +226,14 @@ function History({ state, k }: { state: ProjectState; k: Keyframe }) {
             <button key={`${h.image}-${i}`} className={view === i ? 'on' : ''} data-index={i} title={`${h.createdAt}: click to compare with the current one in the preview, double-click to use it`}
               onClick={() => show(i)} onDoubleClick={() => void edit('pickKeyframeHistory', i)}>
               <img alt={`earlier render ${i + 1}`} src={mediaUrl(state, { kind: 'file', path: h.image })} />
-              <span>#{i + 1} · seed {h.seed}</span>
+              <span>#{i + 1} · {historyLabel(h)}</span>
             </button>
           );
         })}
       </div>
       {entry && view !== null && (
         <div className="buttons" data-testid="history-actions">
-          <span className="muted">#{view + 1} (seed {entry.seed}) in the preview, beside the current one</span>
+          <span className="muted">#{view + 1} ({historyLabel(entry)}) in the preview, beside the current one</span>
           <button className="primary" onClick={() => void edit('pickKeyframeHistory', view)}>Use this render</button>
           <button onClick={() => void edit('removeKeyframeHistory', view)}>Delete</button>
           <button onClick={() => show(null)}>Back to current</button>
@@ -278,7 +283,7 @@ export function Inspector() {
           )}
           <button onClick={() => void perform('keyframe.importImage')}>Import image…</button>
           <button data-testid="edit-externally" title={`Open the image in your paint program (${shortcutOf('keyframe.editExternally')}); each save there becomes the keyframe's new image`} onClick={() => void perform('keyframe.editExternally')}>Edit in external editor</button>
-          <button className="link" title="Choose the paint program" onClick={() => void perform('file.externalEditor')}>program…</button>
+          <button className="link" title="Choose the paint program Edit in external editor opens" onClick={() => void perform('file.externalEditor')}>Paint program…</button>
           {diffusion && <button disabled={!differing} title={differing ? 'Use the project settings for every field' : 'Uses the project settings already'} onClick={() => void perform('keyframe.revert')}>Revert</button>}
           <button onClick={() => void perform('keyframe.delete')}>Delete</button>
         </div>

@@ -193,7 +193,8 @@ export async function importModel(modelsDir: string, source: string, opts: Impor
   if (!fs.existsSync(source)) throw new UserError('file not found', source);
   const model = await describeInstalled(path.resolve(source));
   if (!model) throw new UserError('is not a model file or folder (.safetensors, .onnx, diffusers folder, tokenizer folder)', source);
-  if (model.problem) throw new UserError(`cannot be used: ${model.problem}`, source);
+  // The problem may name the file itself; the error names it once.
+  if (model.problem) throw new UserError(`cannot be used: ${model.problem.split(`${path.resolve(source)}: `).join('')}`, source);
   const dest = destinationFor(modelsDir, model.kind, opts.name ?? model.name);
   await fs.promises.mkdir(path.dirname(dest), { recursive: true });
   const temp = path.join(path.dirname(dest), `.importing-${path.basename(dest)}-${process.pid}`);

@@ -116,6 +116,7 @@ describe('edit in external editor (serve mode)', () => {
     const painted = await previewCentre(page, 'painted.png');
     assert.ok(painted[2] > 180 && painted[0] < 60, `the preview shows the inverted (blue) image: ${painted}`);
     await page.getByTestId('history').locator('button[data-index="0"]').waitFor(); // the orange image is in the history
+    assert.match((await page.getByTestId('history').locator('button[data-index="0"]').textContent()) ?? '', /#1 · imported/, 'labelled as the imported image it was, not "seed 0"');
     await page.screenshot({ path: path.join(shots, 'editor-painted.png') });
   });
 

@@ -3,31 +3,28 @@
 // password only as ***; a wrong URL is refused with the reason.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { tempDir } from '../helpers/media';
-import { launchChromium, startServe, type ServeProcess } from '../helpers/serve';
+import { openEditorPage, type EditorPage } from '../helpers/editor-page';
 import { redisMissing, startRedis, type TestRedis } from '../helpers/redis';
 
 const missing = redisMissing();
 if (missing) console.log(`# skipping the farm setting e2e test: ${missing}`);
 
 describe('the farm setting in the browser editor', { skip: missing }, () => {
-  let home: string, serve: ServeProcess, browser: Browser, page: Page, redis: TestRedis;
+  let home: string, editor: EditorPage, page: Page, redis: TestRedis;
   before(async () => {
     redis = await startRedis({ password: 'hunter 2' });
     home = tempDir('rerender-farm-home-');
-    fs.writeFileSync(path.join(home, 'settings.json'), JSON.stringify({ modelsFolder: path.join(home, 'models') }));
-    serve = await startServe(['--settings', path.join(home, 'settings.json')], { HOME: home });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(120_000);
+    // The first test loads the page itself.
+    editor = await openEditorPage({ settingsFile: path.join(home, 'settings.json'), settings: { modelsFolder: path.join(home, 'models') }, env: { HOME: home }, noGoto: true });
+    page = editor.page;
   });
-  after(async () => { await browser?.close(); await serve?.stop(); await redis?.stop(); });
+  after(async () => { await editor?.close(); await redis?.stop(); });
 
   test('given the model manager, when a farm URL with a password is saved, then the farm answers and the password is shown only as ***', async () => {
-    await page.goto(serve.url);
+    await page.goto(editor.serve.url);
     await page.locator('nav.toolbar button[data-action="file.models"]').click();
     const models = page.getByTestId('models-dialog');
     const field = models.getByLabel('Farm URL');

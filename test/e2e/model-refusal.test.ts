@@ -72,4 +72,21 @@ describe('Change models in Chromium (serve mode)', () => {
     await models.getByRole('button', { name: 'Close' }).click();
     assert.equal((await readProjectFile(path.join(dir, 'clip.rerender'))).models.checkpoint, null);
   });
+
+  test('given a file that is not a model, when imported in the model manager, then the manager stays open and says why, naming the file once', async () => {
+    const bad = path.join(dir, 'notes.safetensors');
+    fs.writeFileSync(bad, 'not a model');
+    await page.locator('nav.toolbar button[data-action="file.models"]').click();
+    const models = page.getByTestId('models-dialog');
+    await models.getByRole('button', { name: 'Import model…' }).click();
+    await page.getByTestId('path-dialog').locator('input').fill(bad);
+    await page.getByTestId('path-dialog').getByRole('button', { name: 'OK' }).click();
+    const status = models.locator('[data-testid=import-status][data-status=failed]');
+    await status.waitFor();
+    const text = (await status.textContent()) ?? '';
+    assert.match(text, /notes\.safetensors failed: .*cannot be used: is not a valid \.safetensors file/);
+    assert.equal(text.split(bad).length - 1, 1, `the path once: ${text}`);
+    assert.doesNotMatch((await page.locator('footer.status').textContent()) ?? '', /importing/, 'the status bar does not claim it is still importing');
+    await models.getByRole('button', { name: 'Close' }).click();
+  });
 });

@@ -53,10 +53,13 @@ function pickHistory(p: Project, id: string, index: number): Project {
   if (!entry) throw new UserError(`keyframe at frame ${k.frame} has no earlier render number ${index + 1}`);
   return updateKeyframe(p, id, (old) => {
     const history = [...old.history];
-    if (old.image) history[index] = { image: old.image, seed: old.overrides.seed ?? 0, createdAt: new Date().toISOString() };
+    if (old.image) history[index] = { image: old.image, seed: old.overrides.seed ?? p.render.seed, createdAt: new Date().toISOString(), source: old.source };
     else history.splice(index, 1);
-    const overrides = old.source === 'diffusion' ? { ...old.overrides, seed: entry.seed } : old.overrides;
-    return { ...old, image: entry.image, status: 'done', note: undefined, revision: old.revision + 1, history, overrides };
+    // The keyframe is again what the entry was: an imported or painted image brings that source back;
+    // a render brings its seed (entries of older projects have no source: renders of the keyframe's kind).
+    const source = entry.source ?? old.source;
+    const overrides = source === 'diffusion' ? { ...old.overrides, seed: entry.seed } : old.overrides;
+    return { ...old, source, image: entry.image, status: 'done', note: undefined, revision: old.revision + 1, history, overrides };
   });
 }
 
@@ -92,7 +95,7 @@ export const editActions: { [N in EditName]: EditAction<N> } = {
     label: () => 'Render with diffusion instead',
     perform: (p, r) => updateKeyframe(p, r.id, (old) => {
       if (old.source === 'diffusion') throw new UserError(`the keyframe at frame ${old.frame} is already rendered with diffusion`);
-      const history = old.image ? [...old.history, { image: old.image, seed: 0, createdAt: new Date().toISOString() }].slice(-100) : old.history;
+      const history = old.image ? [...old.history, { image: old.image, seed: 0, createdAt: new Date().toISOString(), source: old.source }].slice(-100) : old.history;
       return { ...old, source: 'diffusion', image: null, status: 'empty', note: undefined, revision: old.revision + 1, history };
     }),
   },

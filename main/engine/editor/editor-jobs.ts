@@ -16,7 +16,7 @@ import { partialOf, type RenderSummary } from '../render/render-project';
 import { uniformKeyframes } from '../project/keyframe-suggest';
 import { downloadModel, importModel } from '../../../native-models/src/model-manager';
 import { UserError } from '../../../native-models/src/errors';
-import { ensureFrameCache } from '../project/source-video';
+import { ensureFrameCache, inEditorWords } from '../project/source-video';
 import { checkExportDestination } from '../media/export';
 import { CACHE_LIMIT_GB, formatBytes, limitBytesOf } from '../project/cache-collector';
 
@@ -31,7 +31,7 @@ export interface EditorWorkers { propagation: WorkerHost<WorkerJobs<'propagation
 /** A failure as the jobs panel shows it: the message, the file involved, and what to do about it. */
 export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobState['error']> {
   const e = err as Error & { file?: string };
-  const text = e?.message ?? String(err);
+  const text = e?.name === 'UserError' ? inEditorWords(e.message) : e?.message ?? String(err);
   if (e?.name === 'UserError') {
     if (/not rendered yet/.test(text)) {
       // The engine's words end with the command line's flag; the editor has a checkbox instead.

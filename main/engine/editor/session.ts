@@ -15,7 +15,7 @@ import { projectPaths } from '../project/paths';
 import { segmentOutputKey } from '../project/output-keys';
 import { collectCache, keysToKeep, type CacheReport } from '../project/cache-collector';
 import { applyEdit } from './edit-actions';
-import { checkSource, relinkSource } from '../project/source-video';
+import { checkSource, inEditorWords, relinkSource } from '../project/source-video';
 import { UserError } from '../../../native-models/src/errors';
 
 interface OpenProject {
@@ -103,7 +103,7 @@ export class EditorSession {
     const source = await checkSource(resolved, project);
     this.open = {
       store, recovered, mediaRevision: 1, framesReady: frames >= project.frames.count,
-      sourceProblem: source.status === 'ok' ? undefined : source.problem,
+      sourceProblem: source.status === 'ok' ? undefined : inEditorWords(source.problem),
     };
     this.forgetRecords();
     return this.changed();

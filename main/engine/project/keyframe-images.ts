@@ -54,7 +54,7 @@ export async function importKeyframeImage(projectFile: string, p: Project, frame
     status: 'done',
     revision,
     note: undefined,
-    history: old.image ? [...old.history, { image: old.image, seed: 0, createdAt: new Date().toISOString() }].slice(-100) : old.history,
+    history: old.image ? [...old.history, { image: old.image, seed: old.source === 'diffusion' ? old.overrides.seed ?? p.render.seed : 0, createdAt: new Date().toISOString(), source: old.source }].slice(-100) : old.history,
   }));
   return next;
 }

@@ -40,6 +40,11 @@ export function sourceMismatch(p: Project, info: VideoInfo): string | undefined 
  * Is the source still there and the same file? Same size and modification time (within 2 s, for copies
  * across file systems) is the same file; the same size with another time (a copy) is checked by probing.
  */
+/** A source problem's advice in the editor's words: its Relink source… button, not the command line. */
+export function inEditorWords(problem: string): string {
+  return problem.replace(/relink it: rerender relink .+? --video <path> \(or Relink source in the editor\)/, 'relink it with Relink source…');
+}
+
 export async function checkSource(projectFile: string, p: Project): Promise<SourceCheck> {
   const file = resolveSourcePath(projectFile, p);
   const relink = `relink it: rerender relink ${path.basename(projectFile)} --video <path> (or Relink source in the editor)`;

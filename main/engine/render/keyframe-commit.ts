@@ -121,13 +121,13 @@ export function applyKeyframeResults(projectFile: string, p: Project, results: K
     if (!k) { notes.push(`the keyframe at frame ${r.frame} was removed while it rendered; its render was not used`); continue; }
     if (k.revision !== r.baseRevision || k.frame !== r.frame || edited(k)) {
       notes.push(`the keyframe at frame ${k.frame} changed while it rendered; the render is kept in its history`);
-      next = updateKeyframe(next, k.id, (old) => ({ ...old, history: [...old.history, { image: r.image, seed: r.seed, createdAt: r.createdAt }].slice(-100) }));
+      next = updateKeyframe(next, k.id, (old) => ({ ...old, history: [...old.history, { image: r.image, seed: r.seed, createdAt: r.createdAt, source: 'diffusion' as const }].slice(-100) }));
       continue;
     }
     next = updateKeyframe(next, k.id, (old) => ({
       ...old, image: r.image, revision: r.baseRevision + 1, status: 'done', note: undefined, overrides: r.overrides,
       history: old.image && old.source === 'diffusion'
-        ? [...old.history, { image: old.image, seed: seedOf(old), createdAt: r.createdAt }].slice(-100)
+        ? [...old.history, { image: old.image, seed: seedOf(old), createdAt: r.createdAt, source: 'diffusion' as const }].slice(-100)
         : old.history,
     }));
     rendered.push(r);
