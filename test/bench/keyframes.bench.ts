@@ -175,7 +175,8 @@ async function translation(): Promise<void> {
     const change = mean(Float32Array.from(injected.cond, (v, k) => v - plain.cond[k])) / mean(plain.cond);
     console.log('  What the tiny random-weight models cannot show:');
     console.log(`    VAE round trip D(E(frame)) is ${seenDifference(roundTrip, pair.first).toFixed(1)} (0–255) from the frame: E(composite) is not the moved anchor's latent,`);
-    console.log('      so pixel-aware fusion pulls towards another image (a trained VAE reproduces it within a few levels);');
+    console.log('      so pixel-aware fusion\'s target decodes about as far from the moved anchor as the independent render; it fuses only');
+    console.log('      cells where that target is closer to the composite than pass 1 already is (a trained VAE reproduces it within a few levels);');
     console.log(`    cross-frame keys change the UNet's ε by ${(100 * change).toFixed(1)} % (random attention is near-uniform, so whose tokens are the keys hardly matters);`);
     console.log(`    the random UNet predicts ε with ${mean(plain.cond).toFixed(2)} mean |ε| against ${mean(noise).toFixed(2)} for the noise: it does not denoise, so the run's`);
     console.log('      noise (the same, unmoved, for both keyframes) stays in every x̂₀ and each free step after a fusion moves away again.');

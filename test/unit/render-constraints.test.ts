@@ -3,7 +3,7 @@
 // fidelity-oriented encoding removes a VAE's systematic round-trip loss.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { align, applyColourAdjustment, applyShapeFusion, fidelityEncode, shapeFusion, type LatentCodec } from '../../main/engine/render/constraints';
+import { align, applyColourAdjustment, applyShapeFusion, fidelityEncode, pixelFusion, shapeFusion, type LatentCodec } from '../../main/engine/render/constraints';
 import { channelStats, imageToSigned, type Planar } from '../../main/engine/render/latent';
 import { gaussianNoise } from '../../main/engine/render/noise';
 import type { Image } from '../../native-models/src/image';
@@ -88,4 +88,22 @@ test('given a VAE that loses 20 % of contrast per round trip, when encoding with
   const plain = await error(enc.plain), compensated = await error(enc.compensated);
   assert.equal(enc.fallback.reduce((a, b) => a + b, 0), 0, 'no cell falls back: the compensation creates no artefact here');
   assert.ok(Math.abs(compensated / plain - 0.2) < 1e-3, `error ratio ${compensated / plain} should be 0.2`);
+});
+
+test('given a lossy VAE, when the target latent is weighed against the keyframe\'s own decode, then cells where that decode is already closer to the composite are left alone and cells where it is further are fused', async () => {
+  const img: Image = { width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3) };
+  for (let i = 0; i < 64 * 64; i++) for (let c = 0; c < 3; c++) img.data[i * 3 + c] = 40 + ((i * 7 + c * 31) % 170); // detail the block-mean codec loses
+  const codec = lossyCodec(0.8);
+  const far: Image = { ...img, data: img.data.map((v) => 255 - v) };
+  // The left half of the current decode is the composite itself, the right half is far from it.
+  const current: Image = { ...img, data: img.data.map((v, k) => ((k / 3) % 64 < 32 ? v : far.data[k])) };
+  const enc = await fidelityEncode(codec, img, current);
+  const left: number[] = [], right: number[] = [];
+  for (let i = 0; i < 64; i++) ((i % 8) < 4 ? left : right).push(enc.faithful[i]);
+  assert.deepEqual(left, new Array(32).fill(0), 'the decode already is the composite: fusing would only add the VAE loss');
+  assert.deepEqual(right, new Array(32).fill(1), 'the target latent is closer than the decode');
+  const fusion = pixelFusion(enc, { width: 8, height: 8, channels: 1, data: new Float32Array(64).fill(1) }, 3, 0.5, 0.9, false);
+  assert.equal(fusion.weight[0], 0);
+  assert.equal(fusion.weight[7], 0.5);
+  assert.deepEqual([...(await fidelityEncode(codec, img)).faithful], new Array(64).fill(1), 'without a current decode every cell is fused (§3.3 as written)');
 });

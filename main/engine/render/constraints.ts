@@ -91,6 +91,12 @@ export interface FidelityEncoding {
   compensated: Float32Array;
   /** M_E on the latent grid (1 = fell back to z). */
   fallback: Float32Array;
+  /**
+   * F on the latent grid: 1 where the target latent represents I at least as well as the latent the
+   * keyframe already has (its decode is no further from I, mean over the cell's block), else 0; all 1
+   * when no current decode was given. Pixel-aware fusion leaves cells with F = 0 alone.
+   */
+  faithful: Float32Array;
 }
 
 /** An image ↔ latent codec: the VAE (DiffusionModels is one). */
@@ -100,29 +106,47 @@ export interface LatentCodec {
   decode(latent: Float32Array, height: number, width: number): Promise<Planar>;
 }
 
+/** Per pixel: mean over the three channels of |decoded − target| ([−1, 1] units). */
+function pixelError(decoded: Planar, target: Planar): FloatImage {
+  const n = target.width * target.height;
+  const error = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let e = 0;
+    for (let c = 0; c < 3; c++) e += Math.abs(decoded.data[c * n + i] - target.data[c * n + i]);
+    error[i] = e / 3;
+  }
+  return { width: target.width, height: target.height, channels: 1, data: error };
+}
+
 /**
  * Fidelity-oriented encoding (§3.3): z′ = E(D(z)) measures what one VAE round trip loses, and z + (z − z′)
  * pre-compensates it; where that creates artefacts (dilated by one cell) the plain z is kept.
+ * With `current` (pass 1's decode D), cells where the target latent decodes further from I than D does are
+ * marked unfaithful: fusing towards them would move the result away from I (an addition to §3.3;
+ * render/README.md "Pixel-aware fusion's target" says why). Uses the decodes the encoding makes anyway.
  */
-export async function fidelityEncode(models: LatentCodec, image: Image): Promise<FidelityEncoding> {
+export async function fidelityEncode(models: LatentCodec, image: Image, current?: Image): Promise<FidelityEncoding> {
   const target = imageToSigned(image);
   const h = image.height / LATENT_FACTOR, w = image.width / LATENT_FACTOR;
   const channels = models.latentChannels;
   const z = await models.encode(target);
-  const zPrime = await models.encode(await models.decode(z, h, w));
+  const roundTrip = await models.decode(z, h, w);
+  const zPrime = await models.encode(roundTrip);
   const zStar = Float32Array.from(z, (v, k) => 2 * v - zPrime[k]);
-  const check = await models.decode(zStar, h, w);
-  const n = image.width * image.height;
-  const error = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let e = 0;
-    for (let c = 0; c < 3; c++) e += Math.abs(check.data[c * n + i] - target.data[c * n + i]);
-    error[i] = e / 3 > FIDELITY_ARTEFACT_THRESHOLD ? 1 : 0;
-  }
-  const fallback = dilate3x3(poolBlocks({ width: image.width, height: image.height, channels: 1, data: error }, LATENT_FACTOR, 'max')).data;
+  const check = pixelError(await models.decode(zStar, h, w), target);
+  const artefact = { ...check, data: check.data.map((e) => (e > FIDELITY_ARTEFACT_THRESHOLD ? 1 : 0)) };
+  const fallback = dilate3x3(poolBlocks(artefact, LATENT_FACTOR, 'max')).data;
   const keep = perChannel(fallback, channels);
   const compensated = Float32Array.from(z, (v, k) => v + (1 - keep[k]) * (v - zPrime[k]));
-  return { plain: z, compensated, fallback };
+  const faithful = new Float32Array(fallback.length).fill(1);
+  if (current) {
+    // The target's own decode per cell: D(z) where it fell back, D(z*) elsewhere.
+    const plainError = poolBlocks(pixelError(roundTrip, target), LATENT_FACTOR, 'mean').data;
+    const starError = poolBlocks(check, LATENT_FACTOR, 'mean').data;
+    const currentError = poolBlocks(pixelError(imageToSigned(current), target), LATENT_FACTOR, 'mean').data;
+    for (let i = 0; i < faithful.length; i++) faithful[i] = (fallback[i] > 0 ? plainError[i] : starError[i]) <= currentError[i] ? 1 : 0;
+  }
+  return { plain: z, compensated, fallback, faithful };
 }
 
 /** Everything pixel-aware fusion needs at each step of its window. */
@@ -135,8 +159,13 @@ export interface PixelFusion {
   detail: Float32Array;
 }
 
+/**
+ * M_lat (§3.3) is taken as M_lat ⊙ F: a cell whose target latent represents the composite worse than the
+ * keyframe's own latent counts as invalid (weight 0, its neighbours are boundary cells), like a cell that
+ * neither earlier keyframe sees.
+ */
 export function pixelFusion(encoding: FidelityEncoding, valid: FloatImage, channels: number, strength: number, detailLevel: number, smoothBoundary: boolean): PixelFusion {
-  const mLat = valid.data;
+  const mLat = Float32Array.from(valid.data, (v, i) => v * encoding.faithful[i]);
   // Boundary: valid cells within one cell of a cell that is not fully valid.
   const notValid = dilate3x3({ ...valid, data: Float32Array.from(mLat, (v) => 1 - v) }).data;
   const cells = mLat.length;

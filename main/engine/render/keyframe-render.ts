@@ -13,7 +13,7 @@ import { CacheReader, CacheWriter, concatReference, type CachePrecision } from '
 import { channelStats, imageToSigned } from './latent';
 import { gaussianNoise } from './noise';
 import { runPass, samplingRun, startingLatent, type LatentShape, type Pass, type PassHooks } from './sampler';
-import { inWindow, strictlyInWindow } from './step-windows';
+import { inWindow, strictlyInWindow, type ExecutedSteps } from './step-windows';
 import {
   align, applyColourAdjustment, applyPixelFusion, applyShapeFusion, decodeToImage, fidelityEncode, LATENT_FACTOR,
   pixelComposite, pixelFusion, shapeFusion, validLatentMask,
@@ -71,8 +71,14 @@ export function pixelFusionRuns(params: RenderParams): boolean {
 
 /** The first executed step pixel-aware fusion acts on (where pass 2 departs from pass 1), or S when none. */
 export function firstPixelFusionStep(params: RenderParams): number {
-  for (let s = sdeditStartStep(params.steps, params.strength); s < params.steps; s++) if (strictlyInWindow(s, params.steps, params.constraints.pixel)) return s;
+  const run = executedSteps(params);
+  for (let s = run.startStep; s < params.steps; s++) if (strictlyInWindow(s, run, params.constraints.pixel)) return s;
   return params.steps;
+}
+
+/** The steps s* … S−1 a render with `params` executes (the constraint windows are fractions of them). */
+export function executedSteps(params: RenderParams): ExecutedSteps {
+  return { startStep: sdeditStartStep(params.steps, params.strength), steps: params.steps };
 }
 
 function latentShape(env: RenderEnv, frame: Image): LatentShape {
@@ -199,9 +205,10 @@ export async function renderLater(env: RenderEnv, input: FrameInput, earlier: Ea
   const previousAlign = await align(earlier.previous.frame, input.frame);
   const shape = shapeFusion(anchorAlign);
   const layers = k.looseAttention ? env.models.loose : env.models.strict;
+  const executed: ExecutedSteps = { startStep: prep.startStep, steps: p.steps };
 
   const reference = async (s: number): Promise<Map<number, Float32Array> | undefined> => {
-    if (!inWindow(s, p.steps, k.crossFrame)) return undefined;
+    if (!inWindow(s, executed, k.crossFrame)) return undefined;
     const first = await earlier.anchor.cache.tokens(s);
     const prev = earlier.previousTokens === earlier.anchor.cache ? first : await earlier.previousTokens.tokens(s);
     if (!first || !prev) return undefined; // the earlier run never reached this step (a higher SDEdit start)
@@ -209,9 +216,9 @@ export async function renderLater(env: RenderEnv, input: FrameInput, earlier: Ea
   };
   const adjustX0 = async (s: number, x0: Float32Array): Promise<Float32Array> => {
     // Colour first, then shape (§3.4); a step the anchor never ran has nothing to match.
-    const stats = inWindow(s, p.steps, k.color) ? earlier.anchor.cache.stats(s) : undefined;
+    const stats = inWindow(s, executed, k.color) ? earlier.anchor.cache.stats(s) : undefined;
     if (stats) x0 = applyColourAdjustment(x0, stats, channels);
-    const anchorX0 = inWindow(s, p.steps, k.shape) ? earlier.anchor.cache.x0(s) : undefined;
+    const anchorX0 = inWindow(s, executed, k.shape) ? earlier.anchor.cache.x0(s) : undefined;
     if (anchorX0) x0 = await applyShapeFusion(x0, anchorX0, shape, channels);
     return x0;
   };
@@ -258,12 +265,12 @@ export async function renderLater(env: RenderEnv, input: FrameInput, earlier: Ea
   // Pixel composite, fidelity-oriented encoding, and pass 2 from the same noise with pixel-aware fusion.
   try {
     const composite = await pixelComposite(pass1, earlier.anchor.result, anchorAlign, earlier.previous.result, previousAlign);
-    const encoding = await fidelityEncode(env.models, composite);
+    const encoding = await fidelityEncode(env.models, composite, pass1);
     const fusion = pixelFusion(encoding, await validLatentMask(anchorAlign, previousAlign), channels, k.fusionStrength, k.detailLevel, k.smoothBoundary);
     const latent2 = await runPass(env.models, {
       ...pass(env, prep, p.cfg, {
         reference, adjustX0, ...recording,
-        beforeStep: (s, x, d) => (strictlyInWindow(s, p.steps, k.pixel) ? applyPixelFusion(x, d, prep.noise, run.alphaAt(s), fusion) : x),
+        beforeStep: (s, x, d) => (strictlyInWindow(s, executed, k.pixel) ? applyPixelFusion(x, d, prep.noise, run.alphaAt(s), fusion) : x),
       }, resume!.x),
       startStep: resumeAt, direction: resume!.d,
     });

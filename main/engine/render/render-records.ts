@@ -74,9 +74,13 @@ function diffusionParams(p: RenderParams): Omit<RenderParams, 'constraints'> {
 export function settingsKey(project: Project, k: Keyframe, mode: RenderRecord['mode'], isAnchor: boolean): string {
   const params = effectiveRenderParams(project.render, k.overrides);
   const models: ModelSelection = project.models;
+  const constrained = mode === 'rerender' && !isAnchor;
   return hash({
     mode, frame: k.frame, size: [project.working.width, project.working.height], models,
-    params: mode === 'rerender' && !isAnchor ? params : diffusionParams(params),
+    params: constrained ? params : diffusionParams(params),
+    // The constraint windows became fractions of the executed steps (step-windows.ts): a later keyframe
+    // rendered under the absolute reading is not reused as if it were this render.
+    ...(constrained ? { windows: 'executed-steps' } : {}),
     image: k.source === 'diffusion' ? null : { image: k.image, revision: k.revision },
     ...(mode === 'fresco' ? { fresco: frescoKeySettings(project) } : {}),
   });

@@ -1,20 +1,34 @@
-// Which sampler steps a constraint acts on (docs/METHOD.md §3.1–§3.5): windows are fractions of the step
-// count S applied to absolute step indices s = 0 … S−1, so runs with different SDEdit start steps agree.
+// Which sampler steps a constraint acts on (docs/METHOD.md §3.1–§3.5). A window is a pair of fractions of
+// the denoising that actually happens: an SDEdit run executes the N = S − s* steps s* … S−1, and a window
+// (a, b) covers the executed steps whose position j = s − s* satisfies a·N ≤ j ≤ b·N (closed) or
+// a·N < j < b·N (strictly inside, pixel-aware fusion). From noise (s* = 0) this is the spec's absolute
+// reading; at the default strength 0.75 (s* = 5 of 20) shape-aware fusion acts on steps 5–6, which the
+// literal absolute reading (s ≤ 0.1·S = 2) never reaches (render/README.md "Step windows" says why).
+// Steps stay absolute everywhere else (caches, timesteps), so runs with different s* still line up.
 
 export interface StepWindow { start: number; end: number }
 
-/**
- * Closed window: start·S ≤ s ≤ end·S (cross-frame (0, 1) = every step; shape (0, 0.1) = s ≤ 0.1·S, which
- * an SDEdit run only reaches when its start step falls there; colour (0.8, 1) = the last fifth).
- * A window whose start is after its end is off.
- */
-export function inWindow(step: number, steps: number, w: StepWindow): boolean {
-  if (w.start > w.end) return false;
-  return step >= w.start * steps - 1e-9 && step <= w.end * steps + 1e-9;
+/** The steps a run executes: s* = `startStep` … `steps` − 1. */
+export interface ExecutedSteps { startStep: number; steps: number }
+
+function position(step: number, run: ExecutedSteps): { j: number; n: number } {
+  return { j: step - run.startStep, n: run.steps - run.startStep };
 }
 
-/** Open window, start·S < s < end·S: the pixel-aware fusion's "strictly inside" (§3.3). */
-export function strictlyInWindow(step: number, steps: number, w: StepWindow): boolean {
-  if (w.start > w.end) return false;
-  return step > w.start * steps + 1e-9 && step < w.end * steps - 1e-9;
+/**
+ * Closed window over the executed steps: a·N ≤ s − s* ≤ b·N (cross-frame (0, 1) = every step; shape
+ * (0, 0.1) = the first tenth of them; colour (0.8, 1) = the last fifth). Off for a step the run does not
+ * execute, and for a window whose start is after its end.
+ */
+export function inWindow(step: number, run: ExecutedSteps, w: StepWindow): boolean {
+  const { j, n } = position(step, run);
+  if (w.start > w.end || j < 0 || j >= n) return false;
+  return j >= w.start * n - 1e-9 && j <= w.end * n + 1e-9;
+}
+
+/** Open window, a·N < s − s* < b·N: the pixel-aware fusion's "strictly inside" (§3.3). */
+export function strictlyInWindow(step: number, run: ExecutedSteps, w: StepWindow): boolean {
+  const { j, n } = position(step, run);
+  if (w.start > w.end || j < 0 || j >= n) return false;
+  return j > w.start * n + 1e-9 && j < w.end * n - 1e-9;
 }
