@@ -1,7 +1,7 @@
 // The action registry: every user action is one object (name, label, shortcut, perform). Menus,
 // toolbar buttons, keyboard shortcuts, the help overlay and the tests all go through it.
 import type { PickPurpose, ProjectState } from '../preload/api';
-import { call, editor, frameCount, receiveProject, setFrame, type Coverage } from './store';
+import { call, editor, frameCount, receiveProject, runOnChoice, setFrame, type Coverage } from './store';
 import { clampView, fitZoom } from './timeline/timeline-math';
 
 export interface Action {
@@ -275,12 +275,12 @@ export const actions: Action[] = [
     name: 'render.all', label: 'Render keyframes not done yet (empty, stale or failed)', group: 'Render', shortcut: 'Ctrl+R', keys: (e) => e.key.toLowerCase() === 'r' && mod(e) && !e.shiftKey, needsProject: true,
     perform: async () => {
       if (pendingKeyframes().length === 0) return void editor.set({ notice: 'every keyframe is rendered and up to date: use Re-render all (Ctrl+Shift+R) to render them again' });
-      await call('keyframes.renderAll', { only: 'pending' });
+      await call('keyframes.renderAll', { only: 'pending', ...runOnChoice() });
     },
   },
   {
     name: 'render.rerenderAll', label: 'Re-render all keyframes (replaces finished ones)', group: 'Render', shortcut: 'Ctrl+Shift+R', keys: (e) => e.key.toLowerCase() === 'r' && mod(e) && e.shiftKey, needsProject: true,
-    perform: async () => { await call('keyframes.renderAll', { only: 'all' }); },
+    perform: async () => { await call('keyframes.renderAll', { only: 'all', ...runOnChoice() }); },
   },
   {
     name: 'render.withDiffusion', label: 'Render with diffusion instead (keeps the imported image in the history)', group: 'Render', needsProject: true,
@@ -291,14 +291,14 @@ export const actions: Action[] = [
       if (s) await call('keyframe.render', { id: k.id, newSeed: !editor.get().seedLocked });
     },
   },
-  { name: 'render.propagate', label: 'Propagate keyframes to all frames', group: 'Render', shortcut: 'P', keys: key('p'), needsProject: true, perform: async () => { await call('propagate.start', {}); } },
+  { name: 'render.propagate', label: 'Propagate keyframes to all frames', group: 'Render', shortcut: 'P', keys: key('p'), needsProject: true, perform: async () => { await call('propagate.start', { ...runOnChoice() }); } },
   {
     name: 'render.propagateSegment', label: 'Propagate the segment at the playhead', group: 'Render', shortcut: 'Shift+P', keys: (e) => e.key === 'P' && e.shiftKey && !mod(e), needsProject: true,
     perform: async () => {
       const { project, frame } = editor.get();
       const seg = project?.segments.find((s) => frame >= s.start && frame <= s.end);
       if (!seg) return void editor.set({ notice: 'the playhead is on a keyframe: move it between two keyframes to propagate that segment' });
-      await call('propagate.start', { segmentId: seg.id });
+      await call('propagate.start', { segmentId: seg.id, ...runOnChoice() });
     },
   },
   { name: 'render.measureFlicker', label: 'Measure flicker (warp error per frame)', group: 'Render', needsProject: true, perform: async () => { await call('metrics.measure', {}); } },
