@@ -85,6 +85,22 @@ export type Keyframe = Project['keyframes'][number];
 export type RenderParams = Project['render'];
 export type RenderOverrides = Keyframe['overrides'];
 
+/**
+ * One farm worker's part in a job that runs on the render farm: who it is, what it runs now for this job,
+ * what it finished (frames for propagation, keyframes for renders) and how many of its attempts ended
+ * without a result (failed, killed, stalled or handed back: another worker then takes the job).
+ */
+export const farmWorkerPart = z.object({
+  worker: z.string().max(300),
+  host: z.string().max(256).optional(),
+  /** Whether its heartbeat is there now (a killed worker's stops). */
+  alive: z.boolean(),
+  running: z.array(z.object({ what: z.string().max(200), fraction: z.number().min(0).max(1) })).max(1000),
+  done: z.number().int().min(0),
+  failures: z.number().int().min(0),
+});
+export type FarmWorkerPart = z.infer<typeof farmWorkerPart>;
+
 export const jobKind = z.enum(['create', 'decode', 'export', 'suggest', 'render', 'propagate', 'measure', 'import-model', 'download-model']);
 export const jobState = z.object({
   id: z.string(),
@@ -102,6 +118,8 @@ export const jobState = z.object({
   output: z.string().optional(),
   /** What a finished job reports besides its result, e.g. the execution provider a render ran on. */
   note: z.string().optional(),
+  /** A job that runs on the render farm: the farm (its URL, password hidden) and each worker's part. */
+  farm: z.object({ url: z.string().max(4096), workers: z.array(farmWorkerPart).max(1000) }).optional(),
   startedAt: z.number(),
   endedAt: z.number().optional(),
 });
@@ -138,6 +156,8 @@ export const farmState = z.object({
   problem: z.string().optional(),
 });
 export type FarmState = z.infer<typeof farmState>;
+/** Where Propagate and Render all run: the render farm (the default when one is set) or this machine. */
+export const runOn = z.enum(['farm', 'local']);
 
 export const pickPurpose = z.enum(['open-project', 'save-project', 'video', 'image', 'export', 'models-folder', 'model-file', 'program']);
 export type PickPurpose = z.infer<typeof pickPurpose>;
@@ -229,9 +249,9 @@ export const calls = {
    * Diffusion keyframes in timeline order (the anchor first, later ones constrained by it): those not
    * done yet (empty, stale, failed; the default), or every one with `only: 'all'` ("Re-render all").
    */
-  'keyframes.renderAll': { params: z.object({ only: z.enum(['pending', 'all']).optional() }), result: jobStarted },
+  'keyframes.renderAll': { params: z.object({ only: z.enum(['pending', 'all']).optional(), on: runOn.optional() }), result: jobStarted },
   /** Propagates every segment that is not done, or just one segment (its id as in ProjectState.segments). */
-  'propagate.start': { params: z.object({ segmentId: z.string().max(64).optional() }), result: jobStarted },
+  'propagate.start': { params: z.object({ segmentId: z.string().max(64).optional(), on: runOn.optional() }), result: jobStarted },
   'export.start': {
     params: z.object({
       out: filePath,

@@ -47,11 +47,28 @@ function Toolbar() {
           })}
         </div>
       ))}
+      <RunOnChoice />
       <span className="title" data-testid="title" title={project?.file}>
         {project ? <>{project.project.name}{project.dirty ? ' •' : ''}</> : 'Rerender'}
         {project && <button className="close" data-action="file.close" title={`Close project (${shortcutOf('file.close')}): back to the start screen`} aria-label="Close project" onClick={() => void perform('file.close')}>×</button>}
       </span>
     </nav>
+  );
+}
+
+/** With a render farm set: where Propagate and Render all run (the farm by default, or this machine). */
+function RunOnChoice() {
+  const farm = useEditor((s) => s.farm);
+  const runOn = useEditor((s) => s.runOn);
+  if (!farm?.url) return null;
+  return (
+    <label className="run-on" title={`Propagate and Render all run on the render farm at ${farm.url}${farm.reachable === false ? ` (it did not answer: ${farm.problem ?? ''})` : ''}, or on this machine`}>
+      Run on
+      <select data-testid="run-on" value={runOn} onChange={(e) => editor.set({ runOn: e.target.value === 'local' ? 'local' : 'farm' })}>
+        <option value="farm">the farm</option>
+        <option value="local">this machine</option>
+      </select>
+    </label>
   );
 }
 
@@ -224,6 +241,7 @@ export function App() {
     void (async () => {
       const [state, info, jobs] = await Promise.all([call('project.state', {}), call('app.info', {}), call('jobs.list', {})]);
       if (info) editor.set({ info });
+      void call('farm.state', {}).then((farm) => { if (farm) editor.set({ farm }); }); // it asks the farm: may take a moment
       if (jobs) editor.set({ jobs: Object.fromEntries(jobs.map((j) => [j.id, j])) });
       if (state) await showProject(state);
     })();

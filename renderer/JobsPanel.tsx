@@ -1,5 +1,6 @@
 // The jobs panel: every job with its progress bar, ETA and cancel (queued jobs: why they wait, and cancel);
-// failures with the file and the fix; finished exports with "open folder".
+// failures with the file and the fix; finished exports with "open folder"; a job on the render farm with
+// each worker's part (who, what it runs, what it finished, its lost attempts).
 import { jobEnded, type JobState } from '../preload/api';
 import { call, editor, useEditor } from './store';
 
@@ -19,6 +20,32 @@ export function formatEta(seconds: number | undefined, fraction?: number): strin
   return `${Math.floor(m / 60)} h ${m % 60} min left`;
 }
 
+/** Each farm worker's part in a job: host and worker, what it runs now, frames (or keyframes) done, failures. */
+function FarmWorkers({ job }: { job: JobState }) {
+  const farm = job.farm!;
+  const unit = job.kind === 'render' ? 'keyframes' : 'frames';
+  return (
+    <div className="job-farm" data-testid="job-farm">
+      <div className="muted">on the farm at {farm.url}{farm.workers.length ? '' : ': no worker yet (start one with rerender farm worker)'}</div>
+      {farm.workers.length > 0 && (
+        <table>
+          <thead><tr><th>worker</th><th>doing</th><th>{unit} done</th><th>failures</th></tr></thead>
+          <tbody>
+            {farm.workers.map((w) => (
+              <tr key={w.worker} data-testid="farm-worker" data-worker={w.worker} className={w.alive ? '' : 'gone'}>
+                <td title={w.worker}>{w.host ? `${w.host} · ` : ''}{w.worker}{w.alive ? '' : ' (gone)'}</td>
+                <td>{w.running.length ? w.running.map((r) => `${r.what} ${Math.round(r.fraction * 100)}%`).join(', ') : 'idle'}</td>
+                <td>{w.done}</td>
+                <td className={w.failures ? 'failures' : ''} title="attempts that ended without a result (failed, killed, stalled or handed back); another worker took the job">{w.failures}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
 function JobRow({ job }: { job: JobState }) {
   const electron = useEditor((s) => s.info?.mode === 'electron');
   return (
@@ -30,6 +57,7 @@ function JobRow({ job }: { job: JobState }) {
       </div>
       {job.status === 'running' && <progress max={1} value={job.fraction} />}
       {job.message && !jobEnded(job) && <div className="job-message">{job.message}</div>}
+      {job.farm && <FarmWorkers job={job} />}
       {job.error && (
         <div className="job-error" role="alert">
           <div>{job.error.message}</div>

@@ -4,7 +4,7 @@
 // this file adds what each action does.
 import { ACTION_TABLE, matchesShortcut, type ActionDeclaration, type ActionName } from '../preload/action-table';
 import type { PickPurpose, ProjectState } from '../preload/api';
-import { call, editor, frameCount, receiveProject, setFrame, type Coverage } from './store';
+import { call, editor, frameCount, receiveProject, runOnChoice, setFrame, type Coverage } from './store';
 import { clampView, fitZoom } from './timeline/timeline-math';
 
 export interface Action extends ActionDeclaration {
@@ -222,21 +222,21 @@ const PERFORM: Record<ActionName, (arg?: string) => void | Promise<void>> = {
   'render.regenerate': () => renderFocused(true),
   'render.all': async () => {
     if (pendingKeyframes().length === 0) return void editor.set({ notice: `every keyframe is rendered and up to date: use Re-render all (${shortcutOf('render.rerenderAll')}) to render them again` });
-    await call('keyframes.renderAll', { only: 'pending' });
+    await call('keyframes.renderAll', { only: 'pending', ...runOnChoice() });
   },
-  'render.rerenderAll': async () => { await call('keyframes.renderAll', { only: 'all' }); },
+  'render.rerenderAll': async () => { await call('keyframes.renderAll', { only: 'all', ...runOnChoice() }); },
   'render.withDiffusion': async () => {
     const k = focusedKeyframe();
     if (!k || k.source === 'diffusion') return;
     const s = await edit({ action: 'useDiffusion', id: k.id });
     if (s) await call('keyframe.render', { id: k.id, newSeed: !editor.get().seedLocked });
   },
-  'render.propagate': async () => { await call('propagate.start', {}); },
+  'render.propagate': async () => { await call('propagate.start', { ...runOnChoice() }); },
   'render.propagateSegment': async () => {
     const { project, frame } = editor.get();
     const seg = project?.segments.find((s) => frame >= s.start && frame <= s.end);
     if (!seg) return void editor.set({ notice: 'the playhead is on a keyframe: move it between two keyframes to propagate that segment' });
-    await call('propagate.start', { segmentId: seg.id });
+    await call('propagate.start', { segmentId: seg.id, ...runOnChoice() });
   },
   'render.measureFlicker': async () => { await call('metrics.measure', {}); },
   'play.toggle': () => editor.set({ playing: !editor.get().playing }),

@@ -2,7 +2,7 @@
 // (playhead, selection, timeline zoom/scroll, preview mode, open dialog). Edits never change the
 // project here: they go to the engine, which answers with the new state.
 import { create } from 'zustand';
-import type { CallName, CallParams, CallResult, JobState, PickPurpose, ProjectState, RerenderApi } from '../preload/api';
+import type { CallName, CallParams, CallResult, FarmState, JobState, PickPurpose, ProjectState, RerenderApi } from '../preload/api';
 
 /** How well each frame is covered by its keyframes (metrics.coverage), for the coverage strip and the error-map overlay. */
 export type Coverage = CallResult<'metrics.coverage'>;
@@ -66,6 +66,9 @@ export interface EditorState {
   notice: string | null;
   /** performance.now() when the shown project was opened: the preview measures open → first frame. */
   openedAt: number;
+  /** The render farm setting (Models… → Render farm), and where Propagate and Render all run when one is set. */
+  farm: FarmState | null;
+  runOn: 'farm' | 'local';
 }
 
 export const useEditor = create<EditorState>(() => ({
@@ -95,7 +98,15 @@ export const useEditor = create<EditorState>(() => ({
   error: null,
   notice: null,
   openedAt: 0,
+  farm: null,
+  runOn: 'farm',
 }));
+
+/** Where Propagate and Render all go: the toolbar's choice when a farm is set; nothing to say without one. */
+export function runOnChoice(): { on?: 'farm' | 'local' } {
+  const s = useEditor.getState();
+  return s.farm?.url ? { on: s.runOn } : {};
+}
 
 export const editor = {
   get: useEditor.getState,

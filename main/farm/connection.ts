@@ -101,6 +101,18 @@ export async function checkFarmConnection(c: FarmConnection, timeoutMs = 10_000)
   }
 }
 
+/** Every key matching `pattern` (SCAN, never KEYS: a busy farm's Redis stays responsive). */
+export async function scanKeys(client: IORedis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}
+
 /**
  * The farm URL to store when the user edits the one shown to them: a password given as *** (the shown
  * form) is the stored URL's password, when the rest of the address is the same server.

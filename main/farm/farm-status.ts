@@ -1,7 +1,7 @@
 // `rerender farm status`: the workers alive now (their heartbeats), the queue's counts, the running
 // jobs and the latest failures with their reasons.
 import IORedis from 'ioredis';
-import { bullConnection, checkFarmConnection, type FarmConnection } from './connection';
+import { bullConnection, checkFarmConnection, scanKeys, type FarmConnection } from './connection';
 import { WORKER_KEYS, type JobProgress, type PropagateJob, type RenderJob } from './jobs';
 import type { WorkerHeartbeat } from './farm-worker';
 import { propagateQueue } from './submit';
@@ -17,17 +17,6 @@ export interface FarmStatus {
   /** `segment` names the segment, or for a render job the keyframe ("keyframe at frame N"). */
   running: Array<{ jobId: string; project: string; segment: string; worker?: string; framesDone?: number; frames?: number }>;
   failures: Array<{ jobId: string; project: string; segment: string; attempts: number; reason: string; at?: string }>;
-}
-
-export async function scanKeys(client: IORedis, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
 }
 
 export async function farmStatus(c: FarmConnection, maxFailures = 10): Promise<FarmStatus> {

@@ -1,5 +1,6 @@
 // A farm worker: takes segments from the farm's BullMQ queue and propagates them with the project's
-// own engine (the same call as a local run, so the same bytes), on storage every worker sees. A worker
+// own engine (the same call as a local run, so the same bytes), on storage every worker sees. A job works
+// on the snapshot of the document it names (snapshot.ts), never on the project file. A worker
 // that dies leaves its job locked until the lock runs out; BullMQ then hands it to another worker, which
 // resumes from the segment record. Stopping finishes the current jobs, or hands them back at once.
 // A worker started with render among its kinds takes keyframe renders too (one at a time, on the first
@@ -9,7 +10,7 @@ import path from 'node:path';
 import IORedis from 'ioredis';
 import { Worker, DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import { CancelToken, UserError, isCancelled } from '../../native-models/src/errors';
-import { readProjectFile } from '../engine/project/project-file';
+import { readJobSnapshot } from './snapshot';
 import { segmentsOf } from '../engine/project/keyframes';
 import { frameCacheComplete } from '../engine/project/source-video';
 import { propagateProject } from '../engine/propagation/propagate-project';
@@ -108,7 +109,7 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
   const processor = async (job: Job, token?: string): Promise<PropagateJobResult> => {
     const t0 = Date.now();
     const { data, file } = acceptJob(job, parsePropagateJob, opts.pathMap);
-    const p = await readProjectFile(file);
+    const p = await jobSnapshot(file, data.snapshot);
     try {
       checkProjectFiles(file, p.keyframes.flatMap((k) => (k.image ? [k.image] : [])));
     } catch (err) {
@@ -116,7 +117,7 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
     }
     const s = segmentsOf(p).find((x) => x.id === data.segment.id);
     if (!s || segmentOutputKey(p, s) !== data.key) {
-      throw new UnrecoverableError(`the project changed after segment ${data.segment.id} was submitted (other keyframes or settings now); submit it again`);
+      throw new UnrecoverableError(`refused: segment ${data.segment.id} and its output key do not match the snapshot the job names; submit it again`);
     }
     // A worker reads only inside the project: the submitter decodes the source before submitting.
     if (!frameCacheComplete(file, p)) throw new Error(`the decoded frames of ${file} are incomplete on this machine; the submitter decodes them before submitting`);
@@ -168,7 +169,7 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
   const renderProcessor = async (job: Job, token?: string): Promise<RenderJobResult> => {
     const t0 = Date.now();
     const { data, file } = acceptJob(job, parseRenderJob, opts.pathMap);
-    const onDisk = await readProjectFile(file);
+    const onDisk = await jobSnapshot(file, data.snapshot);
     const paths = projectPaths(file);
     try {
       checkProjectFiles(file, [...onDisk.keyframes.flatMap((k) => (k.image ? [k.image] : [])), ...data.prior.map((r) => r.image)]);
@@ -182,7 +183,7 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
     // The snapshot a local run has when it reaches this keyframe: the project with the earlier results.
     const snapshot = applyKeyframeResults(file, onDisk, data.prior).project;
     const k = snapshot.keyframes.find((x) => x.id === data.keyframe.id);
-    const changed = () => new UnrecoverableError(`the project changed after the keyframe at frame ${data.keyframe.frame} was submitted (its settings, revision or method); submit it again`);
+    const changed = () => new UnrecoverableError(`refused: the keyframe at frame ${data.keyframe.frame} (its settings, revision or method) does not match the snapshot the job names; submit it again`);
     if (!k || k.revision !== data.keyframe.revision || k.frame !== data.keyframe.frame || snapshot.mode !== data.mode) throw changed();
     if (settingsKey(snapshot, k, data.mode, orderedKeyframes(snapshot)[0].id === k.id) !== data.settingsKey) throw changed();
     const places: ModelPlaces = { modelsDir, submitterModelsDir: data.modelsDir, pathMap: opts.pathMap };
@@ -274,6 +275,15 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
     return closing;
   };
   return { id, kinds, render, stop, closed };
+}
+
+/** The document a job works on; a snapshot that is missing, damaged or leads out is refused without retries. */
+async function jobSnapshot(file: string, id: string) {
+  try {
+    return await readJobSnapshot(file, id);
+  } catch (err) {
+    throw new UnrecoverableError(`refused: ${(err as Error).message}`); // the message names the file
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import { relativePath, renderOverrides, type Project } from '../../preload/proje
 import type { KeyframeResult } from '../engine/render/keyframe-commit';
 import type { Segment } from '../engine/project/keyframes';
 import { UserError } from '../../native-models/src/errors';
+import { SNAPSHOT_ID } from './snapshot';
 
 /** BullMQ key prefix of every farm queue (`rerender:propagate:…`). */
 export const FARM_PREFIX = 'rerender';
@@ -33,11 +34,15 @@ export const JOB_ATTEMPTS = 3;
 
 const keyframeRef = z.object({ id: z.string().min(1).max(200), revision: z.number().int().min(0), frame: z.number().int().min(0) }).strict();
 
-/** One segment to propagate. `project` is the submitter's absolute path (mapped by the worker). */
+/**
+ * One segment to propagate. `project` is the submitter's absolute path (mapped by the worker); `snapshot`
+ * the id of the document it works on, in that project's cache (snapshot.ts).
+ */
 export const propagateJob = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
   kind: z.literal('propagate'),
   project: z.string().min(2).max(4096),
+  snapshot: z.string().regex(SNAPSHOT_ID, 'must be a snapshot id'),
   segment: z.object({
     id: z.string().regex(/^\d{1,8}-\d{1,8}$/),
     start: z.number().int().min(0),
@@ -82,12 +87,12 @@ export function propagateJobId(projectPath: string, key: string): string {
   return 'seg-' + createHash('sha256').update(JSON.stringify([projectPath, key])).digest('hex').slice(0, 40);
 }
 
-export function propagateJobFor(projectPath: string, p: Project, s: Segment): { id: string; data: PropagateJob } {
+export function propagateJobFor(projectPath: string, p: Project, s: Segment, snapshot: string): { id: string; data: PropagateJob } {
   const key = segmentOutputKey(p, s);
   return {
     id: propagateJobId(projectPath, key),
     data: {
-      version: 1, kind: 'propagate', project: projectPath,
+      version: 2, kind: 'propagate', project: projectPath, snapshot,
       segment: { id: s.id, start: s.start, end: s.end, left: ref(s.left), right: ref(s.right) },
       key,
       submittedBy: { host: os.hostname(), pid: process.pid, at: new Date().toISOString() },
@@ -103,15 +108,17 @@ const keyframeResult = z.object({
 }).strict();
 
 /**
- * One keyframe to render. `prior` holds the results of the keyframes rendered before it in the same
- * submission (in order): the worker applies them to the project it reads, so its snapshot is the one a
+ * One keyframe to render, in the document `snapshot` names (snapshot.ts). `prior` holds the results of
+ * the keyframes rendered before it in the same submission (in order): the worker applies them to the
+ * snapshot, so it renders from the state a
  * local `render --all` has when it reaches this keyframe. `modelsDir` is the submitter's models folder:
  * a model path inside it is looked up in the worker's own models folder.
  */
 export const renderJob = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
   kind: z.literal('render'),
   project: z.string().min(2).max(4096),
+  snapshot: z.string().regex(SNAPSHOT_ID, 'must be a snapshot id'),
   keyframe: keyframeRef,
   mode: z.enum(['rerender', 'independent']),
   /** settingsKey of the keyframe's render; the worker recomputes it and refuses a mismatch. */

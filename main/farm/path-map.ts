@@ -6,6 +6,7 @@ import path from 'node:path';
 import { UserError } from '../../native-models/src/errors';
 import { PROJECT_EXTENSION, projectPaths } from '../engine/project/paths';
 import { isInside } from '../engine/project/confinement';
+import { snapshotsDir } from './snapshot';
 
 /** One mount point: a path prefix as the submitter writes it and the same folder on this machine. */
 export interface PathMapping { from: string; to: string }
@@ -80,7 +81,7 @@ export function resolveJobProject(map: PathMap, submitted: string): string {
   const dir = real(path.dirname(local))!;
   if (root && !isInside(real(root) ?? root, dir)) throw new PathRefused(`the project folder of ${local} leads outside ${root} through a symbolic link`);
   const paths = projectPaths(local);
-  for (const folder of [paths.assetsDir, paths.cacheDir, paths.framesDir, paths.flowDir, paths.outputDir, paths.segmentsDir, paths.keyframesDir]) {
+  for (const folder of [paths.assetsDir, paths.cacheDir, paths.framesDir, paths.flowDir, paths.outputDir, paths.segmentsDir, paths.keyframesDir, snapshotsDir(local)]) {
     const r = real(folder);
     if (r && !isInside(dir, r)) throw new PathRefused(`${folder} leads outside the project folder through a symbolic link; a farm worker writes only inside the project`);
   }

@@ -2,9 +2,11 @@
 // queued in the order the method needs. In Rerender mode every later keyframe is constrained by the
 // anchor's caches and the keyframe before it, so each job is queued when the one before it finished and
 // carries the results so far (the worker's snapshot is then the one a local run has at that keyframe);
-// independent keyframes are all queued at once. The submitter follows the jobs with progress, ETA and
-// cancel, and commits the results to the project like a local render (renderKeyframes): at the end, and
-// on failure or cancel what finished before.
+// independent keyframes are all queued at once. The jobs work on a snapshot of the document (snapshot.ts).
+// renderSnapshotOnFarm follows the jobs with progress, ETA, each worker's part and cancel, and returns the
+// results for the document's owner to commit (the editor's session); renderOnFarm is the command line's
+// owner: it commits to the project file through its store like a local render, at the end, and on
+// failure or cancel what finished before.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,15 +18,18 @@ import { effectiveRenderParams } from '../engine/project/keyframes';
 import { projectPaths } from '../engine/project/paths';
 import { ProjectStore } from '../engine/project/project-store';
 import { ensureFrameCache } from '../engine/project/source-video';
-import { applyKeyframeResults, failureOf, type KeyframeFailure, type KeyframeResult } from '../engine/render/keyframe-commit';
+import { applyKeyframeResults, failureOf, type KeyframeFailure } from '../engine/render/keyframe-commit';
+import type { Project } from '../../preload/project-schema';
+import { writeJobSnapshot } from './snapshot';
+import { WorkerParts } from './worker-parts';
 import { plannedSteps } from '../engine/render/keyframe-render';
 import { orderedKeyframes, settingsKey } from '../engine/render/render-records';
-import { applyRequest, renderTargets, type RenderRequest, type RenderSummary } from '../engine/render/render-project';
-import { bullConnection, checkFarmConnection } from './connection';
+import { applyRequest, partialOf, renderTargets, withPartial, type RenderRequest, type RenderSummary } from '../engine/render/render-project';
+import { bullConnection, checkFarmConnection, scanKeys } from './connection';
 import { FARM_PREFIX, WORKER_KEYS, cancelKey, renderJobId, type JobProgress, type RenderJob, type RenderJobResult } from './jobs';
 import type { WorkerHeartbeat } from './farm-worker';
 import { JOB_OPTIONS, Submission, cancelMessage, type FarmSubmitOptions } from './submit';
-import { scanKeys } from './farm-status';
+
 
 /** Opens the farm's render queue. */
 export function renderQueue(c: FarmSubmitOptions['connection']): Queue {
@@ -65,15 +70,46 @@ async function renderWithStore(store: ProjectStore, request: RenderRequest, opts
   const modelsDir = resolveModelsDir(request.modelsDir);
   await checkChosenModels(request.models, modelsDir);
   const changed = store.apply('Change render settings', (p) => applyRequest(p, request));
-  const project = store.project;
-  if (project.mode === 'fresco') {
-    throw new UserError('FRESCO renders its keyframes together in batches on one machine: render it without --farm, or choose --mode rerender or independent', file);
-  }
-  const mode = project.mode;
+  if (store.project.mode === 'fresco') throw frescoRefused(file);
   if (changed) await store.save();
+  const base = store.snapshot();
+  const commit = async (summary: RenderSummary) => {
+    const committed = store.commit('Render keyframes', base, (current, from) => applyKeyframeResults(file, current, summary.results, summary.failures, from));
+    await store.save();
+    Object.assign(summary, { notes: committed.notes, stale: committed.stale, staleSegments: committed.staleSegments });
+  };
+  let summary: FarmRenderSummary;
+  try {
+    summary = await renderSnapshotOnFarm(request, base.project, opts);
+  } catch (err) {
+    // What finished is committed before the error is thrown, like a local render.
+    const partial = partialOf(err);
+    if (partial) await commit(partial).catch(() => undefined);
+    throw err;
+  }
+  await commit(summary);
+  return summary;
+}
+
+/** Why FRESCO does not go to the farm (it renders its keyframes together, in batches). */
+export function frescoRefused(file: string): UserError {
+  return new UserError('FRESCO renders its keyframes together in batches on one machine: render it without --farm, or choose --mode rerender or independent', file);
+}
+
+/**
+ * Renders the request's keyframes of `project` (a snapshot: the document as its owner holds it, the
+ * request's settings applied) on the farm's render workers. Commits nothing: returns the results for the
+ * owner to commit; on failure or cancel the error carries what finished before (partialOf).
+ */
+export async function renderSnapshotOnFarm(request: RenderRequest, project: Project, opts: FarmSubmitOptions): Promise<FarmRenderSummary> {
+  const file = path.resolve(request.projectFile);
+  await checkFarmConnection(opts.connection);
+  const modelsDir = resolveModelsDir(request.modelsDir);
+  if (project.mode === 'fresco') throw frescoRefused(file);
+  const mode = project.mode;
   // Workers read only inside the project: the source is decoded here first.
   await ensureFrameCache(file, project, { cancel: opts.cancel });
-  const base = store.snapshot();
+  const snapshot = await writeJobSnapshot(file, project);
 
   const keys = orderedKeyframes(project);
   const targets = renderTargets(project, request.target);
@@ -101,7 +137,7 @@ async function renderWithStore(store: ProjectStore, request: RenderRequest, opts
   const submission = new Submission(control);
 
   const jobData = (i: number): RenderJob => ({
-    version: 1, kind: 'render', project: file,
+    version: 2, kind: 'render', project: file, snapshot,
     keyframe: { id: plans[i].k.id, revision: plans[i].k.revision, frame: plans[i].k.frame },
     mode, settingsKey: plans[i].key,
     prior: mode === 'rerender' ? results.slice(0, i).map((r) => r!.result) : [],
@@ -124,41 +160,35 @@ async function renderWithStore(store: ProjectStore, request: RenderRequest, opts
     queued[i] = true;
   };
 
-  const commit = async (done: KeyframeResult[], failures: KeyframeFailure[]) => {
-    const committed = store.commit('Render keyframes', base, (current, from) => applyKeyframeResults(file, current, done, failures, from));
-    await store.save();
-    return committed;
-  };
-  const summaryOf = (committed: Awaited<ReturnType<typeof commit>>, failures: KeyframeFailure[]): FarmRenderSummary => {
+  /** The summary of what finished, with the staleness it causes in the snapshot (the owner's commit may say more). */
+  const summaryOf = (failures: KeyframeFailure[]): FarmRenderSummary => {
     const done = results.flatMap((r, i) => (r ? [{ r, i }] : []));
     const first = done[0]?.r;
+    const applied = applyKeyframeResults(file, project, done.map(({ r }) => r.result), failures);
     return {
       rendered: done.map(({ r }) => ({ id: r.result.id, frame: r.result.frame, image: path.join(path.dirname(file), r.result.image), revision: r.result.baseRevision + 1, seconds: r.seconds, unetCalls: r.unetCalls })),
-      results: done.map(({ r }) => r.result), failures, notes: committed.notes, stale: committed.stale, staleSegments: committed.staleSegments,
+      results: done.map(({ r }) => r.result), failures, notes: applied.notes, stale: applied.stale, staleSegments: applied.staleSegments,
       ...(first?.provider ? { provider: first.provider, skippedProviders: first.skippedProviders } : {}),
       warnings: [...new Set(done.flatMap(({ r }) => r.warnings ?? []))],
       farm: { jobsShared: shared, workers: [...new Set(done.filter(({ i }) => !sharedBefore.has(i)).map(({ r }) => r.worker))].sort() },
     };
   };
-  /** What finished is committed before the error is thrown, like a local render. */
-  const fail = async (err: Error, failures: KeyframeFailure[]): Promise<never> => {
-    const committed = await commit(results.flatMap((r) => (r ? [r.result] : [])), failures).catch(() => undefined);
-    if (committed) (err as { partial?: RenderSummary }).partial = summaryOf(committed, failures);
-    throw err;
+  /** The error carries what finished before it (partialOf), for the owner to commit. */
+  const fail = (err: Error, failures: KeyframeFailure[]): never => {
+    throw withPartial(err, summaryOf(failures));
   };
 
+  const parts = new WorkerParts('render');
   try {
     for (;;) {
       await submission.beat();
       let fraction = 0;
       const running: string[] = [];
-      const parts = new Map<string, { done: number; running: string[] }>();
-      const part = (w: string) => parts.get(w) ?? parts.set(w, { done: 0, running: [] }).get(w)!;
+      parts.beginRound();
       const waitingRefused: Array<{ i: number; refusedBy: NonNullable<RenderJob['refusedBy']> }> = [];
       for (let i = 0; i < plans.length; i++) {
         if (results[i]) {
           fraction += plans[i].steps;
-          part(results[i]!.worker).done++;
           continue;
         }
         if (!queued[i]) {
@@ -168,23 +198,22 @@ async function renderWithStore(store: ProjectStore, request: RenderRequest, opts
         const job: Job | undefined = await queue.getJob(ids[i]);
         if (!job) { queued[i] = false; continue; } // removed by hand or by another submitter: queued again next round
         const state = await job.getState();
+        if (!sharedBefore.has(i)) parts.observe(ids[i], job, state, `keyframe at frame ${plans[i].k.frame}`, 1);
         if (state === 'completed') {
           const r = resultOf(file, job);
           if (!r) { await job.remove().catch(() => undefined); queued[i] = false; continue; }
           results[i] = r;
           fraction += plans[i].steps;
-          part(r.worker).done++;
         } else if (state === 'failed') {
           if (cancelled) continue;
           const reason = job.failedReason ?? 'unknown reason';
-          await fail(new UserError(`the keyframe at frame ${plans[i].k.frame} failed on the farm after ${job.attemptsMade} attempts: ${reason}; finished keyframes are kept, submit again to continue`, file),
+          fail(new UserError(`the keyframe at frame ${plans[i].k.frame} failed on the farm after ${job.attemptsMade} attempts: ${reason}; finished keyframes are kept, submit again to continue`, file),
             [failureOf(plans[i].k, new Error(reason))]);
         } else {
           const prog = job.progress as unknown as JobProgress | undefined;
           if (prog && typeof prog === 'object' && typeof prog.fraction === 'number') fraction += plans[i].steps * Math.min(1, Math.max(0, prog.fraction));
           if (state === 'active') {
             running.push(ids[i]);
-            if (prog?.worker) part(prog.worker).running.push(`keyframe ${plans[i].k.frame}`);
           } else {
             const refusedBy = (job.data as RenderJob).refusedBy;
             if (refusedBy?.length) waitingRefused.push({ i, refusedBy });
@@ -194,27 +223,26 @@ async function renderWithStore(store: ProjectStore, request: RenderRequest, opts
       const done = results.filter(Boolean).length;
       if (cancelled) {
         const kept = await submission.cancel(queue, ids.filter((_, i) => queued[i] && !results[i]));
-        if (running.every((id) => kept.has(id))) await fail(new CancelledError(cancelMessage('finished keyframes are kept', kept.size)), []);
+        if (running.every((id) => kept.has(id))) fail(new CancelledError(cancelMessage('finished keyframes are kept', kept.size)), []);
       } else {
         let note = '';
         if (done < plans.length) {
           const renderers = await liveRenderWorkers(control);
           for (const w of waitingRefused) {
             if (renderers.length && renderers.every((id) => w.refusedBy.some((x) => x.worker === id))) {
-              await fail(new UserError(`no worker on the farm can render the keyframe at frame ${plans[w.i].k.frame}: ${w.refusedBy.map((x) => `${x.worker}: ${x.reason}`).join('; ')}`, file), []);
+              fail(new UserError(`no worker on the farm can render the keyframe at frame ${plans[w.i].k.frame}: ${w.refusedBy.map((x) => `${x.worker}: ${x.reason}`).join('; ')}`, file), []);
             }
           }
           if (!renderers.length) note = ' (waiting: no worker on the farm takes render jobs now; start one with --kinds propagate,render)';
         }
-        opts.onWorkers?.(parts);
+        if (opts.onWorkers) opts.onWorkers(await parts.parts(control));
         opts.onProgress?.(Math.min(0.99, (fraction / Math.max(1, totalSteps)) * 0.99), `${done} of ${plans.length} keyframes rendered on the farm, ${running.length} running${note}`);
         if (done === plans.length) break;
       }
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 400));
     }
-    const committed = await commit(results.map((r) => r!.result), []);
     opts.onProgress?.(1, `rendered ${plans.length} keyframes on the farm`);
-    return summaryOf(committed, []);
+    return summaryOf([]);
   } finally {
     await queue.close().catch(() => undefined);
     control.disconnect();

@@ -1,8 +1,10 @@
-// Propagating a project on the farm: the submitter decodes the source and prepares the caches, puts one
-// job per segment in the queue (jobs of the same work from another submission are shared, not doubled),
-// follows them with progress, ETA and cancel like a local run, and at the end commits under the project
-// lock with one local pass that copies the keyframes and checks every frame is there.
+// Propagating a project on the farm: the submitter decodes the source and prepares the caches, writes
+// the document as a snapshot in the project cache (snapshot.ts), puts one job per segment in the queue
+// (jobs of the same work from another submission are shared, not doubled), follows them with progress,
+// ETA, each worker's part and cancel like a local run, and at the end runs one local pass that copies the
+// keyframes and checks every frame is there (under the project lock when it read the project file).
 import type { Project } from '../../preload/project-schema';
+import type { FarmWorkerPart } from '../../preload/api';
 import { resultFrameFile, segmentOutputDir } from '../engine/project/output-keys';
 import { frameFileName, projectPaths } from '../engine/project/paths';
 import crypto from 'node:crypto';
@@ -18,14 +20,16 @@ import { ensureFrameCache } from '../engine/project/source-video';
 import { openProjectFlows, propagateProject } from '../engine/propagation/propagate-project';
 import { withProjectLock } from '../engine/project/project-lock';
 import { bullConnection, checkFarmConnection, type FarmConnection } from './connection';
+import { writeJobSnapshot } from './snapshot';
+import { WorkerParts } from './worker-parts';
 import { FARM_PREFIX, JOB_ATTEMPTS, cancelKey, followersKey, submissionKey, propagateJobFor, segmentOutputKey, type JobProgress, type PropagateJob, type PropagateJobResult } from './jobs';
 
 export interface FarmSubmitOptions {
   connection: FarmConnection;
   cancel?: CancelToken;
   onProgress?: ProgressFn;
-  /** Each worker's part as it changes: segments done and running per worker. */
-  onWorkers?: (parts: Map<string, { done: number; running: string[] }>) => void;
+  /** Each worker's part, every poll: what it runs for this submission, what it finished, its lost attempts. */
+  onWorkers?: (parts: FarmWorkerPart[]) => void;
   /** How often the queue is read, in ms. */
   pollMs?: number;
 }
@@ -80,12 +84,28 @@ async function queueSegment(queue: Queue, projectFile: string, p: Project, job: 
   return 'queued';
 }
 
-export async function propagateOnFarm(projectFile: string, opts: FarmSubmitOptions): Promise<FarmPropagateResult> {
+export interface FarmPropagateOptions extends FarmSubmitOptions {
+  /**
+   * The document to propagate as its owner holds it (the editor's, saved or not). Without it the project
+   * file is read, and checked again under the project lock before the last local pass.
+   */
+  project?: Project;
+  /** Only this segment ("A-B"). */
+  segmentId?: string;
+}
+
+export async function propagateOnFarm(projectFile: string, opts: FarmPropagateOptions): Promise<FarmPropagateResult> {
   const file = path.resolve(projectFile);
   await checkFarmConnection(opts.connection);
-  const p = await readProjectFile(file);
+  const p = opts.project ?? await readProjectFile(file);
   if (p.keyframes.length === 0) throw new UserError('the project has no keyframes; add keyframes first');
-  const missing = p.keyframes.filter((k) => !k.image || k.status !== 'done');
+  let segments = segmentsOf(p);
+  if (opts.segmentId) {
+    segments = segments.filter((s) => s.id === opts.segmentId);
+    if (!segments.length) throw new UserError(`no segment "${opts.segmentId}"; segments are ${segmentsOf(p).map((s) => s.id).join(', ')}`);
+  }
+  const used = new Set(opts.segmentId ? segments.flatMap((s) => [s.left?.id, s.right?.id]) : p.keyframes.map((k) => k.id));
+  const missing = p.keyframes.filter((k) => used.has(k.id) && (!k.image || k.status !== 'done'));
   if (missing.length) throw new UserError(`keyframes at frames ${missing.map((k) => k.frame).join(', ')} have no finished image yet; render or import them first`);
   // Workers read only inside the project: the source is decoded here, and the flow cache made, first.
   await ensureFrameCache(file, p, { cancel: opts.cancel });
@@ -93,8 +113,8 @@ export async function propagateOnFarm(projectFile: string, opts: FarmSubmitOptio
   fs.mkdirSync(projectPaths(file).outputDir, { recursive: true });
   fs.mkdirSync(projectPaths(file).segmentsDir, { recursive: true });
 
-  const segments = segmentsOf(p);
-  const jobs = segments.map((s) => ({ s, ...propagateJobFor(file, p, s) }));
+  const snapshot = await writeJobSnapshot(file, p);
+  const jobs = segments.map((s) => ({ s, ...propagateJobFor(file, p, s, snapshot) }));
   const queue = propagateQueue(opts.connection);
   const control = new IORedis(bullConnection(opts.connection));
   queue.on('error', () => undefined); // Redis restarting: the clients reconnect and the poll waits
@@ -116,12 +136,12 @@ export async function propagateOnFarm(projectFile: string, opts: FarmSubmitOptio
     let cancelled = false;
     opts.cancel?.onCancel(() => { cancelled = true; });
     let kept = new Set<string>();
+    const parts = new WorkerParts('propagate');
     for (;;) {
       await submission.beat();
       let framesDone = 0;
       const running: string[] = [];
-      const parts = new Map<string, { done: number; running: string[] }>();
-      const part = (w: string) => parts.get(w) ?? parts.set(w, { done: 0, running: [] }).get(w)!;
+      parts.beginRound();
       for (const j of jobs) {
         const job: Job | undefined = await queue.getJob(j.id);
         if (!job) {
@@ -131,21 +151,18 @@ export async function propagateOnFarm(projectFile: string, opts: FarmSubmitOptio
         }
         const state = await job.getState();
         const frames = j.s.end - j.s.start + 1;
+        if (!doneBefore.has(j.id)) parts.observe(j.id, job, state, `segment ${j.s.id}`, frames);
         if (state === 'completed') {
           framesDone += frames;
           const rv = job.returnvalue as PropagateJobResult | undefined;
           if (rv && !results.has(j.id)) results.set(j.id, rv);
-          if (rv) part(rv.worker).done++;
         } else if (state === 'failed') {
           if (cancelled) continue;
           throw new UserError(`segment ${j.s.id} failed on the farm after ${job.attemptsMade} attempts: ${job.failedReason}; finished frames are kept, submit again to continue`, file);
         } else {
           const prog = job.progress as unknown as JobProgress | undefined;
           if (prog && typeof prog === 'object' && typeof prog.framesDone === 'number') framesDone += Math.min(frames, prog.framesDone);
-          if (state === 'active') {
-            running.push(j.id);
-            if (prog?.worker) part(prog.worker).running.push(j.s.id);
-          }
+          if (state === 'active') running.push(j.id);
         }
       }
       const done = jobs.filter((j) => results.has(j.id)).length;
@@ -153,19 +170,26 @@ export async function propagateOnFarm(projectFile: string, opts: FarmSubmitOptio
         kept = await submission.cancel(queue, jobs.filter((j) => !results.has(j.id)).map((j) => j.id));
         if (running.every((id) => kept.has(id))) throw new CancelledError(cancelMessage('finished frames are kept', kept.size));
       } else {
-        opts.onWorkers?.(parts);
+        if (opts.onWorkers) opts.onWorkers(await parts.parts(control));
         opts.onProgress?.(Math.min(0.99, (framesDone / Math.max(1, totalFrames)) * 0.99), `${done} of ${jobs.length} segments done on the farm, ${running.length} running`);
         if (done === jobs.length) break;
       }
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 400));
     }
 
-    // Commit: the project as it is now must still be the one submitted; one local pass under the lock
-    // copies the keyframes and finds every segment finished (or finishes what is missing).
-    const now = await readProjectFile(file);
-    const changed = segmentsOf(now).length !== segments.length || segmentsOf(now).some((s, i) => segmentOutputKey(now, s) !== jobs[i].data.key);
-    if (changed) throw new UserError('the project changed while the farm propagated it; run propagate again for the changed segments', file);
-    const local = await withProjectLock(file, () => propagateProject(file, now, { cancel: opts.cancel }));
+    // One local pass copies the keyframes and finds every segment finished (or finishes what is missing).
+    // A document given by its owner is the snapshot itself (its owner decides what to do with edits made
+    // meanwhile, as for a local run); a project read from its file must still be the one submitted.
+    let local;
+    if (opts.project) {
+      local = await propagateProject(file, p, { cancel: opts.cancel, segmentId: opts.segmentId });
+    } else {
+      const now = await readProjectFile(file);
+      const keys = new Map(segmentsOf(now).map((s) => [s.id, segmentOutputKey(now, s)]));
+      const changed = jobs.some((j) => keys.get(j.s.id) !== j.data.key) || (!opts.segmentId && keys.size !== jobs.length);
+      if (changed) throw new UserError('the project changed while the farm propagated it; run propagate again for the changed segments', file);
+      local = await withProjectLock(file, () => propagateProject(file, now, { cancel: opts.cancel, segmentId: opts.segmentId }));
+    }
     opts.onProgress?.(1, `propagated ${segments.length} segments on the farm`);
     const mine = [...results].filter(([id]) => !doneBefore.has(id)).map(([, r]) => r);
     return {

@@ -198,10 +198,10 @@ function CacheSetting() {
 function FarmSetting() {
   const [farm, setFarm] = useState<FarmState | null>(null);
   const [text, setText] = useState('');
-  useEffect(() => { void call('farm.state', {}).then((f) => { if (f) { setFarm(f); setText(f.url ?? ''); } }); }, []);
+  useEffect(() => { void call('farm.state', {}).then((f) => { if (f) { setFarm(f); setText(f.url ?? ''); editor.set({ farm: f }); } }); }, []);
   const save = async (url: string | null) => {
     const f = await call('farm.setUrl', { url });
-    if (f) { setFarm(f); setText(f.url ?? ''); }
+    if (f) { setFarm(f); setText(f.url ?? ''); editor.set({ farm: f }); }
   };
   return (
     <fieldset>

@@ -200,11 +200,23 @@ describe('render farm', { skip: missing }, () => {
     fs.copyFileSync(file, path.join(linked, 'clip.rerender'));
     fs.symlinkSync(outside, path.join(linked, 'clip.cache'));
     const { propagateJobFor } = await import('../../main/farm/jobs');
+    const { writeJobSnapshot, snapshotsDir } = await import('../../main/farm/snapshot');
     const { segmentsOf } = await import('../../main/engine/project/keyframes');
     const seg = segmentsOf(project)[0];
-    const good = propagateJobFor(file, project, seg).data;
+    const snapshot = await writeJobSnapshot(file, project);
+    const good = propagateJobFor(file, project, seg, snapshot).data;
+    // A snapshot changed after it was written, and one that is a link to a file outside the project.
+    const tampered = await writeJobSnapshot(file, { ...project, name: 'other' });
+    fs.appendFileSync(path.join(snapshotsDir(file), `${tampered}.json`), ' ');
+    const linkedId = 'f'.repeat(32);
+    fs.writeFileSync(path.join(outside, 'snap.json'), fs.readFileSync(path.join(snapshotsDir(file), `${snapshot}.json`)));
+    fs.symlinkSync(path.join(outside, 'snap.json'), path.join(snapshotsDir(file), `${linkedId}.json`));
     const payloads: Array<{ name: string; data: unknown; reason: RegExp }> = [
-      { name: 'cache-link', data: propagateJobFor(path.join(linked, 'clip.rerender'), project, seg).data, reason: /refused: .*outside the project folder/ },
+      { name: 'cache-link', data: propagateJobFor(path.join(linked, 'clip.rerender'), project, seg, snapshot).data, reason: /refused: .*outside the project folder/ },
+      { name: 'snapshot-path', data: { ...good, snapshot: '../../outside/snap' }, reason: /malformed farm job: snapshot: must be a snapshot id/ },
+      { name: 'snapshot-missing', data: { ...good, snapshot: '0'.repeat(32) }, reason: /refused: .*the snapshot the job names is not in the project cache/ },
+      { name: 'snapshot-tampered', data: { ...good, snapshot: tampered }, reason: /refused: .*the job snapshot does not hold what its name says/ },
+      { name: 'snapshot-link', data: { ...good, snapshot: linkedId }, reason: /refused: .*the job snapshot is not a regular file/ },
       { name: 'dotdot', data: { ...good, project: `${dir}/share/../outside/clip.rerender` }, reason: /refused: .*\.\./ },
       { name: 'unmapped', data: { ...good, project: '/etc/clip.rerender' }, reason: /refused: .*not under any folder in this worker's --path-map/ },
       { name: 'not-a-project', data: { ...good, project: path.join(dir, 'share', 'key-0.png') }, reason: /refused: .*not a \.rerender project/ },
@@ -223,7 +235,7 @@ describe('render farm', { skip: missing }, () => {
         const after = await queue.getJob(job.id!);
         assert.equal(after!.attemptsMade, 1, `${p.name}: not retried (another worker would refuse it too)`);
       }
-      assert.deepEqual(fs.readdirSync(outside), ['keep.txt'], 'nothing was written outside the project');
+      assert.deepEqual(fs.readdirSync(outside).sort(), ['keep.txt', 'snap.json'], 'nothing was written outside the project');
     } finally {
       await stopWorker(w);
       await events.close();

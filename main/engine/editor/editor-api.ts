@@ -71,7 +71,17 @@ export function createEditor(opts: EditorOptions): Editor {
     propagation: WorkerHost.of('propagation', opts.workerModules.propagation, spawn),
     inference: WorkerHost.of('inference', opts.workerModules.inference, spawn),
   };
-  const jobs = new EditorJobs(session, workers, new JobList((job) => session.emit('job.updated', job), describeFailure, opts.clock), modelsDir, () => settings.get().provider, () => settings.get().cacheLimitGb);
+  /** The farm of the settings; a URL that no longer parses (a hand edit) means this machine, as farm.state shows. */
+  const farm = () => {
+    const url = settings.get().farmUrl;
+    if (!url) return null;
+    try {
+      return { url, safeUrl: parseRedisUrl(url).safeUrl };
+    } catch {
+      return null;
+    }
+  };
+  const jobs = new EditorJobs(session, workers, new JobList((job) => session.emit('job.updated', job), describeFailure, opts.clock), modelsDir, () => settings.get().provider, () => settings.get().cacheLimitGb, farm);
 
   const externalEdits = new ExternalEdits(session, () => settings.get().externalEditor, opts.platform.openPath, (message, ok) => session.emit('app.notice', { message, error: !ok }));
 
@@ -154,8 +164,8 @@ export function createEditor(opts: EditorOptions): Editor {
     'project.redo': () => session.redo(),
     'keyframes.suggest': (p) => jobs.suggest(p),
     'keyframe.render': ({ id, newSeed }) => ({ jobId: jobs.renderKeyframe(id, newSeed).id }),
-    'keyframes.renderAll': ({ only }) => ({ jobId: jobs.renderAllKeyframes(only).id }),
-    'propagate.start': ({ segmentId }) => ({ jobId: jobs.propagate(segmentId).id }),
+    'keyframes.renderAll': ({ only, on }) => ({ jobId: jobs.renderAllKeyframes(only, on).id }),
+    'propagate.start': ({ segmentId, on }) => ({ jobId: jobs.propagate(segmentId, on).id }),
     'export.start': (p) => ({ jobId: jobs.exportVideo(p).id }),
     'jobs.list': () => jobs.list.list(),
     'jobs.cancel': ({ id }) => {

@@ -9,7 +9,8 @@ import type { JobParams, WorkerJobs } from '../jobs/job-registry';
 import type { ProviderChoice } from '../../../native-models/src/runtime/provider-names';
 import type { EditorSession } from './session';
 import type { Snapshot } from '../project/project-store';
-import type { JobKind, JobList } from './job-list';
+import type { JobKind, JobList, JobRun } from './job-list';
+import type { JobProgress } from '../jobs/protocol';
 import { findKeyframe } from '../project/keyframes';
 import { applyKeyframeResults } from '../render/keyframe-commit';
 import { partialOf, type RenderSummary } from '../render/render-project';
@@ -27,6 +28,12 @@ const PROPAGATION_REFRESH_MS = 1000;
 type RenderJobParams = Omit<Partial<JobParams<'renderKeyframe'>> & JobParams<'renderKeyframes'>, 'projectFile' | 'project'>;
 
 export interface EditorWorkers { propagation: WorkerHost<WorkerJobs<'propagation'>>; inference: WorkerHost<WorkerJobs<'inference'>> }
+
+/** The render farm of the app settings: its URL (with the password, for the submitting worker only) and as shown. */
+export interface FarmSetting { url: string; safeUrl: string }
+
+/** Where Propagate and Render all run: on the farm (the default when one is set) or on this machine. */
+export type RunOn = 'farm' | 'local';
 
 /** A failure as the jobs panel shows it: the message, the file involved, and what to do about it. */
 export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobState['error']> {
@@ -69,7 +76,17 @@ export class EditorJobs {
     private readonly provider: () => ProviderChoice = () => 'auto',
     /** The cache limit the user chose (app settings, GB): old entries are collected beyond it after each propagation. */
     private readonly cacheLimitGb: () => number = () => CACHE_LIMIT_GB.default,
+    /** The render farm of the app settings, or null: jobs run on this machine. */
+    private readonly farm: () => FarmSetting | null = () => null,
   ) {}
+
+  /** The farm a job goes to: the one set unless the user chose this machine. */
+  private farmFor(on: RunOn | undefined): FarmSetting | undefined {
+    if (on === 'local') return undefined;
+    const farm = this.farm();
+    if (!farm && on === 'farm') throw new UserError('no render farm is set: enter its URL under Models… → Render farm, or run on this machine');
+    return farm ?? undefined;
+  }
 
   /** Decodes a video into a new project, then opens it (and tells `onOpened`, for the recent list). */
   createProject(p: CallParams<'project.create'>, onOpened?: (file: string) => void): JobState {
@@ -117,7 +134,7 @@ export class EditorJobs {
    * Renders diffusion keyframes in timeline order (the anchor first, then each constrained by it):
    * those not done yet (empty, stale as the editor shows them, failed), or with `only: 'all'` every one.
    */
-  renderAllKeyframes(only: 'pending' | 'all' = 'pending'): JobState {
+  renderAllKeyframes(only: 'pending' | 'all' = 'pending', on?: RunOn): JobState {
     if (this.list.running('render').length) throw new UserError('keyframes are already rendering; wait for them or cancel');
     const diffusion = (this.session.state()?.project ?? this.session.project()).keyframes.filter((k) => k.source === 'diffusion');
     if (diffusion.length === 0) throw new UserError('there are no keyframes to render (imported and painted keyframes are used as they are)');
@@ -125,7 +142,10 @@ export class EditorJobs {
     if (chosen.length === 0) throw new UserError('every keyframe is rendered and up to date; use Re-render all to render them again');
     const ids = chosen.map((k) => k.id);
     const params = only === 'all' ? () => ({}) : () => ({ ids });
-    return this.render('renderKeyframes', params, ids, only === 'all' ? `Re-render all ${ids.length} keyframes` : `Render ${ids.length} keyframe${ids.length === 1 ? '' : 's'} not done yet`);
+    // FRESCO renders its keyframes together in batches: on this machine, whatever the choice.
+    const farm = this.session.project().mode === 'fresco' ? undefined : this.farmFor(on);
+    const title = `${only === 'all' ? `Re-render all ${ids.length} keyframes` : `Render ${ids.length} keyframe${ids.length === 1 ? '' : 's'} not done yet`}${farm ? ' on the farm' : ''}`;
+    return this.render('renderKeyframes', params, ids, title, undefined, farm);
   }
 
   /**
@@ -134,7 +154,7 @@ export class EditorJobs {
    * job is reported done, as one undoable change (a keyframe edited meanwhile keeps its edit: the result
    * goes into its history with a note). A cancelled or failed run commits what finished before it.
    */
-  private render(method: 'renderKeyframe' | 'renderKeyframes', params: () => RenderJobParams, ids: string[], title: string, after?: { previous: Promise<void>; onStart: () => void }): JobState {
+  private render(method: 'renderKeyframe' | 'renderKeyframes', params: () => RenderJobParams, ids: string[], title: string, after?: { previous: Promise<void>; onStart: () => void }, farm?: FarmSetting): JobState {
     const overlay = this.session.overlay.renderingKeyframes;
     ids.forEach((i) => overlay.add(i));
     this.session.changed();
@@ -167,15 +187,17 @@ export class EditorJobs {
       let summary: RenderSummary;
       try {
         const request = { ...params(), projectFile: file, project, modelsDir: this.modelsDir(), provider: this.provider() };
-        // One keyframe by frame, or several by id (the parameters say which: the worker checks them).
-        summary = method === 'renderKeyframe' ? await this.workers.inference.call(method, request as JobParams<'renderKeyframe'>, run) : await this.workers.inference.call(method, request, run);
+        // One keyframe by frame, or several by id (the parameters say which: the worker checks them). On
+        // the farm the propagation worker submits and follows the renders; the results come back the same way.
+        summary = farm ? await this.workers.propagation.call('renderOnFarm', { ...request, farmUrl: farm.url }, { ...run, onWorkers: (parts) => run.setFarm(farm.safeUrl, parts) })
+          : method === 'renderKeyframe' ? await this.workers.inference.call(method, request as JobParams<'renderKeyframe'>, run) : await this.workers.inference.call(method, request, run);
       } catch (err) {
         const partial = partialOf(err);
         if (partial) commit(partial);
         throw err;
       }
       commit(summary);
-      if (summary.provider) run.setNote(providerNote(summary));
+      if (summary.provider) run.setNote(`${farm ? `On the farm at ${farm.safeUrl}. ` : ''}${providerNote(summary)}`);
       return summary;
     }, { ...(ids.length === 1 ? { keyframeId: ids[0] } : {}), queued: after && 'waiting for the render of this keyframe in progress' });
     // Settled once the session holds the result: a render waiting for this one starts from it.
@@ -201,8 +223,9 @@ export class EditorJobs {
     return job;
   }
 
-  propagate(segmentId?: string): JobState {
+  propagate(segmentId?: string, on?: RunOn): JobState {
     if (this.list.running('propagate').length) throw new UserError('propagation is already running; wait for it or cancel it');
+    const farm = this.farmFor(on);
     const overlay = this.session.overlay;
     overlay.propagating = segmentId ? new Set([segmentId]) : 'all';
     this.session.changed();
@@ -217,9 +240,18 @@ export class EditorJobs {
       shown = Date.now();
       this.session.mediaChanged();
     };
-    const { job, done } = this.list.start('propagate', segmentId ? `Propagate frames ${segmentId}` : 'Propagate all keyframes', async (run) => {
+    const title = `${segmentId ? `Propagate frames ${segmentId}` : 'Propagate all keyframes'}${farm ? ' on the farm' : ''}`;
+    const onProgress = (p: JobProgress) => { run.onProgress(p); showProgress(); };
+    let run!: JobRun;
+    // On the farm the propagation worker submits the segments (the snapshot goes with them, see
+    // farm/snapshot.ts) and follows them; the frames land in the project cache as a local run's.
+    const { job, done } = this.list.start('propagate', title, async (r) => {
+      run = r;
       try {
-        return await this.workers.propagation.call('propagate', { projectFile, project, segmentId }, { cancel: run.cancel, onProgress: (p) => { run.onProgress(p); showProgress(); } });
+        if (!farm) return await this.workers.propagation.call('propagate', { projectFile, project, segmentId }, { cancel: run.cancel, onProgress });
+        const result = await this.workers.propagation.call('propagateOnFarm', { projectFile, project, segmentId, farmUrl: farm.url }, { cancel: run.cancel, onProgress, onWorkers: (parts) => run.setFarm(farm.safeUrl, parts) });
+        run.setNote(`On the farm at ${farm.safeUrl}: ${result.workers.length ? `workers ${result.workers.join(', ')}` : 'every segment was done already'}${result.segmentsShared ? `; ${result.segmentsShared} of ${result.segments} segments shared or done before` : ''}`);
+        return result;
       } finally {
         // Once the run is over (done, cancelled or failed: what it wrote stays under its keys), before the job says so.
         await this.collectCache(projectFile, (note) => run.setNote(note));

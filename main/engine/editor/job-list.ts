@@ -1,7 +1,7 @@
 // The editor's job list: every long operation (decode, render, propagate, export, import) with its
 // progress, ETA, cancel and outcome, reported as events the jobs panel shows.
 import { jobEnded, type JobState } from '../../../preload/api';
-import type { JobProgress } from '../jobs/protocol';
+import type { FarmWorkerPart, JobProgress } from '../jobs/protocol';
 import { CancelToken, isCancelled } from '../../../native-models/src/errors';
 import { createEtaEstimator } from '../jobs/eta';
 
@@ -14,6 +14,8 @@ export interface JobRun {
   begin: () => void;
   /** A line the finished job shows (which execution provider ran, what was passed over). */
   setNote: (note: string) => void;
+  /** A job on the render farm: the farm it runs on (URL, password hidden) and each worker's part. */
+  setFarm: (farmUrl: string, parts: FarmWorkerPart[]) => void;
 }
 
 export interface JobOptions extends Partial<Pick<JobState, 'keyframeId' | 'output'>> {
@@ -86,7 +88,16 @@ export class JobList {
       }
     };
     const setNote = (note: string) => { entry.state = { ...entry.state, note }; };
-    const done = work({ cancel, onProgress, begin, setNote }).then(
+    const setFarm = (url: string, workers: FarmWorkerPart[]) => {
+      if (jobEnded(entry.state)) return;
+      entry.state = { ...entry.state, farm: { url, workers } };
+      const now = Date.now();
+      if (now - entry.lastSent >= PROGRESS_INTERVAL_MS) {
+        entry.lastSent = now;
+        this.emit(entry.state);
+      }
+    };
+    const done = work({ cancel, onProgress, begin, setNote, setFarm }).then(
       (value) => {
         this.finish(entry, { status: 'done', fraction: 1, message: undefined, etaSeconds: undefined });
         return value;

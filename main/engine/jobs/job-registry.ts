@@ -116,6 +116,23 @@ export const JOBS = {
     params: z.object({ projectFile: z.string().min(1), segmentId: z.string().max(64).optional(), workers: z.number().int().min(1).max(64).optional(), project: snapshot.optional() }),
     result: z.object({ segments: z.number().int(), framesWritten: z.number().int(), framesKept: z.number().int(), synthesesRun: z.number().int(), synthesesReused: z.number().int() }),
   },
+  /**
+   * The editor's propagation on the render farm (farm/submit.ts): the document's segments as farm jobs,
+   * followed with progress and each worker's part; the frames land in the project cache as a local run's.
+   * `farmUrl` holds the password: it goes only to this machine's worker process.
+   */
+  propagateOnFarm: {
+    worker: 'propagation',
+    params: z.object({ projectFile: z.string().min(1), project: snapshot, segmentId: z.string().max(64).optional(), farmUrl: z.string().min(1).max(4096) }),
+    result: z.object({ segments: z.number().int(), segmentsShared: z.number().int(), framesWritten: z.number().int(), framesKept: z.number().int(), workers: z.array(z.string()) }),
+  },
+  /** The editor's keyframe renders on the render farm (farm/submit-render.ts): results for the editor to commit, as renderKeyframes. */
+  renderOnFarm: {
+    worker: 'propagation',
+    params: z.object({ ...renderCommon, ids: z.array(z.string().min(1).max(128)).max(100_000).optional(), farmUrl: z.string().min(1).max(4096) }),
+    result: renderSummary.extend({ farm: z.object({ jobsShared: z.number().int(), workers: z.array(z.string()) }) }),
+    partial: renderSummary,
+  },
   measureFlicker: {
     worker: 'propagation',
     params: z.object({ projectFile: z.string().min(1), project: snapshot.optional() }),

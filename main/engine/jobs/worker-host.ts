@@ -6,7 +6,7 @@
 // fraction (jobs/eta.ts).
 import { fork, type ChildProcess } from 'node:child_process';
 import type { z } from 'zod';
-import { hostMessage, workerMessage, type HostMessage, type JobProgress, type WorkerMessage } from './protocol';
+import { hostMessage, workerMessage, type FarmWorkerPart, type HostMessage, type JobProgress, type WorkerMessage } from './protocol';
 import { parseJobParams, parseJobResult, workerJobs, type JobSpec, type WorkerJobs, type WorkerName } from './job-registry';
 import { CancelledError, UserError, type CancelToken } from '../../../native-models/src/errors';
 
@@ -40,9 +40,10 @@ interface PendingJob {
   resolve(value: unknown): void;
   reject(err: Error): void;
   onProgress?: (p: JobProgress) => void;
+  onWorkers?: (parts: FarmWorkerPart[]) => void;
 }
 
-export interface JobOptions { cancel?: CancelToken; onProgress?: (p: JobProgress) => void }
+export interface JobOptions { cancel?: CancelToken; onProgress?: (p: JobProgress) => void; onWorkers?: (parts: FarmWorkerPart[]) => void }
 
 /** How long a worker asked to stop may take to wind its jobs down before it is killed. */
 export const WORKER_STOP_GRACE_MS = 5000;
@@ -108,6 +109,8 @@ export class WorkerHost<J extends Record<string, JobSpec> = UncheckedJobs> {
     if (!job) return;
     if (msg.type === 'progress') {
       job.onProgress?.({ fraction: msg.fraction, message: msg.message });
+    } else if (msg.type === 'workers') {
+      job.onWorkers?.(msg.workers);
     } else if (msg.type === 'result') {
       this.pending.delete(msg.id);
       const spec = this.spec(job.method);
@@ -139,7 +142,7 @@ export class WorkerHost<J extends Record<string, JobSpec> = UncheckedJobs> {
     const proc = this.ensureProcess();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { method, resolve, reject, onProgress: opts.onProgress });
+      this.pending.set(id, { method, resolve, reject, onProgress: opts.onProgress, onWorkers: opts.onWorkers });
       opts.cancel?.onCancel(() => { if (this.pending.has(id)) proc.send(hostMessage.parse({ type: 'cancel', id })); });
       proc.send({ type: 'request', id, method, params: checked });
     });

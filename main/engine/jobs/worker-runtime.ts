@@ -2,12 +2,17 @@
 // the registry (job-registry.ts) serves its jobs with serveWorkerJobs: each handler gets its parameters
 // validated and typed, and its result is checked against the job's schema before it is sent.
 import type { z } from 'zod';
-import { hostMessage, type WorkerMessage } from './protocol';
+import { hostMessage, type FarmWorkerPart, type WorkerMessage } from './protocol';
 import { parseJobParams, parseJobResult, workerJobs, type JobSpec, type WorkerJobs, type WorkerName } from './job-registry';
 import { CancelToken, UserError, isCancelled, type ProgressFn } from '../../../native-models/src/errors';
 import { asUserError } from '../fs/disk-space';
 
-export interface JobContext { progress: ProgressFn; cancel: CancelToken }
+export interface JobContext {
+  progress: ProgressFn;
+  cancel: CancelToken;
+  /** A farm submission's workers and their parts, for the host's job list. */
+  workers?: (parts: FarmWorkerPart[]) => void;
+}
 export type JobHandler = (params: unknown, ctx: JobContext) => Promise<unknown>;
 
 interface ParentPort { postMessage(m: unknown): void; on(event: 'message', l: (e: { data: unknown }) => void): void }
@@ -66,7 +71,8 @@ export function serveJobs(handlers: Record<string, JobHandler>): void {
       ch.post({ type: 'progress', id: msg.id, fraction: Math.max(0, Math.min(1, fraction)), message });
     };
     try {
-      const value = await handler(msg.params, { progress, cancel });
+      const workers = (parts: FarmWorkerPart[]) => ch.post({ type: 'workers', id: msg.id, workers: parts });
+      const value = await handler(msg.params, { progress, cancel, workers });
       ch.post({ type: 'result', id: msg.id, value });
     } catch (caught) {
       const partial = (caught as { partial?: unknown } | undefined)?.partial;

@@ -8,6 +8,10 @@ import { adaptiveKeyframes, frameDifferences } from '../project/keyframe-suggest
 import { projectPaths } from '../project/paths';
 import { propagateProject } from '../propagation/propagate-project';
 import { measureFlicker } from '../metrics/flicker-measure';
+import { applyRequest } from '../render/render-project';
+import { parseRedisUrl } from '../../farm/connection';
+import { propagateOnFarm } from '../../farm/submit';
+import { renderSnapshotOnFarm } from '../../farm/submit-render';
 
 async function projectOf(p: { projectFile: string; project?: unknown }) {
   return p.project === undefined ? readProjectFile(p.projectFile) : parseProject(p.project, p.projectFile);
@@ -24,6 +28,16 @@ serveWorkerJobs('propagation', {
   },
   async propagate(p, { progress, cancel }) {
     return propagateProject(p.projectFile, await projectOf(p), { segmentId: p.segmentId, workers: p.workers, cancel, onProgress: progress });
+  },
+  // The editor's jobs on the render farm: this process submits and follows them (the work runs on the farm).
+  async propagateOnFarm(p, { progress, cancel, workers }) {
+    return propagateOnFarm(p.projectFile, { connection: parseRedisUrl(p.farmUrl), project: await projectOf(p), segmentId: p.segmentId, cancel, onProgress: progress, onWorkers: workers });
+  },
+  async renderOnFarm(p, { progress, cancel, workers }) {
+    const { project: _snapshot, farmUrl, ids, ...rest } = p;
+    const request = { ...rest, target: ids ? { ids } : 'all' as const };
+    const snapshot = applyRequest(parseProject(p.project, p.projectFile), request);
+    return renderSnapshotOnFarm(request, snapshot, { connection: parseRedisUrl(farmUrl), cancel, onProgress: progress, onWorkers: workers });
   },
   async measureFlicker(p, { progress, cancel }) {
     return measureFlicker(p.projectFile, await projectOf(p), { cancel, onProgress: progress });
