@@ -14,7 +14,9 @@ import { expectKeyframes, frameXY, openEditorPage, pixelAt, shotsDir, type Edito
 const shots = shotsDir('e2e-coverage');
 
 /** The worst frames the timeline flags, from its data attribute. */
+/** The flagged worst frames, once the strip shows them (after an undo the figures are looked up again). */
 async function worst(page: Page): Promise<number[]> {
+  await page.waitForFunction(() => Boolean(document.querySelector('[data-testid=timeline]')?.getAttribute('data-worst')));
   const s = await page.getByTestId('timeline').getAttribute('data-worst');
   return s ? s.split(',').map(Number) : [];
 }
