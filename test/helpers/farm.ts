@@ -29,11 +29,20 @@ export async function makeFarmProject(dir: string, frames: number, keys: number[
   return { file, project: p };
 }
 
-/** Output frames of a project, by name, as bytes. */
+/**
+ * Output frames of a project, by name, as bytes: those in the output folder and in each segment's
+ * output-key folder under it (output/<key>/, where propagation writes them).
+ */
 export function outputFrames(file: string): Map<string, Buffer> {
   const dir = projectPaths(file).outputDir;
-  const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^\d+\.png$/.test(f)).sort() : [];
-  return new Map(names.map((n) => [n, fs.readFileSync(path.join(dir, n))]));
+  if (!fs.existsSync(dir)) return new Map();
+  const found: Array<[string, string]> = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isFile() && /^\d+\.png$/.test(entry.name)) found.push([entry.name, path.join(dir, entry.name)]);
+    if (entry.isDirectory()) for (const n of fs.readdirSync(path.join(dir, entry.name))) if (/^\d+\.png$/.test(n)) found.push([n, path.join(dir, entry.name, n)]);
+  }
+  found.sort((a, b) => a[0].localeCompare(b[0]));
+  return new Map(found.map(([n, f]) => [n, fs.readFileSync(f)]));
 }
 
 export interface WorkerProcess {

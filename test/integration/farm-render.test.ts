@@ -2,7 +2,9 @@
 // models: `render --all --farm` gives the same images as a local `render --all` byte for byte (the engine
 // is deterministic), the anchor first and each later keyframe after the one before it; independent
 // keyframes spread over the workers; a worker without models says so and takes no render jobs, and a
-// job whose models no render worker has is reported by the submitter instead of waiting for ever.
+// job whose models no render worker has is reported by the submitter instead of waiting for ever. Nothing
+// lost: a render worker killed with SIGKILL mid-keyframe hands the job (after its lock) to another, and
+// Redis restarted (append-only file) mid-render keeps every submitted job; the images still equal a local run.
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -16,6 +18,9 @@ import { rerender } from '../helpers/cli';
 import { SD_TINY } from '../helpers/fixtures';
 import { redisMissing, startRedis, type TestRedis } from '../helpers/redis';
 import { runCli, startWorker, stopWorker, type WorkerProcess } from '../helpers/farm';
+import { Queue } from 'bullmq';
+import { bullConnection, parseRedisUrl } from '../../main/farm/connection';
+import { FARM_PREFIX } from '../../main/farm/jobs';
 import { writeSceneProject } from './keyframe-render-scene';
 
 const missing = redisMissing();
@@ -154,5 +159,68 @@ describe('render farm: keyframes', { skip: missing }, () => {
     const after = await readProjectFile(farm);
     assert.ok(after.keyframes.every((k) => !k.image), 'nothing was rendered');
     assert.equal(JSON.parse(fs.readFileSync(farm, 'utf8')).keyframes.length, JSON.parse(before).keyframes.length);
+  });
+});
+
+describe('render farm: keyframes, nothing lost', { skip: missing }, () => {
+  let redis: TestRedis;
+  const workers: WorkerProcess[] = [];
+  beforeEach(async () => { redis = await startRedis(); });
+  afterEach(async () => {
+    for (const w of workers.splice(0)) { if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL'); await w.exited; }
+    await redis?.stop();
+  });
+  // A killed worker's job goes to another once its lock runs out: short here. On a loaded machine a busy
+  // render may also be taken as stalled and rendered twice; the bytes are the same either way.
+  const worker = (models: string, lockSeconds: string) => {
+    const w = startWorker(['--redis', redis.url, '--lock-seconds', lockSeconds, '--kinds', 'render', '--models-dir', models]);
+    workers.push(w);
+    return w;
+  };
+
+  test('given two render workers, when the one rendering the anchor is killed with SIGKILL, then the other renders it and the keyframes equal a local render --all', LONG, async () => {
+    const models = modelsFolder('sd-tiny');
+    const { farm, local } = await twoProjects('rerender', [0, 3]);
+    const loc = rerender(['render', local, '--all', '--models-dir', models, '--json']);
+    assert.equal(loc.code, 0, loc.stderr);
+    const a = worker(models, '6'), b = worker(models, '6');
+    await Promise.all([a, b].map((w) => w.waitFor(/farm worker .* on /)));
+    const submit = runCli(['render', farm, '--all', '--farm', redis.url, '--models-dir', models, '--json']);
+    const took = await Promise.race([a, b].map((w) => w.waitFor(/took keyframe at frame 0 /).then(() => w)));
+    took.child.kill('SIGKILL'); // mid-keyframe: it has just started the anchor's sampler
+    await took.exited;
+    const other = took === a ? b : a;
+    const r = await submit.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(other.log(), /took keyframe at frame 0 of .*\(attempt [2-9]\)/, `the killed worker's job went to the other worker:\n${other.log()}`);
+    assert.match(other.log(), /finished keyframe at frame 3/);
+    await assertSameRenders(farm, local);
+    await stopWorker(other);
+  });
+
+  test('given render jobs queued and Redis restarted (before and while a worker renders), then no job is lost and the keyframes equal a local render --all', LONG, async () => {
+    const models = modelsFolder('sd-tiny');
+    const { farm, local } = await twoProjects('rerender', [0, 3]);
+    const loc = rerender(['render', local, '--all', '--models-dir', models, '--json']);
+    assert.equal(loc.code, 0, loc.stderr);
+    const queue = new Queue('render', { connection: bullConnection(parseRedisUrl(redis.url)), prefix: FARM_PREFIX });
+    queue.on('error', () => undefined);
+    try {
+      const submit = runCli(['render', farm, '--all', '--farm', redis.url, '--models-dir', models, '--json']);
+      // No worker yet: the anchor's job waits (the later keyframe is queued once the anchor is done).
+      while ((await queue.getJobCounts('waiting')).waiting < 1) await new Promise((res) => setTimeout(res, 100));
+      await redis.restart();
+      assert.equal((await queue.getJobCounts('waiting')).waiting, 1, 'the queued render survives the restart (append-only file)');
+      const w = worker(models, '30');
+      await w.waitFor(/took keyframe at frame 0 /);
+      await redis.restart(); // and once more while the worker renders
+      const r = await submit.done;
+      assert.equal(r.code, 0, r.stderr);
+      await assertSameRenders(farm, local);
+      assert.equal((w.log().match(/took keyframe at frame 3 /g) ?? []).length, 1, 'the later keyframe was queued and rendered once');
+      await stopWorker(w);
+    } finally {
+      await queue.close();
+    }
   });
 });
