@@ -14,9 +14,9 @@ import { expectKeyframes, frameXY, openEditorPage, pixelAt, shotsDir, type Edito
 const shots = shotsDir('e2e-coverage');
 
 /** The worst frames the timeline flags, from its data attribute. */
-/** The flagged worst frames, once the strip shows them (after an undo the figures are looked up again). */
-async function worst(page: Page): Promise<number[]> {
-  await page.waitForFunction(() => Boolean(document.querySelector('[data-testid=timeline]')?.getAttribute('data-worst')));
+/** The frames the strip flags as worst; `shown`: wait until it flags some (after an undo they are looked up again). */
+async function worst(page: Page, shown = true): Promise<number[]> {
+  if (shown) await page.waitForFunction(() => Boolean(document.querySelector('[data-testid=timeline]')?.getAttribute('data-worst')));
   const s = await page.getByTestId('timeline').getAttribute('data-worst');
   return s ? s.split(',').map(Number) : [];
 }
@@ -50,7 +50,7 @@ describe('coverage strip, suggested keyframes and the error map (serve mode)', (
 
   test('given no propagation yet, then the strip says how to get figures and the suggest button is off', async () => {
     assert.equal(await page.getByTestId('suggest-here').isDisabled(), true);
-    assert.deepEqual(await worst(page), []);
+    assert.deepEqual(await worst(page, false), []);
   });
 
   test('given P pressed, when propagation runs, then the jobs panel counts frames done, and afterwards the strip flags the worst frames', async () => {
