@@ -15,7 +15,7 @@ import { projectPaths } from '../engine/project/paths';
 import { parseProject } from '../engine/project/project-file';
 import { isInside } from '../engine/project/confinement';
 
-/** A snapshot's id: hex of its content's SHA-256 (what a job payload carries). */
+/** A snapshot's id: the first 32 hex digits of its content's SHA-256 (what a job payload carries). */
 export const SNAPSHOT_ID = /^[0-9a-f]{32}$/;
 
 /** Snapshots older than this are removed when a new one is written (finished jobs are kept as long). */

@@ -243,6 +243,7 @@ export class EditorJobs {
     const title = `${segmentId ? `Propagate frames ${segmentId}` : 'Propagate all keyframes'}${farm ? ' on the farm' : ''}`;
     const onProgress = (p: JobProgress) => { run.onProgress(p); showProgress(); };
     let run!: JobRun;
+    let farmNote = '';
     // On the farm the propagation worker submits the segments (the snapshot goes with them, see
     // farm/snapshot.ts) and follows them; the frames land in the project cache as a local run's.
     const { job, done } = this.list.start('propagate', title, async (r) => {
@@ -250,11 +251,13 @@ export class EditorJobs {
       try {
         if (!farm) return await this.workers.propagation.call('propagate', { projectFile, project, segmentId }, { cancel: run.cancel, onProgress });
         const result = await this.workers.propagation.call('propagateOnFarm', { projectFile, project, segmentId, farmUrl: farm.url }, { cancel: run.cancel, onProgress, onWorkers: (parts) => run.setFarm(farm.safeUrl, parts) });
-        run.setNote(`On the farm at ${farm.safeUrl}: ${result.workers.length ? `workers ${result.workers.join(', ')}` : 'every segment was done already'}${result.segmentsShared ? `; ${result.segmentsShared} of ${result.segments} segments shared or done before` : ''}`);
+        farmNote = `On the farm at ${farm.safeUrl}: ${result.workers.length ? `workers ${result.workers.join(', ')}` : 'every segment was done already'}${result.segmentsShared ? `; ${result.segmentsShared} of ${result.segments} segments shared or done before` : ''}`;
+        run.setNote(farmNote);
         return result;
       } finally {
-        // Once the run is over (done, cancelled or failed: what it wrote stays under its keys), before the job says so.
-        await this.collectCache(projectFile, (note) => run.setNote(note));
+        // Once the run is over (done, cancelled or failed: what it wrote stays under its keys), before the job
+        // says so; what the collection removed is added to the farm's note, not put in its place.
+        await this.collectCache(projectFile, (note) => run.setNote(farmNote ? `${farmNote}. ${note}` : note));
       }
     });
     void done.then(() => {
