@@ -245,7 +245,7 @@ void LevelSolver::AddCentre(std::vector<float>& map, int cx, int cy, float sign)
 void LevelSolver::PatchMatchIteration(int round, int iter) {
   const bool forward = (iter % 2) == 0;
   const int blocks = (th_ + kBlockRows - 1) / kBlockRows;
-  std::vector<std::vector<int32_t>> moves(blocks);
+  if (static_cast<int>(blockMoves_.size()) < blocks) blockMoves_.resize(blocks);
   changedByBlock_.resize(blocks);
   const int workers = std::max(1, p_.threads);
   if (static_cast<int>(views_.size()) < workers) {
@@ -265,22 +265,63 @@ void LevelSolver::PatchMatchIteration(int round, int iter) {
       } else {
         for (int y = yb - 1; y >= ya; --y) ScanRow(y, false, round, iter, view);
       }
-      // Undo this block's moves in the view (the next block starts from the shared map alone).
-      for (size_t k = 0; k < view.moves.size(); k += 2) {
-        AddCentre(view.delta, view.moves[k] % sw_, view.moves[k] / sw_, 1.f);
-        AddCentre(view.delta, view.moves[k + 1] % sw_, view.moves[k + 1] / sw_, -1.f);
-      }
-      moves[block].swap(view.moves);
-      view.moves.clear();
+      TakeBlockMoves(view, blockMoves_[block]);
       changedByBlock_[block].swap(view.changed);
       view.changed.clear();
     });
-    for (int block = parity; block < blocks; block += 2) {
-      for (size_t k = 0; k < moves[block].size(); k += 2) {
-        AddCentre(occupancy_, moves[block][k] % sw_, moves[block][k] / sw_, -1.f);
-        AddCentre(occupancy_, moves[block][k + 1] % sw_, moves[block][k + 1] / sw_, 1.f);
-      }
+    for (int block = parity; block < blocks; block += 2) MergeBlockMoves(blockMoves_[block]);
+  }
+}
+
+// Every value involved is a whole number far below 2^24 (see RefreshOccupancy), so both ways give the
+// same map exactly, whatever the order of the additions.
+void LevelSolver::TakeBlockMoves(OccupancyView& view, BlockMoves& out) const {
+  const size_t side = 2 * static_cast<size_t>(p_.patchSize) - 1;
+  // Undoing and merging cost four tents per move; copying out, zeroing and adding the rectangle three
+  // passes over it (far less late in a level, when many short moves stay in one source region).
+  const size_t tentCost = view.moves.size() * 2 * side * side;
+  const int w = view.x1 - view.x0 + 1, h = view.y1 - view.y0 + 1;
+  const size_t boxCost = view.x0 > view.x1 ? 0 : 3 * static_cast<size_t>(w) * h;
+  out.compact = boxCost < tentCost;
+  if (out.compact) {
+    out.x0 = view.x0;
+    out.y0 = view.y0;
+    out.w = w;
+    out.h = h;
+    out.delta.resize(static_cast<size_t>(w) * h);
+    for (int y = 0; y < h; ++y) {
+      float* row = &view.delta[static_cast<size_t>(view.y0 + y) * sw_ + view.x0];
+      std::copy(row, row + w, &out.delta[static_cast<size_t>(y) * w]);
+      std::fill(row, row + w, 0.f);
     }
+    out.moves.clear();
+    view.moves.clear();
+  } else {
+    for (size_t k = 0; k < view.moves.size(); k += 2) {
+      AddCentre(view.delta, view.moves[k] % sw_, view.moves[k] / sw_, 1.f);
+      AddCentre(view.delta, view.moves[k + 1] % sw_, view.moves[k + 1] / sw_, -1.f);
+    }
+    out.moves.swap(view.moves);
+    view.moves.clear();
+  }
+  view.x0 = 0;
+  view.x1 = -1;
+  view.y0 = 0;
+  view.y1 = -1;
+}
+
+void LevelSolver::MergeBlockMoves(const BlockMoves& b) {
+  if (b.compact) {
+    for (int y = 0; y < b.h; ++y) {
+      float* __restrict row = &occupancy_[static_cast<size_t>(b.y0 + y) * sw_ + b.x0];
+      const float* d = &b.delta[static_cast<size_t>(y) * b.w];
+      for (int x = 0; x < b.w; ++x) row[x] += d[x];
+    }
+    return;
+  }
+  for (size_t k = 0; k < b.moves.size(); k += 2) {
+    AddCentre(occupancy_, b.moves[k] % sw_, b.moves[k] / sw_, -1.f);
+    AddCentre(occupancy_, b.moves[k + 1] % sw_, b.moves[k + 1] / sw_, 1.f);
   }
 }
 
@@ -323,6 +364,7 @@ void LevelSolver::ScanRow(int y, bool forward, int round, int iter, OccupancyVie
     int32_t* m = &nnf_[i * 2];
     const int ox = m[0], oy = m[1];
     float best = patchErr_[i] + penaltyScale_ * Occupancy(view, ox, oy);
+    const float before = best;
     // Propagation: the neighbour already visited in this scan direction, shifted by one pixel.
     const int nx = x - step, ny = y - step;
     if (nx >= 0 && nx < tw_) {
@@ -343,10 +385,16 @@ void LevelSolver::ScanRow(int y, bool forward, int round, int iter, OccupancyVie
     }
     if (m[0] != ox || m[1] != oy) {
       ++view.counts.moves;
+      view.counts.gain += before - best;
       view.changed.push_back(static_cast<int32_t>(i));
       moved_[i] = 1;
       AddCentre(view.delta, ox, oy, -1.f);
       AddCentre(view.delta, m[0], m[1], 1.f);
+      const int reach = p_.patchSize - 1;
+      view.x0 = std::max(0, std::min({view.x0 > view.x1 ? sw_ : view.x0, ox - reach, m[0] - reach}));
+      view.x1 = std::min(sw_ - 1, std::max({view.x1, ox + reach, m[0] + reach}));
+      view.y0 = std::max(0, std::min({view.y0 > view.y1 ? sh_ : view.y0, oy - reach, m[1] - reach}));
+      view.y1 = std::min(sh_ - 1, std::max({view.y1, oy + reach, m[1] + reach}));
       view.moves.push_back(oy * sw_ + ox);
       view.moves.push_back(m[1] * sw_ + m[0]);
     }

@@ -23,7 +23,8 @@ struct Plane {
 // distances computed, matches moved.
 struct ScanCounts {
   uint64_t searched = 0, offered = 0, distances = 0, moves = 0;
-  void Add(const ScanCounts& o) { searched += o.searched; offered += o.offered; distances += o.distances; moves += o.moves; }
+  double gain = 0;  // energy the moves took off (each move's energy before minus after)
+  void Add(const ScanCounts& o) { searched += o.searched; offered += o.offered; distances += o.distances; moves += o.moves; gain += o.gain; }
 };
 
 class LevelSolver {
@@ -85,8 +86,23 @@ class LevelSolver {
     std::vector<float> delta;   // source size, zero outside this block's moves
     std::vector<int32_t> moves;  // (from, to) source indices of the block's match moves, in order
     std::vector<int32_t> changed;  // target indices of the block's pixels whose match changed
+    // Source rectangle [x0, x1] x [y0, y1] that `delta` may be non-zero in (empty when x0 > x1).
+    int x0 = 0, x1 = -1, y0 = 0, y1 = -1;
     mutable ScanCounts counts;  // diagnostics only
   };
+
+  // One block's moves of the last phase, to be merged into the shared map: either the moves themselves
+  // (two tents each) or, where that is cheaper, the block's summed delta over its rectangle (copied out
+  // of the view, which is then cleared by zeroing that rectangle instead of undoing every move).
+  struct BlockMoves {
+    std::vector<int32_t> moves;  // as OccupancyView::moves; empty when `compact`
+    bool compact = false;
+    int x0 = 0, y0 = 0, w = 0, h = 0;
+    std::vector<float> delta;  // w x h, when `compact`
+  };
+  // Hands the view's moves to `out` and leaves the view all zero for the next block.
+  void TakeBlockMoves(OccupancyView& view, BlockMoves& out) const;
+  void MergeBlockMoves(const BlockMoves& b);
 
   float Occupancy(const OccupancyView& view, int sx, int sy) const {
     const size_t j = static_cast<size_t>(sy) * sw_ + sx;
@@ -150,6 +166,7 @@ class LevelSolver {
   // One occupancy view per worker thread, allocated once per level; every block leaves its view's
   // delta all zero again.
   std::vector<OccupancyView> views_;
+  std::vector<BlockMoves> blockMoves_;  // per block, kept between iterations for their buffers
   // Incremental vote and errors: a pixel's vote depends only on the matches within r of it, and its
   // patch error only on its match and the voted style within r. `moved_` marks matches changed since
   // the last vote, `restyled_` pixels whose voted style changed since the last error pass; the passes
