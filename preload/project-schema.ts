@@ -92,6 +92,12 @@ export const renderParams = z.object({
     smoothBoundary: z.boolean(),
     looseAttention: z.boolean(),
     updatePreviousEvery: int(1, 1000),
+    /**
+     * A later keyframe finishes pass 1 and decodes it before the pixel composite, then runs pass 2 (the
+     * method's order, §3.0). Off (default, absent in older projects): pass 1 stops where pixel-aware fusion
+     * starts and its x̂₀ there stands for the decode; the same pass continues with the fusion.
+     */
+    fullFirstPass: z.boolean().optional(),
   }),
 });
 export type RenderParams = z.infer<typeof renderParams>;

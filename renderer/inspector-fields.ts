@@ -49,6 +49,7 @@ const DECLARED: readonly FieldDeclaration[] = [
   { path: 'constraints.smoothBoundary', label: 'Smooth fusion boundary', kind: 'checkbox', group: 'Advanced' },
   { path: 'constraints.looseAttention', label: 'Loose cross-frame attention', kind: 'checkbox', group: 'Advanced' },
   { path: 'constraints.updatePreviousEvery', label: 'Update previous-frame cache every N keyframes', kind: 'number', group: 'Advanced' },
+  { path: 'constraints.fullFirstPass', label: 'Finish pass 1 before the pixel composite', kind: 'checkbox', group: 'Advanced', hint: 'the method\'s literal order: about 1.5× the UNet steps of a later keyframe' },
   { path: 'colorPreservation', label: 'Preserve source colours', kind: 'checkbox', group: 'Advanced' },
 ];
 

@@ -11,7 +11,7 @@ import { sdeditStartStep } from '../../native-models/src/scheduler';
 import type { DiffusionModels } from '../../main/engine/render/diffusion-models';
 import { CacheReader } from '../../main/engine/render/keyframe-cache';
 import { executedSteps, firstPixelFusionStep, renderLater, renderPlain, type RenderEnv } from '../../main/engine/render/keyframe-render';
-import { imageToSigned } from '../../main/engine/render/latent';
+import { imageToSigned, signedToImage } from '../../main/engine/render/latent';
 import { gaussianNoise } from '../../main/engine/render/noise';
 import { ddimRun, runPass, startingLatent } from '../../main/engine/render/sampler';
 import { inWindow } from '../../main/engine/render/step-windows';
@@ -42,14 +42,20 @@ async function renderAnchor(name: string, params = testParams()) {
   return { anchor, cache: CacheReader.open(dir)! };
 }
 
-test('given a later keyframe whose frame is identical to the anchor\'s, when rendered, then pass 1 equals the anchor (every constraint is an identity there)', async () => {
+test('given a later keyframe whose frame is identical to the anchor\'s, when rendered, then pass 1 equals the anchor (every constraint is an identity there): its end with the full first pass, its x̂₀ where pixel-aware fusion starts by default', async () => {
   const params = testParams();
   const { anchor, cache } = await renderAnchor('identity', params);
-  const later = await renderLater(env(), { frame: scene(0), params }, {
-    anchor: { frame: scene(0), result: anchor.image, cache }, previous: { frame: scene(0), result: anchor.image }, previousTokens: cache,
-  });
-  assert.ok(maxDifference(later.pass1, anchor.image) <= 1, `max difference ${maxDifference(later.pass1, anchor.image)} (8-bit rounding at most)`);
-  assert.ok(meanDifference(later.pass1, anchor.image) < 0.02);
+  const earlier = { anchor: { frame: scene(0), result: anchor.image, cache }, previous: { frame: scene(0), result: anchor.image }, previousTokens: cache };
+  const full = await renderLater(env(), { frame: scene(0), params: { ...params, constraints: { ...params.constraints, fullFirstPass: true } } }, earlier);
+  assert.ok(maxDifference(full.pass1, anchor.image) <= 1, `max difference ${maxDifference(full.pass1, anchor.image)} (8-bit rounding at most)`);
+  assert.ok(meanDifference(full.pass1, anchor.image) < 0.02);
+  // By default D is pass 1's x̂₀ of the step before the pixel window: the anchor's x̂₀ of that step, decoded.
+  const short = await renderLater(env(), { frame: scene(0), params }, earlier);
+  const before = firstPixelFusionStep(params) - 1;
+  assert.ok(before >= sdeditStartStep(params.steps, params.strength));
+  const expected = signedToImage(await models.decode(cache.x0(before)!, 16, 16));
+  assert.ok(maxDifference(short.pass1, expected) <= 1, `D vs the anchor's x̂₀ at step ${before}: max difference ${maxDifference(short.pass1, expected)}`);
+  assert.ok(maxDifference(short.pass1, anchor.image) > 1, 'an x̂₀ before the last step is not the finished render');
 });
 
 test('given a frame shifted 8 px right of the anchor, when rendered with the constraints, then it is much closer to the anchor shifted the same way than the independent render is', async () => {
@@ -130,7 +136,7 @@ test('given a pass stopped at some step, when another pass resumes from its x an
   }
 });
 
-test('given a later keyframe, then it makes the VAE passes the method needs (3 encodes, 4 decodes); when no executed step lies in the pixel-fusion window, it runs one pass with one encode and one decode and gives what two passes give', async () => {
+test('given a later keyframe, then it makes the VAE passes the method needs (3 encodes, 4 decodes) and the anchor\'s UNet calls (the full first pass: and pass 2 from the pixel window); when no executed step lies in the pixel-fusion window, it runs one pass with one encode and one decode and gives what fusion of no effect gives', async () => {
   const params = testParams();
   const { anchor, cache } = await renderAnchor('vae-passes', params);
   const earlier = { anchor: { frame: scene(0), result: anchor.image, cache }, previous: { frame: scene(0), result: anchor.image }, previousTokens: cache };
@@ -140,7 +146,9 @@ test('given a later keyframe, then it makes the VAE passes the method needs (3 e
     return { image: r.image, encodes: models.vaeEncodes - e, decodes: models.vaeDecodes - d, unet: models.unetCalls - u };
   };
   const run = params.steps - sdeditStartStep(params.steps, params.strength);
-  const full = await count(params);
+  const short = await count(params);
+  assert.deepEqual([short.encodes, short.decodes, short.unet], [3, 4, run], 'frame; composite, its round trip; D, round trip, check, result');
+  const full = await count({ ...params, constraints: { ...params.constraints, fullFirstPass: true } });
   const second = params.steps - firstPixelFusionStep(params); // pass 2 shares pass 1's steps before the pixel window
   assert.ok(second < run);
   assert.deepEqual([full.encodes, full.decodes, full.unet], [3, 4, run + second], 'frame; composite, its round trip; pass 1, round trip, check, result');

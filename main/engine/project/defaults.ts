@@ -22,6 +22,7 @@ export function defaultRenderParams(): RenderParams {
       smoothBoundary: true,
       looseAttention: true,
       updatePreviousEvery: 1,
+      fullFirstPass: false,
     },
   };
 }

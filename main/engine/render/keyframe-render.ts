@@ -1,6 +1,6 @@
 // Rendering one keyframe from its input frame: the anchor (plain SDEdit + ControlNet, recording the caches
-// later keyframes need), a later keyframe with the four cross-frame constraints in two passes (§3.0), an
-// independent render (the baseline without constraints), and the analysis of an imported or painted image
+// later keyframes need), a later keyframe with the four cross-frame constraints (§3.0: two passes with the
+// full first pass, else one pass that takes D from its x̂₀ where pixel-aware fusion starts), an independent render (the baseline without constraints), and the analysis of an imported or painted image
 // so that it can serve as anchor or "previous" like a rendered keyframe.
 import type { Image } from '../../../native-models/src/image';
 import { sdeditStartStep, type SamplerKind } from '../../../native-models/src/scheduler';
@@ -16,7 +16,7 @@ import { runPass, samplingRun, startingLatent, type LatentShape, type Pass, type
 import { inWindow, strictlyInWindow, type ExecutedSteps } from './step-windows';
 import {
   align, applyColourAdjustment, applyPixelFusion, applyShapeFusion, decodeToImage, fidelityEncode, LATENT_FACTOR,
-  pixelComposite, pixelFusion, shapeFusion, validLatentMask,
+  pixelComposite, pixelFusion, shapeFusion, validLatentMask, type PixelFusion,
 } from './constraints';
 
 export interface RenderEnv {
@@ -54,8 +54,9 @@ interface Prepared {
 /** UNet evaluations a render will make, for progress and ETA. */
 export function plannedSteps(params: RenderParams, kind: 'anchor' | 'later' | 'independent' | 'analysis'): number {
   const run = params.steps - sdeditStartStep(params.steps, params.strength);
-  // A later keyframe's pass 2 runs only from the first pixel-fused step (it shares pass 1's steps before it).
-  const second = kind === 'later' && pixelFusionRuns(params) ? params.steps - firstPixelFusionStep(params) : 0;
+  // With the full first pass, a later keyframe's pass 2 runs from the first pixel-fused step (it shares
+  // pass 1's steps before it); otherwise the one pass continues there.
+  const second = kind === 'later' && pixelFusionRuns(params) && params.constraints.fullFirstPass ? params.steps - firstPixelFusionStep(params) : 0;
   const colour = params.colorPreservation && (kind === 'anchor' || kind === 'independent') ? params.steps : 0;
   return run + second + colour;
 }
@@ -189,13 +190,16 @@ export interface EarlierKeyframes {
 
 export interface LaterResult {
   image: Image;
-  /** Pass 1's decoded result D (before the pixel composite). */
+  /**
+   * D, what the pixel composite takes where both earlier keyframes are occluded: pass 1's decoded result
+   * with the full first pass, else the decode of its x̂₀ at the step before pixel-aware fusion starts.
+   */
   pass1: Image;
   /** The pixel composite I that pass 2 is pulled towards. */
   composite: Image;
 }
 
-/** A later keyframe (§3.0 steps 1–7). With `record`, pass 2's tokens become the next "previous" cache. */
+/** A later keyframe (§3.0 steps 1–7). With `record`, the final pass's tokens become the next "previous" cache. */
 export async function renderLater(env: RenderEnv, input: FrameInput, earlier: EarlierKeyframes, record?: CacheTarget): Promise<LaterResult> {
   const p = input.params, k = p.constraints;
   const source = earlier.colourReference ? preserveColours(input.frame, earlier.colourReference) : input.frame;
@@ -243,10 +247,49 @@ export async function renderLater(env: RenderEnv, input: FrameInput, earlier: Ea
     }
   }
 
+  // Pixel composite and its fidelity-oriented encoding from D (§3.0 steps 4–5): pixel-aware fusion's target.
+  const resumeAt = firstPixelFusionStep(p);
+  const height = prep.latent.height, width = prep.latent.width;
+  const pixelTarget = async (d: Image) => {
+    const composite = await pixelComposite(d, earlier.anchor.result, anchorAlign, earlier.previous.result, previousAlign);
+    const encoding = await fidelityEncode(env.models, composite, d);
+    const fusion = pixelFusion(encoding, await validLatentMask(anchorAlign, previousAlign), channels, k.fusionStrength, k.detailLevel, k.smoothBoundary);
+    return { composite, fusion };
+  };
+  const fuse = (fusion: PixelFusion) => (s: number, x: Float32Array, d: Float32Array) =>
+    strictlyInWindow(s, executed, k.pixel) ? applyPixelFusion(x, d, prep.noise, run.alphaAt(s), fusion) : x;
+
+  if (!k.fullFirstPass) {
+    // One pass (render/README.md "Where this differs…"): pass 1's steps up to the pixel window, then D is its
+    // x̂₀ of the step before (decoded), and the same pass continues with pixel-aware fusion. Pass 1's later
+    // steps only refined D, which the composite takes just where neither earlier keyframe sees.
+    let lastX0: Float32Array | undefined;
+    let target: { pass1: Image; composite: Image; fuse: ReturnType<typeof fuse> } | undefined;
+    try {
+      const latent = await runPass(env.models, pass(env, prep, p.cfg, {
+        reference, adjustX0, record: recording.record,
+        afterStep: (s, x0, tokens) => { lastX0 = x0; return recording.afterStep!(s, x0, tokens); },
+        beforeStep: async (s, x, d) => {
+          if (s === resumeAt) {
+            const d1 = await decodeToImage(env.models, lastX0!, height, width);
+            const t = await pixelTarget(d1);
+            target = { pass1: d1, composite: t.composite, fuse: fuse(t.fusion) };
+          }
+          return target ? target.fuse(s, x, d) : x;
+        },
+      }));
+      const image = await decodeToImage(env.models, latent, height, width);
+      await writer?.finish();
+      return { image, pass1: target!.pass1, composite: target!.composite };
+    } catch (err) {
+      await writer?.discard();
+      throw err;
+    }
+  }
+
   // Pass 1: cross-frame attention, shape-aware fusion, colour adjustment. Pass 2 runs the same steps with
   // the same hooks until pixel-aware fusion first acts, so it resumes from pass 1's x and d at that step
   // instead of repeating them, and pass 1 records those steps for it.
-  const resumeAt = firstPixelFusionStep(p);
   let resume: { x: Float32Array; d: Float32Array } | undefined;
   let pass1: Image;
   try {
@@ -256,25 +299,20 @@ export async function renderLater(env: RenderEnv, input: FrameInput, earlier: Ea
       afterStep: (s, x0, tokens) => (s < resumeAt ? recording.afterStep!(s, x0, tokens) : undefined),
       beforeStep: (s, x, d) => { if (s === resumeAt) resume = { x: x.slice(), d: d.slice() }; return x; },
     }));
-    pass1 = await decodeToImage(env.models, latent1, prep.latent.height, prep.latent.width);
+    pass1 = await decodeToImage(env.models, latent1, height, width);
   } catch (err) {
     await writer?.discard();
     throw err;
   }
 
-  // Pixel composite, fidelity-oriented encoding, and pass 2 from the same noise with pixel-aware fusion.
+  // Pass 2 from the same noise with pixel-aware fusion.
   try {
-    const composite = await pixelComposite(pass1, earlier.anchor.result, anchorAlign, earlier.previous.result, previousAlign);
-    const encoding = await fidelityEncode(env.models, composite, pass1);
-    const fusion = pixelFusion(encoding, await validLatentMask(anchorAlign, previousAlign), channels, k.fusionStrength, k.detailLevel, k.smoothBoundary);
+    const { composite, fusion } = await pixelTarget(pass1);
     const latent2 = await runPass(env.models, {
-      ...pass(env, prep, p.cfg, {
-        reference, adjustX0, ...recording,
-        beforeStep: (s, x, d) => (strictlyInWindow(s, executed, k.pixel) ? applyPixelFusion(x, d, prep.noise, run.alphaAt(s), fusion) : x),
-      }, resume!.x),
+      ...pass(env, prep, p.cfg, { reference, adjustX0, ...recording, beforeStep: fuse(fusion) }, resume!.x),
       startStep: resumeAt, direction: resume!.d,
     });
-    const image = await decodeToImage(env.models, latent2, prep.latent.height, prep.latent.width);
+    const image = await decodeToImage(env.models, latent2, height, width);
     await writer?.finish();
     return { image, pass1, composite };
   } catch (err) {

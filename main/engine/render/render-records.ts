@@ -78,9 +78,10 @@ export function settingsKey(project: Project, k: Keyframe, mode: RenderRecord['m
   return hash({
     mode, frame: k.frame, size: [project.working.width, project.working.height], models,
     params: constrained ? params : diffusionParams(params),
-    // The constraint windows became fractions of the executed steps (step-windows.ts): a later keyframe
-    // rendered under the absolute reading is not reused as if it were this render.
-    ...(constrained ? { windows: 'executed-steps' } : {}),
+    // The constraint windows became fractions of the executed steps (step-windows.ts), and D comes from
+    // pass 1's x̂₀ at the pixel window unless the full first pass is asked for: a later keyframe rendered
+    // under another reading is not reused as if it were this render.
+    ...(constrained ? { windows: 'executed-steps', firstPass: params.constraints.fullFirstPass ? 'full' : 'to-pixel-window' } : {}),
     image: k.source === 'diffusion' ? null : { image: k.image, revision: k.revision },
     ...(mode === 'fresco' ? { fresco: frescoKeySettings(project) } : {}),
   });
