@@ -43,14 +43,14 @@ test('given a project\'s flows, when the source is relinked to another video, th
   await third.ensureRange(0, p.frames.count - 1);
   assert.equal(third.computed, 0, 'relinked back: the first flows are found again');
 
-  const flows = () => listCache(file, back).filter((e) => e.kind === 'flow');
-  assert.deepEqual(flows().map((e) => [e.key, e.current, e.complete]).sort(), [[projectFlowKey(p), true, true], [projectFlowKey(relinked), false, true]].sort());
+  const flows = async () => (await listCache(file, back)).filter((e) => e.kind === 'flow');
+  assert.deepEqual((await flows()).map((e) => [e.key, e.current, e.complete]).sort(), [[projectFlowKey(p), true, true], [projectFlowKey(relinked), false, true]].sort());
   // Kept while undo can return to the relinked document; collected once nothing refers to it.
   const kept = await collectCache(file, back, { limitBytes: 1, keep: keysOf(relinked) });
   assert.deepEqual(kept.removed.filter((e) => e.kind === 'flow'), []);
   const collected = await collectCache(file, back, { limitBytes: 1 });
   assert.deepEqual(collected.removed.filter((e) => e.kind === 'flow').map((e) => e.key), [projectFlowKey(relinked)]);
-  assert.deepEqual(flows().map((e) => e.key), [projectFlowKey(p)], 'the current set never goes');
+  assert.deepEqual((await flows()).map((e) => e.key), [projectFlowKey(p)], 'the current set never goes');
   const last = await openProjectFlows(file, back);
   await last.ensureRange(0, p.frames.count - 1);
   assert.equal(last.computed, 0);

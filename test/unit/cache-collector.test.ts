@@ -70,7 +70,7 @@ test('given flicker measurements, when collected, then the current state\'s stay
   fs.mkdirSync(measuresDir(file), { recursive: true });
   for (const key of [current, '0123456789abcdef']) fs.writeFileSync(flickerMeasurePath(file, key), JSON.stringify({ values: [0.5] }));
   fs.writeFileSync(path.join(projectPaths(file).cacheDir, 'metrics', 'warp-error.json'), JSON.stringify({ values: [0.5] }));
-  const listed = listCache(file, p).filter((e) => e.kind === 'measure').map((e) => [e.path, e.current]).sort();
+  const listed = (await listCache(file, p)).filter((e) => e.kind === 'measure').map((e) => [e.path, e.current]).sort();
   assert.deepEqual(listed, [['metrics/warp-error.json', false], [`metrics/warp-error/${current}.json`, true], ['metrics/warp-error/0123456789abcdef.json', false]].sort());
   const report = await collectCache(file, p, { limitBytes: 1 });
   assert.deepEqual(report.removed.map((e) => e.path).sort(), ['metrics/warp-error.json', 'metrics/warp-error/0123456789abcdef.json']);

@@ -74,19 +74,21 @@ export function keysToKeep(documents: Iterable<Project>): Set<string> {
   return keys;
 }
 
-function measure(entry: string): { bytes: number; newest: number } {
-  const st = fs.lstatSync(entry);
+// Asynchronous walk: the editor runs the collection in its main process, where a cache of thousands of
+// frames must not hold up the calls of the window meanwhile.
+async function measure(entry: string): Promise<{ bytes: number; newest: number }> {
+  const st = await fs.promises.lstat(entry);
   if (!st.isDirectory()) return { bytes: st.size, newest: st.mtimeMs };
   let bytes = 0;
   let newest = st.mtimeMs;
-  for (const e of fs.readdirSync(entry, { withFileTypes: true })) {
+  for (const e of await fs.promises.readdir(entry, { withFileTypes: true })) {
     const f = path.join(entry, e.name);
     if (e.isDirectory()) {
-      const sub = measure(f);
+      const sub = await measure(f);
       bytes += sub.bytes;
       newest = Math.max(newest, sub.newest);
     } else {
-      const s = fs.lstatSync(f, { throwIfNoEntry: false });
+      const s = await fs.promises.lstat(f).catch(() => undefined);
       if (!s) continue; // removed meanwhile
       bytes += s.size;
       newest = Math.max(newest, s.mtimeMs);
@@ -95,29 +97,25 @@ function measure(entry: string): { bytes: number; newest: number } {
   return { bytes, newest };
 }
 
-function namesIn(dir: string): fs.Dirent[] {
-  try {
-    return fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
+async function namesIn(dir: string): Promise<fs.Dirent[]> {
+  return fs.promises.readdir(dir, { withFileTypes: true }).catch(() => []);
 }
 
 /** What the cache of `projectFile` holds, least recently used first. */
-export function listCache(projectFile: string, p: Project, keep: Iterable<string> = [], now = Date.now()): CacheEntry[] {
+export async function listCache(projectFile: string, p: Project, keep: Iterable<string> = [], now = Date.now()): Promise<CacheEntry[]> {
   const paths = projectPaths(projectFile);
   const kept = new Set([...keysOf(p, projectFile), ...keep]);
   const candidates: Array<{ kind: CacheKind; key: string; file: string; complete: () => boolean }> = [];
-  for (const e of namesIn(paths.outputDir)) {
+  for (const e of await namesIn(paths.outputDir)) {
     if (e.isDirectory()) candidates.push({ kind: 'output', key: e.name, file: path.join(paths.outputDir, e.name), complete: () => isComplete(projectFile, e.name) });
   }
-  for (const e of namesIn(paths.flowDir)) {
+  for (const e of await namesIn(paths.flowDir)) {
     // Flows of the layout before keyed sets lie in the folder itself: the next open moves them into their set.
     const file = path.join(paths.flowDir, e.name);
     if (e.isDirectory()) candidates.push({ kind: 'flow', key: e.name, file, complete: () => FLOW_SET.test(e.name) && readFlowInputs(file) !== undefined });
   }
   const measures = measuresDir(projectFile);
-  for (const e of namesIn(measures)) {
+  for (const e of await namesIn(measures)) {
     if (e.isFile() && e.name.endsWith('.json')) candidates.push({ kind: 'measure', key: e.name.slice(0, -5), file: path.join(measures, e.name), complete: () => true });
   }
   // The one measurement file of the layout before keyed measurements: of no known output, so old.
@@ -128,7 +126,7 @@ export function listCache(projectFile: string, p: Project, keep: Iterable<string
   for (const c of candidates) {
     let m: { bytes: number; newest: number };
     try {
-      m = measure(c.file);
+      m = await measure(c.file);
     } catch {
       continue; // removed meanwhile
     }
@@ -158,7 +156,7 @@ export async function collectCache(
   opts: { limitBytes: number; keep?: Iterable<string>; dryRun?: boolean; now?: number },
 ): Promise<CacheReport> {
   const dir = projectPaths(projectFile).cacheDir;
-  const entries = listCache(projectFile, p, opts.keep ?? [], opts.now);
+  const entries = await listCache(projectFile, p, opts.keep ?? [], opts.now);
   const totalBytes = entries.reduce((n, e) => n + e.bytes, 0);
   let bytes = totalBytes;
   const removed: CacheEntry[] = [];
