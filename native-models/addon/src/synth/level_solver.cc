@@ -107,7 +107,8 @@ void LevelSolver::InitFromCoarser(const std::vector<int32_t>& coarse, int cw, in
 }
 
 // Each target pixel's style = the average of the p^2 source pixels that overlapping patches assign it.
-void LevelSolver::Vote() {
+double LevelSolver::Vote() {
+  std::vector<double> rowChange(th_, 0.0);  // summed in row order afterwards: the same for any thread count
   // After the first vote only pixels with a moved match within r can get another value.
   const bool all = !voted_;
   std::vector<uint8_t> todo;
@@ -137,6 +138,7 @@ void LevelSolver::Vote() {
         for (int k = 0; k < cs_; ++k) {
           float v = acc[k] / static_cast<float>(n);
           changed |= tgtStyle_[i * cs_ + k] != v;
+          rowChange[y] += std::abs(tgtStyle_[i * cs_ + k] - v);
           tgtStyle_[i * cs_ + k] = v;
           tgtFeat_[i * c_ + k] = v * styleScale_[k];
         }
@@ -146,6 +148,9 @@ void LevelSolver::Vote() {
   });
   voted_ = true;
   std::fill(moved_.begin(), moved_.end(), 0);
+  double total = 0;
+  for (double r : rowChange) total += r;
+  return total / (static_cast<double>(tw_) * th_ * cs_);
 }
 
 void LevelSolver::DilateByRadius(const std::vector<uint8_t>& flags, std::vector<uint8_t>& out) const {
@@ -364,7 +369,6 @@ void LevelSolver::ScanRow(int y, bool forward, int round, int iter, OccupancyVie
     int32_t* m = &nnf_[i * 2];
     const int ox = m[0], oy = m[1];
     float best = patchErr_[i] + penaltyScale_ * Occupancy(view, ox, oy);
-    const float before = best;
     // Propagation: the neighbour already visited in this scan direction, shifted by one pixel.
     const int nx = x - step, ny = y - step;
     if (nx >= 0 && nx < tw_) {
@@ -385,7 +389,6 @@ void LevelSolver::ScanRow(int y, bool forward, int round, int iter, OccupancyVie
     }
     if (m[0] != ox || m[1] != oy) {
       ++view.counts.moves;
-      view.counts.gain += before - best;
       view.changed.push_back(static_cast<int32_t>(i));
       moved_[i] = 1;
       AddCentre(view.delta, ox, oy, -1.f);

