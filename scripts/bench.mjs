@@ -1,4 +1,6 @@
 // `npm run bench`: runs every test/bench/*.bench.ts (or those matching the arguments) and prints their figures.
+// An argument that is a bench's whole name selects that bench alone (`propagation` runs
+// propagation.bench.ts, not every propagation-* bench); any other argument selects the names containing it.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -7,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const filters = process.argv.slice(2);
-const benches = readdirSync(path.join(root, 'test/bench')).filter((f) => f.endsWith('.bench.ts')).sort()
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+const all = readdirSync(path.join(root, 'test/bench')).filter((f) => f.endsWith('.bench.ts')).sort();
+const names = new Set(all.map((f) => f.slice(0, -'.bench.ts'.length)));
+const benches = all.filter((f) => filters.length === 0 || filters.some((x) => (names.has(x) ? f === `${x}.bench.ts` : f.includes(x))));
 
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
 let failed = 0;

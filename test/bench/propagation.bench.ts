@@ -1,99 +1,231 @@
-// Propagation figures at 512×512 with the default guides and iteration counts: seconds per propagated
-// output frame (both directions + blend + flows), split by stage, and peak memory.
+// Propagation side by side with the reference pipeline (issue 14, item 4): for the sample, the real clip
+// in ../shared/clips/ and a fast-motion clip made from it, keyframes given as images of a fixed
+// stylisation of their frames (so every frame has a known ideal answer), print for our engine and for
+// ../shared/bench/reference_pipeline.py on the same keyframes: seconds per output frame, warp error with
+// both judge flows (DIS, DeepFlow), sharpness and fidelity (PSNR to the ideal), and the ratios.
+// The judges and the reference need Debian's /usr/bin/python3 with python3-opencv (+ python3-scipy for the
+// reference) and EBSYNTH_FORK (an EbSynth built from its public source, ../shared/bench/README.md); where
+// they are absent this says so and prints what it can for our engine alone.
+// Environment: BENCH_CLIPS=sample,real,fast (a subset), BENCH_KEY_GAP=8 (frames between keys),
+// BENCH_SEGMENTS=1 (segments per clip, so frames = gap·segments + 1), BENCH_KEEP=DIR (keep every frame
+// there, for inspection). The reference's outputs and their scores, and the source video's scores, are
+// cached in $TMPDIR/rerender-bench-reference keyed by the clip's frames, keys and the bench scripts (the
+// reference costs minutes per frame; delete the folder to run it again), so a rerun judges ours alone.
+// Run as `npm run bench -- propagation` (the stage timings and cache figures on the sample are
+// propagation-stages.bench.ts, speed per content propagation-speed.bench.ts).
 import fs from 'node:fs';
-import { currentOutputFrames, resultFrameFile } from '../../main/engine/project/output-keys';
+import os from 'node:os';
 import path from 'node:path';
+import crypto from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import { createProject } from '../../main/engine/project/create';
 import { writeProjectFile } from '../../main/engine/project/project-file';
 import { setKeyframeFrames } from '../../main/engine/project/keyframes';
 import { importKeyframeImage } from '../../main/engine/project/keyframe-images';
-import { frameFileName, projectPaths } from '../../main/engine/project/paths';
+import { projectPaths } from '../../main/engine/project/paths';
+import { currentOutputFrames, resultFrameFile } from '../../main/engine/project/output-keys';
 import { propagateProject, openProjectFlows } from '../../main/engine/propagation/propagate-project';
-import { tempDir } from '../helpers/media';
 import { measureWarpError } from '../../main/engine/metrics/warp-error';
 import { indexedFrames } from '../../main/engine/media/frames-folder';
+import { tempDir } from '../helpers/media';
 
 const root = path.resolve(__dirname, '..', '..');
+const benchDir = path.resolve(root, '..', 'shared', 'bench');
+const clipsDir = path.resolve(root, '..', 'shared', 'clips');
+const python = '/usr/bin/python3';
+const size = 512;
 
-/** Bytes of every file under `dir` (0 when it does not exist). */
-function folderBytes(dir: string): number {
-  let total = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) total += fs.statSync(path.join(e.parentPath, e.name)).size;
+function sh(cmd: string, args: string[], what: string): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  if (r.status !== 0) throw new Error(`${what} failed (${r.status}): ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+/** Whether Debian's python3 with OpenCV (and optionally SciPy) is there. */
+function hasPython(modules: string): boolean {
+  return fs.existsSync(python) && spawnSync(python, ['-c', `import ${modules}`]).status === 0;
+}
+
+interface Clip { name: string; what: string; video: string; filter: string; start: number }
+
+/** The clips: each becomes `frames` PNGs of 512×512 named %05d.png. */
+function clips(): Clip[] {
+  const real = fs.readdirSync(clipsDir).filter((f) => f.endsWith('.mp4')).sort()[0];
+  const list: Clip[] = [
+    { name: 'sample', what: 'bundled sample (parallax pan + kite), centre square', video: path.join(root, 'resources', 'sample', 'sample.mp4'), filter: `crop=ih:ih,scale=${size}:${size}:flags=lanczos`, start: 0 },
+  ];
+  if (real) {
+    const video = path.join(clipsDir, real);
+    list.push({ name: 'real', what: `${real}, centre square`, video, filter: `crop=iw:iw,scale=${size}:${size}:flags=lanczos`, start: 40 });
+    // Fast motion: the real clip with a fast camera on top (zoom 6 % and a pan of ~15 px per frame at
+    // 512², so large displacements, new content at the borders and scale change every frame).
+    list.push({ name: 'fast', what: `${real} with a fast zoom + pan`, video, filter: `crop=iw:iw,scale=1536:1536:flags=lanczos,zoompan=z='1.1+0.06*on':x='iw/2-iw/zoom/2-180+45*on':y='ih/2-ih/zoom/2+60-15*on':d=1:s=${size}x${size}`, start: 40 });
   }
-  return total;
+  const only = process.env.BENCH_CLIPS?.split(',').map((s) => s.trim()).filter(Boolean);
+  return only ? list.filter((c) => only.includes(c.name)) : list;
 }
 
-/** Cache size as GB per minute of video at the project's frame rate, from `bytes` over `frames` frames. */
-function perMinute(bytes: number, frames: number, fps: number): string {
-  return `${((bytes / frames) * fps * 60 / 1e9).toFixed(2)} GB/min`;
+function makeFrames(clip: Clip, count: number, dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  sh('ffmpeg', ['-v', 'error', '-y', '-i', clip.video, '-vf', `select=gte(n\\,${clip.start}),${clip.filter}`, '-vsync', 'passthrough', '-frames:v', String(count), '-pix_fmt', 'rgb24', '-start_number', '0', path.join(dir, '%05d.png')], `decoding ${clip.video}`);
+  const n = fs.readdirSync(dir).filter((f) => f.endsWith('.png')).length;
+  if (n !== count) throw new Error(`${clip.video}: ${n} frames decoded, ${count} wanted`);
 }
+
+/** The fixed keyframe style: ../shared/bench/stylize.py with OpenCV, else a sharp filter (then no judge runs anyway). */
+async function stylise(src: string, out: string, withPython: boolean): Promise<void> {
+  if (withPython) sh(python, [path.join(benchDir, 'stylize.py'), src, out], 'stylize.py');
+  else await sharp(src).modulate({ saturation: 1.6, hue: 100 }).median(5).toFile(out);
+}
+
+interface Scores { secondsPerFrame: number; cpuPerFrame?: number; dis?: number; deep?: number; sharp?: number; psnr?: number; ours?: number }
+
+function judge(outDir: string, srcDir: string, keys: number[]): Pick<Scores, 'dis' | 'deep' | 'sharp' | 'psnr'> {
+  const j = path.join(benchDir, 'judge.py');
+  const num = (args: string[]) => Number(sh(python, [j, ...args], `judge.py ${args[0]}`).trim());
+  return {
+    dis: num(['warperr', outDir, srcDir, 'dis']),
+    deep: num(['warperr', outDir, srcDir, 'deep']),
+    sharp: num(['sharpness', outDir]),
+    psnr: num(['fidelity', outDir, srcDir, keys.join(',')]),
+  };
+}
+
+async function runOurs(clip: Clip, srcDir: string, keyDir: string, keys: number[], outDir: string): Promise<Scores> {
+  const dir = tempDir(`rerender-bench-side-${clip.name}-`);
+  try {
+    const file = path.join(dir, 'bench.rerender');
+    let p = await createProject(file, srcDir, { size, fps: '25' });
+    p = setKeyframeFrames(p, keys);
+    for (const k of keys) p = await importKeyframeImage(file, p, k, path.join(keyDir, `${String(k).padStart(5, '0')}.png`));
+    await writeProjectFile(file, p);
+    const t = performance.now();
+    const cpu = process.cpuUsage();
+    const r = await propagateProject(file, p, { workers: 1 });
+    const wall = (performance.now() - t) / 1000;
+    const used = process.cpuUsage(cpu);
+    const outFrames = r.framesWritten;
+    fs.mkdirSync(outDir, { recursive: true });
+    for (let i = 0; i < p.frames.count; i++) fs.copyFileSync(resultFrameFile(file, p, i)!, path.join(outDir, `${String(i).padStart(5, '0')}.png`));
+    const flows = await openProjectFlows(file, p);
+    const err = await measureWarpError({ output: currentOutputFrames(file, p), source: indexedFrames(projectPaths(file).framesDir), sourceFlows: (i) => flows.pair(i) });
+    return { secondsPerFrame: wall / outFrames, cpuPerFrame: (used.user + used.system) / 1e6 / outFrames, ours: err.mean };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Hash of every file in the folders (names and bytes) and of the extra strings: a cache key. */
+function contentKey(dirs: string[], extra: (string | Buffer)[]): string {
+  const h = crypto.createHash('sha256');
+  for (const d of dirs) for (const f of fs.readdirSync(d).sort()) h.update(f).update(fs.readFileSync(path.join(d, f)));
+  for (const x of extra) h.update(x);
+  return h.digest('hex').slice(0, 16);
+}
+
+const cacheRoot = () => path.join(os.tmpdir(), 'rerender-bench-reference');
+
+/** A JSON value kept in the cache under `key`, computed by `make` when absent. */
+function cachedJson<T>(key: string, name: string, make: () => T): T {
+  const file = path.join(cacheRoot(), key, name);
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  const value = make();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(value));
+  fs.renameSync(`${file}.tmp`, file);
+  return value;
+}
+
+/** The source video's own warp error with both judge flows (the floor no output reaches), cached by its frames. */
+function sourceScores(srcDir: string): { dis: number; deep: number } {
+  const judgeFile = path.join(benchDir, 'judge.py');
+  return cachedJson(contentKey([srcDir], [fs.readFileSync(judgeFile)]), 'source-scores.json', () => ({
+    dis: Number(sh(python, [judgeFile, 'warperr', srcDir, srcDir, 'dis'], 'judge.py warperr').trim()),
+    deep: Number(sh(python, [judgeFile, 'warperr', srcDir, srcDir, 'deep'], 'judge.py warperr').trim()),
+  }));
+}
+
+/**
+ * The reference pipeline on the same frames and keyframe images, and the judges' scores of its output,
+ * cached by content (frames, keyframe images, keys, the pipeline's and the judges' code).
+ */
+function runReference(srcDir: string, keyDir: string, keys: number[], outDir: string): Scores & { cached: boolean } {
+  const key = contentKey([srcDir, keyDir], [keys.join(','), fs.readFileSync(path.join(benchDir, 'reference_pipeline.py'))]);
+  const cache = path.join(cacheRoot(), key);
+  const info = path.join(cache, 'info.json');
+  let cached = true;
+  if (!fs.existsSync(info)) {
+    cached = false;
+    const work = path.join(cache, 'work');
+    fs.rmSync(cache, { recursive: true, force: true });
+    const out = sh(python, [path.join(benchDir, 'reference_pipeline.py'), 'run', '--src', srcDir, '--keydir', keyDir, '--keys', keys.join(','), '--work', work, '--out', path.join(cache, 'out'), '--jobs', '2'], 'reference_pipeline.py run');
+    const log = JSON.parse(out.trim().split('\n').pop()!);
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.writeFileSync(info, JSON.stringify(log));
+  }
+  const log = JSON.parse(fs.readFileSync(info, 'utf8'));
+  fs.cpSync(path.join(cache, 'out'), outDir, { recursive: true });
+  const scores = cachedJson(`${key}/${contentKey([], [fs.readFileSync(path.join(benchDir, 'judge.py'))])}`, 'scores.json', () => judge(outDir, srcDir, keys));
+  const outFrames = log.n_frames - keys.length;
+  return { secondsPerFrame: log.total_s / outFrames, cpuPerFrame: log.ebsynth_cpu_total_s / outFrames, cached, ...scores };
+}
+
+const f = (x: number | undefined, d: number) => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
+const ratio = (a: number | undefined, b: number | undefined, d = 2) => (a === undefined || b === undefined ? '—' : (a / b).toFixed(d));
 
 async function main(): Promise<void> {
-  const dir = tempDir('rerender-bench-prop-');
-  const file = path.join(dir, 'bench.rerender');
-  // The bundled sample (parallax pan + a kite), cropped to a square so the working size is 512×512.
-  let p = await createProject(file, path.join(root, 'resources', 'sample', 'sample.mp4'), { size: 512, crop: { left: 168, right: 168, top: 0, bottom: 0 } });
-  const keys = [0, 10];
-  p = setKeyframeFrames(p, keys);
-  // The keyframes' "style" is a fixed filter of their frames, so the same filter on every other frame is
-  // the ground truth the propagated frames can be compared with.
-  const stylise = (frame: number) => sharp(path.join(projectPaths(file).framesDir, frameFileName(frame))).modulate({ saturation: 1.6, hue: 100 }).median(5);
-  for (const k of keys) {
-    const styled = path.join(dir, `key-${k}.png`);
-    await stylise(k).toFile(styled);
-    p = await importKeyframeImage(file, p, k, styled);
+  const started = performance.now();
+  const gap = Number(process.env.BENCH_KEY_GAP ?? 8);
+  const segments = Number(process.env.BENCH_SEGMENTS ?? 1);
+  const count = gap * segments + 1;
+  const keys = Array.from({ length: segments + 1 }, (_, i) => i * gap);
+  const withPython = hasPython('cv2');
+  const withScipy = withPython && hasPython('cv2, scipy');
+  const fork = process.env.EBSYNTH_FORK ?? '';
+  const withReference = withScipy && fork !== '' && fs.existsSync(fork);
+  if (!withPython) console.log(`judges: ${python} with python3-opencv is absent (apt-get install python3-opencv): our own warp error only, style = a sharp filter`);
+  if (!withReference) {
+    const why = !withScipy ? `${python} with python3-opencv and python3-scipy is absent` : fork === '' ? 'EBSYNTH_FORK is not set' : `EBSYNTH_FORK=${fork} does not exist`;
+    console.log(`reference pipeline: not run (${why}; ../shared/bench/README.md says how to build EbSynth): our engine alone`);
   }
-  await writeProjectFile(file, p);
-  console.log(`frames ${p.working.width}×${p.working.height}, settings: N=${p.propagation.searchVoteIters} M=${p.propagation.patchMatchIters} patch ${p.propagation.patchSize}, gradient fusion ${p.propagation.gradientFusion}`);
-
-  const flows = await openProjectFlows(file, p);
-  let t = performance.now();
-  await flows.ensureRange(0, 10);
-  const flowS = (performance.now() - t) / 1000;
-  console.log(`flows (forward + backward): ${(flowS / 10).toFixed(2)} s per frame pair`);
-
-  // The issue's CLI defaults (N=6, M=4) and the Rerender settings of docs/METHOD.md §4.1 (N=12, M=6).
-  for (const [n, m] of [[6, 4], [12, 6]]) {
-    const run = { ...p, propagation: { ...p.propagation, searchVoteIters: n, patchMatchIters: m } };
-    fs.rmSync(projectPaths(file).outputDir, { recursive: true, force: true });
-    fs.rmSync(projectPaths(file).segmentsDir, { recursive: true, force: true });
-    t = performance.now();
-    const cpu = process.cpuUsage();
-    // Scratch peaks while the segment's frames are blended (both chains stored, nothing removed yet).
-    let scratchPeak = 0;
-    const r = await propagateProject(file, run, { segmentId: '0-10', workers: 1, onSegment: () => { scratchPeak = Math.max(scratchPeak, folderBytes(projectPaths(file).segmentsDir)); } });
-    const s = (performance.now() - t) / 1000;
-    const used = process.cpuUsage(cpu);
-    const cpuS = (used.user + used.system) / 1e6;
-    const frames = r.framesWritten;
-    console.log(`N=${n} M=${m}: segment 0-10, ${frames} output frames, ${r.synthesesRun} syntheses, ${s.toFixed(1)} s`);
-    console.log(`  CPU time per propagated output frame (all threads; steadier than wall time on a loaded machine): ${(cpuS / frames).toFixed(2)} s`);
-    console.log(`  per propagated output frame (2 syntheses + blend): ${(s / frames).toFixed(2)} s; with its share of the 10 flow pairs: ${((s + flowS) / frames).toFixed(2)} s (reference pipeline ≈ 50 s)`);
-    const flowsForMetric = await openProjectFlows(file, p);
-    const paths = projectPaths(file);
-    const err = await measureWarpError({ output: currentOutputFrames(file, run), source: indexedFrames(paths.framesDir), sourceFlows: (i) => flowsForMetric.pair(i), first: 1, last: 9 });
-    console.log(`  warp error of the propagated frames (0–1 range, MSE): ${err.mean.toFixed(5)}`);
-    let sq = 0, count = 0;
-    for (let i = 1; i < 10; i++) {
-      const [out, truth] = await Promise.all([
-        sharp(resultFrameFile(file, run, i)!).removeAlpha().raw().toBuffer(),
-        stylise(i).removeAlpha().raw().toBuffer(),
-      ]);
-      for (let k = 0; k < out.length; k++) { const d = out[k] - truth[k]; sq += d * d; }
-      count += out.length;
+  console.log(`${count} frames per clip at ${size}×${size}, keys ${keys.join(', ')}, keyframes = stylize.py of their frames; machine load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const keep = process.env.BENCH_KEEP;
+  const rows: string[] = [];
+  for (const clip of clips()) {
+    const dir = keep ? path.join(keep, clip.name) : tempDir(`rerender-bench-vs-${clip.name}-`);
+    try {
+      const srcDir = path.join(dir, 'src'), keyDir = path.join(dir, 'keys');
+      fs.rmSync(dir, { recursive: true, force: true });
+      makeFrames(clip, count, srcDir);
+      fs.mkdirSync(keyDir, { recursive: true });
+      for (const k of keys) await stylise(path.join(srcDir, `${String(k).padStart(5, '0')}.png`), path.join(keyDir, `${String(k).padStart(5, '0')}.png`), withPython);
+      const ours = await runOurs(clip, srcDir, keyDir, keys, path.join(dir, 'ours'));
+      if (withPython) Object.assign(ours, judge(path.join(dir, 'ours'), srcDir, keys));
+      let ref: (Scores & { cached: boolean }) | undefined;
+      if (withReference) ref = runReference(srcDir, keyDir, keys, path.join(dir, 'reference'));
+      const source = withPython ? sourceScores(srcDir) : undefined;
+      console.log(`\n${clip.name}: ${clip.what}, frames ${clip.start}–${clip.start + count - 1}`);
+      console.log(`  measure                        ours        reference   ours/ref   source video`);
+      const line = (name: string, a: number | undefined, b: number | undefined, d: number, src?: number) =>
+        console.log(`  ${name.padEnd(30)} ${f(a, d).padEnd(11)} ${(ref ? f(b, d) : '—').padEnd(11)} ${ratio(a, ref ? b : undefined).padEnd(10)} ${src === undefined ? '' : f(src, d)}`);
+      line('s per output frame (wall)', ours.secondsPerFrame, ref?.secondsPerFrame, 2);
+      line('CPU s per output frame', ours.cpuPerFrame, ref?.cpuPerFrame, 2);
+      line('warp error, DIS judge', ours.dis, ref?.dis, 7, source?.dis);
+      line('warp error, DeepFlow judge', ours.deep, ref?.deep, 7, source?.deep);
+      line('sharpness (mean |Laplacian|)', ours.sharp, ref?.sharp, 3);
+      line('fidelity, PSNR to ideal (dB)', ours.psnr, ref?.psnr, 2);
+      line('warp error, our own flow', ours.ours, undefined, 7);
+      if (ref?.cached) console.log('  (reference output and scores from the cache; its times are that run\'s)');
+      const ok = ref && ours.dis! < ref.dis! && ours.deep! < ref.deep! && ours.sharp! >= ref.sharp! && ours.psnr! >= ref.psnr!;
+      rows.push(`${clip.name}: ${ref ? (ok ? 'ahead of the reference on all four quality measures' : 'NOT ahead of the reference on every quality measure') : 'no reference run'}`);
+    } finally {
+      if (!keep) fs.rmSync(dir, { recursive: true, force: true });
     }
-    const flowBytes = fs.existsSync(paths.flowDir) ? folderBytes(paths.flowDir) : 0;
-    const segBytes = fs.existsSync(paths.segmentsDir) ? folderBytes(paths.segmentsDir) : 0;
-    const fps = p.source.fps.num / p.source.fps.den;
-    console.log(`  cache after the segment (11 frames at ${fps.toFixed(2)} fps): flows ${perMinute(flowBytes, 11, fps)}, segment scratch left ${perMinute(segBytes, 11, fps)} (peak while blending ${(scratchPeak / 1e6).toFixed(0)} MB for this segment), flows + scratch ${perMinute(flowBytes + segBytes, 11, fps)}`);
-    const perFrame = (dir: string) => folderBytes(dir) / Math.max(1, fs.readdirSync(dir).filter((n) => n.endsWith('.png')).length);
-    console.log(`  with the decoded source frames (${perMinute(perFrame(paths.framesDir), 1, fps)}) and the output frames (${perMinute(perFrame(paths.outputDir), 1, fps)}): ${perMinute((flowBytes + segBytes) / 11 + perFrame(paths.framesDir) + perFrame(paths.outputDir), 1, fps)}`);
-    console.log(`  PSNR against the ground-truth filter on every frame: ${(10 * Math.log10((255 * 255) / (sq / count))).toFixed(2)} dB`);
   }
-  console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
-  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(`\n${rows.join('\n')}`);
+  const used = process.cpuUsage();
+  console.log(`bench: ${((performance.now() - started) / 1000).toFixed(0)} s wall, ${((used.user + used.system) / 1e6).toFixed(0)} s CPU in this process (judges and the reference run in child processes); machine load at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });
