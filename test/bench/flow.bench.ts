@@ -174,12 +174,12 @@ for r in range(repeats):
 print(best_wall * 1000, best_cpu * 1000)
 `;
 
-/** A smooth field of a few sinusoids, up to about 7 px. */
-function smoothField(w: number, h: number): FlowField {
+/** A smooth field of a few sinusoids, up to about 7 px times `scale`; `phase` shifts the pattern. */
+function smoothField(w: number, h: number, scale = 1, phase = 0): FlowField {
   const data = new Float32Array(w * h * 2);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    data[2 * (y * w + x)] = 4 * Math.sin(x / 61 + 0.7) + 2.5 * Math.cos(y / 43);
-    data[2 * (y * w + x) + 1] = 3 * Math.cos(x / 53) + 2 * Math.sin((x + y) / 71 + 1.3);
+    data[2 * (y * w + x)] = scale * (4 * Math.sin(x / 61 + 0.7 + phase) + 2.5 * Math.cos(y / 43 + phase));
+    data[2 * (y * w + x) + 1] = scale * (3 * Math.cos(x / 53 + phase) + 2 * Math.sin((x + y) / 71 + 1.3 + phase));
   }
   return { width: w, height: h, channels: 2, data };
 }
@@ -209,23 +209,47 @@ function interiorEpe(f: FlowField, truth: FlowField): number {
   return sum / n;
 }
 
+/** `base` with a disc of radius r about (cx, cy) moved rigidly by (dx, dy): a motion edge. */
+function withDisc(base: FlowField, cx: number, cy: number, r: number, dx: number, dy: number): FlowField {
+  const data = base.data.slice();
+  for (let y = 0; y < base.height; y++) for (let x = 0; x < base.width; x++) {
+    if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) { data[2 * (y * base.width + x)] = dx; data[2 * (y * base.width + x) + 1] = dy; }
+  }
+  return { ...base, data };
+}
+
 async function sameWork(dir: string): Promise<void> {
   const root = path.resolve(__dirname, '..', '..');
-  const sources: Array<[string, string, string]> = [['sample frame 5', path.join(root, 'resources/sample/sample.mp4'), 'select=eq(n\\,5),crop=ih:ih,scale=512:512']];
+  const sample = path.join(root, 'resources/sample/sample.mp4');
+  // [name, video, ffmpeg filter picking one 512² frame, the known field]
+  const sources: Array<[string, string, string, (w: number, h: number) => FlowField]> = [
+    ['sample frame 5', sample, 'select=eq(n\\,5),crop=ih:ih,scale=512:512', (w, h) => smoothField(w, h)],
+    ['sample frame 60', sample, 'select=eq(n\\,60),crop=ih:ih:300:0,scale=512:512', (w, h) => smoothField(w, h, 1, 3.3)],
+  ];
   const clip = path.resolve(root, '..', 'shared', 'clips', 'portrait-talk-540x960-25fps.mp4');
-  if (fs.existsSync(clip)) sources.push(['real clip frame 40', clip, 'select=eq(n\\,40),crop=iw:iw,scale=512:512']);
-  else console.log(`(real clip ${clip} absent: only the sample frame is used)`);
+  if (fs.existsSync(clip)) {
+    sources.push(
+      ['real clip frame 40', clip, 'select=eq(n\\,40),crop=iw:iw,scale=512:512', (w, h) => smoothField(w, h)],
+      ['real clip frame 200', clip, 'select=eq(n\\,200),crop=iw:iw:0:ih-iw,scale=512:512', (w, h) => smoothField(w, h, 1, 2.1)],
+      // Fast motion: the field three times as strong (up to ~20 px) and a disc moving 31 px across it.
+      ['fast: clip frame 120', clip, 'select=eq(n\\,120),crop=iw:iw:0:200,scale=512:512', (w, h) => withDisc(smoothField(w, h, 3, 4), 300, 220, 110, -25, 18)],
+    );
+  } else console.log(`(real clip ${clip} absent: only the sample's frames are used)`);
+  sources.push(['fast: sample frame 20', sample, 'select=eq(n\\,20),crop=ih:ih,scale=512:512', (w, h) => withDisc(smoothField(w, h, 3, 1), 200, 260, 90, 22, -15)]);
   const hasDis = fs.existsSync(PYTHON) && spawnOk(PYTHON, ['-c', 'import cv2']);
-  console.log(`\nsame work (read 2 PNGs, one direction, write .flo), real frames warped by a smooth known field; fastest of 5; ${hasDis ? 'DIS medium via ' + PYTHON : 'DIS column skipped: /usr/bin/python3 with cv2 not available (apt-get install python3-opencv)'}`);
-  console.log(['frames', 'ours (balanced) EPE', 'wall ms', 'CPU ms', 'ours (fast) EPE', 'wall ms', 'CPU ms', ...(hasDis ? ['DIS EPE', 'wall ms', 'CPU ms'] : [])].join(' | '));
-  for (const [name, video, filter] of sources) {
+  console.log(`\nsame work (read 2 PNGs, one direction, write .flo), real frames warped by known fields; fastest of 5; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores; ${hasDis ? 'DIS medium via ' + PYTHON : 'DIS column skipped: /usr/bin/python3 with cv2 not available (apt-get install python3-opencv)'}`);
+  console.log(['frames', 'ours (balanced) EPE', 'wall ms', 'CPU ms', 'ours (fast) EPE', 'wall ms', 'CPU ms', ...(hasDis ? ['DIS EPE', 'wall ms', 'CPU ms', 'CPU ours/DIS'] : [])].join(' | '));
+  const totals = new Map<string, number[][]>([['real-frame pairs', []], ['fast-motion pairs', []]]);
+  for (const [name, video, filter, field] of sources) {
     const aPng = path.join(dir, 'a.png'), bPng = path.join(dir, 'b.png'), flo = path.join(dir, 'out.flo');
     execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', video, '-vf', filter, '-frames:v', '1', aPng]);
     const a = await readRgb(aPng);
-    const g = smoothField(a.width, a.height);
+    const g = field(a.width, a.height);
     const b = warpBilinear(a, g);
     await sharp(Buffer.from(b.data), { raw: { width: b.width, height: b.height, channels: 3 } }).png().toFile(bPng);
     const row: string[] = [name];
+    let oursCpu = NaN, oursEpe = NaN;
+    const group = name.startsWith('fast') ? 'fast-motion pairs' : 'real-frame pairs';
     for (const preset of ['balanced', 'fast'] as FlowPreset[]) {
       let wall = Infinity, cpu = Infinity, flow: FlowField | undefined;
       for (let r = 0; r < 5; r++) {
@@ -238,14 +262,21 @@ async function sameWork(dir: string): Promise<void> {
         cpu = Math.min(cpu, (u.user + u.system) / 1000);
       }
       row.push(interiorEpe(flow!, g).toFixed(3), wall.toFixed(0), cpu.toFixed(0));
+      if (preset === 'balanced') { oursCpu = cpu; oursEpe = interiorEpe(flow!, g); }
     }
     if (hasDis) {
       const [wall, cpu] = execFileSync(PYTHON, ['-c', DIS_SAME_WORK, aPng, bPng, flo, '5'], { encoding: 'utf8' }).trim().split(' ').map(Number);
       const buf = fs.readFileSync(flo);
       const f = { width: a.width, height: a.height, channels: 2 as const, data: new Float32Array(buf.buffer.slice(buf.byteOffset + 12, buf.byteOffset + buf.length)) };
-      row.push(interiorEpe(f, g).toFixed(3), wall.toFixed(0), cpu.toFixed(0));
+      row.push(interiorEpe(f, g).toFixed(3), wall.toFixed(0), cpu.toFixed(0), (oursCpu / cpu).toFixed(2));
+      totals.get(group)!.push([oursEpe, interiorEpe(f, g), oursCpu, cpu]);
     }
     console.log(row.join(' | '));
+  }
+  for (const [group, rows] of totals) {
+    if (rows.length === 0) continue;
+    const mean = (k: number) => rows.reduce((s, r) => s + r[k], 0) / rows.length;
+    console.log(`mean of ${rows.length} ${group}: ours EPE ${mean(0).toFixed(3)}, DIS EPE ${mean(1).toFixed(3)}; CPU ms ours ${mean(2).toFixed(0)}, DIS ${mean(3).toFixed(0)} (${(mean(2) / mean(3)).toFixed(2)}×)`);
   }
 }
 

