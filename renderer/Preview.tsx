@@ -5,7 +5,7 @@ import { useEffect, useMemo, useRef } from 'react';
 import type { Keyframe, ProjectState } from '../preload/api';
 import { mediaUrl } from './media-url';
 import { editor, setFrame, useEditor, type Coverage, type PreviewSource } from './store';
-import { ImageCache } from './timeline/image-cache';
+import { ImageCache } from './image-cache';
 import { shortcutOf } from './actions';
 
 const PRELOAD_AHEAD = 24;
@@ -38,13 +38,13 @@ export function previewUrl(state: ProjectState, frame: number, source: PreviewSo
  * red, and what no keyframe shows is magenta.
  */
 const heats = new Map<string, HTMLCanvasElement>();
-function heatOf(url: string, img: HTMLImageElement, scale: Coverage['scale']): HTMLCanvasElement {
+function heatOf(url: string, img: ImageBitmap, scale: Coverage['scale']): HTMLCanvasElement {
   const key = `${url}|${scale.low}|${scale.high}`;
   const ready = heats.get(key);
   if (ready) return ready;
   const c = document.createElement('canvas');
-  c.width = img.naturalWidth;
-  c.height = img.naturalHeight;
+  c.width = img.width;
+  c.height = img.height;
   const g = c.getContext('2d', { willReadFrequently: true })!;
   g.drawImage(img, 0, 0);
   const px = g.getImageData(0, 0, c.width, c.height);
@@ -78,7 +78,8 @@ export function Preview() {
   const firstDrawn = useRef<number | null>(null);
   const openedAt = useEditor((s) => s.openedAt);
   const redraw = useRef<() => void>(() => undefined);
-  const cache = useMemo(() => new ImageCache(160, () => redraw.current()), []);
+  // Full frames: at most 160, and at most 200 Mpx (800 MB) of them decoded.
+  const cache = useMemo(() => new ImageCache({ limit: 160, maxPixels: 200e6, onLoad: () => redraw.current() }), []);
   const historyView = useEditor((s) => s.historyView);
   const errorOverlay = useEditor((s) => s.errorOverlay);
   const coverageScale = useEditor((s) => s.coverage?.scale);

@@ -26,6 +26,11 @@ await Promise.all([
     entryPoints: [path.join(root, 'renderer/main.tsx')], outfile: path.join(out, 'renderer/app.js'),
     jsx: 'automatic', loader: { '.css': 'css' }, define: { 'process.env.NODE_ENV': '"production"' },
   }),
+  // The image decoder worker the renderer starts (renderer/image-cache.ts): a classic script beside app.js.
+  build({
+    bundle: true, platform: 'browser', target: 'chrome120', format: 'iife', sourcemap: true, logLevel: 'warning',
+    entryPoints: [path.join(root, 'renderer/image-worker.ts')], outfile: path.join(out, 'renderer/image-worker.js'),
+  }),
 ]);
 mkdirSync(path.join(out, 'renderer'), { recursive: true });
 cpSync(path.join(root, 'renderer/index.html'), path.join(out, 'renderer/index.html'));

@@ -86,9 +86,11 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
       }
       const file = confinedFile(opts.rendererDir, segments);
       const html = file.endsWith('.html');
+      // Scripts carry the policy too: a worker's policy is the one its own script arrived with.
+      const csp = rendererCsp(`'self' ws://${req.headers.host}`);
       sendFile(req, res, file, html
-        ? { 'cache-control': 'no-store', 'content-security-policy': rendererCsp(`ws://${req.headers.host}`), 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' }
-        : { 'cache-control': 'no-cache' });
+        ? { 'cache-control': 'no-store', 'content-security-policy': csp, 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' }
+        : { 'cache-control': 'no-cache', ...(file.endsWith('.js') ? { 'content-security-policy': csp } : {}) });
     } catch (err) {
       if (err instanceof MediaError) return refuse(res, err.status, err.status === 403 ? 'forbidden' : 'not found');
       refuse(res, 500, 'internal error');

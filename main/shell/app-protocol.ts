@@ -26,7 +26,8 @@ export function handleAppProtocol(rendererDir: string, projectFile: () => string
         file = confinedFile(rendererDir, segments);
       }
       const headers: Record<string, string> = { 'content-type': contentTypeOf(file), 'x-content-type-options': 'nosniff' };
-      if (file.endsWith('.html')) headers['content-security-policy'] = rendererCsp("'self'");
+      // Scripts carry the policy too: a worker's policy is the one its own script arrived with.
+      if (file.endsWith('.html') || file.endsWith('.js')) headers['content-security-policy'] = rendererCsp("'self'");
       const body = await fs.promises.readFile(file);
       return new Response(body, { status: 200, headers });
     } catch (err) {

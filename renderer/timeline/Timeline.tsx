@@ -1,14 +1,15 @@
-// The timeline (Konva): ruler, thumbnails, segment bars, keyframe markers, coverage and flicker strips, playhead.
-// Static lanes and the interactive lane are separate layers; pointer input is handled on the wrapper
-// (scrub, select, shift-multi-select, box-select, drag with snapping, ctrl+wheel zoom at the pointer).
+// The timeline: ruler, thumbnails, keyframe images, segment bars, keyframe markers, coverage and flicker
+// strips, playhead. Two canvases: the video's lanes (repainted when the view or the project's state
+// changes) and the keyframe lanes (also on selection and drags); each is repainted at most once per
+// animation frame, only for the visible range, and the playhead is an element moved without repainting
+// either. Pointer input is handled on the wrapper (scrub, select, shift-multi-select, box-select, drag
+// with snapping, ctrl+wheel zoom at the pointer).
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { Stage, Layer, Shape } from 'react-konva';
-import type Konva from 'konva';
 import { mediaUrl } from '../media-url';
 import { call, clampScroll, editor, receiveProject, setFrame, useEditor } from '../store';
-import { ImageCache } from './image-cache';
+import { ImageCache } from '../image-cache';
 import { clampGroupDelta, clampView, fitZoom, rulerTicks, snapFrame, xToFrame, zoomAt, frameToX, type View } from './timeline-math';
-import { LANES, MARKER_RADIUS, TIMELINE_HEIGHT, TOP, paintCoverage, paintFlicker, paintKeyframeImages, paintMarkers, paintPlayhead, paintRuler, paintScrollbar, paintSegments, paintThumbnails } from './timeline-paint';
+import { LANES, MARKER_RADIUS, TIMELINE_HEIGHT, TOP, paintCoverage, paintFlicker, paintKeyframeImages, paintMarkers, paintRuler, paintScrollbar, paintSegments, paintThumbnails } from './timeline-paint';
 import { describeCoverage, perform, shortcutOf } from '../actions';
 
 type Drag =
@@ -28,21 +29,32 @@ export function Timeline() {
   const flicker = useEditor((s) => s.flicker);
   const coverage = useEditor((s) => s.coverage);
   const wrapper = useRef<HTMLDivElement>(null);
-  const staticLayer = useRef<Konva.Layer>(null);
-  const liveLayer = useRef<Konva.Layer>(null);
+  const videoCanvas = useRef<HTMLCanvasElement>(null);
+  const keysCanvas = useRef<HTMLCanvasElement>(null);
+  /** The paints with this render's state (assigned each render), and which canvases wait for the next animation frame. */
+  const paint = useRef({ video: () => undefined as void, keys: () => undefined as void });
+  const painter = useMemo(() => {
+    const dirty = { video: false, keys: false };
+    let raf = 0;
+    return (which: 'video' | 'keys') => {
+      dirty[which] = true;
+      if (raf) return;
+      raf = requestAnimationFrame(() => {
+        raf = 0;
+        if (dirty.video) { dirty.video = false; paint.current.video(); }
+        if (dirty.keys) { dirty.keys = false; paint.current.keys(); }
+      });
+    };
+  }, []);
   /** Frames of the keyframes whose thumbnails the keyframe lane drew last (for clicks on them). */
   const keyThumbs = useRef<number[]>([]);
   const measuring = useEditor((s) => Object.values(s.jobs).some((j) => j.kind === 'measure' && (j.status === 'running' || j.status === 'queued')));
   const [drag, setDrag] = useState<Drag | null>(null);
   const [dragged, setDragged] = useState<Map<string, number> | undefined>();
   const [boxX, setBoxX] = useState<number | null>(null);
-  const thumbs = useMemo(() => {
-    let pending = 0;
-    return new ImageCache(600, () => {
-      if (pending) return;
-      pending = requestAnimationFrame(() => { pending = 0; staticLayer.current?.batchDraw(); });
-    });
-  }, []);
+  const dpr = typeof window === 'undefined' ? 1 : window.devicePixelRatio || 1;
+  // Decoded at the height they are drawn (in device pixels): small to keep, nothing to scale per paint.
+  const thumbs = useMemo(() => new ImageCache({ limit: 600, height: LANES.thumbs * dpr, onLoad: () => painter('video') }), [painter, dpr]);
 
   useEffect(() => {
     const el = wrapper.current;
@@ -81,15 +93,11 @@ export function Timeline() {
     return () => el.removeEventListener('wheel', onWheel);
   }, []);
 
-  const keyImages = useMemo(() => {
-    let pending = 0;
-    return new ImageCache(300, () => {
-      if (pending) return;
-      pending = requestAnimationFrame(() => { pending = 0; liveLayer.current?.batchDraw(); });
-    });
-  }, []);
+  const keyImages = useMemo(() => new ImageCache({ limit: 300, height: (LANES.keys - 8) * dpr, onLoad: () => painter('keys') }), [painter, dpr]);
   const revision = project?.mediaRevision;
   useEffect(() => thumbs.resetMissing(), [revision, thumbs]);
+  useEffect(() => painter('video'), [painter, project, zoom, scroll, width, coverage, flicker, dpr]);
+  useEffect(() => painter('keys'), [painter, project, zoom, scroll, width, selection, dragged, drag, boxX, suggestion, dpr]);
 
   if (!project) return <div className="timeline empty" ref={wrapper}>No project open</div>;
   const p = project.project;
@@ -222,6 +230,42 @@ export function Timeline() {
   };
 
   const height = TIMELINE_HEIGHT;
+  const playheadX = frameToX(frame + 0.5, view);
+  /** Sizes a canvas to the timeline (device pixels) and answers its context, cleared, in CSS pixels. */
+  const prepare = (canvas: HTMLCanvasElement | null): CanvasRenderingContext2D | null => {
+    if (!canvas) return null;
+    const w = Math.round(width * dpr), h = Math.round(height * dpr);
+    if (canvas.width !== w || canvas.height !== h) {
+      canvas.width = w;
+      canvas.height = h;
+      canvas.style.width = `${width}px`;
+      canvas.style.height = `${height}px`;
+    }
+    const c = canvas.getContext('2d');
+    if (!c) return null;
+    c.setTransform(dpr, 0, 0, dpr, 0, 0);
+    return c;
+  };
+  paint.current.video = () => {
+    const c = prepare(videoCanvas.current);
+    if (!c) return;
+    thumbs.beginPaint();
+    paintRuler(c, view, count, fps);
+    paintThumbnails(c, view, count, aspect, (f) => thumbs.get(mediaUrl(project, { kind: 'thumb', frame: f })));
+    paintSegments(c, view, project.segments);
+    paintCoverage(c, view, coverage);
+    paintFlicker(c, view, flicker);
+    paintScrollbar(c, view, count, height);
+  };
+  paint.current.keys = () => {
+    const c = prepare(keysCanvas.current);
+    if (!c) return;
+    c.clearRect(0, 0, width, height);
+    keyImages.beginPaint();
+    const keys = dragged ? p.keyframes.map((k) => (dragged.has(k.id) ? { ...k, frame: dragged.get(k.id)! } : k)).sort((a, b) => a.frame - b.frame) : p.keyframes;
+    keyThumbs.current = paintKeyframeImages(c, view, keys, aspect, selected, (k) => keyImages.get(mediaUrl(project, { kind: 'keyframe', path: k.image!, revision: k.revision })));
+    paintMarkers(c, view, { keyframes: p.keyframes, selected, dragged, suggestion, box: drag?.kind === 'box' && boxX !== null ? { x0: drag.x0, x1: boxX } : undefined });
+  };
   return (
     <div
       className="timeline"
@@ -243,28 +287,10 @@ export function Timeline() {
       onPointerUp={onPointerUp}
       onPointerCancel={onPointerUp}
     >
-      <Stage width={width} height={height}>
-        <Layer ref={staticLayer} listening={false}>
-          <Shape sceneFunc={(ctx) => {
-            const c = ctx._context;
-            paintRuler(c, view, count, fps);
-            paintThumbnails(c, view, count, aspect, (f) => thumbs.get(mediaUrl(project, { kind: 'thumb', frame: f })));
-            paintSegments(c, view, project.segments);
-            paintCoverage(c, view, coverage);
-            paintFlicker(c, view, flicker);
-            paintScrollbar(c, view, count, height);
-          }} />
-        </Layer>
-        <Layer ref={liveLayer} listening={false}>
-          <Shape sceneFunc={(ctx) => {
-            const c = ctx._context;
-            const keys = dragged ? p.keyframes.map((k) => (dragged.has(k.id) ? { ...k, frame: dragged.get(k.id)! } : k)).sort((a, b) => a.frame - b.frame) : p.keyframes;
-            keyThumbs.current = paintKeyframeImages(c, view, keys, aspect, selected, (k) => keyImages.get(mediaUrl(project, { kind: 'keyframe', path: k.image!, revision: k.revision })));
-            paintMarkers(c, view, { keyframes: p.keyframes, selected, dragged, suggestion, box: drag?.kind === 'box' && boxX !== null ? { x0: drag.x0, x1: boxX } : undefined });
-            paintPlayhead(c, view, frame, height);
-          }} />
-        </Layer>
-      </Stage>
+      <canvas ref={videoCanvas} className="timeline-canvas" data-testid="timeline-video-canvas" />
+      <canvas ref={keysCanvas} className="timeline-canvas" data-testid="timeline-keys-canvas" />
+      <div className="playhead" data-testid="playhead" aria-hidden="true"
+        style={{ height: height - LANES.scrollbar, transform: `translateX(${Math.round(frameToX(frame + 0.5, view))}px)`, visibility: playheadX < -10 || playheadX > width + 10 ? 'hidden' : 'visible' }} />
       <span className="sr-only" data-testid="timeline-rev">{rev}</span>
       <button className="lane-button" data-testid="suggest-here" style={{ top: TOP.coverage + 3 }} disabled={!coverage?.worst.length}
         title={coverage?.worst.length ? `Add a keyframe at frame ${coverage.worst[0]}, where the keyframes cover the video worst (${shortcutOf('keyframe.suggestHere')}); the yellow flags mark the next worst` : 'Propagate first: coverage is measured while propagating'}

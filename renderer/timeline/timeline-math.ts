@@ -50,10 +50,12 @@ export function rulerTicks(v: View, frameCount: number, minLabelPx = 90): { majo
 
 /**
  * Frames of the thumbnail strip: one thumbnail every `framesPerThumb` frames (a slot no wider than a
- * thumbnail, so the strip has no gaps until single frames are wider), only the visible ones.
+ * thumbnail, so the strip has no gaps until single frames are wider), only the visible ones. The step is
+ * a power of two, so zooming keeps showing the frames it showed (loaded once) instead of new ones at
+ * every wheel step.
  */
 export function thumbnailFrames(v: View, frameCount: number, thumbWidth: number): { framesPerThumb: number; frames: number[] } {
-  const framesPerThumb = Math.max(1, Math.floor(thumbWidth / v.zoom));
+  const framesPerThumb = 2 ** Math.max(0, Math.floor(Math.log2(Math.max(1, thumbWidth / v.zoom))));
   const first = Math.floor(Math.max(0, v.scroll) / framesPerThumb) * framesPerThumb;
   const last = Math.min(frameCount - 1, Math.ceil(v.scroll + v.width / v.zoom));
   const frames: number[] = [];

@@ -1,5 +1,5 @@
 // Painting the timeline's layers on a canvas context: ruler, thumbnail strip, segment bars, coverage
-// strip, flicker strip, keyframe markers and playhead. Only what is visible is drawn (a 10,000-frame video costs the
+// strip, flicker strip and keyframe markers (the playhead is an element above them, moved without a repaint). Only what is visible is drawn (a 10,000-frame video costs the
 // same per frame as a short one).
 import type { CallResult, Keyframe, SegmentState } from '../../preload/api';
 import { frameToX, rulerTicks, thumbnailFrames, visibleRange, type View } from './timeline-math';
@@ -50,7 +50,7 @@ export function paintRuler(c: CanvasRenderingContext2D, v: View, frameCount: num
   c.stroke();
 }
 
-export function paintThumbnails(c: CanvasRenderingContext2D, v: View, frameCount: number, aspect: number, image: (frame: number) => HTMLImageElement | undefined): void {
+export function paintThumbnails(c: CanvasRenderingContext2D, v: View, frameCount: number, aspect: number, image: (frame: number) => ImageBitmap | undefined): void {
   c.fillStyle = '#111318';
   c.fillRect(0, TOP.thumbs, v.width, LANES.thumbs);
   const thumbWidth = LANES.thumbs * aspect;
@@ -60,8 +60,8 @@ export function paintThumbnails(c: CanvasRenderingContext2D, v: View, frameCount
     const w = Math.min(thumbWidth, framesPerThumb * v.zoom);
     const img = image(f);
     if (img) {
-      const sw = img.naturalWidth * (w / thumbWidth); // centre of the picture when the slot is narrower
-      c.drawImage(img, (img.naturalWidth - sw) / 2, 0, sw, img.naturalHeight, x, TOP.thumbs, w, LANES.thumbs);
+      const sw = img.width * (w / thumbWidth); // centre of the picture when the slot is narrower
+      c.drawImage(img, (img.width - sw) / 2, 0, sw, img.height, x, TOP.thumbs, w, LANES.thumbs);
     }
     else {
       c.fillStyle = '#20242d';
@@ -77,7 +77,7 @@ export function paintThumbnails(c: CanvasRenderingContext2D, v: View, frameCount
  * thumbnail is wide, the ones that fit are drawn (the selected first) and the markers show every one.
  * Returns the frames of the keyframes drawn (tests and the tooltip use them).
  */
-export function paintKeyframeImages(c: CanvasRenderingContext2D, v: View, keyframes: readonly Keyframe[], aspect: number, selected: ReadonlySet<string>, image: (k: Keyframe) => HTMLImageElement | undefined): number[] {
+export function paintKeyframeImages(c: CanvasRenderingContext2D, v: View, keyframes: readonly Keyframe[], aspect: number, selected: ReadonlySet<string>, image: (k: Keyframe) => ImageBitmap | undefined): number[] {
   c.fillStyle = '#14161b';
   c.fillRect(0, TOP.keys, v.width, LANES.keys);
   const h = LANES.keys - 8, w = Math.max(12, Math.min(h * aspect, 120));
@@ -300,23 +300,6 @@ export function paintMarkers(c: CanvasRenderingContext2D, v: View, m: MarkerPain
     c.fillRect(Math.min(m.box.x0, m.box.x1), TOP.markers + 1, Math.abs(m.box.x1 - m.box.x0), LANES.markers - 2);
     c.strokeRect(Math.min(m.box.x0, m.box.x1) + 0.5, TOP.markers + 1.5, Math.abs(m.box.x1 - m.box.x0), LANES.markers - 3);
   }
-}
-
-export function paintPlayhead(c: CanvasRenderingContext2D, v: View, frame: number, height: number): void {
-  const x = Math.round(frameToX(frame + 0.5, v)) + 0.5;
-  if (x < -10 || x > v.width + 10) return;
-  c.strokeStyle = '#ff5a5a';
-  c.beginPath();
-  c.moveTo(x, 0);
-  c.lineTo(x, height - LANES.scrollbar);
-  c.stroke();
-  c.fillStyle = '#ff5a5a';
-  c.beginPath();
-  c.moveTo(x - 6, 0);
-  c.lineTo(x + 6, 0);
-  c.lineTo(x, 9);
-  c.closePath();
-  c.fill();
 }
 
 export function paintScrollbar(c: CanvasRenderingContext2D, v: View, frameCount: number, height: number): { x: number; w: number } {

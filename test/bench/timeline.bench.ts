@@ -13,9 +13,12 @@ import { segmentsOf } from '../../main/engine/project/keyframes';
 import { segmentOutputDir, segmentOutputKey } from '../../main/engine/project/output-keys';
 import { writeSegmentCoverage } from '../../main/engine/propagation/coverage';
 import { tempDir } from '../helpers/media';
-import { launchChromium, startServe } from '../helpers/serve';
+import { launchChromium, startServe, testOutputDir } from '../helpers/serve';
+import { TRACE_CATEGORIES, summariseTrace } from '../helpers/chromium-trace';
 
 const FRAMES = 10_000;
+/** RR_BENCH_TRACE=1: each measured step also records a Chromium trace (test-output/timeline-<step>.json) and prints where the main thread's time went. */
+const TRACE = process.env.RR_BENCH_TRACE === '1';
 
 /**
  * A project with 10,000 frames and keyframes every 10 (1,000), each with an imported image of its own:
@@ -61,8 +64,9 @@ function stats(ms: number[]): string {
   return `${s.length} frames, mean ${mean.toFixed(1)} ms (${(1000 / mean).toFixed(0)} fps), p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${q(1)} ms`;
 }
 
-/** Records requestAnimationFrame intervals while `work` runs. */
-async function frameTimes(page: Page, work: () => Promise<void>): Promise<number[]> {
+/** Records requestAnimationFrame intervals while `work` runs (and a trace of it with RR_BENCH_TRACE=1). */
+async function frameTimes(page: Page, step: string, work: () => Promise<void>): Promise<number[]> {
+  if (TRACE) await page.context().browser()!.startTracing(page, { categories: TRACE_CATEGORIES });
   // A string, not a function: tsx would wrap named functions in helpers the page does not have.
   await page.evaluate(`(() => {
     window.__frames = [];
@@ -76,7 +80,14 @@ async function frameTimes(page: Page, work: () => Promise<void>): Promise<number
     requestAnimationFrame(tick);
   })()`);
   await work();
-  return page.evaluate('(window.__stop = true, window.__frames.slice(1))') as Promise<number[]>;
+  const frames = await page.evaluate('(window.__stop = true, window.__frames.slice(1))') as number[];
+  if (TRACE) {
+    const json = (await page.context().browser()!.stopTracing()).toString('utf8');
+    fs.mkdirSync(testOutputDir, { recursive: true });
+    fs.writeFileSync(path.join(testOutputDir, `timeline-${step}.json`), json);
+    console.log(`${step}, traced:\n${summariseTrace(json)}`);
+  }
+  return frames;
 }
 
 async function main() {
@@ -109,27 +120,27 @@ async function main() {
     const box = (await page.getByTestId('timeline').boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + 60);
     await page.keyboard.press('0'); // fit: all 10,000 frames in view
-    const zoomIn = await frameTimes(page, async () => {
+    const zoomIn = await frameTimes(page, 'zoom-in', async () => {
       await page.keyboard.down('Control');
       for (let i = 0; i < 60; i++) { await page.mouse.wheel(0, -120); await page.waitForTimeout(16); }
       await page.keyboard.up('Control');
     });
     console.log(`zooming in at the pointer (ctrl+wheel ×60): ${stats(zoomIn)}`);
-    const scroll = await frameTimes(page, async () => {
+    const scroll = await frameTimes(page, 'scroll', async () => {
       for (let i = 0; i < 120; i++) { await page.mouse.wheel(0, 240); await page.waitForTimeout(16); }
     });
     console.log(`scrolling (wheel ×120, thumbnails loading): ${stats(scroll)}`);
-    const scrollBack = await frameTimes(page, async () => {
+    const scrollBack = await frameTimes(page, 'scroll-back', async () => {
       for (let i = 0; i < 120; i++) { await page.mouse.wheel(0, -240); await page.waitForTimeout(16); }
     });
     console.log(`scrolling back (thumbnails cached): ${stats(scrollBack)}`);
-    const zoomOut = await frameTimes(page, async () => {
+    const zoomOut = await frameTimes(page, 'zoom-out', async () => {
       await page.keyboard.down('Control');
       for (let i = 0; i < 60; i++) { await page.mouse.wheel(0, 120); await page.waitForTimeout(16); }
       await page.keyboard.up('Control');
     });
     console.log(`zooming out to the whole video: ${stats(zoomOut)}`);
-    const scrub = await frameTimes(page, async () => {
+    const scrub = await frameTimes(page, 'scrub', async () => {
       await page.mouse.move(box.x + 20, box.y + 40);
       await page.mouse.down();
       await page.mouse.move(box.x + box.width - 20, box.y + 40, { steps: 120 });
@@ -145,7 +156,7 @@ async function main() {
       const visible = w / zoom, tw = Math.max(24, (visible / frames) * w);
       return (scroll / Math.max(1, frames - visible)) * (w - tw) + tw / 2;
     });
-    const drag = await frameTimes(page, async () => {
+    const drag = await frameTimes(page, 'scrollbar-drag', async () => {
       await page.mouse.move(box.x + thumbX, bar.y);
       await page.mouse.down();
       await page.mouse.move(box.x + box.width - 10, bar.y, { steps: 120 });
@@ -153,7 +164,7 @@ async function main() {
       await page.mouse.up();
     });
     console.log(`dragging the scrollbar end to end and back, zoomed in (keyframe images loading): ${stats(drag)}`);
-    const dragAgain = await frameTimes(page, async () => {
+    const dragAgain = await frameTimes(page, 'scrollbar-drag-again', async () => {
       await page.mouse.move(box.x + 10, bar.y);
       await page.mouse.down();
       await page.mouse.move(box.x + box.width - 10, bar.y, { steps: 120 });

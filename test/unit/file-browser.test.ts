@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { listFolder } from '../../main/engine/editor/file-browser';
+import { listFolder, PROGRAM_PLACES } from '../../main/engine/editor/file-browser';
+import { launchCommand, validateExternalEditor } from '../../main/engine/editor/external-editor';
 import { tempDir } from '../helpers/media';
 
 describe('file browser', () => {
@@ -81,5 +82,49 @@ describe('file browser', () => {
     await assert.rejects(listFolder('image', bin, false, ctx), /only your home folder and the project's folder/, 'other choosers never see the program folders');
     const all = await listFolder('program', bin, true, ctx);
     assert.ok(all.entries.some((e) => e.name === 'README'), 'All files shows the rest');
+  });
+
+  test('given macOS application bundles, when the paint program is chosen, then a .app folder is a program to choose (not a folder to open), checked as one and started with open -a', async () => {
+    const apps = fs.realpathSync(tempDir('rerender-fb-apps-'));
+    fs.mkdirSync(path.join(apps, 'Krita.app', 'Contents', 'MacOS'), { recursive: true });
+    fs.mkdirSync(path.join(apps, 'Utilities'));
+    fs.writeFileSync(path.join(apps, 'notes.txt'), 'x');
+    const mac = await listFolder('program', apps, false, { home, programFolders: [apps], platform: 'darwin' });
+    assert.deepEqual(mac.entries.map((e) => `${e.kind}:${e.name}`), ['folder:Utilities', 'file:Krita.app']);
+    const linux = await listFolder('program', apps, false, { home, programFolders: [apps], platform: 'linux' });
+    assert.deepEqual(linux.entries.map((e) => `${e.kind}:${e.name}`), ['folder:Krita.app', 'folder:Utilities'], 'elsewhere a .app is just a folder');
+    const krita = path.join(apps, 'Krita.app');
+    const setting = validateExternalEditor(krita, ['--nosplash', '{file}'], 'darwin');
+    assert.equal(setting.program, krita);
+    assert.throws(() => validateExternalEditor(krita, [], 'linux'), /not a program that can be run/);
+    assert.throws(() => validateExternalEditor(path.join(apps, 'Utilities'), [], 'darwin'), /not an application bundle/);
+    assert.deepEqual(launchCommand(setting, '/p/key.png', 'darwin'), { command: '/usr/bin/open', args: ['-a', krita, '/p/key.png', '--args', '--nosplash'] });
+    assert.deepEqual(launchCommand({ program: krita, args: [] }, '/p/key.png', 'darwin').args, ['-a', krita, '/p/key.png']);
+    assert.deepEqual(launchCommand({ program: '/usr/bin/gimp', args: ['-n'] }, '/p/key.png', 'linux'), { command: '/usr/bin/gimp', args: ['-n', '/p/key.png'] });
+  });
+
+  test('given a long PATH, when the paint program is chosen, then the places stay few: home first, folders without programs left out, at most PROGRAM_PLACES program folders, the one shown included', { skip: process.platform === 'win32' && 'executables are told by extension on Windows' }, async () => {
+    const root = fs.realpathSync(tempDir('rerender-fb-path-'));
+    const dirs = Array.from({ length: 30 }, (_, i) => path.join(root, `bin${i}`));
+    dirs.forEach((d, i) => {
+      fs.mkdirSync(d);
+      if (i % 3 === 0) return; // no programs here
+      fs.writeFileSync(path.join(d, `tool${i}`), '#!/bin/sh\n');
+      fs.chmodSync(path.join(d, `tool${i}`), 0o755);
+    });
+    const inHome = path.join(home, 'bin');
+    fs.mkdirSync(inHome, { recursive: true });
+    fs.writeFileSync(path.join(inHome, 'mine'), '#!/bin/sh\n');
+    fs.chmodSync(path.join(inHome, 'mine'), 0o755);
+    const ctx = { home, programFolders: [inHome, ...dirs] };
+    const l = await listFolder('program', undefined, false, ctx);
+    const programPlaces = l.places.filter((p) => p.path === inHome || dirs.includes(p.path));
+    assert.equal(programPlaces.length, PROGRAM_PLACES);
+    assert.equal(l.places[0].label, 'Home', 'home is not pushed off the list');
+    assert.equal(programPlaces[0].label, `~${path.sep}bin`, 'a folder in home is named from ~');
+    assert.ok(programPlaces.every((p) => !/bin(0|3|6|9)$/.test(p.path)), 'folders without programs are not offered');
+    const far = await listFolder('program', dirs[29], false, ctx);
+    assert.ok(far.places.some((p) => p.path === dirs[29]), 'the folder shown is a place even past the cap');
+    assert.deepEqual(far.entries.map((e) => e.name), ['tool29'], 'folders past the cap can still be browsed');
   });
 });

@@ -11,6 +11,7 @@ import type { EditorSession } from './session';
 import { projectPaths, frameFileName } from '../project/paths';
 import { checkProjectFolders, resolveInProject } from '../project/confinement';
 import { UserError } from '../../../native-models/src/errors';
+import { isAppBundle } from './file-browser';
 
 /** Stands for the image's path in the arguments; without it the path is the last argument. */
 export const FILE_PLACEHOLDER = '{file}';
@@ -22,10 +23,13 @@ export const externalEditorSetting = z.object({
 });
 export type ExternalEditorSetting = z.infer<typeof externalEditorSetting>;
 
-function isExecutableFile(file: string): boolean {
+function isExecutableFile(file: string, platform: NodeJS.Platform = process.platform): boolean {
   try {
-    if (!fs.statSync(file).isFile()) return false;
-    if (process.platform !== 'win32') fs.accessSync(file, fs.constants.X_OK);
+    const s = fs.statSync(file);
+    // A macOS application bundle is a folder the system starts as one program (`open -a`).
+    if (s.isDirectory()) return isAppBundle(path.basename(file), platform) && fs.statSync(path.join(file, 'Contents'), { throwIfNoEntry: false })?.isDirectory() === true;
+    if (!s.isFile()) return false;
+    if (platform !== 'win32') fs.accessSync(file, fs.constants.X_OK);
     return true;
   } catch {
     return false;
@@ -35,23 +39,24 @@ function isExecutableFile(file: string): boolean {
 /**
  * Checks a program and its arguments as the user gave them: an absolute path to an executable file, or a
  * bare name found on PATH (stored as the absolute path found); arguments are separate strings, never
- * parsed by a shell. The checked setting, or a UserError saying what is wrong.
+ * parsed by a shell. On macOS an application bundle (`/Applications/Krita.app`) counts as a program.
+ * The checked setting, or a UserError saying what is wrong.
  */
-export function validateExternalEditor(program: string, args: readonly string[]): ExternalEditorSetting {
+export function validateExternalEditor(program: string, args: readonly string[], platform: NodeJS.Platform = process.platform): ExternalEditorSetting {
   const p = program.trim();
   if (!p) throw new UserError('choose the paint program: its path, e.g. /usr/bin/gimp');
   if (/[\0\r\n]/.test(p) || args.some((a) => /\0/.test(a))) throw new UserError('the program and its arguments cannot contain NUL characters or line breaks');
   if (args.length > 32) throw new UserError(`at most 32 arguments (got ${args.length})`);
   let resolved: string | undefined;
   if (path.isAbsolute(p)) {
-    if (!isExecutableFile(p)) throw new UserError(`${p} is not a program that can be run (no such file, a folder, or not executable)`);
+    if (!isExecutableFile(p, platform)) throw new UserError(`${p} is not a program that can be run (no such file, a folder${platform === 'darwin' ? ' that is not an application bundle' : ''}, or not executable)`);
     resolved = p;
   } else if (/[\\/]/.test(p) || /\s/.test(p)) {
     throw new UserError(`"${p}" is neither an absolute path nor a program name: give the program's full path, and its arguments one per line (they are never run through a shell)`);
   } else {
-    const exts = process.platform === 'win32' ? ['', '.exe', '.cmd', '.bat'] : [''];
+    const exts = platform === 'win32' ? ['', '.exe', '.cmd', '.bat'] : [''];
     for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-      const hit = exts.map((e) => path.join(dir, p + e)).find(isExecutableFile);
+      const hit = exts.map((e) => path.join(dir, p + e)).find((f) => isExecutableFile(f, platform));
       if (hit) { resolved = hit; break; }
     }
     if (!resolved) throw new UserError(`no program "${p}" on the PATH: give its full path`);
@@ -64,10 +69,23 @@ export function argumentsFor(setting: ExternalEditorSetting, file: string): stri
   return setting.args.includes(FILE_PLACEHOLDER) ? setting.args.map((a) => (a === FILE_PLACEHOLDER ? file : a)) : [...setting.args, file];
 }
 
+/**
+ * What is run to open `file`: the program with its arguments, or for a macOS application bundle the
+ * system's `open -a <bundle> <file>` (a bundle is not executable itself), its other arguments after `--args`.
+ */
+export function launchCommand(setting: ExternalEditorSetting, file: string, platform: NodeJS.Platform = process.platform): { command: string; args: string[] } {
+  if (isAppBundle(path.basename(setting.program), platform)) {
+    const rest = argumentsFor(setting, file).filter((a) => a !== file);
+    return { command: '/usr/bin/open', args: ['-a', setting.program, file, ...(rest.length ? ['--args', ...rest] : [])] };
+  }
+  return { command: setting.program, args: argumentsFor(setting, file) };
+}
+
 /** Starts the program on the file, detached (it outlives nothing of ours), without a shell. */
 function startProgram(setting: ExternalEditorSetting, file: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(setting.program, argumentsFor(setting, file), { shell: false, detached: true, stdio: 'ignore', windowsHide: false });
+    const { command, args } = launchCommand(setting, file);
+    const child = spawn(command, args, { shell: false, detached: true, stdio: 'ignore', windowsHide: false });
     child.once('error', (err) => reject(new UserError(`could not start ${setting.program}: ${err.message}`, setting.program)));
     child.once('spawn', () => { child.unref(); resolve(); });
   });

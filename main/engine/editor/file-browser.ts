@@ -3,7 +3,9 @@
 // (the user's home folder and the open project's folder): every folder is resolved to its real path and
 // must lie inside one of them, and a symlink is listed only when its target does too. Choosing the paint
 // program also lists the folders programs live in (the PATH's, /usr/bin, /opt, /Applications, Program
-// Files), executable files only.
+// Files), executable files only (on macOS, `.app` bundles too: they are folders, but chosen as programs).
+// Its places are the usual application folders and the first PATH folders that hold programs (a long PATH
+// would push the home folder off the list); the others stay browsable by path.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -23,7 +25,12 @@ export interface BrowseContext {
   extraPlaces?: Array<{ label: string; path: string }>;
   /** Folders holding programs, for the 'program' chooser (default: programFolders()). */
   programFolders?: string[];
+  /** Whose conventions for programs apply (default: this machine's); tests pass another. */
+  platform?: NodeJS.Platform;
 }
+
+/** The 'program' chooser offers at most this many program folders as places. */
+export const PROGRAM_PLACES = 8;
 
 const WINDOWS_PROGRAMS = ['exe', 'com', 'bat', 'cmd'];
 
@@ -41,9 +48,15 @@ export function programFolders(env: NodeJS.ProcessEnv = process.env, platform: N
   return [...new Set(real)];
 }
 
-/** Whether a file is a program: executable (on Windows, by its extension). */
-function isProgram(file: string, name: string): boolean {
-  if (process.platform === 'win32') return WINDOWS_PROGRAMS.includes(path.extname(name).slice(1).toLowerCase());
+/** A macOS application bundle (`Krita.app`): a folder the system opens as one program. */
+export function isAppBundle(name: string, platform: NodeJS.Platform): boolean {
+  return platform === 'darwin' && /\.app$/i.test(name);
+}
+
+/** Whether a file is a program: executable (on Windows, by its extension; on macOS a `.app` bundle too). */
+function isProgram(file: string, name: string, platform: NodeJS.Platform, isFolder = false): boolean {
+  if (isFolder) return isAppBundle(name, platform);
+  if (platform === 'win32') return WINDOWS_PROGRAMS.includes(path.extname(name).slice(1).toLowerCase());
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return true;
@@ -76,8 +89,8 @@ function isAllowed(roots: readonly string[], real: string): boolean {
   return roots.some((r) => inside(r, real));
 }
 
-function matches(purpose: PickPurpose, name: string, file: string): boolean {
-  if (purpose === 'program') return isProgram(file, name);
+function matches(purpose: PickPurpose, name: string, file: string, platform: NodeJS.Platform): boolean {
+  if (purpose === 'program') return isProgram(file, name, platform);
   const ext = path.extname(name).slice(1).toLowerCase();
   return PICK_FILTERS[purpose].some((f) => f.extensions.includes(ext));
 }
@@ -89,7 +102,8 @@ const byName = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base'
  * (every file with `all`; none when the purpose chooses a folder). Hidden entries are left out.
  */
 export async function listFolder(purpose: PickPurpose, dir: string | undefined, all: boolean, ctx: BrowseContext): Promise<FolderListing> {
-  const programs = purpose === 'program' ? (ctx.programFolders ?? programFolders()).map(realOrUndefined).filter((d): d is string => !!d) : [];
+  const platform = ctx.platform ?? process.platform;
+  const programs = purpose === 'program' ? (ctx.programFolders ?? programFolders(process.env, platform)).map(realOrUndefined).filter((d): d is string => !!d) : [];
   const roots = [...new Set([...allowedRoots(ctx), ...programs])];
   if (roots.length === 0) throw new UserError('no folder can be browsed: the home folder does not exist');
   const home = realOrUndefined(ctx.home ?? os.homedir());
@@ -125,23 +139,60 @@ export async function listFolder(purpose: PickPurpose, dir: string | undefined, 
         // Listed only when it points inside the allowed places, as what it points to; a program folder's
         // links to programs elsewhere (/usr/bin/gimp → /etc/alternatives/…) are listed as the link.
         const target = realOrUndefined(full);
-        const programLink = purpose === 'program' && s.isFile() && isProgram(full, d.name);
+        const programLink = purpose === 'program' && isProgram(full, d.name, platform, s.isDirectory());
         if (!target || (!isAllowed(roots, target) && !programLink)) continue;
       }
-      kind = s.isDirectory() ? 'folder' : s.isFile() ? 'file' : undefined;
+      // An application bundle is chosen like a program file, not opened like a folder.
+      kind = s.isDirectory() ? (purpose === 'program' && isAppBundle(d.name, platform) ? 'file' : 'folder') : s.isFile() ? 'file' : undefined;
     } catch {
       continue; // vanished or unreadable: not offered
     }
     if (!kind) continue; // FIFOs, sockets, devices are never offered
-    if (kind === 'file' && (foldersOnly || (!all && !matches(purpose, d.name, full)))) continue;
-    entries.push({ name: d.name, path: full, kind, ...(kind === 'file' ? { bytes: s.size } : {}), modified: Math.round(s.mtimeMs) });
+    const bundle = s.isDirectory() && kind === 'file';
+    if (kind === 'file' && !bundle && (foldersOnly || (!all && !matches(purpose, d.name, full, platform)))) continue;
+    entries.push({ name: d.name, path: full, kind, ...(kind === 'file' && !bundle ? { bytes: s.size } : {}), modified: Math.round(s.mtimeMs) });
   }
   entries.sort((a, b) => (a.kind === b.kind ? byName.compare(a.name, b.name) : a.kind === 'folder' ? -1 : 1));
 
   const parentReal = path.dirname(real);
   const parent = parentReal !== real && isAllowed(roots, parentReal) ? parentReal : null;
-  const programPlaces = programs.map((p) => ({ label: p, path: p }));
+  const programPlaces = purpose === 'program' ? programPlacesOf(programs, real, home, platform) : [];
   return { dir: real, parent, entries: entries.slice(0, LISTING_LIMIT), truncated: entries.length > LISTING_LIMIT, places: places(roots, home, projectDir, [...programPlaces, ...(ctx.extraPlaces ?? [])]) };
+}
+
+/** Whether a folder holds at least one program (stops at the first). */
+function holdsPrograms(dir: string, platform: NodeJS.Platform): boolean {
+  let d: fs.Dir | undefined;
+  try {
+    d = fs.opendirSync(dir);
+    for (let e = d.readSync(); e; e = d.readSync()) {
+      if (e.name.startsWith('.')) continue;
+      const full = path.join(dir, e.name);
+      const folder = e.isDirectory() || (e.isSymbolicLink() && fs.statSync(full, { throwIfNoEntry: false })?.isDirectory() === true);
+      if (isProgram(full, e.name, platform, folder)) return true;
+    }
+    return false;
+  } catch {
+    return false;
+  } finally {
+    d?.closeSync();
+  }
+}
+
+/**
+ * The program folders offered as places: in order (the usual application folders, then the PATH's), only
+ * those holding a program, at most PROGRAM_PLACES, plus the folder shown when it is one of the others;
+ * named with ~ for the home folder.
+ */
+function programPlacesOf(programs: readonly string[], current: string, home: string | undefined, platform: NodeJS.Platform): Array<{ label: string; path: string }> {
+  const chosen: string[] = [];
+  for (const p of programs) {
+    if (chosen.length >= PROGRAM_PLACES) break;
+    if (holdsPrograms(p, platform)) chosen.push(p);
+  }
+  if (programs.includes(current) && !chosen.includes(current)) chosen.push(current);
+  const label = (p: string) => (home && inside(home, p) && p !== home ? `~${path.sep}${path.relative(home, p)}` : p);
+  return chosen.map((p) => ({ label: label(p), path: p }));
 }
 
 function places(roots: readonly string[], home: string | undefined, projectDir: string | undefined, extra: Array<{ label: string; path: string }>): FolderListing['places'] {

@@ -130,11 +130,13 @@ export function contentTypeOf(file: string): string {
   }
 }
 
-/** The renderer's strict Content-Security-Policy: own code, own images, and the bridge socket only. */
+/** The renderer's strict Content-Security-Policy: own code, own images, its own media by fetch, and the bridge socket. */
 export function rendererCsp(connectSrc: string): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
+    // The image decoder (renderer/image-worker.js), which fetches the project's media itself.
+    "worker-src 'self'",
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "font-src 'self'",
