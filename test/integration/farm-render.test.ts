@@ -10,15 +10,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { projectPaths } from '../../main/engine/project/paths';
 import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
 import type { Project } from '../../preload/project-schema';
-import { orderedKeyframes, readRecord } from '../../main/engine/render/render-records';
 import { tempDir } from '../helpers/media';
 import { rerender } from '../helpers/cli';
 import { SD_TINY } from '../helpers/fixtures';
 import { redisMissing, startRedis, type TestRedis } from '../helpers/redis';
-import { runCli, startWorker, stopWorker, type WorkerProcess } from '../helpers/farm';
+import { assertSameRenders, runCli, startWorker, stopWorker, type WorkerProcess } from '../helpers/farm';
 import { Queue } from 'bullmq';
 import { bullConnection, parseRedisUrl } from '../../main/farm/connection';
 import { FARM_PREFIX } from '../../main/farm/jobs';
@@ -55,26 +53,6 @@ async function twoProjects(mode: Project['mode'], keys: number[], change: (p: Pr
     await writeProjectFile(f, change(await readProjectFile(f)));
   }
   return { dir, farm, local };
-}
-
-/** Each keyframe's image bytes and render record, in timeline order. */
-async function keyframeImages(file: string): Promise<Array<{ frame: number; bytes: Buffer; settingsKey?: string; dependsOn?: unknown }>> {
-  const p = await readProjectFile(file);
-  return orderedKeyframes(p).map((k) => {
-    assert.equal(k.status, 'done', `the keyframe at frame ${k.frame} of ${file} is rendered`);
-    const rec = readRecord(file, k);
-    return { frame: k.frame, bytes: fs.readFileSync(path.join(projectPaths(file).dir, k.image!)), settingsKey: rec?.settingsKey, dependsOn: rec?.dependsOn.map(({ id: _id, ...d }) => d) }; // ids are random per project
-  });
-}
-
-async function assertSameRenders(farm: string, local: string): Promise<void> {
-  const a = await keyframeImages(farm), b = await keyframeImages(local);
-  assert.deepEqual(a.map((x) => x.frame), b.map((x) => x.frame));
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(a[i].bytes.equals(b[i].bytes), `the keyframe at frame ${a[i].frame} is byte-identical to the local render`);
-    assert.equal(a[i].settingsKey, b[i].settingsKey, 'the same settings key is recorded');
-    assert.deepEqual(a[i].dependsOn, b[i].dependsOn, 'the same dependencies are recorded');
-  }
 }
 
 describe('render farm: keyframes', { skip: missing }, () => {
