@@ -25,7 +25,7 @@ import { orderedKeyframes, settingsKey } from '../engine/render/render-records';
 import { missingModels, renderCapability, workerModelPath, type ModelPlaces } from './render-models';
 import { bullConnection, type FarmConnection } from './connection';
 import { checkProjectFiles, PathRefused, resolveJobProject, type PathMap } from './path-map';
-import { FARM_PREFIX, cancelKey, parsePropagateJob, parseRenderJob, segmentOutputKey, workerKey, type FarmKind, type FrescoJob, type JobProgress, type PropagateJobResult, type RenderJob, type RenderJobResult } from './jobs';
+import { FARM_PREFIX, cancelKey, parsePropagateJob, parseRenderJob, renderJobLabel, segmentOutputKey, workerKey, type FarmKind, type FrescoJob, type JobProgress, type PropagateJobResult, type RenderJob, type RenderJobResult } from './jobs';
 import type { Project } from '../../preload/project-schema';
 import type { RenderRequest } from '../engine/render/keyframe-method';
 
@@ -292,7 +292,7 @@ function jobTarget(snapshot: Project, data: RenderJob | FrescoJob): { label: str
     return k && k.revision === ref.revision && k.frame === ref.frame && snapshot.mode === data.mode ? k : undefined;
   };
   if (data.mode === 'fresco') {
-    const label = `FRESCO batch of frames ${data.batch.map((b) => b.frame).join(', ')}`;
+    const label = renderJobLabel(data);
     for (const [n, b] of data.batch.entries()) {
       const k = matches(b);
       if (!k || k.source !== 'diffusion' || settingsKey(snapshot, k, 'fresco', false) !== b.settingsKey) throw changed(`keyframe at frame ${b.frame} of the ${label}`);
@@ -303,7 +303,7 @@ function jobTarget(snapshot: Project, data: RenderJob | FrescoJob): { label: str
     return { label, target: { target: { ids: keep }, frescoBatch: { keyframes: data.batch.map((b) => b.id), keep } }, images: keep.length };
   }
   const k = matches(data.keyframe);
-  const label = `keyframe at frame ${data.keyframe.frame}`;
+  const label = renderJobLabel(data);
   if (!k || settingsKey(snapshot, k, data.mode, orderedKeyframes(snapshot)[0].id === k.id) !== data.settingsKey) throw changed(label);
   return { label, target: { target: { ids: [k.id] } }, images: 1 };
 }

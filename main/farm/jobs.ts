@@ -183,6 +183,11 @@ export function renderJobId(projectPath: string, k: { id: string; revision: numb
   return 'key-' + createHash('sha256').update(JSON.stringify([projectPath, k.id, k.revision, mode, settingsKey, after ?? null])).digest('hex').slice(0, 40);
 }
 
+/** What a render job is called in logs, `farm status` and messages ("keyframe at frame 3", "FRESCO batch of frames 0, 3, 6"). */
+export function renderJobLabel(d: RenderJob | FrescoJob): string {
+  return d.mode === 'fresco' ? `FRESCO batch of frames ${d.batch?.map((b) => b.frame).join(', ')}` : `keyframe at frame ${d.keyframe?.frame}`;
+}
+
 /** The BullMQ job id of a FRESCO batch: its keyframes (ids, revisions, settings), which it keeps, and the FRESCO settings. */
 export function frescoJobId(projectPath: string, batch: FrescoJob['batch'], settings: unknown): string {
   return 'fresco-' + createHash('sha256').update(JSON.stringify([projectPath, batch, settings ?? null])).digest('hex').slice(0, 40);

@@ -20,6 +20,7 @@ import { assertSameRenders, runCli, startWorker, stopWorker, type WorkerProcess 
 import { Queue } from 'bullmq';
 import { bullConnection, parseRedisUrl } from '../../main/farm/connection';
 import { FARM_PREFIX } from '../../main/farm/jobs';
+import { farmStatus } from '../../main/farm/farm-status';
 import { writeSceneProject } from './keyframe-render-scene';
 import { defaultFrescoSettings } from '../../main/engine/fresco/settings';
 
@@ -135,6 +136,13 @@ describe('render farm: keyframes', { skip: missing }, () => {
         await new Promise((res) => setTimeout(res, 100));
       }
       ws = [worker(['--kinds', 'render', '--models-dir', models]), worker(['--kinds', 'render', '--models-dir', models])];
+      // `farm status` names a running batch by its frames.
+      let running: string[] = [];
+      while (!running.length && !ended) {
+        running = (await farmStatus(parseRedisUrl(redis.url))).running.map((x) => x.segment);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      assert.ok(running.length && running.every((x) => /^FRESCO batch of frames (0, 2, 4|0, 4, 6|0, 6, 7)$/.test(x)), `farm status lists the running batches: ${running.join('; ')}`);
       const r = await submit.done;
       assert.equal(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
