@@ -2,7 +2,7 @@
 // jobs and the latest failures with their reasons.
 import IORedis from 'ioredis';
 import { bullConnection, checkFarmConnection, scanKeys, type FarmConnection } from './connection';
-import { WORKER_KEYS, type JobProgress, type PropagateJob, type RenderJob } from './jobs';
+import { WORKER_KEYS, renderJobLabel, type FrescoJob, type JobProgress, type PropagateJob, type RenderJob } from './jobs';
 import type { WorkerHeartbeat } from './farm-worker';
 import { propagateQueue } from './submit';
 import { Queue } from 'bullmq';
@@ -14,7 +14,7 @@ export interface FarmStatus {
   counts: Record<string, number>;
   /** Render jobs: waiting, running, done, failed. */
   renderCounts?: Record<string, number>;
-  /** `segment` names the segment, or for a render job the keyframe ("keyframe at frame N"). */
+  /** `segment` names the segment, or for a render job the keyframe or FRESCO batch (renderJobLabel). */
   running: Array<{ jobId: string; project: string; segment: string; worker?: string; framesDone?: number; frames?: number }>;
   failures: Array<{ jobId: string; project: string; segment: string; attempts: number; reason: string; at?: string }>;
 }
@@ -34,14 +34,14 @@ export async function farmStatus(c: FarmConnection, maxFailures = 10): Promise<F
     workers.sort((a, b) => a.id.localeCompare(b.id));
     const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
     const renderCounts = await renders.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
-    const what = (d: PropagateJob | RenderJob | undefined) => (d?.kind === 'render' ? `keyframe at frame ${d.keyframe?.frame}` : (d as PropagateJob | undefined)?.segment?.id ?? '?');
+    const what = (d: PropagateJob | RenderJob | FrescoJob | undefined) => (d?.kind === 'render' ? renderJobLabel(d) : (d as PropagateJob | undefined)?.segment?.id ?? '?');
     const running = [...await queue.getActive(0, 199), ...await renders.getActive(0, 199)].map((j) => {
-      const d = j.data as PropagateJob | RenderJob, prog = j.progress as unknown as JobProgress | undefined;
+      const d = j.data as PropagateJob | RenderJob | FrescoJob, prog = j.progress as unknown as JobProgress | undefined;
       return { jobId: j.id!, project: d.project, segment: what(d), worker: prog?.worker ?? j.processedBy, framesDone: prog?.framesDone, frames: prog?.frames };
     });
     const failures = [...await queue.getFailed(0, maxFailures - 1), ...await renders.getFailed(0, maxFailures - 1)]
       .sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0)).slice(0, maxFailures).map((j) => {
-        const d = j.data as PropagateJob | RenderJob;
+        const d = j.data as PropagateJob | RenderJob | FrescoJob;
         return { jobId: j.id!, project: d?.project, segment: what(d), attempts: j.attemptsMade, reason: j.failedReason, at: j.finishedOn ? new Date(j.finishedOn).toISOString() : undefined };
       });
     return { redis: c.safeUrl, workers, counts, renderCounts, running, failures };

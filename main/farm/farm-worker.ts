@@ -3,8 +3,9 @@
 // on the snapshot of the document it names (snapshot.ts), never on the project file. A worker
 // that dies leaves its job locked until the lock runs out; BullMQ then hands it to another worker, which
 // resumes from the segment record. Stopping finishes the current jobs, or hands them back at once.
-// A worker started with render among its kinds takes keyframe renders too (one at a time, on the first
-// execution provider that starts here) when it has models; otherwise it says why and takes propagation only.
+// A worker started with render among its kinds takes keyframe renders too (one keyframe or one FRESCO
+// batch at a time, on the first execution provider that starts here) when it has models; otherwise it
+// says why and takes propagation only.
 import os from 'node:os';
 import path from 'node:path';
 import IORedis from 'ioredis';
@@ -24,7 +25,9 @@ import { orderedKeyframes, settingsKey } from '../engine/render/render-records';
 import { missingModels, renderCapability, workerModelPath, type ModelPlaces } from './render-models';
 import { bullConnection, type FarmConnection } from './connection';
 import { checkProjectFiles, PathRefused, resolveJobProject, type PathMap } from './path-map';
-import { FARM_PREFIX, cancelKey, parsePropagateJob, parseRenderJob, segmentOutputKey, workerKey, type FarmKind, type JobProgress, type PropagateJobResult, type RenderJobResult } from './jobs';
+import { FARM_PREFIX, cancelKey, parsePropagateJob, parseRenderJob, renderJobLabel, segmentOutputKey, workerKey, type FarmKind, type FrescoJob, type JobProgress, type PropagateJobResult, type RenderJob, type RenderJobResult } from './jobs';
+import type { Project } from '../../preload/project-schema';
+import type { RenderRequest } from '../engine/render/keyframe-method';
 
 export interface FarmWorkerOptions {
   connection: FarmConnection;
@@ -171,21 +174,19 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
     const { data, file } = acceptJob(job, parseRenderJob, opts.pathMap);
     const onDisk = await jobSnapshot(file, data.snapshot);
     const paths = projectPaths(file);
+      const prior = data.mode === 'fresco' ? [] : data.prior; // FRESCO batches do not read each other's images
     try {
-      checkProjectFiles(file, [...onDisk.keyframes.flatMap((k) => (k.image ? [k.image] : [])), ...data.prior.map((r) => r.image)]);
+      checkProjectFiles(file, [...onDisk.keyframes.flatMap((k) => (k.image ? [k.image] : [])), ...prior.map((r) => r.image)]);
     } catch (err) {
       throw refuse((err as Error).message);
     }
-    for (const r of data.prior) {
+    for (const r of prior) {
       const abs = path.resolve(paths.dir, r.image);
       if (path.dirname(abs) !== paths.keyframesDir) throw refuse(`the earlier result ${r.image} is not a keyframe render of the project cache`);
     }
     // The snapshot a local run has when it reaches this keyframe: the project with the earlier results.
-    const snapshot = applyKeyframeResults(file, onDisk, data.prior).project;
-    const k = snapshot.keyframes.find((x) => x.id === data.keyframe.id);
-    const changed = () => new UnrecoverableError(`refused: the keyframe at frame ${data.keyframe.frame} (its settings, revision or method) does not match the snapshot the job names; submit it again`);
-    if (!k || k.revision !== data.keyframe.revision || k.frame !== data.keyframe.frame || snapshot.mode !== data.mode) throw changed();
-    if (settingsKey(snapshot, k, data.mode, orderedKeyframes(snapshot)[0].id === k.id) !== data.settingsKey) throw changed();
+    const snapshot = applyKeyframeResults(file, onDisk, prior).project;
+    const { label, target, images } = jobTarget(snapshot, data);
     const places: ModelPlaces = { modelsDir, submitterModelsDir: data.modelsDir, pathMap: opts.pathMap };
     const missing = missingModels(places, snapshot);
     if (missing.length) {
@@ -193,14 +194,13 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
       // is recorded for the submitter, which reports the job when every render worker refused it.
       const reason = missing.join('; ');
       const refusedBy = [...(data.refusedBy ?? []).filter((x) => x.worker !== id), { worker: id, reason }];
-      if (!(data.refusedBy ?? []).some((x) => x.worker === id)) log(`cannot render the keyframe at frame ${k.frame} of ${file}: ${reason}`);
+      if (!(data.refusedBy ?? []).some((x) => x.worker === id)) log(`cannot render the ${label} of ${file}: ${reason}`);
       await job.updateData({ ...data, refusedBy });
       await job.moveToDelayed(Date.now() + 2000, token);
       throw new DelayedError();
     }
     if (!frameCacheComplete(file, snapshot)) throw new Error(`the decoded frames of ${file} are incomplete on this machine; the submitter decodes them before submitting`);
 
-    const label = `keyframe at frame ${k.frame}`;
     const r: Running = { cancel: new CancelToken(), project: file, segment: label, framesDone: 0, frames: 100 }; // render progress in percent
     running.set(job.id!, r);
     if (handingBack) r.cancel.cancel('handed back');
@@ -211,7 +211,7 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
     let lastReport = 0;
     try {
       const summary = await renderSnapshot({
-        projectFile: file, target: { ids: [k.id] }, modelsDir, runtime, modelPath: (stored) => workerModelPath(places, stored), cancel: r.cancel,
+        projectFile: file, ...target, modelsDir, runtime, modelPath: (stored) => workerModelPath(places, stored), cancel: r.cancel,
         progress: (fraction) => {
           r.framesDone = Math.round(fraction * 100);
           const now = Date.now();
@@ -221,12 +221,15 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
           job.updateProgress(progress as unknown as object).catch(() => undefined);
         },
       }, snapshot);
-      const result = summary.results[0];
-      if (!result) throw new Error(`the render of the ${label} returned no image`);
+      if (summary.results.length !== images) throw new Error(`the render of the ${label} returned ${summary.results.length} of its ${images} images`);
       jobsDone++;
       const seconds = (Date.now() - t0) / 1000;
-      log(`finished ${label}: ${result.image} on ${summary.provider ?? 'no provider'}, ${seconds.toFixed(1)} s`);
-      return { worker: id, result, seconds, unetCalls: summary.rendered[0]?.unetCalls ?? 0, provider: summary.provider, skippedProviders: summary.skippedProviders, warnings: summary.warnings };
+      log(`finished ${label}: ${summary.results.map((x) => x.image).join(', ')} on ${summary.provider ?? 'no provider'}, ${seconds.toFixed(1)} s`);
+      return {
+        worker: id, results: summary.results, seconds, unetCalls: summary.rendered.reduce((n, x) => n + x.unetCalls, 0),
+        provider: summary.provider, skippedProviders: summary.skippedProviders, warnings: summary.warnings,
+        ...(summary.fresco ? { fresco: summary.fresco.batches } : {}),
+      };
     } catch (err) {
       if (isCancelled(err) && handingBack) {
         await job.moveToWait(token);
@@ -275,6 +278,34 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
     return closing;
   };
   return { id, kinds, render, stop, closed };
+}
+
+/**
+ * What a render job renders in its snapshot, checked against it: a keyframe, or a FRESCO batch (every
+ * keyframe of it, since the context keyframes' prompts and seeds shape the batch too). A keyframe or a
+ * setting that changed since the job was made refuses it without retries.
+ */
+function jobTarget(snapshot: Project, data: RenderJob | FrescoJob): { label: string; target: Pick<RenderRequest, 'target' | 'frescoBatch'>; images: number } {
+  const changed = (what: string) => new UnrecoverableError(`refused: the ${what} (its settings, revision or method) does not match the snapshot the job names; submit it again`);
+  const matches = (ref: { id: string; revision: number; frame: number }) => {
+    const k = snapshot.keyframes.find((x) => x.id === ref.id);
+    return k && k.revision === ref.revision && k.frame === ref.frame && snapshot.mode === data.mode ? k : undefined;
+  };
+  if (data.mode === 'fresco') {
+    const label = renderJobLabel(data);
+    for (const [n, b] of data.batch.entries()) {
+      const k = matches(b);
+      if (!k || k.source !== 'diffusion' || settingsKey(snapshot, k, 'fresco', false) !== b.settingsKey) throw changed(`keyframe at frame ${b.frame} of the ${label}`);
+      if (n > 0 && b.frame <= data.batch[n - 1].frame) throw new UnrecoverableError(`malformed farm job: the ${label} does not list its keyframes once each in timeline order`);
+    }
+    const keep = data.batch.filter((b) => b.keep).map((b) => b.id);
+    if (!keep.length) throw new UnrecoverableError(`malformed farm job: the ${label} keeps none of its images`);
+    return { label, target: { target: { ids: keep }, frescoBatch: { keyframes: data.batch.map((b) => b.id), keep } }, images: keep.length };
+  }
+  const k = matches(data.keyframe);
+  const label = renderJobLabel(data);
+  if (!k || settingsKey(snapshot, k, data.mode, orderedKeyframes(snapshot)[0].id === k.id) !== data.settingsKey) throw changed(label);
+  return { label, target: { target: { ids: [k.id] } }, images: 1 };
 }
 
 /** The document a job works on; a snapshot that is missing, damaged or leads out is refused without retries. */

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { relativePath, renderOverrides, type Project } from '../../preload/project-schema';
 import type { KeyframeResult } from '../engine/render/keyframe-commit';
+import type { FrescoBatchReport } from '../engine/fresco/fresco-render';
 import type { Segment } from '../engine/project/keyframes';
 import { UserError } from '../../native-models/src/errors';
 import { SNAPSHOT_ID } from './snapshot';
@@ -131,19 +132,41 @@ export const renderJob = z.object({
 }).strict();
 export type RenderJob = z.infer<typeof renderJob>;
 
+/**
+ * One FRESCO batch to render (fresco-method.ts, frescoUnits): its keyframes in timeline order, those that
+ * get its new images (`keep`) with their settingsKey, which the worker recomputes and checks. Batches do
+ * not depend on each other's images: a submission queues them all at once.
+ */
+export const frescoJob = z.object({
+  version: z.literal(2),
+  kind: z.literal('render'),
+  project: z.string().min(2).max(4096),
+  snapshot: z.string().regex(SNAPSHOT_ID, 'must be a snapshot id'),
+  mode: z.literal('fresco'),
+  batch: z.array(keyframeRef.extend({ keep: z.boolean(), settingsKey: z.string().regex(/^[0-9a-f]{24}$/) }).strict()).min(1).max(64), // batchSize ≤ 64
+  modelsDir: z.string().min(1).max(4096),
+  refusedBy: renderJob.shape.refusedBy,
+  submittedBy: renderJob.shape.submittedBy,
+}).strict();
+export type FrescoJob = z.infer<typeof frescoJob>;
+
 /** What a finished render job returns. */
 export interface RenderJobResult {
   worker: string;
-  result: KeyframeResult;
+  /** The keyframe job's one image, or a FRESCO batch's kept images in timeline order. */
+  results: KeyframeResult[];
   seconds: number;
   unetCalls: number;
   provider?: string;
   skippedProviders?: Array<{ provider: string; reason: string }>;
   warnings: string[];
+  /** A FRESCO batch: what it did (cross-frame keys, optimisation losses). */
+  fresco?: FrescoBatchReport[];
 }
 
-export function parseRenderJob(data: unknown): RenderJob {
-  const r = renderJob.safeParse(data);
+/** A render queue's job: one keyframe, or a FRESCO batch (by its `mode`). */
+export function parseRenderJob(data: unknown): RenderJob | FrescoJob {
+  const r = ((data as { mode?: unknown } | null)?.mode === 'fresco' ? frescoJob : renderJob).safeParse(data);
   if (!r.success) {
     const issue = r.error.issues[0];
     throw new UserError(`malformed farm job: ${issue.path.join('.') || 'payload'}: ${issue.message}`);
@@ -158,6 +181,16 @@ export function parseRenderJob(data: unknown): RenderJob {
  */
 export function renderJobId(projectPath: string, k: { id: string; revision: number }, mode: string, settingsKey: string, after?: string): string {
   return 'key-' + createHash('sha256').update(JSON.stringify([projectPath, k.id, k.revision, mode, settingsKey, after ?? null])).digest('hex').slice(0, 40);
+}
+
+/** What a render job is called in logs, `farm status` and messages ("keyframe at frame 3", "FRESCO batch of frames 0, 3, 6"). */
+export function renderJobLabel(d: RenderJob | FrescoJob): string {
+  return d.mode === 'fresco' ? `FRESCO batch of frames ${d.batch?.map((b) => b.frame).join(', ')}` : `keyframe at frame ${d.keyframe?.frame}`;
+}
+
+/** The BullMQ job id of a FRESCO batch: its keyframes (ids, revisions, settings), which it keeps, and the FRESCO settings. */
+export function frescoJobId(projectPath: string, batch: FrescoJob['batch'], settings: unknown): string {
+  return 'fresco-' + createHash('sha256').update(JSON.stringify([projectPath, batch, settings ?? null])).digest('hex').slice(0, 40);
 }
 
 /** Parses `--kinds propagate,render`. */

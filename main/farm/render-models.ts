@@ -56,6 +56,8 @@ export function missingModels(places: ModelPlaces, project: Project): string[] {
   const wanted: Array<[string, string | null | undefined]> = [
     ['checkpoint', m.checkpoint], ['VAE', m.vae], ['ControlNet', m.controlnet], ['detector', m.detector],
     ...m.loras.map((l): [string, string] => ['LoRA', l.file]),
+    // FRESCO's background smoothing: without its model a worker would render without it, unlike this run's owner.
+    ...(project.mode === 'fresco' && project.fresco?.backgroundSmoothing ? [['saliency model', project.fresco.saliencyModel] as [string, string | null | undefined]] : []),
   ];
   const out: string[] = [];
   for (const [role, stored] of wanted) {

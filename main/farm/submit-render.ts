@@ -1,8 +1,10 @@
-// Rendering keyframes on the farm (`rerender render <project> --all --farm URL`): one job per keyframe,
-// queued in the order the method needs. In Rerender mode every later keyframe is constrained by the
-// anchor's caches and the keyframe before it, so each job is queued when the one before it finished and
-// carries the results so far (the worker's snapshot is then the one a local run has at that keyframe);
-// independent keyframes are all queued at once. The jobs work on a snapshot of the document (snapshot.ts).
+// Rendering keyframes on the farm (`rerender render <project> --all --farm URL`): one job per keyframe
+// (one per batch in FRESCO mode), queued in the order the method needs. In Rerender mode every later
+// keyframe is constrained by the anchor's caches and the keyframe before it, so each job is queued when
+// the one before it finished and carries the results so far (the worker's snapshot is then the one a local
+// run has at that keyframe); independent keyframes and FRESCO batches (which render from their input
+// frames, not from each other's images) are all queued at once. The jobs work on a snapshot of the
+// document (snapshot.ts).
 // renderSnapshotOnFarm follows the jobs with progress, ETA, each worker's part and cancel, and returns the
 // results for the document's owner to commit (the editor's session); renderOnFarm is the command line's
 // owner: it commits to the project file through its store like a local render, at the end, and on
@@ -18,15 +20,16 @@ import { effectiveRenderParams } from '../engine/project/keyframes';
 import { projectPaths } from '../engine/project/paths';
 import { ProjectStore } from '../engine/project/project-store';
 import { ensureFrameCache } from '../engine/project/source-video';
-import { applyKeyframeResults, failureOf, type KeyframeFailure } from '../engine/render/keyframe-commit';
-import type { Project } from '../../preload/project-schema';
+import { applyKeyframeResults, failureOf, type KeyframeFailure, type KeyframeResult } from '../engine/render/keyframe-commit';
+import type { Keyframe, Project } from '../../preload/project-schema';
+import { frescoUnits } from '../engine/fresco/fresco-method';
 import { writeJobSnapshot } from './snapshot';
 import { WorkerParts } from './worker-parts';
 import { plannedSteps } from '../engine/render/keyframe-render';
 import { orderedKeyframes, settingsKey } from '../engine/render/render-records';
 import { applyRequest, partialOf, renderTargets, withPartial, type RenderRequest, type RenderSummary } from '../engine/render/render-project';
 import { bullConnection, checkFarmConnection, scanKeys } from './connection';
-import { FARM_PREFIX, WORKER_KEYS, cancelKey, renderJobId, type JobProgress, type RenderJob, type RenderJobResult } from './jobs';
+import { FARM_PREFIX, WORKER_KEYS, cancelKey, frescoJobId, renderJobId, type FrescoJob, type JobProgress, type RenderJob, type RenderJobResult } from './jobs';
 import type { WorkerHeartbeat } from './farm-worker';
 import { JOB_OPTIONS, Submission, cancelMessage, type FarmSubmitOptions } from './submit';
 
@@ -45,14 +48,74 @@ export interface FarmRenderSummary extends RenderSummary {
   };
 }
 
-/** A finished job's result, when its image is a keyframe render in this project's cache that is still there. */
+/** A finished job's result, when its images are keyframe renders in this project's cache that are still there. */
 function resultOf(file: string, job: Job): RenderJobResult | undefined {
   const rv = job.returnvalue as RenderJobResult | undefined;
-  const image = rv?.result?.image;
-  if (typeof image !== 'string' || typeof rv?.worker !== 'string') return undefined;
+  if (typeof rv?.worker !== 'string' || !Array.isArray(rv.results) || !rv.results.length) return undefined;
   const paths = projectPaths(file);
-  const abs = path.resolve(paths.dir, image);
-  return path.dirname(abs) === paths.keyframesDir && fs.existsSync(abs) ? rv : undefined;
+  const present = (image: unknown) => {
+    if (typeof image !== 'string') return false;
+    const abs = path.resolve(paths.dir, image);
+    return path.dirname(abs) === paths.keyframesDir && fs.existsSync(abs);
+  };
+  return rv.results.every((r) => present(r?.image)) ? rv : undefined;
+}
+
+/** One job of a farm render: a keyframe, or a FRESCO batch. */
+interface FarmUnit {
+  id: string;
+  /** What the messages and the jobs panel call it ("keyframe at frame 3", "FRESCO batch 1 of 2 (frames 0, 3, 6)"). */
+  label: string;
+  /** UNet evaluations, for progress and ETA. */
+  steps: number;
+  /** The keyframes that get its images (a failure names them). */
+  keyframes: Keyframe[];
+  /** Rerender: queued once the unit before it finished, with every earlier result as `prior`. */
+  afterPrevious: boolean;
+  data(prior: KeyframeResult[]): RenderJob | FrescoJob;
+}
+
+/**
+ * The jobs rendering `targets` of `project` take, in the order the method needs: Rerender one keyframe
+ * after the other (each job id names the one before it, so a changed anchor changes every later id);
+ * independent keyframes and FRESCO batches (fresco-method.ts, frescoUnits) all at once.
+ */
+function farmUnits(file: string, project: Project, request: RenderRequest, snapshot: string, modelsDir: string): FarmUnit[] {
+  const targets = renderTargets(project, request.target);
+  if (!targets.length) return [];
+  const submittedBy = () => ({ host: os.hostname(), pid: process.pid, at: new Date().toISOString() });
+  const mode = project.mode;
+  if (mode === 'fresco') {
+    const byId = new Map(project.keyframes.map((k) => [k.id, k]));
+    return frescoUnits(project, targets, request).map((u): FarmUnit => {
+      const batch = u.batch.keyframes.map((id) => {
+        const k = byId.get(id)!;
+        return { id, revision: k.revision, frame: k.frame, keep: u.batch.keep.includes(id), settingsKey: settingsKey(project, k, 'fresco', false) };
+      });
+      return {
+        id: frescoJobId(file, batch, project.fresco), label: u.label, steps: u.steps, keyframes: u.batch.keep.map((id) => byId.get(id)!), afterPrevious: false,
+        data: () => ({ version: 2, kind: 'render', project: file, snapshot, mode: 'fresco', batch, modelsDir, submittedBy: submittedBy() }),
+      };
+    });
+  }
+  const anchor = orderedKeyframes(project)[0];
+  const units: FarmUnit[] = [];
+  for (const [i, k] of targets.entries()) {
+    const isAnchor = anchor.id === k.id;
+    const key = settingsKey(project, k, mode, isAnchor);
+    const after = mode === 'rerender' && i > 0;
+    units.push({
+      id: renderJobId(file, k, mode, key, after ? units[i - 1].id : undefined),
+      label: `keyframe at frame ${k.frame}`,
+      steps: plannedSteps(effectiveRenderParams(project.render, k.overrides), isAnchor || mode === 'independent' ? 'anchor' : 'later'),
+      keyframes: [k], afterPrevious: after,
+      data: (prior) => ({
+        version: 2, kind: 'render', project: file, snapshot, keyframe: { id: k.id, revision: k.revision, frame: k.frame },
+        mode, settingsKey: key, prior: mode === 'rerender' ? prior : [], modelsDir, submittedBy: submittedBy(),
+      }),
+    });
+  }
+  return units;
 }
 
 /**
@@ -69,9 +132,7 @@ async function renderWithStore(store: ProjectStore, request: RenderRequest, opts
   const file = store.file;
   const modelsDir = resolveModelsDir(request.modelsDir);
   await checkChosenModels(request.models, modelsDir);
-  const changed = store.apply('Change render settings', (p) => applyRequest(p, request));
-  if (store.project.mode === 'fresco') throw frescoRefused(file);
-  if (changed) await store.save();
+  if (store.apply('Change render settings', (p) => applyRequest(p, request))) await store.save();
   const base = store.snapshot();
   const commit = async (summary: RenderSummary) => {
     const committed = store.commit('Render keyframes', base, (current, from) => applyKeyframeResults(file, current, summary.results, summary.failures, from));
@@ -91,11 +152,6 @@ async function renderWithStore(store: ProjectStore, request: RenderRequest, opts
   return summary;
 }
 
-/** Why FRESCO does not go to the farm (it renders its keyframes together, in batches). */
-export function frescoRefused(file: string): UserError {
-  return new UserError('FRESCO renders its keyframes together in batches on one machine: render it without --farm, or choose --mode rerender or independent', file);
-}
-
 /**
  * Renders the request's keyframes of `project` (a snapshot: the document as its owner holds it, the
  * request's settings applied) on the farm's render workers. Commits nothing: returns the results for the
@@ -105,45 +161,27 @@ export async function renderSnapshotOnFarm(request: RenderRequest, project: Proj
   const file = path.resolve(request.projectFile);
   await checkFarmConnection(opts.connection);
   const modelsDir = resolveModelsDir(request.modelsDir);
-  if (project.mode === 'fresco') throw frescoRefused(file);
-  const mode = project.mode;
   // Workers read only inside the project: the source is decoded here first.
   await ensureFrameCache(file, project, { cancel: opts.cancel });
   const snapshot = await writeJobSnapshot(file, project);
-
-  const keys = orderedKeyframes(project);
-  const targets = renderTargets(project, request.target);
+  const units = farmUnits(file, project, request, snapshot, modelsDir);
   const empty: FarmRenderSummary = { rendered: [], results: [], failures: [], stale: [], staleSegments: [], warnings: [], farm: { jobsShared: 0, workers: [] } };
-  if (targets.length === 0) return empty;
-  const plans = targets.map((k) => {
-    const isAnchor = keys[0].id === k.id;
-    return { k, key: settingsKey(project, k, mode, isAnchor), steps: plannedSteps(effectiveRenderParams(project.render, k.overrides), isAnchor || mode === 'independent' ? 'anchor' : 'later') };
-  });
-  // Rerender: each keyframe after the job before it (its id names that job, so a changed anchor changes every later id).
-  const ids: string[] = [];
-  for (const [i, p] of plans.entries()) ids.push(renderJobId(file, p.k, mode, p.key, mode === 'rerender' && i > 0 ? ids[i - 1] : undefined));
-  const totalSteps = plans.reduce((n, p) => n + p.steps, 0);
+  if (units.length === 0) return empty;
+  const ids = units.map((u) => u.id);
+  const totalSteps = units.reduce((n, u) => n + u.steps, 0);
+  const totalKeys = units.reduce((n, u) => n + u.keyframes.length, 0);
 
   const queue = renderQueue(opts.connection);
   const control = new IORedis(bullConnection(opts.connection));
   queue.on('error', () => undefined); // Redis restarting: the clients reconnect and the poll waits
   control.on('error', () => undefined);
-  const results: Array<RenderJobResult | undefined> = plans.map(() => undefined);
-  const queued = plans.map(() => false);
+  const results: Array<RenderJobResult | undefined> = units.map(() => undefined);
+  const queued = units.map(() => false);
   const sharedBefore = new Set<number>();
   let shared = 0;
   let cancelled = false;
   opts.cancel?.onCancel(() => { cancelled = true; });
   const submission = new Submission(control);
-
-  const jobData = (i: number): RenderJob => ({
-    version: 2, kind: 'render', project: file, snapshot,
-    keyframe: { id: plans[i].k.id, revision: plans[i].k.revision, frame: plans[i].k.frame },
-    mode, settingsKey: plans[i].key,
-    prior: mode === 'rerender' ? results.slice(0, i).map((r) => r!.result) : [],
-    modelsDir,
-    submittedBy: { host: os.hostname(), pid: process.pid, at: new Date().toISOString() },
-  });
 
   /** Queues job i unless the same work is queued or running (shared) or finished with its image present (done). */
   const queueJob = async (i: number): Promise<void> => {
@@ -156,7 +194,7 @@ export async function renderSnapshotOnFarm(request: RenderRequest, project: Proj
       await existing.remove().catch(() => undefined); // failed, or its image was deleted since: again
     }
     await control.del(cancelKey(ids[i]));
-    await queue.add('render', jobData(i), { ...JOB_OPTIONS, jobId: ids[i] });
+    await queue.add('render', units[i].data(units[i].afterPrevious ? results.slice(0, i).flatMap((r) => r!.results) : []), { ...JOB_OPTIONS, jobId: ids[i] });
     queued[i] = true;
   };
 
@@ -164,12 +202,18 @@ export async function renderSnapshotOnFarm(request: RenderRequest, project: Proj
   const summaryOf = (failures: KeyframeFailure[]): FarmRenderSummary => {
     const done = results.flatMap((r, i) => (r ? [{ r, i }] : []));
     const first = done[0]?.r;
-    const applied = applyKeyframeResults(file, project, done.map(({ r }) => r.result), failures);
+    const finished = done.flatMap(({ r }) => r.results);
+    const applied = applyKeyframeResults(file, project, finished, failures);
+    const batches = done.flatMap(({ r }) => r.fresco ?? []);
     return {
-      rendered: done.map(({ r }) => ({ id: r.result.id, frame: r.result.frame, image: path.join(path.dirname(file), r.result.image), revision: r.result.baseRevision + 1, seconds: r.seconds, unetCalls: r.unetCalls })),
-      results: done.map(({ r }) => r.result), failures, notes: applied.notes, stale: applied.stale, staleSegments: applied.staleSegments,
+      rendered: done.flatMap(({ r }) => r.results.map((x) => ({
+        id: x.id, frame: x.frame, image: path.join(path.dirname(file), x.image), revision: x.baseRevision + 1,
+        seconds: r.seconds / r.results.length, unetCalls: r.unetCalls / r.results.length, // a batch's share
+      }))),
+      results: finished, failures, notes: applied.notes, stale: applied.stale, staleSegments: applied.staleSegments,
       ...(first?.provider ? { provider: first.provider, skippedProviders: first.skippedProviders } : {}),
       warnings: [...new Set(done.flatMap(({ r }) => r.warnings ?? []))],
+      ...(project.mode === 'fresco' ? { fresco: { batches } } : {}),
       farm: { jobsShared: shared, workers: [...new Set(done.filter(({ i }) => !sharedBefore.has(i)).map(({ r }) => r.worker))].sort() },
     };
   };
@@ -186,32 +230,32 @@ export async function renderSnapshotOnFarm(request: RenderRequest, project: Proj
       const running: string[] = [];
       parts.beginRound();
       const waitingRefused: Array<{ i: number; refusedBy: NonNullable<RenderJob['refusedBy']> }> = [];
-      for (let i = 0; i < plans.length; i++) {
+      for (let i = 0; i < units.length; i++) {
         if (results[i]) {
-          fraction += plans[i].steps;
+          fraction += units[i].steps;
           continue;
         }
         if (!queued[i]) {
-          if (cancelled || (mode === 'rerender' && i > 0 && !results[i - 1])) continue; // waits for the keyframe before it
+          if (cancelled || (units[i].afterPrevious && !results[i - 1])) continue; // waits for the keyframe before it
           await queueJob(i);
         }
         const job: Job | undefined = await queue.getJob(ids[i]);
         if (!job) { queued[i] = false; continue; } // removed by hand or by another submitter: queued again next round
         const state = await job.getState();
-        if (!sharedBefore.has(i)) parts.observe(ids[i], job, state, `keyframe at frame ${plans[i].k.frame}`, 1);
+        if (!sharedBefore.has(i)) parts.observe(ids[i], job, state, units[i].label, units[i].keyframes.length);
         if (state === 'completed') {
           const r = resultOf(file, job);
           if (!r) { await job.remove().catch(() => undefined); queued[i] = false; continue; }
           results[i] = r;
-          fraction += plans[i].steps;
+          fraction += units[i].steps;
         } else if (state === 'failed') {
           if (cancelled) continue;
           const reason = job.failedReason ?? 'unknown reason';
-          fail(new UserError(`the keyframe at frame ${plans[i].k.frame} failed on the farm after ${job.attemptsMade} attempts: ${reason}; finished keyframes are kept, submit again to continue`, file),
-            [failureOf(plans[i].k, new Error(reason))]);
+          fail(new UserError(`the ${units[i].label} failed on the farm after ${job.attemptsMade} attempts: ${reason}; finished keyframes are kept, submit again to continue`, file),
+            units[i].keyframes.map((k) => failureOf(k, new Error(reason))));
         } else {
           const prog = job.progress as unknown as JobProgress | undefined;
-          if (prog && typeof prog === 'object' && typeof prog.fraction === 'number') fraction += plans[i].steps * Math.min(1, Math.max(0, prog.fraction));
+          if (prog && typeof prog === 'object' && typeof prog.fraction === 'number') fraction += units[i].steps * Math.min(1, Math.max(0, prog.fraction));
           if (state === 'active') {
             running.push(ids[i]);
           } else {
@@ -221,27 +265,28 @@ export async function renderSnapshotOnFarm(request: RenderRequest, project: Proj
         }
       }
       const done = results.filter(Boolean).length;
+      const keysDone = results.reduce((n, r) => n + (r?.results.length ?? 0), 0);
       if (cancelled) {
         const kept = await submission.cancel(queue, ids.filter((_, i) => queued[i] && !results[i]));
         if (running.every((id) => kept.has(id))) fail(new CancelledError(cancelMessage('finished keyframes are kept', kept.size)), []);
       } else {
         let note = '';
-        if (done < plans.length) {
+        if (done < units.length) {
           const renderers = await liveRenderWorkers(control);
           for (const w of waitingRefused) {
             if (renderers.length && renderers.every((id) => w.refusedBy.some((x) => x.worker === id))) {
-              fail(new UserError(`no worker on the farm can render the keyframe at frame ${plans[w.i].k.frame}: ${w.refusedBy.map((x) => `${x.worker}: ${x.reason}`).join('; ')}`, file), []);
+              fail(new UserError(`no worker on the farm can render the ${units[w.i].label}: ${w.refusedBy.map((x) => `${x.worker}: ${x.reason}`).join('; ')}`, file), []);
             }
           }
           if (!renderers.length) note = ' (waiting: no worker on the farm takes render jobs now; start one with --kinds propagate,render)';
         }
         if (opts.onWorkers) opts.onWorkers(await parts.parts(control));
-        opts.onProgress?.(Math.min(0.99, (fraction / Math.max(1, totalSteps)) * 0.99), `${done} of ${plans.length} keyframes rendered on the farm, ${running.length} running${note}`);
-        if (done === plans.length) break;
+        opts.onProgress?.(Math.min(0.99, (fraction / Math.max(1, totalSteps)) * 0.99), `${keysDone} of ${totalKeys} keyframes rendered on the farm, ${running.length} running${note}`);
+        if (done === units.length) break;
       }
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 400));
     }
-    opts.onProgress?.(1, `rendered ${plans.length} keyframes on the farm`);
+    opts.onProgress?.(1, `rendered ${totalKeys} keyframes on the farm`);
     return summaryOf([]);
   } finally {
     await queue.close().catch(() => undefined);

@@ -1,11 +1,13 @@
-// Farm test pieces: a tiny propagation project (generated clip, styled keyframes, fast settings), and
-// `rerender farm worker` processes whose log lines the test can wait for.
+// Farm test pieces: a tiny propagation project (generated clip, styled keyframes, fast settings),
+// `rerender farm worker` processes whose log lines the test can wait for, and keyframe renders compared.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { createProject } from '../../main/engine/project/create';
-import { writeProjectFile } from '../../main/engine/project/project-file';
+import assert from 'node:assert/strict';
+import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
+import { orderedKeyframes, readRecord } from '../../main/engine/render/render-records';
 import { setKeyframeFrames } from '../../main/engine/project/keyframes';
 import { importKeyframeImage } from '../../main/engine/project/keyframe-images';
 import { frameFileName, projectPaths } from '../../main/engine/project/paths';
@@ -95,4 +97,25 @@ export function runCli(args: string[]): { child: ChildProcess; done: Promise<{ c
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   const done = new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => child.once('exit', (code) => resolve({ code: code ?? -1, stdout, stderr })));
   return { child, done };
+}
+
+/** Each keyframe's image bytes and render record, in timeline order. */
+export async function keyframeImages(file: string): Promise<Array<{ frame: number; bytes: Buffer; settingsKey?: string; dependsOn?: unknown }>> {
+  const p = await readProjectFile(file);
+  return orderedKeyframes(p).map((k) => {
+    assert.equal(k.status, 'done', `the keyframe at frame ${k.frame} of ${file} is rendered`);
+    const rec = readRecord(file, k);
+    return { frame: k.frame, bytes: fs.readFileSync(path.join(projectPaths(file).dir, k.image!)), settingsKey: rec?.settingsKey, dependsOn: rec?.dependsOn.map(({ id: _id, ...d }) => d) }; // ids are random per project
+  });
+}
+
+/** The keyframes of two projects are the same renders: image bytes, settings keys and dependencies. */
+export async function assertSameRenders(farm: string, local: string): Promise<void> {
+  const a = await keyframeImages(farm), b = await keyframeImages(local);
+  assert.deepEqual(a.map((x) => x.frame), b.map((x) => x.frame));
+  for (let i = 0; i < a.length; i++) {
+    assert.ok(a[i].bytes.equals(b[i].bytes), `the keyframe at frame ${a[i].frame} is byte-identical to the local render`);
+    assert.equal(a[i].settingsKey, b[i].settingsKey, 'the same settings key is recorded');
+    assert.deepEqual(a[i].dependsOn, b[i].dependsOn, 'the same dependencies are recorded');
+  }
 }

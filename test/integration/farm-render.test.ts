@@ -1,7 +1,7 @@
 // Keyframe rendering on the render farm, on a real Redis with real worker processes and the tiny fixture
 // models: `render --all --farm` gives the same images as a local `render --all` byte for byte (the engine
 // is deterministic), the anchor first and each later keyframe after the one before it; independent
-// keyframes spread over the workers; a worker without models says so and takes no render jobs, and a
+// keyframes spread over the workers; FRESCO batches are one job each, queued at once; a worker without models says so and takes no render jobs, and a
 // job whose models no render worker has is reported by the submitter instead of waiting for ever. Nothing
 // lost: a render worker killed with SIGKILL mid-keyframe hands the job (after its lock) to another, and
 // Redis restarted (append-only file) mid-render keeps every submitted job; the images still equal a local run.
@@ -10,18 +10,19 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { projectPaths } from '../../main/engine/project/paths';
-import { readProjectFile } from '../../main/engine/project/project-file';
-import { orderedKeyframes, readRecord } from '../../main/engine/render/render-records';
+import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
+import type { Project } from '../../preload/project-schema';
 import { tempDir } from '../helpers/media';
 import { rerender } from '../helpers/cli';
 import { SD_TINY } from '../helpers/fixtures';
 import { redisMissing, startRedis, type TestRedis } from '../helpers/redis';
-import { runCli, startWorker, stopWorker, type WorkerProcess } from '../helpers/farm';
+import { assertSameRenders, runCli, startWorker, stopWorker, type WorkerProcess } from '../helpers/farm';
 import { Queue } from 'bullmq';
 import { bullConnection, parseRedisUrl } from '../../main/farm/connection';
 import { FARM_PREFIX } from '../../main/farm/jobs';
+import { farmStatus } from '../../main/farm/farm-status';
 import { writeSceneProject } from './keyframe-render-scene';
+import { defaultFrescoSettings } from '../../main/engine/fresco/settings';
 
 const missing = redisMissing();
 if (missing) console.log(`# skipping the farm render tests: ${missing}`);
@@ -44,34 +45,15 @@ function modelsFolder(name: string): string {
 }
 
 /** The same scene project twice (farm/ and local/), its models named relative to the models folder. */
-async function twoProjects(mode: 'rerender' | 'independent', keys: number[]): Promise<{ dir: string; farm: string; local: string }> {
+async function twoProjects(mode: Project['mode'], keys: number[], change: (p: Project) => Project = (p) => p): Promise<{ dir: string; farm: string; local: string }> {
   const dir = tempDir('rerender-farm-render-');
   const farm = path.join(dir, 'farm', 'pan.rerender'), local = path.join(dir, 'local', 'pan.rerender');
   for (const f of [farm, local]) {
     fs.mkdirSync(path.dirname(f), { recursive: true });
     await writeSceneProject(f, { checkpoint: 'sd-tiny', controlnet: 'sd-tiny' }, mode, keys[keys.length - 1] + 1, keys);
+    await writeProjectFile(f, change(await readProjectFile(f)));
   }
   return { dir, farm, local };
-}
-
-/** Each keyframe's image bytes and render record, in timeline order. */
-async function keyframeImages(file: string): Promise<Array<{ frame: number; bytes: Buffer; settingsKey?: string; dependsOn?: unknown }>> {
-  const p = await readProjectFile(file);
-  return orderedKeyframes(p).map((k) => {
-    assert.equal(k.status, 'done', `the keyframe at frame ${k.frame} of ${file} is rendered`);
-    const rec = readRecord(file, k);
-    return { frame: k.frame, bytes: fs.readFileSync(path.join(projectPaths(file).dir, k.image!)), settingsKey: rec?.settingsKey, dependsOn: rec?.dependsOn.map(({ id: _id, ...d }) => d) }; // ids are random per project
-  });
-}
-
-async function assertSameRenders(farm: string, local: string): Promise<void> {
-  const a = await keyframeImages(farm), b = await keyframeImages(local);
-  assert.deepEqual(a.map((x) => x.frame), b.map((x) => x.frame));
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(a[i].bytes.equals(b[i].bytes), `the keyframe at frame ${a[i].frame} is byte-identical to the local render`);
-    assert.equal(a[i].settingsKey, b[i].settingsKey, 'the same settings key is recorded');
-    assert.deepEqual(a[i].dependsOn, b[i].dependsOn, 'the same dependencies are recorded');
-  }
 }
 
 describe('render farm: keyframes', { skip: missing }, () => {
@@ -129,6 +111,51 @@ describe('render farm: keyframes', { skip: missing }, () => {
     await assertSameRenders(farm, local);
     const took = ws.map((w) => (w.log().match(/took keyframe/g) ?? []).length);
     assert.equal(took[0] + took[1], 4, 'each keyframe was rendered once');
+    await Promise.all(ws.map(stopWorker));
+  });
+
+  test('given a FRESCO project and two render workers, when `render --all --farm` runs, then each batch is one job, all queued at once, and the keyframes equal a local render --all byte for byte', LONG, async () => {
+    const models = modelsFolder('sd-tiny');
+    // Five keyframes in batches of 3: [0, 2, 4], then [0, 4, 6] and [0, 6, 7] (the first and the previous
+    // batch's last again, their new images discarded). Colour preservation on: every job renders the
+    // colour reference from the first keyframe before its batch, as the local run does once.
+    const { farm, local } = await twoProjects('fresco', [0, 2, 4, 6, 7], (p) => ({ ...p, render: { ...p.render, colorPreservation: true }, fresco: { ...defaultFrescoSettings(), batchSize: 3 } }));
+    const loc = rerender(['render', local, '--all', '--models-dir', models, '--json']);
+    assert.equal(loc.code, 0, loc.stderr);
+    assert.equal(loc.json().fresco.batches.length, 3);
+    const queue = new Queue('render', { connection: bullConnection(parseRedisUrl(redis.url)), prefix: FARM_PREFIX });
+    queue.on('error', () => undefined);
+    let ws: WorkerProcess[] = [];
+    try {
+      const submit = runCli(['render', farm, '--all', '--farm', redis.url, '--models-dir', models, '--json']);
+      // Nothing orders the batches: with no worker yet, all three wait in the queue.
+      let ended: { code: number; stderr: string } | undefined;
+      void submit.done.then((r) => { ended = r; });
+      while ((await queue.getJobCounts('waiting')).waiting < 3) {
+        assert.equal(ended, undefined, `the submitter ended before queueing the three batches: ${ended?.stderr}`);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      ws = [worker(['--kinds', 'render', '--models-dir', models]), worker(['--kinds', 'render', '--models-dir', models])];
+      // `farm status` names a running batch by its frames.
+      let running: string[] = [];
+      while (!running.length && !ended) {
+        running = (await farmStatus(parseRedisUrl(redis.url))).running.map((x) => x.segment);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      assert.ok(running.length && running.every((x) => /^FRESCO batch of frames (0, 2, 4|0, 4, 6|0, 6, 7)$/.test(x)), `farm status lists the running batches: ${running.join('; ')}`);
+      const r = await submit.done;
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      assert.deepEqual(out.rendered.map((x: { frame: number }) => x.frame).sort((a: number, b: number) => a - b), [0, 2, 4, 6, 7]);
+      assert.equal(out.fresco.batches.length, 3, "the workers' batch reports come back");
+    } finally {
+      await queue.close();
+    }
+    await assertSameRenders(farm, local);
+    const took = ws.flatMap((w) => w.log().match(/took FRESCO batch of frames [\d, ]+ of/g) ?? []).sort();
+    assert.deepEqual(took, ['took FRESCO batch of frames 0, 2, 4 of', 'took FRESCO batch of frames 0, 4, 6 of', 'took FRESCO batch of frames 0, 6, 7 of'], 'each batch was rendered once');
+    const p = await readProjectFile(farm);
+    assert.ok(p.keyframes.every((k) => k.revision === 1), 'each keyframe got one image (the context renders were discarded)');
     await Promise.all(ws.map(stopWorker));
   });
 

@@ -121,9 +121,10 @@ usage: rerender render <project-file> [--frame N | --all] [--prompt …] [--nega
   --detector       ONNX soft-edge or depth detector for those ControlNet types
   --farm URL       render on the render farm at this Redis (redis://[:PASSWORD@]host:6379): one job per
                    keyframe on workers that take render jobs (\`rerender farm\`), the anchor first and
-                   each later keyframe after the one before it (independent keyframes all at once);
-                   the results are committed here like a local render. Not for FRESCO mode; the
-                   workers use their own models folders and --tokenizer/--detector are theirs.`,
+                   each later keyframe after the one before it (independent keyframes all at once; in
+                   FRESCO mode one job per batch, all at once); the results are committed here like a
+                   local render. The workers use their own models folders and
+                   --tokenizer/--detector/--saliency are theirs.`,
   flags: ['all', 'json', ...FRESCO_FLAGS],
   run: (args, ctx) => runRender(args, ctx),
 };

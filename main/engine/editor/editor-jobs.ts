@@ -142,8 +142,7 @@ export class EditorJobs {
     if (chosen.length === 0) throw new UserError('every keyframe is rendered and up to date; use Re-render all to render them again');
     const ids = chosen.map((k) => k.id);
     const params = only === 'all' ? () => ({}) : () => ({ ids });
-    // FRESCO renders its keyframes together in batches: on this machine, whatever the choice.
-    const farm = this.session.project().mode === 'fresco' ? undefined : this.farmFor(on);
+    const farm = this.farmFor(on);
     const title = `${only === 'all' ? `Re-render all ${ids.length} keyframes` : `Render ${ids.length} keyframe${ids.length === 1 ? '' : 's'} not done yet`}${farm ? ' on the farm' : ''}`;
     return this.render('renderKeyframes', params, ids, title, undefined, farm);
   }

@@ -5,9 +5,10 @@
 import type { Image } from '../../../native-models/src/image';
 import { projectModelPath, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { effectiveRenderParams } from '../project/keyframes';
-import type { Keyframe, RenderParams } from '../../../preload/project-schema';
+import type { Keyframe, Project, RenderParams } from '../../../preload/project-schema';
+import { UserError } from '../../../native-models/src/errors';
 import { keyframeInputFrame } from '../render/keyframe-commit';
-import type { KeyframeMethod, MethodPlan, MethodUnit } from '../render/keyframe-method';
+import type { KeyframeMethod, MethodPlan, MethodUnit, RenderRequest } from '../render/keyframe-method';
 import { orderedKeyframes, settingsKey } from '../render/render-records';
 import { openSaliencyModel, type SaliencyModel } from './background-smoothing';
 import { batchParams, planBatches, regenerateBatch, type Batch } from './batches';
@@ -26,20 +27,50 @@ interface FrescoPlan extends MethodPlan<FrescoUnit> {
   colour: boolean;
 }
 
+/**
+ * The batches a FRESCO render of `targets` consists of, as keyframe ids (timeline order) and the ids that
+ * get its new images: the units a render farm queues as separate jobs. The batches do not depend on each
+ * other's images (each renders from its input frames; the colour reference is rendered again per job, the
+ * same bytes), so they may run at once on different machines.
+ */
+export function frescoUnits(project: Project, targets: Keyframe[], req: RenderRequest): Array<{ batch: NonNullable<RenderRequest['frescoBatch']>; label: string; steps: number }> {
+  const plan = frescoMethod.plan(project, targets, { ...req, frescoBatch: undefined }, []);
+  return plan.units.map((u) => {
+    const batch = { keyframes: u.batch.keyframes.map((i) => plan.keys[i].id), keep: u.batch.keep.map((i) => plan.keys[i].id) };
+    return { batch, label: u.label, steps: frescoMethod.plan(project, targets, { ...req, frescoBatch: batch }, []).steps };
+  });
+}
+
+/** The batch a request names by keyframe ids, as indices into the ordered diffusion keyframes. */
+function namedBatch(keys: Keyframe[], named: NonNullable<RenderRequest['frescoBatch']>): Batch {
+  const index = (id: string) => {
+    const i = keys.findIndex((k) => k.id === id);
+    if (i < 0) throw new UserError(`the FRESCO batch names keyframe ${id}, which is not a diffusion keyframe of the project`);
+    return i;
+  };
+  const keyframes = named.keyframes.map(index);
+  if (keyframes.some((i, n) => n > 0 && i <= keyframes[n - 1])) throw new UserError('the FRESCO batch does not list its keyframes once each in timeline order');
+  const keep = named.keep.map(index);
+  if (!keep.length || keep.some((i) => !keyframes.includes(i))) throw new UserError('the FRESCO batch keeps keyframes it does not render');
+  return { keyframes, keep };
+}
+
 export const frescoMethod: KeyframeMethod<FrescoUnit, FrescoPlan> = {
   plan(project, targets, req, warnings) {
     const settings: FrescoSettings = { ...defaultFrescoSettings(), ...project.fresco };
     // This run's saliency model (CLI --saliency), else the project's choice; opened with the other models.
-    const saliencyFile = req.saliencyModel ?? (settings.saliencyModel ? projectModelPath(resolveModelsDir(req.modelsDir), settings.saliencyModel) : undefined);
+    const saliencyFile = req.saliencyModel ?? (settings.saliencyModel ? (req.modelPath?.(settings.saliencyModel) ?? projectModelPath(resolveModelsDir(req.modelsDir), settings.saliencyModel)) : undefined);
     if (settings.backgroundSmoothing) {
       const a = saliencyAvailability(saliencyFile);
       if (!a.available) { warnings.push(`background smoothing is unavailable: ${a.reason}`); settings.backgroundSmoothing = false; }
     }
     const keys = orderedKeyframes(project).filter((k) => k.source === 'diffusion');
-    // Every keyframe: batch by batch; some (one, or those not done yet): each in its own batch with its context.
-    const batches: Batch[] = req.target === 'all' || targets.length === keys.length
-      ? planBatches(keys.length, settings.batchSize).map((b) => ({ keyframes: b.keyframes, keep: b.keyframes.slice(b.prefix) }))
-      : targets.map((t) => regenerateBatch(keys.length, keys.findIndex((k) => k.id === t.id)));
+    // Every keyframe: batch by batch; some (one, or those not done yet): each in its own batch with its
+    // context; a farm job: the one batch it names (a unit of one of those plans, see frescoUnits).
+    const batches: Batch[] = req.frescoBatch ? [namedBatch(keys, req.frescoBatch)]
+      : req.target === 'all' || targets.length === keys.length
+        ? planBatches(keys.length, settings.batchSize).map((b) => ({ keyframes: b.keyframes, keep: b.keyframes.slice(b.prefix) }))
+        : targets.map((t) => regenerateBatch(keys.length, keys.findIndex((k) => k.id === t.id)));
     const units = batches.map((batch, b): FrescoUnit => ({
       batch, params: batchParams(project, keys, batch, warnings), keyframes: batch.keep.map((i) => keys[i]),
       label: `FRESCO batch ${b + 1} of ${batches.length} (frames ${batch.keyframes.map((i) => keys[i].frame).join(', ')})`,

@@ -25,6 +25,11 @@ export interface RenderRequest {
   mode?: Project['mode'];
   /** FRESCO switches and parameters, stored in the project (FRESCO mode). */
   fresco?: Partial<FrescoSettings>;
+  /**
+   * FRESCO: render only this batch (keyframe ids in timeline order, and those that get its new images) of
+   * the plan for `target`: one job of a render farm (fresco-method.ts, frescoUnits).
+   */
+  frescoBatch?: { keyframes: string[]; keep: string[] };
   /** ONNX salient-object model for FRESCO's background smoothing. */
   saliencyModel?: string | null;
   /** Models folder (default: $RERENDER_MODELS or ~/.rerender/models). */
