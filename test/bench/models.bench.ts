@@ -2,14 +2,21 @@
 // and the full-size SD1.5 UNet (random weights) at a 64×64 latent: load time, time per step, peak RSS.
 // The full-size part runs in child processes (build, then run from the written file, as a cache hit
 // does) so each peak RSS is that phase's own; then the disk a cache of four variants of that UNet takes.
-// RERENDER_BENCH_FULL=0 skips the full-size part; RERENDER_BENCH_SECTION=cache runs only the cache part.
+// Then a render's loads from a full-size fp16 checkpoint file (random weights): the anchor's record UNet and a
+// later keyframe's inject UNet held together as a run holds them, and the VAE, with a cold and then a warm
+// cache: peak RSS against the fp32 weights in use, the cache's size, the VAE's encode/decode at 512×512.
+// RERENDER_BENCH_FULL=0 skips the full-size part; RERENDER_BENCH_SECTION=cache (or render-load) runs only that part.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from '../../native-models/src/runtime/onnxruntime';
 import { buildGraph, type GraphSpec } from '../../native-models/src/graphs';
-import { syntheticWeights, unetParameterShapes } from '../../native-models/src/graphs/synthetic-weights';
+import { syntheticWeights, unetParameterShapes, vaeParameterShapes } from '../../native-models/src/graphs/synthetic-weights';
+import { crossFrameLayers, looseLayers } from '../../native-models/src/graphs';
+import { unetConfig } from '../../native-models/src/graphs/config';
+import { float32ToHalf } from '../../native-models/src/weights/half';
+import { writeSafetensors, type TensorToWrite } from '../../native-models/src/weights/safetensors';
 import { encodeModel, writeModel } from '../../native-models/src/onnx/model';
 import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
 import { createSessionOn } from '../../native-models/src/runtime/providers';
@@ -152,6 +159,108 @@ async function sharedCache(): Promise<void> {
   }
 }
 
+/** This process's memory now (MiB): resident, its anonymous and file-backed parts, and the peak so far. */
+function memory(): { rss: number; anon: number; fileBacked: number; peak: number } {
+  const status = fs.readFileSync('/proc/self/status', 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), fileBacked: kb('RssFile'), peak: process.resourceUsage().maxRSS / 1024 };
+}
+
+/**
+ * Child process 4: what a Rerender run loads, through the model runtime as a render does: the UNet from
+ * the checkpoint file (record variant for the anchor, then the inject variant of a later keyframe, both
+ * kept), one CFG step each at a 64×64 latent, then the VAE (random full-size weights) encoding and
+ * decoding 512×512. Memory after each phase.
+ */
+async function renderLoad(file: string, cacheDir: string): Promise<void> {
+  const rows: Array<Record<string, unknown>> = [];
+  const phase = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now(), cpu = process.cpuUsage();
+    const r = await fn();
+    const used = process.cpuUsage(cpu);
+    rows.push({ label, seconds: (performance.now() - t) / 1000, cpuSeconds: (used.user + used.system) / 1e6, ...memory() });
+    return r;
+  };
+  const weights = await loadComponentWeights(file, 'unet');
+  const runtime = new ModelRuntime({ cacheDir, providers: ['cpu'] });
+  const layers = crossFrameLayers(unetConfig(weights.config), weights);
+  const loose = looseLayers(layers);
+  const feeds = (): Record<string, ort.Tensor> => ({ sample: f32([2, 4, 64, 64]), timestep: timestep(), encoder_hidden_states: f32([2, 77, 768], 2) });
+  const outputs = ['noise_pred', ...layers.map((l) => `recorded_tokens.${l.index}`)];
+  const record = await phase('UNet record variant (anchor) loaded', () => runtime.load({ part: 'unet', variant: { record: true } }, weights));
+  const recorded = await phase('  one step', () => record.run(feeds(), outputs));
+  const inject = await phase('+ UNet inject variant (later keyframe) loaded', () => runtime.load({ part: 'unet', variant: { record: true, inject: loose } }, weights));
+  await phase('  one step', () => {
+    const f = feeds();
+    for (const i of loose) {
+      const own = recorded[`recorded_tokens.${i}`];
+      const [batch, tokens, width] = own.dims as number[];
+      const both = new Float32Array(2 * own.data.length);
+      both.set(own.data as Float32Array, 0);
+      both.set(own.data as Float32Array, own.data.length);
+      f[`reference_tokens.${i}`] = new ort.Tensor('float32', both, [batch, 2 * tokens, width]);
+    }
+    return inject.run(f, outputs);
+  });
+  await weights.close();
+  const vaeConfig = SD15_CONFIGS.vae;
+  const vae = { ...syntheticWeights(vaeConfig, vaeParameterShapes(vaeConfig)), fingerprint: async () => 'bench-synthetic-sd15-vae' };
+  const encoder = await phase('+ VAE encoder loaded', () => runtime.load({ part: 'vae_encoder' }, vae));
+  const decoder = await phase('+ VAE decoder loaded', () => runtime.load({ part: 'vae_decoder' }, vae));
+  for (let i = 1; i <= 2; i++) {
+    await phase(`  encode 512×512 (call ${i})`, () => encoder.run({ image: f32([1, 3, 512, 512]) }, ['mean']));
+    await phase(`  decode 64×64 → 512×512 (call ${i})`, () => decoder.run({ latent: f32([1, 4, 64, 64]) }, ['image']));
+  }
+  await runtime.releaseAll();
+  const fromCache = record.fromCache && inject.fromCache && encoder.fromCache && decoder.fromCache;
+  console.log(JSON.stringify({ phase: 'render-load', fromCache, rows, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+}
+
+/** A full-size SD1.5 UNet checkpoint (diffusers names, random weights) in fp16, as users mostly hold. */
+async function writeCheckpoint(file: string): Promise<number> {
+  const config = SD15_CONFIGS.unet;
+  const shapes = unetParameterShapes(config);
+  const weights = syntheticWeights(config, shapes);
+  const tensors: Record<string, TensorToWrite> = {};
+  let values = 0;
+  for (const [name, shape] of shapes) {
+    tensors[name] = { dtype: 'F16', shape, data: float32ToHalf(weights.get(name).data) };
+    values += shape.reduce((a, b) => a * b, 1);
+  }
+  await writeSafetensors(file, tensors);
+  return values;
+}
+
+function folderBytes(dir: string): number {
+  return fs.readdirSync(dir).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
+}
+
+async function renderLoads(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rerender-bench-load-'));
+  try {
+    const file = path.join(dir, 'unet-fp16.safetensors');
+    const unetValues = await writeCheckpoint(file);
+    const vaeValues = [...vaeParameterShapes(SD15_CONFIGS.vae).values()].reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
+    const inUse = 4 * (unetValues + vaeValues);
+    const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+    console.log(`\nA render's loads from a full-size fp16 UNet checkpoint (${gib(fs.statSync(file).size)} file; random weights) and the SD1.5 VAE, CPU (fp32):`);
+    console.log(`  weights in use: UNet ${gib(4 * unetValues)} + VAE ${gib(4 * vaeValues)} = ${gib(inUse)} in fp32`);
+    const cacheDir = path.join(dir, 'cache');
+    for (const run of ['cold cache (graphs built and written)', 'warm cache (a later render)']) {
+      const r = child(['--render-load', file, cacheDir]);
+      if (!r) continue;
+      console.log(`  ${run}${r.fromCache ? ' (every graph from the cache)' : ''}:`);
+      for (const row of r.rows as Array<Record<string, number | string>>) {
+        console.log(`    ${String(row.label).padEnd(46)} ${Number(row.seconds).toFixed(1).padStart(6)} s wall ${Number(row.cpuSeconds).toFixed(1).padStart(6)} s CPU   RSS ${Number(row.rss).toFixed(0).padStart(6)} MiB (anon ${Number(row.anon).toFixed(0)}, file ${Number(row.fileBacked).toFixed(0)}), peak ${Number(row.peak).toFixed(0)} MiB`);
+      }
+      const peak = Number(r.peakRssMiB) * 2 ** 20;
+      console.log(`    peak RSS ${gib(peak)} = ${(peak / inUse).toFixed(2)}× the weights in use (goal < 1.5×); cache ${gib(folderBytes(cacheDir))} for 4 graphs`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function child(args: string[]): Record<string, unknown> | undefined {
   const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
@@ -187,10 +296,12 @@ async function main(): Promise<void> {
   if (mode === '--full-build') return fullBuild(rest[0], rest[1] === 'true');
   if (mode === '--full-run') return fullRun(rest[0], Number(rest[1]), Number(rest[2]));
   if (mode === '--full-cache') return fullCache(rest[0]);
+  if (mode === '--render-load') return renderLoad(rest[0], rest[1]);
   if (process.env.RERENDER_BENCH_SECTION === 'cache') return sharedCache();
+  if (process.env.RERENDER_BENCH_SECTION === 'render-load') return renderLoads();
   await tinyModels();
   await cachedLoads();
-  if (process.env.RERENDER_BENCH_FULL !== '0') { await fullSize(); await sharedCache(); }
+  if (process.env.RERENDER_BENCH_FULL !== '0') { await fullSize(); await sharedCache(); await renderLoads(); }
 }
 
 main().catch((err) => { console.error(err); process.exit(1); });

@@ -66,7 +66,7 @@ export function framePair(size: number, x0 = 300, y0 = 200): { first: Image; sec
 
 const OFF: StepWindow = { start: 1, end: 0 };
 
-/** Each constraint alone, all of them, none (which must equal the independent render). */
+/** Each constraint alone, all of them (by default, and with the method's full first pass), none (which must equal the independent render). */
 export const CONSTRAINT_SETS: Record<string, (k: RenderParams['constraints']) => RenderParams['constraints']> = {
   none: (k) => ({ ...k, crossFrame: OFF, shape: OFF, pixel: OFF, color: OFF }),
   'cross-frame attention': (k) => ({ ...k, shape: OFF, pixel: OFF, color: OFF }),
@@ -74,6 +74,7 @@ export const CONSTRAINT_SETS: Record<string, (k: RenderParams['constraints']) =>
   'pixel-aware fusion': (k) => ({ ...k, crossFrame: OFF, shape: OFF, color: OFF }),
   'colour adjustment': (k) => ({ ...k, crossFrame: OFF, shape: OFF, pixel: OFF }),
   all: (k) => k,
+  'all, full first pass': (k) => ({ ...k, fullFirstPass: true }),
 };
 
 export interface TranslationRatios {

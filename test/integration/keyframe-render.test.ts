@@ -10,7 +10,7 @@ import type { ModelRuntime } from '../../native-models/src/runtime/model-runtime
 import { sdeditStartStep } from '../../native-models/src/scheduler';
 import type { DiffusionModels } from '../../main/engine/render/diffusion-models';
 import { CacheReader } from '../../main/engine/render/keyframe-cache';
-import { executedSteps, firstPixelFusionStep, renderLater, renderPlain, type RenderEnv } from '../../main/engine/render/keyframe-render';
+import { analyseImage, executedSteps, firstPixelFusionStep, renderLater, renderPlain, type RenderEnv } from '../../main/engine/render/keyframe-render';
 import { imageToSigned, signedToImage } from '../../main/engine/render/latent';
 import { gaussianNoise } from '../../main/engine/render/noise';
 import { ddimRun, runPass, startingLatent } from '../../main/engine/render/sampler';
@@ -156,4 +156,17 @@ test('given a later keyframe, then it makes the VAE passes the method needs (3 e
   assert.deepEqual([off.encodes, off.decodes, off.unet], [1, 1, run]);
   const zero = await count({ ...params, constraints: { ...params.constraints, fusionStrength: 0, detailLevel: 1 } });
   assert.ok(maxDifference(off.image, zero.image) <= 1, `one pass vs two passes with fusion of no effect: ${maxDifference(off.image, zero.image)}`);
+});
+
+test('given an imported image, when it is analysed to serve as anchor or previous, then it is encoded once (its latent is x̂₀ at every executed step, the frame itself is not encoded) and the UNet runs once per executed step', async () => {
+  const params = testParams();
+  const dir = path.join(work, 'analysis');
+  const image = scene(6);
+  const [e, d, u] = [models.vaeEncodes, models.vaeDecodes, models.unetCalls];
+  await analyseImage(env(), { frame: scene(0), params }, image, { dir, key: 'analysis' });
+  const run = params.steps - sdeditStartStep(params.steps, params.strength);
+  assert.deepEqual([models.vaeEncodes - e, models.vaeDecodes - d, models.unetCalls - u], [1, 0, run]);
+  const cache = CacheReader.open(dir)!;
+  const z = await models.encode(imageToSigned(image));
+  for (let s = sdeditStartStep(params.steps, params.strength); s < params.steps; s++) assert.deepEqual(cache.x0(s), z, `x̂₀ at step ${s}`);
 });

@@ -4,7 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inferConfig, structureFromWeights } from '../../native-models/src/weights/infer-config';
-import { unetParameterShapes } from '../../native-models/src/graphs/synthetic-weights';
+import { unetParameterShapes, vaeParameterShapes } from '../../native-models/src/graphs/synthetic-weights';
+import { loadComponentWeights } from '../../native-models/src/weights/model-weights';
+import { SD_TINY } from '../helpers/fixtures';
 import { SD15_UNET_CONFIG } from '../../native-models/src/weights/sd15-config';
 
 const lookup = (shapes: Map<string, number[]>) => (name: string) => shapes.get(name);
@@ -36,4 +38,15 @@ test('given a component with a tensor the structure needs missing, then inferenc
   const shapes = unetParameterShapes(SD15_UNET_CONFIG);
   shapes.delete('conv_in.weight');
   assert.throws(() => inferConfig('unet', [...shapes.keys()], lookup(shapes), 'broken.safetensors'), /broken\.safetensors: has no usable tensor "conv_in\.weight"/);
+});
+
+test('given the sd-tiny fixture VAE, when random VAE weights are made for its config, then they have exactly its tensor names and shapes (the full-size benches rely on the same shapes for SD1.5)', async () => {
+  const weights = await loadComponentWeights(SD_TINY, 'vae');
+  try {
+    const shapes = vaeParameterShapes(weights.config);
+    assert.deepEqual([...shapes.keys()].sort(), weights.names().sort());
+    for (const name of weights.names()) assert.deepEqual(shapes.get(name), weights.shape(name), name);
+  } finally {
+    await weights.close();
+  }
 });

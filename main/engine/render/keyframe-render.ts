@@ -89,8 +89,11 @@ function latentShape(env: RenderEnv, frame: Image): LatentShape {
   return { channels: env.models.latentChannels, height: frame.height / LATENT_FACTOR, width: frame.width / LATENT_FACTOR };
 }
 
-/** Conditioning, control map, seeded noise and the SDEdit starting latent of `image` (the frame, or a colour-matched copy). */
-async function prepare(env: RenderEnv, input: FrameInput, image: Image, strength = input.params.strength): Promise<Prepared> {
+/**
+ * Conditioning, control map, seeded noise and the SDEdit starting latent of `image` (the frame, or a
+ * colour-matched copy); with `image` undefined no starting latent is made (and nothing is encoded).
+ */
+async function prepare(env: RenderEnv, input: FrameInput, image: Image | undefined, strength = input.params.strength): Promise<Prepared> {
   const p = input.params;
   const run = samplingRun(p.sampler, p.steps);
   const latent = latentShape(env, input.frame);
@@ -98,7 +101,7 @@ async function prepare(env: RenderEnv, input: FrameInput, image: Image, strength
   const controlMap = await controlImage(input.frame, p.controlnet, env.models.hasControlNet, input.detector);
   const noise = gaussianNoise(p.seed, latent.channels * latent.height * latent.width);
   const startStep = sdeditStartStep(p.steps, strength);
-  const z0 = startStep > 0 ? await env.models.encode(imageToSigned(image)) : undefined;
+  const z0 = startStep > 0 && image ? await env.models.encode(imageToSigned(image)) : undefined;
   return {
     latent, sampler: run.sampler, steps: p.steps, startStep, context, noise,
     control: controlMap ? { image: controlMap, strength: p.controlnet.strength } : undefined,
@@ -160,7 +163,7 @@ export async function renderPlain(env: RenderEnv, input: FrameInput, record?: Ca
  * step, and the tokens are those the UNet sees on that latent noised to each step with the run's noise.
  */
 export async function analyseImage(env: RenderEnv, input: FrameInput, image: Image, record: CacheTarget): Promise<void> {
-  const prep = await prepare(env, input, input.frame);
+  const prep = await prepare(env, input, undefined); // no SDEdit start: the image's own latent is noised below
   const run = samplingRun(prep.sampler, prep.steps);
   const z = await env.models.encode(imageToSigned(image));
   const stats = channelStats(z, prep.latent.channels);

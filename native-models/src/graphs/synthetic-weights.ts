@@ -1,4 +1,4 @@
-// Random UNet weights for any UNet config, generated on demand tensor by tensor (never held twice),
+// Random UNet and VAE weights for any config, generated on demand tensor by tensor (never held twice),
 // under diffusers names: for benchmarks of full-size graphs and for tests of configs no fixture has.
 import { unetConfig } from './config';
 import type { ConfiguredWeights } from './index';
@@ -60,6 +60,50 @@ export function unetParameterShapes(config: ModelConfig): Map<string, number[]> 
   });
   norm('conv_norm_out', c[0]);
   conv('conv_out', Number(config.out_channels ?? 4), c[0], 3);
+  return shapes;
+}
+
+/** Every parameter name and shape of an AutoencoderKL with this config (diffusers naming, attention as [C, C] linears). */
+export function vaeParameterShapes(config: ModelConfig): Map<string, number[]> {
+  const c = (config.block_out_channels as number[] | undefined) ?? [128, 256, 512, 512];
+  const layers = Number(config.layers_per_block ?? 2);
+  const latent = Number(config.latent_channels ?? 4);
+  const inChannels = Number(config.in_channels ?? 3), outChannels = Number(config.out_channels ?? 3);
+  const shapes = new Map<string, number[]>();
+  const add = (name: string, shape: number[]) => shapes.set(name, shape);
+  const conv = (p: string, out: number, inp: number, k: number) => { add(`${p}.weight`, [out, inp, k, k]); add(`${p}.bias`, [out]); };
+  const norm = (p: string, ch: number) => { add(`${p}.weight`, [ch]); add(`${p}.bias`, [ch]); };
+  const resnet = (p: string, inp: number, out: number) => {
+    norm(`${p}.norm1`, inp); conv(`${p}.conv1`, out, inp, 3); norm(`${p}.norm2`, out); conv(`${p}.conv2`, out, out, 3);
+    if (inp !== out) conv(`${p}.conv_shortcut`, out, inp, 1);
+  };
+  const mid = (p: string, ch: number) => {
+    resnet(`${p}.mid_block.resnets.0`, ch, ch);
+    norm(`${p}.mid_block.attentions.0.group_norm`, ch);
+    for (const n of ['to_q', 'to_k', 'to_v', 'to_out.0']) { add(`${p}.mid_block.attentions.0.${n}.weight`, [ch, ch]); add(`${p}.mid_block.attentions.0.${n}.bias`, [ch]); }
+    resnet(`${p}.mid_block.resnets.1`, ch, ch);
+  };
+  const last = c[c.length - 1];
+  conv('encoder.conv_in', c[0], inChannels, 3);
+  let ch = c[0];
+  c.forEach((out, i) => {
+    for (let j = 0; j < layers; j++) resnet(`encoder.down_blocks.${i}.resnets.${j}`, j === 0 ? ch : out, out);
+    if (i < c.length - 1) conv(`encoder.down_blocks.${i}.downsamplers.0.conv`, out, out, 3);
+    ch = out;
+  });
+  mid('encoder', last);
+  norm('encoder.conv_norm_out', last); conv('encoder.conv_out', 2 * latent, last, 3);
+  conv('quant_conv', 2 * latent, 2 * latent, 1); conv('post_quant_conv', latent, latent, 1);
+  conv('decoder.conv_in', last, latent, 3);
+  mid('decoder', last);
+  const rev = [...c].reverse();
+  ch = last;
+  rev.forEach((out, i) => {
+    for (let j = 0; j <= layers; j++) resnet(`decoder.up_blocks.${i}.resnets.${j}`, j === 0 ? ch : out, out);
+    if (i < rev.length - 1) conv(`decoder.up_blocks.${i}.upsamplers.0.conv`, out, out, 3);
+    ch = out;
+  });
+  norm('decoder.conv_norm_out', c[0]); conv('decoder.conv_out', outChannels, c[0], 3);
   return shapes;
 }
 
