@@ -71,9 +71,13 @@ export async function openProject(file: string, asked?: 'go' | 'discard'): Promi
   const choice = asked ?? (await askToSave('opening another project'));
   if (choice === 'cancel') return;
   if (choice === 'discard') await closeProject(true);
-  const openedAt = performance.now();
+  // Set before the call: the engine's project.changed event may bring the project (and its first frame)
+  // before the call answers, and that frame is the one the open-to-first-frame figure must end at.
+  const before = editor.get().openedAt, openedAt = performance.now();
+  editor.set({ openedAt });
   const state = await call('project.open', { file });
   if (state) await showProject(state, openedAt);
+  else editor.set({ openedAt: before });
 }
 
 /** Shows a project the engine has open, with the timeline fitted to the window. */

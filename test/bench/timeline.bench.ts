@@ -99,6 +99,7 @@ async function main() {
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    page.setDefaultTimeout(120_000); // a loaded machine: closing and opening wait for the engine
     await page.goto(serve.url);
     await page.waitForSelector('[data-testid=preview-canvas][data-drawn-frame="0"]', { timeout: 60_000 });
     const [loaded, firstPreview] = await page.evaluate(`[performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd, performance.getEntriesByName('rerender:first-preview-frame')[0]?.startTime ?? NaN]`) as number[];

@@ -25,6 +25,7 @@ describe('the cache limit setting in the browser editor', () => {
     };
     let models = await open();
     const field = () => models.getByLabel('Cache limit (GB)');
+    await models.getByTestId('cache-status').waitFor(); // the setting has arrived from the engine (the field is empty until then)
     assert.equal(await field().inputValue(), '20', 'the default');
     const save = () => models.getByRole('button', { name: 'Set limit' });
     assert.equal(await save().isDisabled(), true, 'nothing changed yet');
