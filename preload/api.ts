@@ -154,6 +154,8 @@ export const farmState = z.object({
   reachable: z.boolean().optional(),
   /** Why it did not answer, in the user's words. */
   problem: z.string().optional(),
+  /** It answers but can lose jobs (no append-only file): what to change there. */
+  warning: z.string().optional(),
 });
 export type FarmState = z.infer<typeof farmState>;
 /** Where Propagate and Render all run: the render farm (the default when one is set) or this machine. */

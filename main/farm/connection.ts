@@ -83,11 +83,30 @@ export function explainRedisError(c: FarmConnection, err: unknown): UserError | 
   return undefined;
 }
 
+/** What the first contact found that the user should know but that does not stop the farm. */
+export interface FarmCheck {
+  /** One line each, in the user's words (the password never in them). */
+  warnings: string[];
+}
+
+/**
+ * The warning for a Redis whose persistence loses BullMQ's jobs on a restart, from its `INFO persistence`
+ * text (undefined when the append-only file is on). Snapshots alone (RDB) keep only what was there at
+ * the last save, so jobs submitted or finished since come back wrong or not at all.
+ */
+export function persistenceWarning(c: FarmConnection, info: string): string | undefined {
+  const aof = /^aof_enabled:(\d+)/m.exec(info);
+  if (!aof) return `cannot tell whether Redis at ${c.where} keeps an append-only file (INFO persistence has no aof_enabled): if it does not, submitted jobs are lost when it restarts`;
+  if (aof[1] !== '0') return undefined;
+  return `Redis at ${c.where} keeps no append-only file (appendonly no): jobs submitted since its last snapshot are lost if it restarts; set "appendonly yes" in its redis.conf (at once: redis-cli CONFIG SET appendonly yes, then CONFIG REWRITE)`;
+}
+
 /**
  * Contacts Redis once (connect, authenticate, PING) and throws a UserError that says what is wrong:
  * no server, a password needed, a wrong password, TLS trouble. Run before starting a worker or a submission.
+ * Returns the warnings about a Redis that works but can lose jobs (no append-only file).
  */
-export async function checkFarmConnection(c: FarmConnection, timeoutMs = 10_000): Promise<void> {
+export async function checkFarmConnection(c: FarmConnection, timeoutMs = 10_000): Promise<FarmCheck> {
   const client = new IORedis({ ...c.options, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: timeoutMs });
   let first: unknown; // the server's own reason (NOAUTH, WRONGPASS) comes as an event before "Connection is closed"
   client.on('error', (err) => { first ??= err; });
@@ -95,7 +114,21 @@ export async function checkFarmConnection(c: FarmConnection, timeoutMs = 10_000)
     await client.connect();
     await client.ping();
   } catch (err) {
+    client.disconnect();
     throw explainRedisError(c, first) ?? explainRedisError(c, err) ?? new UserError(`cannot use Redis at ${c.where}: ${(err as Error).message}`);
+  }
+  try {
+    const warnings: string[] = [];
+    let info: string | undefined;
+    try {
+      info = await client.info('persistence');
+    } catch (err) {
+      // A managed Redis may refuse INFO to this user: the farm still works, the risk is only unknown.
+      warnings.push(`cannot tell whether Redis at ${c.where} keeps an append-only file (INFO refused: ${(err as Error).message}): if it does not, submitted jobs are lost when it restarts`);
+    }
+    const w = info === undefined ? undefined : persistenceWarning(c, info);
+    if (w) warnings.push(w);
+    return { warnings };
   } finally {
     client.disconnect();
   }

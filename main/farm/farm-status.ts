@@ -4,12 +4,14 @@ import IORedis from 'ioredis';
 import { bullConnection, checkFarmConnection, scanKeys, type FarmConnection } from './connection';
 import { WORKER_KEYS, renderJobLabel, type FrescoJob, type JobProgress, type PropagateJob, type RenderJob } from './jobs';
 import type { WorkerHeartbeat } from './farm-worker';
-import { propagateQueue } from './submit';
+import { attemptsText, propagateQueue } from './submit';
 import { Queue } from 'bullmq';
 import { FARM_PREFIX } from './jobs';
 
 export interface FarmStatus {
   redis: string;
+  /** What can lose jobs on this Redis (no append-only file), one line each. */
+  warnings: string[];
   workers: WorkerHeartbeat[];
   counts: Record<string, number>;
   /** Render jobs: waiting, running, done, failed. */
@@ -20,7 +22,7 @@ export interface FarmStatus {
 }
 
 export async function farmStatus(c: FarmConnection, maxFailures = 10): Promise<FarmStatus> {
-  await checkFarmConnection(c);
+  const { warnings } = await checkFarmConnection(c);
   const client = new IORedis(bullConnection(c));
   const queue = propagateQueue(c);
   const renders = new Queue('render', { connection: bullConnection(c), prefix: FARM_PREFIX });
@@ -44,7 +46,7 @@ export async function farmStatus(c: FarmConnection, maxFailures = 10): Promise<F
         const d = j.data as PropagateJob | RenderJob | FrescoJob;
         return { jobId: j.id!, project: d?.project, segment: what(d), attempts: j.attemptsMade, reason: j.failedReason, at: j.finishedOn ? new Date(j.finishedOn).toISOString() : undefined };
       });
-    return { redis: c.safeUrl, workers, counts, renderCounts, running, failures };
+    return { redis: c.safeUrl, warnings, workers, counts, renderCounts, running, failures };
   } finally {
     await queue.close().catch(() => undefined);
     await renders.close().catch(() => undefined);
@@ -54,6 +56,7 @@ export async function farmStatus(c: FarmConnection, maxFailures = 10): Promise<F
 
 export function formatFarmStatus(s: FarmStatus): string[] {
   const lines = [`farm at ${s.redis}`];
+  for (const w of s.warnings) lines.push(`warning: ${w}`);
   lines.push(`workers: ${s.workers.length}`);
   for (const w of s.workers) {
     const jobs = w.active.map((a) => `${a.segment} ${a.framesDone}/${a.frames}`).join(', ');
@@ -66,6 +69,6 @@ export function formatFarmStatus(s: FarmStatus): string[] {
   if (r) lines.push(`render jobs: ${r.waiting + (r.prioritized ?? 0) + (r.delayed ?? 0)} waiting, ${r.active} running, ${r.completed} done, ${r.failed} failed`);
   for (const r of s.running) lines.push(`  running ${r.segment} of ${r.project}${r.worker ? ` on ${r.worker}` : ''}${r.frames ? ` (${r.framesDone}/${r.frames} frames)` : ''}`);
   if (s.failures.length) lines.push('failures (latest first):');
-  for (const f of s.failures) lines.push(`  ${f.segment} of ${f.project}: ${f.reason} (${f.attempts} attempts${f.at ? `, ${f.at}` : ''})`);
+  for (const f of s.failures) lines.push(`  ${f.segment} of ${f.project}: ${f.reason} (${attemptsText(f.attempts)}${f.at ? `, ${f.at}` : ''})`);
   return lines;
 }

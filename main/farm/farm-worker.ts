@@ -7,7 +7,6 @@
 // batch at a time, on the first execution provider that starts here) when it has models; otherwise it
 // says why and takes propagation only.
 import os from 'node:os';
-import path from 'node:path';
 import IORedis from 'ioredis';
 import { Worker, DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import { CancelToken, UserError, isCancelled } from '../../native-models/src/errors';
@@ -18,13 +17,12 @@ import { propagateProject } from '../engine/propagation/propagate-project';
 import { compiledGraphsDir, resolveModelsDir } from '../../native-models/src/model-manager';
 import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
 import { PROVIDER_ORDER } from '../../native-models/src/runtime/providers';
-import { projectPaths } from '../engine/project/paths';
 import { renderSnapshot } from '../engine/render/render-project';
 import { applyKeyframeResults } from '../engine/render/keyframe-commit';
 import { orderedKeyframes, settingsKey } from '../engine/render/render-records';
 import { missingModels, renderCapability, workerModelPath, type ModelPlaces } from './render-models';
 import { bullConnection, type FarmConnection } from './connection';
-import { checkProjectFiles, PathRefused, resolveJobProject, type PathMap } from './path-map';
+import { checkPriorRenders, checkProjectFiles, PathRefused, resolveJobProject, type PathMap } from './path-map';
 import { FARM_PREFIX, cancelKey, parsePropagateJob, parseRenderJob, renderJobLabel, segmentOutputKey, workerKey, type FarmKind, type FrescoJob, type JobProgress, type PropagateJobResult, type RenderJob, type RenderJobResult } from './jobs';
 import type { Project } from '../../preload/project-schema';
 import type { RenderRequest } from '../engine/render/keyframe-method';
@@ -111,16 +109,17 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
 
   const processor = async (job: Job, token?: string): Promise<PropagateJobResult> => {
     const t0 = Date.now();
-    const { data, file } = acceptJob(job, parsePropagateJob, opts.pathMap);
-    const p = await jobSnapshot(file, data.snapshot);
+    const { data, file } = acceptJob(job, parsePropagateJob, opts.pathMap, (d) => `segment ${d.segment.id} of ${d.project}`);
+    const refuse = (problem: string) => refusal(job, `segment ${data.segment.id} of ${data.project}`, problem);
+    const p = await jobSnapshot(file, data.snapshot, refuse);
     try {
       checkProjectFiles(file, p.keyframes.flatMap((k) => (k.image ? [k.image] : [])));
     } catch (err) {
-      throw new UnrecoverableError(`refused: ${(err as Error).message}`);
+      throw refuse((err as Error).message);
     }
     const s = segmentsOf(p).find((x) => x.id === data.segment.id);
     if (!s || segmentOutputKey(p, s) !== data.key) {
-      throw new UnrecoverableError(`refused: segment ${data.segment.id} and its output key do not match the snapshot the job names; submit it again`);
+      throw refuse(`the segment and its output key do not match the snapshot the job names; submit it again`);
     }
     // A worker reads only inside the project: the submitter decodes the source before submitting.
     if (!frameCacheComplete(file, p)) throw new Error(`the decoded frames of ${file} are incomplete on this machine; the submitter decodes them before submitting`);
@@ -168,25 +167,21 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
     }
   };
 
-  const refuse = (why: string) => new UnrecoverableError(`refused: ${why}`);
   const renderProcessor = async (job: Job, token?: string): Promise<RenderJobResult> => {
     const t0 = Date.now();
-    const { data, file } = acceptJob(job, parseRenderJob, opts.pathMap);
-    const onDisk = await jobSnapshot(file, data.snapshot);
-    const paths = projectPaths(file);
-      const prior = data.mode === 'fresco' ? [] : data.prior; // FRESCO batches do not read each other's images
+    const { data, file } = acceptJob(job, parseRenderJob, opts.pathMap, (d) => `${renderJobLabel(d)} of ${d.project}`);
+    const refuse = (problem: string) => refusal(job, `${renderJobLabel(data)} of ${data.project}`, problem);
+    const onDisk = await jobSnapshot(file, data.snapshot, refuse);
+    const prior = data.mode === 'fresco' ? [] : data.prior; // FRESCO batches do not read each other's images
     try {
-      checkProjectFiles(file, [...onDisk.keyframes.flatMap((k) => (k.image ? [k.image] : [])), ...prior.map((r) => r.image)]);
+      checkProjectFiles(file, onDisk.keyframes.flatMap((k) => (k.image ? [k.image] : [])));
+      checkPriorRenders(file, prior.map((r) => r.image));
     } catch (err) {
       throw refuse((err as Error).message);
     }
-    for (const r of prior) {
-      const abs = path.resolve(paths.dir, r.image);
-      if (path.dirname(abs) !== paths.keyframesDir) throw refuse(`the earlier result ${r.image} is not a keyframe render of the project cache`);
-    }
     // The snapshot a local run has when it reaches this keyframe: the project with the earlier results.
     const snapshot = applyKeyframeResults(file, onDisk, prior).project;
-    const { label, target, images } = jobTarget(snapshot, data);
+    const { label, target, images } = jobTarget(snapshot, data, refuse);
     const places: ModelPlaces = { modelsDir, submitterModelsDir: data.modelsDir, pathMap: opts.pathMap };
     const missing = missingModels(places, snapshot);
     if (missing.length) {
@@ -285,8 +280,8 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
  * keyframe of it, since the context keyframes' prompts and seeds shape the batch too). A keyframe or a
  * setting that changed since the job was made refuses it without retries.
  */
-function jobTarget(snapshot: Project, data: RenderJob | FrescoJob): { label: string; target: Pick<RenderRequest, 'target' | 'frescoBatch'>; images: number } {
-  const changed = (what: string) => new UnrecoverableError(`refused: the ${what} (its settings, revision or method) does not match the snapshot the job names; submit it again`);
+function jobTarget(snapshot: Project, data: RenderJob | FrescoJob, refuse: (problem: string) => Error): { label: string; target: Pick<RenderRequest, 'target' | 'frescoBatch'>; images: number } {
+  const changed = (what: string) => refuse(`the ${what} (its settings, revision or method) does not match the snapshot the job names; submit it again`);
   const matches = (ref: { id: string; revision: number; frame: number }) => {
     const k = snapshot.keyframes.find((x) => x.id === ref.id);
     return k && k.revision === ref.revision && k.frame === ref.frame && snapshot.mode === data.mode ? k : undefined;
@@ -296,10 +291,10 @@ function jobTarget(snapshot: Project, data: RenderJob | FrescoJob): { label: str
     for (const [n, b] of data.batch.entries()) {
       const k = matches(b);
       if (!k || k.source !== 'diffusion' || settingsKey(snapshot, k, 'fresco', false) !== b.settingsKey) throw changed(`keyframe at frame ${b.frame} of the ${label}`);
-      if (n > 0 && b.frame <= data.batch[n - 1].frame) throw new UnrecoverableError(`malformed farm job: the ${label} does not list its keyframes once each in timeline order`);
+      if (n > 0 && b.frame <= data.batch[n - 1].frame) throw refuse(`malformed farm job: the ${label} does not list its keyframes once each in timeline order`);
     }
     const keep = data.batch.filter((b) => b.keep).map((b) => b.id);
-    if (!keep.length) throw new UnrecoverableError(`malformed farm job: the ${label} keeps none of its images`);
+    if (!keep.length) throw refuse(`malformed farm job: the ${label} keeps none of its images`);
     return { label, target: { target: { ids: keep }, frescoBatch: { keyframes: data.batch.map((b) => b.id), keep } }, images: keep.length };
   }
   const k = matches(data.keyframe);
@@ -308,30 +303,39 @@ function jobTarget(snapshot: Project, data: RenderJob | FrescoJob): { label: str
   return { label, target: { target: { ids: [k.id] } }, images: 1 };
 }
 
+/**
+ * A job this worker will not run: failed at once without retries (another worker would refuse it too),
+ * naming the job (its id and, once the payload is known to be well formed, what it is) and the problem,
+ * for the worker's log, the submitter's error and `farm status`.
+ */
+function refusal(job: Job, what: string | undefined, problem: string): UnrecoverableError {
+  return new UnrecoverableError(`refused job ${job.id}${what ? ` (${what})` : ''}: ${problem}`);
+}
+
 /** The document a job works on; a snapshot that is missing, damaged or leads out is refused without retries. */
-async function jobSnapshot(file: string, id: string) {
+async function jobSnapshot(file: string, id: string, refuse: (problem: string) => Error) {
   try {
     return await readJobSnapshot(file, id);
   } catch (err) {
-    throw new UnrecoverableError(`refused: ${(err as Error).message}`); // the message names the file
+    throw refuse((err as Error).message); // the message names the file
   }
 }
 
 /**
  * A job's payload checked and its project mapped onto this machine; a malformed payload or a path the
- * map refuses fails the job at once, without retries.
+ * map refuses fails the job at once, without retries. `what` names a well-formed job in refusals.
  */
-function acceptJob<T extends { project: string }>(job: Job, parse: (raw: unknown) => T, pathMap: PathMap): { data: T; file: string } {
+function acceptJob<T extends { project: string }>(job: Job, parse: (raw: unknown) => T, pathMap: PathMap, what: (data: T) => string): { data: T; file: string } {
   let data: T;
   try {
     data = parse(job.data);
   } catch (err) {
-    throw new UnrecoverableError((err as Error).message);
+    throw refusal(job, undefined, (err as Error).message);
   }
   try {
     return { data, file: resolveJobProject(pathMap, data.project) };
   } catch (err) {
-    if (err instanceof PathRefused) throw new UnrecoverableError(`refused: ${err.message}`);
+    if (err instanceof PathRefused) throw refusal(job, what(data), err.message);
     throw err;
   }
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../native-models/src/errors';
 import { PROJECT_EXTENSION, projectPaths } from '../engine/project/paths';
-import { isInside } from '../engine/project/confinement';
+import { checkProjectFolders, isInside } from '../engine/project/confinement';
 import { snapshotsDir } from './snapshot';
 
 /** One mount point: a path prefix as the submitter writes it and the same folder on this machine. */
@@ -63,9 +63,10 @@ function real(p: string): string | undefined {
 
 /**
  * The job's project file on this machine, checked: a regular `.rerender` file (not a symlink), its folder
- * inside the mapped folder after following links, and its cache and assets folders (with every folder
- * the engine writes to) inside the project folder after following links. Keyframe images are checked by
- * `checkProjectFile` once the project is read.
+ * inside the mapped folder after following links, its assets and cache folders (and the cache's parts)
+ * real folders as the editor requires (checkProjectFolders: no link, even one that stays inside), and
+ * every folder the engine writes to inside the project folder after following links. Keyframe images
+ * are checked by `checkProjectFiles` once the project is read.
  */
 export function resolveJobProject(map: PathMap, submitted: string): string {
   const { local, root } = mapPath(map, submitted);
@@ -80,6 +81,11 @@ export function resolveJobProject(map: PathMap, submitted: string): string {
   if (!stat.isFile()) throw new PathRefused(`${local} is not a file`);
   const dir = real(path.dirname(local))!;
   if (root && !isInside(real(root) ?? root, dir)) throw new PathRefused(`the project folder of ${local} leads outside ${root} through a symbolic link`);
+  try {
+    checkProjectFolders(local);
+  } catch (err) {
+    throw new PathRefused((err as Error).message);
+  }
   const paths = projectPaths(local);
   for (const folder of [paths.assetsDir, paths.cacheDir, paths.framesDir, paths.flowDir, paths.outputDir, paths.segmentsDir, paths.keyframesDir, snapshotsDir(local)]) {
     const r = real(folder);
@@ -96,6 +102,20 @@ export function checkProjectFiles(projectFile: string, relativePaths: string[]):
     const r = real(abs) ?? abs;
     if (!isInside(dir, r) || !isInside(path.dirname(projectFile), abs)) {
       throw new PathRefused(`the project names ${rel}, which is outside its folder; a farm worker reads only inside the project`, projectFile);
+    }
+  }
+}
+
+/**
+ * The earlier keyframe renders a render job brings (project-relative images): each must be a file of
+ * the project's keyframe cache folder itself (not below it, not elsewhere), after following links too.
+ */
+export function checkPriorRenders(projectFile: string, images: string[]): void {
+  const paths = projectPaths(projectFile);
+  checkProjectFiles(projectFile, images);
+  for (const rel of images) {
+    if (path.dirname(path.resolve(paths.dir, rel)) !== paths.keyframesDir) {
+      throw new PathRefused(`the earlier result ${rel} is not a keyframe render of the project cache; a render job builds only on the project's own renders`, projectFile);
     }
   }
 }

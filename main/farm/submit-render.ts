@@ -31,7 +31,7 @@ import { applyRequest, partialOf, renderTargets, withPartial, type RenderRequest
 import { bullConnection, checkFarmConnection, scanKeys } from './connection';
 import { FARM_PREFIX, WORKER_KEYS, cancelKey, frescoJobId, renderJobId, type FrescoJob, type JobProgress, type RenderJob, type RenderJobResult } from './jobs';
 import type { WorkerHeartbeat } from './farm-worker';
-import { JOB_OPTIONS, Submission, cancelMessage, type FarmSubmitOptions } from './submit';
+import { JOB_OPTIONS, Submission, attemptsText, cancelMessage, type FarmSubmitOptions } from './submit';
 
 
 /** Opens the farm's render queue. */
@@ -45,6 +45,8 @@ export interface FarmRenderSummary extends RenderSummary {
     jobsShared: number;
     /** Distinct workers that rendered this submission's keyframes. */
     workers: string[];
+    /** What can lose the farm's jobs (a Redis without an append-only file), when the submitter collects it. */
+    warnings?: string[];
   };
 }
 
@@ -159,7 +161,7 @@ async function renderWithStore(store: ProjectStore, request: RenderRequest, opts
  */
 export async function renderSnapshotOnFarm(request: RenderRequest, project: Project, opts: FarmSubmitOptions): Promise<FarmRenderSummary> {
   const file = path.resolve(request.projectFile);
-  await checkFarmConnection(opts.connection);
+  for (const w of (await checkFarmConnection(opts.connection)).warnings) opts.onWarning?.(w);
   const modelsDir = resolveModelsDir(request.modelsDir);
   // Workers read only inside the project: the source is decoded here first.
   await ensureFrameCache(file, project, { cancel: opts.cancel });
@@ -251,7 +253,7 @@ export async function renderSnapshotOnFarm(request: RenderRequest, project: Proj
         } else if (state === 'failed') {
           if (cancelled) continue;
           const reason = job.failedReason ?? 'unknown reason';
-          fail(new UserError(`the ${units[i].label} failed on the farm after ${job.attemptsMade} attempts: ${reason}; finished keyframes are kept, submit again to continue`, file),
+          fail(new UserError(`the ${units[i].label} failed on the farm after ${attemptsText(job.attemptsMade)}: ${reason}; finished keyframes are kept, submit again to continue`, file),
             units[i].keyframes.map((k) => failureOf(k, new Error(reason))));
         } else {
           const prog = job.progress as unknown as JobProgress | undefined;

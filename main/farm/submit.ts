@@ -32,6 +32,8 @@ export interface FarmSubmitOptions {
   onWorkers?: (parts: FarmWorkerPart[]) => void;
   /** How often the queue is read, in ms. */
   pollMs?: number;
+  /** What the first contact with Redis found that can lose jobs (no append-only file), before any work. */
+  onWarning?: (warning: string) => void;
 }
 
 export interface FarmPropagateResult {
@@ -96,7 +98,7 @@ export interface FarmPropagateOptions extends FarmSubmitOptions {
 
 export async function propagateOnFarm(projectFile: string, opts: FarmPropagateOptions): Promise<FarmPropagateResult> {
   const file = path.resolve(projectFile);
-  await checkFarmConnection(opts.connection);
+  for (const w of (await checkFarmConnection(opts.connection)).warnings) opts.onWarning?.(w);
   const p = opts.project ?? await readProjectFile(file);
   if (p.keyframes.length === 0) throw new UserError('the project has no keyframes; add keyframes first');
   let segments = segmentsOf(p);
@@ -158,7 +160,7 @@ export async function propagateOnFarm(projectFile: string, opts: FarmPropagateOp
           if (rv && !results.has(j.id)) results.set(j.id, rv);
         } else if (state === 'failed') {
           if (cancelled) continue;
-          throw new UserError(`segment ${j.s.id} failed on the farm after ${job.attemptsMade} attempts: ${job.failedReason}; finished frames are kept, submit again to continue`, file);
+          throw new UserError(`segment ${j.s.id} failed on the farm after ${attemptsText(job.attemptsMade)}: ${job.failedReason}; finished frames are kept, submit again to continue`, file);
         } else {
           const prog = job.progress as unknown as JobProgress | undefined;
           if (prog && typeof prog === 'object' && typeof prog.framesDone === 'number') framesDone += Math.min(frames, prog.framesDone);
@@ -204,6 +206,9 @@ export async function propagateOnFarm(projectFile: string, opts: FarmPropagateOp
     control.disconnect();
   }
 }
+
+/** "1 attempt", "3 attempts". */
+export const attemptsText = (n: number) => `${n} attempt${n === 1 ? '' : 's'}`;
 
 /** The cancel message, saying which jobs went on for another submission. */
 export function cancelMessage(kept: string, shared: number): string {

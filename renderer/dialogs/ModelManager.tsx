@@ -210,8 +210,8 @@ function FarmSetting() {
       <button onClick={() => void save(text.trim() || null)}>Save</button>
       {farm?.url && <button className="link" onClick={() => void save(null)}>clear</button>}
       {farm && (
-        <span className="muted" data-testid="farm-status" role={farm.problem ? 'alert' : undefined}>
-          {!farm.url ? (farm.problem ?? 'jobs run on this machine') : farm.reachable ? 'the farm answers' : `the farm does not answer: ${farm.problem ?? ''}`}
+        <span className="muted" data-testid="farm-status" role={farm.problem || farm.warning ? 'alert' : undefined}>
+          {!farm.url ? (farm.problem ?? 'jobs run on this machine') : farm.reachable ? `the farm answers${farm.warning ? `; warning: ${farm.warning}` : ''}` : `the farm does not answer: ${farm.problem ?? ''}`}
         </span>
       )}
     </fieldset>

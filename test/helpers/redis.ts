@@ -65,11 +65,11 @@ function freePort(): Promise<number> {
   });
 }
 
-function launch(port: number, dir: string, password?: string, tls?: { ca: string; cert: string; key: string }): Promise<ChildProcess> {
+function launch(port: number, dir: string, password?: string, tls?: { ca: string; cert: string; key: string }, appendonly = true): Promise<ChildProcess> {
   const args = [
     ...(tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'] : ['--port', String(port)]),
     '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no', '--save', '',
-    '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'yes', '--logfile', '',
+    '--appendonly', appendonly ? 'yes' : 'no', '--appendfsync', 'always', '--protected-mode', 'yes', '--logfile', '',
     '--maxmemory-policy', 'noeviction',
   ];
   if (password) args.push('--requirepass', password);
@@ -100,8 +100,11 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** `tls`: TLS only (no plain port), with a private CA whose file the URL names (`?ca=`), as `TestRedis.ca`. */
-export async function startRedis(opts: { password?: string; tls?: boolean } = {}): Promise<TestRedis> {
+/**
+ * `tls`: TLS only (no plain port), with a private CA whose file the URL names (`?ca=`), as `TestRedis.ca`.
+ * `appendonly: false` starts it without the append-only file (what the farm warns about).
+ */
+export async function startRedis(opts: { password?: string; tls?: boolean; appendonly?: boolean } = {}): Promise<TestRedis> {
   const dir = tempDir('rerender-redis-');
   const certs = opts.tls ? makeCertificates(dir) : undefined;
   let port = 0;
@@ -110,7 +113,7 @@ export async function startRedis(opts: { password?: string; tls?: boolean } = {}
   for (let attempt = 0; !child; attempt++) {
     port = await freePort();
     try {
-      child = await launch(port, dir, opts.password, certs);
+      child = await launch(port, dir, opts.password, certs, opts.appendonly ?? true);
     } catch (err) {
       if (attempt >= 4) throw err;
     }
@@ -124,7 +127,7 @@ export async function startRedis(opts: { password?: string; tls?: boolean } = {}
     urlWithoutPassword: `${scheme}://127.0.0.1:${port}${ca}`,
     async restart() {
       await stopChild(child!);
-      child = await launch(port, dir, opts.password, certs);
+      child = await launch(port, dir, opts.password, certs, opts.appendonly ?? true);
     },
     async stop() {
       await stopChild(child!);

@@ -69,6 +69,7 @@ describe('render farm', { skip: missing }, () => {
     assert.equal(result.segments, 4);
     assertSameFrames(outputFrames(file), reference);
     assert.match(r.stderr, /propagating: \d+%/, 'progress is printed like a local run');
+    assert.doesNotMatch(r.stderr + ws.map((w) => w.log()).join(''), /warning/, 'a Redis with its append-only file on gives no warning');
     // The same submission again is shared with the finished jobs: nothing is propagated twice.
     const again = rerender(['propagate', file, '--farm', redis.url, '--json']).json();
     assert.equal(again.segmentsShared, 4);
@@ -187,18 +188,27 @@ describe('render farm', { skip: missing }, () => {
     await stopWorker(w);
   });
 
-  test('given job payloads that lead outside the project, when a worker takes them, then each fails at once without retries and nothing outside is touched', LONG, async () => {
+  test('given job payloads that lead outside the project, when a worker takes them, then each fails at once without retries, naming the job and the problem, and nothing outside is touched', LONG, async () => {
     const dir = tempDir('rerender-farm-escape-');
-    fs.mkdirSync(path.join(dir, 'share'));
-    const { file, project } = await makeFarmProject(path.join(dir, 'share'), 6, [0]);
+    const share = path.join(dir, 'share');
+    fs.mkdirSync(share);
+    const { file, project } = await makeFarmProject(share, 6, [0]);
     // A project whose cache folder is a link to a folder outside it.
     const outside = path.join(dir, 'outside');
     fs.mkdirSync(outside);
     fs.writeFileSync(path.join(outside, 'keep.txt'), 'mine');
-    const linked = path.join(dir, 'share', 'linked');
+    const linked = path.join(share, 'linked');
     fs.mkdirSync(linked);
     fs.copyFileSync(file, path.join(linked, 'clip.rerender'));
     fs.symlinkSync(outside, path.join(linked, 'clip.cache'));
+    // A project folder inside the mapped folder by name only: a link to a project elsewhere.
+    const elsewhere = path.join(dir, 'elsewhere');
+    fs.cpSync(share, elsewhere, { recursive: true, filter: (src) => !src.startsWith(linked) });
+    fs.symlinkSync(elsewhere, path.join(share, 'mounted'));
+    // The project file itself a link (to the real one beside it), and a folder whose name only starts like the mapped one.
+    fs.symlinkSync(file, path.join(share, 'alias.rerender'));
+    const lookalike = `${share}-other`;
+    fs.cpSync(elsewhere, lookalike, { recursive: true });
     const { propagateJobFor } = await import('../../main/farm/jobs');
     const { writeJobSnapshot, snapshotsDir } = await import('../../main/farm/snapshot');
     const { segmentsOf } = await import('../../main/engine/project/keyframes');
@@ -211,31 +221,50 @@ describe('render farm', { skip: missing }, () => {
     const linkedId = 'f'.repeat(32);
     fs.writeFileSync(path.join(outside, 'snap.json'), fs.readFileSync(path.join(snapshotsDir(file), `${snapshot}.json`)));
     fs.symlinkSync(path.join(outside, 'snap.json'), path.join(snapshotsDir(file), `${linkedId}.json`));
+    // A snapshot whose keyframe image is a link in the assets folder to an image outside the project.
+    fs.copyFileSync(path.join(share, 'key-0.png'), path.join(outside, 'theirs.png'));
+    fs.symlinkSync(path.join(outside, 'theirs.png'), path.join(projectPaths(file).assetsDir, 'theirs.png'));
+    const imageOut = await writeJobSnapshot(file, { ...project, keyframes: project.keyframes.map((k) => ({ ...k, image: path.relative(share, path.join(projectPaths(file).assetsDir, 'theirs.png')) })) });
+    const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    /** The failure names the job (its id, and what it is once the payload is well formed) and then the problem. */
+    const named = (name: string, project: string | undefined, problem: string) =>
+      new RegExp(`refused job escape-${name}-\\d+${project ? ` \\(segment ${seg.id} of ${esc(project)}\\)` : ''}: ${problem}`);
     const payloads: Array<{ name: string; data: unknown; reason: RegExp }> = [
-      { name: 'cache-link', data: propagateJobFor(path.join(linked, 'clip.rerender'), project, seg, snapshot).data, reason: /refused: .*outside the project folder/ },
-      { name: 'snapshot-path', data: { ...good, snapshot: '../../outside/snap' }, reason: /malformed farm job: snapshot: must be a snapshot id/ },
-      { name: 'snapshot-missing', data: { ...good, snapshot: '0'.repeat(32) }, reason: /refused: .*the snapshot the job names is not in the project cache/ },
-      { name: 'snapshot-tampered', data: { ...good, snapshot: tampered }, reason: /refused: .*the job snapshot does not hold what its name says/ },
-      { name: 'snapshot-link', data: { ...good, snapshot: linkedId }, reason: /refused: .*the job snapshot is not a regular file/ },
-      { name: 'dotdot', data: { ...good, project: `${dir}/share/../outside/clip.rerender` }, reason: /refused: .*\.\./ },
-      { name: 'unmapped', data: { ...good, project: '/etc/clip.rerender' }, reason: /refused: .*not under any folder in this worker's --path-map/ },
-      { name: 'not-a-project', data: { ...good, project: path.join(dir, 'share', 'key-0.png') }, reason: /refused: .*not a \.rerender project/ },
-      { name: 'malformed', data: { ...good, extra: 'x' }, reason: /malformed farm job/ },
+      { name: 'cache-link', data: propagateJobFor(path.join(linked, 'clip.rerender'), project, seg, snapshot).data, reason: named('cache-link', path.join(linked, 'clip.rerender'), `.*cache folder is a symbolic link \\(to ${esc(fs.realpathSync(outside))}\\)`) },
+      { name: 'folder-link', data: { ...good, project: path.join(share, 'mounted', 'clip.rerender') }, reason: named('folder-link', path.join(share, 'mounted', 'clip.rerender'), `the project folder of .* leads outside ${esc(share)} through a symbolic link`) },
+      { name: 'file-link', data: { ...good, project: path.join(share, 'alias.rerender') }, reason: named('file-link', path.join(share, 'alias.rerender'), 'the project file .* is a symbolic link') },
+      { name: 'lookalike', data: { ...good, project: path.join(lookalike, 'clip.rerender') }, reason: named('lookalike', path.join(lookalike, 'clip.rerender'), `the project .* is not under any folder in this worker's --path-map \\(${esc(share)}\\)`) },
+      { name: 'image-link', data: { ...good, snapshot: imageOut }, reason: named('image-link', file, `.*the project names .*theirs\\.png, which is outside its folder`) },
+      { name: 'snapshot-path', data: { ...good, snapshot: '../../outside/snap' }, reason: named('snapshot-path', undefined, 'malformed farm job: snapshot: must be a snapshot id') },
+      { name: 'snapshot-missing', data: { ...good, snapshot: '0'.repeat(32) }, reason: named('snapshot-missing', file, '.*the snapshot the job names is not in the project cache') },
+      { name: 'snapshot-tampered', data: { ...good, snapshot: tampered }, reason: named('snapshot-tampered', file, '.*the job snapshot does not hold what its name says') },
+      { name: 'snapshot-link', data: { ...good, snapshot: linkedId }, reason: named('snapshot-link', file, '.*the job snapshot is not a regular file') },
+      { name: 'dotdot', data: { ...good, project: `${share}/../outside/clip.rerender` }, reason: named('dotdot', `${share}/../outside/clip.rerender`, 'the project path in the job .* contains \\. or \\.\\. parts') },
+      { name: 'relative', data: { ...good, project: 'share/clip.rerender' }, reason: named('relative', 'share/clip.rerender', 'the project path in the job "share/clip.rerender" is not an absolute path') },
+      { name: 'nul', data: { ...good, project: `${file}\0.rerender` }, reason: named('nul', `${file}\0.rerender`, 'the project path in the job contains a NUL character') },
+      { name: 'unmapped', data: { ...good, project: '/etc/clip.rerender' }, reason: named('unmapped', '/etc/clip.rerender', "the project /etc/clip.rerender is not under any folder in this worker's --path-map") },
+      { name: 'not-a-project', data: { ...good, project: path.join(share, 'key-0.png') }, reason: named('not-a-project', path.join(share, 'key-0.png'), 'the job names .*key-0\\.png, which is not a \\.rerender project file') },
+      { name: 'malformed', data: { ...good, extra: 'x' }, reason: named('malformed', undefined, 'malformed farm job') },
     ];
+    const outsideBefore = fs.readdirSync(outside).sort();
     const { QueueEvents } = await import('bullmq');
     const connection = bullConnection(parseRedisUrl(redis.url));
     const queue = new Queue('propagate', { connection, prefix: FARM_PREFIX });
     const events = new QueueEvents('propagate', { connection, prefix: FARM_PREFIX });
     await events.waitUntilReady();
-    const w = worker(['--path-map', `${path.join(dir, 'share')}=${path.join(dir, 'share')}`]);
+    const w = worker(['--path-map', `${share}=${share}`]);
     try {
       for (const p of payloads) {
         const job = await queue.add('propagate', p.data, { jobId: `escape-${p.name}-${Date.now()}`, attempts: 3 });
         await assert.rejects(job.waitUntilFinished(events), p.reason, p.name);
         const after = await queue.getJob(job.id!);
         assert.equal(after!.attemptsMade, 1, `${p.name}: not retried (another worker would refuse it too)`);
+        await w.waitFor(new RegExp(`job ${esc(job.id!)} failed: refused job ${esc(job.id!)}`)); // the worker's log names the job too
       }
-      assert.deepEqual(fs.readdirSync(outside).sort(), ['keep.txt', 'snap.json'], 'nothing was written outside the project');
+      assert.deepEqual(fs.readdirSync(outside).sort(), outsideBefore, 'nothing was written outside the project');
+      assert.equal(outputFrames(path.join(elsewhere, 'clip.rerender')).size, 0, 'nothing was propagated in the project the link led to');
+      const status = rerender(['farm', 'status', '--redis', redis.url]);
+      assert.match(status.stdout, /failures \(latest first\):\n.*refused job escape-/, 'farm status lists the refusals with their reasons');
     } finally {
       await stopWorker(w);
       await events.close();
@@ -262,6 +291,33 @@ describe('render farm: passwords', { skip: missing }, () => {
     const ok = rerender(['farm', 'status', '--redis', redis.url, '--json']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(ok.json().workers, []);
+    assert.deepEqual(ok.json().warnings, [], 'the test Redis keeps an append-only file: no warning');
     assert.ok(!ok.stdout.includes('secret'), 'the password is never printed');
+  });
+});
+
+describe('render farm: a Redis without the append-only file', { skip: missing }, () => {
+  let redis: TestRedis;
+  before(async () => { redis = await startRedis({ appendonly: false }); });
+  after(async () => { await redis?.stop(); });
+
+  test('given a Redis with appendonly off, when a worker, a submitter and farm status connect, then each warns that jobs can be lost on a restart and still works', LONG, async () => {
+    const warning = new RegExp(`warning: Redis at 127\\.0\\.0\\.1:${redis.port} keeps no append-only file \\(appendonly no\\): jobs submitted since its last snapshot are lost if it restarts; set "appendonly yes"`);
+    const w = startWorker(['--redis', redis.url, ...LOCK]);
+    try {
+      await w.waitFor(/farm worker .* on /);
+      assert.match(w.log(), warning, 'the worker warns when it starts');
+      const status = rerender(['farm', 'status', '--redis', redis.url]);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, warning, 'farm status says it too');
+      const dir = tempDir('rerender-farm-noaof-');
+      const { file } = await makeFarmProject(dir, 6, [0, 5]);
+      const r = rerender(['propagate', file, '--farm', redis.url, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, warning, 'the submitter warns before it submits');
+      assert.equal(r.json().segments, 1, 'and the farm still works');
+    } finally {
+      await stopWorker(w);
+    }
   });
 });

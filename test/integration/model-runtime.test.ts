@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from '../../native-models/src/runtime/onnxruntime';
 import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
-import { compiledGraphName, removeCompiledGraphs } from '../../native-models/src/runtime/graph-cache';
+import { compiledGraph, compiledGraphName, removeCompiledGraphs } from '../../native-models/src/runtime/graph-cache';
+import { buildGraph } from '../../native-models/src/graphs';
+import type { ModelDef } from '../../native-models/src/onnx/model';
 import { loadComponentWeights } from '../../native-models/src/weights/model-weights';
 import { SD_TINY } from '../helpers/fixtures';
 
@@ -119,6 +121,34 @@ test('given several graph variants of one UNet, when compiled, then the converte
     assert.deepEqual(fs.readdirSync(cacheDir), [], 'removing the model removes its shared weights too');
   } finally {
     await runtime.releaseAll();
+    await weights.close();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test('given a graph compiled into the cache, then its builder streamed every large weight into the shared store as it was made (the model kept none in memory), and a build that fails leaves no data behind', async () => {
+  const cacheDir = tempDir();
+  const weights = await loadComponentWeights(FIXTURES, 'unet');
+  try {
+    const key = { weights: await weights.fingerprint(), graph: 'unet', precision: 'fp32' as const, fusedOps: true };
+    let model: ModelDef | undefined;
+    const placed: number[] = [];
+    await compiledGraph(cacheDir, key, (sink) => (model = buildGraph({ part: 'unet' }, weights, { precision: 'fp32', fusedOps: true, sink })), (bytes) => placed.push(bytes));
+    const large = model!.initializers.filter((t) => t.external || t.bytes.length >= 1024);
+    assert.ok(large.length > 50, `${large.length} large initialisers`);
+    assert.ok(large.every((t) => t.external && t.bytes.length === 0), 'every large weight was handed to the store, none kept');
+    assert.ok(placed.length >= large.length && placed[placed.length - 1] >= large.reduce((s, t) => s + t.external!.length, 0), 'progress counts the bytes placed');
+    const data = fs.readdirSync(cacheDir).filter((f) => f.endsWith('.data'));
+    assert.equal(data.length, 1);
+    assert.ok(large.every((t) => t.external!.location === data[0]));
+
+    const before = fs.readdirSync(cacheDir).sort();
+    await assert.rejects(compiledGraph(cacheDir, { ...key, graph: 'unet-record' }, (sink) => {
+      sink.place({ name: 'new', dataType: 'float32', dims: [1024], bytes: new Uint8Array(4096).fill(7) });
+      throw new Error('builder failed');
+    }), /builder failed/);
+    assert.deepEqual(fs.readdirSync(cacheDir).sort(), before, 'the failed build left no file');
+  } finally {
     await weights.close();
     fs.rmSync(cacheDir, { recursive: true, force: true });
   }

@@ -46,7 +46,8 @@ them back to the queue at once (finished frames are kept; another worker resumes
     if (!(lockSeconds >= 2 && lockSeconds <= 3600)) throw new UserError('--lock-seconds must be from 2 to 3600');
     const pathMap = parsePathMap(args.options.get('path-map') ?? []);
     const kinds = parseKinds(args.string('kinds'));
-    await checkFarmConnection(connection);
+    const { warnings } = await checkFarmConnection(connection);
+    for (const w of warnings) ctx.err(`warning: ${w}`);
     const worker = await startFarmWorker({
       connection, kinds, concurrency, pathMap, lockMs: lockSeconds * 1000, modelsDir: args.string('models-dir'),
       log: (line) => ctx.err(`[${new Date().toISOString()}] ${line}`),

@@ -109,8 +109,8 @@ export function createEditor(opts: EditorOptions): Editor {
       return { url: null, reachable: false, problem: (err as Error).message };
     }
     try {
-      await checkFarmConnection(c, 3000);
-      return { url: c.safeUrl, reachable: true };
+      const { warnings } = await checkFarmConnection(c, 3000);
+      return { url: c.safeUrl, reachable: true, ...(warnings.length ? { warning: warnings.join('; ') } : {}) };
     } catch (err) {
       return { url: c.safeUrl, reachable: false, problem: (err as Error).message };
     }

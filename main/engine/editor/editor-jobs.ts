@@ -183,7 +183,7 @@ export class EditorJobs {
       // The document as it is now (a waiting render starts from the result of the one before it).
       base = this.session.snapshot();
       const project = base.project;
-      let summary: RenderSummary;
+      let summary: RenderSummary & { farm?: { warnings?: string[] } };
       try {
         const request = { ...params(), projectFile: file, project, modelsDir: this.modelsDir(), provider: this.provider() };
         // One keyframe by frame, or several by id (the parameters say which: the worker checks them). On
@@ -196,7 +196,9 @@ export class EditorJobs {
         throw err;
       }
       commit(summary);
-      if (summary.provider) run.setNote(`${farm ? `On the farm at ${farm.safeUrl}. ` : ''}${providerNote(summary)}`);
+      // On the farm, what can lose its jobs (a Redis without an append-only file) is said with it.
+      const farmWarnings = (summary.farm?.warnings ?? []).map((w) => ` Warning: ${w}`).join('');
+      if (summary.provider) run.setNote(`${farm ? `On the farm at ${farm.safeUrl}.${farmWarnings} ` : ''}${providerNote(summary)}`);
       return summary;
     }, { ...(ids.length === 1 ? { keyframeId: ids[0] } : {}), queued: after && 'waiting for the render of this keyframe in progress' });
     // Settled once the session holds the result: a render waiting for this one starts from it.
@@ -250,7 +252,7 @@ export class EditorJobs {
       try {
         if (!farm) return await this.workers.propagation.call('propagate', { projectFile, project, segmentId }, { cancel: run.cancel, onProgress });
         const result = await this.workers.propagation.call('propagateOnFarm', { projectFile, project, segmentId, farmUrl: farm.url }, { cancel: run.cancel, onProgress, onWorkers: (parts) => run.setFarm(farm.safeUrl, parts) });
-        farmNote = `On the farm at ${farm.safeUrl}: ${result.workers.length ? `workers ${result.workers.join(', ')}` : 'every segment was done already'}${result.segmentsShared ? `; ${result.segmentsShared} of ${result.segments} segments shared or done before` : ''}`;
+        farmNote = `On the farm at ${farm.safeUrl}: ${result.workers.length ? `workers ${result.workers.join(', ')}` : 'every segment was done already'}${result.segmentsShared ? `; ${result.segmentsShared} of ${result.segments} segments shared or done before` : ''}${(result.warnings ?? []).map((w) => `. Warning: ${w}`).join('')}`;
         run.setNote(farmNote);
         return result;
       } finally {

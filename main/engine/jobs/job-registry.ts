@@ -124,13 +124,13 @@ export const JOBS = {
   propagateOnFarm: {
     worker: 'propagation',
     params: z.object({ projectFile: z.string().min(1), project: snapshot, segmentId: z.string().max(64).optional(), farmUrl: z.string().min(1).max(4096) }),
-    result: z.object({ segments: z.number().int(), segmentsShared: z.number().int(), framesWritten: z.number().int(), framesKept: z.number().int(), workers: z.array(z.string()) }),
+    result: z.object({ segments: z.number().int(), segmentsShared: z.number().int(), framesWritten: z.number().int(), framesKept: z.number().int(), workers: z.array(z.string()), warnings: z.array(z.string()).optional() }),
   },
   /** The editor's keyframe renders on the render farm (farm/submit-render.ts): results for the editor to commit, as renderKeyframes. */
   renderOnFarm: {
     worker: 'propagation',
     params: z.object({ ...renderCommon, ids: z.array(z.string().min(1).max(128)).max(100_000).optional(), farmUrl: z.string().min(1).max(4096) }),
-    result: renderSummary.extend({ farm: z.object({ jobsShared: z.number().int(), workers: z.array(z.string()) }) }),
+    result: renderSummary.extend({ farm: z.object({ jobsShared: z.number().int(), workers: z.array(z.string()), warnings: z.array(z.string()).optional() }) }),
     partial: renderSummary,
   },
   measureFlicker: {

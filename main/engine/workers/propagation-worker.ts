@@ -30,14 +30,19 @@ serveWorkerJobs('propagation', {
     return propagateProject(p.projectFile, await projectOf(p), { segmentId: p.segmentId, workers: p.workers, cancel, onProgress: progress });
   },
   // The editor's jobs on the render farm: this process submits and follows them (the work runs on the farm).
+  // A Redis that can lose jobs (no append-only file) is reported with the result, for the job's note.
   async propagateOnFarm(p, { progress, cancel, workers }) {
-    return propagateOnFarm(p.projectFile, { connection: parseRedisUrl(p.farmUrl), project: await projectOf(p), segmentId: p.segmentId, cancel, onProgress: progress, onWorkers: workers });
+    const warnings: string[] = [];
+    const r = await propagateOnFarm(p.projectFile, { connection: parseRedisUrl(p.farmUrl), project: await projectOf(p), segmentId: p.segmentId, cancel, onProgress: progress, onWorkers: workers, onWarning: (w) => warnings.push(w) });
+    return { ...r, warnings };
   },
   async renderOnFarm(p, { progress, cancel, workers }) {
     const { project: _snapshot, farmUrl, ids, ...rest } = p;
     const request = { ...rest, target: ids ? { ids } : 'all' as const };
     const snapshot = applyRequest(parseProject(p.project, p.projectFile), request);
-    return renderSnapshotOnFarm(request, snapshot, { connection: parseRedisUrl(farmUrl), cancel, onProgress: progress, onWorkers: workers });
+    const warnings: string[] = [];
+    const summary = await renderSnapshotOnFarm(request, snapshot, { connection: parseRedisUrl(farmUrl), cancel, onProgress: progress, onWorkers: workers, onWarning: (w) => warnings.push(w) });
+    return { ...summary, farm: { ...summary.farm, warnings } };
   },
   async measureFlicker(p, { progress, cancel }) {
     return measureFlicker(p.projectFile, await projectOf(p), { cancel, onProgress: progress });

@@ -1,7 +1,7 @@
 // A small graph-building DSL over ONNX: named values, nodes, initialisers and constants, with the
 // graph's float precision (fp32 for CPU, fp16 for GPU providers) applied to weights and activations.
 import { float32ToHalf } from '../weights/half';
-import type { DataType, ModelDef, NodeDef, TensorData, ValueInfo, AttributeValue } from './model';
+import { isExternalSize, type DataType, type ModelDef, type NodeDef, type TensorData, type TensorSink, type ValueInfo, type AttributeValue } from './model';
 
 export type Precision = 'fp32' | 'fp16';
 
@@ -9,6 +9,12 @@ export interface GraphOptions {
   precision: Precision;
   /** Use ORT's com.microsoft fused operators (MultiHeadAttention) where the provider has them. */
   fusedOps?: boolean;
+  /**
+   * Where weights go as they are made: each large weight is handed over and only its place kept, so a
+   * build holds one weight at a time instead of the whole model (a full-size UNet is 3.2 GB in fp32).
+   * Without a sink the weights stay in the model (tests, the fixtures check).
+   */
+  sink?: TensorSink;
 }
 
 /** A float tensor as weight sources give it (row-major, float32). */
@@ -74,7 +80,13 @@ export class GraphBuilder {
     if (cached) return cached;
     const v = transform ? transform(t) : t;
     const id = this.uniqueName(key);
-    this.initializers.push(this.floatTensor(id, v.shape, v.data, this.floatType));
+    const tensor = this.floatTensor(id, v.shape, v.data, this.floatType);
+    const sink = this.options.sink;
+    if (sink && isExternalSize(tensor.bytes.length)) {
+      this.initializers.push({ ...tensor, bytes: new Uint8Array(0), external: sink.place(tensor) });
+    } else {
+      this.initializers.push(tensor);
+    }
     this.weightCache.set(key, id);
     return id;
   }

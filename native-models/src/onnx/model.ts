@@ -14,7 +14,22 @@ export interface TensorData {
   name: string;
   dataType: DataType;
   dims: number[];
+  /** The bytes; empty when they were already written out (`external`). */
   bytes: Uint8Array;
+  /** Where a tensor streamed out while the graph was built lies (its bytes are not kept in memory). */
+  external?: ExternalPlace;
+}
+
+/** A tensor's place in an external data file: a plain file name beside the model, byte offset and length. */
+export interface ExternalPlace { location: string; offset: number; length: number }
+
+/**
+ * Takes a weight's bytes as the graph is built and says where they now lie, so a builder never holds a
+ * model's weights in memory (runtime/weight-store.ts writes them to the shared store). Synchronous:
+ * builders read weights synchronously.
+ */
+export interface TensorSink {
+  place(t: TensorData): ExternalPlace;
 }
 
 export type AttributeValue =
@@ -54,13 +69,14 @@ const EXTERNAL_DATA_THRESHOLD = 1.8 * 1024 ** 3;
 /** Only tensors at least this large move out; small ones stay inline. */
 const EXTERNAL_MIN_TENSOR_BYTES = 1024;
 
-function encodeTensor(t: TensorData, external?: { location: string; offset: number }): ProtoMessage {
+function encodeTensor(t: TensorData, placed?: { location: string; offset: number }): ProtoMessage {
   const m = new ProtoMessage();
   m.packedVarints(1, t.dims);
   m.varint(2, DATA_TYPE_CODE[t.dataType]);
   m.string(8, t.name);
+  const external = t.external ?? (placed && { ...placed, length: t.bytes.length });
   if (external) {
-    for (const [key, value] of [['location', external.location], ['offset', String(external.offset)], ['length', String(t.bytes.length)]]) {
+    for (const [key, value] of [['location', external.location], ['offset', String(external.offset)], ['length', String(external.length)]]) {
       m.message(13, new ProtoMessage().string(1, key).string(2, value));
     }
     m.varint(14, 1); // data_location = EXTERNAL
@@ -132,13 +148,19 @@ export function encodeModel(model: ModelDef, external?: ExternalLayout): ProtoMe
   return m.flush();
 }
 
+/** Bytes of the initialisers still held in memory (those streamed out while building are written already). */
 function initializerBytes(model: ModelDef): number {
   return model.initializers.reduce((s, t) => s + t.bytes.length, 0);
 }
 
-/** The initialisers worth moving to external data (small ones stay inline). */
+/** The initialisers worth moving to external data (small ones stay inline; streamed ones are out already). */
 export function externalCandidates(model: ModelDef): TensorData[] {
-  return model.initializers.filter((t) => t.bytes.length >= EXTERNAL_MIN_TENSOR_BYTES);
+  return model.initializers.filter((t) => !t.external && t.bytes.length >= EXTERNAL_MIN_TENSOR_BYTES);
+}
+
+/** Whether a tensor of this many bytes goes to external data rather than inline. */
+export function isExternalSize(bytes: number): boolean {
+  return bytes >= EXTERNAL_MIN_TENSOR_BYTES;
 }
 
 /**

@@ -6,9 +6,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { ModelDef } from '../onnx/model';
+import type { ModelDef, TensorSink } from '../onnx/model';
 import { writeModel } from '../onnx/model';
-import { placeInStore, weightStoreStem } from './weight-store';
+import { placeInStore, StoreWriter, weightStoreStem } from './weight-store';
 
 /** Bump when a builder change alters what graphs compute or their inputs/outputs. */
 export const GRAPH_BUILDER_VERSION = 3;
@@ -58,19 +58,32 @@ export function findCompiledGraph(cacheDir: string, key: CompiledGraphKey): stri
 }
 
 /**
- * Returns the cached model for `key`, building and writing it first when absent (`writeProgress` gets
- * the fraction written). The marker file is written after the model, so an interrupted write is
- * rebuilt next time rather than loaded half-done.
+ * Returns the cached model for `key`, building and writing it first when absent. `build` gets the sink its
+ * graph builder streams the weights into (the store shared by every graph of these weights and precision),
+ * so building holds one weight at a time; `writeProgress` gets the bytes of weights placed so far. The
+ * marker file is written after the model, so an interrupted write is rebuilt next time rather than loaded
+ * half-done.
  */
-export async function compiledGraph(cacheDir: string, key: CompiledGraphKey, build: () => ModelDef, writeProgress?: (fraction: number) => void): Promise<{ file: string; built: boolean }> {
+export async function compiledGraph(cacheDir: string, key: CompiledGraphKey, build: (sink: TensorSink) => ModelDef, writeProgress?: (bytes: number) => void): Promise<{ file: string; built: boolean }> {
   const found = findCompiledGraph(cacheDir, key);
   if (found) return { file: found, built: false };
   const stem = path.join(cacheDir, compiledGraphName(key));
-  // Weights go to the store shared by every graph of these weights and precision (weight-store.ts).
   const store = weightStoreStem(key.weights, key.precision);
   await fs.promises.mkdir(cacheDir, { recursive: true });
-  const written = await writeModel(build(), `${stem}.onnx`, { progress: writeProgress, sharedData: (tensors, progress) => placeInStore(cacheDir, store, tensors, progress) });
-  const info: CacheEntryInfo = { key, builder: GRAPH_BUILDER_VERSION, files: written.map((f) => path.basename(f)), createdAt: new Date().toISOString() };
+  const writer = new StoreWriter(cacheDir, store, writeProgress);
+  let model: ModelDef;
+  let streamed: string[];
+  try {
+    model = build(writer);
+    streamed = await writer.finish();
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
+  // Anything large a builder made outside the sink goes to the store too.
+  const written = await writeModel(model, `${stem}.onnx`, { sharedData: (tensors) => placeInStore(cacheDir, store, tensors) });
+  const files = [...new Set([...written, ...streamed.map((f) => path.join(cacheDir, f))].map((f) => path.basename(f)))];
+  const info: CacheEntryInfo = { key, builder: GRAPH_BUILDER_VERSION, files, createdAt: new Date().toISOString() };
   await fs.promises.writeFile(`${stem}.json.partial`, JSON.stringify(info, null, 1));
   await fs.promises.rename(`${stem}.json.partial`, `${stem}.json`);
   return { file: `${stem}.onnx`, built: true };

@@ -4,6 +4,7 @@
 import * as ort from './onnxruntime';
 import { UserError, type ProgressFn } from '../errors';
 import { buildGraph, describeGraph, type ConfiguredWeights, type GraphSpec } from '../graphs';
+import { shapeOf } from '../graphs/ops';
 import { compiledGraph, findCompiledGraph, type CompiledGraphKey } from './graph-cache';
 import { createSessionInOrder, flavourFor, PROVIDER_ORDER, type GraphFlavour, type ProviderAttempt, type ProviderName } from './providers';
 
@@ -44,6 +45,14 @@ function flavourOf(provider: ProviderName, graph: GraphSpec, weights: Configured
   const flavour = flavourFor(provider);
   const isVae = graph.part === 'vae_encoder' || graph.part === 'vae_decoder';
   return isVae && weights.config.force_upcast !== false ? { ...flavour, precision: 'fp32' } : flavour;
+}
+
+/** Bytes of every weight of `weights` in `precision` (what a graph of all of them writes), when it can list them. */
+function weightBytes(weights: ConfiguredWeights & { names?(): string[] }, precision: 'fp32' | 'fp16'): number {
+  const size = precision === 'fp16' ? 2 : 4;
+  let total = 0;
+  for (const name of weights.names?.() ?? []) total += shapeOf(weights, name).reduce((a, b) => a * b, 1) * size;
+  return total || Infinity;
 }
 
 export class ModelRuntime {
@@ -94,8 +103,17 @@ export class ModelRuntime {
       const flavour = flavourOf(p, graph, weights);
       const key: CompiledGraphKey = { weights: fingerprint, graph: name, ...flavour };
       if (!findCompiledGraph(this.options.cacheDir, key)) progress(0.1, `building the ${name} graph (${flavour.precision}) for ${p}`);
-      const { file, built } = await compiledGraph(this.options.cacheDir, key, () => buildGraph(graph, weights, flavour),
-        (f) => progress(0.3 + 0.3 * f, `saving the ${name} graph (${Math.round(f * 100)}%)`));
+      // Weights are converted and written as the graph is built; progress is against all of the component's
+      // weights in this precision (a graph of part of the UNet ends below 100% until it is done).
+      const total = weightBytes(weights, flavour.precision);
+      let shown = -1;
+      const saving = (fraction: number) => {
+        const percent = Math.round(Math.min(1, fraction) * 100);
+        if (percent !== shown) progress(0.1 + 0.5 * (percent / 100), `saving the ${name} graph (${percent}%)`);
+        shown = percent;
+      };
+      const { file, built } = await compiledGraph(this.options.cacheDir, key, (sink) => buildGraph(graph, weights, { ...flavour, sink }), (bytes) => saving(bytes / total));
+      if (built) saving(1);
       fromCache = !built;
       progress(0.6, `starting ${name} on ${p}`);
       return file;
