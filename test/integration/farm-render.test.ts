@@ -28,9 +28,10 @@ const missing = redisMissing();
 if (missing) console.log(`# skipping the farm render tests: ${missing}`);
 
 const LONG = { timeout: 900_000 };
-// No test here kills a worker: the lock is BullMQ's usual length, so a render that keeps a loaded machine
-// busy for seconds is not taken for a stalled job and handed to the other worker.
-const LOCK = ['--lock-seconds', '30'];
+// No test in this block kills a worker, so the lock is long: at BullMQ's usual 30 s a FRESCO batch on a
+// machine at load 25-30 missed a renewal and was taken for stalled and rendered by both workers (same bytes,
+// but the test counts each batch once). The test that kills a worker sets its own short lock.
+const LOCK = ['--lock-seconds', '180'];
 
 /**
  * A models folder holding the fixture models under `name` (a link), kept between runs so the compiled
