@@ -124,7 +124,7 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
     // A worker reads only inside the project: the submitter decodes the source before submitting.
     if (!frameCacheComplete(file, p)) throw new Error(`the decoded frames of ${file} are incomplete on this machine; the submitter decodes them before submitting`);
 
-    const r: Running = { cancel: new CancelToken(), project: file, segment: s.id, framesDone: 0, frames: s.end - s.start + 1 };
+    const r: Running = { cancel: new CancelToken(), project: file, segment: `segment ${s.id}`, framesDone: 0, frames: s.end - s.start + 1 };
     running.set(job.id!, r);
     if (handingBack) r.cancel.cancel('handed back');
     log(`took segment ${s.id} of ${file}${job.attemptsStarted > 1 ? ` (attempt ${job.attemptsStarted})` : ''}`);
