@@ -115,6 +115,61 @@ describe('render farm', { skip: missing }, () => {
     await stopWorker(other);
   });
 
+  test('given a worker running a segment, when Ctrl-C is pressed once it finishes that job and stops; pressed twice it hands the job back at once, and another worker resumes it', LONG, async (t) => {
+    const { file, reference } = await projectWithReference(30, [0, 15]);
+    const submit = runCli(['propagate', file, '--farm', redis.url, '--json']);
+    // One Ctrl-C: the job in hand is finished, no other is taken.
+    const a = worker();
+    const first = /took segment (\S+)/.exec(await a.waitFor(/took segment/))![1];
+    a.child.kill('SIGINT');
+    assert.equal(await a.exited, 0, a.log());
+    assert.match(a.log(), /finishing the current jobs \(Ctrl-C again hands them back to the queue\)/);
+    assert.match(a.log(), new RegExp(`finished segment ${first}: `), 'the job in hand was finished');
+    assert.equal(a.log().match(/took segment/g)!.length, 1, 'no other job was taken after Ctrl-C');
+    // Twice: the running job goes back to the queue once the chain has stored a few steps.
+    const b = worker();
+    const second = /took segment (\S+)/.exec(await b.waitFor(/took segment/))![1];
+    assert.notEqual(second, first);
+    const segmentsDir = projectPaths(file).segmentsDir;
+    const stored = (dir: string): number => (fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? stored(path.join(dir, e.name)) : e.name.endsWith('.step') ? 1 : 0), 0) : 0);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (stored(segmentsDir) < 3) return; // the finished segment's steps are deleted: these are the running one's
+        clearInterval(timer);
+        b.child.kill('SIGINT');
+        setTimeout(() => b.child.kill('SIGINT'), 50);
+        resolve();
+      }, 10);
+      b.exited.then(() => { clearInterval(timer); reject(new Error(`the worker ended before Ctrl-C:\n${b.log()}`)); });
+      submit.done.then(() => { clearInterval(timer); reject(new Error('the segment finished before Ctrl-C')); });
+    });
+    assert.equal(await b.exited, 0, b.log());
+    if (!/handed back segment/.test(b.log())) {
+      // On a loaded machine the job may end between the two signals: then it was finished, not handed back.
+      assert.match(b.log(), new RegExp(`finished segment ${second}: `), b.log());
+      t.diagnostic('the job finished before the second Ctrl-C reached the worker');
+    } else {
+      assert.match(b.log(), new RegExp(`handed back segment ${second} \\(\\d+ of \\d+ frames done\\)`));
+      const queue = new Queue('propagate', { connection: bullConnection(parseRedisUrl(redis.url)), prefix: FARM_PREFIX });
+      try {
+        const waiting = await queue.getWaiting();
+        assert.equal(waiting.length, 1, 'the handed-back job is waiting again');
+        assert.equal(waiting[0].attemptsMade, 0, 'handing back uses up no attempt');
+      } finally {
+        await queue.close();
+      }
+    }
+    const c = worker();
+    const r = await submit.done;
+    assert.equal(r.code, 0, r.stderr);
+    if (/handed back/.test(b.log())) {
+      const resumed = new RegExp(`finished segment ${second}: \\d+ frames written, \\d+ kept, (\\d+) steps resumed`).exec(c.log());
+      assert.ok(resumed && Number(resumed[1]) >= 3, `the next worker resumed from the steps stored before the hand-back:\n${c.log()}`);
+    }
+    assertSameFrames(outputFrames(file), reference);
+    await stopWorker(c);
+  });
+
   test('given jobs queued and Redis restarted (before and during the run), then no job is lost and the frames equal a local run', LONG, async () => {
     const { file, reference } = await projectWithReference(10, [0, 5, 9]);
     const queue = new Queue('propagate', { connection: bullConnection(parseRedisUrl(redis.url)), prefix: FARM_PREFIX });
