@@ -348,6 +348,21 @@ describe('render farm: passwords', { skip: missing }, () => {
     assert.deepEqual(ok.json().workers, []);
     assert.deepEqual(ok.json().warnings, [], 'the test Redis keeps an append-only file: no warning');
     assert.ok(!ok.stdout.includes('secret'), 'the password is never printed');
+    // The command line also takes it from the environment, out of the process list (ps shows arguments to every user).
+    const env = { RERENDER_REDIS_PASSWORD: 'secret pass/1' };
+    const fromEnv = rerender(['farm', 'status', '--redis', redis.urlWithoutPassword, '--json'], { env });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    const w = startWorker(['--redis', redis.urlWithoutPassword], env);
+    try {
+      await w.waitFor(/farm worker .* on redis:\/\/127\.0\.0\.1:\d+/);
+      assert.ok(!(w.child.spawnargs.join(' ')).includes('secret'), 'the worker runs with no password in its arguments');
+    } finally {
+      await stopWorker(w);
+    }
+    const wrongEnv = rerender(['farm', 'status', '--redis', redis.urlWithoutPassword], { env: { RERENDER_REDIS_PASSWORD: 'nope' } });
+    assert.equal(wrongEnv.code, 1);
+    assert.match(wrongEnv.stderr, /refused the user or password in RERENDER_REDIS_PASSWORD/);
+    assert.match(none.stderr, /or in RERENDER_REDIS_PASSWORD \(kept out of the process list\)/, 'the error names both places');
   });
 });
 
