@@ -158,8 +158,8 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
         log(`handed back segment ${s.id} (${r.framesDone} of ${r.frames} frames done)`);
         throw new WaitingError();
       }
+      if (isCancelled(err)) throw new UnrecoverableError('cancelled by the submitter; finished frames are kept'); // not a failure of this worker
       jobsFailed++;
-      if (isCancelled(err)) throw new UnrecoverableError('cancelled by the submitter; finished frames are kept');
       log(`segment ${s.id} failed: ${(err as Error).message}`);
       throw err;
     } finally {
@@ -231,8 +231,8 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
         log(`handed back ${label}`);
         throw new WaitingError();
       }
-      jobsFailed++;
       if (isCancelled(err)) throw new UnrecoverableError('cancelled by the submitter');
+      jobsFailed++;
       log(`${label} failed: ${(err as Error).message}`);
       throw err;
     } finally {

@@ -170,6 +170,35 @@ describe('render farm', { skip: missing }, () => {
     await stopWorker(c);
   });
 
+  test('given a segment running on a worker, when the submitter is cancelled with Ctrl-C, then the worker stops it at its next step, and a new submission resumes from the stored steps with frames equal to a local run', LONG, async () => {
+    const { file, reference } = await projectWithReference(30, [0]);
+    const w = worker();
+    await w.waitFor(/farm worker .* on /);
+    const submit = runCli(['propagate', file, '--farm', redis.url]);
+    await w.waitFor(/took segment 0-29/);
+    const segmentsDir = projectPaths(file).segmentsDir;
+    const stored = (dir: string): number => (fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? stored(path.join(dir, e.name)) : e.name.endsWith('.step') ? 1 : 0), 0) : 0);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => { if (stored(segmentsDir) >= 3) { clearInterval(timer); submit.child.kill('SIGINT'); resolve(); } }, 10);
+      submit.done.then(() => { clearInterval(timer); reject(new Error('the submission ended before it could be cancelled')); });
+    });
+    const r = await submit.done;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /cancelled; finished frames are kept/);
+    const stopped = await w.waitFor(/job \S+ failed: /);
+    assert.match(stopped, /failed: cancelled by the submitter; finished frames are kept/, 'the running job was stopped, not finished');
+    assert.doesNotMatch(w.log(), /finished segment/);
+    const status = rerender(['farm', 'status', '--redis', redis.url, '--json']).json();
+    assert.equal(status.workers[0].jobsFailed, 0, 'a cancel is not counted as the worker failing');
+    const again = rerender(['propagate', file, '--farm', redis.url, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    // The worker's log is read once the synchronous run above returns.
+    const resumed = /finished segment 0-29: \d+ frames written, \d+ kept, (\d+) steps resumed/.exec(await w.waitFor(/finished segment 0-29/));
+    assert.ok(resumed && Number(resumed[1]) >= 3, `the new submission resumed from the steps stored before the cancel:\n${w.log()}`);
+    assertSameFrames(outputFrames(file), reference);
+    await stopWorker(w);
+  });
+
   test('given jobs queued and Redis restarted (before and during the run), then no job is lost and the frames equal a local run', LONG, async () => {
     const { file, reference } = await projectWithReference(10, [0, 5, 9]);
     const queue = new Queue('propagate', { connection: bullConnection(parseRedisUrl(redis.url)), prefix: FARM_PREFIX });
