@@ -12,7 +12,7 @@ int ThreadsFor(int pixels, int threads) {
 }
 
 Plane ToGrey(const uint8_t* pixels, int w, int h, int channels, int threads) {
-  Plane out(w, h);
+  Plane out = Plane::Uninitialised(w, h);
   ParallelFor(h, ThreadsFor(w * h, threads), [&](int y0, int y1) {
     for (int y = y0; y < y1; ++y) {
       const uint8_t* s = pixels + size_t(y) * w * channels;
@@ -34,18 +34,30 @@ Plane Binomial(const Plane& src, int step, int threads) {
   int w = (src.w + step - 1) / step, h = (src.h + step - 1) / step;
   auto clampX = [&](int x) { return x < 0 ? 0 : (x >= src.w ? src.w - 1 : x); };
   auto clampY = [&](int y) { return y < 0 ? 0 : (y >= src.h ? src.h - 1 : y); };
-  Plane horiz(w, src.h);
+  Plane horiz = Plane::Uninitialised(w, src.h);
+  // Output columns whose taps all lie inside the row: x in [lo, hi).
+  const int lo = std::min(w, (2 + step - 1) / step), hi = std::max(lo, std::min(w, (src.w - 3) / step + 1));
   ParallelFor(src.h, ThreadsFor(src.w * src.h, threads), [&](int y0, int y1) {
     for (int y = y0; y < y1; ++y) {
       const float* s = src.row(y);
       float* d = horiz.row(y);
-      for (int x = 0; x < w; ++x) {
+      auto edge = [&](int x) {
         int c = step * x;
         d[x] = (s[clampX(c - 2)] + s[clampX(c + 2)] + 4.f * (s[clampX(c - 1)] + s[clampX(c + 1)]) + 6.f * s[c]) * (1.f / 16.f);
+      };
+      for (int x = 0; x < lo; ++x) edge(x);
+      if (step == 1) {
+        for (int x = lo; x < hi; ++x) d[x] = (s[x - 2] + s[x + 2] + 4.f * (s[x - 1] + s[x + 1]) + 6.f * s[x]) * (1.f / 16.f);
+      } else {
+        for (int x = lo; x < hi; ++x) {
+          const float* c = s + step * x;
+          d[x] = (c[-2] + c[2] + 4.f * (c[-1] + c[1]) + 6.f * c[0]) * (1.f / 16.f);
+        }
       }
+      for (int x = hi; x < w; ++x) edge(x);
     }
   });
-  Plane out(w, h);
+  Plane out = Plane::Uninitialised(w, h);
   ParallelFor(h, ThreadsFor(w * h, threads), [&](int y0, int y1) {
     for (int y = y0; y < y1; ++y) {
       int c = step * y;
@@ -69,8 +81,8 @@ Plane Smooth(const Plane& src, int threads) { return Binomial(src, 1, threads); 
 
 void Gradients(const Plane& src, Plane& dx, Plane& dy, int threads) {
   int w = src.w, h = src.h;
-  dx = Plane(w, h);
-  dy = Plane(w, h);
+  dx = Plane::Uninitialised(w, h);
+  dy = Plane::Uninitialised(w, h);
   ParallelFor(h, ThreadsFor(w * h, threads), [&](int y0, int y1) {
     for (int y = y0; y < y1; ++y) {
       const float* s = src.row(y);
@@ -100,7 +112,13 @@ void UpsampleRow(const Plane& src, int y, int w, float* out, int stride) {
   int cy = std::min(y / 2, src.h - 1), cy1 = std::min(cy + 1, src.h - 1);
   const float* r0 = src.row(cy);
   const float* r1 = (y & 1) ? src.row(cy1) : r0;
-  for (int x = 0; x < w; ++x) {
+  // Pairs (2c, 2c + 1) whose coarse samples c and c + 1 both exist, then the rest with clamping.
+  int pairs = std::min(w / 2, src.w - 1);
+  for (int c = 0; c < pairs; ++c) {
+    out[size_t(2 * c) * stride] = r0[c] + r1[c];
+    out[size_t(2 * c + 1) * stride] = 0.5f * (r0[c] + r0[c + 1]) + 0.5f * (r1[c] + r1[c + 1]);
+  }
+  for (int x = 2 * pairs; x < w; ++x) {
     int cx = std::min(x / 2, src.w - 1), cx1 = std::min(cx + 1, src.w - 1);
     float a = (x & 1) ? 0.5f * (r0[cx] + r0[cx1]) : r0[cx];
     float b = (x & 1) ? 0.5f * (r1[cx] + r1[cx1]) : r1[cx];
@@ -111,8 +129,8 @@ void UpsampleRow(const Plane& src, int y, int w, float* out, int stride) {
 }  // namespace
 
 void UpsampleFlow(const Plane& u, const Plane& v, int w, int h, Plane& outU, Plane& outV, int threads) {
-  outU = Plane(w, h);
-  outV = Plane(w, h);
+  outU = Plane::Uninitialised(w, h);
+  outV = Plane::Uninitialised(w, h);
   ParallelFor(h, ThreadsFor(w * h, threads), [&](int y0, int y1) {
     for (int y = y0; y < y1; ++y) {
       UpsampleRow(u, y, w, outU.row(y), 1);

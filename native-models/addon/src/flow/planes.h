@@ -2,16 +2,41 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
+#include <utility>
 #include <vector>
 
 namespace rr::flow {
 
+// Allocates floats without zeroing them: for planes that are written in full before they are read.
+template <typename T>
+struct UninitialisedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind { using other = UninitialisedAllocator<U>; };
+  UninitialisedAllocator() = default;
+  template <typename U>
+  UninitialisedAllocator(const UninitialisedAllocator<U>&) {}
+  template <typename U>
+  void construct(U* p) { ::new (static_cast<void*>(p)) U; }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) { ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...); }
+};
+
 // One channel of floats, row-major; the estimator works on grey planes and planar flow (u, v).
 struct Plane {
   int w = 0, h = 0;
-  std::vector<float> px;
+  std::vector<float, UninitialisedAllocator<float>> px;
   Plane() = default;
   Plane(int width, int height, float fill = 0.f) : w(width), h(height), px(size_t(width) * height, fill) {}
+  // A plane whose values are undefined until written.
+  static Plane Uninitialised(int width, int height) {
+    Plane p;
+    p.w = width;
+    p.h = height;
+    p.px.resize(size_t(width) * height);
+    return p;
+  }
   float* row(int y) { return px.data() + size_t(y) * w; }
   const float* row(int y) const { return px.data() + size_t(y) * w; }
 };
