@@ -13,12 +13,19 @@ int ThreadsFor(int pixels, int threads) {
 
 Plane ToGrey(const uint8_t* pixels, int w, int h, int channels, int threads) {
   Plane out = Plane::Uninitialised(w, h);
+  // Each channel's weighted value by table: the same products as computing them, fewer instructions.
+  float lut[3][256];
+  for (int i = 0; i < 256; ++i) {
+    lut[0][i] = 0.299f * float(i);
+    lut[1][i] = 0.587f * float(i);
+    lut[2][i] = 0.114f * float(i);
+  }
   ParallelFor(h, ThreadsFor(w * h, threads), [&](int y0, int y1) {
     for (int y = y0; y < y1; ++y) {
       const uint8_t* s = pixels + size_t(y) * w * channels;
       float* d = out.row(y);
       if (channels >= 3) {
-        for (int x = 0; x < w; ++x, s += channels) d[x] = 0.299f * s[0] + 0.587f * s[1] + 0.114f * s[2];
+        for (int x = 0; x < w; ++x, s += channels) d[x] = lut[0][s[0]] + lut[1][s[1]] + lut[2][s[2]];
       } else {
         for (int x = 0; x < w; ++x, s += channels) d[x] = float(s[0]);
       }
