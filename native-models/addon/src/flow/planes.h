@@ -7,6 +7,15 @@
 #include <utility>
 #include <vector>
 
+// The hottest loops are compiled twice where the toolchain can pick a version at load time (x86-64
+// Linux, GCC or Clang): for AVX2 and for the baseline. AVX2 without FMA: every lane does the same
+// IEEE operations either way (products and sums rounded separately), so the flows are bit-identical.
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
+#define RR_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
+#else
+#define RR_AVX2_CLONE
+#endif
+
 namespace rr::flow {
 
 // Allocates floats without zeroing them: for planes that are written in full before they are read.

@@ -110,6 +110,65 @@ inline void MergeRow(const float* src, float* dst, int w) {
   for (int k = 0; k < w / 2; ++k) dst[2 * k + 1] = src[half + k];
 }
 
+// Row y of `to` pulled back by the flow (pu, pv): o = to(x + u, y + v) by SampleBicubic, and m = 1
+// where that point lies inside the frame, 0 where it left (it carries no data; smoothness fills it in).
+void WarpRowBicubic(const Plane& to, const float* pu, const float* pv, int y, float* o, float* m) {
+  const int w = to.w, h = to.h;
+  const float maxX = float(w - 1), maxY = float(h - 1);
+  for (int x = 0; x < w; ++x) {
+    const float sx = float(x) + pu[x], sy = float(y) + pv[x];
+    m[x] = (sx >= 0.f && sy >= 0.f && sx <= maxX && sy <= maxY) ? 1.f : 0.f;
+    const int ix = int(sx), iy = int(sy);
+    if (!(sx >= 1.f && sy >= 1.f && ix + 2 < w && iy + 2 < h)) {
+      o[x] = SampleBicubic(to, sx, sy);  // near or past the border: clamped taps
+      continue;
+    }
+    // The interior case of SampleBicubic, written out: the same weights and sums.
+    const float tx = sx - float(ix), ty = sy - float(iy);
+    const float tx2 = tx * tx, tx3 = tx2 * tx, ty2 = ty * ty, ty3 = ty2 * ty;
+    const float wx0 = 0.5f * (-tx3 + 2.f * tx2 - tx), wx1 = 0.5f * (3.f * tx3 - 5.f * tx2 + 2.f);
+    const float wx2 = 0.5f * (-3.f * tx3 + 4.f * tx2 + tx), wx3 = 0.5f * (tx3 - tx2);
+    const float wy[4] = {0.5f * (-ty3 + 2.f * ty2 - ty), 0.5f * (3.f * ty3 - 5.f * ty2 + 2.f),
+                         0.5f * (-3.f * ty3 + 4.f * ty2 + ty), 0.5f * (ty3 - ty2)};
+    const float* r = to.row(iy - 1) + ix - 1;
+    float acc = 0.f;
+    for (int j = 0; j < 4; ++j, r += w) acc += wy[j] * (wx0 * r[0] + wx1 * r[1] + wx2 * r[2] + wx3 * r[3]);
+    o[x] = acc;
+  }
+}
+
+RR_AVX2_CLONE void SystemInterior(const SystemRowArgs& a, int x0, int x1, int w) { SystemRow<false>(a, x0, x1, w); }
+
+RR_AVX2_CLONE void SmoothInterior(const float* pu, const float* pv, const float* qu, const float* qv, const float* puD,
+                                  const float* pvD, const float* quD, const float* qvD, float* s, float alpha, int x0, int x1, int w) {
+  SmoothRow<false>(pu, pv, qu, qv, puD, pvD, quD, qvD, s, alpha, x0, x1, w);
+}
+
+// The SOR update of entries [k0, k1) of one colour's half-row, every one with both neighbours in
+// the row: q += omega (M⁻¹ r - q), r the right-hand side plus the neighbours' pull (left and right
+// from the other colour's half `o`, shifted by one so that entry k reads ol[k] and or[k]).
+struct SorRowArgs {
+  const float *ru, *rv, *wl, *olu, *olv, *wr, *oru, *orv, *wu, *upU, *upV, *wd, *dnU, *dnV, *i00, *i01, *i11;
+  float *qu, *qv;
+  float omega;
+};
+
+RR_AVX2_CLONE void SorInterior(const SorRowArgs& a, int k0, int k1) {
+  const float *ru = a.ru, *rv = a.rv, *wl = a.wl, *olu = a.olu, *olv = a.olv, *wr = a.wr, *oru = a.oru, *orv = a.orv;
+  const float *wu = a.wu, *upU = a.upU, *upV = a.upV, *wd = a.wd, *dnU = a.dnU, *dnV = a.dnV, *i00 = a.i00, *i01 = a.i01, *i11 = a.i11;
+  float *qu = a.qu, *qv = a.qv;
+  const float omega = a.omega;
+  RR_NO_ALIAS
+  for (int k = k0; k < k1; ++k) {
+    float r1 = ru[k] + wl[k] * olu[k] + wr[k] * oru[k] + wu[k] * upU[k] + wd[k] * dnU[k];
+    float r2 = rv[k] + wl[k] * olv[k] + wr[k] * orv[k] + wu[k] * upV[k] + wd[k] * dnV[k];
+    float nu = i00[k] * r1 + i01[k] * r2;
+    float nv = i01[k] * r1 + i11[k] * r2;
+    qu[k] += omega * (nu - qu[k]);
+    qv[k] += omega * (nv - qv[k]);
+  }
+}
+
 }  // namespace
 
 void RefineFlow(const Plane& from, const Plane& fromDx, const Plane& fromDy, const Plane& to,
@@ -132,14 +191,9 @@ void RefineFlow(const Plane& from, const Plane& fromDx, const Plane& fromDy, con
         const float* pv = v.row(y);
         float* o = warped.row(y);
         float* m = valid.row(y);
-        for (int x = 0; x < w; ++x) {
-          float sx = float(x) + pu[x], sy = float(y) + pv[x];
-          // Bicubic here (bilinear in the patch search): the refinement has the last word on
-          // sub-pixel accuracy, and bilinear resampling biases it toward whole pixels.
-          o[x] = SampleBicubic(to, sx, sy);
-          // Points that left the frame carry no data; smoothness fills them in.
-          m[x] = (sx >= 0.f && sy >= 0.f && sx <= float(w - 1) && sy <= float(h - 1)) ? 1.f : 0.f;
-        }
+        // Bicubic here (bilinear in the patch search): the refinement has the last word on
+        // sub-pixel accuracy, and bilinear resampling biases it toward whole pixels.
+        WarpRowBicubic(to, pu, pv, y, o, m);
       }
     });
     Plane wdx, wdy;
@@ -189,7 +243,7 @@ void RefineFlow(const Plane& from, const Plane& fromDx, const Plane& fromDy, con
         const float *puD = u.row(yDown), *pvD = v.row(yDown), *quD = du.row(yDown), *qvD = dv.row(yDown);
         float* s = smooth.row(y);
         int last = w - 1;
-        SmoothRow<false>(pu, pv, qu, qv, puD, pvD, quD, qvD, s, alpha, 0, last, w);
+        SmoothInterior(pu, pv, qu, qv, puD, pvD, quD, qvD, s, alpha, 0, last, w);
         SmoothRow<true>(pu, pv, qu, qv, puD, pvD, quD, qvD, s, alpha, last, w, w);
       }
     });
@@ -214,7 +268,7 @@ void RefineFlow(const Plane& from, const Plane& fromDx, const Plane& fromDy, con
         r.wr = tmp[0]; r.wd = tmp[1]; r.i00 = tmp[2]; r.i01 = tmp[3]; r.i11 = tmp[4]; r.ru = tmp[5]; r.rv = tmp[6];
         r.delta = delta; r.gamma = gamma;
         SystemRow<true>(r, 0, 1, w);
-        if (w > 2) SystemRow<false>(r, 1, w - 1, w);
+        if (w > 2) SystemInterior(r, 1, w - 1, w);
         if (w > 1) SystemRow<true>(r, w - 1, w, w);
         // Stored split by colour for the SOR.
         Plane* split[7] = {&wRight, &wDown, &inv00, &inv01, &inv11, &rhsU, &rhsV};
@@ -277,15 +331,7 @@ void RefineFlow(const Plane& from, const Plane& fromDx, const Plane& fromDy, con
               const bool lastHere = ((w - 1) & 1) == c;  // x = w - 1 (no right neighbour) is k = count - 1
               if (lastHere) kEnd = count - 1;
               const float *wlc = wl + c - 1, *olu = ou + c - 1, *olv = ov + c - 1, *oru = ou + c, *orv = ov + c;
-              RR_NO_ALIAS
-              for (int k = kBegin; k < kEnd; ++k) {
-                float r1 = ru[k] + wlc[k] * olu[k] + wr[k] * oru[k] + wu[k] * upU[k] + wd[k] * dnU[k];
-                float r2 = rv[k] + wlc[k] * olv[k] + wr[k] * orv[k] + wu[k] * upV[k] + wd[k] * dnV[k];
-                float nu = i00[k] * r1 + i01[k] * r2;
-                float nv = i01[k] * r1 + i11[k] * r2;
-                qu[k] += omega * (nu - qu[k]);
-                qv[k] += omega * (nv - qv[k]);
-              }
+              SorInterior({ru, rv, wlc, olu, olv, wr, oru, orv, wu, upU, upV, wd, dnU, dnV, i00, i01, i11, qu, qv, omega}, kBegin, kEnd);
               if (lastHere && count - 1 >= kBegin) {
                 int k = count - 1;
                 float r1 = ru[k] + wlc[k] * olu[k] + wu[k] * upU[k] + wd[k] * dnU[k];
