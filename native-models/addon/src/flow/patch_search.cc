@@ -313,6 +313,22 @@ void AlignPatch(const Plane& to, const Template& tp, int px, int py, int size, i
   st.confidence = bestCost < kUnmatchable ? 1.f / (1.f + bestCost / kConfidentCost) : kOutsideWeight;
 }
 
+// One patch's vote over n pixels of a row whose displaced samples t0/t1 (the two rows around them)
+// lie inside `to`: each pixel weighs the displacement by how well it explains that pixel
+// (robust to patches straddling motion edges) times the patch's confidence.
+RR_AVX2_CLONE void DensifyRun(const float* t0, const float* t1, const float* ref, float w00, float w10, float w01, float w11,
+                              const PatchState& p, int n, float* accU, float* accV, float* accW) {
+  const float pu = p.u, pv = p.v, offset = p.offset, confidence = p.confidence;
+  for (int i = 0; i < n; ++i) {
+    float s = w00 * t0[i] + w10 * t0[i + 1] + w01 * t1[i] + w11 * t1[i + 1];
+    float weight = 1.f / std::max(1.f, std::fabs(s - ref[i] - offset));
+    weight *= confidence;
+    accU[i] += weight * pu;
+    accV[i] += weight * pv;
+    accW[i] += weight;
+  }
+}
+
 }  // namespace
 
 void PatchSearchLevel(const Plane& from, const Plane& fromDx, const Plane& fromDy, const Plane& to,
@@ -390,20 +406,17 @@ void PatchSearchLevel(const Plane& from, const Plane& fromDx, const Plane& fromD
           int ix = int(fxFloor), iy = int(fyFloor);
           float fx = sx0 - fxFloor, fy = sy - fyFloor;
           bool inside = ix >= 0 && iy >= 0 && ix + (xEnd - xBegin) < to.w && iy + 1 < to.h;
-          const float* t0 = inside ? to.row(iy) + ix : nullptr;
-          const float* t1 = inside ? t0 + to.w : nullptr;
-          float w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
-          for (int x = xBegin, i = 0; x < xEnd; ++x, ++i) {
-            float weight;
-            if (inside) {
-              float s = w00 * t0[i] + w10 * t0[i + 1] + w01 * t1[i] + w11 * t1[i + 1];
-              weight = 1.f / std::max(1.f, std::fabs(s - ref[x] - p.offset));
-            } else {
-              float sx = float(x) + p.u;
-              bool seen = sx >= 0.f && sy >= 0.f && sx <= float(to.w - 1) && sy <= float(to.h - 1);
-              // A displacement that leaves the frame cannot be checked here: trust it only a little.
-              weight = seen ? 1.f / std::max(1.f, std::fabs(SampleBilinear(to, sx, sy) - ref[x] - p.offset)) : kOutsideWeight;
-            }
+          if (inside) {
+            const float* t0 = to.row(iy) + ix;
+            float w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+            DensifyRun(t0, t0 + to.w, ref + xBegin, w00, w10, w01, w11, p, xEnd - xBegin, accU.data() + xBegin, accV.data() + xBegin, accW.data() + xBegin);
+            continue;
+          }
+          for (int x = xBegin; x < xEnd; ++x) {
+            float sx = float(x) + p.u;
+            bool seen = sx >= 0.f && sy >= 0.f && sx <= float(to.w - 1) && sy <= float(to.h - 1);
+            // A displacement that leaves the frame cannot be checked here: trust it only a little.
+            float weight = seen ? 1.f / std::max(1.f, std::fabs(SampleBilinear(to, sx, sy) - ref[x] - p.offset)) : kOutsideWeight;
             weight *= p.confidence;
             accU[x] += weight * p.u;
             accV[x] += weight * p.v;

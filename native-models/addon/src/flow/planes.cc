@@ -36,6 +36,23 @@ Plane ToGrey(const uint8_t* pixels, int w, int h, int channels, int threads) {
 
 namespace {
 
+// Columns [lo, hi) of one row of the horizontal pass: every tap inside the row.
+RR_AVX2_CLONE void BinomialRow(const float* s, float* d, int lo, int hi, int step) {
+  if (step == 1) {
+    for (int x = lo; x < hi; ++x) d[x] = (s[x - 2] + s[x + 2] + 4.f * (s[x - 1] + s[x + 1]) + 6.f * s[x]) * (1.f / 16.f);
+  } else {
+    for (int x = lo; x < hi; ++x) {
+      const float* c = s + step * x;
+      d[x] = (c[-2] + c[2] + 4.f * (c[-1] + c[1]) + 6.f * c[0]) * (1.f / 16.f);
+    }
+  }
+}
+
+// One row of the vertical pass from the five rows a..f around it.
+RR_AVX2_CLONE void BinomialColumns(const float* a, const float* b, const float* m, const float* e, const float* f, float* d, int w) {
+  for (int x = 0; x < w; ++x) d[x] = (a[x] + f[x] + 4.f * (b[x] + e[x]) + 6.f * m[x]) * (1.f / 16.f);
+}
+
 // Separable [1 4 6 4 1]/16 filter with replicated borders, evaluated at every `step`-th column and row.
 Plane Binomial(const Plane& src, int step, int threads) {
   int w = (src.w + step - 1) / step, h = (src.h + step - 1) / step;
@@ -53,14 +70,7 @@ Plane Binomial(const Plane& src, int step, int threads) {
         d[x] = (s[clampX(c - 2)] + s[clampX(c + 2)] + 4.f * (s[clampX(c - 1)] + s[clampX(c + 1)]) + 6.f * s[c]) * (1.f / 16.f);
       };
       for (int x = 0; x < lo; ++x) edge(x);
-      if (step == 1) {
-        for (int x = lo; x < hi; ++x) d[x] = (s[x - 2] + s[x + 2] + 4.f * (s[x - 1] + s[x + 1]) + 6.f * s[x]) * (1.f / 16.f);
-      } else {
-        for (int x = lo; x < hi; ++x) {
-          const float* c = s + step * x;
-          d[x] = (c[-2] + c[2] + 4.f * (c[-1] + c[1]) + 6.f * c[0]) * (1.f / 16.f);
-        }
-      }
+      BinomialRow(s, d, lo, hi, step);
       for (int x = hi; x < w; ++x) edge(x);
     }
   });
@@ -73,8 +83,7 @@ Plane Binomial(const Plane& src, int step, int threads) {
       const float* m = horiz.row(c);
       const float* e = horiz.row(clampY(c + 1));
       const float* f = horiz.row(clampY(c + 2));
-      float* d = out.row(y);
-      for (int x = 0; x < w; ++x) d[x] = (a[x] + f[x] + 4.f * (b[x] + e[x]) + 6.f * m[x]) * (1.f / 16.f);
+      BinomialColumns(a, b, m, e, f, out.row(y), w);
     }
   });
   return out;

@@ -98,13 +98,13 @@ inline void SmoothRow(const float* pu, const float* pv, const float* qu, const f
 }
 
 // A row split by colour for red-black SOR: the even columns first, then the odd ones.
-inline void SplitRow(const float* src, float* dst, int w) {
+RR_AVX2_CLONE void SplitRow(const float* src, float* dst, int w) {
   const int half = (w + 1) / 2;
   for (int k = 0; k < half; ++k) dst[k] = src[2 * k];
   for (int k = 0; k < w / 2; ++k) dst[half + k] = src[2 * k + 1];
 }
 
-inline void MergeRow(const float* src, float* dst, int w) {
+RR_AVX2_CLONE void MergeRow(const float* src, float* dst, int w) {
   const int half = (w + 1) / 2;
   for (int k = 0; k < half; ++k) dst[2 * k] = src[k];
   for (int k = 0; k < w / 2; ++k) dst[2 * k + 1] = src[half + k];
