@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "flow/workers.h"
+
 // The hottest loops are compiled twice where the toolchain can pick a version at load time (x86-64
 // Linux, GCC or Clang): for AVX2 and for the baseline. AVX2 without FMA: every lane does the same
 // IEEE operations either way (products and sums rounded separately), so the flows are bit-identical.
