@@ -2,8 +2,8 @@
 // and the full-size SD1.5 UNet (random weights) at a 64×64 latent: load time, time per step, peak RSS.
 // The full-size part runs in child processes (build, then run from the written file, as a cache hit
 // does) so each peak RSS is that phase's own; then the disk a cache of four variants of that UNet takes.
-// Then a render's loads from a full-size fp16 checkpoint file (random weights): the anchor's record UNet and a
-// later keyframe's inject UNet held together as a run holds them, and the VAE, with a cold and then a warm
+// Then a render's loads from a full-size fp16 checkpoint file (random weights): the anchor's record UNet, then a
+// later keyframe's inject UNet (which replaces it, as in a run), and the VAE, with a cold and then a warm
 // cache: peak RSS against the fp32 weights in use, the cache's size, the VAE's encode/decode at 512×512.
 // Then the UNet step and the VAE passes beside diffusers' modules in PyTorch (RERENDER_DIFFUSERS_SRC, see below).
 // RERENDER_BENCH_FULL=0 skips the full-size part; RERENDER_BENCH_SECTION=cache (or render-load) runs only that part.
@@ -175,8 +175,8 @@ function memory(): { rss: number; anon: number; fileBacked: number; peak: number
 
 /**
  * Child process 4: what a Rerender run loads, through the model runtime as a render does: the UNet from
- * the checkpoint file (record variant for the anchor, then the inject variant of a later keyframe, both
- * kept), one CFG step each at a 64×64 latent, then the VAE (random full-size weights) encoding and
+ * the checkpoint file (record variant for the anchor, then the inject variant of a later keyframe, which
+ * replaces it), one CFG step each at a 64×64 latent, then the VAE (random full-size weights) encoding and
  * decoding 512×512. Memory after each phase.
  */
 async function renderLoad(file: string, cacheDir: string): Promise<void> {
@@ -196,7 +196,8 @@ async function renderLoad(file: string, cacheDir: string): Promise<void> {
   const outputs = ['noise_pred', ...layers.map((l) => `recorded_tokens.${l.index}`)];
   const record = await phase('UNet record variant (anchor) loaded', () => runtime.load({ part: 'unet', variant: { record: true } }, weights));
   const recorded = await phase('  one step', () => record.run(feeds(), outputs));
-  const inject = await phase('+ UNet inject variant (later keyframe) loaded', () => runtime.load({ part: 'unet', variant: { record: true, inject: loose } }, weights));
+  // The runtime holds one full-UNet variant per model: loading the inject variant releases the record one.
+  const inject = await phase('UNet inject variant (later keyframe) replaces it', () => runtime.load({ part: 'unet', variant: { record: true, inject: loose } }, weights));
   await phase('  one step', () => {
     const f = feeds();
     for (const i of loose) {
