@@ -181,16 +181,18 @@ async function onDrop(e: DragEvent) {
     return;
   }
   if (file.name.endsWith('.rerender')) {
+    void perform('file.open'); // an action clears the last message first: the word on why comes after
     editor.set({ notice: `a browser cannot tell where "${file.name}" is: choose it in the file browser` });
-    return void perform('file.open');
+    return;
   }
   if (MODEL.test(file.name)) {
     editor.set({ dialog: { kind: 'models' }, notice: `a model stays where it is on disk: use Import model… and choose "${file.name}" in the file browser` });
     return;
   }
-  editor.set({ dialog: { kind: 'new-project' }, notice: VIDEO.test(file.name)
-    ? `a video stays where it is on disk: choose "${file.name}" with Choose… in New project`
-    : `"${file.name}" is not a video, image, model or project the editor opens` });
+  if (!VIDEO.test(file.name)) return void editor.set({ notice: `"${file.name}" is not a video, image, model or project the editor opens` });
+  // New project replaces the open one: through the action, which asks about unsaved changes first.
+  void perform('file.new');
+  editor.set({ notice: `a video stays where it is on disk: choose "${file.name}" with Choose… in New project` });
 }
 
 function DropHint() {
@@ -201,14 +203,16 @@ function DropHint() {
   return <div className="drop-hint" data-testid="drop-hint"><div>{project ? `Drop an image to make it the keyframe at frame ${frame}` : 'Drop a video to start a project from it'}</div></div>;
 }
 
-/** The flicker strip's values, fetched again whenever output files change (propagation, measuring). */
+/** The flicker strip's values, fetched again whenever output files change (propagation, measuring, edits, undo). */
 function useFlickerMetric() {
   const file = useEditor((s) => s.project?.file);
   const revision = useEditor((s) => s.project?.mediaRevision);
+  // A measurement is of one output: keyframes added, moved or given new images make another (as for coverage).
+  const keyframes = useEditor((s) => s.project?.project.keyframes.map((k) => `${k.frame}:${k.revision}`).join());
   useEffect(() => {
     if (!file) return void editor.set({ flicker: null });
     void call('metrics.flicker', {}).then((f) => editor.set({ flicker: f?.available ? f.values : null }));
-  }, [file, revision]);
+  }, [file, revision, keyframes]);
 }
 
 /** The coverage strip's figures, fetched again whenever output files change (propagation, edits, undo). */

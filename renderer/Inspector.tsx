@@ -197,9 +197,12 @@ function DetectorWarning({ state, k }: { state: ProjectState; k: Keyframe | unde
 
 /** The keyframe's images: the current one marked, earlier ones to compare in the preview, use again or delete. */
 /** What an earlier image was: a render's seed, or imported / painted (entries of older projects: by seed). */
-function historyLabel(h: { seed: number; source?: string }): string {
+export function historyLabel(h: { seed: number; source?: string }): string {
   return h.source && h.source !== 'diffusion' ? h.source : `seed ${h.seed}`;
 }
+
+/** A diffusion render (entries of older projects carry no source: renders). */
+export const isRender = (h: { source?: string }): boolean => !h.source || h.source === 'diffusion';
 
 function History({ state, k }: { state: ProjectState; k: Keyframe }) {
   const view = useEditor((s) => (s.historyView?.keyframeId === k.id ? s.historyView.index : null));
@@ -225,7 +228,7 @@ function History({ state, k }: { state: ProjectState; k: Keyframe }) {
           return (
             <button key={`${h.image}-${i}`} className={view === i ? 'on' : ''} data-index={i} title={`${h.createdAt}: click to compare with the current one in the preview, double-click to use it`}
               onClick={() => show(i)} onDoubleClick={() => void edit('pickKeyframeHistory', i)}>
-              <img alt={`earlier render ${i + 1}`} src={mediaUrl(state, { kind: 'file', path: h.image })} />
+              <img alt={`earlier ${isRender(h) ? 'render' : 'image'} ${i + 1}`} src={mediaUrl(state, { kind: 'file', path: h.image })} />
               <span>#{i + 1} · {historyLabel(h)}</span>
             </button>
           );
@@ -234,7 +237,7 @@ function History({ state, k }: { state: ProjectState; k: Keyframe }) {
       {entry && view !== null && (
         <div className="buttons" data-testid="history-actions">
           <span className="muted">#{view + 1} ({historyLabel(entry)}) in the preview, beside the current one</span>
-          <button className="primary" onClick={() => void edit('pickKeyframeHistory', view)}>Use this render</button>
+          <button className="primary" onClick={() => void edit('pickKeyframeHistory', view)}>{isRender(entry) ? 'Use this render' : 'Use this image'}</button>
           <button onClick={() => void edit('removeKeyframeHistory', view)}>Delete</button>
           <button onClick={() => show(null)}>Back to current</button>
         </div>

@@ -7,6 +7,7 @@ import { mediaUrl } from './media-url';
 import { editor, setFrame, useEditor, type Coverage, type PreviewSource } from './store';
 import { ImageCache } from './image-cache';
 import { shortcutOf } from './actions';
+import { historyLabel, isRender } from './Inspector';
 
 const PRELOAD_AHEAD = 24;
 
@@ -92,7 +93,8 @@ export function Preview() {
   let sourceUrl = project ? mediaUrl(project, { kind: 'frame', frame }) : null;
   let showCompare = compare !== 'none' && source !== 'source';
   if (earlier && histEntry) {
-    const name = `earlier render #${historyView!.index + 1} (seed ${histEntry.seed})`;
+    // An imported or painted image has no seed: say what it was.
+    const name = `earlier ${isRender(histEntry) ? 'render' : 'image'} #${historyView!.index + 1} (${historyLabel(histEntry)})`;
     if (compare !== 'none' && current) {
       main = { url: current, caption: compare === 'wipe' ? `${name} left of the line · current right` : `left: ${name} · right: current` };
       sourceUrl = earlier;

@@ -12,13 +12,21 @@ export interface FarmConnection {
   /** The URL with the password hidden, for messages and `farm status`. */
   safeUrl: string;
   options: RedisOptions;
+  /** Where the password came from (for messages), and whether the environment is read at all (the command line). */
+  passwordFrom?: 'url' | 'env';
+  readsEnv?: boolean;
 }
+
+/** The password for a farm URL that has none, from the environment: a command line is visible to every user (ps). */
+export const PASSWORD_ENV = 'RERENDER_REDIS_PASSWORD';
 
 /**
  * Parses `redis://[user][:password@]host[:port][/db]` or `rediss://…` (TLS; `?ca=FILE` trusts a private
- * certificate authority, `?servername=NAME` checks the certificate for another name).
+ * certificate authority, `?servername=NAME` checks the certificate for another name). A URL without a
+ * password takes `env.RERENDER_REDIS_PASSWORD` where that is set (the command line's way to keep it out
+ * of the process list); the editor passes no environment, its URL is in its settings file.
  */
-export function parseRedisUrl(url: string): FarmConnection {
+export function parseRedisUrl(url: string, env?: Record<string, string | undefined>): FarmConnection {
   let u: URL;
   try {
     u = new URL(url);
@@ -36,7 +44,9 @@ export function parseRedisUrl(url: string): FarmConnection {
   const where = `${u.hostname}:${port}`;
   const options: RedisOptions = { host, port, db: dbText ? Number(dbText) : 0 };
   if (u.username) options.username = decodeURIComponent(u.username);
-  if (u.password) options.password = decodeURIComponent(u.password);
+  let passwordFrom: FarmConnection['passwordFrom'];
+  if (u.password) { options.password = decodeURIComponent(u.password); passwordFrom = 'url'; }
+  else if (env?.[PASSWORD_ENV]) { options.password = env[PASSWORD_ENV]; passwordFrom = 'env'; }
   for (const key of u.searchParams.keys()) {
     if (key !== 'ca' && key !== 'servername') throw new UserError(`unknown option "${key}" in the farm URL (known: ca, servername)`);
   }
@@ -58,7 +68,7 @@ export function parseRedisUrl(url: string): FarmConnection {
   }
   const safe = new URL(url);
   if (safe.password) safe.password = '***';
-  return { where, safeUrl: safe.toString(), options };
+  return { where, safeUrl: safe.toString(), options, passwordFrom, readsEnv: env !== undefined };
 }
 
 /** Options for long-lived BullMQ clients: they wait through a Redis restart instead of failing. */
@@ -71,10 +81,10 @@ export function explainRedisError(c: FarmConnection, err: unknown): UserError | 
   const message = String((err as Error)?.message ?? err);
   const code = (err as NodeJS.ErrnoException)?.code;
   if (/NOAUTH|Authentication required/i.test(message)) {
-    return new UserError(`Redis at ${c.where} requires a password: put it in the URL redis://:PASSWORD@${c.where}`);
+    return new UserError(`Redis at ${c.where} requires a password: put it in the URL redis://:PASSWORD@${c.where}${c.readsEnv ? ` or in ${PASSWORD_ENV} (kept out of the process list)` : ''}`);
   }
   if (/WRONGPASS|invalid password|invalid username-password/i.test(message)) {
-    return new UserError(`Redis at ${c.where} refused the user or password in the URL`);
+    return new UserError(`Redis at ${c.where} refused the user or password ${c.passwordFrom === 'env' ? `in ${PASSWORD_ENV}` : 'in the URL'}`);
   }
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return new UserError(`cannot reach Redis at ${c.where} (connection refused): is redis-server running there?`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UserError(`cannot find the Redis host ${c.where} (${code})`);

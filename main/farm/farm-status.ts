@@ -36,7 +36,7 @@ export async function farmStatus(c: FarmConnection, maxFailures = 10): Promise<F
     workers.sort((a, b) => a.id.localeCompare(b.id));
     const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
     const renderCounts = await renders.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
-    const what = (d: PropagateJob | RenderJob | FrescoJob | undefined) => (d?.kind === 'render' ? renderJobLabel(d) : (d as PropagateJob | undefined)?.segment?.id ?? '?');
+    const what = (d: PropagateJob | RenderJob | FrescoJob | undefined) => (d?.kind === 'render' ? renderJobLabel(d) : `segment ${(d as PropagateJob | undefined)?.segment?.id ?? '?'}`);
     const running = [...await queue.getActive(0, 199), ...await renders.getActive(0, 199)].map((j) => {
       const d = j.data as PropagateJob | RenderJob | FrescoJob, prog = j.progress as unknown as JobProgress | undefined;
       return { jobId: j.id!, project: d.project, segment: what(d), worker: prog?.worker ?? j.processedBy, framesDone: prog?.framesDone, frames: prog?.frames };
@@ -69,6 +69,6 @@ export function formatFarmStatus(s: FarmStatus): string[] {
   if (r) lines.push(`render jobs: ${r.waiting + (r.prioritized ?? 0) + (r.delayed ?? 0)} waiting, ${r.active} running, ${r.completed} done, ${r.failed} failed`);
   for (const r of s.running) lines.push(`  running ${r.segment} of ${r.project}${r.worker ? ` on ${r.worker}` : ''}${r.frames ? ` (${r.framesDone}/${r.frames} frames)` : ''}`);
   if (s.failures.length) lines.push('failures (latest first):');
-  for (const f of s.failures) lines.push(`  ${f.segment} of ${f.project}: ${f.reason} (${attemptsText(f.attempts)}${f.at ? `, ${f.at}` : ''})`);
+  for (const f of s.failures) lines.push(`  ${f.segment}${typeof f.project === 'string' ? ` of ${f.project}` : ''}: ${f.reason} (${attemptsText(f.attempts)}${f.at ? `, ${f.at}` : ''})`);
   return lines;
 }

@@ -124,7 +124,7 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
     // A worker reads only inside the project: the submitter decodes the source before submitting.
     if (!frameCacheComplete(file, p)) throw new Error(`the decoded frames of ${file} are incomplete on this machine; the submitter decodes them before submitting`);
 
-    const r: Running = { cancel: new CancelToken(), project: file, segment: s.id, framesDone: 0, frames: s.end - s.start + 1 };
+    const r: Running = { cancel: new CancelToken(), project: file, segment: `segment ${s.id}`, framesDone: 0, frames: s.end - s.start + 1 };
     running.set(job.id!, r);
     if (handingBack) r.cancel.cancel('handed back');
     log(`took segment ${s.id} of ${file}${job.attemptsStarted > 1 ? ` (attempt ${job.attemptsStarted})` : ''}`);
@@ -158,8 +158,8 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
         log(`handed back segment ${s.id} (${r.framesDone} of ${r.frames} frames done)`);
         throw new WaitingError();
       }
+      if (isCancelled(err)) throw new UnrecoverableError('cancelled by the submitter; finished frames are kept'); // not a failure of this worker
       jobsFailed++;
-      if (isCancelled(err)) throw new UnrecoverableError('cancelled by the submitter; finished frames are kept');
       log(`segment ${s.id} failed: ${(err as Error).message}`);
       throw err;
     } finally {
@@ -231,8 +231,8 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
         log(`handed back ${label}`);
         throw new WaitingError();
       }
-      jobsFailed++;
       if (isCancelled(err)) throw new UnrecoverableError('cancelled by the submitter');
+      jobsFailed++;
       log(`${label} failed: ${(err as Error).message}`);
       throw err;
     } finally {

@@ -162,8 +162,7 @@ export async function propagateOnFarm(projectFile: string, opts: FarmPropagateOp
           if (cancelled) continue;
           throw new UserError(`segment ${j.s.id} failed on the farm after ${attemptsText(job.attemptsMade)}: ${job.failedReason}; finished frames are kept, submit again to continue`, file);
         } else {
-          const prog = job.progress as unknown as JobProgress | undefined;
-          if (prog && typeof prog === 'object' && typeof prog.framesDone === 'number') framesDone += Math.min(frames, prog.framesDone);
+          framesDone += jobFramesDone(job.progress, frames);
           if (state === 'active') running.push(j.id);
         }
       }
@@ -205,6 +204,20 @@ export async function propagateOnFarm(projectFile: string, opts: FarmPropagateOp
     await queue.close().catch(() => undefined);
     control.disconnect();
   }
+}
+
+/**
+ * How much of a running segment is done, in frames, from its worker's progress: the segment's own
+ * fraction (synthesis steps of both directions, as a local run counts them) where it says more than
+ * the frames finished, which come only once both directions have reached a frame. Counting finished
+ * frames alone left a two-sided segment at 0 until its last steps, and the ETA measured from nothing.
+ */
+export function jobFramesDone(progress: unknown, frames: number): number {
+  const prog = progress as Partial<JobProgress> | undefined;
+  if (!prog || typeof prog !== 'object') return 0;
+  const finished = typeof prog.framesDone === 'number' && Number.isFinite(prog.framesDone) ? prog.framesDone : 0;
+  const share = typeof prog.fraction === 'number' && Number.isFinite(prog.fraction) ? prog.fraction * frames : 0;
+  return Math.min(frames, Math.max(0, finished, share));
 }
 
 /** "1 attempt", "3 attempts". */

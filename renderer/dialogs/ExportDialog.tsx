@@ -78,7 +78,7 @@ export function ExportDialog() {
       </fieldset>
       <label><input type="checkbox" checked={sideBySide} onChange={(e) => setSideBySide(e.target.checked)} /> Side by side with the source</label>
       <label><input type="checkbox" checked={allowIncomplete} onChange={(e) => setAllowIncomplete(e.target.checked)} /> Use source frames where nothing is rendered yet</label>
-      {notRendered > 0 && !allowIncomplete && <p className="note">{notRendered} segment(s) are not fully propagated; export fails unless you propagate first or allow source frames.</p>}
+      {notRendered > 0 && !allowIncomplete && <p className="note">{notRendered === 1 ? '1 segment is' : `${notRendered} segments are`} not fully propagated; export fails unless you propagate first or allow source frames.</p>}
       {job && (
         <div className={`export-progress ${job.status}`} data-testid="export-status" data-status={job.status}>
           {job.status === 'running' && <><progress max={1} value={job.fraction} /> {Math.round(job.fraction * 100)}% {formatEta(job.etaSeconds, job.fraction)}</>}

@@ -254,7 +254,7 @@ export function Timeline() {
     paintThumbnails(c, view, count, aspect, (f) => thumbs.get(mediaUrl(project, { kind: 'thumb', frame: f })));
     paintSegments(c, view, project.segments);
     paintCoverage(c, view, coverage);
-    paintFlicker(c, view, flicker);
+    paintFlicker(c, view, flicker, project.segments.some((sg) => sg.framesDone > 0));
     paintScrollbar(c, view, count, height);
   };
   paint.current.keys = () => {

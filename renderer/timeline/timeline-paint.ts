@@ -158,14 +158,17 @@ export function paintSegments(c: CanvasRenderingContext2D, v: View, segments: re
   }
 }
 
-/** Warp error per frame as bars (largest value per pixel column when zoomed out). */
-export function paintFlicker(c: CanvasRenderingContext2D, v: View, values: readonly number[] | null): void {
+/**
+ * Warp error per frame as bars (largest value per pixel column when zoomed out); without a measurement of the
+ * output as it is now, what to do (`propagated`: there are propagated frames to measure).
+ */
+export function paintFlicker(c: CanvasRenderingContext2D, v: View, values: readonly number[] | null, propagated = false): void {
   c.fillStyle = '#13151a';
   c.fillRect(0, TOP.flicker, v.width, LANES.flicker);
   if (!values || values.length === 0) {
     c.fillStyle = '#5b6273';
     c.font = '10px system-ui, sans-serif';
-    c.fillText('flicker: propagate, then Measure flicker (the button at the right)', 6, TOP.flicker + 14);
+    c.fillText(propagated ? 'flicker: not measured for these frames yet: Measure flicker (the button at the right)' : 'flicker: propagate, then Measure flicker (the button at the right)', 6, TOP.flicker + 14);
     return;
   }
   let max = 0;

@@ -2,9 +2,10 @@
 // and the full-size SD1.5 UNet (random weights) at a 64×64 latent: load time, time per step, peak RSS.
 // The full-size part runs in child processes (build, then run from the written file, as a cache hit
 // does) so each peak RSS is that phase's own; then the disk a cache of four variants of that UNet takes.
-// Then a render's loads from a full-size fp16 checkpoint file (random weights): the anchor's record UNet and a
-// later keyframe's inject UNet held together as a run holds them, and the VAE, with a cold and then a warm
+// Then a render's loads from a full-size fp16 checkpoint file (random weights): the anchor's record UNet, then a
+// later keyframe's inject UNet (which replaces it, as in a run), and the VAE, with a cold and then a warm
 // cache: peak RSS against the fp32 weights in use, the cache's size, the VAE's encode/decode at 512×512.
+// Then the UNet step and the VAE passes beside diffusers' modules in PyTorch (RERENDER_DIFFUSERS_SRC, see below).
 // RERENDER_BENCH_FULL=0 skips the full-size part; RERENDER_BENCH_SECTION=cache (or render-load) runs only that part.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -137,7 +138,7 @@ async function fullCache(dir: string): Promise<void> {
   const rows: Array<{ graph: string; seconds: number; data: number; other: number }> = [];
   for (const spec of specs) {
     const t = performance.now();
-    await compiledGraph(dir, { weights: 'bench-synthetic-sd15', graph: describeGraph(spec), precision: 'fp32', fusedOps: true }, () => buildGraph(spec, weights, { precision: 'fp32', fusedOps: true }));
+    await compiledGraph(dir, { weights: 'bench-synthetic-sd15', graph: describeGraph(spec), precision: 'fp32', fusedOps: true }, (sink) => buildGraph(spec, weights, { precision: 'fp32', fusedOps: true, sink }));
     rows.push({ graph: describeGraph(spec), seconds: (performance.now() - t) / 1000, ...sizes() });
   }
   console.log(JSON.stringify({ phase: 'cache', rows, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
@@ -159,17 +160,23 @@ async function sharedCache(): Promise<void> {
   }
 }
 
-/** This process's memory now (MiB): resident, its anonymous and file-backed parts, and the peak so far. */
-function memory(): { rss: number; anon: number; fileBacked: number; peak: number } {
+/**
+ * This process's memory now (MiB): resident, its anonymous and file-backed parts, the peak so far, and the
+ * proportional set size. Sessions of one model map the same cache file: RSS counts a page once per
+ * mapping, PSS (and the machine) once.
+ */
+function memory(): { rss: number; anon: number; fileBacked: number; peak: number; pss: number } {
   const status = fs.readFileSync('/proc/self/status', 'utf8');
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
-  return { rss: kb('VmRSS'), anon: kb('RssAnon'), fileBacked: kb('RssFile'), peak: process.resourceUsage().maxRSS / 1024 };
+  let pss = NaN;
+  try { pss = Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? NaN) / 1024; } catch { /* not Linux */ }
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), fileBacked: kb('RssFile'), peak: process.resourceUsage().maxRSS / 1024, pss };
 }
 
 /**
  * Child process 4: what a Rerender run loads, through the model runtime as a render does: the UNet from
- * the checkpoint file (record variant for the anchor, then the inject variant of a later keyframe, both
- * kept), one CFG step each at a 64×64 latent, then the VAE (random full-size weights) encoding and
+ * the checkpoint file (record variant for the anchor, then the inject variant of a later keyframe, which
+ * replaces it), one CFG step each at a 64×64 latent, then the VAE (random full-size weights) encoding and
  * decoding 512×512. Memory after each phase.
  */
 async function renderLoad(file: string, cacheDir: string): Promise<void> {
@@ -189,7 +196,8 @@ async function renderLoad(file: string, cacheDir: string): Promise<void> {
   const outputs = ['noise_pred', ...layers.map((l) => `recorded_tokens.${l.index}`)];
   const record = await phase('UNet record variant (anchor) loaded', () => runtime.load({ part: 'unet', variant: { record: true } }, weights));
   const recorded = await phase('  one step', () => record.run(feeds(), outputs));
-  const inject = await phase('+ UNet inject variant (later keyframe) loaded', () => runtime.load({ part: 'unet', variant: { record: true, inject: loose } }, weights));
+  // The runtime holds one full-UNet variant per model: loading the inject variant releases the record one.
+  const inject = await phase('UNet inject variant (later keyframe) replaces it', () => runtime.load({ part: 'unet', variant: { record: true, inject: loose } }, weights));
   await phase('  one step', () => {
     const f = feeds();
     for (const i of loose) {
@@ -231,6 +239,11 @@ async function writeCheckpoint(file: string): Promise<number> {
   return values;
 }
 
+/** Bytes of the shared weight store's data files in a cache folder. */
+function storeBytes(dir: string): number {
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.data')).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
+}
+
 function folderBytes(dir: string): number {
   return fs.readdirSync(dir).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
 }
@@ -246,19 +259,70 @@ async function renderLoads(): Promise<void> {
     console.log(`\nA render's loads from a full-size fp16 UNet checkpoint (${gib(fs.statSync(file).size)} file; random weights) and the SD1.5 VAE, CPU (fp32):`);
     console.log(`  weights in use: UNet ${gib(4 * unetValues)} + VAE ${gib(4 * vaeValues)} = ${gib(inUse)} in fp32`);
     const cacheDir = path.join(dir, 'cache');
+    let warm: Record<string, unknown> | undefined;
     for (const run of ['cold cache (graphs built and written)', 'warm cache (a later render)']) {
       const r = child(['--render-load', file, cacheDir]);
       if (!r) continue;
+      warm = r;
       console.log(`  ${run}${r.fromCache ? ' (every graph from the cache)' : ''}:`);
       for (const row of r.rows as Array<Record<string, number | string>>) {
-        console.log(`    ${String(row.label).padEnd(46)} ${Number(row.seconds).toFixed(1).padStart(6)} s wall ${Number(row.cpuSeconds).toFixed(1).padStart(6)} s CPU   RSS ${Number(row.rss).toFixed(0).padStart(6)} MiB (anon ${Number(row.anon).toFixed(0)}, file ${Number(row.fileBacked).toFixed(0)}), peak ${Number(row.peak).toFixed(0)} MiB`);
+        console.log(`    ${String(row.label).padEnd(46)} ${Number(row.seconds).toFixed(1).padStart(6)} s wall ${Number(row.cpuSeconds).toFixed(1).padStart(6)} s CPU   RSS ${Number(row.rss).toFixed(0).padStart(6)} MiB (anon ${Number(row.anon).toFixed(0)}, file ${Number(row.fileBacked).toFixed(0)}), PSS ${Number(row.pss).toFixed(0).padStart(6)}, peak RSS ${Number(row.peak).toFixed(0)} MiB`);
       }
       const peak = Number(r.peakRssMiB) * 2 ** 20;
-      console.log(`    peak RSS ${gib(peak)} = ${(peak / inUse).toFixed(2)}× the weights in use (goal < 1.5×); cache ${gib(folderBytes(cacheDir))} for 4 graphs`);
+      const pss = Math.max(...(r.rows as Array<Record<string, number>>).map((row) => Number(row.pss))) * 2 ** 20;
+      console.log(`    peak RSS ${gib(peak)} = ${(peak / inUse).toFixed(2)}× the weights in use (goal < 1.5×); largest PSS after a phase ${gib(pss)} = ${(pss / inUse).toFixed(2)}×; cache ${gib(folderBytes(cacheDir))} for 4 graphs (${gib(storeBytes(cacheDir))} of it weights, stored once)`);
+      console.log(`    load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     }
+    fs.rmSync(cacheDir, { recursive: true, force: true }); // the PyTorch run below needs the memory and page cache
+    if (warm) pytorchSideBySide(warm.rows as Array<Record<string, number | string>>);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A Python 3 with torch: Debian's python3-torch lives under /usr/bin/python3 even where another python3 is first on PATH. */
+function pythonWithTorch(): string | undefined {
+  for (const py of ['/usr/bin/python3', 'python3']) {
+    if (spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) return py;
+  }
+  return undefined;
+}
+
+/**
+ * The UNet step and the VAE passes beside diffusers' own modules in PyTorch on this machine, same latent size,
+ * batch and thread count (test/bench/pytorch/diffusers_timing.py). diffusers is read from RERENDER_DIFFUSERS_SRC
+ * (the folder holding its `diffusers` package source; never part of this repository).
+ */
+function pytorchSideBySide(rows: Array<Record<string, number | string>>): void {
+  console.log('\nSide by side with diffusers in PyTorch (random weights, SD1.5 configs; CPU seconds are the figure under load):');
+  const py = pythonWithTorch();
+  const source = process.env.RERENDER_DIFFUSERS_SRC;
+  if (!py) { console.log('  skipped: no python3 with torch here (Debian: apt-get install python3-torch)'); return; }
+  if (!source || !fs.existsSync(path.join(source, 'diffusers', '__init__.py'))) {
+    console.log('  skipped: set RERENDER_DIFFUSERS_SRC to a folder holding diffusers\' source (its src/ folder; 0.21 suits torch 1.13)');
+    return;
+  }
+  const threads = Number(process.env.RERENDER_BENCH_THREADS ?? os.availableParallelism());
+  const r = spawnSync(py, [path.join(__dirname, 'pytorch', 'diffusers_timing.py'), source, String(threads), '512', '2', '2'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (r.status !== 0 || !line) { console.log(`  PyTorch run failed: ${r.stderr.split('\n').slice(-4).join(' ')}`); return; }
+  const t = JSON.parse(line) as Record<string, unknown>;
+  type Timed = { wall: number[]; cpu: number[] };
+  const best = (x: Timed) => ({ wall: Math.min(...x.wall), cpu: Math.min(...x.cpu) });
+  const ours = (label: string) => rows.find((row) => String(row.label).includes(label));
+  const table: Array<[string, { wall: number; cpu: number }, Record<string, number | string> | undefined]> = [
+    ['UNet step, latent 64×64, batch 2', best(t.unetStep as Timed), rows.find((row) => String(row.label).trim() === 'one step')],
+    ['VAE encode 512×512', best(t.vaeEncode as Timed), ours('encode 512×512 (call 2)')],
+    ['VAE decode 64×64 → 512×512', best(t.vaeDecode as Timed), ours('decode 64×64 → 512×512 (call 2)')],
+  ];
+  console.log(`  torch ${t.torch}, diffusers ${t.diffusers}, ${t.threads} threads both sides (${(t.stubbed as string[]).length ? `absent packages stood in for: ${(t.stubbed as string[]).join(', ')}` : 'no stand-ins'}); UNet ${(Number(t.unetParameters) / 1e6).toFixed(1)} M parameters, VAE ${(Number(t.vaeParameters) / 1e6).toFixed(1)} M`);
+  console.log('  pass                                   PyTorch wall / CPU s     ours wall / CPU s    ours/PyTorch CPU');
+  for (const [label, theirs, row] of table) {
+    const mine = row ? `${Number(row.seconds).toFixed(1).padStart(6)} / ${Number(row.cpuSeconds).toFixed(1).padStart(5)}` : '     – /     –';
+    const ratio = row ? `${(Number(row.cpuSeconds) / theirs.cpu).toFixed(2)}×` : '–';
+    console.log(`  ${label.padEnd(38)} ${theirs.wall.toFixed(1).padStart(8)} / ${theirs.cpu.toFixed(1).padStart(5)}      ${mine}      ${ratio.padStart(6)}`);
+  }
+  console.log(`  PyTorch peak RSS ${(Number(t.peakRssMiB) / 1024).toFixed(2)} GiB; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 }
 
 function child(args: string[]): Record<string, unknown> | undefined {

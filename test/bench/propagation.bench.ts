@@ -17,8 +17,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { spawnSync } from 'node:child_process';
-import sharp from 'sharp';
 import { createProject } from '../../main/engine/project/create';
 import { writeProjectFile } from '../../main/engine/project/project-file';
 import { setKeyframeFrames } from '../../main/engine/project/keyframes';
@@ -29,68 +27,9 @@ import { propagateProject, openProjectFlows } from '../../main/engine/propagatio
 import { measureWarpError } from '../../main/engine/metrics/warp-error';
 import { indexedFrames } from '../../main/engine/media/frames-folder';
 import { tempDir } from '../helpers/media';
+import { benchClips, benchDir, hasPython, judge, makeFrames, python, sh, size, stylise, type Clip, type JudgeScores } from './bench-clips';
 
-const root = path.resolve(__dirname, '..', '..');
-const benchDir = path.resolve(root, '..', 'shared', 'bench');
-const clipsDir = path.resolve(root, '..', 'shared', 'clips');
-const python = '/usr/bin/python3';
-const size = 512;
-
-function sh(cmd: string, args: string[], what: string): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  if (r.status !== 0) throw new Error(`${what} failed (${r.status}): ${r.stderr || r.stdout}`);
-  return r.stdout;
-}
-
-/** Whether Debian's python3 with OpenCV (and optionally SciPy) is there. */
-function hasPython(modules: string): boolean {
-  return fs.existsSync(python) && spawnSync(python, ['-c', `import ${modules}`]).status === 0;
-}
-
-interface Clip { name: string; what: string; video: string; filter: string; start: number }
-
-/** The clips: each becomes `frames` PNGs of 512×512 named %05d.png. */
-function clips(): Clip[] {
-  const real = fs.readdirSync(clipsDir).filter((f) => f.endsWith('.mp4')).sort()[0];
-  const list: Clip[] = [
-    { name: 'sample', what: 'bundled sample (parallax pan + kite), centre square', video: path.join(root, 'resources', 'sample', 'sample.mp4'), filter: `crop=ih:ih,scale=${size}:${size}:flags=lanczos`, start: 0 },
-  ];
-  if (real) {
-    const video = path.join(clipsDir, real);
-    list.push({ name: 'real', what: `${real}, centre square`, video, filter: `crop=iw:iw,scale=${size}:${size}:flags=lanczos`, start: 40 });
-    // Fast motion: the real clip with a fast camera on top (zoom 6 % and a pan of ~15 px per frame at
-    // 512², so large displacements, new content at the borders and scale change every frame).
-    list.push({ name: 'fast', what: `${real} with a fast zoom + pan`, video, filter: `crop=iw:iw,scale=1536:1536:flags=lanczos,zoompan=z='1.1+0.06*on':x='iw/2-iw/zoom/2-180+45*on':y='ih/2-ih/zoom/2+60-15*on':d=1:s=${size}x${size}`, start: 40 });
-  }
-  const only = process.env.BENCH_CLIPS?.split(',').map((s) => s.trim()).filter(Boolean);
-  return only ? list.filter((c) => only.includes(c.name)) : list;
-}
-
-function makeFrames(clip: Clip, count: number, dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  sh('ffmpeg', ['-v', 'error', '-y', '-i', clip.video, '-vf', `select=gte(n\\,${clip.start}),${clip.filter}`, '-vsync', 'passthrough', '-frames:v', String(count), '-pix_fmt', 'rgb24', '-start_number', '0', path.join(dir, '%05d.png')], `decoding ${clip.video}`);
-  const n = fs.readdirSync(dir).filter((f) => f.endsWith('.png')).length;
-  if (n !== count) throw new Error(`${clip.video}: ${n} frames decoded, ${count} wanted`);
-}
-
-/** The fixed keyframe style: ../shared/bench/stylize.py with OpenCV, else a sharp filter (then no judge runs anyway). */
-async function stylise(src: string, out: string, withPython: boolean): Promise<void> {
-  if (withPython) sh(python, [path.join(benchDir, 'stylize.py'), src, out], 'stylize.py');
-  else await sharp(src).modulate({ saturation: 1.6, hue: 100 }).median(5).toFile(out);
-}
-
-interface Scores { secondsPerFrame: number; cpuPerFrame?: number; dis?: number; deep?: number; sharp?: number; psnr?: number; ours?: number }
-
-function judge(outDir: string, srcDir: string, keys: number[]): Pick<Scores, 'dis' | 'deep' | 'sharp' | 'psnr'> {
-  const j = path.join(benchDir, 'judge.py');
-  const num = (args: string[]) => Number(sh(python, [j, ...args], `judge.py ${args[0]}`).trim());
-  return {
-    dis: num(['warperr', outDir, srcDir, 'dis']),
-    deep: num(['warperr', outDir, srcDir, 'deep']),
-    sharp: num(['sharpness', outDir]),
-    psnr: num(['fidelity', outDir, srcDir, keys.join(',')]),
-  };
-}
+interface Scores extends JudgeScores { secondsPerFrame: number; cpuPerFrame?: number; ours?: number }
 
 async function runOurs(clip: Clip, srcDir: string, keyDir: string, keys: number[], outDir: string): Promise<Scores> {
   const dir = tempDir(`rerender-bench-side-${clip.name}-`);
@@ -192,7 +131,7 @@ async function main(): Promise<void> {
   console.log(`${count} frames per clip at ${size}×${size}, keys ${keys.join(', ')}, keyframes = stylize.py of their frames; machine load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const keep = process.env.BENCH_KEEP;
   const rows: string[] = [];
-  for (const clip of clips()) {
+  for (const clip of benchClips()) {
     const dir = keep ? path.join(keep, clip.name) : tempDir(`rerender-bench-vs-${clip.name}-`);
     try {
       const srcDir = path.join(dir, 'src'), keyDir = path.join(dir, 'keys');

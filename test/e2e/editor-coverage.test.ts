@@ -13,7 +13,6 @@ import { expectKeyframes, frameXY, openEditorPage, pixelAt, shotsDir, type Edito
 
 const shots = shotsDir('e2e-coverage');
 
-/** The worst frames the timeline flags, from its data attribute. */
 /** The frames the strip flags as worst; `shown`: wait until it flags some (after an undo they are looked up again). */
 async function worst(page: Page, shown = true): Promise<number[]> {
   if (shown) await page.waitForFunction(() => Boolean(document.querySelector('[data-testid=timeline]')?.getAttribute('data-worst')));
@@ -64,7 +63,8 @@ describe('coverage strip, suggested keyframes and the error map (serve mode)', (
     await page.keyboard.press('p');
     await page.waitForSelector('[data-testid=job-propagate][data-status=done]');
     const seen = await page.evaluate(() => (window as unknown as { seenMessages: string[] }).seenMessages);
-    assert.ok(seen.some((m) => /^\d+ of 38 frames done · frames 1–38/.test(m)), `frame counts shown: ${[...new Set(seen)].slice(0, 5).join(' | ')}`);
+    // Within the segment the syntheses are counted too: its frames are finished only when both directions are blended.
+    assert.ok(seen.some((m) => /^\d+ of 38 frames done · frames 1–38: ([1-9]\d*) of 76 syntheses/.test(m)), `frame counts shown: ${[...new Set(seen)].slice(0, 5).join(' | ')}`);
     await page.waitForFunction(() => (document.querySelector('[data-testid=timeline]')?.getAttribute('data-worst') ?? '') !== '');
     const flagged = await worst(page);
     assert.ok(flagged.length >= 1 && flagged.every((f) => f > 0 && f < 39), `worst frames inside the segment: ${flagged}`);
@@ -153,6 +153,80 @@ describe('coverage strip, suggested keyframes and the error map (serve mode)', (
     await page.getByTestId('error-map-legend').getByText(/none for this frame/).waitFor();
     await page.getByRole('button', { name: 'Error map' }).click();
   });
+
+  test('given the propagated frames, when the Measure flicker button on the flicker strip is clicked, then the measurement runs as a job and the strip draws its bars', async () => {
+    const measure = page.getByTestId('measure-flicker');
+    assert.equal(await measure.isEnabled(), true, 'there are propagated frames to measure');
+    await measure.click();
+    await page.waitForSelector('[data-testid=job-measure][data-status=done]');
+    assert.ok(await flickerBars(page, (n) => n > 50) > 50, 'the flicker strip shows bars');
+    await page.getByTestId('timeline').screenshot({ path: path.join(shots, 'flicker.png') });
+  });
+
+  test('given a flicker measurement, when a keyframe is added, then the strip no longer shows it (it measured other output); undo shows it again', async () => {
+    const at = await frameXY(page, 25, 'ruler');
+    await page.mouse.click(at.x, at.y);
+    await page.keyboard.press('k');
+    await expectKeyframes(page, 3);
+    assert.equal(await flickerBars(page, (n) => n === 0), 0, 'no bars for output that was not measured');
+    await page.keyboard.press('Control+z');
+    await expectKeyframes(page, 2);
+    assert.ok(await flickerBars(page, (n) => n > 50) > 50, 'the measured output is current again');
+  });
+
+  test('given a keyframe added and not propagated, when exported without source frames, then the dialog says what to do in the editor\'s words (no CLI flag), and a later action clears the message', async () => {
+    const at = await frameXY(page, 20, 'ruler');
+    await page.mouse.click(at.x, at.y);
+    await page.keyboard.press('k');
+    await expectKeyframes(page, 3);
+    await page.keyboard.press('Control+e');
+    const dialog = page.getByTestId('export-dialog');
+    await dialog.getByText('2 segments are not fully propagated').waitFor();
+    await dialog.getByLabel('Destination').fill(path.join(dir, 'out.mp4'));
+    await dialog.getByRole('button', { name: 'Export', exact: true }).click();
+    const failure = dialog.locator('[data-testid=export-status][data-status=failed]');
+    await failure.waitFor();
+    const text = await failure.textContent() ?? '';
+    assert.match(text, /frames are not rendered yet/);
+    assert.doesNotMatch(text, /--allow-incomplete|--/, 'no command-line flag in the editor');
+    await page.screenshot({ path: path.join(shots, 'export-refused.png') });
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    const status = page.locator('footer.status');
+    assert.doesNotMatch(await status.textContent() ?? '', /--allow-incomplete/);
+    // An error in the status bar (an image that is not there) stays only until the next action.
+    await page.keyboard.press('i');
+    await page.getByTestId('path-dialog').locator('input').first().fill(path.join(dir, 'no-such-image.png'));
+    await page.getByTestId('path-dialog').getByRole('button', { name: 'OK' }).click();
+    await status.locator('[data-testid=error]').getByText(/no-such-image\.png/).waitFor();
+    await page.keyboard.press('Control+z');
+    await expectKeyframes(page, 2);
+    assert.equal(await status.locator('[data-testid=error]').count(), 0, 'no error left in the status bar');
+  });
 });
 
 const LANE_HALF = 12;
+
+/**
+ * The violet warp-error bars in the flicker strip (left of its button), counted on screenshots until
+ * `until` holds for the count (the strip repaints after the figures arrive) or a minute has passed.
+ */
+async function flickerBars(page: Page, until: (n: number) => boolean): Promise<number> {
+  const timeline = page.getByTestId('timeline');
+  let bars = -1;
+  for (let attempt = 0; attempt < 120; attempt++) {
+    const shot = await timeline.screenshot();
+    const box = (await timeline.boundingBox())!;
+    const top = await timeline.evaluate((e) => Number(e.dataset.coverageY) + 12); // the flicker lane follows the coverage lane
+    const { data, info } = await sharp(shot).raw().toBuffer({ resolveWithObject: true });
+    bars = 0;
+    for (let y = Math.round(top); y < Math.round(top + 22) && y < info.height; y++) {
+      for (let x = 0; x < Math.min(info.width, box.width - 200); x++) {
+        const i = (y * info.width + x) * info.channels;
+        if (data[i] > 170 && data[i + 1] < 140 && data[i + 2] > 170) bars++;
+      }
+    }
+    if (until(bars)) return bars;
+    await page.waitForTimeout(500);
+  }
+  return bars;
+}

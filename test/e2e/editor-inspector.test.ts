@@ -73,7 +73,10 @@ describe('inspector and keyframe lane (serve mode)', () => {
     await importAtPlayhead(page, images.orange);
     const history = page.getByTestId('history');
     await history.locator('button[data-index="0"]').click();
-    await page.getByTestId('preview-caption').getByText(/left: earlier render #1.*right: current/).waitFor();
+    // An imported image is named as one (it has no seed), and it is used as an image, not a render.
+    await page.getByTestId('preview-caption').getByText(/left: earlier image #1 \(imported\).*right: current/).waitFor();
+    assert.doesNotMatch(await page.getByTestId('preview-caption').textContent() ?? '', /seed/);
+    await page.getByTestId('history-actions').getByRole('button', { name: 'Use this image' }).waitFor();
     await page.waitForTimeout(300); // the two images decode
     const shot = path.join(shots, 'history-compare.png');
     await page.getByTestId('preview-canvas').screenshot({ path: shot });

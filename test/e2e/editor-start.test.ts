@@ -81,6 +81,19 @@ describe('starting in the browser editor (serve mode)', () => {
     await page.screenshot({ path: path.join(shots, 'new-project-opened.png') });
   });
 
+  // Before any edit: New project opens at once (with unsaved changes it asks first, as New… does).
+  test('given a dropped video, when the browser cannot know its path, then New project opens with a message saying to choose it', async () => {
+    const transfer = await page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(16)], 'other clip.mov', { type: 'video/quicktime' }));
+      return dt;
+    });
+    await page.dispatchEvent('.workspace', 'drop', { dataTransfer: transfer });
+    await page.getByTestId('new-dialog').waitFor();
+    assert.match(await page.locator('footer.status').textContent() ?? '', /a video stays where it is on disk: choose "other clip.mov"/);
+    await page.getByTestId('new-dialog').getByRole('button', { name: 'Close' }).click();
+  });
+
   test('given an image dropped on the window, when the playhead is at frame 7, then it is uploaded and becomes the keyframe at frame 7', async () => {
     const png = await sharp({ create: { width: 320, height: 192, channels: 3, background: { r: 200, g: 60, b: 90 } } }).png().toBuffer();
     for (let i = 0; i < 7; i++) await page.keyboard.press('ArrowRight');
@@ -102,16 +115,25 @@ describe('starting in the browser editor (serve mode)', () => {
     assert.equal(assets.filter((n) => n.endsWith('.png')).length, 1);
   });
 
-  test('given a dropped video, when the browser cannot know its path, then New project opens with a message saying to choose it', async () => {
-    const transfer = await page.evaluateHandle(() => {
-      const dt = new DataTransfer();
-      dt.items.add(new File([new Uint8Array(16)], 'other clip.mov', { type: 'video/quicktime' }));
-      return dt;
-    });
-    await page.dispatchEvent('.workspace', 'drop', { dataTransfer: transfer });
-    await page.getByTestId('new-dialog').waitFor();
-    assert.match(await page.locator('footer.status').textContent() ?? '', /a video stays where it is on disk: choose "other clip.mov"/);
-    await page.getByTestId('new-dialog').getByRole('button', { name: 'Close' }).click();
+  test('given a dropped project file, when the browser cannot know its path, then the status bar says why as Open… asks about the unsaved edit; an unknown file opens nothing', async () => {
+    const drop = async (name: string) => {
+      const transfer = await page.evaluateHandle((n) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(16)], n));
+        return dt;
+      }, name);
+      await page.dispatchEvent('.workspace', 'drop', { dataTransfer: transfer });
+    };
+    // The project has an unsaved edit (the dropped image): asked first, then the chooser.
+    await drop('old shot.rerender');
+    const status = page.locator('footer.status');
+    await status.getByText('a browser cannot tell where "old shot.rerender" is: choose it in the file browser').waitFor();
+    await page.getByTestId('unsaved-dialog').getByRole('button', { name: 'Cancel' }).click();
+    await page.getByTestId('unsaved-dialog').waitFor({ state: 'detached' });
+    // A file the editor does not open: said so, and no dialog opens.
+    await drop('notes.txt');
+    await status.getByText('"notes.txt" is not a video, image, model or project the editor opens').waitFor();
+    assert.equal(await page.getByTestId('new-dialog').count(), 0);
   });
 
   test('given the model manager, when Import model… opens the chooser and it is cancelled, then the model manager is still open', async () => {

@@ -174,11 +174,31 @@ describe('editor in Chromium (serve mode)', () => {
       if (failed) throw new Error(failed.textContent ?? 'render failed');
       return jobs.filter((j) => j.getAttribute('data-status') === 'done').length >= want;
     }, n, { timeout: 180_000 });
+    // Every status a render job shows while it runs, per job, collected in the page (nothing timed).
+    await page.evaluate(() => {
+      const seen = new Map<Element, string[]>();
+      (window as unknown as { renderStatuses: () => string[][] }).renderStatuses = () => [...seen.values()];
+      new MutationObserver(() => document.querySelectorAll('[data-testid=job-render]').forEach((j) => {
+        const t = j.querySelector('.job-status')?.textContent ?? '';
+        const list = seen.get(j) ?? [];
+        if (list.at(-1) !== t) list.push(t);
+        seen.set(j, list);
+      })).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     await page.keyboard.press('Home');
     await page.keyboard.press('r'); // the anchor alone
     await rendered(1);
     await page.locator('nav.toolbar button[data-action="render.all"]').click(); // what is not done: frame 24 only
     await rendered(2);
+    // ETAs: "estimating…" until a rate is measured (never a guess from the first step), then an estimate from then on.
+    const statuses = await page.evaluate(() => (window as unknown as { renderStatuses: () => string[][] }).renderStatuses());
+    assert.ok(statuses.some((list) => list.some((t) => /^\d+% · /.test(t))), `render progress was shown: ${JSON.stringify(statuses)}`);
+    for (const list of statuses) {
+      const running = list.filter((t) => /^\d+% · /.test(t));
+      const first = running.findIndex((t) => !t.endsWith('estimating…'));
+      if (running.length) assert.match(running[0], /estimating…$/, `the first status of a render: ${list.join(' | ')}`);
+      if (first >= 0) assert.ok(running.slice(first).every((t) => /· \d+ (s|min)( \d+ s)? left$/.test(t)), `an estimate once measured stays: ${list.join(' | ')}`);
+    }
     assert.ok(await page.locator('[data-testid=job-render]', { hasText: 'Render 1 keyframe not done yet' }).count() === 1);
     // Once the editor holds frame 24's image, render the anchor again: its first render goes into the history.
     await page.keyboard.press(']');

@@ -1,6 +1,6 @@
 // The editor's farm setting in Debian Chromium through `rerender serve`, against a real Redis with a
 // password: the model manager's Render farm field saves the URL, says the farm answers, and shows the
-// password only as ***; a wrong URL is refused with the reason.
+// password only as ***; a wrong URL is refused with the reason; a Redis without its append-only file is warned about.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -23,7 +23,7 @@ describe('the farm setting in the browser editor', { skip: missing }, () => {
   });
   after(async () => { await editor?.close(); await redis?.stop(); });
 
-  test('given the model manager, when a farm URL with a password is saved, then the farm answers and the password is shown only as ***', async () => {
+  test('given the model manager, when a farm URL with a password is saved, then the farm answers and the password is shown only as ***; a Redis without its append-only file is warned about', async () => {
     await page.goto(editor.serve.url);
     await page.locator('nav.toolbar button[data-action="file.models"]').click();
     const models = page.getByTestId('models-dialog');
@@ -36,5 +36,17 @@ describe('the farm setting in the browser editor', { skip: missing }, () => {
     await field.fill('http://nowhere');
     await models.getByRole('button', { name: 'Save' }).click();
     await page.locator('footer.status').filter({ hasText: /must start with redis:\/\// }).waitFor();
+    // A Redis without its append-only file answers, and the field warns that it can lose the jobs.
+    const noAof = await startRedis({ appendonly: false });
+    try {
+      await field.fill(noAof.url);
+      await models.getByRole('button', { name: 'Save' }).click();
+      const status = models.getByTestId('farm-status').filter({ hasText: 'the farm answers; warning: ' });
+      await status.waitFor();
+      assert.match((await status.textContent())!, /keeps no append-only file \(appendonly no\): jobs submitted since its last snapshot are lost if it restarts/);
+      assert.equal(await status.getAttribute('role'), 'alert');
+    } finally {
+      await noAof.stop();
+    }
   });
 });

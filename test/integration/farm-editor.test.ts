@@ -43,6 +43,7 @@ describe('editor: the farm setting', { skip: missing }, () => {
 
     const set = await h['farm.setUrl']({ url: redis.url });
     assert.equal(set.reachable, true, set.problem);
+    assert.equal(set.warning, undefined, 'a Redis with its append-only file on: no warning');
     assert.equal(set.url, `redis://:***@127.0.0.1:${redis.port}`);
     assert.ok(!JSON.stringify(set).includes('hunter'), 'the password is not shown back');
     // The password is in the settings file in plain text: only its owner may read the file.
@@ -56,6 +57,16 @@ describe('editor: the farm setting', { skip: missing }, () => {
     const wrong = await h['farm.setUrl']({ url: `redis://:nope@127.0.0.1:${redis.port}` });
     assert.equal(wrong.reachable, false);
     assert.match(wrong.problem!, /refused the user or password/);
+
+    // A Redis that would lose its jobs on a restart answers, with the warning and what to change.
+    const noAof = await startRedis({ appendonly: false });
+    try {
+      const risky = await h['farm.setUrl']({ url: noAof.url });
+      assert.equal(risky.reachable, true, risky.problem);
+      assert.match(risky.warning ?? '', new RegExp(`Redis at 127\\.0\\.0\\.1:${noAof.port} keeps no append-only file \\(appendonly no\\).*set "appendonly yes"`));
+    } finally {
+      await noAof.stop();
+    }
 
     assert.deepEqual(await h['farm.setUrl']({ url: null }), { url: null });
   });

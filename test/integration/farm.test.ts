@@ -115,6 +115,90 @@ describe('render farm', { skip: missing }, () => {
     await stopWorker(other);
   });
 
+  test('given a worker running a segment, when Ctrl-C is pressed once it finishes that job and stops; pressed twice it hands the job back at once, and another worker resumes it', LONG, async (t) => {
+    const { file, reference } = await projectWithReference(30, [0, 15]);
+    const submit = runCli(['propagate', file, '--farm', redis.url, '--json']);
+    // One Ctrl-C: the job in hand is finished, no other is taken.
+    const a = worker();
+    const first = /took segment (\S+)/.exec(await a.waitFor(/took segment/))![1];
+    a.child.kill('SIGINT');
+    assert.equal(await a.exited, 0, a.log());
+    assert.match(a.log(), /finishing the current jobs \(Ctrl-C again hands them back to the queue\)/);
+    assert.match(a.log(), new RegExp(`finished segment ${first}: `), 'the job in hand was finished');
+    assert.equal(a.log().match(/took segment/g)!.length, 1, 'no other job was taken after Ctrl-C');
+    // Twice: the running job goes back to the queue once the chain has stored a few steps.
+    const b = worker();
+    const second = /took segment (\S+)/.exec(await b.waitFor(/took segment/))![1];
+    assert.notEqual(second, first);
+    const segmentsDir = projectPaths(file).segmentsDir;
+    const stored = (dir: string): number => (fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? stored(path.join(dir, e.name)) : e.name.endsWith('.step') ? 1 : 0), 0) : 0);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (stored(segmentsDir) < 3) return; // the finished segment's steps are deleted: these are the running one's
+        clearInterval(timer);
+        b.child.kill('SIGINT');
+        setTimeout(() => b.child.kill('SIGINT'), 50);
+        resolve();
+      }, 10);
+      b.exited.then(() => { clearInterval(timer); reject(new Error(`the worker ended before Ctrl-C:\n${b.log()}`)); });
+      submit.done.then(() => { clearInterval(timer); reject(new Error('the segment finished before Ctrl-C')); });
+    });
+    assert.equal(await b.exited, 0, b.log());
+    if (!/handed back segment/.test(b.log())) {
+      // On a loaded machine the job may end between the two signals: then it was finished, not handed back.
+      assert.match(b.log(), new RegExp(`finished segment ${second}: `), b.log());
+      t.diagnostic('the job finished before the second Ctrl-C reached the worker');
+    } else {
+      assert.match(b.log(), new RegExp(`handed back segment ${second} \\(\\d+ of \\d+ frames done\\)`));
+      const queue = new Queue('propagate', { connection: bullConnection(parseRedisUrl(redis.url)), prefix: FARM_PREFIX });
+      try {
+        const waiting = await queue.getWaiting();
+        assert.equal(waiting.length, 1, 'the handed-back job is waiting again');
+        assert.equal(waiting[0].attemptsMade, 0, 'handing back uses up no attempt');
+      } finally {
+        await queue.close();
+      }
+    }
+    const c = worker();
+    const r = await submit.done;
+    assert.equal(r.code, 0, r.stderr);
+    if (/handed back/.test(b.log())) {
+      const resumed = new RegExp(`finished segment ${second}: \\d+ frames written, \\d+ kept, (\\d+) steps resumed`).exec(c.log());
+      assert.ok(resumed && Number(resumed[1]) >= 3, `the next worker resumed from the steps stored before the hand-back:\n${c.log()}`);
+    }
+    assertSameFrames(outputFrames(file), reference);
+    await stopWorker(c);
+  });
+
+  test('given a segment running on a worker, when the submitter is cancelled with Ctrl-C, then the worker stops it at its next step, and a new submission resumes from the stored steps with frames equal to a local run', LONG, async () => {
+    const { file, reference } = await projectWithReference(30, [0]);
+    const w = worker();
+    await w.waitFor(/farm worker .* on /);
+    const submit = runCli(['propagate', file, '--farm', redis.url]);
+    await w.waitFor(/took segment 0-29/);
+    const segmentsDir = projectPaths(file).segmentsDir;
+    const stored = (dir: string): number => (fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? stored(path.join(dir, e.name)) : e.name.endsWith('.step') ? 1 : 0), 0) : 0);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => { if (stored(segmentsDir) >= 3) { clearInterval(timer); submit.child.kill('SIGINT'); resolve(); } }, 10);
+      submit.done.then(() => { clearInterval(timer); reject(new Error('the submission ended before it could be cancelled')); });
+    });
+    const r = await submit.done;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /cancelled; finished frames are kept/);
+    const stopped = await w.waitFor(/job \S+ failed: /);
+    assert.match(stopped, /failed: cancelled by the submitter; finished frames are kept/, 'the running job was stopped, not finished');
+    assert.doesNotMatch(w.log(), /finished segment/);
+    const status = rerender(['farm', 'status', '--redis', redis.url, '--json']).json();
+    assert.equal(status.workers[0].jobsFailed, 0, 'a cancel is not counted as the worker failing');
+    const again = rerender(['propagate', file, '--farm', redis.url, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    // The worker's log is read once the synchronous run above returns.
+    const resumed = /finished segment 0-29: \d+ frames written, \d+ kept, (\d+) steps resumed/.exec(await w.waitFor(/finished segment 0-29/));
+    assert.ok(resumed && Number(resumed[1]) >= 3, `the new submission resumed from the steps stored before the cancel:\n${w.log()}`);
+    assertSameFrames(outputFrames(file), reference);
+    await stopWorker(w);
+  });
+
   test('given jobs queued and Redis restarted (before and during the run), then no job is lost and the frames equal a local run', LONG, async () => {
     const { file, reference } = await projectWithReference(10, [0, 5, 9]);
     const queue = new Queue('propagate', { connection: bullConnection(parseRedisUrl(redis.url)), prefix: FARM_PREFIX });
@@ -293,6 +377,21 @@ describe('render farm: passwords', { skip: missing }, () => {
     assert.deepEqual(ok.json().workers, []);
     assert.deepEqual(ok.json().warnings, [], 'the test Redis keeps an append-only file: no warning');
     assert.ok(!ok.stdout.includes('secret'), 'the password is never printed');
+    // The command line also takes it from the environment, out of the process list (ps shows arguments to every user).
+    const env = { RERENDER_REDIS_PASSWORD: 'secret pass/1' };
+    const fromEnv = rerender(['farm', 'status', '--redis', redis.urlWithoutPassword, '--json'], { env });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    const w = startWorker(['--redis', redis.urlWithoutPassword], env);
+    try {
+      await w.waitFor(/farm worker .* on redis:\/\/127\.0\.0\.1:\d+/);
+      assert.ok(!(w.child.spawnargs.join(' ')).includes('secret'), 'the worker runs with no password in its arguments');
+    } finally {
+      await stopWorker(w);
+    }
+    const wrongEnv = rerender(['farm', 'status', '--redis', redis.urlWithoutPassword], { env: { RERENDER_REDIS_PASSWORD: 'nope' } });
+    assert.equal(wrongEnv.code, 1);
+    assert.match(wrongEnv.stderr, /refused the user or password in RERENDER_REDIS_PASSWORD/);
+    assert.match(none.stderr, /or in RERENDER_REDIS_PASSWORD \(kept out of the process list\)/, 'the error names both places');
   });
 });
 

@@ -106,13 +106,13 @@ test('given several graph variants of one UNet, when compiled, then the converte
       encoder_hidden_states: new ort.Tensor('float32', Float32Array.from({ length: 2 * 77 * 20 }, (_, i) => Math.cos(i)), [2, 77, 20]),
     };
     const plain = await runtime.load({ part: 'unet' }, weights);
+    const a = (await plain.run(feeds, ['noise_pred'])).noise_pred.data as Float32Array;
     const once = dataBytes();
     const weightBytes = weights.names().reduce((s, n) => s + weights.shape(n).reduce((a, b) => a * b, 1) * 4, 0);
     assert.ok(once <= weightBytes * 1.05 && once >= weightBytes * 0.5, `store ${once} B for ${weightBytes} B of weights`);
     const record = await runtime.load({ part: 'unet', variant: { record: true } }, weights);
     const encoder = await runtime.load({ part: 'unet_encoder' }, weights);
     assert.ok(dataBytes() <= once * 1.01, `variants added ${dataBytes() - once} B of weights`);
-    const a = (await plain.run(feeds, ['noise_pred'])).noise_pred.data as Float32Array;
     const b = (await record.run(feeds, ['noise_pred'])).noise_pred.data as Float32Array;
     assert.deepEqual(b, a, 'the record variant reads the same shared weights');
     assert.ok(encoder.outputNames.length > 0);
@@ -150,6 +150,40 @@ test('given a graph compiled into the cache, then its builder streamed every lar
     assert.deepEqual(fs.readdirSync(cacheDir).sort(), before, 'the failed build left no file');
   } finally {
     await weights.close();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test('given a full-UNet variant loaded, when another variant of the same weights is loaded, then the first is released after its run in flight (one UNet in memory), loads again from the cache, and other models stay', async () => {
+  const cacheDir = tempDir();
+  const unet = await loadComponentWeights(FIXTURES, 'unet');
+  const vae = await loadComponentWeights(FIXTURES, 'vae');
+  const runtime = new ModelRuntime({ cacheDir, providers: ['cpu'] });
+  try {
+    const feeds = {
+      sample: new ort.Tensor('float32', Float32Array.from({ length: 2 * 4 * 16 * 16 }, (_, i) => Math.sin(i)), [2, 4, 16, 16]),
+      timestep: new ort.Tensor('int64', BigInt64Array.from([500n]), [1]),
+      encoder_hidden_states: new ort.Tensor('float32', Float32Array.from({ length: 2 * 77 * 20 }, (_, i) => Math.cos(i)), [2, 77, 20]),
+    };
+    const decoder = await runtime.load({ part: 'vae_decoder' }, vae);
+    const encoderHalf = await runtime.load({ part: 'unet_encoder' }, unet);
+    const record = await runtime.load({ part: 'unet', variant: { record: true } }, unet);
+    const before = (await record.run(feeds, ['noise_pred'])).noise_pred.data as Float32Array;
+    const inFlight = record.run(feeds, ['noise_pred']);
+    const plain = await runtime.load({ part: 'unet' }, unet);
+    assert.equal(runtime.holds(record), false, 'the record variant is replaced');
+    assert.deepEqual((await inFlight).noise_pred.data, before, 'the run in flight finished on its session');
+    await assert.rejects(record.run(feeds, ['noise_pred']), /was released/);
+    assert.deepEqual(runtime.loaded().map((m) => m.name).sort(), ['unet-plain', 'unet_encoder', 'vae_decoder'].sort(), 'FRESCO parts and other models stay');
+    assert.ok(runtime.holds(plain) && runtime.holds(decoder) && runtime.holds(encoderHalf));
+    const again = await runtime.load({ part: 'unet', variant: { record: true } }, unet);
+    assert.equal(again.fromCache, true);
+    assert.equal(runtime.holds(plain), false);
+    assert.deepEqual((await again.run(feeds, ['noise_pred'])).noise_pred.data, before);
+  } finally {
+    await runtime.releaseAll();
+    await unet.close();
+    await vae.close();
     fs.rmSync(cacheDir, { recursive: true, force: true });
   }
 });

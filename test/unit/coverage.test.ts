@@ -1,7 +1,7 @@
 // Coverage figures of a propagated frame and the frames "Suggest a keyframe here" picks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorCode, frameCoverage, worstFrames } from '../../main/engine/propagation/coverage';
+import { errorCode, frameCoverage, kthSmallest, worstFrames } from '../../main/engine/propagation/coverage';
 
 const float = (w: number, h: number, f: (i: number) => number) => ({ width: w, height: h, channels: 1, data: Float32Array.from({ length: w * h }, (_, i) => f(i)) });
 const bytes = (w: number, h: number, f: (i: number) => number) => ({ width: w, height: h, channels: 1, data: Uint8Array.from({ length: w * h }, (_, i) => f(i)) });
@@ -40,4 +40,18 @@ test('given per-frame figures, then the worst frames come first, away from keyfr
   const dense = Array.from({ length: 1000 }, (_, f) => (f % 10 ? 1 + (f % 10 === 5 ? 1 : 0) : null));
   assert.equal(worstFrames(dense, dense.map(() => 0), Array.from({ length: 100 }, (_, i) => i * 10)).length, 5, 'keyframes every 10 frames still leave room for suggestions');
   assert.deepEqual(worstFrames(error.map(() => null), uncovered, []), []);
+});
+
+test('given any values, the selected k-th smallest is the value a sort puts at k (ties, runs, NaN included)', () => {
+  let seed = 7;
+  const random = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 2 ** 32; };
+  for (let t = 0; t < 200; t++) {
+    const n = 1 + Math.floor(random() * (t < 80 ? 20 : 2000));
+    const kind = t % 4;
+    const values = Float32Array.from({ length: n }, (_, i) => (kind === 0 ? random() * 100 : kind === 1 ? Math.floor(random() * 3) : kind === 2 ? i : n - i));
+    if (t % 50 === 7) values[0] = NaN;
+    for (const k of [0, Math.floor(n / 2), Math.min(n - 1, Math.floor(n * 0.95)), n - 1]) {
+      assert.ok(Object.is(kthSmallest(values, k), Float32Array.from(values).sort()[k]), `case ${t}: n ${n}, k ${k}`);
+    }
+  }
 });

@@ -13,6 +13,9 @@ import { lockPath } from '../../main/engine/project/project-lock';
 import { sampleProject } from '../helpers/project';
 import { tempDir } from '../helpers/media';
 import type { ProjectState } from '../../preload/api';
+import { segmentsOf } from '../../main/engine/project/keyframes';
+import { completeMarker, inputsOf, segmentOutputDir, segmentOutputKey } from '../../main/engine/project/output-keys';
+import { frameFileName } from '../../main/engine/project/paths';
 
 async function projectOnDisk(frames = 50, keys = [0, 10, 20]): Promise<string> {
   const file = path.join(tempDir('rerender-session-'), 'clip.rerender');
@@ -178,6 +181,28 @@ describe('editor session', () => {
     const k = (await readProjectFile(copy)).keyframes[0];
     assert.ok(k.image!.startsWith('copy.assets/'), k.image!);
     assert.ok(fs.existsSync(path.join(path.dirname(copy), k.image!)));
+    session.dispose();
+  });
+
+  test('given a propagation of every segment running, when one segment is finished, then it shows done while the others show rendering', async () => {
+    const file = path.join(tempDir('rerender-session-'), 'clip.rerender');
+    const base = sampleProject(30, [0, 10, 20]);
+    fs.mkdirSync(projectPaths(file).assetsDir, { recursive: true });
+    const p = { ...base, keyframes: base.keyframes.map((k) => ({ ...k, source: 'imported' as const, status: 'done' as const, image: `clip.assets/k${k.frame}.png` })) };
+    for (const k of p.keyframes) fs.writeFileSync(path.join(projectPaths(file).dir, k.image), 'image');
+    await writeProjectFile(file, p);
+    const session = new EditorSession(60_000);
+    const opened = await session.openProject(file);
+    // The first segment as a finished propagation leaves it: every frame and its inputs record.
+    const [first] = segmentsOf(opened.project);
+    const dir = segmentOutputDir(file, segmentOutputKey(opened.project, first));
+    fs.mkdirSync(dir, { recursive: true });
+    for (let f = first.start; f <= first.end; f++) fs.writeFileSync(path.join(dir, frameFileName(f)), 'frame');
+    fs.writeFileSync(completeMarker(file, segmentOutputKey(opened.project, first)), JSON.stringify(inputsOf(opened.project, first)));
+    session.overlay.propagating = 'all';
+    session.mediaChanged();
+    const segments = session.state()!.segments;
+    assert.deepEqual(segments.map((x) => [x.id, x.status]), [['0-10', 'done'], ['10-20', 'rendering'], ['20-29', 'rendering']]);
     session.dispose();
   });
 });

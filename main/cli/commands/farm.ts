@@ -15,7 +15,8 @@ export const farmCommand: Command = {
 usage: rerender farm worker --redis URL [--kinds propagate,render] [--models-dir DIR] [--concurrency N] [--path-map FROM=TO ...] [--lock-seconds S]
        rerender farm status --redis URL [--json]
 
-  --redis URL         redis://[:PASSWORD@]host:6379 or rediss://… (TLS; ?ca=FILE for a private CA)
+  --redis URL         redis://[:PASSWORD@]host:6379 or rediss://… (TLS; ?ca=FILE for a private CA);
+                      a URL without a password takes $RERENDER_REDIS_PASSWORD (not shown by ps)
   --kinds K           job kinds this worker takes: propagate (the default), render, or both
                       (propagate,render). A worker renders keyframes only when an execution provider
                       starts here and its models folder holds a checkpoint; otherwise it says why and
@@ -32,7 +33,7 @@ them back to the queue at once (finished frames are kept; another worker resumes
   async run(args, ctx) {
     const sub = args.positional[0];
     const url = args.requireString('redis');
-    const connection = parseRedisUrl(url);
+    const connection = parseRedisUrl(url, process.env);
     if (sub === 'status') {
       const s = await farmStatus(connection);
       if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...s }));

@@ -34,7 +34,7 @@ Once the run is over, old outputs over the app settings' cacheLimitGb are collec
     const farm = args.string('farm');
     if (farm !== undefined) {
       if (args.string('segment') || workers !== undefined) throw new UserError('--farm propagates every segment on the farm\'s workers: leave out --segment and --workers');
-      const r = await propagateOnFarm(file, { connection: parseRedisUrl(farm), cancel, onProgress: progress, onWarning: (w) => ctx.err(`warning: ${w}`) });
+      const r = await propagateOnFarm(file, { connection: parseRedisUrl(farm, process.env), cancel, onProgress: progress, onWarning: (w) => ctx.err(`warning: ${w}`) });
       progress.done();
       if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...r }));
       else ctx.out(`propagated ${r.segments} segments on the farm (${r.workers.length} workers, ${r.segmentsShared} already done or shared): ${r.framesWritten} frames written`);

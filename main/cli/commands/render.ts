@@ -156,7 +156,7 @@ export async function runRender(args: ParsedArgs, ctx: CommandContext, forcedMod
     throw new UserError('--tokenizer, --detector and --saliency are not sent to the farm: each worker finds them in its own models folder');
   }
   const summary: RenderSummary & Partial<Pick<FarmRenderSummary, 'farm'>> = farm !== undefined
-    ? await renderOnFarm(request(), { connection: parseRedisUrl(farm), cancel, onProgress: progress, onWarning: (w) => ctx.err(`warning: ${w}`) })
+    ? await renderOnFarm(request(), { connection: parseRedisUrl(farm, process.env), cancel, onProgress: progress, onWarning: (w) => ctx.err(`warning: ${w}`) })
     : await renderKeyframes(request());
   progress.done();
   if (ctx.json) { ctx.out(JSON.stringify({ ok: true, ...summary })); return; }

@@ -204,7 +204,8 @@ export class EditorSession {
     return this.segmentStatuses(o).map((s) => {
       const id = s.segment.id;
       let status: SegmentState['status'] = s.status;
-      if (propagating === 'all' || propagating?.has(id)) status = 'rendering';
+      // A segment the running propagation has finished shows done at once, not "rendering" until the whole run ends.
+      if ((propagating === 'all' || propagating?.has(id)) && s.status !== 'done') status = 'rendering';
       else if (failedSegments.has(id) && s.status !== 'done') status = 'failed';
       return { id, start: s.segment.start, end: s.segment.end, status, framesDone: s.framesDone, reason: s.reason };
     });

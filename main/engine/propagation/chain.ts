@@ -4,7 +4,7 @@ import type { FlowPair } from '../../../native-models/src/flow';
 import { occlusionMask, warpImage } from '../../../native-models/src/flow';
 import type { FlowField, Image } from '../../../native-models/src/image';
 import { synthesize, moveMatches, type MatchField } from '../../../native-models/src/synthesis';
-import { buildGuides, positionMap, advancePositions, temporalGuide, type GuideWeights } from './guides';
+import { buildGuides, edgeGuide, positionMap, advancePositions, temporalGuide, type GuideWeights } from './guides';
 import type { ChainStore } from './frame-store';
 import type { PropagationSettings } from '../../../preload/project-schema';
 import type { CancelToken } from '../../../native-models/src/errors';
@@ -51,6 +51,7 @@ export async function runChain(req: ChainRequest): Promise<void> {
   await req.store.ensure();
   const keySource = await req.sourceFrame(req.keyFrame);
   const keyPositions = positionMap(keySource.width, keySource.height);
+  const keyEdges = edgeGuide(keySource); // the same for every frame of the chain
   const weights = guideWeights(req.settings);
   let prevOutput: Image = req.style;
   let prevPositions = keyPositions;
@@ -75,7 +76,7 @@ export async function runChain(req: ChainRequest): Promise<void> {
     for (let i = 0; i < uncovered.data.length; i++) if (occluded.data[i]) uncovered.data[i] = 255;
     const previousOutput = await temporalGuide(prevOutput, flow, occluded);
     const target = await req.sourceFrame(j);
-    const guides = buildGuides({ keyframe: { frame: keySource, positions: keyPositions, style: req.style }, target: { frame: target, positions, previousOutput } }, weights);
+    const guides = buildGuides({ keyframe: { frame: keySource, positions: keyPositions, style: req.style, edges: keyEdges }, target: { frame: target, positions, previousOutput } }, weights);
     const result = await synthesize({
       styles: [{ image: req.style }], guides,
       patchSize: req.settings.patchSize, uniformity: req.settings.uniformity, pyramidLevels: req.settings.pyramidLevels,

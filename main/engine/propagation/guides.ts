@@ -66,7 +66,8 @@ export async function temporalGuide(previousOutput: Image, flowToPrevious: FlowF
 
 /** What is known about the keyframe and about the frame being synthesised. */
 export interface GuideInputs {
-  keyframe: { frame: Image; positions: FloatImage; style: Image };
+  /** `edges`: edgeGuide(frame), when the caller keeps it for every frame of a chain (made here otherwise). */
+  keyframe: { frame: Image; positions: FloatImage; style: Image; edges?: Image };
   target: {
     frame: Image;
     /** The keyframe's position map advected to this frame (occlusions inpainted). */
@@ -84,7 +85,7 @@ export function buildGuides(input: GuideInputs, weights: GuideWeights = DEFAULT_
   const { keyframe, target } = input;
   const guides: Guide[] = [
     { name: 'colour', source: keyframe.frame, target: target.frame, weight: weights.colour },
-    { name: 'edges', source: edgeGuide(keyframe.frame), target: edgeGuide(target.frame), weight: weights.edges },
+    { name: 'edges', source: keyframe.edges ?? edgeGuide(keyframe.frame), target: edgeGuide(target.frame), weight: weights.edges },
     { name: 'temporal', source: keyframe.style, target: target.previousOutput ?? keyframe.style, weight: weights.temporal },
     { name: 'positional', source: keyframe.positions, target: target.positions, weight: weights.positional },
   ];

@@ -155,11 +155,20 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
     // where results are stored), so progress counts those steps as they come.
     if (done.size === s.end - s.start + 1) { steps += done.size * (s.left && s.right ? 2 : 1); framesFinished += done.size; }
     let finished = 0;
+    // Frames are finished when both directions are blended, so within a segment the count of syntheses
+    // says how far it is (a frame count alone stays still until the segment's frames are blended).
+    const segmentSteps = (s.end - s.start + 1) * (s.left && s.right ? 2 : 1);
+    let segmentStep = 0;
     const coverage = await propagateSegment({
       outputDir: outDir, segment: s, leftStyle: await keyStyle(s.left), rightStyle: await keyStyle(s.right), workDir, outputFile, sourceFrame,
       flows, settings: p.propagation, seed: p.render.seed, threads, cancel: opts.cancel,
       isDone: (f) => done.has(f),
-      onStep: (resumed) => { steps++; if (resumed) synthesesReused++; else synthesesRun++; report(`frames ${s.start}–${s.end}`); },
+      onStep: (resumed) => {
+        steps++;
+        segmentStep++;
+        if (resumed) synthesesReused++; else synthesesRun++;
+        report(`frames ${s.start}–${s.end}: ${Math.min(segmentStep, segmentSteps)} of ${segmentSteps} syntheses`);
+      },
       onFrameDone: (f) => {
         finished++;
         framesFinished++;

@@ -123,15 +123,27 @@ export class DiffusionModels {
   /** Sessions by graph name: the runtime fingerprints the weight files on every load, so ask it once. */
   private readonly sessions = new Map<string, Promise<LoadedModel>>();
 
-  private load(spec: GraphSpec, weights: WeightSource): Promise<LoadedModel> {
+  /** Sessions this object got, once resolved: the runtime may have released one since (see held). */
+  private readonly resolved = new Map<string, LoadedModel>();
+
+  private async load(spec: GraphSpec, weights: WeightSource): Promise<LoadedModel> {
     const name = describeGraph(spec);
+    const had = this.resolved.get(name);
+    // The runtime keeps one full-UNet variant of a model at a time: a replaced one is loaded again.
+    if (had && !this.runtime.holds(had)) { this.sessions.delete(name); this.resolved.delete(name); }
     let s = this.sessions.get(name);
     if (!s) {
       s = this.runtime.load(spec, weights, (f, m) => this.progress(0, m ?? `loading models ${Math.round(f * 100)}%`));
-      s.catch(() => this.sessions.delete(name));
+      s.then((m) => this.resolved.set(name, m), () => this.sessions.delete(name));
       this.sessions.set(name, s);
     }
     return s;
+  }
+
+  /** Whether the graph `spec` is loaded and still held by the runtime. */
+  private held(spec: GraphSpec): boolean {
+    const m = this.resolved.get(describeGraph(spec));
+    return !!m && this.runtime.holds(m);
   }
 
   private unet(variant: UNetVariant): Promise<LoadedModel> {
@@ -180,8 +192,8 @@ export class DiffusionModels {
     const inject = req.reference ? [...req.reference.keys()].sort((a, b) => a - b) : [];
     const record = !!req.record;
     // A record variant already in memory also serves plain steps (its extra outputs are not fetched),
-    // so mixing recorded and plain steps never holds a third full UNet session.
-    const recordLoaded = this.sessions.has(describeGraph({ part: 'unet', variant: { controlNet: useControl, record: true, inject: [] } }));
+    // so mixing recorded and plain steps does not switch sessions (the runtime holds one UNet variant).
+    const recordLoaded = this.held({ part: 'unet', variant: { controlNet: useControl, record: true, inject: [] } });
     const unet = await this.unet({ controlNet: useControl, record: record || inject.length > 0 || recordLoaded, inject });
     for (const i of inject) {
       const ref = req.reference!.get(i)!;

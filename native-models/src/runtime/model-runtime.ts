@@ -35,7 +35,16 @@ export interface LoadedModel {
   run(feeds: Record<string, ort.Tensor>, outputs?: readonly string[]): Promise<Record<string, ort.Tensor>>;
 }
 
-interface Entry { model: LoadedModel; session: ort.InferenceSession }
+interface Entry {
+  model: LoadedModel;
+  session: ort.InferenceSession;
+  /** Weights fingerprint and graph part: full UNet variants of one set of weights replace each other. */
+  weights: string;
+  part: GraphSpec['part'];
+  /** Runs in flight; a replaced session is released when the last one ends. */
+  running: number;
+  releaseWhenIdle: boolean;
+}
 
 /**
  * The provider's flavour, except that a VAE whose config asks for `force_upcast` (SD1.5's does: its
@@ -86,6 +95,7 @@ export class ModelRuntime {
     const id = `${weightsId}/${name}`;
     const existing = this.sessions.get(id);
     if (existing) return existing.model;
+    if (graph.part === 'unet') await this.replaceUNets(weightsId);
     // Two callers asking for the same model at once share one build and one session.
     let pending = this.loading.get(id);
     if (!pending) {
@@ -123,20 +133,51 @@ export class ModelRuntime {
     for (const s of skippedNow) this.failed.set(s.provider, s.error);
     const skipped = [...knownFailures, ...skippedNow].sort((a, b) => requested.indexOf(a.provider) - requested.indexOf(b.provider));
 
+    const entry: Entry = { model: undefined as unknown as LoadedModel, session, weights: fingerprint, part: graph.part, running: 0, releaseWhenIdle: false };
     const model: LoadedModel = {
       name, provider, skipped, fromCache,
       inputNames: session.inputNames,
       outputNames: session.outputNames,
       run: async (feeds, outputs) => {
-        if (!this.sessions.has(id)) throw new Error(`${name} was released`);
+        if (this.sessions.get(id) !== entry) throw new Error(`${name} was released`);
         const missing = session.inputNames.filter((n) => !(n in feeds));
         if (missing.length) throw new UserError(`${name} needs inputs ${missing.join(', ')}`);
-        return outputs ? session.run(feeds, outputs as string[]) : session.run(feeds);
+        entry.running++;
+        try {
+          return await (outputs ? session.run(feeds, outputs as string[]) : session.run(feeds));
+        } finally {
+          entry.running--;
+          if (entry.releaseWhenIdle && entry.running === 0) await this.release(model);
+        }
       },
     };
-    this.sessions.set(id, { model, session });
+    entry.model = model;
+    this.sessions.set(id, entry);
     progress(1, `${name} ready on ${provider}`);
     return model;
+  }
+
+  /**
+   * Whether `model` still holds its session (a replaced or released one must be loaded again). */
+  holds(model: LoadedModel): boolean {
+    for (const entry of this.sessions.values()) if (entry.model === model && !entry.releaseWhenIdle) return true;
+    return false;
+  }
+
+  /**
+   * Before a full-UNet variant of `weights` is loaded, the other full-UNet variants of the same weights are
+   * released (once their runs in flight end): each holds every UNet weight, so two would map the whole
+   * model twice (twice the resident memory of the weights, npm run bench -- models). A render uses one
+   * variant at a time (the anchor's record variant, then later keyframes' inject variant); switching
+   * back creates the session again from the cached graph. FRESCO's split parts (unet_encoder,
+   * unet_decoder) are used together at every step and are left alone.
+   */
+  private async replaceUNets(weights: string): Promise<void> {
+    for (const entry of [...this.sessions.values()]) {
+      if (entry.part !== 'unet' || entry.weights !== weights || entry.releaseWhenIdle) continue;
+      if (entry.running > 0) entry.releaseWhenIdle = true;
+      else await this.release(entry.model);
+    }
   }
 
   /** Frees one model's session (its memory on the device goes back at once). */

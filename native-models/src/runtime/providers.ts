@@ -59,6 +59,13 @@ export async function createSessionOn(model: string | Uint8Array, provider: Prov
     // 'all' adds the CPU's NCHWc re-layout of every conv weight: measured on SD1.5's UNet (2 cores) it
     // made session creation 3x slower and loaded all weights eagerly, with no gain per step.
     graphOptimizationLevel: 'extended',
+    // Memory at full size (npm run bench -- models): without the arena, a run's activations go back when it
+    // ends instead of staying reserved in every session's own arena (UNet, VAE encoder and decoder each
+    // kept their largest run's, 2.4 GB more after one 512×512 encode and decode); without pre-packing,
+    // MatMul weights stay in the memory-mapped cache file that every session of those weights shares
+    // instead of a packed copy per session (1 GB per full-size UNet variant).
+    enableCpuMemArena: false,
+    extra: { session: { disable_prepacking: '1' } },
     ...(settings.threads ? { intraOpNumThreads: settings.threads } : {}),
   };
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "common/parallel.h"
@@ -60,7 +61,39 @@ bool SampleBlock(const Plane& img, float x, float y, int size, float* out, uint8
   return false;
 }
 
-// The reference patch of `from`, mean-normalised, with its gradients and inverse Hessian.
+// Four floats computed lane by lane: a vector register where the compiler has vector extensions,
+// the same arithmetic (so the same bits) in a plain struct where it has not.
+#if defined(__GNUC__) || defined(__clang__)
+typedef float F4 __attribute__((vector_size(16)));
+typedef float F8 __attribute__((vector_size(32)));
+#if defined(__GNUC__) && !defined(__clang__)
+// Eight-lane values only ever live inside inlined code, so no call passes one: GCC's note that
+// returning them without AVX changes the calling convention does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+inline F4 Splat(float x) { return F4{x, x, x, x}; }
+inline F8 Splat8(float x) { return F8{x, x, x, x, x, x, x, x}; }
+inline float Lane(F4 a, int i) { return a[i]; }
+// The low and high halves of eight lanes added: (l0 + l4, l1 + l5, l2 + l6, l3 + l7).
+inline F4 Fold(const F8& a) { return F4{a[0] + a[4], a[1] + a[5], a[2] + a[6], a[3] + a[7]}; }
+#define RR_HAVE_F8 1
+#else
+struct F4 { float l[4]; };
+inline F4 operator+(F4 a, F4 b) { return {{a.l[0] + b.l[0], a.l[1] + b.l[1], a.l[2] + b.l[2], a.l[3] + b.l[3]}}; }
+inline F4 operator-(F4 a, F4 b) { return {{a.l[0] - b.l[0], a.l[1] - b.l[1], a.l[2] - b.l[2], a.l[3] - b.l[3]}}; }
+inline F4 operator*(F4 a, F4 b) { return {{a.l[0] * b.l[0], a.l[1] * b.l[1], a.l[2] * b.l[2], a.l[3] * b.l[3]}}; }
+inline F4& operator+=(F4& a, F4 b) { return a = a + b; }
+inline F4 Splat(float x) { return {{x, x, x, x}}; }
+inline float Lane(F4 a, int i) { return a.l[i]; }
+#endif
+inline F4 Load4(const float* p) { F4 v; std::memcpy(&v, p, sizeof v); return v; }
+#ifdef RR_HAVE_F8
+inline F8 Load8(const float* p) { F8 v; std::memcpy(&v, p, sizeof v); return v; }
+#endif
+inline void Store4(float* p, F4 v) { std::memcpy(p, &v, sizeof v); }
+inline float Total(F4 a) { return (Lane(a, 0) + Lane(a, 1)) + (Lane(a, 2) + Lane(a, 3)); }
+
+// The reference patch of `from` with its mean, its mean-normalised gradients and their inverse Hessian.
 struct Template {
   int n = 0;
   float t[kMaxPixels], gx[kMaxPixels], gy[kMaxPixels];
@@ -78,7 +111,31 @@ inline void InvertHessian(float h00, float h01, float h11, int n, float& i00, fl
 
 void MakeTemplate(const Plane& from, const Plane& dx, const Plane& dy, int px, int py, int size, Template& tp) {
   tp.n = size * size;
-  double st = 0, sx = 0, sy = 0;
+  if (size % 4 == 0 && px + size <= from.w && py + size <= from.h) {
+    F4 st = Splat(0.f), sx = Splat(0.f), sy = Splat(0.f);
+    for (int j = 0; j < size; ++j) {
+      const float *t = from.row(py + j) + px, *gx = dx.row(py + j) + px, *gy = dy.row(py + j) + px;
+      float *ot = tp.t + j * size, *ox = tp.gx + j * size, *oy = tp.gy + j * size;
+      for (int i = 0; i < size; i += 4) {
+        F4 a = Load4(t + i), b = Load4(gx + i), c = Load4(gy + i);
+        Store4(ot + i, a); Store4(ox + i, b); Store4(oy + i, c);
+        st += a; sx += b; sy += c;
+      }
+    }
+    float inv = 1.f / float(tp.n);
+    tp.mean = Total(st) * inv;
+    F4 mx = Splat(Total(sx) * inv), my = Splat(Total(sy) * inv);
+    F4 h00 = Splat(0.f), h01 = Splat(0.f), h11 = Splat(0.f);
+    for (int k = 0; k < tp.n; k += 4) {
+      F4 gx = Load4(tp.gx + k) - mx, gy = Load4(tp.gy + k) - my;
+      Store4(tp.gx + k, gx); Store4(tp.gy + k, gy);
+      h00 += gx * gx; h01 += gx * gy; h11 += gy * gy;
+    }
+    InvertHessian(Total(h00), Total(h01), Total(h11), tp.n, tp.i00, tp.i01, tp.i11);
+    return;
+  }
+  // A patch larger than the frame: rows and columns past the border repeat the last ones.
+  float st = 0, sx = 0, sy = 0;
   for (int j = 0; j < size; ++j) {
     int y = std::min(py + j, from.h - 1);
     for (int i = 0; i < size; ++i) {
@@ -91,11 +148,10 @@ void MakeTemplate(const Plane& from, const Plane& dx, const Plane& dy, int px, i
     }
   }
   float inv = 1.f / float(tp.n);
-  tp.mean = float(st) * inv;
-  float mx = float(sx) * inv, my = float(sy) * inv;
+  tp.mean = st * inv;
+  float mx = sx * inv, my = sy * inv;
   float h00 = 0, h01 = 0, h11 = 0;
   for (int k = 0; k < tp.n; ++k) {
-    tp.t[k] -= tp.mean;
     tp.gx[k] -= mx;
     tp.gy[k] -= my;
     h00 += tp.gx[k] * tp.gx[k];
@@ -108,45 +164,90 @@ void MakeTemplate(const Plane& from, const Plane& dx, const Plane& dy, int px, i
 constexpr float kUnmatchable = 1e30f;
 // Mean squared residual (8-bit grey levels²) at which a patch's say in densification halves.
 constexpr float kConfidentCost = 16.f;
-constexpr int kLanes = 8;
+
+struct BlockSums { float sum, sq, b0, b1; };
+
+// For a size×size block of `img` wholly inside it (size a multiple of 4), top-left corner at
+// (ix + fx, iy + fy), sampled bilinearly: the sums over the patch of d = sample - template, d²,
+// d·gx and d·gy. Two sets of four-lane partial sums (alternate groups of four columns), reduced in
+// a fixed order.
+inline BlockSums InsideSums(const Plane& img, int ix, int iy, float fx, float fy, const Template& tp, int size) {
+  const F4 w00 = Splat((1 - fx) * (1 - fy)), w10 = Splat(fx * (1 - fy)), w01 = Splat((1 - fx) * fy), w11 = Splat(fx * fy);
+  F4 sum[2] = {Splat(0.f), Splat(0.f)}, sq[2] = {Splat(0.f), Splat(0.f)}, b0[2] = {Splat(0.f), Splat(0.f)}, b1[2] = {Splat(0.f), Splat(0.f)};
+  for (int j = 0; j < size; ++j) {
+    const float* r0 = img.row(iy + j) + ix;
+    const float* r1 = r0 + img.w;
+    const int k0 = j * size;
+    for (int i = 0; i < size; i += 4) {
+      const int g = (i >> 2) & 1;
+      F4 sample = w00 * Load4(r0 + i) + w10 * Load4(r0 + i + 1) + w01 * Load4(r1 + i) + w11 * Load4(r1 + i + 1);
+      F4 d = sample - Load4(tp.t + k0 + i);
+      sum[g] += d;
+      sq[g] += d * d;
+      b0[g] += d * Load4(tp.gx + k0 + i);
+      b1[g] += d * Load4(tp.gy + k0 + i);
+    }
+  }
+  return {Total(sum[0] + sum[1]), Total(sq[0] + sq[1]), Total(b0[0] + b0[1]), Total(b1[0] + b1[1])};
+}
+
+#ifdef RR_HAVE_F8
+// The same sums for a size that is a multiple of 8, eight lanes at a time: lanes l and l + 4 hold
+// what the two four-lane sets of InsideSums hold, and are added the same way (the same bits).
+inline BlockSums InsideSums8(const Plane& img, int ix, int iy, float fx, float fy, const Template& tp, int size) {
+  const F8 w00 = Splat8((1 - fx) * (1 - fy)), w10 = Splat8(fx * (1 - fy)), w01 = Splat8((1 - fx) * fy), w11 = Splat8(fx * fy);
+  F8 sum = Splat8(0.f), sq = Splat8(0.f), b0 = Splat8(0.f), b1 = Splat8(0.f);
+  for (int j = 0; j < size; ++j) {
+    const float* r0 = img.row(iy + j) + ix;
+    const float* r1 = r0 + img.w;
+    const int k0 = j * size;
+    for (int i = 0; i < size; i += 8) {
+      F8 sample = w00 * Load8(r0 + i) + w10 * Load8(r0 + i + 1) + w01 * Load8(r1 + i) + w11 * Load8(r1 + i + 1);
+      F8 d = sample - Load8(tp.t + k0 + i);
+      sum += d;
+      sq += d * d;
+      b0 += d * Load8(tp.gx + k0 + i);
+      b1 += d * Load8(tp.gy + k0 + i);
+    }
+  }
+  return {Total(Fold(sum)), Total(Fold(sq)), Total(Fold(b0)), Total(Fold(b1))};
+}
+#endif
 
 // Mean-normalised mean squared difference of the template against `to` displaced by (u, v),
 // the brightness offset between them, and the Gauss-Newton step (du, dv) to subtract from (u, v).
 // Samples that fall outside the frame are left out: a patch half out of view still matches.
-float Residual(const Plane& to, const Template& tp, int px, int py, int size, float u, float v,
+RR_AVX2_CLONE float Residual(const Plane& to, const Template& tp, int px, int py, int size, float u, float v,
                float& offset, float& du, float& dv) {
   float warped[kMaxPixels];
   uint8_t valid[kMaxPixels];
-  if (SampleBlock(to, float(px) + u, float(py) + v, size, warped, valid)) {
-    // Sums in kLanes independent partial sums: the compiler may not reorder a float reduction
-    // itself, and with separate lanes it can keep them in one vector register.
-    float laneSum[kLanes] = {};
-    int full = tp.n - tp.n % kLanes;
-    for (int k = 0; k < full; k += kLanes)
-      for (int l = 0; l < kLanes; ++l) laneSum[l] += warped[k + l];
-    float sum = 0;
-    for (int k = full; k < tp.n; ++k) sum += warped[k];
-    for (int l = 0; l < kLanes; ++l) sum += laneSum[l];
-    float mean = sum / float(tp.n);
-    offset = mean - tp.mean;
-    float laneCost[kLanes] = {}, laneB0[kLanes] = {}, laneB1[kLanes] = {};
-    for (int k = 0; k < full; k += kLanes) {
-      for (int l = 0; l < kLanes; ++l) {
-        float r = warped[k + l] - mean - tp.t[k + l];
-        laneCost[l] += r * r;
-        laneB0[l] += r * tp.gx[k + l];
-        laneB1[l] += r * tp.gy[k + l];
-      }
+  const float x = float(px) + u, y = float(py) + v;
+  const float xFloor = std::floor(x), yFloor = std::floor(y);
+  const int ix = int(xFloor), iy = int(yFloor);
+  if (size % 4 == 0 && ix >= 0 && iy >= 0 && ix + size < to.w && iy + size < to.h) {
+    // One pass over d = warped - template: the mean of d is the brightness offset, and since the
+    // template's gradients have zero mean, the step and the mean-normalised cost follow from Σd,
+    // Σd², Σd·gx and Σd·gy.
+#ifdef RR_HAVE_F8
+    BlockSums b = size % 8 == 0 ? InsideSums8(to, ix, iy, x - xFloor, y - yFloor, tp, size) : InsideSums(to, ix, iy, x - xFloor, y - yFloor, tp, size);
+#else
+    BlockSums b = InsideSums(to, ix, iy, x - xFloor, y - yFloor, tp, size);
+#endif
+    offset = b.sum / float(tp.n);
+    du = tp.i00 * b.b0 + tp.i01 * b.b1;
+    dv = tp.i01 * b.b0 + tp.i11 * b.b1;
+    return std::max(0.f, b.sq - b.sum * offset) / float(tp.n);
+  }
+  if (SampleBlock(to, x, y, size, warped, valid)) {  // a size that is not a multiple of 4
+    float sum = 0, sq = 0, b0 = 0, b1 = 0;
+    for (int k = 0; k < tp.n; ++k) {
+      float d = warped[k] - tp.t[k];
+      sum += d; sq += d * d; b0 += d * tp.gx[k]; b1 += d * tp.gy[k];
     }
-    float cost = 0, b0 = 0, b1 = 0;
-    for (int k = full; k < tp.n; ++k) {
-      float r = warped[k] - mean - tp.t[k];
-      cost += r * r; b0 += r * tp.gx[k]; b1 += r * tp.gy[k];
-    }
-    for (int l = 0; l < kLanes; ++l) { cost += laneCost[l]; b0 += laneB0[l]; b1 += laneB1[l]; }
+    offset = sum / float(tp.n);
     du = tp.i00 * b0 + tp.i01 * b1;
     dv = tp.i01 * b0 + tp.i11 * b1;
-    return cost / float(tp.n);
+    return std::max(0.f, sq - sum * offset) / float(tp.n);
   }
   int count = 0;
   float sw = 0, st = 0, sx = 0, sy = 0;
@@ -157,7 +258,7 @@ float Residual(const Plane& to, const Template& tp, int px, int py, int size, fl
   if (count * 4 < tp.n) { offset = 0; du = dv = 0; return kUnmatchable; }
   float inv = 1.f / float(count);
   float mw = sw * inv, mt = st * inv, mx = sx * inv, my = sy * inv;
-  offset = mw - (mt + tp.mean);
+  offset = mw - mt;
   float cost = 0, b0 = 0, b1 = 0, h00 = 0, h01 = 0, h11 = 0;
   for (int k = 0; k < tp.n; ++k) {
     if (!valid[k]) continue;
@@ -210,6 +311,22 @@ void AlignPatch(const Plane& to, const Template& tp, int px, int py, int size, i
   // A patch that matches nowhere well (it straddles a motion edge, or leaves the frame) should not
   // outvote the clean patches around it when the flow is densified.
   st.confidence = bestCost < kUnmatchable ? 1.f / (1.f + bestCost / kConfidentCost) : kOutsideWeight;
+}
+
+// One patch's vote over n pixels of a row whose displaced samples t0/t1 (the two rows around them)
+// lie inside `to`: each pixel weighs the displacement by how well it explains that pixel
+// (robust to patches straddling motion edges) times the patch's confidence.
+RR_AVX2_CLONE void DensifyRun(const float* t0, const float* t1, const float* ref, float w00, float w10, float w01, float w11,
+                              const PatchState& p, int n, float* accU, float* accV, float* accW) {
+  const float pu = p.u, pv = p.v, offset = p.offset, confidence = p.confidence;
+  for (int i = 0; i < n; ++i) {
+    float s = w00 * t0[i] + w10 * t0[i + 1] + w01 * t1[i] + w11 * t1[i + 1];
+    float weight = 1.f / std::max(1.f, std::fabs(s - ref[i] - offset));
+    weight *= confidence;
+    accU[i] += weight * pu;
+    accV[i] += weight * pv;
+    accW[i] += weight;
+  }
 }
 
 }  // namespace
@@ -289,20 +406,17 @@ void PatchSearchLevel(const Plane& from, const Plane& fromDx, const Plane& fromD
           int ix = int(fxFloor), iy = int(fyFloor);
           float fx = sx0 - fxFloor, fy = sy - fyFloor;
           bool inside = ix >= 0 && iy >= 0 && ix + (xEnd - xBegin) < to.w && iy + 1 < to.h;
-          const float* t0 = inside ? to.row(iy) + ix : nullptr;
-          const float* t1 = inside ? t0 + to.w : nullptr;
-          float w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
-          for (int x = xBegin, i = 0; x < xEnd; ++x, ++i) {
-            float weight;
-            if (inside) {
-              float s = w00 * t0[i] + w10 * t0[i + 1] + w01 * t1[i] + w11 * t1[i + 1];
-              weight = 1.f / std::max(1.f, std::fabs(s - ref[x] - p.offset));
-            } else {
-              float sx = float(x) + p.u;
-              bool seen = sx >= 0.f && sy >= 0.f && sx <= float(to.w - 1) && sy <= float(to.h - 1);
-              // A displacement that leaves the frame cannot be checked here: trust it only a little.
-              weight = seen ? 1.f / std::max(1.f, std::fabs(SampleBilinear(to, sx, sy) - ref[x] - p.offset)) : kOutsideWeight;
-            }
+          if (inside) {
+            const float* t0 = to.row(iy) + ix;
+            float w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+            DensifyRun(t0, t0 + to.w, ref + xBegin, w00, w10, w01, w11, p, xEnd - xBegin, accU.data() + xBegin, accV.data() + xBegin, accW.data() + xBegin);
+            continue;
+          }
+          for (int x = xBegin; x < xEnd; ++x) {
+            float sx = float(x) + p.u;
+            bool seen = sx >= 0.f && sy >= 0.f && sx <= float(to.w - 1) && sy <= float(to.h - 1);
+            // A displacement that leaves the frame cannot be checked here: trust it only a little.
+            float weight = seen ? 1.f / std::max(1.f, std::fabs(SampleBilinear(to, sx, sy) - ref[x] - p.offset)) : kOutsideWeight;
             weight *= p.confidence;
             accU[x] += weight * p.u;
             accV[x] += weight * p.v;

@@ -2,16 +2,52 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
+#include <utility>
 #include <vector>
 
+#include "flow/workers.h"
+
+// The hottest loops are compiled twice where the toolchain can pick a version at load time (x86-64
+// Linux, GCC or Clang): for AVX2 and for the baseline. AVX2 without FMA: every lane does the same
+// IEEE operations either way (products and sums rounded separately), so the flows are bit-identical.
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
+#define RR_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
+#else
+#define RR_AVX2_CLONE
+#endif
+
 namespace rr::flow {
+
+// Allocates floats without zeroing them: for planes that are written in full before they are read.
+template <typename T>
+struct UninitialisedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind { using other = UninitialisedAllocator<U>; };
+  UninitialisedAllocator() = default;
+  template <typename U>
+  UninitialisedAllocator(const UninitialisedAllocator<U>&) {}
+  template <typename U>
+  void construct(U* p) { ::new (static_cast<void*>(p)) U; }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) { ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...); }
+};
 
 // One channel of floats, row-major; the estimator works on grey planes and planar flow (u, v).
 struct Plane {
   int w = 0, h = 0;
-  std::vector<float> px;
+  std::vector<float, UninitialisedAllocator<float>> px;
   Plane() = default;
   Plane(int width, int height, float fill = 0.f) : w(width), h(height), px(size_t(width) * height, fill) {}
+  // A plane whose values are undefined until written.
+  static Plane Uninitialised(int width, int height) {
+    Plane p;
+    p.w = width;
+    p.h = height;
+    p.px.resize(size_t(width) * height);
+    return p;
+  }
   float* row(int y) { return px.data() + size_t(y) * w; }
   const float* row(int y) const { return px.data() + size_t(y) * w; }
 };

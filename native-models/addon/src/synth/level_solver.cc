@@ -30,6 +30,18 @@ uint64_t RowSeed(uint32_t seed, int level, int round, int iter, int row) {
   return s;
 }
 
+// a[k] += s[k] for k < n (a multiple of 4), four lanes at a time: the same single-precision additions
+// in the same order as the scalar loop, so the same sums (the vote's per-pixel sum of 25 source pixels).
+inline void AddStyle(float* __restrict a, const float* __restrict s, int n) {
+#if defined(RR_SSE2)
+  for (int k = 0; k < n; k += 4) _mm_storeu_ps(a + k, _mm_add_ps(_mm_loadu_ps(a + k), _mm_loadu_ps(s + k)));
+#elif defined(RR_NEON)
+  for (int k = 0; k < n; k += 4) vst1q_f32(a + k, vaddq_f32(vld1q_f32(a + k), vld1q_f32(s + k)));
+#else
+  for (int k = 0; k < n; ++k) a[k] += s[k];
+#endif
+}
+
 // Rows per block of the parallel PatchMatch scan: blocks of one parity run concurrently while the
 // other parity stays frozen, so every neighbour read is deterministic. Fixed, so the thread count
 // never changes the result.
@@ -128,8 +140,7 @@ double LevelSolver::Vote() {
             int cx = x - ox;
             if (cx < 0 || cx >= tw_) continue;
             const int32_t* m = &nnf_[(static_cast<size_t>(cy) * tw_ + cx) * 2];
-            const float* s = &srcStyle_[(static_cast<size_t>(m[1] + oy) * sw_ + (m[0] + ox)) * cs4_];
-            for (int k = 0; k < cs4_; ++k) a[k] += s[k];
+            AddStyle(a, &srcStyle_[(static_cast<size_t>(m[1] + oy) * sw_ + (m[0] + ox)) * cs4_], cs4_);
             ++n;
           }
         }
