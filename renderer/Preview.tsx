@@ -242,7 +242,7 @@ export function Preview() {
         <button className={errorOverlay ? 'on' : ''} data-testid="error-map" onClick={() => editor.set({ errorOverlay: !errorOverlay })} title={`Error map: where the propagated frame matches its keyframes poorly (red) or shows what no keyframe shows (magenta) (${shortcutOf('view.errorMap')})`}>Error map</button>
         <span className="sep" />
         <button onClick={() => editor.set({ playing: !playing })} title="Space">{playing ? 'Pause' : 'Play'}</button>
-        <span className="caption" data-testid="preview-caption">{main.caption}</span>
+        <span className="caption" data-testid="preview-caption" title={main.caption}>{main.caption}</span>
       </div>
     </div>
   );

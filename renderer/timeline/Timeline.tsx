@@ -3,7 +3,8 @@
 // changes) and the keyframe lanes (also on selection and drags); each is repainted at most once per
 // animation frame, only for the visible range, and the playhead is an element moved without repainting
 // either. Pointer input is handled on the wrapper (scrub, select, shift-multi-select, box-select, drag
-// with snapping, ctrl+wheel zoom at the pointer).
+// with snapping, ctrl+wheel zoom at the pointer). The coverage and flicker strips' buttons are in a
+// gutter right of the lanes, so they hide none of the strips' frames or flags.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { mediaUrl } from '../media-url';
 import { call, clampScroll, editor, receiveProject, setFrame, useEditor } from '../store';
@@ -267,37 +268,42 @@ export function Timeline() {
     paintMarkers(c, view, { keyframes: p.keyframes, selected, dragged, suggestion, box: drag?.kind === 'box' && boxX !== null ? { x0: drag.x0, x1: boxX } : undefined });
   };
   return (
-    <div
-      className="timeline"
-      ref={wrapper}
-      tabIndex={0}
-      aria-label="Timeline: click or drag to move the playhead, click markers to select keyframes, drag them to move"
-      data-testid="timeline"
-      data-zoom={zoom}
-      data-scroll={scroll}
-      data-frames={count}
-      data-marker-y={TOP.markers + LANES.markers / 2}
-      data-ruler-y={TOP.thumbs + LANES.thumbs / 2}
-      data-keys-y={TOP.keys + LANES.keys / 2}
-      data-coverage-y={TOP.coverage + LANES.coverage / 2}
-      data-worst={coverage?.worst.join(',') ?? ''}
-      style={{ height: TIMELINE_HEIGHT }}
-      onPointerDown={onPointerDown}
-      onPointerMove={onPointerMove}
-      onPointerUp={onPointerUp}
-      onPointerCancel={onPointerUp}
-    >
-      <canvas ref={videoCanvas} className="timeline-canvas" data-testid="timeline-video-canvas" />
-      <canvas ref={keysCanvas} className="timeline-canvas" data-testid="timeline-keys-canvas" />
-      <div className="playhead" data-testid="playhead" aria-hidden="true"
-        style={{ height: height - LANES.scrollbar, transform: `translateX(${Math.round(frameToX(frame + 0.5, view))}px)`, visibility: playheadX < -10 || playheadX > width + 10 ? 'hidden' : 'visible' }} />
-      <span className="sr-only" data-testid="timeline-rev">{rev}</span>
-      <button className="lane-button" data-testid="suggest-here" style={{ top: TOP.coverage + 3 }} disabled={!coverage?.worst.length}
-        title={coverage?.worst.length ? `Add a keyframe at frame ${coverage.worst[0]}, where the keyframes cover the video worst (${shortcutOf('keyframe.suggestHere')}); the yellow flags mark the next worst` : 'Propagate first: coverage is measured while propagating'}
-        onPointerDown={(e) => e.stopPropagation()} onClick={() => void perform('keyframe.suggestHere')}>Suggest a keyframe here</button>
-      <button className="lane-button" data-testid="measure-flicker" style={{ top: TOP.flicker + 2 }} disabled={measuring || !project.segments.some((s) => s.framesDone > 0)}
-        title={project.segments.some((s) => s.framesDone > 0) ? 'Warp error per frame of the propagated result: where it flickers' : 'Propagate first: flicker is measured on the propagated frames'}
-        onPointerDown={(e) => e.stopPropagation()} onClick={() => void perform('render.measureFlicker')}>{measuring ? 'Measuring…' : 'Measure flicker'}</button>
+    <div className="timeline-row">
+      <div
+        className="timeline"
+        ref={wrapper}
+        tabIndex={0}
+        aria-label="Timeline: click or drag to move the playhead, click markers to select keyframes, drag them to move"
+        data-testid="timeline"
+        data-zoom={zoom}
+        data-scroll={scroll}
+        data-frames={count}
+        data-marker-y={TOP.markers + LANES.markers / 2}
+        data-ruler-y={TOP.thumbs + LANES.thumbs / 2}
+        data-keys-y={TOP.keys + LANES.keys / 2}
+        data-coverage-y={TOP.coverage + LANES.coverage / 2}
+        data-worst={coverage?.worst.join(',') ?? ''}
+        style={{ height: TIMELINE_HEIGHT }}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={onPointerUp}
+        onPointerCancel={onPointerUp}
+      >
+        <canvas ref={videoCanvas} className="timeline-canvas" data-testid="timeline-video-canvas" />
+        <canvas ref={keysCanvas} className="timeline-canvas" data-testid="timeline-keys-canvas" />
+        <div className="playhead" data-testid="playhead" aria-hidden="true"
+          style={{ height: height - LANES.scrollbar, transform: `translateX(${Math.round(frameToX(frame + 0.5, view))}px)`, visibility: playheadX < -10 || playheadX > width + 10 ? 'hidden' : 'visible' }} />
+        <span className="sr-only" data-testid="timeline-rev">{rev}</span>
+      </div>
+      {/* Beside the lanes, not over them: a button there hid the strip's last frames and their flags. */}
+      <div className="lane-gutter" style={{ height }}>
+        <button className="lane-button" data-testid="suggest-here" style={{ top: TOP.coverage + 3 }} disabled={!coverage?.worst.length}
+          title={coverage?.worst.length ? `Add a keyframe at frame ${coverage.worst[0]}, where the keyframes cover the video worst (${shortcutOf('keyframe.suggestHere')}); the yellow flags mark the next worst` : 'Propagate first: coverage is measured while propagating'}
+          onClick={() => void perform('keyframe.suggestHere')}>Suggest a keyframe here</button>
+        <button className="lane-button" data-testid="measure-flicker" style={{ top: TOP.flicker + 2 }} disabled={measuring || !project.segments.some((s) => s.framesDone > 0)}
+          title={project.segments.some((s) => s.framesDone > 0) ? 'Warp error per frame of the propagated result: where it flickers' : 'Propagate first: flicker is measured on the propagated frames'}
+          onClick={() => void perform('render.measureFlicker')}>{measuring ? 'Measuring…' : 'Measure flicker'}</button>
+      </div>
     </div>
   );
 }

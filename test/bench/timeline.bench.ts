@@ -177,6 +177,7 @@ async function main() {
   } finally {
     await browser.close();
     await serve.stop();
+    fs.rmSync(path.dirname(file), { recursive: true, force: true }); // about 50 MB of generated frames and thumbnails a run
   }
 }
 

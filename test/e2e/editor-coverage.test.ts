@@ -50,6 +50,12 @@ describe('coverage strip, suggested keyframes and the error map (serve mode)', (
   test('given no propagation yet, then the strip says how to get figures and the suggest button is off', async () => {
     assert.equal(await page.getByTestId('suggest-here').isDisabled(), true);
     assert.deepEqual(await worst(page, false), []);
+    // The strips' buttons sit beside the lanes: none hides frames of the strips (or their flags).
+    const lanes = (await page.getByTestId('timeline').boundingBox())!;
+    for (const id of ['suggest-here', 'measure-flicker']) {
+      const b = (await page.getByTestId(id).boundingBox())!;
+      assert.ok(b.x >= lanes.x + lanes.width, `${id} at x ${b.x}, right of the lanes ending at ${lanes.x + lanes.width}`);
+    }
   });
 
   test('given P pressed, when propagation runs, then the jobs panel counts frames done, and afterwards the strip flags the worst frames', async () => {
@@ -207,7 +213,7 @@ describe('coverage strip, suggested keyframes and the error map (serve mode)', (
 const LANE_HALF = 12;
 
 /**
- * The violet warp-error bars in the flicker strip (left of its button), counted on screenshots until
+ * The violet warp-error bars in the flicker strip, counted on screenshots until
  * `until` holds for the count (the strip repaints after the figures arrive) or a minute has passed.
  */
 async function flickerBars(page: Page, until: (n: number) => boolean): Promise<number> {
@@ -220,7 +226,7 @@ async function flickerBars(page: Page, until: (n: number) => boolean): Promise<n
     const { data, info } = await sharp(shot).raw().toBuffer({ resolveWithObject: true });
     bars = 0;
     for (let y = Math.round(top); y < Math.round(top + 22) && y < info.height; y++) {
-      for (let x = 0; x < Math.min(info.width, box.width - 200); x++) {
+      for (let x = 0; x < Math.min(info.width, box.width); x++) {
         const i = (y * info.width + x) * info.channels;
         if (data[i] > 170 && data[i + 1] < 140 && data[i + 2] > 170) bars++;
       }

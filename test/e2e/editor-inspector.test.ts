@@ -146,6 +146,11 @@ describe('inspector and keyframe lane (serve mode)', () => {
     assert.ok(bar.height < button.height + 16, `one row: toolbar ${bar.height} px, button ${button.height} px`);
     const title = (await page.getByTestId('title').boundingBox())!;
     assert.ok(title.width >= 60 && title.x + title.width <= 1024, `title ${title.width} px wide at ${title.x}`);
+    // The preview's caption is cut off this narrow: its whole text is its tooltip.
+    const caption = page.getByTestId('preview-caption');
+    const [text, tip, cut] = await caption.evaluate((e) => [e.textContent, e.getAttribute('title'), e.scrollWidth > e.clientWidth]);
+    assert.ok(cut, 'the caption does not fit at 1024 px');
+    assert.equal(tip, text);
     await page.screenshot({ path: path.join(shots, 'editor-1024.png') });
   });
 });

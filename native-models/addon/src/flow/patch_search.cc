@@ -21,6 +21,9 @@ constexpr int kStripeRows = 6;
 constexpr float kOutsideWeight = 0.02f;
 // Candidate displacements closer than this (squared, in pixels) count as the same.
 constexpr float kSameFlow2 = 1e-4f;
+// The incoming flow a patch away is offered as a candidate when it differs from the flow at the
+// patch by more than this (squared, in pixels: half a pixel), as it does at motion edges.
+constexpr float kEdgeFlow2 = 0.25f;
 
 // Grid of patch top-left corners covering [0, extent): the last patch is flush with the border.
 std::vector<int> GridPositions(int extent, int size, int stride) {
@@ -346,21 +349,34 @@ void PatchSearchLevel(const Plane& from, const Plane& fromDx, const Plane& fromD
     Template tp;
     for (int s = s0; s < s1; ++s) {
       int r0 = s * kStripeRows, r1 = std::min(ny, r0 + kStripeRows);
-      // Pass 1 in scan order takes candidates from the left and above; pass 2 in reverse order
-      // from the right and below, so good matches spread both ways within the stripe.
+      // Pass 1 in scan order takes candidates from the left and above (and the incoming flow around
+      // the patch); pass 2 in reverse order from the right and below, so good matches spread both ways.
       for (int r = r0; r < r1; ++r) {
         for (int c = 0; c < nx; ++c) {
           MakeTemplate(from, fromDx, fromDy, xs[c], ys[r], size, tp);
           float cx = float(xs[c]) + halfX, cy = float(ys[r]) + halfY;
-          float cand[3][2];
+          float cand[7][2];
           int n = 0;
           cand[n][0] = SampleBilinear(u, cx, cy); cand[n][1] = SampleBilinear(v, cx, cy); ++n;
-          auto offer = [&](const PatchState& p) {
-            float du = p.u - cand[0][0], dv = p.v - cand[0][1];
-            if (du * du + dv * dv > kSameFlow2) { cand[n][0] = p.u; cand[n][1] = p.v; ++n; }
+          auto offer = [&](float pu, float pv) {
+            for (int q = 0; q < n; ++q) {
+              float du = pu - cand[q][0], dv = pv - cand[q][1];
+              if (du * du + dv * dv <= kSameFlow2) return;
+            }
+            cand[n][0] = pu; cand[n][1] = pv; ++n;
           };
-          if (c > 0) offer(patches[size_t(r) * nx + c - 1]);
-          if (r > r0) offer(patches[size_t(r - 1) * nx + c]);
+          if (c > 0) offer(patches[size_t(r) * nx + c - 1].u, patches[size_t(r) * nx + c - 1].v);
+          if (r > r0) offer(patches[size_t(r - 1) * nx + c].u, patches[size_t(r - 1) * nx + c].v);
+          // The incoming flow one patch away on each side, where it differs from the flow here: at a
+          // motion edge the coarser level has blurred the two motions together, and the side the
+          // patch belongs to may lie beyond the neighbours already searched (right and below).
+          const float d = float(size);
+          const float around[4][2] = {{-d, 0.f}, {d, 0.f}, {0.f, -d}, {0.f, d}};
+          for (const auto& o : around) {
+            float pu = SampleBilinear(u, cx + o[0], cy + o[1]), pv = SampleBilinear(v, cx + o[0], cy + o[1]);
+            float du = pu - cand[0][0], dv = pv - cand[0][1];
+            if (du * du + dv * dv > kEdgeFlow2) offer(pu, pv);
+          }
           AlignPatch(to, tp, xs[c], ys[r], size, params.iterations, cand, n, patches[size_t(r) * nx + c]);
         }
       }

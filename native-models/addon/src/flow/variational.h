@@ -6,7 +6,7 @@
 namespace rr::flow {
 
 struct VariationalParams {
-  int outerIterations = 4;  // fixed-point linearisations of the robust penalties
+  int outerIterations = 6;  // fixed-point linearisations of the robust penalties (4 left fast motion short)
   int innerIterations = 5;  // SOR sweeps per linearisation
   float alpha = 20.f;       // smoothness weight
   float delta = 10.f;       // brightness-constancy weight (gradient-normalised)
