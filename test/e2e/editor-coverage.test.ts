@@ -78,10 +78,19 @@ describe('coverage strip, suggested keyframes and the error map (serve mode)', (
     const shot = path.join(shots, 'timeline.png');
     await page.getByTestId('timeline').screenshot({ path: shot });
     const box = (await page.getByTestId('timeline').boundingBox())!;
+    // The orange error bars rise from the lane's bottom inside the segment. Which frames the engine finds worst
+    // (drawn as yellow flags) depends on its numbers, so the bar is looked for on the frames not flagged.
+    const bars: string[] = [];
+    let orange = false;
+    for (let f = 2; f <= 37 && !orange; f++) {
+      if (flagged.some((w) => Math.abs(w - f) <= 1)) continue;
+      const at = await frameXY(page, f, 'coverage');
+      const bar = await pixelAt(shot, at.x - box.x, at.y - box.y + 9);
+      orange = bar[0] > 180 && bar[1] > 90 && bar[1] < 160 && bar[2] < 100;
+      bars.push(`${f}: ${bar}`);
+    }
+    assert.ok(orange, `an orange error bar on a frame not flagged: ${bars.join('; ')}`);
     const lane = await frameXY(page, 20, 'coverage');
-    // The orange error bars rise from the lane's bottom in the middle of the segment.
-    const bar = await pixelAt(shot, lane.x - box.x, lane.y - box.y + 9);
-    assert.ok(bar[0] > 180 && bar[1] > 90 && bar[1] < 160 && bar[2] < 100, `an orange error bar at frame 20: ${bar}`);
     const flag = await frameXY(page, flagged[0], 'coverage');
     const yellow = await pixelAt(shot, flag.x - box.x, flag.y - box.y - LANE_HALF + 2);
     assert.ok(yellow[0] > 200 && yellow[1] > 180 && yellow[2] < 120, `a yellow flag at frame ${flagged[0]}: ${yellow}`);
