@@ -215,6 +215,25 @@ describe('editor in Chromium (serve mode)', () => {
     await page.keyboard.press(']');
     await page.waitForFunction(() => /Keyframe at frame 24/.test(document.querySelector('[data-testid=inspector] h2')?.textContent ?? '') && /diffusion · stale/.test(document.querySelector('[data-testid=inspector]')?.textContent ?? ''));
     assert.match(await page.getByTestId('inspector').locator('.note').textContent() ?? '', /anchor keyframe at frame 0 has a new image/);
+    // Stale at a glance: frame 24's marker (under its framed image with the ! badge) is in the stale orange, frame 0's (current) is not.
+    await page.waitForTimeout(300); // the lane repaints on the next frame
+    const laneShot = path.join(shots, 'timeline-stale.png');
+    await page.getByTestId('timeline').screenshot({ path: laneShot });
+    const orangeNear = async (f: number) => {
+      const box = (await page.getByTestId('timeline').boundingBox())!;
+      const at = await frameXY(page, f, 'marker');
+      const { data, info } = await sharp(laneShot).raw().toBuffer({ resolveWithObject: true });
+      let n = 0;
+      for (let y = Math.max(0, Math.round(at.y - box.y - 6)); y < Math.min(info.height, at.y - box.y + 6); y++) {
+        for (let x = Math.max(0, Math.round(at.x - box.x - 6)); x < Math.min(info.width, at.x - box.x + 6); x++) {
+          const i = (y * info.width + x) * info.channels;
+          if (Math.abs(data[i] - 208) < 30 && Math.abs(data[i + 1] - 140) < 30 && data[i + 2] < 90) n++; // #d08c2f
+        }
+      }
+      return n;
+    };
+    assert.ok(await orangeNear(24) > 10, 'the stale keyframe\'s marker is orange');
+    assert.equal(await orangeNear(0), 0, 'the current anchor is not');
     await page.getByRole('button', { name: 'Keyframe result' }).click();
     await page.waitForTimeout(300);
     await page.getByTestId('preview-canvas').screenshot({ path: path.join(shots, 'preview-rendered-keyframe.png') });
