@@ -44,9 +44,10 @@ export interface PropagateResult {
 /** Settings that change the propagated pixels; a change gives every segment another output key. */
 export const settingsFingerprint = propagationSettingsKey;
 
-/** Below this many pixels per frame a synthesis runs on one thread: starting threads for every
- *  parallel pass costs more than the work it shares (measured at 64×64: 6 ms on one thread, 25 ms on two
- *  on a busy 2-core machine). */
+/** Below this many pixels per frame a synthesis runs on one thread: handing every parallel pass out
+ *  costs about what the work it shares saves. (When each pass started its own threads, 64×64 took 6 ms on
+ *  one thread and 25 ms on two on a busy 2-core machine; the addon's persistent pool brought two threads
+ *  to about one thread's CPU time, 9 ms against 10 ms at load 14, so the limit stays where it was.) */
 const PIXELS_WORTH_THREADING = 128 * 128;
 
 /** Threads for each synthesis when `workers` segments run at once. */

@@ -380,15 +380,16 @@ void LevelSolver::ScanRow(int y, bool forward, int round, int iter, OccupancyVie
     int32_t* m = &nnf_[i * 2];
     const int ox = m[0], oy = m[1];
     float best = patchErr_[i] + penaltyScale_ * Occupancy(view, ox, oy);
+    Tried tried;
     // Propagation: the neighbour already visited in this scan direction, shifted by one pixel.
     const int nx = x - step, ny = y - step;
     if (nx >= 0 && nx < tw_) {
       const int32_t* n = &nnf_[(static_cast<size_t>(y) * tw_ + nx) * 2];
-      TryCandidate(view, x, y, i, ox, oy, ClampX(n[0] + step), n[1], best);
+      TryCandidate(view, x, y, i, ox, oy, ClampX(n[0] + step), n[1], best, tried);
     }
     if (ny >= 0 && ny < th_) {
       const int32_t* n = &nnf_[(static_cast<size_t>(ny) * tw_ + x) * 2];
-      TryCandidate(view, x, y, i, ox, oy, n[0], ClampY(n[1] + step), best);
+      TryCandidate(view, x, y, i, ox, oy, n[0], ClampY(n[1] + step), best, tried);
     }
     // Random search around the best match with halving radii.
     for (int radius = maxRadius; radius >= 1; radius /= 2) {
@@ -396,7 +397,7 @@ void LevelSolver::ScanRow(int y, bool forward, int round, int iter, OccupancyVie
       const uint64_t bits = SplitMix(rng);
       const int sx = ClampX(m[0] + Below(bits << 32, span) - radius);
       const int sy = ClampY(m[1] + Below(bits, span) - radius);
-      TryCandidate(view, x, y, i, ox, oy, sx, sy, best);
+      TryCandidate(view, x, y, i, ox, oy, sx, sy, best, tried);
     }
     if (m[0] != ox || m[1] != oy) {
       ++view.counts.moves;

@@ -128,12 +128,30 @@ class LevelSolver {
   // and +0.005 dB (9 frames, keys 0 and 8; 20 % lost 0.11 dB on flat). Better-fitting candidates need no margin.
   static constexpr float kPenaltyOnlyGain = 0.1f;
 
+  // The candidates one pixel's turn has tried so far. One tried again in the same turn needs no new
+  // distance: it was rejected (else it would be the current match), and within a turn its penalty and
+  // patch error stay as they were while the energy to beat and the pixel's patch error only fall, so it
+  // would be rejected again; skipping it changes no result. At fine levels the smallest random radii
+  // often land on a candidate already tried.
+  struct Tried {
+    static constexpr int kMax = 48;  // 2 propagation candidates + one per halving of any radius
+    int32_t xy[2 * kMax];
+    int n = 0;
+    bool Seen(int sx, int sy) {
+      for (int k = 0; k < n; ++k)
+        if (xy[2 * k] == sx && xy[2 * k + 1] == sy) return true;
+      if (n < kMax) { xy[2 * n] = sx; xy[2 * n + 1] = sy; ++n; }
+      return false;
+    }
+  };
+
   // Tries source patch (sx, sy) for target pixel (x, y) whose match was (ox, oy) when its turn began;
   // `best` is the energy (patch error + penalty) of its current match.
-  void TryCandidate(const OccupancyView& view, int x, int y, size_t i, int ox, int oy, int sx, int sy, float& best) {
+  void TryCandidate(const OccupancyView& view, int x, int y, size_t i, int ox, int oy, int sx, int sy, float& best, Tried& tried) {
     int32_t* m = &nnf_[i * 2];
     ++view.counts.offered;
     if (sx == m[0] && sy == m[1]) return;
+    if (tried.Seen(sx, sy)) return;
     const float pen = Penalty(view, ox, oy, sx, sy);
     if (pen >= best) return;
     ++view.counts.distances;
