@@ -6,7 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const project = process.argv[2] ?? path.join(root, 'resources', 'sample', 'sample.rerender');
+// Without an argument: the user's copy of the sample (Documents/Rerender/Sample project, made from
+// resources/sample on first use), never the bundled files themselves, which saving would change.
+const projectArgs = process.argv[2] ? [process.argv[2]] : ['--sample'];
 
 /** The electron package resolves its binary, downloading it on first use; run that quietly in a child. */
 function electronBinary() {
@@ -18,13 +20,13 @@ function electronBinary() {
 
 const electron = electronBinary();
 if (electron && !process.env.RERENDER_SERVE) {
-  const child = spawn(electron, [path.join(root, 'dist', 'main', 'electron-main.js'), project], { stdio: 'inherit' });
+  const child = spawn(electron, [path.join(root, 'dist', 'main', 'electron-main.js'), ...projectArgs], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
   console.log(electron ? 'RERENDER_SERVE is set: starting serve mode.' :
     'The Electron binary is not available on this machine (it is fetched on first run and this machine cannot download it).\n' +
     'Starting serve mode instead: the same editor, in your browser, on this machine only.');
-  const child = spawn(process.execPath, [path.join(root, 'main', 'cli', 'rerender-bin.cjs'), 'serve', '--project', project], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [path.join(root, 'main', 'cli', 'rerender-bin.cjs'), 'serve', ...projectArgs], { stdio: 'inherit' });
   process.on('SIGINT', () => child.kill('SIGINT'));
   child.on('exit', (code) => process.exit(code ?? 0));
 }

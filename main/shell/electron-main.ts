@@ -13,7 +13,7 @@ import { buildMenu } from './menu';
 import { UserError } from '../../native-models/src/errors';
 import { DEFAULT_WINDOW, restoreWindowState, saveWindowState } from './window-state';
 import { PROJECT_EXTENSION } from '../engine/project/paths';
-import { ensureSampleProject, SAMPLE_PROJECT_FILE } from '../engine/project/sample-project';
+import { bundledSampleDir, ensureSampleProject, userSampleDir } from '../engine/project/sample-project';
 import { appRoot } from '../engine/editor/app-files';
 
 /** The app folder (package.json): app.asar when packaged, the checkout in development (`electron dist/main/…`). */
@@ -55,12 +55,12 @@ function openInWindow(file: string): void {
 }
 
 /**
- * The sample project to open. Packaged, the bundled one is read-only (a project writes its cache, autosave
- * and lock beside itself), so the user works on a copy in Documents; in development, on the checkout's own.
+ * The sample project to open: the user's copy in Documents, made from the bundled one on first use. The
+ * bundled files are never opened themselves (a project writes its cache, autosave and lock beside itself,
+ * and saving would change them: read-only when packaged, the git checkout's own in development).
  */
 function sampleProjectFile(): Promise<string> {
-  if (!app.isPackaged) return Promise.resolve(path.join(root, 'resources', 'sample', SAMPLE_PROJECT_FILE));
-  return ensureSampleProject(path.join(process.resourcesPath, 'sample'), path.join(app.getPath('documents'), 'Rerender', 'Sample project'));
+  return ensureSampleProject(bundledSampleDir(app.isPackaged ? process.resourcesPath : path.join(root, 'resources')), userSampleDir(app.getPath('documents')));
 }
 
 function openSampleProject(): void {
@@ -166,6 +166,10 @@ async function start(): Promise<void> {
     if (s?.file !== lastFile) { lastFile = s?.file; refreshMenu(); }
   });
   let file = pendingFile ?? projectArg(process.argv);
+  // `npm start` asks for the sample with --sample: the user's copy, as on an installed app's first run.
+  if (!file && process.argv.includes('--sample')) {
+    file = await sampleProjectFile().catch((err: Error) => void dialog.showErrorBox('Could not open the sample project', err.message));
+  }
   // Started without a document, the installed app reopens the latest project that still exists; on a
   // first run (none yet) it starts on a copy of the sample instead of an empty editor.
   if (!file && app.isPackaged) file = editor.settings.get().recent.find((f) => fs.existsSync(f));

@@ -7,16 +7,20 @@ import { createEditor } from '../../engine/editor/editor-api';
 import { appRoot, rendererDir, workerModules } from '../../engine/editor/app-files';
 import { defaultSettingsFile } from '../../engine/editor/app-settings';
 import { startServer } from '../../server/serve';
+import { bundledSampleDir, ensureSampleProject, userSampleDir } from '../../engine/project/sample-project';
 
 export const serveCommand: Command = {
   name: 'serve',
   positionals: 1,
+  flags: ['sample'],
   summary: 'open the editor in a browser on this machine (loopback only, per-session token)',
   usage: `
-usage: rerender serve [<project-file>] [--port N] [--settings <file>] [--json]
+usage: rerender serve [<project-file> | --sample] [--port N] [--settings <file>] [--json]
 
   --port N            port on 127.0.0.1 (default: a free one)
   <project-file>      open this project at start (also --project <file>)
+  --sample            open your copy of the sample project (~/Documents/Rerender/Sample project,
+                      copied from the bundled one on first use; \`npm start\` uses this)
   --settings <file>   the editor's settings (recent projects, models folder);
                       default ~/.rerender/settings.json
 Prints the address with its session token; open it in a browser. Runs until Ctrl-C.
@@ -33,7 +37,9 @@ To reach it from another machine, forward the port over SSH (ssh -L N:127.0.0.1:
       workerModules: workerModules(root),
     });
     if (args.positional[0] && args.string('project')) throw new UserError('give the project once: as the argument or as --project, not both');
-    const project = args.positional[0] ?? args.string('project');
+    const named = args.positional[0] ?? args.string('project');
+    if (named && args.flag('sample')) throw new UserError('give a project or --sample, not both');
+    const project = args.flag('sample') ? await ensureSampleProject(bundledSampleDir(path.join(root, 'resources')), userSampleDir()) : named;
     if (project) await editor.handlers['project.open']({ file: path.resolve(project) });
     // Last line of defence: no client can crash the server (see ws-bridge.ts and serve.ts), but should
     // anything else escape, the open project's unsaved edits are written to its autosave before exit.

@@ -1,6 +1,7 @@
 // The bundled sample project, copied where the user can work on it: an installed app's resources are
 // read-only, and a project writes its cache, autosave and lock beside itself.
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../../native-models/src/errors';
 import { tempPathFor } from '../fs/atomic';
@@ -8,6 +9,21 @@ import { readProjectFile } from './project-file';
 
 export const SAMPLE_PROJECT_FILE = 'sample.rerender';
 export const SAMPLE_VIDEO_FILE = 'sample.mp4';
+
+/**
+ * Where the user's copy of the sample lives: `Rerender/Sample project` in their Documents folder (the
+ * Electron app passes the OS's Documents folder; serve mode uses ~/Documents). Every way of opening the
+ * sample (`npm start`, the app's first run, Help › Open sample project, `rerender serve --sample`) opens
+ * this copy, never the bundled files, which stay as shipped.
+ */
+export function userSampleDir(documents = path.join(os.homedir(), 'Documents')): string {
+  return path.join(documents, 'Rerender', 'Sample project');
+}
+
+/** The bundled sample's folder in an app folder (a checkout, or the packaged app's resources). */
+export function bundledSampleDir(resources: string): string {
+  return path.join(resources, 'sample');
+}
 
 /**
  * Returns the sample project file in `destDir`, first copying the bundled sample there when `destDir`
