@@ -71,6 +71,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (json) process.stdout.write(JSON.stringify({ ok: false, error: message.split('\n')[0] }) + '\n');
     process.stderr.write(`rerender ${name}: ${message.split('\n')[0]}\n`);
     if (!(err instanceof UserError) && !isCancelled(err) && process.env.RERENDER_DEBUG) process.stderr.write(String((err as Error)?.stack) + '\n');
+    if (err instanceof UserError && err.detail && process.env.RERENDER_DEBUG) process.stderr.write(`details: ${err.detail}\n`);
     return isCancelled(err) ? 130 : 1;
   }
 }

@@ -1,8 +1,11 @@
 // Errors a user can act on: what failed, with which file, and what to do.
 
-/** An error caused by input from outside (a file, a parameter, a message); its message is shown as is. */
+/**
+ * An error caused by input from outside (a file, a parameter, a message); its message is shown as is.
+ * `detail` (a tool's raw output, say) is for logs and RERENDER_DEBUG, never part of the message.
+ */
 export class UserError extends Error {
-  constructor(message: string, readonly file?: string) {
+  constructor(message: string, readonly file?: string, readonly detail?: string) {
     super(file ? `${file}: ${message}` : message);
     this.name = 'UserError';
   }

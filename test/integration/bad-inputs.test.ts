@@ -53,6 +53,22 @@ describe('bad videos', () => {
     });
   }
 
+  test('given a text file as the video of a new project, then the message is one line naming the file and the problem, with ffprobe\'s own text kept out of it (in the details)', async () => {
+    const file = path.join(dir, 'notes.mp4');
+    fs.writeFileSync(file, 'These are my notes, not a video.\n'.repeat(50));
+    const project = path.join(dir, 'notes.rerender');
+    for (const work of [probeVideo(file), createProject(project, file)]) {
+      await assert.rejects(work, (e: unknown) => {
+        assert.ok(e instanceof UserError, `expected a UserError, got ${(e as Error)?.stack}`);
+        assert.equal(e.message, `${file}: not a readable video: ffprobe recognises no video format in it (the file may be damaged, incomplete, or not a video at all)`);
+        assert.doesNotMatch(e.message, /\n|moov atom|Invalid data|@ 0x|\[mov,/);
+        assert.match(e.detail ?? '', /^ffprobe: .*(moov atom|Invalid data)/, 'ffprobe\'s text is kept as the details');
+        return true;
+      });
+    }
+    assert.equal(fs.existsSync(project), false);
+  });
+
   const handled: Array<[string, () => string]> = [
     ['10-bit', () => { const f = path.join(dir, 'ten.mp4'); ff('-f', 'lavfi', '-i', 'testsrc2=s=160x96:d=1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p10le', f); return f; }],
     ['alpha', () => { const f = path.join(dir, 'alpha.mov'); ff('-f', 'lavfi', '-i', 'testsrc2=s=160x96:d=1', '-vf', 'format=rgba', '-c:v', 'png', f); return f; }],

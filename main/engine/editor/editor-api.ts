@@ -243,7 +243,9 @@ export async function dispatchCall(handlers: Handlers, name: unknown, params: un
     const value = await (handlers[call.name] as Handler<CallName>)(call.params as never);
     return { ok: true, value };
   } catch (err) {
-    const e = err as Error & { file?: string };
+    const e = err as Error & { file?: string; detail?: string };
+    // A user error's details (a tool's raw output) go to the log, not to the message the user reads.
+    if (e?.name === 'UserError' && e.detail) process.stderr.write(`rerender: ${name as string}: ${e.message} (details: ${e.detail})\n`);
     if (e?.name === 'UserError' || e?.name === 'CancelledError') return { ok: false, error: { message: e.message, file: e.file } };
     process.stderr.write(`rerender: ${name as string} failed: ${e?.stack ?? String(err)}\n`);
     return { ok: false, error: { message: `internal error in ${name as string}: ${e?.message ?? String(err)}` } };

@@ -95,7 +95,7 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
     const { stdout } = await runTool(ffprobe, ['-v', 'error', '-count_packets', '-print_format', 'json', '-show_streams', '-show_format', file]);
     json = JSON.parse(stdout);
   } catch (err) {
-    if (err instanceof ToolError) throw new UserError(`not a readable video (it may be damaged, truncated or not a video): ${err.detail}`, file);
+    if (err instanceof ToolError) throw new UserError('not a readable video: ffprobe recognises no video format in it (the file may be damaged, incomplete, or not a video at all)', file, `ffprobe: ${err.detail}`);
     throw err;
   }
   const streams = json.streams ?? [];
