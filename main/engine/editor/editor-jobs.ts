@@ -45,6 +45,10 @@ export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobSta
       const message = text.replace(/; propagate first, or export with --allow-incomplete.*$/s, '');
       return { message, file: e.file, fix: 'Propagate first, or tick "Use source frames where nothing is rendered yet" in the export dialog.' };
     }
+    if (/no checkpoint is selected: pass --model/.test(text)) {
+      // The engine's words name the command line's flag and start with the project's path (the open project).
+      return { message: 'No checkpoint is selected: choose one in the model manager', fix: 'Open Models…, import a checkpoint and choose "Use as checkpoint".' };
+    }
     if (/has not been rendered with its caches|is out of date: its settings changed/.test(text)) {
       // The engine's words name the command line's flags; in the editor it is a button.
       const message = text.replace(/; render it (again )?first \(--frame \d+, or --all\)$/, '');

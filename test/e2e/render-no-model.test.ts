@@ -1,0 +1,43 @@
+// Render (R) in the editor on a project with no checkpoint: the job fails in the editor's words (the
+// model manager, not the command line's --model flag, and no project path), while the CLI keeps its own.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '../helpers/media';
+import { rerender } from '../helpers/cli';
+import { openEditorPage, type EditorPage } from '../helpers/editor-page';
+
+const sampleDir = path.join(__dirname, '..', '..', 'resources', 'sample');
+const dir = tempDir('rerender-nomodel-');
+const project = path.join(dir, 'sample.rerender');
+let editor: EditorPage;
+
+before(async () => {
+  for (const f of ['sample.rerender', 'sample.mp4']) fs.copyFileSync(path.join(sampleDir, f), path.join(dir, f));
+  editor = await openEditorPage({ project, settingsFile: path.join(dir, 'settings.json'), settings: {}, env: { HOME: dir }, noGoto: true });
+});
+
+after(async () => {
+  await editor?.close();
+});
+
+test('given a project without a checkpoint, when R is pressed in the editor, then the render job says so in the editor\'s words and the CLI in its own', async () => {
+  const page = editor.page;
+  page.setDefaultTimeout(300_000);
+  await page.goto(editor.serve.url);
+  await page.waitForSelector('[data-testid=preview-canvas][data-drawn-frame="0"]');
+  await page.keyboard.press('r');
+  const failed = page.locator('[data-testid=job-render][data-status=failed] .job-error');
+  await failed.waitFor();
+  const text = (await failed.textContent()) ?? '';
+  assert.match(text, /No checkpoint is selected: choose one in the model manager/);
+  assert.doesNotMatch(text, /--model|\.rerender/, `no command-line flag or project path: ${text}`);
+
+  // Another copy: the editor holds this project's lock.
+  const other = tempDir('rerender-nomodel-cli-');
+  for (const f of ['sample.rerender', 'sample.mp4']) fs.copyFileSync(path.join(sampleDir, f), path.join(other, f));
+  const cli = rerender(['render', path.join(other, 'sample.rerender'), '--frame', '0'], { env: { HOME: other } });
+  assert.notEqual(cli.code, 0);
+  assert.match(cli.stderr, /no checkpoint is selected: pass --model <checkpoint> or choose one in the model manager/);
+});
