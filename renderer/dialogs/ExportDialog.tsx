@@ -6,6 +6,7 @@ import { askPath } from '../actions';
 import { formatEta } from '../JobsPanel';
 import { EXPORT_EXISTS } from '../../preload/api';
 import { EXPORT_FORMATS, type ExportFormat } from '../../preload/project-schema';
+import { exportSize } from '../../preload/export-size';
 
 type Format = ExportFormat;
 const EXT: Record<Format, string> = Object.fromEntries(Object.entries(EXPORT_FORMATS).map(([f, d]) => [f, d.ext])) as Record<Format, string>;
@@ -29,6 +30,7 @@ export function ExportDialog() {
   const [startNumber, setStartNumber] = useState(0);
   const [jobId, setJobId] = useState<string | null>(null);
   const job = useEditor((s) => (jobId ? s.jobs[jobId] : undefined));
+  const size = exportSize(p);
   const notRendered = project.segments.filter((s) => s.status !== 'done').length;
 
   const changeFormat = (f: Format) => {
@@ -76,6 +78,7 @@ export function ExportDialog() {
           <input type="number" min={0} max={p.frames.count - 1} value={end} onChange={(e) => setEnd(Number(e.target.value))} disabled={whole} aria-label="Last frame" />
         </label>
       </fieldset>
+      <p className="note" data-testid="export-size">Output size: {size.width}×{size.height}{sideBySide ? ` per side (${size.width * 2}×${size.height} in all)` : ''}, {size.why}</p>
       <label><input type="checkbox" checked={sideBySide} onChange={(e) => setSideBySide(e.target.checked)} /> Side by side with the source</label>
       <label><input type="checkbox" checked={allowIncomplete} onChange={(e) => setAllowIncomplete(e.target.checked)} /> Use source frames where nothing is rendered yet</label>
       {notRendered > 0 && !allowIncomplete && <p className="note">{notRendered === 1 ? '1 segment is' : `${notRendered} segments are`} not fully propagated; export fails unless you propagate first or allow source frames.</p>}

@@ -170,8 +170,17 @@ export async function exportFrames(req: ExportRequest): Promise<ExportResult> {
   }
   await fsp.mkdir(path.dirname(out), { recursive: true }).catch((e) => { throw describeWriteError(e, out); });
   await removeLeftovers(path.dirname(out)); // an export killed earlier left its temp file here
-  if (req.format === 'png' && !req.sourceFrameFile) return copyPngSequence(req, out);
+  // PNG frames already at the export size are copied as they are; others are scaled by ffmpeg.
+  if (req.format === 'png' && !req.sourceFrameFile && pngSizeIs(req.frameFile(req.frames[0]), req.width, req.height)) return copyPngSequence(req, out);
   return encode(req, out);
+}
+
+/** Whether a PNG file's header (IHDR) says it is `width`×`height`. */
+function pngSizeIs(file: string, width: number, height: number): boolean {
+  const head = Buffer.alloc(24);
+  const fd = fs.openSync(file, 'r');
+  try { fs.readSync(fd, head, 0, 24, 0); } finally { fs.closeSync(fd); }
+  return head.toString('latin1', 12, 16) === 'IHDR' && head.readUInt32BE(16) === width && head.readUInt32BE(20) === height;
 }
 
 /** Frames exported as they are: copies of the PNG files (bit for bit), into a temp folder moved into place. */

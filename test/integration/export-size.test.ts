@@ -1,0 +1,83 @@
+// Export size: by default the source's own pixels over the part of the picture the working frames show
+// (square pixels, an anamorphic source's pixel aspect applied), not the 64-rounded working size; --size
+// chooses the working size or a given one. Checked with ffprobe on MP4 and ProRes exports through the CLI.
+import { test, describe, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { rerender } from '../helpers/cli';
+import { makeVideo, tempDir } from '../helpers/media';
+
+interface Probed { width: number; height: number; sample_aspect_ratio?: string; display_aspect_ratio?: string }
+
+function videoStream(file: string): Probed {
+  const json = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-print_format', 'json', '-show_streams', file], { encoding: 'utf8' }));
+  return json.streams[0];
+}
+
+/** Square pixels: ffprobe reports 1:1 (or nothing, for a stream that sets none). */
+const square = (v: Probed) => v.sample_aspect_ratio === undefined || v.sample_aspect_ratio === '1:1' || v.sample_aspect_ratio === '0:1';
+
+describe('export size', () => {
+  let dir: string;
+  let project: string;
+  before(() => {
+    dir = tempDir('rerender-export-size-');
+    // Like the bundled sample: 768×432 (16:9), worked at short side 512 → 896×512 (7:4).
+    const video = makeVideo(dir, 'sample-like', { width: 768, height: 432, fps: 24, frames: 6 });
+    project = path.join(dir, 'sample-like.rerender');
+    const r = rerender(['new', project, '--video', video, '--short-side', '512']);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  test('given a 768×432 source worked at 896×512, when exported to MP4 and ProRes by default, then both are the source\'s pixels (756×432, square) and say so', () => {
+    for (const name of ['default.mp4', 'default.mov']) {
+      const out = path.join(dir, name);
+      const r = rerender(['export', project, '--out', out, '--allow-incomplete']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /at 756×432/);
+      const v = videoStream(out);
+      // The working frames show the source's centre 756×432 (7:4); the export is that region at the source's density.
+      assert.deepEqual([v.width, v.height], [756, 432], name);
+      assert.ok(square(v), `${name}: SAR ${v.sample_aspect_ratio}`);
+    }
+  });
+
+  test('given --size working or --size 768x432, then the export is that size; a bad --size is refused', () => {
+    for (const [size, want] of [['working', [896, 512]], ['768x432', [768, 432]]] as const) {
+      const out = path.join(dir, `size-${size}.mp4`);
+      const r = rerender(['export', project, '--out', out, '--allow-incomplete', '--size', size, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual([r.json().width, r.json().height], want);
+      const v = videoStream(out);
+      assert.deepEqual([v.width, v.height], want);
+      assert.ok(square(v));
+    }
+    const bad = rerender(['export', project, '--out', path.join(dir, 'bad.mp4'), '--allow-incomplete', '--size', '767x432']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--size must be source, working or WxH with even sides/);
+  });
+
+  test('given PNG frames at the source size, then they are scaled (not copied at the working size); at the working size they are copied', () => {
+    const out = path.join(dir, 'frames');
+    assert.equal(rerender(['export', project, '--out', out, '--format', 'png', '--allow-incomplete']).code, 0);
+    assert.deepEqual((({ width, height }) => [width, height])(videoStream(path.join(out, '00000.png'))), [756, 432]);
+    const working = path.join(dir, 'frames-working');
+    assert.equal(rerender(['export', project, '--out', working, '--format', 'png', '--allow-incomplete', '--size', 'working']).code, 0);
+    assert.deepEqual((({ width, height }) => [width, height])(videoStream(path.join(working, '00000.png'))), [896, 512]);
+  });
+
+  test('given an anamorphic 720×480 source (pixel aspect 32:27, shown 853×480), then the export has square pixels at its display size', () => {
+    const video = path.join(dir, 'anamorphic.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=720x480:rate=24:duration=0.25', '-vf', 'setsar=32/27', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', video]);
+    const anamorphic = path.join(dir, 'anamorphic.rerender');
+    assert.equal(rerender(['new', anamorphic, '--video', video, '--short-side', '256']).code, 0);
+    const out = path.join(dir, 'anamorphic-out.mp4');
+    const r = rerender(['export', anamorphic, '--out', out, '--allow-incomplete']);
+    assert.equal(r.code, 0, r.stderr);
+    const v = videoStream(out);
+    // Worked at 448×256 (7:4): the source's 853×480 display picture trimmed to 7:4 is 840×480.
+    assert.deepEqual([v.width, v.height], [840, 480]);
+    assert.ok(square(v), `SAR ${v.sample_aspect_ratio}`);
+  });
+});
