@@ -81,3 +81,28 @@ describe('export size', () => {
     assert.ok(square(v), `SAR ${v.sample_aspect_ratio}`);
   });
 });
+
+describe('export colour tags', () => {
+  test('given flat colours, when exported to MP4, WebM and ProRes, then each is tagged Rec. 709 studio range and decodes back to the same colours', async () => {
+    const { default: sharp } = await import('sharp');
+    const dir = tempDir('rerender-export-colour-');
+    const frames = path.join(dir, 'colours');
+    execFileSync('mkdir', ['-p', frames]);
+    for (let i = 0; i < 6; i++) await sharp({ create: { width: 128, height: 64, channels: 3, background: { r: 50, g: 128, b: 205 } } }).png().toFile(path.join(frames, `${String(i).padStart(5, '0')}.png`));
+    const project = path.join(dir, 'colours.rerender');
+    const made = rerender(['new', project, '--video', frames, '--fps', '24', '--short-side', '64']);
+    assert.equal(made.code, 0, made.stderr);
+    for (const name of ['colours.mp4', 'colours.webm', 'colours.mov']) {
+      const out = path.join(dir, name);
+      const r = rerender(['export', project, '--out', out, '--allow-incomplete']);
+      assert.equal(r.code, 0, r.stderr);
+      const v = videoStream(out) as Probed & { color_space?: string; color_primaries?: string; color_transfer?: string; color_range?: string };
+      assert.deepEqual([v.color_space, v.color_primaries, v.color_transfer, v.color_range], ['bt709', 'bt709', 'bt709', 'tv'], name);
+      const back = path.join(dir, `${name}-frame-3.png`);
+      execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', out, '-vf', 'select=eq(n\\,3),scale=in_color_matrix=bt709:in_range=tv,format=rgb24', '-frames:v', '1', back]);
+      const { channels } = await sharp(back).stats();
+      const [red, green, blue] = channels.map((c) => c.mean);
+      for (const [got, want] of [[red, 50], [green, 128], [blue, 205]]) assert.ok(Math.abs(got - want) < 4, `${name}: ${got} ≈ ${want}`);
+    }
+  });
+});

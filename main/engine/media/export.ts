@@ -131,20 +131,23 @@ function trackPlan(format: ExportFormat, audio: ExportAudio | undefined): { maps
   return { maps, codecs, leftOut };
 }
 
+/** Rec. 709 tags for the encoder (the filter graph converts to it), so MP4, WebM and MOV all say what they hold. */
+const BT709_TAGS = ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv'];
+
 function encoderArgs(format: Exclude<ExportFormat, 'png'>): string[] {
   switch (format) {
     case 'mp4': {
       const video = hasEncoder('libx264') ? ['-c:v', 'libx264', '-preset', 'medium', '-crf', '18'] : ['-c:v', 'mpeg4', '-q:v', '2'];
-      return [...video, '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-f', 'mp4'];
+      return [...video, '-pix_fmt', 'yuv420p', ...BT709_TAGS, '-movflags', '+faststart', '-f', 'mp4'];
     }
     case 'webm':
-      return ['-c:v', 'libvpx-vp9', '-crf', '32', '-b:v', '0', '-deadline', 'good', '-cpu-used', '4', '-row-mt', '1', '-pix_fmt', 'yuv420p', '-f', 'webm'];
+      return ['-c:v', 'libvpx-vp9', '-crf', '32', '-b:v', '0', '-deadline', 'good', '-cpu-used', '4', '-row-mt', '1', '-pix_fmt', 'yuv420p', ...BT709_TAGS, '-f', 'webm'];
     case 'gif':
       return ['-loop', '0', '-f', 'gif'];
     case 'prores':
-      // ProRes 422 HQ (profile 3), 10-bit 4:2:2 (converted and tagged Rec. 709 in the filter graph), Apple's vendor id.
+      // ProRes 422 HQ (profile 3), 10-bit 4:2:2 (converted to Rec. 709 in the filter graph), Apple's vendor id.
       if (!hasEncoder('prores_ks')) throw new UserError('this ffmpeg has no ProRes encoder (prores_ks); install a full ffmpeg build or set RERENDER_FFMPEG to one');
-      return ['-c:v', 'prores_ks', '-profile:v', '3', '-vendor', 'apl0', '-pix_fmt', 'yuv422p10le', '-f', 'mov'];
+      return ['-c:v', 'prores_ks', '-profile:v', '3', '-vendor', 'apl0', '-pix_fmt', 'yuv422p10le', ...BT709_TAGS, '-f', 'mov'];
   }
 }
 
@@ -234,8 +237,10 @@ async function encode(req: ExportRequest, out: string): Promise<ExportResult> {
     graph = `[0:v]${size}[r];[1:v]${size}[s];[s][r]hstack[v]`;
   }
   if (req.format === 'gif') graph = graph.replace(/\[v\]$/, ',split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=3[v]');
-  // RGB to Rec. 709 studio-range 10-bit 4:2:2, tagged so (swscale would use the BT.601 matrix and tag nothing otherwise).
-  if (req.format === 'prores') graph = graph.replace(/\[v\]$/, ',scale=out_color_matrix=bt709:out_range=tv,format=yuv422p10le,setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv[v]');
+  // RGB to Rec. 709 studio range (ProRes 10-bit 4:2:2, MP4 and WebM 8-bit 4:2:0), tagged so in the stream
+  // and the container (swscale would use the BT.601 matrix and tag nothing otherwise).
+  const yuv = req.format === 'prores' ? 'yuv422p10le' : req.format === 'mp4' || req.format === 'webm' ? 'yuv420p' : undefined;
+  if (yuv) graph = graph.replace(/\[v\]$/, `,scale=out_color_matrix=bt709:out_range=tv,format=${yuv},setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv[v]`);
   const plan = trackPlan(req.format, req.audio);
   const audioIndex = req.sourceFrameFile ? 2 : 1;
   const durationSeconds = (times[times.length - 1] - times[0]) / 1e6 + req.fps.den / req.fps.num;
