@@ -31,11 +31,17 @@ export function ExportDialog() {
   const [jobId, setJobId] = useState<string | null>(null);
   const job = useEditor((s) => (jobId ? s.jobs[jobId] : undefined));
   const size = exportSize(p);
+  const ext = /\.[^./\\]*$/.exec(dest)?.[0].toLowerCase() ?? '';
+  const videoExts = Object.values(EXT).filter(Boolean) as string[];
+  const mismatch = format === 'png' ? (videoExts.includes(ext) || ext === '.m4v' ? `PNG frames go into a folder; the name ends ${ext}.` : null)
+    : ext === EXT[format] || (format === 'mp4' && ext === '.m4v') ? null : `${EXPORT_FORMATS[format].label} needs a name ending ${EXT[format]}; the export will be refused.`;
   const notRendered = project.segments.filter((s) => s.status !== 'done').length;
 
   const changeFormat = (f: Format) => {
     setFormat(f);
+    // The default name follows the format; a name the user typed keeps its stem and gets the new extension.
     if (dest === defaultDestination(project.file, format)) setDest(defaultDestination(project.file, f));
+    else if (EXT[format] && dest.toLowerCase().endsWith(EXT[format])) setDest(dest.slice(0, -EXT[format].length) + EXT[f]);
   };
   const start_ = async () => {
     const params = { out: dest, format, sideBySide, allowIncomplete, range: whole ? undefined : { start, end }, ...(format === 'png' ? { startNumber } : {}) };
@@ -65,6 +71,7 @@ export function ExportDialog() {
           {<button onClick={async () => { const d = await askPath('export', 'Export to', 'Destination', dest); if (d) setDest(d); }}>Choose…</button>}
         </span>
       </label>
+      {mismatch && <p className="note" role="alert" data-testid="export-name-mismatch">{mismatch}</p>}
       {format === 'png' && (
         <label>First frame number (editors may expect 1, or 86400 for 01:00:00:00 at 24 fps)
           <input type="number" min={0} max={99_999_999} step={1} value={startNumber} onChange={(e) => setStartNumber(Math.max(0, Math.floor(Number(e.target.value) || 0)))} aria-label="First frame number" />

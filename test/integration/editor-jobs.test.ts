@@ -59,6 +59,12 @@ describe('editor jobs on real workers', () => {
     assert.equal(v.width, 2 * exportSize(editor.session.project()).width, 'side by side at the source size');
   });
 
+  test('given ProRes chosen with a name ending .mp4, when the editor starts the export, then it is refused at once with the name to use and nothing is written', async () => {
+    const out = path.join(dir, 'prores-named.mp4');
+    await assert.rejects(async () => editor.handlers['export.start']({ out, format: 'prores', sideBySide: false, allowIncomplete: true }), /a ProRes export needs a name ending \.mov: the extension \.mp4 is for MP4; use prores-named\.mov/);
+    assert.ok(!fs.existsSync(out));
+  });
+
   test('given an export that is not allowed to use source frames, then it fails with what to do', async () => {
     const { jobId } = await editor.handlers['export.start']({ out: path.join(dir, 'strict.mp4'), format: 'mp4', sideBySide: false, allowIncomplete: false });
     const job = await finished(editor, jobId);

@@ -106,3 +106,31 @@ describe('export colour tags', () => {
     }
   });
 });
+
+describe('export name and format', () => {
+  test('given a format the file name does not match (ProRes into .mp4, MP4 into .mov or .mkv, PNG frames into .mp4), then the CLI refuses it, says which name to use, and writes nothing', () => {
+    const dir = tempDir('rerender-export-name-');
+    const video = makeVideo(dir, 'clip', { width: 160, height: 96, fps: 24, frames: 4 });
+    const project = path.join(dir, 'clip.rerender');
+    assert.equal(rerender(['new', project, '--video', video, '--short-side', '64']).code, 0);
+    const cases: [string, string, RegExp][] = [
+      ['result.mp4', 'prores', /a ProRes export needs a name ending \.mov: the extension \.mp4 is for MP4; use result\.mov, or the MP4 format/],
+      ['result.mov', 'mp4', /an MP4 export needs a name ending \.mp4: the extension \.mov is for ProRes; use result\.mp4, or the ProRes format/],
+      ['result.mkv', 'mp4', /an MP4 export needs a name ending \.mp4: the extension \.mkv is not one a player expects for it; use result\.mp4/],
+      ['result', 'webm', /a WebM export needs a name ending \.webm: the extension is missing; use result\.webm/],
+      ['frames.mp4', 'png', /a PNG frames export goes into a folder, but the name ends \.mp4/],
+    ];
+    for (const [name, format, message] of cases) {
+      const out = path.join(dir, name);
+      const r = rerender(['export', project, '--out', out, '--format', format, '--allow-incomplete']);
+      assert.equal(r.code, 1, `${name} as ${format}: ${r.stdout}`);
+      assert.match(r.stderr, message);
+      assert.equal(execFileSync('ls', ['-A', dir], { encoding: 'utf8' }).includes(name + '\n'), false, `${name} was not written`);
+    }
+    // Names that match are written: .m4v is MP4 too, and the format from the name needs no --format.
+    for (const [name, format] of [['ok.m4v', 'mp4'], ['ok.mov', 'prores']]) {
+      const r = rerender(['export', project, '--out', path.join(dir, name), '--format', format, '--allow-incomplete']);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+});

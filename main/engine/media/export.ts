@@ -86,20 +86,40 @@ export function formatFromPath(file: string): ExportFormat | undefined {
 }
 
 /**
+ * A file named for one format never holds another (ProRes in a .mp4, MP4 in a .mov or .mkv): refused, naming
+ * both and the name to use, for the CLI and the editor alike (both call checkExportDestination first).
+ */
+export function checkNameMatchesFormat(out: string, format: ExportFormat): void {
+  const ext = path.extname(out).toLowerCase();
+  const named = formatFromPath(out);
+  if (format === 'png') {
+    if (named && named !== 'png') throw new UserError(`a PNG frames export goes into a folder, but the name ends ${ext} (a ${VIDEO_FORMATS[named].label} file); choose a folder name without it, or the ${VIDEO_FORMATS[named].label} format`, out);
+    return;
+  }
+  if (named === format) return;
+  const { label, ext: want } = VIDEO_FORMATS[format];
+  const stem = ext ? out.slice(0, -ext.length) : out;
+  const holds = named && named !== 'png' ? ` is for ${VIDEO_FORMATS[named].label}` : ext ? ' is not one a player expects for it' : ' is missing';
+  throw new UserError(`${label === 'MP4' ? 'an' : 'a'} ${label} export needs a name ending .${want}: the extension${ext ? ` ${ext}` : ''}${holds}; use ${path.basename(stem)}.${want}${named && named !== 'png' ? `, or the ${VIDEO_FORMATS[named].label} format` : ''}`, out);
+}
+
+/**
  * Whether an export may write `out` (called before any work, and by the editor before it starts the job):
  * a frames export needs a new, empty or earlier-export folder; a video an absent file, or `overwrite`.
  */
 export function checkExportDestination(out: string, format: ExportFormat, overwrite = false): void {
   const target = path.resolve(out);
   if (format === 'png') {
+    checkNameMatchesFormat(target, format);
     const refusal = folderReplaceRefusal(target, FRAMES_EXPORT);
     if (refusal) throw new UserError(refusal, target);
     if (fs.existsSync(target) && fs.readdirSync(target).length > 0 && !overwrite) throw new UserError(`an earlier frames export is in this folder; ${HOW_TO_REPLACE}`, target);
     return;
   }
   const stat = fs.lstatSync(target, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) throw new UserError(`this is a folder; a ${VIDEO_FORMATS[format].label} export needs a file name (e.g. ${path.join(target, `result.${VIDEO_FORMATS[format].ext}`)})`, target);
+  checkNameMatchesFormat(target, format);
   if (!stat) return;
-  if (stat.isDirectory()) throw new UserError(`this is a folder; a ${VIDEO_FORMATS[format].label} export needs a file name (e.g. ${path.join(target, `result.${VIDEO_FORMATS[format].ext}`)})`, target);
   if (!stat.isFile()) throw new UserError('something that is not a regular file exists at that name; choose another name', target);
   if (!overwrite) throw new UserError(`the file already exists; ${HOW_TO_REPLACE}`, target);
 }
