@@ -6,6 +6,7 @@ import { askPath } from '../actions';
 import { formatEta } from '../JobsPanel';
 import { EXPORT_EXISTS } from '../../preload/api';
 import { EXPORT_FORMATS, type ExportFormat } from '../../preload/project-schema';
+import { exportSize } from '../../preload/export-size';
 
 type Format = ExportFormat;
 const EXT: Record<Format, string> = Object.fromEntries(Object.entries(EXPORT_FORMATS).map(([f, d]) => [f, d.ext])) as Record<Format, string>;
@@ -29,11 +30,18 @@ export function ExportDialog() {
   const [startNumber, setStartNumber] = useState(0);
   const [jobId, setJobId] = useState<string | null>(null);
   const job = useEditor((s) => (jobId ? s.jobs[jobId] : undefined));
+  const size = exportSize(p);
+  const ext = /\.[^./\\]*$/.exec(dest)?.[0].toLowerCase() ?? '';
+  const videoExts = Object.values(EXT).filter(Boolean) as string[];
+  const mismatch = format === 'png' ? (videoExts.includes(ext) || ext === '.m4v' ? `PNG frames go into a folder; the name ends ${ext}.` : null)
+    : ext === EXT[format] || (format === 'mp4' && ext === '.m4v') ? null : `${EXPORT_FORMATS[format].label} needs a name ending ${EXT[format]}; the export will be refused.`;
   const notRendered = project.segments.filter((s) => s.status !== 'done').length;
 
   const changeFormat = (f: Format) => {
     setFormat(f);
+    // The default name follows the format; a name the user typed keeps its stem and gets the new extension.
     if (dest === defaultDestination(project.file, format)) setDest(defaultDestination(project.file, f));
+    else if (EXT[format] && dest.toLowerCase().endsWith(EXT[format])) setDest(dest.slice(0, -EXT[format].length) + EXT[f]);
   };
   const start_ = async () => {
     const params = { out: dest, format, sideBySide, allowIncomplete, range: whole ? undefined : { start, end }, ...(format === 'png' ? { startNumber } : {}) };
@@ -63,6 +71,7 @@ export function ExportDialog() {
           {<button onClick={async () => { const d = await askPath('export', 'Export to', 'Destination', dest); if (d) setDest(d); }}>Choose…</button>}
         </span>
       </label>
+      {mismatch && <p className="note" role="alert" data-testid="export-name-mismatch">{mismatch}</p>}
       {format === 'png' && (
         <label>First frame number (editors may expect 1, or 86400 for 01:00:00:00 at 24 fps)
           <input type="number" min={0} max={99_999_999} step={1} value={startNumber} onChange={(e) => setStartNumber(Math.max(0, Math.floor(Number(e.target.value) || 0)))} aria-label="First frame number" />
@@ -76,6 +85,7 @@ export function ExportDialog() {
           <input type="number" min={0} max={p.frames.count - 1} value={end} onChange={(e) => setEnd(Number(e.target.value))} disabled={whole} aria-label="Last frame" />
         </label>
       </fieldset>
+      <p className="note" data-testid="export-size">Output size: {size.width}×{size.height}{sideBySide ? ` per side (${size.width * 2}×${size.height} in all)` : ''}, {size.why}</p>
       <label><input type="checkbox" checked={sideBySide} onChange={(e) => setSideBySide(e.target.checked)} /> Side by side with the source</label>
       <label><input type="checkbox" checked={allowIncomplete} onChange={(e) => setAllowIncomplete(e.target.checked)} /> Use source frames where nothing is rendered yet</label>
       {notRendered > 0 && !allowIncomplete && <p className="note">{notRendered === 1 ? '1 segment is' : `${notRendered} segments are`} not fully propagated; export fails unless you propagate first or allow source frames.</p>}

@@ -11,6 +11,7 @@ import { workerModules } from '../../main/engine/editor/app-files';
 import type { JobState, ProjectState } from '../../preload/api';
 import { makeVideo, tempDir, ffprobeStreams } from '../helpers/media';
 import { projectPaths } from '../../main/engine/project/paths';
+import { exportSize } from '../../preload/export-size';
 
 
 describe('editor jobs on real workers', () => {
@@ -55,7 +56,13 @@ describe('editor jobs on real workers', () => {
     assert.equal(job.status, 'done', JSON.stringify(job.error));
     assert.equal(job.output, out);
     const v = ffprobeStreams(out).find((s) => s.codec_type === 'video')!;
-    assert.equal(v.width, 2 * editor.session.project().working.width);
+    assert.equal(v.width, 2 * exportSize(editor.session.project()).width, 'side by side at the source size');
+  });
+
+  test('given ProRes chosen with a name ending .mp4, when the editor starts the export, then it is refused at once with the name to use and nothing is written', async () => {
+    const out = path.join(dir, 'prores-named.mp4');
+    await assert.rejects(async () => editor.handlers['export.start']({ out, format: 'prores', sideBySide: false, allowIncomplete: true }), /a ProRes export needs a name ending \.mov: the extension \.mp4 is for MP4; use prores-named\.mov/);
+    assert.ok(!fs.existsSync(out));
   });
 
   test('given an export that is not allowed to use source frames, then it fails with what to do', async () => {

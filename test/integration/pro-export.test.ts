@@ -39,7 +39,7 @@ describe('ProRes 422 HQ export', () => {
     assert.match(format.format_name, /mov/);
     const v = streams.find((s) => s.codec_type === 'video')!;
     assert.deepEqual([v.codec_name, v.profile, v.codec_tag_string, v.pix_fmt], ['prores', 'HQ', 'apch', 'yuv422p10le']);
-    assert.deepEqual([v.width, v.height, v.r_frame_rate, Number(v.nb_read_frames)], [128, 64, '25/1', 30]);
+    assert.deepEqual([v.width, v.height, v.r_frame_rate, Number(v.nb_read_frames)], [160, 80, '25/1', 30]);
     assert.deepEqual([v.color_space, v.color_transfer, v.color_primaries, v.color_range], ['bt709', 'bt709', 'bt709', 'tv']);
     const a = streams.filter((s) => s.codec_type === 'audio');
     assert.deepEqual(a.map((s) => s.codec_name), ['pcm_s16le']);
@@ -56,7 +56,7 @@ describe('ProRes 422 HQ export', () => {
     assert.equal(r.code, 0, r.stderr);
     const { streams } = probe(out);
     const v = streams.find((s) => s.codec_type === 'video')!;
-    assert.deepEqual([v.codec_name, v.profile, v.width, Number(v.nb_read_frames)], ['prores', 'HQ', 256, 24]);
+    assert.deepEqual([v.codec_name, v.profile, v.width, Number(v.nb_read_frames)], ['prores', 'HQ', 320, 24]);
     assert.deepEqual(streams.filter((s) => s.codec_type === 'audio').map((s) => s.codec_name), ['pcm_s24le']);
   });
 

@@ -16,6 +16,7 @@ import { formatRational, fpsValue } from '../../engine/frames';
 import { checkSource, ensureFrameCache, relinkSource, resamples } from '../../engine/project/source-video';
 import { ffprobeRotation } from '../../engine/media/probe';
 import type { ExportFormat } from '../../engine/media/export';
+import { parseExportSize } from '../../../preload/export-size';
 import { EXPORT_FORMATS } from '../../../preload/project-schema';
 
 /** Ctrl-C cancels the running job cleanly (temp files removed, earlier results kept). */
@@ -190,13 +191,16 @@ export const exportCommand: Command = {
   summary: 'write the video (mp4, webm, gif, ProRes or a folder of PNG frames) with the source audio',
   usage: `
 usage: rerender export <project-file> --out <path> [--format ${Object.keys(EXPORT_FORMATS).join('|')}] [--allow-incomplete]
-                       [--range A-B] [--side-by-side] [--force] [--no-audio] [--start-number N] [--json]
+                       [--range A-B] [--side-by-side] [--size source|working|WxH] [--force] [--no-audio]
+                       [--start-number N] [--json]
 
   --format            default: from the file name (.mp4, .webm, .gif, .mov for prores; a folder for png)
                       prores: ProRes 422 HQ (10-bit 4:2:2, Rec. 709) in a MOV, the sound as PCM
   --allow-incomplete  take frames that are not rendered yet from the source instead of failing
   --range A-B         export frames A to B only (inclusive, 0-based)
   --side-by-side      source and result next to each other
+  --size S            source (default): the source's own pixels (display size, square pixels) over the part of
+                      the picture the working frames show; working: the working size; or WxH (even sides)
   --force             replace an earlier export at --out (a frames folder only if an export made it)
   --no-audio          without the source's sound and subtitles (e.g. when the source is missing)
   --start-number N    png: number the frames from N (default 0), e.g. 1, or 86400 for a 01:00:00:00 start at 24 fps
@@ -210,6 +214,9 @@ where the format holds them, and what is left out is listed.`,
     const format = args.string('format') as ExportFormat | undefined;
     if (format && !Object.hasOwn(EXPORT_FORMATS, format)) throw new UserError(`--format must be one of ${Object.keys(EXPORT_FORMATS).join(', ')}, got "${format}"`);
     const startNumber = args.int('start-number');
+    const sizeText = args.string('size');
+    const size = sizeText === undefined ? undefined : parseExportSize(sizeText);
+    if (sizeText !== undefined && !size) throw new UserError(`--size must be source, working or WxH with even sides from 16 to 16384 (e.g. 1280x720), got "${sizeText}"`);
     let range: { start: number; end: number } | undefined;
     const r = args.string('range');
     if (r) {
@@ -220,13 +227,13 @@ where the format holds them, and what is left out is listed.`,
     const progress = cliProgress('exporting');
     const result = await exportProject(file, p, {
       out: args.requireString('out'), format, allowIncomplete: args.flag('allow-incomplete'), range,
-      sideBySide: args.flag('side-by-side'), overwrite: args.flag('force'), withoutAudio: args.flag('no-audio'), startNumber,
+      sideBySide: args.flag('side-by-side'), size, overwrite: args.flag('force'), withoutAudio: args.flag('no-audio'), startNumber,
       cancel: interruptToken(), onProgress: progress,
     });
     progress.done();
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...result }));
     else {
-      ctx.out(`wrote ${result.out} (${result.frames} frames${result.fromSource ? `, ${result.fromSource} taken from the source` : ''})`);
+      ctx.out(`wrote ${result.out} (${result.frames} frames at ${result.width}×${result.height}${result.fromSource ? `, ${result.fromSource} taken from the source` : ''})`);
       for (const t of result.leftOut) ctx.out(`left out: ${t}`);
     }
   },

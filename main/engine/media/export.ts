@@ -86,20 +86,40 @@ export function formatFromPath(file: string): ExportFormat | undefined {
 }
 
 /**
+ * A file named for one format never holds another (ProRes in a .mp4, MP4 in a .mov or .mkv): refused, naming
+ * both and the name to use, for the CLI and the editor alike (both call checkExportDestination first).
+ */
+export function checkNameMatchesFormat(out: string, format: ExportFormat): void {
+  const ext = path.extname(out).toLowerCase();
+  const named = formatFromPath(out);
+  if (format === 'png') {
+    if (named && named !== 'png') throw new UserError(`a PNG frames export goes into a folder, but the name ends ${ext} (a ${VIDEO_FORMATS[named].label} file); choose a folder name without it, or the ${VIDEO_FORMATS[named].label} format`, out);
+    return;
+  }
+  if (named === format) return;
+  const { label, ext: want } = VIDEO_FORMATS[format];
+  const stem = ext ? out.slice(0, -ext.length) : out;
+  const holds = named && named !== 'png' ? ` is for ${VIDEO_FORMATS[named].label}` : ext ? ' is not one a player expects for it' : ' is missing';
+  throw new UserError(`${label === 'MP4' ? 'an' : 'a'} ${label} export needs a name ending .${want}: the extension${ext ? ` ${ext}` : ''}${holds}; use ${path.basename(stem)}.${want}${named && named !== 'png' ? `, or the ${VIDEO_FORMATS[named].label} format` : ''}`, out);
+}
+
+/**
  * Whether an export may write `out` (called before any work, and by the editor before it starts the job):
  * a frames export needs a new, empty or earlier-export folder; a video an absent file, or `overwrite`.
  */
 export function checkExportDestination(out: string, format: ExportFormat, overwrite = false): void {
   const target = path.resolve(out);
   if (format === 'png') {
+    checkNameMatchesFormat(target, format);
     const refusal = folderReplaceRefusal(target, FRAMES_EXPORT);
     if (refusal) throw new UserError(refusal, target);
     if (fs.existsSync(target) && fs.readdirSync(target).length > 0 && !overwrite) throw new UserError(`an earlier frames export is in this folder; ${HOW_TO_REPLACE}`, target);
     return;
   }
   const stat = fs.lstatSync(target, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) throw new UserError(`this is a folder; a ${VIDEO_FORMATS[format].label} export needs a file name (e.g. ${path.join(target, `result.${VIDEO_FORMATS[format].ext}`)})`, target);
+  checkNameMatchesFormat(target, format);
   if (!stat) return;
-  if (stat.isDirectory()) throw new UserError(`this is a folder; a ${VIDEO_FORMATS[format].label} export needs a file name (e.g. ${path.join(target, `result.${VIDEO_FORMATS[format].ext}`)})`, target);
   if (!stat.isFile()) throw new UserError('something that is not a regular file exists at that name; choose another name', target);
   if (!overwrite) throw new UserError(`the file already exists; ${HOW_TO_REPLACE}`, target);
 }
@@ -131,20 +151,23 @@ function trackPlan(format: ExportFormat, audio: ExportAudio | undefined): { maps
   return { maps, codecs, leftOut };
 }
 
+/** Rec. 709 tags for the encoder (the filter graph converts to it), so MP4, WebM and MOV all say what they hold. */
+const BT709_TAGS = ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv'];
+
 function encoderArgs(format: Exclude<ExportFormat, 'png'>): string[] {
   switch (format) {
     case 'mp4': {
       const video = hasEncoder('libx264') ? ['-c:v', 'libx264', '-preset', 'medium', '-crf', '18'] : ['-c:v', 'mpeg4', '-q:v', '2'];
-      return [...video, '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-f', 'mp4'];
+      return [...video, '-pix_fmt', 'yuv420p', ...BT709_TAGS, '-movflags', '+faststart', '-f', 'mp4'];
     }
     case 'webm':
-      return ['-c:v', 'libvpx-vp9', '-crf', '32', '-b:v', '0', '-deadline', 'good', '-cpu-used', '4', '-row-mt', '1', '-pix_fmt', 'yuv420p', '-f', 'webm'];
+      return ['-c:v', 'libvpx-vp9', '-crf', '32', '-b:v', '0', '-deadline', 'good', '-cpu-used', '4', '-row-mt', '1', '-pix_fmt', 'yuv420p', ...BT709_TAGS, '-f', 'webm'];
     case 'gif':
       return ['-loop', '0', '-f', 'gif'];
     case 'prores':
-      // ProRes 422 HQ (profile 3), 10-bit 4:2:2 (converted and tagged Rec. 709 in the filter graph), Apple's vendor id.
+      // ProRes 422 HQ (profile 3), 10-bit 4:2:2 (converted to Rec. 709 in the filter graph), Apple's vendor id.
       if (!hasEncoder('prores_ks')) throw new UserError('this ffmpeg has no ProRes encoder (prores_ks); install a full ffmpeg build or set RERENDER_FFMPEG to one');
-      return ['-c:v', 'prores_ks', '-profile:v', '3', '-vendor', 'apl0', '-pix_fmt', 'yuv422p10le', '-f', 'mov'];
+      return ['-c:v', 'prores_ks', '-profile:v', '3', '-vendor', 'apl0', '-pix_fmt', 'yuv422p10le', ...BT709_TAGS, '-f', 'mov'];
   }
 }
 
@@ -170,8 +193,17 @@ export async function exportFrames(req: ExportRequest): Promise<ExportResult> {
   }
   await fsp.mkdir(path.dirname(out), { recursive: true }).catch((e) => { throw describeWriteError(e, out); });
   await removeLeftovers(path.dirname(out)); // an export killed earlier left its temp file here
-  if (req.format === 'png' && !req.sourceFrameFile) return copyPngSequence(req, out);
+  // PNG frames already at the export size are copied as they are; others are scaled by ffmpeg.
+  if (req.format === 'png' && !req.sourceFrameFile && pngSizeIs(req.frameFile(req.frames[0]), req.width, req.height)) return copyPngSequence(req, out);
   return encode(req, out);
+}
+
+/** Whether a PNG file's header (IHDR) says it is `width`×`height`. */
+function pngSizeIs(file: string, width: number, height: number): boolean {
+  const head = Buffer.alloc(24);
+  const fd = fs.openSync(file, 'r');
+  try { fs.readSync(fd, head, 0, 24, 0); } finally { fs.closeSync(fd); }
+  return head.toString('latin1', 12, 16) === 'IHDR' && head.readUInt32BE(16) === width && head.readUInt32BE(20) === height;
 }
 
 /** Frames exported as they are: copies of the PNG files (bit for bit), into a temp folder moved into place. */
@@ -225,8 +257,10 @@ async function encode(req: ExportRequest, out: string): Promise<ExportResult> {
     graph = `[0:v]${size}[r];[1:v]${size}[s];[s][r]hstack[v]`;
   }
   if (req.format === 'gif') graph = graph.replace(/\[v\]$/, ',split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=3[v]');
-  // RGB to Rec. 709 studio-range 10-bit 4:2:2, tagged so (swscale would use the BT.601 matrix and tag nothing otherwise).
-  if (req.format === 'prores') graph = graph.replace(/\[v\]$/, ',scale=out_color_matrix=bt709:out_range=tv,format=yuv422p10le,setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv[v]');
+  // RGB to Rec. 709 studio range (ProRes 10-bit 4:2:2, MP4 and WebM 8-bit 4:2:0), tagged so in the stream
+  // and the container (swscale would use the BT.601 matrix and tag nothing otherwise).
+  const yuv = req.format === 'prores' ? 'yuv422p10le' : req.format === 'mp4' || req.format === 'webm' ? 'yuv420p' : undefined;
+  if (yuv) graph = graph.replace(/\[v\]$/, `,scale=out_color_matrix=bt709:out_range=tv,format=${yuv},setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv[v]`);
   const plan = trackPlan(req.format, req.audio);
   const audioIndex = req.sourceFrameFile ? 2 : 1;
   const durationSeconds = (times[times.length - 1] - times[0]) / 1e6 + req.fps.den / req.fps.num;

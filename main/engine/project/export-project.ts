@@ -10,6 +10,7 @@ import { exportFrames, formatFromPath, type ExportFormat, type ExportAudio } fro
 import { probeVideo } from '../media/probe';
 import { readFrameTimes } from '../media/decode';
 import { describeRuns } from '../frames';
+import { exportSize, type ExportSizeChoice } from '../../../preload/export-size';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 
 export interface ProjectExportOptions {
@@ -19,6 +20,8 @@ export interface ProjectExportOptions {
   allowIncomplete?: boolean;
   range?: { start: number; end: number };
   sideBySide?: boolean;
+  /** Output size: the source's pixels (default), the working size, or a given size. */
+  size?: ExportSizeChoice;
   /** Replace an earlier export at `out` (the user confirmed: `--force`, or the editor's dialog). */
   overwrite?: boolean;
   /** Export without the source's sound (when the source is missing or was replaced). */
@@ -64,7 +67,7 @@ async function sourceTracks(projectFile: string, p: Project, startFrame: number,
   return { file: check.file, startSeconds, audioStreams: info.audioStreams, subtitleStreams: info.subtitleStreams };
 }
 
-export async function exportProject(projectFile: string, p: Project, opts: ProjectExportOptions): Promise<{ out: string; frames: number; fromSource: number; leftOut: string[] }> {
+export async function exportProject(projectFile: string, p: Project, opts: ProjectExportOptions): Promise<{ out: string; frames: number; fromSource: number; leftOut: string[]; width: number; height: number }> {
   const format = opts.format ?? formatFromPath(opts.out);
   if (!format) throw new UserError('cannot tell the export format from the file name; use .mp4, .webm, .gif, .mov (ProRes), a folder for PNG frames, or --format', opts.out);
   refuseProjectFiles(projectFile, p, opts.out);
@@ -93,13 +96,14 @@ export async function exportProject(projectFile: string, p: Project, opts: Proje
   for (const i of missing) chosen.set(i, sourceFile(i));
   const times = readFrameTimes(paths.framesDir, p.frames.count);
   const audio = await sourceTracks(projectFile, p, start, times, !!opts.withoutAudio);
+  const size = exportSize(p, opts.size);
   const result = await exportFrames({
-    out: opts.out, format, width: p.working.width, height: p.working.height, fps: p.frames.fps, frames,
+    out: opts.out, format, width: size.width, height: size.height, fps: p.frames.fps, frames,
     frameFile: (i) => chosen.get(i)!,
     sourceFrameFile: opts.sideBySide ? sourceFile : undefined,
     frameTimes: keepTimes && times ? (i) => times[i] : undefined,
     audio, overwrite: opts.overwrite, startNumber: opts.startNumber,
     cancel: opts.cancel, onProgress: opts.onProgress,
   });
-  return { ...result, fromSource: missing.length };
+  return { ...result, fromSource: missing.length, width: size.width, height: size.height };
 }
