@@ -1,7 +1,7 @@
 // The preview: source frame, keyframe result or propagated frame, alone or compared with the source
 // (A/B wipe or side by side), optionally with the frame's error map over it (E). Frames are decoded images from a cache drawn on a canvas; playback at
 // the project fps preloads ahead and drops frames rather than waiting (no <video> seeking).
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Keyframe, ProjectState } from '../preload/api';
 import { mediaUrl } from './media-url';
 import { editor, setFrame, useEditor, type Coverage, type PreviewSource } from './store';
@@ -11,8 +11,14 @@ import { historyLabel, isRender } from './Inspector';
 
 const PRELOAD_AHEAD = 24;
 
-/** The URL shown for `frame` in a preview source, with what it is (for the caption); `stale`: why the frame shown is out of date. */
-export function previewUrl(state: ProjectState, frame: number, source: PreviewSource): { url: string | null; caption: string; stale?: string } {
+/**
+ * The URL shown for `frame` in a preview source, with what it is (for the caption); `stale`: why the frame
+ * shown is out of date; `pending`: the frame's segment is not (fully) propagated, so the output may not
+ * exist yet: then the source frame (`fallback`) is drawn dimmed under this caption, never a black canvas.
+ */
+export interface PreviewImage { url: string | null; caption: string; stale?: string; pending?: string; fallback?: string }
+
+export function previewUrl(state: ProjectState, frame: number, source: PreviewSource): PreviewImage {
   const p = state.project;
   const keyAt = p.keyframes.find((k) => k.frame === frame);
   if (source === 'source') return { url: mediaUrl(state, { kind: 'frame', frame }), caption: `source frame ${frame}` };
@@ -29,8 +35,13 @@ export function previewUrl(state: ProjectState, frame: number, source: PreviewSo
     const why = seg.reason ?? 'it was propagated from other inputs';
     return { url: mediaUrl(state, { kind: 'output-stale', frame }), caption: `stale frame ${frame}: ${why}`, stale: why };
   }
-  if (seg && seg.framesDone === 0) return { url: null, caption: `frame ${frame} is not propagated yet (${seg.status})` };
-  return { url: mediaUrl(state, { kind: 'output', frame }), caption: `propagated frame ${frame}` };
+  const notYet = seg ? `frame ${frame} is not propagated yet (${seg.status === 'partial' ? 'partly propagated' : seg.status})` : '';
+  const fallback = mediaUrl(state, { kind: 'frame', frame });
+  if (seg && seg.framesDone === 0) return { url: null, caption: notYet, pending: notYet, fallback };
+  const url = mediaUrl(state, { kind: 'output', frame });
+  // A segment being propagated (or left part done) has frames written and frames still to come.
+  if (seg && seg.status !== 'done') return { url, caption: `propagated frame ${frame}`, pending: notYet, fallback };
+  return { url, caption: `propagated frame ${frame}` };
 }
 
 /**
@@ -89,7 +100,10 @@ export function Preview() {
   const histEntry = histKey ? histKey.history[historyView!.index] : undefined;
   const earlier = project && histKey && histEntry ? mediaUrl(project, { kind: 'file', path: histEntry.image }) : null;
   const current = project && histKey?.image ? mediaUrl(project, { kind: 'keyframe', path: histKey.image, revision: histKey.revision }) : null;
-  let main = project ? previewUrl(project, frame, source) : { url: null, caption: '' };
+  let main: PreviewImage = project ? previewUrl(project, frame, source) : { url: null, caption: '' };
+  // What the canvas shows when it has no image of its own (set by the drawing, which runs after image loads
+  // without a render): the "not rendered / not propagated yet" caption over it, or null when an image is drawn.
+  const [empty, setEmpty] = useState<string | null>(null);
   let sourceUrl = project ? mediaUrl(project, { kind: 'frame', frame }) : null;
   let showCompare = compare !== 'none' && source !== 'source';
   if (earlier && histEntry) {
@@ -128,6 +142,29 @@ export function Preview() {
     const a = main.url ? cache.get(main.url) : undefined;
     const b = showCompare && sourceUrl ? cache.get(sourceUrl) : undefined;
     const map = mapUrl ? cache.get(mapUrl) : undefined;
+    if (main.pending && main.fallback && !a && !earlier) {
+      // Not propagated (yet): while a newer revision of a frame already shown loads, keep it; otherwise the
+      // source frame dimmed under "not propagated yet" (a black canvas would look like the output).
+      const known = !main.url || cache.isMissing(main.url);
+      if (!known && c.dataset.drawnFrame === String(frame) && c.dataset.pending !== '1' && c.dataset.drawn) return;
+      const f = cache.get(main.fallback);
+      if (!f && !cache.isMissing(main.fallback)) return;
+      g.fillStyle = '#0b0c0f';
+      g.fillRect(0, 0, w, h);
+      const r = fit(project.project.working.width, project.project.working.height, w, h);
+      if (f) {
+        g.globalAlpha = 0.3;
+        g.drawImage(f, r.dx, r.dy, r.dw, r.dh);
+        g.globalAlpha = 1;
+      }
+      c.dataset.drawnFrame = String(frame);
+      c.dataset.drawn = '';
+      c.dataset.pending = '1';
+      c.dataset.compared = '';
+      c.dataset.overlay = '';
+      setEmpty(main.pending);
+      return;
+    }
     if ((main.url && !a && !cache.isMissing(main.url)) || (showCompare && !b)) return; // keep the last frame until ready
     if (mapUrl && !map && !cache.isMissing(mapUrl)) return;
     const overlay = (r: { dx: number; dy: number; dw: number; dh: number }) => {
@@ -161,6 +198,8 @@ export function Preview() {
     }
     c.dataset.drawnFrame = String(frame);
     c.dataset.drawn = main.url ?? '';
+    c.dataset.pending = '';
+    setEmpty(a ? null : main.url ? `${main.caption}: not rendered yet` : main.caption);
     c.dataset.compared = showCompare ? sourceUrl ?? '' : '';
     c.dataset.overlay = map ? mapUrl ?? '' : '';
     if (a && firstDrawn.current !== openedAt) {
@@ -215,12 +254,12 @@ export function Preview() {
     editor.set({ wipe: Math.max(0, Math.min(1, (e.clientX - r.left) / r.width)) });
   };
 
-  const missing = !main.url || cache.isMissing(main.url);
+  const missing = empty !== null;
   return (
     <div className="preview">
       <div className="preview-canvas" ref={box} onPointerDown={onPointer} onPointerMove={onPointer}>
         <canvas ref={canvas} data-testid="preview-canvas" />
-        {project && missing && <div className="preview-empty">{main.url ? `${main.caption}: not rendered yet` : main.caption}</div>}
+        {project && missing && <div className="preview-empty" data-testid="preview-empty">{empty}</div>}
         {errorOverlay && !earlier && (
           <div className="preview-legend" data-testid="error-map-legend">
             {mapUrl ? <>error map: <span className="red">red</span> = matched poorly to its keyframes, <span className="magenta">magenta</span> = no keyframe shows it</>
@@ -242,7 +281,7 @@ export function Preview() {
         <button className={errorOverlay ? 'on' : ''} data-testid="error-map" onClick={() => editor.set({ errorOverlay: !errorOverlay })} title={`Error map: where the propagated frame matches its keyframes poorly (red) or shows what no keyframe shows (magenta) (${shortcutOf('view.errorMap')})`}>Error map</button>
         <span className="sep" />
         <button onClick={() => editor.set({ playing: !playing })} title="Space">{playing ? 'Pause' : 'Play'}</button>
-        <span className="caption" data-testid="preview-caption" title={main.caption}>{main.caption}</span>
+        <span className="caption" data-testid="preview-caption" title={empty ?? main.caption}>{empty ?? main.caption}</span>
       </div>
     </div>
   );

@@ -118,8 +118,16 @@ export function NewProjectDialog({ video: initialVideo }: { video?: string }) {
   );
 }
 
+function framesList(frames: number[]): string {
+  return `${frames.length === 1 ? 'frame' : 'frames'} ${frames.join(', ')}`;
+}
+
 export function SuggestDialog() {
   const suggestion = useEditor((s) => s.suggestion);
+  const keyframes = useEditor((s) => s.project?.project.keyframes);
+  // Keyframes holding the user's images stay whatever is suggested (the engine keeps them too): say which.
+  const kept = suggestion ? (keyframes ?? []).filter((k) => (k.image !== null || k.history.length > 0) && !suggestion.includes(k.frame)).map((k) => k.frame) : [];
+  const removed = suggestion ? (keyframes ?? []).filter((k) => k.image === null && k.history.length === 0 && !suggestion.includes(k.frame)).map((k) => k.frame) : [];
   const [method, setMethod] = useState<'uniform' | 'adaptive'>('uniform');
   const [every, setEvery] = useState(10);
   const [min, setMin] = useState(5);
@@ -142,7 +150,9 @@ export function SuggestDialog() {
       <h2>Suggest keyframes</h2>
       <label><input type="radio" checked={method === 'uniform'} onChange={() => setMethod('uniform')} /> every <input type="number" min={1} value={every} onChange={(e) => setEvery(Number(e.target.value))} aria-label="Every K frames" /> frames</label>
       <label><input type="radio" checked={method === 'adaptive'} onChange={() => setMethod('adaptive')} /> at content changes, gaps from <input type="number" min={1} value={min} onChange={(e) => setMin(Number(e.target.value))} aria-label="Smallest gap" /> to <input type="number" min={1} value={max} onChange={(e) => setMax(Number(e.target.value))} aria-label="Largest gap" /></label>
-      {suggestion && <p>{suggestion.length} keyframes suggested (dashed on the timeline). Keyframes that stay keep their images and settings.</p>}
+      {suggestion && <p data-testid="suggest-summary">{suggestion.length} keyframes suggested (dashed on the timeline). Keyframes that stay keep their images and settings.</p>}
+      {suggestion && kept.length > 0 && <p className="note" data-testid="suggest-kept">Also kept, because they have images: {framesList(kept)}. Delete them on the timeline if they are not wanted.</p>}
+      {suggestion && removed.length > 0 && <p className="muted" data-testid="suggest-removed">Removed (empty, no image): {framesList(removed)}.</p>}
       <div className="buttons">
         <button onClick={() => void preview()} disabled={busy}>{busy ? 'Working…' : 'Preview'}</button>
         <button className="primary" disabled={!suggestion?.length} onClick={() => void apply()}>Apply</button>

@@ -165,8 +165,10 @@ describe('editor in Chromium (serve mode)', () => {
     await suggest.getByLabel('Every K frames').fill('24');
     await suggest.getByRole('button', { name: 'Preview' }).click();
     await suggest.getByText('2 keyframes suggested').waitFor();
+    // The keyframe at 30 holds the imported image: the suggestion keeps it, and the dialog says so.
+    await suggest.getByTestId('suggest-kept').getByText('frame 30').waitFor();
     await suggest.getByRole('button', { name: 'Apply' }).click();
-    await expectKeyframes(page, 2);
+    await expectKeyframes(page, 3);
 
     const rendered = (n: number) => page.waitForFunction((want) => {
       const jobs = [...document.querySelectorAll('[data-testid=job-render]')];

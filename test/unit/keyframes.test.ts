@@ -1,7 +1,7 @@
 // Keyframe edits, segments and automatic suggestion.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addKeyframe, moveKeyframe, removeKeyframes, segmentsOf, setKeyframeFrames, effectiveRenderParams } from '../../main/engine/project/keyframes';
+import { addKeyframe, applySuggestedKeyframes, moveKeyframe, removeKeyframes, segmentsOf, setKeyframeFrames, effectiveRenderParams } from '../../main/engine/project/keyframes';
 import { uniformKeyframes, adaptiveKeyframes } from '../../main/engine/project/keyframe-suggest';
 import { sampleProject } from '../helpers/project';
 
@@ -40,6 +40,16 @@ test('setting the same frames keeps existing keyframes and their ids', () => {
   const p = sampleProject(50, [0, 10]);
   const q = setKeyframeFrames(p, [10, 0, 40]);
   assert.equal(q.keyframes[1].id, p.keyframes[1].id);
+});
+
+test('given keyframes with an imported image, a rendered image or only earlier renders, when suggested frames miss them, then they stay and only empty ones go', () => {
+  const p = sampleProject(50, [0, 10, 25, 30, 40]);
+  const made = { ...p, keyframes: p.keyframes.map((k) => k.frame === 25 ? { ...k, source: 'imported' as const, image: 'assets/k25.png', status: 'done' as const }
+    : k.frame === 30 ? { ...k, image: 'cache/k30.png', status: 'done' as const }
+    : k.frame === 40 ? { ...k, history: [{ image: 'cache/old40.png', seed: 1, createdAt: '2026-01-01T00:00:00Z' }] } : k) };
+  const q = applySuggestedKeyframes(made, [0, 24, 48]);
+  assert.deepEqual(q.keyframes.map((k) => k.frame), [0, 24, 25, 30, 40, 48]);
+  for (const f of [25, 30, 40]) assert.equal(q.keyframes.find((k) => k.frame === f)!.id, made.keyframes.find((k) => k.frame === f)!.id, `frame ${f} keeps its keyframe`);
 });
 
 test('overrides apply on top of project defaults, nested groups merged', () => {

@@ -3,7 +3,7 @@
 import type { EditName, EditRequest } from '../../../preload/api';
 import { defaultFrescoSettings } from '../fresco/settings';
 import type { Keyframe, Project } from '../../../preload/project-schema';
-import { addKeyframe, findKeyframe, moveKeyframe, removeKeyframes, setKeyframeFrames, updateKeyframe } from '../project/keyframes';
+import { addKeyframe, findKeyframe, moveKeyframe, removeKeyframes, applySuggestedKeyframes, updateKeyframe } from '../project/keyframes';
 import { importKeyframeImage } from '../project/keyframe-images';
 import { UserError } from '../../../native-models/src/errors';
 import { checkChosenModels, resolveModelsDir } from '../../../native-models/src/model-manager';
@@ -73,7 +73,7 @@ export const editActions: { [N in EditName]: EditAction<N> } = {
     },
   },
   moveKeyframes: { label: (r) => `Move ${plural(r.moves.length, 'keyframe')}`, perform: (p, r) => moveMany(p, r.moves) },
-  setKeyframes: { label: () => 'Apply suggested keyframes', perform: (p, r) => setKeyframeFrames(p, r.frames) },
+  setKeyframes: { label: () => 'Apply suggested keyframes', perform: (p, r) => applySuggestedKeyframes(p, r.frames) },
   setKeyframeOverrides: {
     label: () => 'Change keyframe settings',
     perform: (p, r) => updateKeyframe(p, r.id, (k) => ({ ...k, overrides: r.overrides })),

@@ -45,6 +45,20 @@ export function setKeyframeFrames(p: Project, frames: number[]): Project {
   return { ...p, keyframes: unique.map((f) => keyframeAt(p, f) ?? newKeyframe(f)) };
 }
 
+/** A keyframe holding work the user made: an image (imported, painted or rendered) or earlier renders. */
+export function hasUserImage(k: Keyframe): boolean {
+  return k.image !== null || k.history.length > 0;
+}
+
+/**
+ * Applies suggested keyframe frames: the suggestion replaces the empty keyframes, and every keyframe
+ * holding an image or earlier renders stays where it is (suggestions never silently drop the user's work;
+ * to remove such a keyframe the user deletes it on the timeline).
+ */
+export function applySuggestedKeyframes(p: Project, frames: number[]): Project {
+  return setKeyframeFrames(p, [...frames, ...p.keyframes.filter(hasUserImage).map((k) => k.frame)]);
+}
+
 /**
  * Moves a keyframe to another frame. A rendered keyframe no longer matches its new frame's content,
  * so it becomes stale (its image is kept until re-rendered); an imported or painted one keeps its image.
