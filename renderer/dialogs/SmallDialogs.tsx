@@ -77,11 +77,13 @@ export function NewProjectDialog({ video: initialVideo }: { video?: string }) {
     const picked = await askPath('save-project', 'Save the new project as', 'Project file (.rerender)', file || undefined);
     if (picked) { setFile(picked.endsWith('.rerender') ? picked : `${picked}.rerender`); setFileEdited(true); }
   };
-  // Decoding done: the engine then opens the project; show it from its start, fitted to the window.
+  // Decoding done: the engine then opens the project; show it from its start, fitted to the window, on its
+  // source frames (a new project has no keyframe results or propagated frames to show yet).
   const [openBefore, setOpenBefore] = useState<string | undefined>();
   const opened = useEditor((s) => s.project);
   useEffect(() => {
     if (job?.status !== 'done' || !opened || opened.file === openBefore) return;
+    editor.set({ previewSource: 'source' });
     void showProject(opened).then(() => editor.set({ dialog: null, notice: `created ${opened.file}` }));
   }, [job?.status, opened?.file]);
   const running = job?.status === 'running' || job?.status === 'queued';

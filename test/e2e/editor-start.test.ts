@@ -164,4 +164,19 @@ describe('starting in the browser editor (serve mode)', () => {
     assert.equal(await page.getByTestId('recovery').count(), 0, 'a saved project offers no autosave back');
     await page.waitForFunction(() => /4 keyframes/.test(document.querySelector('[data-testid=status-frame]')?.textContent ?? ''));
   });
+
+  test('given a project shown on the Propagated view, when New project creates another, then it opens on the Source view', async () => {
+    await page.getByRole('button', { name: 'Propagated', exact: true }).click();
+    await page.waitForSelector('.preview-bar button.on:text-is("Propagated")');
+    await page.locator('nav.toolbar button[data-action="file.new"]').click();
+    const dialog = page.getByTestId('new-dialog');
+    const video = path.join(fs.realpathSync(home), 'Videos', 'shoot', 'beach walk.mp4');
+    await dialog.getByLabel('Video').fill(video);
+    await dialog.getByLabel('Project file').fill(path.join(fs.realpathSync(home), 'second.rerender'));
+    await dialog.getByRole('spinbutton').fill('64');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await dialog.waitFor({ state: 'detached', timeout: 120_000 });
+    await page.waitForFunction(() => /second/.test(document.querySelector('[data-testid=title]')?.textContent ?? ''));
+    assert.equal(await page.locator('.preview-bar button.on').textContent(), 'Source', 'the new project shows its source frames');
+  });
 });
