@@ -49,16 +49,16 @@ function FarmWorkers({ job }: { job: JobState }) {
 function JobRow({ job }: { job: JobState }) {
   const electron = useEditor((s) => s.info?.mode === 'electron');
   return (
-    <li className={`job ${job.status}`} data-testid={`job-${job.kind}`} data-status={job.status}>
+    <li className={`job ${job.status}${job.supersededBy ? ' superseded' : ''}`} data-testid={`job-${job.kind}`} data-status={job.status} {...(job.supersededBy ? { 'data-superseded': job.supersededBy } : {})}>
       <div className="job-head">
         <span className="job-title">{job.title}</span>
-        <span className="job-status">{job.status === 'running' ? `${Math.round(job.fraction * 100)}% · ${formatEta(job.etaSeconds, job.fraction)}` : job.status}</span>
+        <span className="job-status">{job.status === 'running' ? `${Math.round(job.fraction * 100)}% · ${formatEta(job.etaSeconds, job.fraction)}` : job.supersededBy ? 'failed · done since by a later run' : job.status}</span>
         {!jobEnded(job) && <button onClick={() => void call('jobs.cancel', { id: job.id })}>Cancel</button>}
       </div>
       {job.status === 'running' && <progress max={1} value={job.fraction} />}
       {job.message && !jobEnded(job) && <div className="job-message">{job.message}</div>}
       {job.farm && <FarmWorkers job={job} />}
-      {job.error && (
+      {job.error && !job.supersededBy && (
         <div className="job-error" role="alert">
           <div>{job.error.message}</div>
           {job.error.file && <div className="muted">file: {job.error.file}</div>}

@@ -74,4 +74,22 @@ describe('job list', () => {
     await done;
     assert.deepEqual(events.map((e) => e.status), ['running', 'done'], 'begin on a running job changes nothing');
   });
+
+  test('given a failed propagation and a failed render, when a later propagation is done, then only the propagation failure is marked superseded', async () => {
+    const { list, events } = recordedList();
+    const failed = list.start('propagate', 'Propagate', async () => { throw new Error('keyframes at frames 0, 10 have no finished image'); });
+    await failed.done;
+    const render = list.start('render', 'Render keyframe at frame 0', async () => { throw new Error('no checkpoint'); }, { keyframeId: 'k1' });
+    await render.done;
+    const otherKey = list.start('render', 'Render keyframe at frame 10', async () => 'image', { keyframeId: 'k2' });
+    await otherKey.done;
+    assert.equal(list.get(render.job.id)!.supersededBy, undefined, 'a render of another keyframe does not supersede it');
+    const later = list.start('propagate', 'Propagate', async () => 'frames');
+    await later.done;
+    assert.equal(list.get(failed.job.id)!.supersededBy, later.job.id);
+    assert.equal(list.get(failed.job.id)!.status, 'failed', 'it stays a failure in the list, with its error');
+    assert.ok(list.get(failed.job.id)!.error);
+    assert.equal(list.get(render.job.id)!.supersededBy, undefined);
+    assert.ok(events.some((e) => e.id === failed.job.id && e.supersededBy === later.job.id), 'the panel is told');
+  });
 });

@@ -127,6 +127,20 @@ export class JobList {
   private finish(entry: { state: JobState }, change: Partial<JobState>): void {
     entry.state = { ...entry.state, ...change, endedAt: this.now() };
     this.emit(entry.state);
+    if (entry.state.status === 'done') this.supersede(entry.state);
+  }
+
+  /**
+   * Earlier failures of the work `done` has now done (same kind, same keyframe) are marked superseded, so
+   * the panel stops showing their errors as if they still applied (they stay listed until cleared).
+   */
+  private supersede(done: JobState): void {
+    for (const j of this.jobs.values()) {
+      const s = j.state;
+      if (s.id === done.id || s.status !== 'failed' || s.supersededBy || s.kind !== done.kind || s.keyframeId !== done.keyframeId || s.startedAt > done.startedAt) continue;
+      j.state = { ...s, supersededBy: done.id };
+      this.emit(j.state);
+    }
   }
 
   private prune(): void {
