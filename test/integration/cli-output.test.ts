@@ -62,7 +62,7 @@ describe('CLI output into a reader that stops early', () => {
     const out = path.join(dir, 'quiet.webm');
     const r = await runWithClosed('stderr', ['export', project, '--out', out, '--allow-incomplete']);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /wrote .*quiet\.webm \(12 frames, 12 taken from the source\)/);
+    assert.match(r.stdout, /wrote .*quiet\.webm \(12 frames at \d+×\d+, 12 taken from the source\)/);
     assert.ok(fs.statSync(out).size > 0);
   });
 });
