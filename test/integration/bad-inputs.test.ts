@@ -57,7 +57,8 @@ describe('bad videos', () => {
     const file = path.join(dir, 'notes.mp4');
     fs.writeFileSync(file, 'These are my notes, not a video.\n'.repeat(50));
     const project = path.join(dir, 'notes.rerender');
-    for (const work of [probeVideo(file), createProject(project, file)]) {
+    // Each started only when its check is ready to catch it (both at once left one rejection unhandled a moment).
+    for (const work of [() => probeVideo(file), () => createProject(project, file)]) {
       await assert.rejects(work, (e: unknown) => {
         assert.ok(e instanceof UserError, `expected a UserError, got ${(e as Error)?.stack}`);
         assert.equal(e.message, `${file}: not a readable video: ffprobe recognises no video format in it (the file may be damaged, incomplete, or not a video at all)`);
