@@ -35,7 +35,6 @@ int PyramidLevels(int w, int h, int patchSize) {
 }
 
 FramePyramid BuildPyramid(const uint8_t* pixels, int w, int h, int channels, int levels, int firstGradientLevel, int threads) {
-  ScopedWorkers workers(threads);
   FramePyramid pyr;
   pyr.grey.push_back(ToGrey(pixels, w, h, channels, threads));
   for (int k = 1; k < levels; ++k) pyr.grey.push_back(Downsample(pyr.grey.back(), threads));
@@ -54,7 +53,6 @@ int FirstGradientLevel(const FlowParams& params, int levels) {
 }
 
 void EstimateFlow(const FramePyramid& from, const FramePyramid& to, const FlowParams& params, int threads, float* out) {
-  ScopedWorkers workers(threads);
   int levels = int(from.grey.size());
   int finest = std::clamp(params.finestLevel, 0, levels - 1);
   Plane u, v;

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "flow/workers.h"
+#include "common/parallel.h"  // rr::ParallelFor: chunks fixed by the thread count, run on the process's persistent pool
 
 // The hottest loops are compiled twice where the toolchain can pick a version at load time (x86-64
 // Linux, GCC or Clang): for AVX2 and for the baseline. AVX2 without FMA: every lane does the same
