@@ -26,7 +26,7 @@ export interface FlowEstimator {
 
 /** The built-in native estimator (no model weights needed). */
 export function nativeFlowEstimator(options: ComputeFlowOptions = {}): FlowEstimator {
-  return { id: `native-dis/v3/${options.preset ?? 'balanced'}`, computePair: (a, b) => computeFlow(a, b, options) };
+  return { id: `native-dis/v4/${options.preset ?? 'balanced'}`, computePair: (a, b) => computeFlow(a, b, options) };
 }
 
 export interface FlowCacheOptions {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "flow/motion_edges.h"
 #include "flow/patch_search.h"
 #include "flow/planes.h"
 #include "flow/variational.h"
@@ -17,6 +18,7 @@ struct FlowParams {
   // and, when fullResolutionIterations > 0, a last variational pass at full resolution.
   int finestLevel = 1;
   int fullResolutionIterations = 0;
+  MotionEdgeParams edges;
 };
 
 // Named speed/accuracy trade-offs; "balanced" is the default.
