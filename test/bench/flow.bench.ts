@@ -158,7 +158,8 @@ async function main(): Promise<void> {
 
 // The same work as DIS-medium in a script: read both frames (PNG), compute one direction, write the
 // .flo. Real frames (the sample, and the real clip in ../shared/clips when present) against the same
-// frame warped by a smooth known field g: b(q) = a(q + g(q)), so the flow from b to a is exactly g.
+// frame warped by a smooth known field g: b(q) = a(q + g(q)), so the flow from b to a is exactly g;
+// and one pair with occlusion made of two real frames as layers (punchScene).
 const DIS_SAME_WORK = `
 import sys, time, numpy as np, cv2
 a_png, b_png, out, repeats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -201,10 +202,12 @@ function warpBilinear(a: Image, g: FlowField): Image {
   return { width: w, height: h, channels: c, data: out };
 }
 
-/** Mean end-point error against `truth` away from a 16 px border (where the warp clamps). */
-function interiorEpe(f: FlowField, truth: FlowField): number {
+/** Mean end-point error against `truth` away from a 16 px border (where the warp clamps), over the
+ * pixels where `only` is set (all when absent). */
+function interiorEpe(f: FlowField, truth: FlowField, only?: (i: number) => boolean): number {
   let sum = 0, n = 0;
   for (let y = 16; y < f.height - 16; y++) for (let x = 16; x < f.width - 16; x++) {
+    if (only && !only(y * f.width + x)) continue;
     const i = 2 * (y * f.width + x);
     sum += Math.hypot(f.data[i] - truth.data[i], f.data[i + 1] - truth.data[i + 1]);
     n++;
@@ -221,38 +224,107 @@ function withDisc(base: FlowField, cx: number, cy: number, r: number, dx: number
   return { ...base, data };
 }
 
+/** A similarity about (cx, cy): scale s, rotation `degrees`, then a shift by (tx, ty). */
+function similarityMap(cx: number, cy: number, s: number, degrees: number, tx: number, ty: number) {
+  const t = (degrees * Math.PI) / 180, c = Math.cos(t), n = Math.sin(t);
+  return {
+    forward: (x: number, y: number): [number, number] => [cx + tx + s * (c * (x - cx) - n * (y - cy)), cy + ty + s * (n * (x - cx) + c * (y - cy))],
+    inverse: (x: number, y: number): [number, number] => { const X = x - cx - tx, Y = y - cy - ty; return [cx + (c * X + n * Y) / s, cy + (-n * X + c * Y) / s]; },
+  };
+}
+
+function sampleRgb(img: Image, x: number, y: number, k: number): number {
+  const { width: w, height: h, channels: c } = img;
+  const sx = Math.min(w - 1.001, Math.max(0, x)), sy = Math.min(h - 1.001, Math.max(0, y));
+  const x0 = Math.floor(sx), y0 = Math.floor(sy), fx = sx - x0, fy = sy - y0;
+  const p = (yy: number, xx: number) => img.data[(yy * w + xx) * c + k];
+  return (1 - fy) * ((1 - fx) * p(y0, x0) + fx * p(y0, x0 + 1)) + fy * ((1 - fx) * p(y0 + 1, x0) + fx * p(y0 + 1, x0 + 1));
+}
+
+/**
+ * Two real frames as layers, like a fist punching towards the camera: `object` (an ellipse about
+ * (cx, cy) with radii rx, ry) grows by `scale` and moves by (tx, ty) in front of `background`, which
+ * pans by (px, py). Returns both frames, the true flow from the first to the second on the first's
+ * grid, and the first frame's pixels hidden in the second (covered by the object, or out of view).
+ */
+function punchScene(background: Image, object: Image, cx: number, cy: number, rx: number, ry: number, scale: number, tx: number, ty: number, px: number, py: number) {
+  const { width: w, height: h } = background;
+  const inside = (x: number, y: number) => ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1;
+  const obj = similarityMap(cx, cy, scale, 0, tx, ty), bg = similarityMap(cx, cy, 1, 0, px, py);
+  const first = new Uint8Array(w * h * 3), second = new Uint8Array(w * h * 3);
+  const truth: FlowField = { width: w, height: h, channels: 2, data: new Float32Array(w * h * 2) };
+  const hidden = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const i = y * w + x, mine = inside(x, y);
+    for (let k = 0; k < 3; k++) first[i * 3 + k] = (mine ? object : background).data[i * 3 + k];
+    const [fx, fy] = (mine ? obj : bg).forward(x, y);
+    truth.data[2 * i] = fx - x; truth.data[2 * i + 1] = fy - y;
+    hidden[i] = !mine && (inside(...obj.inverse(fx, fy)) || fx < 0 || fy < 0 || fx > w - 1 || fy > h - 1) ? 1 : 0;
+    const [ox, oy] = obj.inverse(x, y);
+    const onObject = inside(ox, oy);
+    const [sx, sy] = onObject ? [ox, oy] : bg.inverse(x, y);
+    for (let k = 0; k < 3; k++) second[i * 3 + k] = Math.round(sampleRgb(onObject ? object : background, sx, sy, k));
+  }
+  return { first: { width: w, height: h, channels: 3 as const, data: first }, second: { width: w, height: h, channels: 3 as const, data: second }, truth, hidden };
+}
+
 async function sameWork(dir: string): Promise<void> {
   const root = path.resolve(__dirname, '..', '..');
   const sample = path.join(root, 'resources/sample/sample.mp4');
   // [name, video, ffmpeg filter picking one 512² frame, the known field]
-  const sources: Array<[string, string, string, (w: number, h: number) => FlowField]> = [
-    ['sample frame 5', sample, 'select=eq(n\\,5),crop=ih:ih,scale=512:512', (w, h) => smoothField(w, h)],
-    ['sample frame 60', sample, 'select=eq(n\\,60),crop=ih:ih:300:0,scale=512:512', (w, h) => smoothField(w, h, 1, 3.3)],
+  const grab = async (video: string, filter: string, png: string): Promise<Image> => {
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', video, '-vf', filter, '-frames:v', '1', png]);
+    return readRgb(png);
+  };
+  const writePng = (img: Image, png: string) => sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } }).png().toFile(png);
+  // Each case writes the pair the timed jobs read (b.png first, a.png second) and returns the true
+  // flow from the first to the second, and for a case with occlusion the first frame's hidden pixels.
+  type Case = [string, (aPng: string, bPng: string) => Promise<{ truth: FlowField; hidden?: Uint8Array }>];
+  // A real frame and the same frame warped by a known field g: b(q) = a(q + g(q)), so the flow from b to a is exactly g.
+  const warped = (name: string, video: string, filter: string, field: (w: number, h: number) => FlowField): Case => [name, async (aPng, bPng) => {
+    const a = await grab(video, filter, aPng);
+    const g = field(a.width, a.height);
+    await writePng(warpBilinear(a, g), bPng);
+    return { truth: g };
+  }];
+  const sources: Case[] = [
+    warped('sample frame 5', sample, 'select=eq(n\\,5),crop=ih:ih,scale=512:512', (w, h) => smoothField(w, h)),
+    warped('sample frame 60', sample, 'select=eq(n\\,60),crop=ih:ih:300:0,scale=512:512', (w, h) => smoothField(w, h, 1, 3.3)),
   ];
   const clip = path.resolve(root, '..', 'shared', 'clips', 'portrait-talk-540x960-25fps.mp4');
   if (fs.existsSync(clip)) {
     sources.push(
-      ['real clip frame 40', clip, 'select=eq(n\\,40),crop=iw:iw,scale=512:512', (w, h) => smoothField(w, h)],
-      ['real clip frame 200', clip, 'select=eq(n\\,200),crop=iw:iw:0:ih-iw,scale=512:512', (w, h) => smoothField(w, h, 1, 2.1)],
+      warped('real clip frame 40', clip, 'select=eq(n\\,40),crop=iw:iw,scale=512:512', (w, h) => smoothField(w, h)),
+      warped('real clip frame 200', clip, 'select=eq(n\\,200),crop=iw:iw:0:ih-iw,scale=512:512', (w, h) => smoothField(w, h, 1, 2.1)),
       // Fast motion: the field three times as strong (up to ~20 px) and a disc moving 31 px across it.
-      ['fast: clip frame 120', clip, 'select=eq(n\\,120),crop=iw:iw:0:200,scale=512:512', (w, h) => withDisc(smoothField(w, h, 3, 4), 300, 220, 110, -25, 18)],
+      warped('fast: clip frame 120', clip, 'select=eq(n\\,120),crop=iw:iw:0:200,scale=512:512', (w, h) => withDisc(smoothField(w, h, 3, 4), 300, 220, 110, -25, 18)),
     );
   } else console.log(`(real clip ${clip} absent: only the sample's frames are used)`);
-  sources.push(['fast: sample frame 20', sample, 'select=eq(n\\,20),crop=ih:ih,scale=512:512', (w, h) => withDisc(smoothField(w, h, 3, 1), 200, 260, 90, 22, -15)]);
+  sources.push(warped('fast: sample frame 20', sample, 'select=eq(n\\,20),crop=ih:ih,scale=512:512', (w, h) => withDisc(smoothField(w, h, 3, 1), 200, 260, 90, 22, -15)));
+  // Fast motion with occlusion: part of one real frame approaching the camera in front of another
+  // that pans (growing 1.3×, moving 22 px); EPE over the pixels still visible, the hidden ones apart.
+  sources.push(['fast: punch over a pan', async (aPng, bPng) => {
+    const bg = await grab(fs.existsSync(clip) ? clip : sample, fs.existsSync(clip) ? 'select=eq(n\\,60),crop=iw:iw:0:300,scale=512:512' : 'select=eq(n\\,50),crop=ih:ih:300:0,scale=512:512', aPng);
+    const obj = await grab(sample, 'select=eq(n\\,40),crop=ih:ih:100:0,scale=512:512', aPng);
+    const scene = punchScene(bg, obj, 250, 270, 110, 80, 1.3, -18, 12, 14, -9);
+    await writePng(scene.first, bPng);
+    await writePng(scene.second, aPng);
+    return { truth: scene.truth, hidden: scene.hidden };
+  }]);
   const hasDis = fs.existsSync(PYTHON) && spawnOk(PYTHON, ['-c', 'import cv2']);
-  console.log(`\nsame work (read 2 PNGs, one direction, write .flo), real frames warped by known fields; fastest of 5; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores; ${hasDis ? 'DIS medium via ' + PYTHON : 'DIS column skipped: /usr/bin/python3 with cv2 not available (apt-get install python3-opencv)'}`);
+  console.log(`\nsame work (read 2 PNGs, one direction, write .flo), real frames moved by known fields; fastest of 5; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores; ${hasDis ? 'DIS medium via ' + PYTHON : 'DIS column skipped: /usr/bin/python3 with cv2 not available (apt-get install python3-opencv)'}`);
   console.log('(CPU ms: the whole job; "flow" columns: CPU of the flow computation alone, without reading and writing)');
   console.log(['frames', 'ours (balanced) EPE', 'wall ms', 'CPU ms', 'flow', 'ours (fast) EPE', 'wall ms', 'CPU ms', ...(hasDis ? ['DIS EPE', 'wall ms', 'CPU ms', 'flow', 'CPU ours/DIS'] : [])].join(' | '));
   const totals = new Map<string, number[][]>([['real-frame pairs', []], ['fast-motion pairs', []]]);
-  for (const [name, video, filter, field] of sources) {
+  const hiddenNotes: string[] = [];
+  for (const [name, make] of sources) {
     const aPng = path.join(dir, 'a.png'), bPng = path.join(dir, 'b.png'), flo = path.join(dir, 'out.flo');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', video, '-vf', filter, '-frames:v', '1', aPng]);
-    const a = await readRgb(aPng);
-    const g = field(a.width, a.height);
-    const b = warpBilinear(a, g);
-    await sharp(Buffer.from(b.data), { raw: { width: b.width, height: b.height, channels: 3 } }).png().toFile(bPng);
+    const { truth: g, hidden } = await make(aPng, bPng);
+    const visible = hidden ? (i: number) => !hidden[i] : undefined;
+    const a = { width: g.width, height: g.height };
     const row: string[] = [name];
     let oursCpu = NaN, oursEpe = NaN, oursFlow = NaN;
+    let oursFlowField: FlowField | undefined;
     const group = name.startsWith('fast') ? 'fast-motion pairs' : 'real-frame pairs';
     for (const preset of ['balanced', 'fast'] as FlowPreset[]) {
       let wall = Infinity, cpu = Infinity, flowCpu = Infinity, flow: FlowField | undefined;
@@ -268,18 +340,20 @@ async function sameWork(dir: string): Promise<void> {
         cpu = Math.min(cpu, (u.user + u.system) / 1000);
         flowCpu = Math.min(flowCpu, (f.user + f.system) / 1000);
       }
-      row.push(interiorEpe(flow!, g).toFixed(3), wall.toFixed(0), cpu.toFixed(0));
-      if (preset === 'balanced') { row.push(flowCpu.toFixed(0)); oursCpu = cpu; oursEpe = interiorEpe(flow!, g); oursFlow = flowCpu; }
+      row.push(interiorEpe(flow!, g, visible).toFixed(3), wall.toFixed(0), cpu.toFixed(0));
+      if (preset === 'balanced') { row.push(flowCpu.toFixed(0)); oursCpu = cpu; oursEpe = interiorEpe(flow!, g, visible); oursFlow = flowCpu; oursFlowField = flow!; }
     }
     if (hasDis) {
       const [wall, cpu, calc] = execFileSync(PYTHON, ['-c', DIS_SAME_WORK, aPng, bPng, flo, '5'], { encoding: 'utf8' }).trim().split(' ').map(Number);
       const buf = fs.readFileSync(flo);
       const f = { width: a.width, height: a.height, channels: 2 as const, data: new Float32Array(buf.buffer.slice(buf.byteOffset + 12, buf.byteOffset + buf.length)) };
-      row.push(interiorEpe(f, g).toFixed(3), wall.toFixed(0), cpu.toFixed(0), calc.toFixed(0), (oursCpu / cpu).toFixed(2));
-      totals.get(group)!.push([oursEpe, interiorEpe(f, g), oursCpu, cpu, oursFlow, calc]);
+      row.push(interiorEpe(f, g, visible).toFixed(3), wall.toFixed(0), cpu.toFixed(0), calc.toFixed(0), (oursCpu / cpu).toFixed(2));
+      totals.get(group)!.push([oursEpe, interiorEpe(f, g, visible), oursCpu, cpu, oursFlow, calc]);
+      if (hidden) hiddenNotes.push(`${name}: EPE over the ${(100 * hidden.reduce((n, v) => n + v, 0) / hidden.length).toFixed(1)} % of pixels hidden in the second frame: ours ${interiorEpe(oursFlowField!, g, (i) => hidden[i] === 1).toFixed(2)}, DIS ${interiorEpe(f, g, (i) => hidden[i] === 1).toFixed(2)} px`);
     }
     console.log(row.join(' | '));
   }
+  for (const note of hiddenNotes) console.log(note);
   for (const [group, rows] of totals) {
     if (rows.length === 0) continue;
     const mean = (k: number) => rows.reduce((s, r) => s + r[k], 0) / rows.length;

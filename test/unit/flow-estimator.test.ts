@@ -54,6 +54,8 @@ test('given an object moving 22 px across a moving background, when flow is comp
   const band = endPointError(backward, s.backward, outsideBand), visible = endPointError(backward, s.backward, s.occluded);
   assert.ok(band < 3, `EPE within 6 px of the edge ${band}`);
   assert.ok(visible < 0.3, `EPE over visible pixels ${visible}`);
+  // The edge choices read the field as it came in: any thread count gives the same bits.
+  assert.deepEqual((await computeFlow(s.a, s.b, { threads: 1 })).backward.data, (await computeFlow(s.a, s.b, { threads: 3 })).backward.data);
 });
 
 test('given two objects moving differently, when the occlusion mask is computed, then it finds the revealed background', async () => {

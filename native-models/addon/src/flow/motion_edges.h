@@ -10,8 +10,12 @@ struct MotionEdgeParams {
   bool enabled = false;
   int window = 1;                   // half side of the square window compared (3×3)
   int nearProbe = 3, farProbe = 10; // distances (px) left, right, above and below where vectors are taken
-  float minJump = 1.f;              // a neighbour's vector counts as different beyond this (px)
-  float gate = 2.f;                 // mean residual (grey levels, 5×5) below which a pixel is left alone
+  // A vector found at the near (far) probes is a candidate when it differs from the pixel's own by more
+  // than minJump (farJump) px; the far threshold is higher so that a strong smooth field (a zoom, a
+  // fast pan) does not make every far vector a candidate.
+  float minJump = 1.f, farJump = 2.f;
+  float tileJump = 2.f;  // an 8×8 tile whose flow spans less than this (px) holds no motion edge
+  float gate = 2.f;      // mean residual (grey levels, 5×5) below which a pixel is left alone
 };
 
 // Sharpens the motion edges of `flow` (interleaved dx, dy; the flow of `from` towards `to`, all the
