@@ -13,8 +13,8 @@ struct MotionEdgeParams {
   // A vector found at the near (far) probes is a candidate when it differs from the pixel's own by more
   // than minJump (farJump) px; the far threshold is higher so that a strong smooth field (a zoom, a
   // fast pan) does not make every far vector a candidate.
-  float minJump = 1.f, farJump = 2.f;
-  float tileJump = 2.f;  // an 8×8 tile whose flow spans less than this (px) holds no motion edge
+  float minJump = 1.f, farJump = 3.f;
+  float tileJump = 3.f;  // an 8×8 tile whose flow spans less than this (px) holds no motion edge
   float gate = 2.f;      // mean residual (grey levels, 5×5) below which a pixel is left alone
 };
 
