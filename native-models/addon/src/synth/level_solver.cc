@@ -213,18 +213,20 @@ void LevelSolver::ComputePatchErrors(bool afterVote) {
   // exact error when they moved).
   std::vector<uint8_t> todo;
   if (!first) DilateByRadius(restyled_, todo);
-  ParallelFor(th_, p_.threads, [&](int y0, int y1) {
-    for (int y = y0; y < y1; ++y)
-      for (int x = 0; x < tw_; ++x) {
-        const size_t i = static_cast<size_t>(y) * tw_ + x;
-        if (!first && !todo[i]) continue;
-        const int32_t* m = &nnf_[i * 2];
-        const float before = patchErr_[i];
-        patchErr_[i] = Distance(x, y, m[0], m[1], std::numeric_limits<float>::infinity());
-        if (afterVote && !first && patchErr_[i] > before * kReactivateRatio + kReactivateFloor) active_[i] = 1;
-      }
-  });
+  ParallelFor(th_, p_.threads, [&](int y0, int y1) { ErrorRows(y0, y1, first ? nullptr : todo.data(), afterVote && !first); });
   std::fill(restyled_.begin(), restyled_.end(), 0);
+}
+
+RR_SYNTH_AVX2_CLONE void LevelSolver::ErrorRows(int y0, int y1, const uint8_t* todo, bool reactivate) {
+  for (int y = y0; y < y1; ++y)
+    for (int x = 0; x < tw_; ++x) {
+      const size_t i = static_cast<size_t>(y) * tw_ + x;
+      if (todo && !todo[i]) continue;
+      const int32_t* m = &nnf_[i * 2];
+      const float before = patchErr_[i];
+      patchErr_[i] = Distance(x, y, m[0], m[1], std::numeric_limits<float>::infinity());
+      if (reactivate && patchErr_[i] > before * kReactivateRatio + kReactivateFloor) active_[i] = 1;
+    }
 }
 
 // A pixel is searched in the next iteration only if its match or a neighbour's changed in this one:
@@ -387,7 +389,7 @@ std::vector<float> LevelSolver::BoxFilter(const std::vector<float>& in) const {
   return out;
 }
 
-void LevelSolver::ScanRow(int y, bool forward, int round, int iter, OccupancyView& view) {
+RR_SYNTH_AVX2_CLONE void LevelSolver::ScanRow(int y, bool forward, int round, int iter, OccupancyView& view) {
   uint64_t rng = RowSeed(p_.seed, level_, round, iter, y);
   const int step = forward ? 1 : -1;
   const int maxRadius = coarsest_ ? std::max(sw_, sh_) : std::min(std::max(sw_, sh_), 2 * p_.patchSize);
