@@ -169,6 +169,9 @@ class LevelSolver {
   void AddCentre(std::vector<float>& map, int cx, int cy, float sign) const;
 
   void ScanRow(int y, bool forward, int round, int iter, OccupancyView& view);
+  // Patch errors of rows [y0, y1): every pixel, or those flagged in `todo`; with `reactivate`, pixels
+  // whose error grew are searched again.
+  void ErrorRows(int y0, int y1, const uint8_t* todo, bool reactivate);
   std::vector<float> BoxFilter(const std::vector<float>& in) const;
 
   const SynthesisParams& p_;
