@@ -62,6 +62,9 @@ test('given a propagation running, when the Propagated view is on its first fram
   const m = /(\d+) of (\d+) frames done/.exec(job);
   assert.ok(m, `the job's progress counts frames: ${job}`);
   assert.ok(Number(m[1]) >= 1 && Number(m[1]) < Number(m[2]), `frames done while running: ${m[0]}`);
+  // Shown while the segment's syntheses go on (before, its frames were written only after all of them).
+  const k = /(\d+) of (\d+) syntheses/.exec(job);
+  assert.ok(k && Number(k[1]) < Number(k[2]), `syntheses still to run when the frame was shown: ${job}`);
 
   // The job is still running: cancel it, and the segment stays partly propagated with frame 1 kept.
   await page.locator('[data-testid=job-propagate]').getByRole('button', { name: 'Cancel' }).click();

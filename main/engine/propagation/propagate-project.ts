@@ -174,7 +174,7 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
         finished++;
         framesFinished++;
         if (!done.has(f)) framesWritten++;
-        if (!done.has(f)) report(`frames ${s.start}–${s.end}: frame ${f} written`);
+        if (!done.has(f)) report(`frames ${s.start}–${s.end}: ${Math.min(segmentStep, segmentSteps)} of ${segmentSteps} syntheses, frame ${f} written`);
         opts.onSegment?.(s.id, finished, s.end - s.start + 1);
       },
     });
