@@ -2,7 +2,7 @@
 // params and result, the events with their payloads, and the media URL layout. Main, preload, the
 // serve-mode bridge and the renderer all use this file; it imports nothing but zod and the project schema.
 import { z } from 'zod';
-import { project, renderOverrides, renderParams, propagationSettings, exportSettings, exportFormat, modelSelection, frescoSettings } from './project-schema';
+import { project, renderOverrides, renderParams, propagationSettings, exportSettings, exportFormat, exportSizeChoice, modelSelection, frescoSettings } from './project-schema';
 
 const frame = z.number().int().min(0).max(10_000_000);
 const id = z.string().min(1).max(128);
@@ -263,6 +263,8 @@ export const calls = {
       range: z.object({ start: frame, end: frame }).optional(),
       /** PNG frames: the first file's number (default 0), e.g. 1 or 86400. */
       startNumber: z.number().int().min(0).max(99_999_999).optional(),
+      /** Output size (default: the source's pixels), as the CLI's --size. */
+      size: exportSizeChoice.optional(),
       sideBySide: z.boolean(),
       allowIncomplete: z.boolean(),
       /** The user confirmed replacing an earlier export at `out`; without it an existing one is an error (EXPORT_EXISTS). */

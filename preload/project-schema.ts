@@ -173,6 +173,12 @@ export const EXPORT_FORMATS = {
 export type ExportFormat = keyof typeof EXPORT_FORMATS;
 export const exportFormat = z.enum(Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]]);
 
+/** Limits of an export's width and height in pixels (`--size WxH`): even, as 4:2:0 video needs. */
+export const EXPORT_SIDE = { min: 16, max: 16384 } as const;
+const exportSide = z.number().int().min(EXPORT_SIDE.min).max(EXPORT_SIDE.max).refine((v) => v % 2 === 0, 'an even number of pixels');
+/** An export's size: the source's pixels, the working size, or an explicit W×H (the CLI's --size). */
+export const exportSizeChoice = z.union([z.enum(['source', 'working']), z.object({ width: exportSide, height: exportSide }).strict()]);
+
 export const exportSettings = z.object({
   format: exportFormat,
   /** Last export destination, relative to the project folder when inside it. */

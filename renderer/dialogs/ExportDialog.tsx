@@ -1,15 +1,23 @@
-// Export dialog: format (PNG frames with their first number), range, side-by-side, destination; then the
-// job's progress and "open folder".
+// Export dialog: format (PNG frames with their first number), range, size (source pixels, working size or
+// W×H, as the CLI's --size), side-by-side, destination; replacing an earlier export is asked in the editor's
+// own dialog; then the job's progress and "open folder".
 import { useState } from 'react';
 import { call, editor, useEditor } from '../store';
 import { askPath } from '../actions';
 import { formatEta } from '../JobsPanel';
 import { EXPORT_EXISTS } from '../../preload/api';
-import { EXPORT_FORMATS, type ExportFormat } from '../../preload/project-schema';
-import { exportSize } from '../../preload/export-size';
+import { EXPORT_FORMATS, EXPORT_SIDE, type ExportFormat } from '../../preload/project-schema';
+import { exportSize, type ExportSizeChoice } from '../../preload/export-size';
 
 type Format = ExportFormat;
 const EXT: Record<Format, string> = Object.fromEntries(Object.entries(EXPORT_FORMATS).map(([f, d]) => [f, d.ext])) as Record<Format, string>;
+
+/** Why a typed width or height cannot be exported, or null when it can. */
+function sideProblem(text: string, what: string): string | null {
+  const v = Number(text);
+  if (!/^\d+$/.test(text.trim()) || v < EXPORT_SIDE.min || v > EXPORT_SIDE.max || v % 2) return `${what}: an even number of pixels from ${EXPORT_SIDE.min} to ${EXPORT_SIDE.max}`;
+  return null;
+}
 
 function defaultDestination(projectFile: string, format: Format): string {
   const base = projectFile.replace(/\.rerender$/, '');
@@ -30,7 +38,16 @@ export function ExportDialog() {
   const [startNumber, setStartNumber] = useState(0);
   const [jobId, setJobId] = useState<string | null>(null);
   const job = useEditor((s) => (jobId ? s.jobs[jobId] : undefined));
-  const size = exportSize(p);
+  const [sizeKind, setSizeKind] = useState<'source' | 'working' | 'custom'>('source');
+  const sourceSize = exportSize(p, 'source');
+  const [customW, setCustomW] = useState(String(sourceSize.width));
+  const [customH, setCustomH] = useState(String(sourceSize.height));
+  const sizeProblems = sizeKind === 'custom' ? [sideProblem(customW, 'Width'), sideProblem(customH, 'Height')].filter(Boolean) as string[] : [];
+  const sizeChoice: ExportSizeChoice = sizeKind === 'custom' ? { width: Number(customW), height: Number(customH) } : sizeKind;
+  const size = exportSize(p, sizeProblems.length ? 'source' : sizeChoice);
+  // An earlier export at the destination: asked here, in the editor's own dialog (params to export with on Replace).
+  const [replace, setReplace] = useState<{ params: Record<string, unknown>; dest: string } | null>(null);
+  const [kept, setKept] = useState<string | null>(null);
   const ext = /\.[^./\\]*$/.exec(dest)?.[0].toLowerCase() ?? '';
   const videoExts = Object.values(EXT).filter(Boolean) as string[];
   const mismatch = format === 'png' ? (videoExts.includes(ext) || ext === '.m4v' ? `PNG frames go into a folder; the name ends ${ext}.` : null)
@@ -44,17 +61,26 @@ export function ExportDialog() {
     else if (EXT[format] && dest.toLowerCase().endsWith(EXT[format])) setDest(dest.slice(0, -EXT[format].length) + EXT[f]);
   };
   const start_ = async () => {
-    const params = { out: dest, format, sideBySide, allowIncomplete, range: whole ? undefined : { start, end }, ...(format === 'png' ? { startNumber } : {}) };
+    if (sizeProblems.length) return;
+    const params = { out: dest, format, sideBySide, allowIncomplete, range: whole ? undefined : { start, end }, size: sizeChoice, ...(format === 'png' ? { startNumber } : {}) };
+    // A new attempt: what an earlier export of this dialog said no longer applies.
+    setJobId(null);
+    setKept(null);
     try {
       setJobId((await editor.get().api.call('export.start', params)).jobId);
     } catch (err) {
       // An earlier export is there: replace it only when the user says so.
       const message = (err as Error).message;
       if (!EXPORT_EXISTS.test(message)) return void editor.set({ error: message });
-      if (!window.confirm(`${dest} already exists. Replace it?`)) return;
-      const r = await call('export.start', { ...params, overwrite: true });
-      if (r) setJobId(r.jobId);
+      setReplace({ params, dest });
     }
+  };
+  const answerReplace = async (yes: boolean) => {
+    const asked = replace!;
+    setReplace(null);
+    if (!yes) return setKept(`Not exported: ${asked.dest} was kept as it was.`);
+    const r = await call('export.start', { ...(asked.params as Parameters<typeof call<'export.start'>>[1]), overwrite: true });
+    if (r) setJobId(r.jobId);
   };
 
   return (
@@ -85,10 +111,21 @@ export function ExportDialog() {
           <input type="number" min={0} max={p.frames.count - 1} value={end} onChange={(e) => setEnd(Number(e.target.value))} disabled={whole} aria-label="Last frame" />
         </label>
       </fieldset>
-      <p className="note" data-testid="export-size">Output size: {size.width}×{size.height}{sideBySide ? ` per side (${size.width * 2}×${size.height} in all)` : ''}, {size.why}</p>
+      <fieldset data-testid="export-size-choice">
+        <legend>Size</legend>
+        <label><input type="radio" checked={sizeKind === 'source'} onChange={() => setSizeKind('source')} /> source pixels ({sourceSize.width}×{sourceSize.height})</label>
+        <label><input type="radio" checked={sizeKind === 'working'} onChange={() => setSizeKind('working')} /> working size ({p.working.width}×{p.working.height})</label>
+        <label><input type="radio" checked={sizeKind === 'custom'} onChange={() => setSizeKind('custom')} /> width
+          <input type="number" min={EXPORT_SIDE.min} max={EXPORT_SIDE.max} step={2} value={customW} onChange={(e) => { setCustomW(e.target.value); setSizeKind('custom'); }} aria-label="Export width" aria-invalid={sizeKind === 'custom' && !!sideProblem(customW, 'Width')} /> × height
+          <input type="number" min={EXPORT_SIDE.min} max={EXPORT_SIDE.max} step={2} value={customH} onChange={(e) => { setCustomH(e.target.value); setSizeKind('custom'); }} aria-label="Export height" aria-invalid={sizeKind === 'custom' && !!sideProblem(customH, 'Height')} />
+        </label>
+        {sizeProblems.map((m) => <p key={m} className="field-error" role="alert" data-testid="export-size-error">{m}</p>)}
+      </fieldset>
+      <p className="note" data-testid="export-size">Output size: {sizeProblems.length ? 'choose a valid size' : <>{size.width}×{size.height}{sideBySide ? ` per side (${size.width * 2}×${size.height} in all)` : ''}, {size.why}</>}</p>
       <label><input type="checkbox" checked={sideBySide} onChange={(e) => setSideBySide(e.target.checked)} /> Side by side with the source</label>
       <label><input type="checkbox" checked={allowIncomplete} onChange={(e) => setAllowIncomplete(e.target.checked)} /> Use source frames where nothing is rendered yet</label>
       {notRendered > 0 && !allowIncomplete && <p className="note">{notRendered === 1 ? '1 segment is' : `${notRendered} segments are`} not fully propagated; export fails unless you propagate first or allow source frames.</p>}
+      {kept && !job && <div className="export-progress" data-testid="export-status" data-status="kept">{kept}</div>}
       {job && (
         <div className={`export-progress ${job.status}`} data-testid="export-status" data-status={job.status}>
           {job.status === 'running' && <><progress max={1} value={job.fraction} /> {Math.round(job.fraction * 100)}% {formatEta(job.etaSeconds, job.fraction)}</>}
@@ -100,9 +137,21 @@ export function ExportDialog() {
       <div className="buttons">
         {job?.status === 'done' && info?.mode === 'electron' && <button onClick={() => void call('shell.reveal', { path: job.output! })}>Open folder</button>}
         {job?.status === 'running' ? <button onClick={() => void call('jobs.cancel', { id: job.id })}>Cancel export</button>
-          : <button className="primary" onClick={() => void start_()}>Export</button>}
+          : <button className="primary" disabled={sizeProblems.length > 0} onClick={() => void start_()}>Export</button>}
         <button onClick={() => editor.set({ dialog: null })}>Close</button>
       </div>
+      {replace && (
+        <div className="modal-layer">
+          <div className="dialog" role="alertdialog" aria-label="Replace the earlier export" data-testid="export-replace-dialog">
+            <h2>Replace the earlier export?</h2>
+            <p><span className="path">{replace.dest}</span> already exists{format === 'png' ? ' (frames of an earlier export)' : ''}. Replacing it cannot be undone.</p>
+            <div className="buttons">
+              <button onClick={() => void answerReplace(true)}>Replace</button>
+              <button className="primary" autoFocus onClick={() => void answerReplace(false)}>Cancel</button>
+            </div>
+          </div>
+        </div>
+      )}
     </div>
   );
 }

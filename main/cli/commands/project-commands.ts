@@ -6,7 +6,7 @@ import { UserError, CancelToken } from '../../../native-models/src/errors';
 import { createProject } from '../../engine/project/create';
 import { readProjectFile } from '../../engine/project/project-file';
 import { ProjectStore } from '../../engine/project/project-store';
-import { setKeyframeFrames } from '../../engine/project/keyframes';
+import { applySuggestedKeyframes, hasUserImage, setKeyframeFrames } from '../../engine/project/keyframes';
 import { uniformKeyframes, adaptiveKeyframes, frameDifferences } from '../../engine/project/keyframe-suggest';
 import { importKeyframeImage } from '../../engine/project/keyframe-images';
 import { exportProject } from '../../engine/project/export-project';
@@ -126,7 +126,9 @@ usage: rerender keyframes <project-file> (--set 0,10,25 | --every K | --auto [--
   --set a,b,c     exactly these frames (0-based)
   --every K       frames 0, K, 2K, …
   --auto          at changes of content (blurred frame difference), gaps between --min and --max
-Keyframes that stay keep their images and settings.`,
+Keyframes that stay keep their images and settings. --every and --auto replace only empty keyframes: one
+with an image (imported, painted or rendered) or earlier renders stays where it is, as the editor's
+Suggest keyframes does; --set gives exactly the frames listed.`,
   flags: ['auto'],
   async run(args, ctx) {
     const file = args.positional[0];
@@ -135,7 +137,8 @@ Keyframes that stay keep their images and settings.`,
     const chosen = [args.string('set') !== undefined, args.int('every') !== undefined, args.flag('auto')].filter(Boolean).length;
     if (chosen !== 1) throw new UserError('choose exactly one of --set, --every, --auto');
     let frames: number[];
-    if (args.string('set') !== undefined) {
+    const exact = args.string('set') !== undefined;
+    if (exact) {
       frames = args.string('set')!.split(',').filter((s) => s.trim() !== '').map((s) => {
         const n = Number(s.trim());
         if (!Number.isInteger(n)) throw new UserError(`--set expects frame numbers separated by commas, got "${s}"`);
@@ -150,13 +153,15 @@ Keyframes that stay keep their images and settings.`,
       frames = adaptiveKeyframes(diffs, args.int('min') ?? 5, args.int('max') ?? 20);
     }
     const next = await ProjectStore.with(file, async (store) => {
-      store.apply('Set keyframes', (now) => setKeyframeFrames(now, frames));
+      store.apply('Set keyframes', (now) => (exact ? setKeyframeFrames(now, frames) : applySuggestedKeyframes(now, frames)));
       await store.save();
       return store.project;
     }, { app: 'rerender keyframes' });
     const list = next.keyframes.map((k) => k.frame);
-    if (ctx.json) ctx.out(JSON.stringify({ ok: true, keyframes: list }));
-    else ctx.out(`${list.length} keyframes: ${list.join(', ')}`);
+    // Keyframes a suggestion did not name, kept for the user's images.
+    const kept = exact ? [] : next.keyframes.filter((k) => !frames.includes(k.frame) && hasUserImage(k)).map((k) => k.frame);
+    if (ctx.json) ctx.out(JSON.stringify({ ok: true, keyframes: list, keptForImages: kept }));
+    else ctx.out(`${list.length} keyframes: ${list.join(', ')}${kept.length ? ` (kept for their images: ${kept.join(', ')})` : ''}`);
   },
 };
 

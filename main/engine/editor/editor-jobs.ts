@@ -319,7 +319,7 @@ export class EditorJobs {
     const projectFile = this.session.file!;
     const project = this.session.project();
     const { job } = this.list.start('export', `Export ${path.basename(out)}`, async (run) => {
-      return this.workers.propagation.call('exportProject', { projectFile, project, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete, overwrite: p.overwrite, startNumber: p.startNumber }, run);
+      return this.workers.propagation.call('exportProject', { projectFile, project, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete, overwrite: p.overwrite, startNumber: p.startNumber, size: p.size }, run);
     }, { output: out });
     return job;
   }

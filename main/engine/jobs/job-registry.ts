@@ -3,7 +3,7 @@
 // it gets back; the worker (serveJobs) validates the parameters it gets and the result it sends. A job's
 // parameters and result are therefore written once, here, and checked on both sides of the process line.
 import { z } from 'zod';
-import { crop, exportFormat, frescoSettings, keyframeStatus, modelSelection, renderOverrides } from '../../../preload/project-schema';
+import { crop, exportFormat, exportSizeChoice, frescoSettings, keyframeStatus, modelSelection, renderOverrides } from '../../../preload/project-schema';
 import { UserError } from '../../../native-models/src/errors';
 import { PROVIDER_CHOICES } from '../../../native-models/src/runtime/provider-names';
 
@@ -107,7 +107,7 @@ export const JOBS = {
       projectFile: z.string().min(1), out: z.string().min(1), format: exportFormat.optional(),
       allowIncomplete: z.boolean().optional(), sideBySide: z.boolean().optional(), overwrite: z.boolean().optional(),
       range: z.object({ start: z.number().int(), end: z.number().int() }).optional(), startNumber: z.number().int().min(0).optional(),
-      project: snapshot.optional(),
+      size: exportSizeChoice.optional(), project: snapshot.optional(),
     }),
     result: z.object({ out: z.string(), frames: z.number().int(), fromSource: z.number().int(), leftOut: z.array(z.string()) }),
   },

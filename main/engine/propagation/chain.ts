@@ -5,7 +5,7 @@ import { occlusionMask, warpImage } from '../../../native-models/src/flow';
 import type { FlowField, Image } from '../../../native-models/src/image';
 import { synthesize, moveMatches, type MatchField } from '../../../native-models/src/synthesis';
 import { buildGuides, edgeGuide, positionMap, advancePositions, temporalGuide, type GuideWeights } from './guides';
-import type { ChainStore } from './frame-store';
+import type { ChainStep, ChainStore } from './frame-store';
 import type { PropagationSettings } from '../../../preload/project-schema';
 import type { CancelToken } from '../../../native-models/src/errors';
 
@@ -31,6 +31,11 @@ export interface ChainRequest extends PropagationInputs {
   direction: 'forward' | 'backward';
   store: ChainStore;
   onFrame?: (frame: number, resumed: boolean) => void;
+  /**
+   * Given each step's result as soon as it is stored (or loaded, `resumed`), in chain order; the chain
+   * waits for it before the next step, so what it starts cannot pile up.
+   */
+  onStep?: (frame: number, step: ChainStep, resumed: boolean) => Promise<void>;
 }
 
 export function guideWeights(s: PropagationSettings): GuideWeights {
@@ -68,6 +73,7 @@ export async function runChain(req: ChainRequest): Promise<void> {
       prevMatches = saved.matches;
       prevUncovered = saved.uncovered;
       req.onFrame?.(j, true);
+      await req.onStep?.(j, saved, true);
       continue;
     }
     const { flow, occluded } = await stepToward(req.flows, j, req.direction);
@@ -84,11 +90,13 @@ export async function runChain(req: ChainRequest): Promise<void> {
       seed: req.seed + j, threads: req.threads, cancel: req.cancel,
       initialMatches: prevMatches ? moveMatches(prevMatches, flow) : undefined,
     });
-    await req.store.save(j, { image: result.image, error: result.error, positions, matches: result.matches, uncovered });
+    const step: ChainStep = { image: result.image, error: result.error, positions, matches: result.matches, uncovered };
+    await req.store.save(j, step);
     prevOutput = result.image;
     prevUncovered = uncovered;
     prevPositions = positions;
     prevMatches = result.matches;
     req.onFrame?.(j, false);
+    await req.onStep?.(j, step, false);
   }
 }

@@ -154,10 +154,10 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
     }
     // A finished segment is skipped whole; otherwise its chains step through every frame again (fast
     // where results are stored), so progress counts those steps as they come.
-    if (done.size === s.end - s.start + 1) { steps += done.size * (s.left && s.right ? 2 : 1); framesFinished += done.size; }
+    if (done.size === s.end - s.start + 1) steps += done.size * (s.left && s.right ? 2 : 1); // (its frames are counted as propagateSegment reports them)
     let finished = 0;
-    // Frames are finished when both directions are blended, so within a segment the count of syntheses
-    // says how far it is (a frame count alone stays still until the segment's frames are blended).
+    // A two-sided segment's frames are finished one by one while its forward chain runs (its backward
+    // chain comes first, see segment.ts): the fraction follows the syntheses, the message the frames.
     const segmentSteps = (s.end - s.start + 1) * (s.left && s.right ? 2 : 1);
     let segmentStep = 0;
     const coverage = await propagateSegment({
@@ -174,6 +174,7 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
         finished++;
         framesFinished++;
         if (!done.has(f)) framesWritten++;
+        if (!done.has(f)) report(`frames ${s.start}–${s.end}: ${Math.min(segmentStep, segmentSteps)} of ${segmentSteps} syntheses, frame ${f} written`);
         opts.onSegment?.(s.id, finished, s.end - s.start + 1);
       },
     });

@@ -5,7 +5,7 @@ import fsp from 'node:fs/promises';
 import type { Image } from '../../../native-models/src/image';
 import { warpImage } from '../../../native-models/src/flow';
 import { runChain, type PropagationInputs } from './chain';
-import { ChainStore } from './frame-store';
+import { ChainStore, type ChainStep } from './frame-store';
 import { blendDirections, blendWeights } from '../../../native-models/src/blend';
 import { writePng } from '../media/image-files';
 import type { Segment } from '../project/keyframes';
@@ -60,57 +60,74 @@ export async function propagateSegment(job: SegmentJob): Promise<Map<number, Fra
   }
   const common = { sourceFrame: job.sourceFrame, flows: job.flows, settings: job.settings, seed: job.seed, threads: job.threads, cancel: job.cancel, onFrame: (_frame: number, resumed: boolean) => job.onStep?.(resumed) };
   // A chain must run from its keyframe through every frame up to the last pending one (each step needs
-  // the one before), but frames already blended need not be re-blended.
+  // the one before), but frames already written need not be blended or written again.
   const lastForward = Math.max(...pending);
   const firstBackward = Math.min(...pending);
-  // The two directions are independent. Given two threads or more they run at the same time, the
-  // threads shared between them (a chain on one thread never waits for the slower half of a parallel
-  // pass); with one thread, one after the other. A synthesis's result does not depend on its thread
-  // count, so neither do the bytes.
-  const concurrent = !!(s.left && job.leftStyle && s.right && job.rightStyle) && (job.threads ?? 1) >= 2;
-  const threads = concurrent ? Math.floor(job.threads! / 2) : job.threads;
-  const chains: (() => Promise<void>)[] = [];
-  if (s.left && job.leftStyle) {
-    const style = job.leftStyle, keyFrame = s.left.frame;
-    chains.push(() => runChain({ ...common, threads, keyFrame, style, frames: frames.filter((f) => f <= lastForward), direction: 'forward', store: forward }));
-  }
-  if (s.right && job.rightStyle) {
-    const style = job.rightStyle, keyFrame = s.right.frame;
-    chains.push(() => runChain({ ...common, threads, keyFrame, style, frames: frames.filter((f) => f >= firstBackward).reverse(), direction: 'backward', store: backward }));
-  }
-  // Both finish (or stop) before an error goes on, so nothing is still writing while the caller cleans up.
-  const settled: PromiseSettledResult<void>[] = [];
-  if (concurrent) settled.push(...await Promise.allSettled(chains.map((run) => run())));
-  else for (const run of chains) if (!settled.some((r) => r.status === 'rejected')) settled.push(...await Promise.allSettled([run()]));
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  const both = !!(s.left && s.right);
+  // Each frame is finished (blended, measured, written) as soon as what it needs is at hand, so the
+  // output appears frame by frame while the segment runs. The blend's temporal coherence carries each
+  // frame's mask into the next (docs/METHOD.md §4.2), from the left keyframe on, and frame `start` needs
+  // the backward chain's last step: so in a two-sided segment the backward chain runs first, then the
+  // forward chain, and each forward step is blended with the stored backward step of its frame.
   let previousMask: { frame: number; mask: Image } | undefined;
-  for (const c of frames) {
-    job.cancel?.throwIfCancelled();
-    if (!s.left || !s.right) {
-      const only = await (s.left ? forward : backward).load(c);
-      if (!only) throw new Error(`propagation result for frame ${c} is missing`);
-      await measure(c, only);
-      if (job.isDone(c)) continue;
-      await writePng(job.outputFile(c), only.image);
+  const finish = async (c: number, a: ChainStep, b?: ChainStep): Promise<void> => {
+    if (!b) {
+      await measure(c, a);
+      if (job.isDone(c)) return;
+      await writePng(job.outputFile(c), a.image);
       job.onFrameDone?.(c);
-      continue;
+      return;
     }
-    const a = await forward.load(c);
-    const b = await backward.load(c);
-    if (!a || !b) throw new Error(`propagation result for frame ${c} is missing`);
     // Temporal coherence of the mask needs the previous frame's mask moved into this frame.
     let warpedMask: Image | undefined;
     if (previousMask && previousMask.frame === c - 1) warpedMask = await warpImage(previousMask.mask, (await job.flows.pair(c - 1)).backward, 'nearest');
-    const w1 = (c - s.left.frame) / (s.right.frame - s.left.frame);
+    const w1 = (c - s.left!.frame) / (s.right!.frame - s.left!.frame);
     const mask = blendWeights(a.error, b.error, w1, warpedMask);
-    const image = await blendDirections({ a: a.image, b: b.image, mask, weightB: w1, fusion: job.settings.gradientFusion });
     previousMask = { frame: c, mask };
     await measure(c, a, b, mask);
-    if (!job.isDone(c)) {
-      await writePng(job.outputFile(c), image);
-      job.onFrameDone?.(c);
+    if (job.isDone(c)) return; // written by an earlier run: its mask was still needed for the next frame
+    const image = await blendDirections({ a: a.image, b: b.image, mask, weightB: w1, fusion: job.settings.gradientFusion });
+    await writePng(job.outputFile(c), image);
+    job.onFrameDone?.(c);
+  };
+  const stored = async (store: ChainStore, c: number): Promise<ChainStep> => {
+    const step = await store.load(c);
+    if (!step) throw new Error(`propagation result for frame ${c} is missing`);
+    return step;
+  };
+  // A frame is finished while the chain goes on to the next one: one frame at most waits to be finished
+  // (memory stays flat), and a failure stops the chain at its next step.
+  let finishing: Promise<void> = Promise.resolve();
+  const handOn = (work: () => Promise<void>) => async () => {
+    await finishing;
+    job.cancel?.throwIfCancelled();
+    finishing = work();
+    finishing.catch(() => undefined); // awaited by the next step or after the chain
+  };
+  const settle = async (run: Promise<void>) => {
+    // Nothing may still be writing when an error goes on (the caller cleans up after it).
+    const [chain, last] = await Promise.allSettled([run, run.then(() => finishing, () => finishing.catch(() => undefined))]);
+    if (chain.status === 'rejected') throw chain.reason;
+    if (last.status === 'rejected') throw last.reason;
+  };
+  const forwardFrames = frames.filter((f) => f <= lastForward);
+  const backwardFrames = frames.filter((f) => f >= firstBackward).reverse();
+  if (both) {
+    await runChain({ ...common, keyFrame: s.right!.frame, style: job.rightStyle!, frames: backwardFrames, direction: 'backward', store: backward });
+    await settle(runChain({
+      ...common, keyFrame: s.left!.frame, style: job.leftStyle!, frames: forwardFrames, direction: 'forward', store: forward,
+      onStep: (c, a) => handOn(async () => finish(c, a, await stored(backward, c)))(),
+    }));
+    for (const c of frames.filter((f) => f > lastForward)) {
+      job.cancel?.throwIfCancelled();
+      await finish(c, await stored(forward, c), await stored(backward, c));
     }
+  } else if (s.left) {
+    await settle(runChain({ ...common, keyFrame: s.left.frame, style: job.leftStyle!, frames: forwardFrames, direction: 'forward', store: forward, onStep: (c, a) => handOn(() => finish(c, a))() }));
+    for (const c of frames.filter((f) => f > lastForward)) await finish(c, await stored(forward, c));
+  } else if (s.right) {
+    await settle(runChain({ ...common, keyFrame: s.right.frame, style: job.rightStyle!, frames: backwardFrames, direction: 'backward', store: backward, onStep: (c, b) => handOn(() => finish(c, b))() }));
+    for (const c of frames.filter((f) => f < firstBackward)) await finish(c, await stored(backward, c));
   }
   return coverage;
 }
