@@ -7,9 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from '../../native-models/src/runtime/onnxruntime';
 import { ModelRuntime } from '../../native-models/src/runtime/model-runtime';
+import { spawn } from 'node:child_process';
 import { compiledGraph, compiledGraphName, removeCompiledGraphs } from '../../native-models/src/runtime/graph-cache';
 import { buildGraph } from '../../native-models/src/graphs';
-import type { ModelDef } from '../../native-models/src/onnx/model';
+import { encodeModel, type ModelDef } from '../../native-models/src/onnx/model';
+import { createSessionOn, flavourFor } from '../../native-models/src/runtime/providers';
+import { float32ToHalf } from '../../native-models/src/weights/half';
+import { writeSafetensors, type TensorToWrite } from '../../native-models/src/weights/safetensors';
 import { loadComponentWeights } from '../../native-models/src/weights/model-weights';
 import { SD_TINY } from '../helpers/fixtures';
 
@@ -184,6 +188,89 @@ test('given a full-UNet variant loaded, when another variant of the same weights
     await runtime.releaseAll();
     await unet.close();
     await vae.close();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+
+const storeBytes = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.data')).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
+
+test('given one UNet as an fp32 and as an fp16 file, when compiled for the CPU (fp32 graphs), then the fp16 file\'s store holds its weights in half (no fp32 copy), its fp16 graph shares that store, and its fp32 graph computes exactly what the same weights inline in float32 compute', async () => {
+  const work = tempDir();
+  const dir32 = path.join(work, 'cache32'), dir16 = path.join(work, 'cache16'), file16 = path.join(work, 'unet-fp16.safetensors');
+  const full = await loadComponentWeights(FIXTURES, 'unet');
+  const tensors: Record<string, TensorToWrite> = {};
+  for (const name of full.names()) tensors[name] = { dtype: 'F16', shape: full.shape(name), data: float32ToHalf(full.get(name).data) };
+  await writeSafetensors(file16, tensors);
+  const half = await loadComponentWeights(file16, 'unet');
+  const feeds = () => ({
+    sample: new ort.Tensor('float32', Float32Array.from({ length: 2 * 4 * 16 * 16 }, (_, i) => Math.sin(i)), [2, 4, 16, 16]),
+    timestep: new ort.Tensor('int64', BigInt64Array.from([500n]), [1]),
+    encoder_hidden_states: new ort.Tensor('float32', Float32Array.from({ length: 2 * 77 * 20 }, (_, i) => Math.cos(i)), [2, 77, 20]),
+  });
+  try {
+    const r32 = new ModelRuntime({ cacheDir: dir32, providers: ['cpu'] });
+    await r32.load({ part: 'unet' }, full);
+    await r32.releaseAll();
+    const r16 = new ModelRuntime({ cacheDir: dir16, providers: ['cpu'] });
+    const cached = await r16.load({ part: 'unet' }, half);
+    const fromStore = (await cached.run(feeds(), ['noise_pred'])).noise_pred.data as Float32Array;
+    await r16.releaseAll();
+    const bytes32 = storeBytes(dir32), bytes16 = storeBytes(dir16);
+    const halfBytes = half.names().reduce((s, n) => s + 2 * half.shape(n).reduce((a, b) => a * b, 1), 0);
+    assert.ok(bytes16 <= 0.55 * bytes32, `store of the fp16 file ${bytes16} B against ${bytes32} B for the fp32 file`);
+    assert.ok(bytes16 <= 1.05 * halfBytes, `store ${bytes16} B for ${halfBytes} B of fp16 weights`);
+
+    // An fp16 graph of the same file (GPU providers) finds its tensors in that store.
+    const fp = await half.fingerprint();
+    await compiledGraph(dir16, { weights: fp, graph: 'unet', precision: 'fp16', fusedOps: false }, (sink) => buildGraph({ part: 'unet' }, half, { precision: 'fp16', sink }));
+    assert.ok(storeBytes(dir16) <= 1.1 * bytes16, `the fp16 graph added ${storeBytes(dir16) - bytes16} B to ${bytes16} B`);
+
+    // The same weights inline in float32 (no store, no cast) compute the same noise, bit for bit.
+    const inline = await createSessionOn(encodeModel(buildGraph({ part: 'unet' }, half, flavourFor('cpu'))).toBytes(), 'cpu');
+    const direct = (await inline.run(feeds(), ['noise_pred'])).noise_pred.data as Float32Array;
+    await inline.release();
+    assert.deepEqual(fromStore, direct);
+  } finally {
+    await full.close();
+    await half.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('given a graph build killed midway in another process, then its partial data file is left, and the next build removes it', { timeout: 600_000 }, async () => {
+  const cacheDir = tempDir();
+  try {
+    // The child streams one weight into the store, says so, and waits to be killed.
+    const script = `
+      const { compiledGraph } = require(${JSON.stringify(path.resolve(__dirname, '../../native-models/src/runtime/graph-cache'))});
+      compiledGraph(${JSON.stringify(cacheDir)}, { weights: 'killed', graph: 'unet', precision: 'fp32', fusedOps: false }, (sink) => {
+        sink.place({ name: 'w', dataType: 'float32', dims: [1024], bytes: new Uint8Array(4096).fill(3) });
+        process.stdout.write('placed\\n');
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+      });`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('placed')) resolve(); });
+      child.on('exit', (code) => reject(new Error(`the build exited (${code}) before placing its weight`)));
+    });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    const left = fs.readdirSync(cacheDir).filter((f) => f.endsWith('.partial'));
+    assert.equal(left.length, 1, `left: ${fs.readdirSync(cacheDir).join(', ')}`);
+    assert.ok(left[0].includes(`.${child.pid}.partial`), left[0]);
+
+    const weights = await loadComponentWeights(FIXTURES, 'vae');
+    try {
+      const runtime = new ModelRuntime({ cacheDir, providers: ['cpu'] });
+      await runtime.load({ part: 'vae_decoder' }, weights);
+      await runtime.releaseAll();
+    } finally {
+      await weights.close();
+    }
+    assert.deepEqual(fs.readdirSync(cacheDir).filter((f) => f.includes('partial')), [], 'the killed build\'s partial file is gone');
+    assert.ok(fs.readdirSync(cacheDir).some((f) => f.endsWith('.onnx')), 'the new build was written');
+  } finally {
     fs.rmSync(cacheDir, { recursive: true, force: true });
   }
 });

@@ -81,7 +81,11 @@ export async function validLatentMask(anchor: Alignment, previous: Alignment): P
   return poolBlocks(valid, LATENT_FACTOR, 'min');
 }
 
-/** Error above this (mean over channels of |D(z*) − I|, in [−1, 1] units) marks a compensation artefact. */
+/**
+ * Round-trip error above this (mean over channels of |D(E(I)) − I|, in [−1, 1] units) marks a pixel where the
+ * compensation z + (z − z′) is not trusted: it would double a correction too large to be a small, near-linear
+ * loss, which is where it makes artefacts.
+ */
 export const FIDELITY_ARTEFACT_THRESHOLD = 0.25;
 
 export interface FidelityEncoding {
@@ -93,8 +97,9 @@ export interface FidelityEncoding {
   fallback: Float32Array;
   /**
    * F on the latent grid: 1 where the target latent represents I at least as well as the latent the
-   * keyframe already has (its decode is no further from I, mean over the cell's block), else 0; all 1
-   * when no current decode was given. Pixel-aware fusion leaves cells with F = 0 alone.
+   * keyframe already has (measured on the round trip D(z), mean over the cell's block; the compensated
+   * latent is used only where that round trip is close, and decodes closer still), else 0; all 1 when no
+   * current decode was given. Pixel-aware fusion leaves cells with F = 0 alone.
    */
   faithful: Float32Array;
 }
@@ -120,10 +125,12 @@ function pixelError(decoded: Planar, target: Planar): FloatImage {
 
 /**
  * Fidelity-oriented encoding (§3.3): z′ = E(D(z)) measures what one VAE round trip loses, and z + (z − z′)
- * pre-compensates it; where that creates artefacts (dilated by one cell) the plain z is kept.
+ * pre-compensates it; where the round trip D(z) is far from I (dilated by one cell) the plain z is kept. Two
+ * encodes and one decode: the artefact check reads the round trip the compensation decodes anyway, not a
+ * decode of the compensated latent (render/README.md "Fidelity encoding's artefact check" says why).
  * With `current` (pass 1's decode D), cells where the target latent decodes further from I than D does are
  * marked unfaithful: fusing towards them would move the result away from I (an addition to §3.3;
- * render/README.md "Pixel-aware fusion's target" says why). Uses the decodes the encoding makes anyway.
+ * render/README.md "Pixel-aware fusion's target" says why).
  */
 export async function fidelityEncode(models: LatentCodec, image: Image, current?: Image): Promise<FidelityEncoding> {
   const target = imageToSigned(image);
@@ -132,19 +139,19 @@ export async function fidelityEncode(models: LatentCodec, image: Image, current?
   const z = await models.encode(target);
   const roundTrip = await models.decode(z, h, w);
   const zPrime = await models.encode(roundTrip);
-  const zStar = Float32Array.from(z, (v, k) => 2 * v - zPrime[k]);
-  const check = pixelError(await models.decode(zStar, h, w), target);
-  const artefact = { ...check, data: check.data.map((e) => (e > FIDELITY_ARTEFACT_THRESHOLD ? 1 : 0)) };
-  const fallback = dilate3x3(poolBlocks(artefact, LATENT_FACTOR, 'max')).data;
+  const loss = pixelError(roundTrip, target);
+  const untrusted = { ...loss, data: loss.data.map((e) => (e > FIDELITY_ARTEFACT_THRESHOLD ? 1 : 0)) };
+  const fallback = dilate3x3(poolBlocks(untrusted, LATENT_FACTOR, 'max')).data;
   const keep = perChannel(fallback, channels);
   const compensated = Float32Array.from(z, (v, k) => v + (1 - keep[k]) * (v - zPrime[k]));
   const faithful = new Float32Array(fallback.length).fill(1);
   if (current) {
-    // The target's own decode per cell: D(z) where it fell back, D(z*) elsewhere.
-    const plainError = poolBlocks(pixelError(roundTrip, target), LATENT_FACTOR, 'mean').data;
-    const starError = poolBlocks(check, LATENT_FACTOR, 'mean').data;
+    // The target's decode per cell, bounded by D(z): exact where it fell back to z; where it kept z*, the
+    // compensation removes part of D(z)'s loss, so z* is judged by the larger error of the two (never fused
+    // where the plain latent would not be).
+    const targetError = poolBlocks(loss, LATENT_FACTOR, 'mean').data;
     const currentError = poolBlocks(pixelError(imageToSigned(current), target), LATENT_FACTOR, 'mean').data;
-    for (let i = 0; i < faithful.length; i++) faithful[i] = (fallback[i] > 0 ? plainError[i] : starError[i]) <= currentError[i] ? 1 : 0;
+    for (let i = 0; i < faithful.length; i++) faithful[i] = targetError[i] <= currentError[i] ? 1 : 0;
   }
   return { plain: z, compensated, fallback, faithful };
 }

@@ -64,7 +64,7 @@ export function plannedSteps(params: RenderParams, kind: 'anchor' | 'later' | 'i
 /**
  * Whether pixel-aware fusion acts on any step this run executes. When it does not, pass 2 would repeat
  * pass 1 exactly (same noise, same hooks), so a later keyframe runs one pass and skips the pixel
- * composite and its fidelity-oriented encoding: three VAE encodes and four decodes become one and one.
+ * composite and its fidelity-oriented encoding: three VAE encodes and three decodes become one and one.
  */
 export function pixelFusionRuns(params: RenderParams): boolean {
   return firstPixelFusionStep(params) < params.steps;

@@ -80,8 +80,9 @@ export function settingsKey(project: Project, k: Keyframe, mode: RenderRecord['m
     params: constrained ? params : diffusionParams(params),
     // The constraint windows became fractions of the executed steps (step-windows.ts), and D comes from
     // pass 1's x̂₀ at the pixel window unless the full first pass is asked for: a later keyframe rendered
-    // under another reading is not reused as if it were this render.
-    ...(constrained ? { windows: 'executed-steps', firstPass: params.constraints.fullFirstPass ? 'full' : 'to-pixel-window' } : {}),
+    // under another reading is not reused as if it were this render. Likewise the fidelity encoding's
+    // artefact check, which reads the VAE round trip instead of decoding the compensated latent.
+    ...(constrained ? { windows: 'executed-steps', firstPass: params.constraints.fullFirstPass ? 'full' : 'to-pixel-window', fidelityCheck: 'round-trip' } : {}),
     image: k.source === 'diffusion' ? null : { image: k.image, revision: k.revision },
     ...(mode === 'fresco' ? { fresco: frescoKeySettings(project) } : {}),
   });

@@ -23,6 +23,25 @@ export interface FloatTensor {
   data: Float32Array;
 }
 
+/**
+ * Whether every value of `data` is exactly a half-precision number (±0, normal or subnormal half, no
+ * infinity or NaN): then storing it as fp16 loses nothing. Read from the bits, one pass.
+ */
+export function exactInHalf(data: Float32Array): boolean {
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  for (let i = 0; i < bits.length; i++) {
+    const exp = (bits[i] >>> 23) & 0xff, mantissa = bits[i] & 0x7fffff;
+    if (exp === 0) { if (mantissa !== 0) return false; continue; } // ±0 (float32 subnormals are below half's range)
+    const e = exp - 127;
+    if (e > 15) return false; // beyond half's range, infinity or NaN
+    if (e < -24) return false;
+    // Normal half: 10 mantissa bits; subnormal half (e < −14): k·2^−24, fewer bits the smaller it is.
+    const dropped = e >= -14 ? 13 : 13 + (-14 - e);
+    if (mantissa & ((1 << dropped) - 1)) return false;
+  }
+  return true;
+}
+
 /** The opset this project targets: 17 has LayerNormalization and Split with a `split` input. */
 export const OPSET = 17;
 
@@ -80,8 +99,18 @@ export class GraphBuilder {
     if (cached) return cached;
     const v = transform ? transform(t) : t;
     const id = this.uniqueName(key);
-    const tensor = this.floatTensor(id, v.shape, v.data, this.floatType);
     const sink = this.options.sink;
+    if (!this.fp16 && sink && isExternalSize(4 * v.data.length) && exactInHalf(v.data)) {
+      // Every value is a half-precision number (an fp16 checkpoint): stored in half and cast to float32
+      // when the session loads (ONNX Runtime folds the Cast of a constant once), so the store holds the
+      // checkpoint's 2 bytes per value, not an fp32 copy, and shares the tensor with fp16 graphs.
+      const half = this.floatTensor(this.uniqueName(`${key}.fp16`), v.shape, v.data, 'float16');
+      this.initializers.push({ ...half, bytes: new Uint8Array(0), external: sink.place(half) });
+      this.nodes.push({ opType: 'Cast', inputs: [half.name], outputs: [id], attributes: { to: { i: 1 } } });
+      this.weightCache.set(key, id);
+      return id;
+    }
+    const tensor = this.floatTensor(id, v.shape, v.data, this.floatType);
     if (sink && isExternalSize(tensor.bytes.length)) {
       this.initializers.push({ ...tensor, bytes: new Uint8Array(0), external: sink.place(tensor) });
     } else {

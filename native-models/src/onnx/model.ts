@@ -245,8 +245,17 @@ export async function writeModel(model: ModelDef, file: string, opts: WriteOptio
   return written;
 }
 
+/**
+ * The temporary name `file` is written under by this process before it is renamed into place: the writer's
+ * pid is in it, so a file left by a killed writer is told from one still being written (graph-cache.ts
+ * removes the former).
+ */
+export function partialName(file: string): string {
+  return `${file}.${process.pid}.partial`;
+}
+
 export async function writeAtomically(file: string, chunks: Uint8Array[], progress: (bytes: number) => void): Promise<void> {
-  const tmp = file + '.partial';
+  const tmp = partialName(file);
   const handle = await fs.promises.open(tmp, 'w');
   try { await writeChunks(handle, chunks, progress); } finally { await handle.close(); }
   await fs.promises.rename(tmp, file);

@@ -1,17 +1,19 @@
 // Compiled-graph disk cache: a built ONNX model is stored under a key made of the weights' fingerprint
 // (file identity + LoRA set), the graph variant, precision and operator flavour, so loading the same
 // model again skips reading and converting gigabytes of weights. The converted weights themselves are
-// stored once per weights and precision and shared by every graph variant (weight-store.ts).
+// stored once per weights and shared by every graph variant and precision (weight-store.ts); an fp16
+// checkpoint's weights stay fp16 there, cast to float32 as a CPU session loads them. Each build first
+// removes what killed builds and older builders left (sweepGraphCache).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ModelDef, TensorSink } from '../onnx/model';
-import { writeModel } from '../onnx/model';
+import { partialName, writeModel } from '../onnx/model';
 import { placeInStore, StoreWriter, weightStoreStem } from './weight-store';
 
 /** Bump when a builder change alters what graphs compute or their inputs/outputs. */
-export const GRAPH_BUILDER_VERSION = 3;
+export const GRAPH_BUILDER_VERSION = 4;
 
 export interface CompiledGraphKey {
   /** Fingerprint of the weights and merged LoRAs (WeightSource.fingerprint()). */
@@ -68,8 +70,9 @@ export async function compiledGraph(cacheDir: string, key: CompiledGraphKey, bui
   const found = findCompiledGraph(cacheDir, key);
   if (found) return { file: found, built: false };
   const stem = path.join(cacheDir, compiledGraphName(key));
-  const store = weightStoreStem(key.weights, key.precision);
+  const store = weightStoreStem(key.weights);
   await fs.promises.mkdir(cacheDir, { recursive: true });
+  sweepGraphCache(cacheDir);
   const writer = new StoreWriter(cacheDir, store, writeProgress);
   let model: ModelDef;
   let streamed: string[];
@@ -84,9 +87,63 @@ export async function compiledGraph(cacheDir: string, key: CompiledGraphKey, bui
   const written = await writeModel(model, `${stem}.onnx`, { sharedData: (tensors) => placeInStore(cacheDir, store, tensors) });
   const files = [...new Set([...written, ...streamed.map((f) => path.join(cacheDir, f))].map((f) => path.basename(f)))];
   const info: CacheEntryInfo = { key, builder: GRAPH_BUILDER_VERSION, files, createdAt: new Date().toISOString() };
-  await fs.promises.writeFile(`${stem}.json.partial`, JSON.stringify(info, null, 1));
-  await fs.promises.rename(`${stem}.json.partial`, `${stem}.json`);
+  await fs.promises.writeFile(partialName(`${stem}.json`), JSON.stringify(info, null, 1));
+  await fs.promises.rename(partialName(`${stem}.json`), `${stem}.json`);
   return { file: `${stem}.onnx`, built: true };
+}
+
+/** A temporary file left this long without a write is stale even when its writer's pid is alive (reused). */
+const STALE_PARTIAL_MS = 60 * 60 * 1000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+}
+
+/**
+ * Removes what no build will finish or read from the cache folder: temporary files (`<file>.<pid>.partial`)
+ * whose writer is gone (or untouched for an hour; also those of earlier versions, named without a pid),
+ * and entries of an older graph builder (never loaded again) with their files that no current entry
+ * uses — the converted weights of earlier versions included. Another process's build in progress is left
+ * alone. Returns the bytes freed.
+ */
+export function sweepGraphCache(cacheDir: string): number {
+  let names: string[];
+  try { names = fs.readdirSync(cacheDir); } catch { return 0; }
+  let freed = 0;
+  const remove = (name: string) => {
+    try {
+      const file = path.join(cacheDir, name);
+      const st = fs.lstatSync(file);
+      if (!st.isFile()) return;
+      fs.rmSync(file);
+      freed += st.size;
+    } catch { /* gone already */ }
+  };
+  const now = Date.now();
+  for (const name of names.filter((n) => n.endsWith('.partial'))) {
+    const pid = /\.(\d+)\.partial$/.exec(name)?.[1];
+    let mtime: number;
+    try { mtime = fs.statSync(path.join(cacheDir, name)).mtimeMs; } catch { continue; }
+    if (now - mtime > STALE_PARTIAL_MS || (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid)))) remove(name);
+  }
+  const current = new Set<string>();
+  const outdated: Array<{ marker: string; info: CacheEntryInfo }> = [];
+  for (const name of names.filter((n) => n.endsWith('.json') && !n.includes('.index.'))) {
+    const info = readEntryInfo(path.join(cacheDir, name));
+    if (!info) continue; // not an entry marker (or damaged): left alone
+    if (info.builder === GRAPH_BUILDER_VERSION) for (const f of info.files) current.add(f);
+    else outdated.push({ marker: name, info });
+  }
+  for (const { marker, info } of outdated) {
+    remove(marker);
+    for (const f of info.files) if (!current.has(f)) remove(f);
+  }
+  return freed;
 }
 
 /** Deletes every cached graph built from `weights` (used when the user removes a model). */

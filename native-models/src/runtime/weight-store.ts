@@ -1,4 +1,4 @@
-// Converted weights shared by every compiled graph of one set of weights and precision: the plain UNet, its
+// Converted weights shared by every compiled graph of one set of weights (every precision): the plain UNet, its
 // ControlNet / record / inject variants and FRESCO's split halves hold the same tensors, so each tensor is
 // stored once on disk and every graph's ONNX file points into the shared data files (ONNX external data).
 //
@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { packTensors, writeAtomically, type ExternalLayout, type ExternalPlace, type TensorData, type TensorSink } from '../onnx/model';
+import { packTensors, partialName, writeAtomically, type ExternalLayout, type ExternalPlace, type TensorData, type TensorSink } from '../onnx/model';
 
 /** One data file's index: its data file (a plain name in the same folder) and tensor key → byte offset. */
 const storeIndex = z.object({ data: z.string().regex(/^[^/\\]+\.data$/), tensors: z.record(z.string(), z.number().int().min(0)) });
@@ -24,9 +24,12 @@ export function tensorKey(t: TensorData): string {
   return `${t.dataType}|${t.dims.join('x')}|${hash}`;
 }
 
-/** The file-name stem of the store for these weights and precision. */
-export function weightStoreStem(weights: string, precision: string): string {
-  return `weights-${weights.slice(0, 24)}-${precision}`;
+/**
+ * The file-name stem of the store for these weights: one for every precision, since a tensor's key holds its
+ * type (an fp16 checkpoint's weights are the same half tensors in fp32 and fp16 graphs).
+ */
+export function weightStoreStem(weights: string): string {
+  return `weights-${weights.slice(0, 24)}`;
 }
 
 /** Data file offsets are aligned like packTensors' (64 bytes). */
@@ -71,7 +74,7 @@ export class StoreWriter implements TensorSink {
     }
     let offset = this.added.get(key);
     if (offset === undefined) {
-      this.fd ??= fs.openSync(path.join(this.dir, `${this.data}.partial`), 'w');
+      this.fd ??= fs.openSync(partialName(path.join(this.dir, this.data)), 'w');
       offset = Math.ceil(this.at / ALIGN) * ALIGN;
       for (let done = 0; done < length;) done += fs.writeSync(this.fd, t.bytes, done, length - done, offset + done);
       this.at = offset + length;
@@ -88,7 +91,7 @@ export class StoreWriter implements TensorSink {
       this.fd = undefined;
       fs.fsyncSync(fd);
       fs.closeSync(fd);
-      await fs.promises.rename(path.join(this.dir, `${this.data}.partial`), path.join(this.dir, this.data));
+      await fs.promises.rename(partialName(path.join(this.dir, this.data)), path.join(this.dir, this.data));
       const indexName = this.data.replace(/\.data$/, '.index.json');
       const index: StoreIndex = { data: this.data, tensors: Object.fromEntries(this.added) };
       await writeAtomically(path.join(this.dir, indexName), [Buffer.from(JSON.stringify(index))], () => {});
@@ -102,7 +105,7 @@ export class StoreWriter implements TensorSink {
     if (this.fd === undefined) return;
     fs.closeSync(this.fd);
     this.fd = undefined;
-    fs.rmSync(path.join(this.dir, `${this.data}.partial`), { force: true });
+    fs.rmSync(partialName(path.join(this.dir, this.data)), { force: true });
   }
 }
 
