@@ -112,7 +112,7 @@ export const jobState = z.object({
   message: z.string().optional(),
   etaSeconds: z.number().optional(),
   /** A failure in the user's words: what failed, the file involved, and what to do. */
-  error: z.object({ message: z.string(), file: z.string().optional(), fix: z.string().optional() }).optional(),
+  error: z.object({ message: z.string(), file: z.string().optional(), fix: z.string().optional(), detail: z.string().optional() }).optional(),
   keyframeId: z.string().optional(),
   /** Where the job wrote its result (export destination), for "open folder". */
   output: z.string().optional(),

@@ -46,6 +46,17 @@ function FarmWorkers({ job }: { job: JobState }) {
   );
 }
 
+/** A failure's raw words (ffmpeg's), folded away under the one-line message; they are in the log too. */
+export function ErrorDetail({ detail }: { detail?: string }) {
+  if (!detail) return null;
+  return (
+    <details className="job-detail" data-testid="job-error-detail">
+      <summary>Details</summary>
+      <pre>{detail}</pre>
+    </details>
+  );
+}
+
 function JobRow({ job }: { job: JobState }) {
   const electron = useEditor((s) => s.info?.mode === 'electron');
   return (
@@ -63,6 +74,7 @@ function JobRow({ job }: { job: JobState }) {
           <div>{job.error.message}</div>
           {job.error.file && <div className="muted">file: {job.error.file}</div>}
           {job.error.fix && <div className="fix">What to do: {job.error.fix}</div>}
+          <ErrorDetail detail={job.error.detail} />
         </div>
       )}
       {job.status === 'done' && job.note && <div className="job-note muted">{job.note}</div>}

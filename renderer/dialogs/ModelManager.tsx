@@ -85,7 +85,8 @@ export function ModelManager() {
               <button onClick={() => void refresh()}>Refresh</button>
             </span>
           </label>
-          {state.note && <p className="note">{state.note}</p>}
+          {state.note && !(state.available && state.models.length === 0) && <p className="note">{state.note}</p>}
+          {state.available && state.models.length === 0 ? <ModelsEmpty state={state} /> : (
           <table className="models">
             <thead><tr><th>Name</th><th>Kind</th><th>Size</th><th>About</th><th /></tr></thead>
             <tbody>
@@ -99,6 +100,7 @@ export function ModelManager() {
               ))}
             </tbody>
           </table>
+          )}
           {project && (
             <fieldset data-testid="project-models">
               <legend>This project uses</legend>
@@ -163,6 +165,27 @@ export function ModelManager() {
         </>
       )}
       <div className="buttons"><button onClick={() => editor.set({ dialog: null })}>Close</button></div>
+    </div>
+  );
+}
+
+/**
+ * An empty models folder: what to bring (a checkpoint and the tokenizer folder; ControlNets, LoRAs and VAEs
+ * if wanted) and which execution providers this build has, instead of an empty table.
+ */
+function ModelsEmpty({ state }: { state: ModelsState }) {
+  const named = state.providers.filter((p) => p.name !== 'auto');
+  const have = named.filter((p) => p.inThisBuild).map((p) => p.name);
+  const lack = named.filter((p) => !p.inThisBuild).map((p) => p.name);
+  return (
+    <div className="models-empty" data-testid="models-empty">
+      <p><strong>No models in this folder yet.</strong> Rerender brings no model: import your own (Import model… below), or put them in the folder and press Refresh.</p>
+      <ul>
+        <li><strong>A checkpoint</strong> (needed to render keyframes): a Stable Diffusion 1.5-family model, either one <code>.safetensors</code> file or a diffusers folder (the one with <code>model_index.json</code>, <code>unet/</code>, <code>vae/</code>, <code>text_encoder/</code>).</li>
+        <li><strong>The tokenizer folder</strong> (a single-file checkpoint has none): CLIP's <code>vocab.json</code> and <code>merges.txt</code> in a folder of their own, e.g. the <code>tokenizer/</code> folder of any SD1.5 diffusers model; a diffusers checkpoint brings its own. From a terminal, <code>rerender models download-tokenizer</code> fetches it.</li>
+        <li>If you want them: ControlNets (canny needs nothing more; soft-edge and depth need a detector, an <code>.onnx</code> file), LoRAs (kohya <code>.safetensors</code>) and VAEs.</li>
+      </ul>
+      <p data-testid="models-empty-providers">Execution providers: {have.length ? <>in this build <strong>{have.join(', ')}</strong></> : 'none in this build'}{lack.length ? <>; not in this build: {lack.join(', ')}</> : ''}. Automatic uses the first that starts (the CPU always does); a GPU is optional.</p>
     </div>
   );
 }

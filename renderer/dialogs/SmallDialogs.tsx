@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'react';
 import type { CallResult } from '../../preload/api';
 import { actions, askPath, openProject, perform, shortcutOf, showProject } from '../actions';
-import { formatEta } from '../JobsPanel';
+import { ErrorDetail, formatEta } from '../JobsPanel';
 import { call, editor, receiveProject, useEditor } from '../store';
 
 export function HelpOverlay() {
@@ -104,7 +104,7 @@ export function NewProjectDialog({ video: initialVideo }: { video?: string }) {
       {job && (
         <div className="export-progress" data-testid="create-status" data-status={job.status}>
           {running ? <><progress max={1} value={job.fraction} /> decoding {Math.round(job.fraction * 100)}% {formatEta(job.etaSeconds, job.fraction)}</>
-            : job.status === 'failed' ? <span role="alert">{job.error?.message}{job.error?.fix ? ` — ${job.error.fix}` : ''}</span>
+            : job.status === 'failed' ? <><span role="alert">{job.error?.message}{job.error?.fix ? ` — ${job.error.fix}` : ''}</span><ErrorDetail detail={job.error?.detail} /></>
             : job.status === 'done' ? 'opening the project…' : job.status}
         </div>
       )}

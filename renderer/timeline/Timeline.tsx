@@ -10,7 +10,7 @@ import { mediaUrl } from '../media-url';
 import { call, clampScroll, editor, receiveProject, setFrame, useEditor } from '../store';
 import { ImageCache } from '../image-cache';
 import { clampGroupDelta, clampView, fitZoom, rulerTicks, snapFrame, xToFrame, zoomAt, frameToX, type View } from './timeline-math';
-import { LANES, MARKER_RADIUS, TIMELINE_HEIGHT, TOP, paintCoverage, paintFlicker, paintKeyframeImages, paintMarkers, paintRuler, paintScrollbar, paintSegments, paintThumbnails } from './timeline-paint';
+import { LANES, MARKER_RADIUS, TIMELINE_HEIGHT, TOP, keyThumbX, paintCoverage, paintFlicker, paintKeyframeImages, paintMarkers, paintRuler, paintScrollbar, paintSegments, paintThumbnails } from './timeline-paint';
 import { describeCoverage, perform, shortcutOf } from '../actions';
 
 type Drag =
@@ -117,7 +117,7 @@ export function Timeline() {
   const markerAt = (x: number, y?: number) => {
     if (y !== undefined && y >= TOP.keys && y < TOP.keys + LANES.keys) {
       // On the keyframe lane: the thumbnail under the pointer.
-      const f = keyThumbs.current.find((kf) => Math.abs(frameToX(kf + 0.5, view) - x) <= keyThumbWidth / 2);
+      const f = keyThumbs.current.find((kf) => { const left = keyThumbX(kf, keyThumbWidth, view, p.frames.count); return x >= left && x <= left + keyThumbWidth; });
       return f === undefined ? undefined : p.keyframes.find((k) => k.frame === f)?.id;
     }
     const f = xToFrame(x, view) - 0.5;
@@ -264,7 +264,7 @@ export function Timeline() {
     c.clearRect(0, 0, width, height);
     keyImages.beginPaint();
     const keys = dragged ? p.keyframes.map((k) => (dragged.has(k.id) ? { ...k, frame: dragged.get(k.id)! } : k)).sort((a, b) => a.frame - b.frame) : p.keyframes;
-    keyThumbs.current = paintKeyframeImages(c, view, keys, aspect, selected, (k) => keyImages.get(mediaUrl(project, { kind: 'keyframe', path: k.image!, revision: k.revision })));
+    keyThumbs.current = paintKeyframeImages(c, view, keys, count, aspect, selected, (k) => keyImages.get(mediaUrl(project, { kind: 'keyframe', path: k.image!, revision: k.revision })));
     paintMarkers(c, view, { keyframes: p.keyframes, selected, dragged, suggestion, box: drag?.kind === 'box' && boxX !== null ? { x0: drag.x0, x1: boxX } : undefined });
   };
   return (

@@ -45,7 +45,10 @@ export function paintRuler(c: CanvasRenderingContext2D, v: View, frameCount: num
     c.lineTo(x, LANES.ruler);
     const seconds = f / fps;
     const time = seconds >= 60 ? `${Math.floor(seconds / 60)}:${(seconds % 60).toFixed(0).padStart(2, '0')}` : `${seconds.toFixed(seconds < 10 && t.major < fps ? 1 : 0)}s`;
-    c.fillText(`${f}  ${time}`, x + 3, 12);
+    const label = `${f}  ${time}`;
+    // A label that would run past the right edge (the last one) goes on the left of its tick, whole.
+    const tw = c.measureText(label).width;
+    c.fillText(label, x + 3 + tw > v.width ? x - 3 - tw : x + 3, 12);
   }
   c.stroke();
 }
@@ -55,9 +58,12 @@ export function paintThumbnails(c: CanvasRenderingContext2D, v: View, frameCount
   c.fillRect(0, TOP.thumbs, v.width, LANES.thumbs);
   const thumbWidth = LANES.thumbs * aspect;
   const { framesPerThumb, frames } = thumbnailFrames(v, frameCount, thumbWidth);
+  const end = frameToX(frameCount, v);
   for (const f of frames) {
     const x = frameToX(f, v);
-    const w = Math.min(thumbWidth, framesPerThumb * v.zoom);
+    // The last slot ends with the video (the picture's centre when narrower), not cut at the edge.
+    const w = Math.min(thumbWidth, framesPerThumb * v.zoom, end - x);
+    if (w <= 0) continue;
     const img = image(f);
     if (img) {
       const sw = img.width * (w / thumbWidth); // centre of the picture when the slot is narrower
@@ -71,13 +77,23 @@ export function paintThumbnails(c: CanvasRenderingContext2D, v: View, frameCount
 }
 
 /**
+ * Left edge of a keyframe's thumbnail `w` wide: centred on its frame, but kept inside the video's extent,
+ * so the first and last keyframes' thumbnails are whole at the timeline's edges (painting and hit-testing).
+ */
+export function keyThumbX(frame: number, w: number, v: View, frameCount: number): number {
+  const x = frameToX(frame + 0.5, v) - w / 2;
+  const lo = frameToX(0, v), hi = frameToX(frameCount, v) - w;
+  return hi < lo ? x : Math.max(lo, Math.min(hi, x));
+}
+
+/**
  * The keyframe lane: each keyframe's image (rendered, imported or painted) as a thumbnail above its
  * marker, framed in its status colour, with a badge for stale (!) and failed (×) and a letter for imported
  * (I) and painted (P) ones; an empty keyframe is a dashed frame. Where keyframes are closer than a
  * thumbnail is wide, the ones that fit are drawn (the selected first) and the markers show every one.
  * Returns the frames of the keyframes drawn (tests and the tooltip use them).
  */
-export function paintKeyframeImages(c: CanvasRenderingContext2D, v: View, keyframes: readonly Keyframe[], aspect: number, selected: ReadonlySet<string>, image: (k: Keyframe) => ImageBitmap | undefined): number[] {
+export function paintKeyframeImages(c: CanvasRenderingContext2D, v: View, keyframes: readonly Keyframe[], frameCount: number, aspect: number, selected: ReadonlySet<string>, image: (k: Keyframe) => ImageBitmap | undefined): number[] {
   c.fillStyle = '#14161b';
   c.fillRect(0, TOP.keys, v.width, LANES.keys);
   const h = LANES.keys - 8, w = Math.max(12, Math.min(h * aspect, 120));
@@ -86,11 +102,11 @@ export function paintKeyframeImages(c: CanvasRenderingContext2D, v: View, keyfra
   // Selected keyframes claim their place first; the others fill the gaps left to right.
   const order: number[] = [];
   for (let i = lo; i < hi; i++) if (selected.has(keyframes[i].id)) order.push(i);
-  const taken: Array<[number, number]> = order.map((i) => { const x = frameToX(keyframes[i].frame + 0.5, v) - w / 2; return [x, x + w]; });
+  const taken: Array<[number, number]> = order.map((i) => { const x = keyThumbX(keyframes[i].frame, w, v, frameCount); return [x, x + w]; });
   let right = -Infinity;
   for (let i = lo; i < hi; i++) {
     if (selected.has(keyframes[i].id)) continue;
-    const x = frameToX(keyframes[i].frame + 0.5, v) - w / 2;
+    const x = keyThumbX(keyframes[i].frame, w, v, frameCount);
     if (x < right + 3 || taken.some(([a, b]) => x < b + 3 && x + w > a - 3)) continue;
     right = x + w;
     order.push(i);
@@ -98,7 +114,7 @@ export function paintKeyframeImages(c: CanvasRenderingContext2D, v: View, keyfra
   const drawn: number[] = [];
   for (const i of order) {
     const k = keyframes[i];
-    const cx = frameToX(k.frame + 0.5, v), x = Math.round(cx - w / 2);
+    const x = Math.round(keyThumbX(k.frame, w, v, frameCount));
     const colour = KEYFRAME_COLOURS[k.status];
     const img = k.image ? image(k) : undefined;
     c.fillStyle = '#0b0c0f';

@@ -37,8 +37,13 @@ export type RunOn = 'farm' | 'local';
 
 /** A failure as the jobs panel shows it: the message, the file involved, and what to do about it. */
 export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobState['error']> {
-  const e = err as Error & { file?: string };
-  const text = e?.name === 'UserError' ? inEditorWords(e.message) : e?.message ?? String(err);
+  const e = err as Error & { file?: string; detail?: string };
+  // The file has its own line in the jobs panel: the message does not start with it as well.
+  const bare = e?.name === 'UserError' && e.file && e.message.startsWith(`${e.file}: `) ? e.message.slice(e.file.length + 2) : e?.message;
+  const text = e?.name === 'UserError' ? inEditorWords(bare!) : e?.message ?? String(err);
+  // A tool's raw words (ffmpeg's) go to the log and the job's details, never into its message.
+  if (e?.name === 'UserError' && e.detail) process.stderr.write(`rerender: ${kind} job: ${text}${e.file ? ` (${e.file})` : ''} (details: ${e.detail})\n`);
+  const detail = e?.name === 'UserError' && e.detail ? { detail: e.detail } : {};
   if (e?.name === 'UserError') {
     if (/not rendered yet/.test(text)) {
       // The engine's words end with the command line's flag; the editor has a checkbox instead.
@@ -59,7 +64,7 @@ export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobSta
       : /no checkpoint is selected|checkpoint does not exist/.test(text) ? 'Open Models…, import a checkpoint and choose "Use as checkpoint".'
       : /no finished image yet/.test(text) ? 'Render or import every keyframe first (green markers are ready).'
       : undefined;
-    return { message: text, file: e.file, fix };
+    return { message: text, file: e.file, fix, ...detail };
   }
   return { message: `internal error: ${text.split('\n')[0]}`, fix: 'This is a bug in Rerender; the log has the details. Try again, or restart the app.' };
 }

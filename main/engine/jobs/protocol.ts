@@ -20,6 +20,8 @@ export const workerMessage = z.discriminatedUnion('type', [
     /** user: bad input the user can fix; cancelled: the job was cancelled; internal: a bug. */
     kind: z.enum(['user', 'cancelled', 'internal']),
     file: z.string().optional(),
+    /** A user error's raw detail (a tool's own words), for the log and the job's details, never its message. */
+    detail: z.string().max(8000).optional(),
     /** What the job finished before it failed or was cancelled (renders: the keyframes done), for the host to keep. */
     partial: z.unknown().optional(),
   }),

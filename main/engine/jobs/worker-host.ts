@@ -121,7 +121,7 @@ export class WorkerHost<J extends Record<string, JobSpec> = UncheckedJobs> {
       }
     } else {
       this.pending.delete(msg.id);
-      const err = msg.kind === 'cancelled' ? new CancelledError(msg.message) : msg.kind === 'user' ? new UserError(msg.message) : new Error(`${this.name} worker: ${msg.message}`);
+      const err = msg.kind === 'cancelled' ? new CancelledError(msg.message) : msg.kind === 'user' ? new UserError(msg.file && msg.message.startsWith(`${msg.file}: `) ? msg.message.slice(msg.file.length + 2) : msg.message, msg.file, msg.detail) : new Error(`${this.name} worker: ${msg.message}`);
       const partialSchema = this.spec(job.method)?.partial;
       const partial = msg.partial === undefined ? undefined : partialSchema ? partialSchema.safeParse(msg.partial).data : msg.partial;
       if (partial !== undefined) Object.assign(err, { partial }); // what finished before (partialOf); a malformed one is dropped

@@ -78,7 +78,11 @@ export function serveJobs(handlers: Record<string, JobHandler>): void {
       const partial = (caught as { partial?: unknown } | undefined)?.partial;
       const err = asUserError(caught); // a full disk anywhere is a message for the user, not a bug
       const kind = isCancelled(err) ? 'cancelled' : err instanceof UserError ? 'user' : 'internal';
-      ch.post({ type: 'error', id: msg.id, kind, message: kind === 'internal' ? String((err as Error)?.stack ?? err) : (err as Error).message, ...(partial === undefined ? {} : { partial }) });
+      const user = kind === 'user' ? err as UserError : undefined;
+      ch.post({
+        type: 'error', id: msg.id, kind, message: kind === 'internal' ? String((err as Error)?.stack ?? err) : (err as Error).message,
+        ...(user?.file ? { file: user.file } : {}), ...(user?.detail ? { detail: user.detail.slice(-8000) } : {}), ...(partial === undefined ? {} : { partial }),
+      });
     } finally {
       running.delete(msg.id);
       exitWhenIdle();

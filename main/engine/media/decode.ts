@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { findTools, runTool, ToolError } from './ffmpeg';
+import { findTools, runTool, ToolError, toolProblem } from './ffmpeg';
 import { imageConcatList } from './concat-list';
 import { formatRational } from '../frames';
 import type { Crop, Rational } from '../../../preload/project-schema';
@@ -154,7 +154,7 @@ export async function decodeToFrames(req: DecodeRequest): Promise<DecodeResult> 
       const perFrame = written.files ? written.bytes / written.files : req.width * req.height * MIN_BYTES_PER_PIXEL;
       throw diskFullError(path.dirname(framesDir), `decoding ${req.expectedFrames} frames`, Math.round(perFrame * req.expectedFrames * 1.1), 'the partial frames were removed');
     }
-    if (err instanceof ToolError) throw new UserError(`cannot decode the video: ${err.detail}`, video);
+    if (err instanceof ToolError) throw new UserError(`cannot decode ${path.basename(video)}: ${toolProblem(err, 'decoding')}`, video, `ffmpeg: ${err.detail}`);
     throw err;
   }
 }

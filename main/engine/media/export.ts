@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { findTools, hasEncoder, runTool, ToolError } from './ffmpeg';
+import { findTools, hasEncoder, runTool, ToolError, toolProblem } from './ffmpeg';
 import { countVideoPackets, type StreamSummary } from './probe';
 import { imageConcatList } from './concat-list';
 import { formatRational } from '../frames';
@@ -315,7 +315,7 @@ async function encode(req: ExportRequest, out: string): Promise<ExportResult> {
       const needed = size * (req.frames.length / Math.max(1, Math.min(encoded, req.frames.length))) * 1.1;
       throw diskFullError(path.dirname(out), `this export`, Math.round(needed), 'the earlier export was kept');
     }
-    if (err instanceof ToolError) throw new UserError(`export failed: ${err.detail}`, out);
+    if (err instanceof ToolError) throw new UserError(`cannot export ${path.basename(out)}: ${toolProblem(err, 'exporting')}`, out, `ffmpeg: ${err.detail}`);
     throw err;
   } finally {
     await fsp.rm(lists, { recursive: true, force: true });

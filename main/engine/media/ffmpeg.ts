@@ -135,13 +135,30 @@ export function runTool(exe: string, args: string[], opts: RunOptions = {}): Pro
 /** A tool exited with an error; `detail` holds its last meaningful stderr line. */
 export class ToolError extends Error {
   readonly detail: string;
-  constructor(tool: string, code: number | null, signal: NodeJS.Signals | null, stderr: string) {
+  constructor(tool: string, code: number | null, readonly signal: NodeJS.Signals | null, stderr: string) {
     const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('frame=') && !/^(built with|configuration:|lib\w+\s)/.test(l));
     const detail = lines.slice(-3).join(' | ') || 'no error output';
     super(`${tool} failed (${signal ?? `exit code ${code}`}): ${detail}`);
     this.detail = detail;
     this.name = 'ToolError';
   }
+}
+
+/**
+ * What went wrong, in one plain line, from a failed ffmpeg run's words (which stay in `detail`, for the
+ * log): `doing` says whether a file was being decoded or an export written, so the line speaks of that side.
+ */
+export function toolProblem(err: ToolError, doing: 'decoding' | 'exporting'): string {
+  const d = err.detail;
+  if (/No space left on device/i.test(d)) return 'the disk is full';
+  if (/Permission denied/i.test(d)) return doing === 'decoding' ? 'the file cannot be read (permission denied)' : 'the destination cannot be written (permission denied)';
+  if (/No such file or directory/i.test(d)) return doing === 'decoding' ? 'the file is not there any more (moved or deleted?)' : 'the destination folder is not there';
+  if (/(Decoder|decoder) .*not found|Unknown decoder|unsupported codec|Unsupported codec/i.test(d)) return 'its video codec cannot be decoded by this ffmpeg; convert it to H.264 MP4 first';
+  if (/(Encoder|encoder) .*not found|Unknown encoder/i.test(d)) return 'this ffmpeg has no encoder for that format; choose another format';
+  if (/Invalid NAL|Invalid data found|moov atom not found|corrupt|error while decoding|Error splitting the input|missing picture|Cannot determine format|truncat|End of file/i.test(d)) {
+    return doing === 'decoding' ? 'its video data is damaged or incomplete, and no frames could be read from it; use an intact copy of the file' : 'a frame it was given could not be read (damaged); propagate or decode again, then export';
+  }
+  return doing === 'decoding' ? `ffmpeg could not decode it (${err.signal ? 'stopped by a signal' : 'ffmpeg failed'}); the log has ffmpeg's words` : 'ffmpeg could not write it; the log has ffmpeg\'s words';
 }
 
 /** Whether an encoder is available in this ffmpeg build (checked once). */
