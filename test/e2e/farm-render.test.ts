@@ -6,17 +6,15 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createProject } from '../../main/engine/project/create';
 import { setKeyframeFrames } from '../../main/engine/project/keyframes';
 import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
 import { makeVideo, tempDir } from '../helpers/media';
 import { rerender } from '../helpers/cli';
-import { SD_TINY } from '../helpers/fixtures';
 import { openEditorPage, type EditorPage } from '../helpers/editor-page';
 import { redisMissing, startRedis, type TestRedis } from '../helpers/redis';
-import { assertSameRenders, startWorker, stopWorker, type WorkerProcess } from '../helpers/farm';
+import { assertSameRenders, fixtureModelsFolder, startWorker, stopWorker, type WorkerProcess } from '../helpers/farm';
 
 const missing = redisMissing();
 if (missing) console.log(`# skipping the farm render e2e test: ${missing}`);
@@ -30,9 +28,7 @@ describe('the editor renders keyframes on the farm', { skip: missing }, () => {
     redis = await startRedis({ password: 'e2e render farm' });
     const dir = tempDir('rerender-farm-render-e2e-');
     // The fixture models under the name the project stores (a link); kept between runs for the compiled graphs.
-    models = path.join(os.tmpdir(), 'rerender-test-models-farm-e2e');
-    fs.mkdirSync(models, { recursive: true });
-    if (!fs.existsSync(path.join(models, 'sd-tiny'))) fs.symlinkSync(SD_TINY, path.join(models, 'sd-tiny'));
+    models = fixtureModelsFolder('sd-tiny', 'e2e');
     fs.mkdirSync(path.join(dir, 'farm'));
     const video = makeVideo(path.join(dir, 'farm'), 'clip', { width: 192, height: 108, fps: 24, frames: 16 });
     file = path.join(dir, 'farm', 'clip.rerender');

@@ -3,6 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
+import crypto from 'node:crypto';
 import sharp from 'sharp';
 import { createProject } from '../../main/engine/project/create';
 import assert from 'node:assert/strict';
@@ -13,6 +15,7 @@ import { importKeyframeImage } from '../../main/engine/project/keyframe-images';
 import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { makeVideo } from './media';
 import { binPath } from './cli';
+import { SD_TINY } from './fixtures';
 import type { Project } from '../../preload/project-schema';
 
 /** A project of `frames` frames with styled keyframes at `keys`, in `dir` (the clip, project and cache). */
@@ -118,4 +121,28 @@ export async function assertSameRenders(farm: string, local: string): Promise<vo
     assert.equal(a[i].settingsKey, b[i].settingsKey, 'the same settings key is recorded');
     assert.deepEqual(a[i].dependsOn, b[i].dependsOn, 'the same dependencies are recorded');
   }
+}
+
+/**
+ * A models folder holding the fixture models under `name` (a link to this checkout's test/fixtures/sd-tiny),
+ * kept between runs so the compiled tiny graphs are built once (its `compiled/` cache is keyed by the weights);
+ * `tag` names the folder (one per test file, so two files never build into one cache at once). The folder is named by the checkout, so two checkouts never share (or fight over) one link, and a link left
+ * dangling by a deleted checkout is replaced.
+ */
+export function fixtureModelsFolder(name: string, tag = name): string {
+  const checkout = crypto.createHash('sha256').update(SD_TINY).digest('hex').slice(0, 10);
+  const dir = path.join(os.tmpdir(), `rerender-test-models-farm-${tag}-${checkout}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const link = path.join(dir, name);
+  let current: string | undefined;
+  try { current = fs.readlinkSync(link); } catch { /* absent (or not a link: replaced below) */ }
+  if (current === SD_TINY && fs.existsSync(link)) return dir;
+  fs.rmSync(link, { recursive: true, force: true });
+  try {
+    fs.symlinkSync(SD_TINY, link);
+  } catch (e) {
+    // Another test file of this run made it at the same moment: fine when it is the same link.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || fs.readlinkSync(link) !== SD_TINY) throw e;
+  }
+  return dir;
 }

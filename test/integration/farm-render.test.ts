@@ -8,15 +8,13 @@
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
 import type { Project } from '../../preload/project-schema';
 import { tempDir } from '../helpers/media';
 import { rerender } from '../helpers/cli';
-import { SD_TINY } from '../helpers/fixtures';
 import { redisMissing, startRedis, type TestRedis } from '../helpers/redis';
-import { assertSameRenders, runCli, startWorker, stopWorker, type WorkerProcess } from '../helpers/farm';
+import { assertSameRenders, fixtureModelsFolder, runCli, startWorker, stopWorker, type WorkerProcess } from '../helpers/farm';
 import { Queue } from 'bullmq';
 import { bullConnection, parseRedisUrl } from '../../main/farm/connection';
 import { FARM_PREFIX } from '../../main/farm/jobs';
@@ -33,17 +31,6 @@ const LONG = { timeout: 900_000 };
 // but the test counts each batch once). The test that kills a worker sets its own short lock.
 const LOCK = ['--lock-seconds', '180'];
 
-/**
- * A models folder holding the fixture models under `name` (a link), kept between runs so the compiled
- * tiny graphs are built once (its `compiled/` cache is keyed by the weights).
- */
-function modelsFolder(name: string): string {
-  const dir = path.join(os.tmpdir(), `rerender-test-models-farm-${name}`);
-  fs.mkdirSync(dir, { recursive: true });
-  const link = path.join(dir, name);
-  if (!fs.existsSync(link)) fs.symlinkSync(SD_TINY, link);
-  return dir;
-}
 
 /** The same scene project twice (farm/ and local/), its models named relative to the models folder. */
 async function twoProjects(mode: Project['mode'], keys: number[], change: (p: Project) => Project = (p) => p): Promise<{ dir: string; farm: string; local: string }> {
@@ -72,7 +59,7 @@ describe('render farm: keyframes', { skip: missing }, () => {
   };
 
   test('given two render workers, when `render --all --farm` runs in Rerender mode, then the keyframes render in order and equal a local render --all byte for byte', LONG, async () => {
-    const models = modelsFolder('sd-tiny');
+    const models = fixtureModelsFolder('sd-tiny');
     const { farm, local } = await twoProjects('rerender', [0, 3, 6]);
     const loc = rerender(['render', local, '--all', '--models-dir', models, '--json']);
     assert.equal(loc.code, 0, loc.stderr);
@@ -101,7 +88,7 @@ describe('render farm: keyframes', { skip: missing }, () => {
   });
 
   test('given independent keyframes and two workers, when they render on the farm, then both workers take jobs and the images equal a local render', LONG, async () => {
-    const models = modelsFolder('sd-tiny');
+    const models = fixtureModelsFolder('sd-tiny');
     const { farm, local } = await twoProjects('independent', [0, 2, 4, 6]);
     const loc = rerender(['render', local, '--all', '--models-dir', models, '--json']);
     assert.equal(loc.code, 0, loc.stderr);
@@ -116,7 +103,7 @@ describe('render farm: keyframes', { skip: missing }, () => {
   });
 
   test('given a FRESCO project and two render workers, when `render --all --farm` runs, then each batch is one job, all queued at once, and the keyframes equal a local render --all byte for byte', LONG, async () => {
-    const models = modelsFolder('sd-tiny');
+    const models = fixtureModelsFolder('sd-tiny');
     // Five keyframes in batches of 3: [0, 2, 4], then [0, 4, 6] and [0, 6, 7] (the first and the previous
     // batch's last again, their new images discarded). Colour preservation on: every job renders the
     // colour reference from the first keyframe before its batch, as the local run does once.
@@ -174,12 +161,12 @@ describe('render farm: keyframes', { skip: missing }, () => {
     assert.match(renderOnly.stderr, /this machine cannot take render jobs: no usable Stable Diffusion checkpoint/);
 
     // A render worker whose models folder holds a checkpoint, but not the one the project names.
-    const other = modelsFolder('other-sd');
+    const other = fixtureModelsFolder('other-sd');
     const w = worker(['--kinds', 'render', '--models-dir', other]);
     await w.waitFor(/farm worker .* on /);
     const { farm } = await twoProjects('rerender', [0, 3]);
     const before = fs.readFileSync(farm, 'utf8');
-    const submit = runCli(['render', farm, '--all', '--farm', redis.url, '--models-dir', modelsFolder('sd-tiny')]);
+    const submit = runCli(['render', farm, '--all', '--farm', redis.url, '--models-dir', fixtureModelsFolder('sd-tiny')]);
     const r = await submit.done;
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /no worker on the farm can render the keyframe at frame 0: .*checkpoint sd-tiny is not on this worker \(looked for .*other-sd/);
@@ -207,7 +194,7 @@ describe('render farm: keyframes, nothing lost', { skip: missing }, () => {
   };
 
   test('given two render workers, when the one rendering the anchor is killed with SIGKILL, then the other renders it and the keyframes equal a local render --all', LONG, async () => {
-    const models = modelsFolder('sd-tiny');
+    const models = fixtureModelsFolder('sd-tiny');
     const { farm, local } = await twoProjects('rerender', [0, 3]);
     const loc = rerender(['render', local, '--all', '--models-dir', models, '--json']);
     assert.equal(loc.code, 0, loc.stderr);
@@ -227,7 +214,7 @@ describe('render farm: keyframes, nothing lost', { skip: missing }, () => {
   });
 
   test('given render jobs queued and Redis restarted (before and while a worker renders), then no job is lost and the keyframes equal a local render --all', LONG, async () => {
-    const models = modelsFolder('sd-tiny');
+    const models = fixtureModelsFolder('sd-tiny');
     const { farm, local } = await twoProjects('rerender', [0, 3]);
     const loc = rerender(['render', local, '--all', '--models-dir', models, '--json']);
     assert.equal(loc.code, 0, loc.stderr);
