@@ -125,8 +125,15 @@ class LevelSolver {
   // to the last iteration. A 5 % margin made a 256×448 segment propagate 1.8x faster at 0.02 dB lower
   // PSNR against the ground truth; 10 % (after the rounds of a level learnt to stop once the voted image
   // settles) took another 15 % of CPU off the speed bench's flat content and 8 % off the sample, at +0.11
-  // and +0.005 dB (9 frames, keys 0 and 8; 20 % lost 0.11 dB on flat). Better-fitting candidates need no margin.
+  // and +0.005 dB (9 frames, keys 0 and 8; 20 % lost 0.11 dB on flat).
   static constexpr float kPenaltyOnlyGain = 0.1f;
+  // A better-fitting candidate must still lower the energy by this much smaller share: a move that gains
+  // less is a tie (the two patches fit as well as each other), and every move sends its 3x3 neighbours
+  // searching again. At the finest level of the speed bench's flat content two thirds of the moves gained
+  // under 1 % of the energy (the sample's: 15 %). 0.5 % took 24 % of CPU off flat content end to end and
+  // 5-8 % off the sample, real and fast clips, at -0.02, -0.01, -0.07 and +0.03 dB PSNR to the known
+  // answer (speed bench, keys 0/8/16); a 5 % margin here lost 0.15 dB on flat.
+  static constexpr float kBetterFitGain = 0.005f;
 
   // The candidates one pixel's turn has tried so far. One tried again in the same turn needs no new
   // distance: it was rejected (else it would be the current match), and within a turn its penalty and
@@ -156,7 +163,7 @@ class LevelSolver {
     if (pen >= best) return;
     ++view.counts.distances;
     const float d = Distance(x, y, sx, sy, best - pen);
-    const float needed = d < patchErr_[i] ? best : best * (1.f - kPenaltyOnlyGain);
+    const float needed = best * (1.f - (d < patchErr_[i] ? kBetterFitGain : kPenaltyOnlyGain));
     if (d + pen < needed) {
       m[0] = sx;
       m[1] = sy;
