@@ -41,7 +41,7 @@ class LevelSolver {
   void SetAlternative(std::vector<int32_t> alt) { alt_ = std::move(alt); }
   // Sub-pixel copies: `positions` holds a source position (x, y, in pixels, between pixel centres) per
   // target pixel; where a pixel's match is one of the whole pixels next to it (less than a pixel away
-  // on each axis), Vote(true) takes its patch from that position instead (bicubic).
+  // on each axis), Vote(true) takes its patch from that position instead (Lanczos, radius 3).
   void SetSubpixel(std::vector<float> positions) { subPos_ = std::move(positions); }
   // Each current match's offset to the position the vote copied it from (0 where none; empty without SetSubpixel).
   std::vector<float> CurrentOffsets() const;
@@ -194,12 +194,13 @@ class LevelSolver {
   std::vector<int32_t> nnf_;
   std::vector<int32_t> alt_;  // empty, or target size x 2 (see SetAlternative)
   std::vector<float> subPos_;  // empty, or target size x 2 (see SetSubpixel)
-  // One patch centre's sub-pixel copy: whether it has one, the offset from its match to the first of the
-  // 4x4 taps, and the tap weights along x and y (Catmull-Rom).
+  // One patch centre's sub-pixel copy: whether it has one, the offset from its match to the first of its
+  // taps, and the tap weights along x and y (Lanczos, see level_solver.cc).
   struct SubpixelTaps {
     bool on = false;
     int x = 0, y = 0;
-    float wx[4], wy[4];
+    const float* wx = nullptr;
+    const float* wy = nullptr;
   };
   // Adds the source style interpolated with `t` around whole-pixel position (mx, my) to the vote's sum `a`.
   void AddInterpolated(float* a, const SubpixelTaps& t, int mx, int my) const;
