@@ -31,6 +31,11 @@ export interface MatchField {
   height: number;
   /** Interleaved (x, y) per target pixel, row-major. */
   data: Int32Array;
+  /**
+   * Optional: interleaved (x, y) per target pixel, between −1 and 1, the fraction of a pixel by which
+   * each match lies off its whole-pixel centre (matches carried along a flow land between pixels).
+   */
+  offsets?: Float32Array;
 }
 
 export interface SynthesisOptions {
@@ -51,8 +56,11 @@ export interface SynthesisOptions {
   threads?: number;
   /**
    * Matches to start from (e.g. the previous frame's, via moveMatches) instead of random ones; they
-   * seed the coarsest level. The saving comes with fewer levels and iterations (e.g. pyramidLevels 1–2,
-   * searchVoteIters 2), since a good start needs far less search.
+   * seed the coarsest level and stay on offer as a candidate at every finer one. With `offsets`, a pixel
+   * whose final match is a whole pixel next to its initial position (match + offset) is copied from that
+   * position itself (bicubic), and the result's matches carry the offsets to pass on. The saving comes
+   * with fewer levels and iterations (e.g. pyramidLevels 1–2, searchVoteIters 2), since a good start
+   * needs far less search.
    */
   initialMatches?: MatchField;
   cancel?: CancelToken;
@@ -76,7 +84,7 @@ export const SYNTHESIS_DEFAULTS = {
 } as const;
 
 interface NativeSynthesis {
-  synthesize(o: Record<string, unknown>): Promise<{ image: Uint8Array; error: Float32Array; matches: Int32Array }>;
+  synthesize(o: Record<string, unknown>): Promise<{ image: Uint8Array; error: Float32Array; matches: Int32Array; offsets?: Float32Array }>;
 }
 
 type AnyImage = Image | FloatImage;
@@ -124,25 +132,49 @@ function checkInt(v: number, what: string, min: number): number {
   return v;
 }
 
+/** Steps of a match offset: 1/64 px, so an offset (−1…1 px) is kept exactly in one signed byte (see the chain store). */
+export const OFFSET_STEPS = 64;
+const quantiseOffset = (d: number) => Math.min(OFFSET_STEPS / 2, Math.max(-OFFSET_STEPS / 2, Math.round(d * OFFSET_STEPS))) / OFFSET_STEPS;
+
 /**
  * The previous frame's matches carried to this frame: pixel p shows what the previous frame showed at
  * p + flowToPrevious(p) (rounded, clamped to the frame), so it starts from that pixel's source match.
+ * With `subpixel`, the match is also moved by the fraction of a pixel by which p + flowToPrevious(p)
+ * lies off that pixel (plus the previous match's own offset), kept as the result's `offsets` in steps
+ * of 1/OFFSET_STEPS px; `sourceWidth`/`sourceHeight` (default: the flow's) bound the moved match.
  * Feed the result to `initialMatches` for temporally coherent, cheaper syntheses along a chain.
  */
-export function moveMatches(previous: MatchField, flowToPrevious: FlowField): MatchField {
+export function moveMatches(previous: MatchField, flowToPrevious: FlowField, opts: { subpixel?: boolean; sourceWidth?: number; sourceHeight?: number } = {}): MatchField {
   const { width: w, height: h } = flowToPrevious;
   if (previous.width !== w || previous.height !== h) throw new UserError(`matches are ${previous.width}x${previous.height}, but the flow is ${w}x${h}`);
   const data = new Int32Array(w * h * 2);
+  const sub = opts.subpixel ? new Float32Array(w * h * 2) : undefined;
+  const prevOff = previous.offsets;
+  const sw = opts.sourceWidth ?? w, sh = opts.sourceHeight ?? h;
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
-      const qx = Math.min(w - 1, Math.max(0, Math.round(x + flowToPrevious.data[i * 2])));
-      const qy = Math.min(h - 1, Math.max(0, Math.round(y + flowToPrevious.data[i * 2 + 1])));
+      const fx = x + flowToPrevious.data[i * 2], fy = y + flowToPrevious.data[i * 2 + 1];
+      const qx = Math.min(w - 1, Math.max(0, Math.round(fx)));
+      const qy = Math.min(h - 1, Math.max(0, Math.round(fy)));
       const q = qy * w + qx;
-      data[i * 2] = previous.data[q * 2];
-      data[i * 2 + 1] = previous.data[q * 2 + 1];
+      if (!sub) {
+        data[i * 2] = previous.data[q * 2];
+        data[i * 2 + 1] = previous.data[q * 2 + 1];
+        continue;
+      }
+      // Where the match field is locally a shift, pixel p's patch lies where q's does, moved by the
+      // fraction of a pixel the flow ends off q's centre.
+      const mx = previous.data[q * 2] + (prevOff ? prevOff[q * 2] : 0) + (fx - qx);
+      const my = previous.data[q * 2 + 1] + (prevOff ? prevOff[q * 2 + 1] : 0) + (fy - qy);
+      const ix = Math.round(mx), iy = Math.round(my);
+      const cx = Math.min(sw - 1, Math.max(0, ix)), cy = Math.min(sh - 1, Math.max(0, iy));
+      data[i * 2] = cx;
+      data[i * 2 + 1] = cy;
+      sub[i * 2] = cx === ix ? quantiseOffset(mx - ix) : 0;
+      sub[i * 2 + 1] = cy === iy ? quantiseOffset(my - iy) : 0;
     }
-  return { width: w, height: h, data };
+  return { width: w, height: h, data, offsets: sub };
 }
 
 /** Synthesises the target frame described by the guides' targets in the style of the exemplar. */
@@ -183,6 +215,10 @@ export async function synthesize(opts: SynthesisOptions): Promise<SynthesisResul
     for (let i = 0; i < init.data.length; i += 2)
       if (init.data[i] < 0 || init.data[i] >= sw || init.data[i + 1] < 0 || init.data[i + 1] >= sh)
         throw new UserError(`initial matches point outside the ${sw}x${sh} style image`);
+    if (init.offsets) {
+      if (init.offsets.length !== tw * th * 2) throw new UserError(`initial match offsets have ${init.offsets.length} values, the ${tw}x${th} target needs ${tw * th * 2}`);
+      for (const d of init.offsets) if (!(d > -1 && d < 1)) throw new UserError(`initial match offsets must lie between -1 and 1, got ${d}`);
+    }
   }
   opts.cancel?.throwIfCancelled();
 
@@ -202,7 +238,7 @@ export async function synthesize(opts: SynthesisOptions): Promise<SynthesisResul
       sourceWidth: sw, sourceHeight: sh, targetWidth: tw, targetHeight: th,
       styleChannels: style.channels, sourceStyle, styleWeights: style.weights,
       guideChannels: sourceGuide.channels, sourceGuide: sourceGuide.data, targetGuide: targetGuide.data, guideWeights: sourceGuide.weights,
-      initialMatches: init?.data,
+      initialMatches: init?.data, initialOffsets: init?.offsets,
       patchSize: o.patchSize, uniformity: o.uniformity, pyramidLevels: o.pyramidLevels,
       searchVoteIters: o.searchVoteIters, patchMatchIters: o.patchMatchIters, seed: o.seed >>> 0,
       threads: opts.threads ?? os.availableParallelism(), cancelFlag,
@@ -210,7 +246,7 @@ export async function synthesize(opts: SynthesisOptions): Promise<SynthesisResul
     return {
       image: { width: tw, height: th, channels: style.channels, data: r.image },
       error: { width: tw, height: th, channels: 1, data: r.error },
-      matches: { width: tw, height: th, data: r.matches },
+      matches: { width: tw, height: th, data: r.matches, ...(r.offsets ? { offsets: r.offsets } : {}) },
     };
   } catch (err) {
     if (err instanceof Error && err.name === 'CancelledError') throw new CancelledError();

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ChainStore } from '../../main/engine/propagation/frame-store';
 
-test('given a saved step, when loaded, then image, error, positions, matches and the uncovered mask come back exactly; damaged files load as nothing', async () => {
+test('given a saved step, when loaded, then image, error, positions, matches (with their sub-pixel offsets) and the uncovered mask come back exactly; damaged files load as nothing', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chain-store-'));
   const store = new ChainStore(path.join(dir, 'forward'));
   await store.ensure();
@@ -28,6 +28,11 @@ test('given a saved step, when loaded, then image, error, positions, matches and
   assert.deepEqual(back.positions, positions);
   assert.deepEqual(back.matches, matches);
   assert.deepEqual(back.uncovered, uncovered);
+  // Sub-pixel offsets of the matches (multiples of 1/64 px between -1 and 1) come back exactly too.
+  const offsets = Float32Array.from({ length: n * 2 }, (_, i) => ((i * 13) % 127 - 63) / 64);
+  await store.save(6, { image, error, positions, matches: { ...matches, offsets }, uncovered });
+  assert.deepEqual((await store.load(6))!.matches, { ...matches, offsets });
+  fs.rmSync(store.stepPath(6));
   assert.deepEqual(fs.readdirSync(store.dir), ['00004.step'], 'one file per step, no temp files left');
   const bytes = fs.readFileSync(store.stepPath(4));
   fs.writeFileSync(store.stepPath(4), bytes.subarray(0, bytes.length - 1));

@@ -63,10 +63,12 @@ test('a forward chain of syntheses gives the same bytes with 1, 2, 3 and 4 threa
       steps.push([1, 2, 3, 4].map((j) => fs.readFileSync(store.stepPath(j))));
       if (threads === 1) {
         for (const j of [1, 2, 3, 4]) {
-          const e = error((await store.load(j))!.image, j), bound = wholePixels(j) ? 2 : 9;
+          const e = error((await store.load(j))!.image, j), bound = wholePixels(j) ? 2 : 7;
           // Stated bound: mean absolute error of 255 per channel value, 6 px inside the frame, <= 2 where
-          // the pan has moved a whole number of pixels (measured 0.1 and 1.1) and <= 9 half a pixel off
-          // (measured 7.5: a copy moved by the rounded pan is 12.8 off; the unmoved keyframe 29–53).
+          // the pan has moved a whole number of pixels (measured 0.2 and 1.3) and <= 7 half a pixel off
+          // (measured 5.9 and 6.0, where whole-pixel copies measured 7.5 before patches were copied from
+          // between pixels: the rest is the Lanczos resampling against the known answer's bilinear one,
+          // which blurs; a copy moved by the rounded pan is 12.8 off, the unmoved keyframe 29–53).
           assert.ok(e <= bound, `frame ${j}: mean error ${e.toFixed(2)} to the known answer exceeds ${bound}`);
         }
         assert.ok(meanAbsDiff(ideal(0), ideal(4), undefined, 6) > 30, 'the scene moves enough to tell a carried style from the keyframe');
@@ -95,8 +97,8 @@ test('a segment propagated from both ends gives the same frames with 1, 2, 3 and
       outputs.push([1, 2, 3].map((f) => fs.readFileSync(path.join(out, `${f}.png`))));
       if (threads === 1) {
         for (const f of [1, 2, 3]) {
-          const e = error(await readRgb(path.join(out, `${f}.png`)), f), bound = wholePixels(f) ? 2 : 9;
-          // Stated bound: as for one chain (measured 0.7 at the whole-pixel frame, 7.6 at the others).
+          const e = error(await readRgb(path.join(out, `${f}.png`)), f), bound = wholePixels(f) ? 2 : 7;
+          // Stated bound: as for one chain (measured 0.7 at the whole-pixel frame, 5.8 at the others).
           assert.ok(e <= bound, `frame ${f}: mean error ${e.toFixed(2)} to the known answer exceeds ${bound}`);
         }
       }

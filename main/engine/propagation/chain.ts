@@ -52,6 +52,13 @@ async function stepToward(flows: FlowProvider, j: number, direction: 'forward' |
   return { flow: pair.forward, occluded: await occlusionMask({ forward: pair.backward, backward: pair.forward }) };
 }
 
+/** The keyframe's own matches: every pixel's patch is its own. */
+function identityMatches(width: number, height: number): MatchField {
+  const data = new Int32Array(width * height * 2);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) { data[(y * width + x) * 2] = x; data[(y * width + x) * 2 + 1] = y; }
+  return { width, height, data };
+}
+
 export async function runChain(req: ChainRequest): Promise<void> {
   await req.store.ensure();
   const keySource = await req.sourceFrame(req.keyFrame);
@@ -60,7 +67,9 @@ export async function runChain(req: ChainRequest): Promise<void> {
   const weights = guideWeights(req.settings);
   let prevOutput: Image = req.style;
   let prevPositions = keyPositions;
-  let prevMatches: MatchField | undefined;
+  // The keyframe is its own synthesis, each pixel's patch its own: the first frame starts from those
+  // matches carried along the flow, like every later one from its predecessor's.
+  let prevMatches: MatchField = identityMatches(keySource.width, keySource.height);
   // Pixels the keyframe does not show: hidden in some step on the way here (what propagation invents).
   let prevUncovered: Image = { width: keySource.width, height: keySource.height, channels: 1, data: new Uint8Array(keySource.width * keySource.height) };
   for (const j of req.frames) {
@@ -88,7 +97,9 @@ export async function runChain(req: ChainRequest): Promise<void> {
       patchSize: req.settings.patchSize, uniformity: req.settings.uniformity, pyramidLevels: req.settings.pyramidLevels,
       searchVoteIters: req.settings.searchVoteIters, patchMatchIters: req.settings.patchMatchIters,
       seed: req.seed + j, threads: req.threads, cancel: req.cancel,
-      initialMatches: prevMatches ? moveMatches(prevMatches, flow) : undefined,
+      // Carried to the fraction of a pixel (docs/METHOD.md §4.1): content moving by 0.3 px a frame then
+      // moves by 0.3 px, not by a whole pixel every third frame.
+      initialMatches: moveMatches(prevMatches, flow, { subpixel: true }),
     });
     const step: ChainStep = { image: result.image, error: result.error, positions, matches: result.matches, uncovered };
     await req.store.save(j, step);

@@ -4,17 +4,18 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { FloatImage, Image } from '../../../native-models/src/image';
-import type { MatchField } from '../../../native-models/src/synthesis';
+import { OFFSET_STEPS, type MatchField } from '../../../native-models/src/synthesis';
 import { writeFileAtomic } from '../fs/atomic';
 import { frameFileName } from '../project/paths';
 
 /**
  * One chain step in one raw file: a 20-byte header (magic, width, height, image channels, 0), then the
  * image bytes, the error map (float32), the positions (two float32), the patch matches (two int32
- * per pixel) and the uncovered mask (one byte: 255 where the keyframe does not show the pixel), all
- * little-endian. Scratch: rebuilt when missing or damaged, removed with its segment.
+ * per pixel), the uncovered mask (one byte: 255 where the keyframe does not show the pixel) and the
+ * matches' sub-pixel offsets (two int8 per pixel, in 1/OFFSET_STEPS px), all little-endian. Scratch:
+ * rebuilt when missing or damaged, removed with its segment.
  */
-const STEP_MAGIC = 0x32535252; // "RRS2" (RRS1 had no uncovered mask: recomputed)
+const STEP_MAGIC = 0x33535252; // "RRS3" (RRS1 had no uncovered mask, RRS2 no offsets: recomputed)
 const STEP_HEADER = 20;
 
 export interface ChainStep {
@@ -34,7 +35,12 @@ export function encodeChainStep(step: ChainStep): Uint8Array {
     if (m.width !== width || m.height !== height || m.data.length !== n * channels) throw new RangeError(`chain step: ${what} is ${m.width}×${m.height} with ${m.data.length} values, the image ${width}×${height}`);
   }
   if (image.data.length !== n * image.channels) throw new RangeError(`chain step: image has ${image.data.length} bytes for ${width}×${height}×${image.channels}`);
-  const parts = [image.data, error.data, positions.data, matches.data, uncovered.data].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  const offsets = new Int8Array(n * 2);
+  if (matches.offsets) {
+    if (matches.offsets.length !== n * 2) throw new RangeError(`chain step: match offsets have ${matches.offsets.length} values for ${width}×${height}`);
+    for (let i = 0; i < n * 2; i++) offsets[i] = Math.round(matches.offsets[i] * OFFSET_STEPS);
+  }
+  const parts = [image.data, error.data, positions.data, matches.data, uncovered.data, offsets].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   const out = new Uint8Array(STEP_HEADER + parts.reduce((k, a) => k + a.length, 0));
   out.set(new Uint8Array(new Uint32Array([STEP_MAGIC, width, height, image.channels, 0]).buffer), 0);
   let at = STEP_HEADER;
@@ -48,7 +54,7 @@ export function decodeChainStep(buf: Uint8Array): ChainStep | undefined {
   const [magic, width, height, channels] = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + STEP_HEADER));
   if (magic !== STEP_MAGIC || channels < 1 || channels > 4) return undefined;
   const n = width * height;
-  if (buf.length !== STEP_HEADER + n * (channels + 4 + 8 + 8 + 1)) return undefined;
+  if (buf.length !== STEP_HEADER + n * (channels + 4 + 8 + 8 + 1 + 2)) return undefined;
   let at = buf.byteOffset + STEP_HEADER;
   const take = (bytes: number) => { const b = buf.buffer.slice(at, at + bytes); at += bytes; return b; };
   const image: Image = { width, height, channels, data: new Uint8Array(take(n * channels)) };
@@ -56,6 +62,8 @@ export function decodeChainStep(buf: Uint8Array): ChainStep | undefined {
   const positions: FloatImage = { width, height, channels: 2, data: new Float32Array(take(n * 8)) };
   const matches: MatchField = { width, height, data: new Int32Array(take(n * 8)) };
   const uncovered: Image = { width, height, channels: 1, data: new Uint8Array(take(n)) };
+  const steps = new Int8Array(take(n * 2));
+  if (steps.some((v) => v !== 0)) matches.offsets = Float32Array.from(steps, (v) => v / OFFSET_STEPS);
   return { image, error, positions, matches, uncovered };
 }
 

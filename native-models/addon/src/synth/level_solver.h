@@ -36,10 +36,22 @@ class LevelSolver {
   // From full-resolution matches: target pixel (x, y) here is (x, y) << level there.
   void InitFromFullResolution(const std::vector<int32_t>& full, int fullW, int fullH);
   void InitFromCoarser(const std::vector<int32_t>& coarse, int cw, int ch);
+  // A second match per target pixel that every PatchMatch scan offers besides its neighbours' and the
+  // random ones (e.g. the previous frame's matches carried along the flow, at this level's scale).
+  void SetAlternative(std::vector<int32_t> alt) { alt_ = std::move(alt); }
+  // Sub-pixel copies: `positions` holds a source position (x, y, in pixels, between pixel centres) per
+  // target pixel; where a pixel's match is one of the whole pixels next to it (less than a pixel away
+  // on each axis), Vote(true) takes its patch from that position instead (Lanczos, radius 3).
+  void SetSubpixel(std::vector<float> positions) { subPos_ = std::move(positions); }
+  // Each current match's offset to the position the vote copied it from (0 where none; empty without SetSubpixel).
+  std::vector<float> CurrentOffsets() const;
+  // Full-resolution matches at this level's scale (target pixel (x, y) here is (x, y) << level there).
+  std::vector<int32_t> ScaledFromFullResolution(const std::vector<int32_t>& full, int fullW, int fullH) const;
 
   // Returns how much the voted style changed: the mean absolute change over every target pixel and
-  // style channel, in the style's units (0-255).
-  double Vote();
+  // style channel, in the style's units (0-255). `subpixel`: a full vote with the sub-pixel copies of
+  // SetSubpixel (the search rounds vote whole pixels; see Synthesize).
+  double Vote(bool subpixel = false);
   void ComputePatchErrors(bool afterVote);
   void RefreshOccupancy();
   void PatchMatchIteration(int round, int iter);
@@ -190,6 +202,24 @@ class LevelSolver {
   int cs4_;  // style channels padded to a multiple of 4 (for the vote)
   std::vector<float> srcStyle_, srcFeat_, tgtFeat_, tgtStyle_, styleScale_;
   std::vector<int32_t> nnf_;
+  std::vector<int32_t> alt_;  // empty, or target size x 2 (see SetAlternative)
+  std::vector<float> subPos_;  // empty, or target size x 2 (see SetSubpixel)
+  // One patch centre's sub-pixel copy: whether it has one, the offset from its match to the first of its
+  // taps, and the tap weights along x and y (Lanczos, see level_solver.cc).
+  struct SubpixelTaps {
+    bool on = false;
+    int x = 0, y = 0;
+    const float* wx = nullptr;
+    const float* wy = nullptr;
+  };
+  // Adds the source style interpolated with `t` around whole-pixel position (mx, my) to the vote's sum `a`.
+  void AddInterpolated(float* a, const SubpixelTaps& t, int mx, int my) const;
+  // The offset from match (mx, my) of target pixel i to its sub-pixel position, when it has one.
+  bool SubpixelOffset(size_t i, int mx, int my, float& dx, float& dy) const {
+    dx = subPos_[i * 2] - static_cast<float>(mx);
+    dy = subPos_[i * 2 + 1] - static_cast<float>(my);
+    return std::abs(dx) < 1.f && std::abs(dy) < 1.f && (dx != 0.f || dy != 0.f);
+  }
   std::vector<float> patchErr_, occupancy_;
   std::vector<uint8_t> active_;
   // Per block of the last PatchMatch iteration: the target pixels whose match changed (see Settle).

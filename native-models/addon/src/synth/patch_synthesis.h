@@ -28,12 +28,18 @@ struct SynthesisInput {
   std::vector<float> targetGuide;     // target size x guideChannels
   std::vector<float> guideWeights;    // one per guide channel
   std::vector<int32_t> initialMatches;  // empty, or target size x 2 (source x, y of each patch centre)
+  // Empty, or target size x 2 with initialMatches: the fraction of a pixel (x, y in [-1, 1]) by which
+  // each initial match lies off its whole-pixel centre. Where a pixel's final match is a whole pixel next
+  // to that sub-pixel position (less than a pixel away on each axis), its patch is copied from the
+  // position itself (bilinear) at full resolution.
+  std::vector<float> initialOffsets;
 };
 
 struct SynthesisOutput {
   std::vector<uint8_t> image;    // target size x styleChannels
   std::vector<float> error;      // target size: final patch error (weighted SSD, 0-255 units)
   std::vector<int32_t> matches;  // target size x 2: source x, y of each target patch centre
+  std::vector<float> offsets;    // with initialOffsets: target size x 2, each final match's offset (-1, 1) to where it was copied from (0: its whole pixel)
 };
 
 // Number of pyramid levels actually used for these sizes and parameters.

@@ -30,6 +30,7 @@ Napi::Value Synthesize(const Napi::CallbackInfo& info) {
   in->targetGuide = o.Array<float>("targetGuide");
   in->guideWeights = o.Array<float>("guideWeights");
   in->initialMatches = o.Array<int32_t>("initialMatches", true);
+  in->initialOffsets = o.Array<float>("initialOffsets", true);
   rr::SynthesisParams p;
   p.patchSize = o.Int("patchSize", p.patchSize, 3, 101);
   p.uniformity = static_cast<float>(o.Number("uniformity", p.uniformity, 0, 1e30));
@@ -47,6 +48,7 @@ Napi::Value Synthesize(const Napi::CallbackInfo& info) {
         r.Set("image", rr::ToTypedArray<Napi::Uint8Array>(env, out->image));
         r.Set("error", rr::ToTypedArray<Napi::Float32Array>(env, out->error));
         r.Set("matches", rr::ToTypedArray<Napi::Int32Array>(env, out->matches));
+        if (!out->offsets.empty()) r.Set("offsets", rr::ToTypedArray<Napi::Float32Array>(env, out->offsets));
         return r;
       });
 }
