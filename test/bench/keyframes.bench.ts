@@ -146,6 +146,12 @@ async function fullSize(counted: { anchor: Passes; later: Passes; fullFirstPass:
     const injectStep = await cpuMedian(calls, () => inject.run(injectFeeds(), outputs));
     await runtime.release(inject);
 
+    // The default ControlNet (canny) runs at every step of both: a ControlNet is the UNet's down and mid
+    // blocks plus a small conditioning encoder, so the UNet's encoder half stands for its cost here.
+    const encoderHalf = await runtime.load({ part: 'unet_encoder' }, weights);
+    const controlStep = await cpuMedian(calls, () => encoderHalf.run(feeds()));
+    await runtime.release(encoderHalf);
+
     // The VAE at full size (random weights): one encode of 512×512 and one decode of a 64×64 latent.
     const vaeConfig = SD15_CONFIGS.vae;
     const vae = { ...syntheticWeights(vaeConfig, vaeParameterShapes(vaeConfig)), fingerprint: async () => 'synthetic-sd15-vae' };
@@ -158,15 +164,18 @@ async function fullSize(counted: { anchor: Passes; later: Passes; fullFirstPass:
 
     const steps = 20 - sdeditStartStep(20, 0.75);
     console.log(`  CPU per step: record ${seconds(recordStep)}, inject ${seconds(injectStep)}; cache per step ${(bytes / 2 ** 20).toFixed(1)} MiB fp16, write ${seconds(writeMs)} wall, read both + concat ${seconds(readMs)} wall`);
-    console.log(`  CPU per VAE pass: encode 512×512 ${seconds(encodeMs)}, decode 64×64 → 512×512 ${seconds(decodeMs)}`);
-    console.log(`  per keyframe (S = 20, strength 0.75: ${steps} steps per pass), from the UNet calls and VAE passes counted above; no ControlNet`);
-    console.log('  (the same per step in both, so leaving it out raises the ratio), cache I/O counted in full although renders overlap it:');
-    const cost = (p: Passes, step: number, io: number) => p.calls * (step + io) + p.encodes * encodeMs + p.decodes * decodeMs;
-    const anchor = cost(counted.anchor, recordStep, writeMs);
-    const row = (label: string, p: Passes, ms: number) => console.log(`    ${label.padEnd(44)} ${String(p.calls).padStart(2)} UNet calls, ${p.encodes} encodes, ${p.decodes} decodes: ${seconds(ms).padStart(9)} CPU = ${(ms / anchor).toFixed(2)}× the anchor`);
-    row('anchor', counted.anchor, anchor);
-    row('later keyframe (one pass, the default)', counted.later, cost(counted.later, injectStep, readMs + writeMs));
-    row('later keyframe, full first pass', counted.fullFirstPass, cost(counted.fullFirstPass, injectStep, readMs + writeMs));
+    console.log(`  CPU per VAE pass: encode 512×512 ${seconds(encodeMs)}, decode 64×64 → 512×512 ${seconds(decodeMs)}; ControlNet stand-in (UNet down + mid blocks) ${seconds(controlStep)} per step`);
+    console.log(`  per keyframe (S = 20, strength 0.75: ${steps} steps per pass), from the UNet calls and VAE passes counted above, cache I/O`);
+    console.log('  counted in full although renders overlap it; without a ControlNet, and with the default one at every step:');
+    for (const control of [0, controlStep]) {
+      const cost = (p: Passes, step: number, io: number) => p.calls * (step + io + control) + p.encodes * encodeMs + p.decodes * decodeMs;
+      const anchor = cost(counted.anchor, recordStep, writeMs);
+      const row = (label: string, p: Passes, ms: number) => console.log(`    ${label.padEnd(60)} ${String(p.calls).padStart(2)} UNet calls, ${p.encodes} encodes, ${p.decodes} decodes: ${seconds(ms).padStart(9)} CPU = ${(ms / anchor).toFixed(2)}× the anchor`);
+      const how = control ? 'with ControlNet (the default)' : 'no ControlNet';
+      row(`anchor, ${how}`, counted.anchor, anchor);
+      row(`later keyframe (one pass, the default), ${how}`, counted.later, cost(counted.later, injectStep, readMs + writeMs));
+      row(`later keyframe, full first pass, ${how}`, counted.fullFirstPass, cost(counted.fullFirstPass, injectStep, readMs + writeMs));
+    }
     console.log(`  target: a later keyframe at most 1.3× the anchor; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   } finally {
     await runtime.releaseAll();

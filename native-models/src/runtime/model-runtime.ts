@@ -127,7 +127,7 @@ export class ModelRuntime {
       fromCache = !built;
       progress(0.6, `starting ${name} on ${p}`);
       return file;
-    }, { threads: this.options.threads });
+    }, { threads: this.options.threads, convolutionLayout: graph.part === 'vae_encoder' || graph.part === 'vae_decoder' });
     // A provider that starts but cannot run this model (an operator it lacks, out of memory) is
     // not tried again in this process; the next model goes straight to the one that worked.
     for (const s of skippedNow) this.failed.set(s.provider, s.error);
