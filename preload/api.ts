@@ -270,6 +270,8 @@ export const calls = {
     }),
     result: jobStarted,
   },
+  /** The destination the export dialog proposes for `format`: never an existing file, the source or the project's own files. */
+  'export.suggest': { params: z.object({ format: exportFormat }), result: z.object({ out: z.string() }) },
   'jobs.list': { params: none, result: z.array(jobState) },
   'jobs.cancel': { params: z.object({ id: z.string().max(64) }), result: z.null() },
   'jobs.clearFinished': { params: none, result: z.array(jobState) },

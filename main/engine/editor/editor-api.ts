@@ -167,6 +167,7 @@ export function createEditor(opts: EditorOptions): Editor {
     'keyframes.renderAll': ({ only, on }) => ({ jobId: jobs.renderAllKeyframes(only, on).id }),
     'propagate.start': ({ segmentId, on }) => ({ jobId: jobs.propagate(segmentId, on).id }),
     'export.start': (p) => ({ jobId: jobs.exportVideo(p).id }),
+    'export.suggest': ({ format }) => ({ out: jobs.suggestExport(format) }),
     'jobs.list': () => jobs.list.list(),
     'jobs.cancel': ({ id }) => {
       jobs.list.cancel(id);

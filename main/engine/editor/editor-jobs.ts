@@ -19,6 +19,7 @@ import { downloadModel, importModel } from '../../../native-models/src/model-man
 import { UserError } from '../../../native-models/src/errors';
 import { ensureFrameCache, inEditorWords } from '../project/source-video';
 import { checkExportDestination } from '../media/export';
+import { refuseProjectFiles, suggestExportDestination } from '../project/export-project';
 import { CACHE_LIMIT_GB, formatBytes, limitBytesOf } from '../project/cache-collector';
 
 /** While propagating, the editor is shown the frames written so far at most this often. */
@@ -315,13 +316,23 @@ export class EditorJobs {
 
   exportVideo(p: CallParams<'export.start'>): JobState {
     const out = path.resolve(p.out);
-    checkExportDestination(out, p.format, p.overwrite); // an existing export: the call fails at once, so the editor can ask
     const projectFile = this.session.file!;
     const project = this.session.project();
+    // The project's own files (its source video above all) are refused before an existing file is
+    // reported, so the editor never asks whether to replace the source.
+    refuseProjectFiles(projectFile, project, out);
+    checkExportDestination(out, p.format, p.overwrite); // an existing export: the call fails at once, so the editor can ask
     const { job } = this.list.start('export', `Export ${path.basename(out)}`, async (run) => {
       return this.workers.propagation.call('exportProject', { projectFile, project, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete, overwrite: p.overwrite, startNumber: p.startNumber }, run);
     }, { output: out });
     return job;
+  }
+
+  /** The export dialog's proposed destination (see suggestExportDestination). */
+  suggestExport(format: CallParams<'export.suggest'>['format']): string {
+    const projectFile = this.session.file;
+    if (!projectFile) throw new UserError('no project is open; open or create one first');
+    return suggestExportDestination(projectFile, this.session.project(), format);
   }
 
   /** Keyframe frames to preview before applying: uniform at once, content-adaptive as a job. */
