@@ -248,6 +248,8 @@ export const calls = {
     ]),
     result: z.object({ frames: z.array(z.number().int()) }),
   },
+  /** An imported or painted keyframe rendered with diffusion instead (refused untouched when no render can start). */
+  'keyframe.renderWithDiffusion': { params: z.object({ id, newSeed: z.boolean() }), result: jobStarted },
   'keyframe.render': { params: z.object({ id, newSeed: z.boolean() }), result: jobStarted },
   /**
    * Diffusion keyframes in timeline order (the anchor first, later ones constrained by it): those not

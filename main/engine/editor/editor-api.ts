@@ -164,6 +164,7 @@ export function createEditor(opts: EditorOptions): Editor {
     'project.redo': () => session.redo(),
     'keyframes.suggest': (p) => jobs.suggest(p),
     'keyframe.render': ({ id, newSeed }) => ({ jobId: jobs.renderKeyframe(id, newSeed).id }),
+    'keyframe.renderWithDiffusion': async ({ id, newSeed }) => ({ jobId: (await jobs.renderWithDiffusion(id, newSeed)).id }),
     'keyframes.renderAll': ({ only, on }) => ({ jobId: jobs.renderAllKeyframes(only, on).id }),
     'propagate.start': ({ segmentId, on }) => ({ jobId: jobs.propagate(segmentId, on).id }),
     'export.start': (p) => ({ jobId: jobs.exportVideo(p).id }),

@@ -12,10 +12,10 @@ import type { Snapshot } from '../project/project-store';
 import type { JobKind, JobList, JobRun } from './job-list';
 import type { JobProgress } from '../jobs/protocol';
 import { findKeyframe } from '../project/keyframes';
-import { applyKeyframeResults } from '../render/keyframe-commit';
+import { applyKeyframeResults, selectedCheckpoint } from '../render/keyframe-commit';
 import { partialOf, type RenderSummary } from '../render/render-project';
 import { uniformKeyframes } from '../project/keyframe-suggest';
-import { downloadModel, importModel } from '../../../native-models/src/model-manager';
+import { downloadModel, importModel, projectModelPath } from '../../../native-models/src/model-manager';
 import { UserError } from '../../../native-models/src/errors';
 import { ensureFrameCache, inEditorWords } from '../project/source-video';
 import { checkExportDestination } from '../media/export';
@@ -133,6 +133,27 @@ export class EditorJobs {
     });
     if (before) this.waiting.set(id, Object.assign(request, { jobId: job.id, job }));
     return job;
+  }
+
+  /**
+   * "Render with diffusion instead" for an imported or painted keyframe: refused before the keyframe is
+   * touched when no render can start (no checkpoint, or it is missing), so its image and the segments
+   * propagated from it stay; otherwise the keyframe becomes a diffusion one (its image kept in its
+   * history, one undo step) and renders.
+   */
+  async renderWithDiffusion(id: string, newSeed: boolean): Promise<JobState> {
+    const project = this.session.project();
+    const k = findKeyframe(project, id);
+    if (k.source !== 'diffusion') {
+      try {
+        selectedCheckpoint(this.session.file!, project, (stored) => projectModelPath(this.modelsDir(), stored));
+      } catch (err) {
+        const why = describeFailure(err, 'render');
+        throw new UserError(`cannot render the keyframe at frame ${k.frame} with diffusion: ${why.message.replace(/^No/, 'no')}; its ${k.source} image stays${why.fix ? `. ${why.fix}` : ''}`, why.file);
+      }
+      await this.session.edit({ action: 'useDiffusion', id });
+    }
+    return this.renderKeyframe(id, newSeed);
   }
 
   /**

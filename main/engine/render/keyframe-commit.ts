@@ -17,14 +17,20 @@ import type { Keyframe, Project } from '../../../preload/project-schema';
 import type { ModelFiles } from './diffusion-models';
 import { markStaleKeyframes, orderedKeyframes, readRecord, segmentsTouching, settingsKey, writeRecord, type RenderRecord, type Staleness } from './render-records';
 
+/** The project's checkpoint file, or why no render can start: none is selected, or it is not there. */
+export function selectedCheckpoint(projectFile: string, project: Project, modelPath: (stored: string) => string): string {
+  if (!project.models.checkpoint) throw new UserError('no checkpoint is selected: pass --model <checkpoint> or choose one in the model manager', projectFile);
+  const checkpoint = modelPath(project.models.checkpoint);
+  if (!fs.existsSync(checkpoint)) throw new UserError('the selected checkpoint does not exist', checkpoint);
+  return checkpoint;
+}
+
 /** The model files the project's selection names, checked to exist. */
 export async function projectModelFiles(projectFile: string, project: Project, modelsDir: string, extra: { tokenizer?: string; configs?: ModelFiles['configs']; modelPath?: (stored: string) => string } = {}): Promise<ModelFiles> {
   const m = project.models;
-  if (!m.checkpoint) throw new UserError('no checkpoint is selected: pass --model <checkpoint> or choose one in the model manager', projectFile);
   // A farm worker finds the project's models on its own machine (farm/model-paths.ts).
   const projectModelPath = extra.modelPath ?? ((stored: string) => projectModelPathIn(modelsDir, stored));
-  const checkpoint = projectModelPath(m.checkpoint);
-  if (!fs.existsSync(checkpoint)) throw new UserError('the selected checkpoint does not exist', checkpoint);
+  const checkpoint = selectedCheckpoint(projectFile, project, projectModelPath);
   return {
     checkpoint, clipSkip: m.clipSkip, configs: extra.configs,
     tokenizer: await resolveTokenizer({ override: extra.tokenizer, model: checkpoint, modelsDir }),
