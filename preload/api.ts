@@ -120,7 +120,7 @@ export const jobState = z.object({
   note: z.string().optional(),
   /** A job that runs on the render farm: the farm (its URL, password hidden) and each worker's part. */
   farm: z.object({ url: z.string().max(4096), workers: z.array(farmWorkerPart).max(1000) }).optional(),
-  /** A failed job that a later job of the same kind (and keyframe) has since done: its error no longer applies. */
+  /** A failed job whose work (the same keyframes, segment, export destination or imported file) a later job of its kind has since done: its error no longer applies. */
   supersededBy: z.string().optional(),
   startedAt: z.number(),
   endedAt: z.number().optional(),

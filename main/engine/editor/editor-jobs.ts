@@ -9,7 +9,7 @@ import type { JobParams, WorkerJobs } from '../jobs/job-registry';
 import type { ProviderChoice } from '../../../native-models/src/runtime/provider-names';
 import type { EditorSession } from './session';
 import type { Snapshot } from '../project/project-store';
-import type { JobKind, JobList, JobRun } from './job-list';
+import { jobTarget, type JobKind, type JobList, type JobRun } from './job-list';
 import type { JobProgress } from '../jobs/protocol';
 import { findKeyframe } from '../project/keyframes';
 import { applyKeyframeResults, selectedCheckpoint } from '../render/keyframe-commit';
@@ -97,7 +97,8 @@ export class EditorJobs {
   createProject(p: CallParams<'project.create'>, onOpened?: (file: string) => void): JobState {
     const projectFile = path.resolve(p.projectFile);
     const { job, done } = this.list.start('create', `Import ${path.basename(p.video)}`, (run) =>
-      this.workers.propagation.call('createProject', { projectFile, video: path.resolve(p.video), size: p.shortSide, allowTruncated: p.allowTruncated, fps: p.fps, allowGaps: p.allowGaps }, run));
+      this.workers.propagation.call('createProject', { projectFile, video: path.resolve(p.video), size: p.shortSide, allowTruncated: p.allowTruncated, fps: p.fps, allowGaps: p.allowGaps }, run),
+    { target: [jobTarget('create', projectFile)] });
     void done.then(async (r) => {
       if (!r) return;
       await this.session.openProject(projectFile);
@@ -226,7 +227,7 @@ export class EditorJobs {
       const farmWarnings = (summary.farm?.warnings ?? []).map((w) => ` Warning: ${w}`).join('');
       if (summary.provider) run.setNote(`${farm ? `On the farm at ${farm.safeUrl}.${farmWarnings} ` : ''}${providerNote(summary)}`);
       return summary;
-    }, { ...(ids.length === 1 ? { keyframeId: ids[0] } : {}), queued: after && 'waiting for the render of this keyframe in progress' });
+    }, { ...(ids.length === 1 ? { keyframeId: ids[0] } : {}), queued: after && 'waiting for the render of this keyframe in progress', target: ids.map((i) => jobTarget(`${file} keyframe`, i)) });
     // Settled once the session holds the result: a render waiting for this one starts from it.
     const forgetIfLatest = () => ids.forEach((i) => { if (this.rendering.get(i) === settled) this.rendering.delete(i); });
     const settled: Promise<void> = done.then(async () => {
@@ -286,7 +287,7 @@ export class EditorJobs {
         // says so; what the collection removed is added to the farm's note, not put in its place.
         await this.collectCache(projectFile, (note) => run.setNote(farmNote ? `${farmNote}. ${note}` : note));
       }
-    });
+    }, { target: [jobTarget(`${projectFile} segment`, segmentId ?? '*')] });
     void done.then(() => {
       if (this.session.file !== projectFile) return;
       const covered = overlay.propagating;
@@ -320,7 +321,8 @@ export class EditorJobs {
     const file = this.session.file!;
     const project = this.session.project();
     const { job, done } = this.list.start('decode', `Decode frames of ${project.name}`, (run) =>
-      ensureFrameCache(file, project, { thumbnails: true, cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }));
+      ensureFrameCache(file, project, { thumbnails: true, cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }),
+    { target: [jobTarget('decode', file)] });
     void done.then((n) => { if (n !== undefined && this.session.file === file) this.session.framesRebuilt(); });
     return job;
   }
@@ -330,7 +332,7 @@ export class EditorJobs {
     const projectFile = this.session.file;
     if (!projectFile) throw new UserError('no project is open; open or create one first');
     const project = this.session.project();
-    const { job, done } = this.list.start('measure', 'Measure flicker', (run) => this.workers.propagation.call('measureFlicker', { projectFile, project }, run));
+    const { job, done } = this.list.start('measure', 'Measure flicker', (run) => this.workers.propagation.call('measureFlicker', { projectFile, project }, run), { target: [jobTarget('measure', projectFile)] });
     void done.then((r) => { if (r && this.session.file === projectFile) this.session.mediaChanged(); });
     return job;
   }
@@ -345,7 +347,7 @@ export class EditorJobs {
     checkExportDestination(out, p.format, p.overwrite); // an existing export: the call fails at once, so the editor can ask
     const { job } = this.list.start('export', `Export ${path.basename(out)}`, async (run) => {
       return this.workers.propagation.call('exportProject', { projectFile, project, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete, overwrite: p.overwrite, startNumber: p.startNumber }, run);
-    }, { output: out });
+    }, { output: out, target: [jobTarget('export', out)] });
     return job;
   }
 
@@ -371,14 +373,16 @@ export class EditorJobs {
 
   importModel(modelsDir: string, source: string): JobState {
     const { job } = this.list.start('import-model', `Import model ${path.basename(source)}`, (run) =>
-      importModel(modelsDir, path.resolve(source), { cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }));
+      importModel(modelsDir, path.resolve(source), { cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }),
+    { target: [jobTarget(`${modelsDir} import`, path.resolve(source))] });
     return job;
   }
 
   /** Downloads only when the user asks, with a resumable transfer and an optional checksum. */
   downloadModel(modelsDir: string, url: string, sha256?: string): JobState {
     const { job } = this.list.start('download-model', `Download ${url.split('/').pop() || url}`, (run) =>
-      downloadModel(modelsDir, url, { sha256, cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }));
+      downloadModel(modelsDir, url, { sha256, cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }),
+    { target: [jobTarget(`${modelsDir} download`, url)] });
     return job;
   }
 }
