@@ -114,6 +114,8 @@ export const jobState = z.object({
   /** A failure in the user's words: what failed, the file involved, and what to do. */
   error: z.object({ message: z.string(), file: z.string().optional(), fix: z.string().optional() }).optional(),
   keyframeId: z.string().optional(),
+  /** The project file the job works on (none for model imports and downloads): the panel lists the open project's. */
+  project: z.string().optional(),
   /** Where the job wrote its result (export destination), for "open folder". */
   output: z.string().optional(),
   /** What a finished job reports besides its result, e.g. the execution provider a render ran on. */
@@ -126,6 +128,17 @@ export const jobState = z.object({
   endedAt: z.number().optional(),
 });
 export type JobState = z.infer<typeof jobState>;
+/**
+ * The jobs the panel lists, newest first with running and queued ones pinned on top (a burst of finished
+ * jobs never pushes a running one out of view): those of the open project (`projectFile`, null on the
+ * start screen) and those of none (model imports and downloads); a new project's decoding also while it
+ * runs, and on the start screen.
+ */
+export function jobsShown(jobs: readonly JobState[], projectFile: string | null): JobState[] {
+  return jobs
+    .filter((j) => !j.project || j.project === projectFile || (j.kind === 'create' && (!jobEnded(j) || projectFile === null)))
+    .sort((a, b) => Number(jobEnded(a)) - Number(jobEnded(b)) || b.startedAt - a.startedAt);
+}
 /** Whether a job has ended (done, failed or cancelled), as opposed to queued or running. */
 export function jobEnded(job: Pick<JobState, 'status'>): boolean {
   return job.status !== 'queued' && job.status !== 'running';

@@ -136,6 +136,7 @@ export function createEditor(opts: EditorOptions): Editor {
     'app.info': () => ({ mode: opts.platform.mode, version: opts.platform.version, platform: process.platform, nativeDialogs: !!opts.platform.pickPath, recent: settings.get().recent }),
     'project.open': async ({ file }) => {
       const state = await session.openProject(file);
+      jobs.list.forgetOtherProjects(state.file); // the previous project's finished jobs leave the panel
       await settings.addRecent(state.file);
       if (!state.framesReady) jobs.rebuildFrames(); // the cache is rebuildable: a copied project just works
       return state;
@@ -156,6 +157,7 @@ export function createEditor(opts: EditorOptions): Editor {
       if (discard) await session.discardUnsaved();
       else await session.autosaveNow(); // offered back on the next open
       session.closeProject();
+      jobs.list.forgetOtherProjects(null);
       session.emit('project.changed', null);
       return null;
     },

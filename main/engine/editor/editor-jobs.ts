@@ -98,10 +98,11 @@ export class EditorJobs {
     const projectFile = path.resolve(p.projectFile);
     const { job, done } = this.list.start('create', `Import ${path.basename(p.video)}`, (run) =>
       this.workers.propagation.call('createProject', { projectFile, video: path.resolve(p.video), size: p.shortSide, allowTruncated: p.allowTruncated, fps: p.fps, allowGaps: p.allowGaps }, run),
-    { target: [jobTarget('create', projectFile)] });
+    { project: projectFile, target: [jobTarget('create', projectFile)] });
     void done.then(async (r) => {
       if (!r) return;
       await this.session.openProject(projectFile);
+      this.list.forgetOtherProjects(projectFile); // the previous project's finished jobs leave the panel
       onOpened?.(projectFile);
     }).catch(() => undefined); // the file was just written; if it cannot be opened now, Open reports why
     return job;
@@ -227,7 +228,7 @@ export class EditorJobs {
       const farmWarnings = (summary.farm?.warnings ?? []).map((w) => ` Warning: ${w}`).join('');
       if (summary.provider) run.setNote(`${farm ? `On the farm at ${farm.safeUrl}.${farmWarnings} ` : ''}${providerNote(summary)}`);
       return summary;
-    }, { ...(ids.length === 1 ? { keyframeId: ids[0] } : {}), queued: after && 'waiting for the render of this keyframe in progress', target: ids.map((i) => jobTarget(`${file} keyframe`, i)) });
+    }, { ...(ids.length === 1 ? { keyframeId: ids[0] } : {}), queued: after && 'waiting for the render of this keyframe in progress', project: file, target: ids.map((i) => jobTarget(`${file} keyframe`, i)) });
     // Settled once the session holds the result: a render waiting for this one starts from it.
     const forgetIfLatest = () => ids.forEach((i) => { if (this.rendering.get(i) === settled) this.rendering.delete(i); });
     const settled: Promise<void> = done.then(async () => {
@@ -287,7 +288,7 @@ export class EditorJobs {
         // says so; what the collection removed is added to the farm's note, not put in its place.
         await this.collectCache(projectFile, (note) => run.setNote(farmNote ? `${farmNote}. ${note}` : note));
       }
-    }, { target: [jobTarget(`${projectFile} segment`, segmentId ?? '*')] });
+    }, { project: projectFile, target: [jobTarget(`${projectFile} segment`, segmentId ?? '*')] });
     void done.then(() => {
       if (this.session.file !== projectFile) return;
       const covered = overlay.propagating;
@@ -322,7 +323,7 @@ export class EditorJobs {
     const project = this.session.project();
     const { job, done } = this.list.start('decode', `Decode frames of ${project.name}`, (run) =>
       ensureFrameCache(file, project, { thumbnails: true, cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }),
-    { target: [jobTarget('decode', file)] });
+    { project: file, target: [jobTarget('decode', file)] });
     void done.then((n) => { if (n !== undefined && this.session.file === file) this.session.framesRebuilt(); });
     return job;
   }
@@ -332,7 +333,7 @@ export class EditorJobs {
     const projectFile = this.session.file;
     if (!projectFile) throw new UserError('no project is open; open or create one first');
     const project = this.session.project();
-    const { job, done } = this.list.start('measure', 'Measure flicker', (run) => this.workers.propagation.call('measureFlicker', { projectFile, project }, run), { target: [jobTarget('measure', projectFile)] });
+    const { job, done } = this.list.start('measure', 'Measure flicker', (run) => this.workers.propagation.call('measureFlicker', { projectFile, project }, run), { project: projectFile, target: [jobTarget('measure', projectFile)] });
     void done.then((r) => { if (r && this.session.file === projectFile) this.session.mediaChanged(); });
     return job;
   }
@@ -347,7 +348,7 @@ export class EditorJobs {
     checkExportDestination(out, p.format, p.overwrite); // an existing export: the call fails at once, so the editor can ask
     const { job } = this.list.start('export', `Export ${path.basename(out)}`, async (run) => {
       return this.workers.propagation.call('exportProject', { projectFile, project, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete, overwrite: p.overwrite, startNumber: p.startNumber }, run);
-    }, { output: out, target: [jobTarget('export', out)] });
+    }, { output: out, project: projectFile, target: [jobTarget('export', out)] });
     return job;
   }
 
@@ -365,7 +366,7 @@ export class EditorJobs {
     if (p.max < p.min) throw new UserError(`the largest gap (${p.max}) must not be below the smallest (${p.min})`);
     const projectFile = this.session.file!;
     const { done } = this.list.start('suggest', 'Suggest keyframes from content', (run) =>
-      this.workers.propagation.call('suggestKeyframes', { projectFile, project, min: p.min, max: p.max }, run));
+      this.workers.propagation.call('suggestKeyframes', { projectFile, project, min: p.min, max: p.max }, run), { project: projectFile });
     const result = await done;
     if (!result) throw new UserError('suggesting keyframes failed; the jobs panel has the reason');
     return { frames: result.frames };

@@ -18,7 +18,7 @@ export interface JobRun {
   setFarm: (farmUrl: string, parts: FarmWorkerPart[]) => void;
 }
 
-export interface JobOptions extends Partial<Pick<JobState, 'keyframeId' | 'output'>> {
+export interface JobOptions extends Partial<Pick<JobState, 'keyframeId' | 'output' | 'project'>> {
   /** The job starts queued, showing this reason, until its work calls `run.begin()`. */
   queued?: string;
   /**
@@ -137,6 +137,11 @@ export class JobList {
 
   cancelAll(): void {
     for (const j of this.jobs.values()) j.cancel.cancel('the project was closed');
+  }
+
+  /** Forgets the finished jobs of projects other than `projectFile` (another project was opened or the project closed). */
+  forgetOtherProjects(projectFile: string | null): void {
+    for (const [id, j] of this.jobs) if (jobEnded(j.state) && j.state.project && j.state.project !== projectFile) this.jobs.delete(id);
   }
 
   clearFinished(): JobState[] {
