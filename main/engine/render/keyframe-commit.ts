@@ -12,6 +12,7 @@ import { resolveTokenizer } from '../../../native-models/src/tokenizer';
 import { UserError } from '../../../native-models/src/errors';
 import { readRgb, writePng } from '../media/image-files';
 import { updateKeyframe } from '../project/keyframes';
+import { segmentStatus } from '../project/status';
 import { frameFileName, projectPaths } from '../project/paths';
 import type { Keyframe, Project } from '../../../preload/project-schema';
 import type { ModelFiles } from './diffusion-models';
@@ -142,7 +143,10 @@ export function applyKeyframeResults(projectFile: string, p: Project, results: K
     if (next.keyframes.some((k) => k.id === f.id)) next = updateKeyframe(next, f.id, (old) => ({ ...old, status: f.status, note: f.note }));
   }
   const marked = markStaleKeyframes(projectFile, next);
-  const staleSegments = [...new Set(rendered.flatMap((r) => segmentsTouching(marked.project, r.id).map((s) => s.id)))];
+  // Only segments that hold frames propagated from the keyframe's earlier image are to redo; one never
+  // propagated has nothing out of date.
+  const staleSegments = [...new Set(rendered.flatMap((r) => segmentsTouching(marked.project, r.id)
+    .filter((s) => segmentStatus(projectFile, marked.project, s).status === 'stale').map((s) => s.id)))];
   return { project: marked.project, rendered, notes, stale: marked.stale, staleSegments };
 }
 
