@@ -85,7 +85,7 @@ describe('Change models in Chromium (serve mode)', () => {
     await status.waitFor();
     const text = (await status.textContent()) ?? '';
     assert.match(text, /notes\.safetensors failed: .*cannot be used: is not a valid \.safetensors file/);
-    assert.equal(text.split(bad).length - 1, 1, `the path once: ${text}`);
+    assert.ok(text.split(bad).length - 1 <= 1 && text.split(path.basename(bad)).length - 1 === 1, `the file named once: ${text}`);
     assert.doesNotMatch((await page.locator('footer.status').textContent()) ?? '', /importing/, 'the status bar does not claim it is still importing');
     await models.getByRole('button', { name: 'Close' }).click();
   });
