@@ -19,8 +19,8 @@ import { SD_TINY } from './fixtures';
 import type { Project } from '../../preload/project-schema';
 
 /** A project of `frames` frames with styled keyframes at `keys`, in `dir` (the clip, project and cache). */
-export async function makeFarmProject(dir: string, frames: number, keys: number[], size = 96): Promise<{ file: string; project: Project }> {
-  const video = makeVideo(dir, 'clip', { width: 192, height: 108, fps: 24, frames });
+export async function makeFarmProject(dir: string, frames: number, keys: number[], size = 96, source = { width: 192, height: 108 }): Promise<{ file: string; project: Project }> {
+  const video = makeVideo(dir, 'clip', { ...source, fps: 24, frames });
   const file = path.join(dir, 'clip.rerender');
   let p = await createProject(file, video, { size });
   // Fast settings for tests: quality is the propagation benchmark's business.

@@ -5,32 +5,19 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
-import { createProject } from '../../main/engine/project/create';
-import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
-import { segmentsOf, setKeyframeFrames } from '../../main/engine/project/keyframes';
-import { importKeyframeImage } from '../../main/engine/project/keyframe-images';
-import { frameFileName, projectPaths } from '../../main/engine/project/paths';
+import { readProjectFile } from '../../main/engine/project/project-file';
+import { segmentsOf } from '../../main/engine/project/keyframes';
 import { propagateProject } from '../../main/engine/propagation/propagate-project';
 import { currentOutputFrames, isComplete, segmentOutputDir, segmentOutputKey } from '../../main/engine/project/output-keys';
 import { segmentStatus } from '../../main/engine/project/status';
-import { makeVideo, tempDir } from '../helpers/media';
+import { tempDir } from '../helpers/media';
+import { makeFarmProject } from '../helpers/farm';
 import { CancelToken, CancelledError } from '../../native-models/src/errors';
 import type { Project } from '../../preload/project-schema';
 
-async function makeProject(frames: number, keys: number[]): Promise<{ file: string; project: Project }> {
-  const dir = tempDir();
-  const video = makeVideo(dir, 'clip', { width: 320, height: 180, fps: 24, frames });
-  const file = path.join(dir, 'clip.rerender');
-  let p = await createProject(file, video, { size: 128 });
-  p = { ...setKeyframeFrames(p, keys), propagation: { ...p.propagation, searchVoteIters: 2, patchMatchIters: 2, workers: 1 } };
-  for (const k of keys) {
-    const styled = path.join(dir, `key-${k}.png`);
-    await sharp(path.join(projectPaths(file).framesDir, frameFileName(k))).modulate({ saturation: 1.8, hue: 120 }).median(3).toFile(styled);
-    p = await importKeyframeImage(file, p, k, styled);
-  }
-  await writeProjectFile(file, p);
-  return { file, project: p };
+/** A project with styled keyframes (the farm tests' maker, at 128 px from a 320×180 clip). */
+function makeProject(frames: number, keys: number[]): Promise<{ file: string; project: Project }> {
+  return makeFarmProject(tempDir(), frames, keys, 128, { width: 320, height: 180 });
 }
 
 /** Output frames of segment `id` on disk now (under its current key). */
