@@ -71,7 +71,7 @@ export function ExportDialog() {
     if (EXT[format] && dest.toLowerCase().endsWith(EXT[format])) setDest(dest.slice(0, -EXT[format].length) + EXT[f]);
   };
   const start_ = async () => {
-    if (sizeProblems.length) return;
+    if (sizeProblems.length || !dest.trim()) return;
     const params = { out: dest, format, sideBySide, allowIncomplete, range: whole ? undefined : { start, end }, size: sizeChoice, ...(format === 'png' ? { startNumber } : {}) };
     // A new attempt: what an earlier export of this dialog said no longer applies.
     setJobId(null);

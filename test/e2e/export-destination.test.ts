@@ -50,6 +50,7 @@ test('given the sample project, when the export dialog opens, then it proposes a
   assert.match((await error.textContent()) ?? '', /that is the project's source video; export under another name/);
   await page.screenshot({ path: path.join(shots, 'export-source-refused.png') });
   assert.deepEqual(questions, [], 'no "already exists. Replace it?" question for the source');
+  assert.equal(await page.getByTestId('export-replace-dialog').count(), 0, 'nor the editor\'s own "Replace the earlier export?" dialog');
   assert.equal(await page.locator('[data-testid=export-status]').count(), 0, 'no export job started');
   assert.ok(fs.readFileSync(path.join(dir, 'sample.mp4')).equals(sourceBefore), 'the source is untouched');
 });

@@ -4,7 +4,7 @@ import { cliProgress } from '../progress';
 import { CancelToken, CancelledError, UserError, isCancelled } from '../../../native-models/src/errors';
 import { propagateProject } from '../../engine/propagation/propagate-project';
 import { ProjectStore } from '../../engine/project/project-store';
-import { propagateOnFarm } from '../../farm/submit';
+import { SubmissionCancelled, propagateOnFarm, sharedNote } from '../../farm/submit';
 import { parseRedisUrl } from '../../farm/connection';
 import { AppSettingsStore, defaultSettingsFile } from '../../engine/editor/app-settings';
 import { collectCache, limitBytesOf } from '../../engine/project/cache-collector';
@@ -33,8 +33,9 @@ Once the run is over, old outputs over the app settings' cacheLimitGb are collec
     try {
       await propagate(file, args, ctx, cancel, workers);
     } catch (err) {
-      // However deep the cancellation was noticed (a worker says only "cancelled"), Ctrl-C is told what it kept.
-      if (isCancelled(err) && cancel.cancelled) throw new CancelledError(INTERRUPTED);
+      // However deep the cancellation was noticed (a worker says only "cancelled"), Ctrl-C is told what it
+      // kept, in one wording for a local run and the farm (which adds the jobs that went on for another submission).
+      if (isCancelled(err) && cancel.cancelled) throw new CancelledError(`${INTERRUPTED}${err instanceof SubmissionCancelled ? sharedNote(err.shared) : ''}`);
       throw err;
     }
   },
