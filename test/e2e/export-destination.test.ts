@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../helpers/media';
 import { exportDestination, openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
+import { copySampleProject } from '../helpers/fixtures';
 
-const sampleDir = path.join(__dirname, '..', '..', 'resources', 'sample');
 const shots = path.join(testOutputDir, 'e2e');
 const dir = tempDir('rerender-export-dest-');
 const project = path.join(dir, 'sample.rerender');
@@ -16,7 +16,7 @@ let editor: EditorPage;
 
 before(async () => {
   fs.mkdirSync(shots, { recursive: true });
-  for (const f of ['sample.rerender', 'sample.mp4']) fs.copyFileSync(path.join(sampleDir, f), path.join(dir, f));
+  copySampleProject(dir);
   // An earlier export under the first proposed name: the dialog proposes the next number.
   fs.writeFileSync(path.join(dir, 'sample (rerendered).mp4'), 'an earlier export');
   editor = await openEditorPage({ project, settingsFile: path.join(dir, 'settings.json'), settings: {}, env: { HOME: dir } });

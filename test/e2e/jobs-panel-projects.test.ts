@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { tempDir } from '../helpers/media';
 import { openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
+import { copySampleProject } from '../helpers/fixtures';
 
-const sampleDir = path.join(__dirname, '..', '..', 'resources', 'sample');
 const shots = path.join(testOutputDir, 'e2e');
 const dir = tempDir('rerender-jobs-panel-');
 const waiting: http.ServerResponse[] = [];
@@ -21,8 +21,7 @@ let editor: EditorPage;
 before(async () => {
   fs.mkdirSync(shots, { recursive: true });
   for (const name of ['first', 'second']) {
-    fs.mkdirSync(path.join(dir, name));
-    for (const f of ['sample.rerender', 'sample.mp4']) fs.copyFileSync(path.join(sampleDir, f), path.join(dir, name, f));
+    copySampleProject(path.join(dir, name));
   }
   // A download that never finishes: headers and a few bytes, then nothing until the test ends.
   server = http.createServer((_req, res) => {

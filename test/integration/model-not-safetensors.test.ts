@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../helpers/media';
 import { rerender } from '../helpers/cli';
+import { copySampleProject } from '../helpers/fixtures';
 
-const sampleDir = path.join(__dirname, '..', '..', 'resources', 'sample');
 
 function assertOneLine(stderr: string, file: string): string {
   const lines = stderr.trim().split('\n').filter((l) => !/^warning/.test(l));
@@ -22,7 +22,7 @@ function assertOneLine(stderr: string, file: string): string {
 
 test('given a text file named .safetensors, when chosen as checkpoint, imported or listed, then each says it is not a .safetensors file, naming it once', () => {
   const dir = tempDir('rerender-not-safetensors-');
-  for (const f of ['sample.rerender', 'sample.mp4']) fs.copyFileSync(path.join(sampleDir, f), path.join(dir, f));
+  copySampleProject(dir);
   const text = path.join(dir, 'notes.safetensors');
   fs.writeFileSync(text, 'these are my notes about the shot, not weights\n');
   const env = { HOME: dir };

@@ -4,18 +4,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { tempDir } from '../helpers/media';
 import { binPath, rerender } from '../helpers/cli';
+import { copySampleProject } from '../helpers/fixtures';
 
-const sampleDir = path.join(__dirname, '..', '..', 'resources', 'sample');
 
 test('given a propagation running in a terminal, when Ctrl-C is pressed, then it says the finished frames are kept and a rerun resumes', async () => {
   const dir = tempDir('rerender-ctrl-c-');
-  for (const f of ['sample.rerender', 'sample.mp4']) fs.copyFileSync(path.join(sampleDir, f), path.join(dir, f));
-  const project = path.join(dir, 'sample.rerender');
+  const project = copySampleProject(dir);
   const image = path.join(dir, 'style.png');
   await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 60, b: 30 } } }).png().toFile(image);
   const env = { HOME: dir };
