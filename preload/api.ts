@@ -114,18 +114,31 @@ export const jobState = z.object({
   /** A failure in the user's words: what failed, the file involved, and what to do. */
   error: z.object({ message: z.string(), file: z.string().optional(), fix: z.string().optional(), detail: z.string().optional() }).optional(),
   keyframeId: z.string().optional(),
+  /** The project file the job works on (none for model imports and downloads): the panel lists the open project's. */
+  project: z.string().optional(),
   /** Where the job wrote its result (export destination), for "open folder". */
   output: z.string().optional(),
   /** What a finished job reports besides its result, e.g. the execution provider a render ran on. */
   note: z.string().optional(),
   /** A job that runs on the render farm: the farm (its URL, password hidden) and each worker's part. */
   farm: z.object({ url: z.string().max(4096), workers: z.array(farmWorkerPart).max(1000) }).optional(),
-  /** A failed job that a later job of the same kind (and keyframe) has since done: its error no longer applies. */
+  /** A failed job whose work (the same keyframes, segment, export destination or imported file) a later job of its kind has since done: its error no longer applies. */
   supersededBy: z.string().optional(),
   startedAt: z.number(),
   endedAt: z.number().optional(),
 });
 export type JobState = z.infer<typeof jobState>;
+/**
+ * The jobs the panel lists, newest first with running and queued ones pinned on top (a burst of finished
+ * jobs never pushes a running one out of view): those of the open project (`projectFile`, null on the
+ * start screen) and those of none (model imports and downloads); a new project's decoding also while it
+ * runs, and on the start screen.
+ */
+export function jobsShown(jobs: readonly JobState[], projectFile: string | null): JobState[] {
+  return jobs
+    .filter((j) => !j.project || j.project === projectFile || (j.kind === 'create' && (!jobEnded(j) || projectFile === null)))
+    .sort((a, b) => Number(jobEnded(a)) - Number(jobEnded(b)) || b.startedAt - a.startedAt);
+}
 /** Whether a job has ended (done, failed or cancelled), as opposed to queued or running. */
 export function jobEnded(job: Pick<JobState, 'status'>): boolean {
   return job.status !== 'queued' && job.status !== 'running';
@@ -248,6 +261,8 @@ export const calls = {
     ]),
     result: z.object({ frames: z.array(z.number().int()) }),
   },
+  /** An imported or painted keyframe rendered with diffusion instead (refused untouched when no render can start). */
+  'keyframe.renderWithDiffusion': { params: z.object({ id, newSeed: z.boolean() }), result: jobStarted },
   'keyframe.render': { params: z.object({ id, newSeed: z.boolean() }), result: jobStarted },
   /**
    * Diffusion keyframes in timeline order (the anchor first, later ones constrained by it): those not
@@ -272,6 +287,8 @@ export const calls = {
     }),
     result: jobStarted,
   },
+  /** The destination the export dialog proposes for `format`: never an existing file, the source or the project's own files. */
+  'export.suggest': { params: z.object({ format: exportFormat }), result: z.object({ out: z.string() }) },
   'jobs.list': { params: none, result: z.array(jobState) },
   'jobs.cancel': { params: z.object({ id: z.string().max(64) }), result: z.null() },
   'jobs.clearFinished': { params: none, result: z.array(jobState) },

@@ -78,7 +78,7 @@ function StatusBar() {
   const error = useEditor((s) => s.error);
   const notice = useEditor((s) => s.notice);
   // The latest decode of the frames: a failed one must not go on saying "decoding".
-  const decodeFailed = useEditor((s) => Object.values(s.jobs).filter((j) => j.kind === 'decode').sort((a, b) => b.startedAt - a.startedAt)[0]?.status === 'failed');
+  const decodeFailed = useEditor((s) => Object.values(s.jobs).filter((j) => j.kind === 'decode' && j.project === s.project?.file).sort((a, b) => b.startedAt - a.startedAt)[0]?.status === 'failed');
   const p = project?.project;
   return (
     <footer className="status">

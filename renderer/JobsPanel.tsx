@@ -1,7 +1,7 @@
 // The jobs panel: every job with its progress bar, ETA and cancel (queued jobs: why they wait, and cancel);
 // failures with the file and the fix; finished exports with "open folder"; a job on the render farm with
 // each worker's part (who, what it runs, what it finished, its lost attempts).
-import { jobEnded, type JobState } from '../preload/api';
+import { jobEnded, jobsShown, type JobState } from '../preload/api';
 import { call, editor, useEditor } from './store';
 
 /**
@@ -90,7 +90,8 @@ function JobRow({ job }: { job: JobState }) {
 
 export function JobsPanel() {
   const jobs = useEditor((s) => s.jobs);
-  const list = Object.values(jobs).sort((a, b) => b.startedAt - a.startedAt);
+  const file = useEditor((s) => s.project?.file ?? null);
+  const list = jobsShown(Object.values(jobs), file);
   return (
     <section className="jobs" data-testid="jobs">
       <header>

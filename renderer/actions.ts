@@ -232,8 +232,8 @@ const PERFORM: Record<ActionName, (arg?: string) => void | Promise<void>> = {
   'render.withDiffusion': async () => {
     const k = focusedKeyframe();
     if (!k || k.source === 'diffusion') return;
-    const s = await edit({ action: 'useDiffusion', id: k.id });
-    if (s) await call('keyframe.render', { id: k.id, newSeed: !editor.get().seedLocked });
+    // One engine call: it refuses before touching the keyframe when no render can start (no checkpoint).
+    await call('keyframe.renderWithDiffusion', { id: k.id, newSeed: !editor.get().seedLocked });
   },
   'render.propagate': async () => { await call('propagate.start', { ...runOnChoice() }); },
   'render.propagateSegment': async () => {

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import IORedis from 'ioredis';
 import { Queue, type Job } from 'bullmq';
-import { CancelledError, UserError } from '../../native-models/src/errors';
+import { UserError } from '../../native-models/src/errors';
 import { checkChosenModels, resolveModelsDir } from '../../native-models/src/model-manager';
 import { effectiveRenderParams } from '../engine/project/keyframes';
 import { projectPaths } from '../engine/project/paths';
@@ -31,7 +31,7 @@ import { applyRequest, partialOf, renderTargets, withPartial, type RenderRequest
 import { bullConnection, checkFarmConnection, scanKeys } from './connection';
 import { FARM_PREFIX, WORKER_KEYS, cancelKey, frescoJobId, renderJobId, type FrescoJob, type JobProgress, type RenderJob, type RenderJobResult } from './jobs';
 import type { WorkerHeartbeat } from './farm-worker';
-import { JOB_OPTIONS, Submission, attemptsText, cancelMessage, type FarmSubmitOptions } from './submit';
+import { JOB_OPTIONS, Submission, SubmissionCancelled, attemptsText, type FarmSubmitOptions } from './submit';
 
 
 /** Opens the farm's render queue. */
@@ -270,7 +270,7 @@ export async function renderSnapshotOnFarm(request: RenderRequest, project: Proj
       const keysDone = results.reduce((n, r) => n + (r?.results.length ?? 0), 0);
       if (cancelled) {
         const kept = await submission.cancel(queue, ids.filter((_, i) => queued[i] && !results[i]));
-        if (running.every((id) => kept.has(id))) fail(new CancelledError(cancelMessage('finished keyframes are kept', kept.size)), []);
+        if (running.every((id) => kept.has(id))) fail(new SubmissionCancelled('finished keyframes are kept', kept.size), []);
       } else {
         let note = '';
         if (done < units.length) {

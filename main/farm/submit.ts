@@ -169,7 +169,7 @@ export async function propagateOnFarm(projectFile: string, opts: FarmPropagateOp
       const done = jobs.filter((j) => results.has(j.id)).length;
       if (cancelled) {
         kept = await submission.cancel(queue, jobs.filter((j) => !results.has(j.id)).map((j) => j.id));
-        if (running.every((id) => kept.has(id))) throw new CancelledError(cancelMessage('finished frames are kept', kept.size));
+        if (running.every((id) => kept.has(id))) throw new SubmissionCancelled('finished frames are kept', kept.size);
       } else {
         if (opts.onWorkers) opts.onWorkers(await parts.parts(control));
         opts.onProgress?.(Math.min(0.99, (framesDone / Math.max(1, totalFrames)) * 0.99), `${done} of ${jobs.length} segments done on the farm, ${running.length} running`);
@@ -223,9 +223,19 @@ export function jobFramesDone(progress: unknown, frames: number): number {
 /** "1 attempt", "3 attempts". */
 export const attemptsText = (n: number) => `${n} attempt${n === 1 ? '' : 's'}`;
 
-/** The cancel message, saying which jobs went on for another submission. */
-export function cancelMessage(kept: string, shared: number): string {
-  return `cancelled; ${kept}${shared ? `; ${shared} job${shared === 1 ? '' : 's'} shared with another submission that still follows ${shared === 1 ? 'it go' : 'them go'} on for that submission` : ''}`;
+/** What a cancelled submission says after its reason: the jobs that went on for another submission, if any. */
+export function sharedNote(shared: number): string {
+  return shared ? `; ${shared} job${shared === 1 ? '' : 's'} shared with another submission that still follows ${shared === 1 ? 'it go' : 'them go'} on for that submission` : '';
+}
+
+/**
+ * A submission cancelled: what it kept, and how many of its jobs went on for another submission
+ * (`shared`, so a caller that says the cancel in its own words, as Ctrl-C of the CLI, keeps that note).
+ */
+export class SubmissionCancelled extends CancelledError {
+  constructor(kept: string, readonly shared: number) {
+    super(`cancelled; ${kept}${sharedNote(shared)}`);
+  }
 }
 
 /**

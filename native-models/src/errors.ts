@@ -11,6 +11,11 @@ export class UserError extends Error {
   }
 }
 
+/** A user error's words without the file its message starts with (for a line that names the file itself). */
+export function problemOf(err: UserError): string {
+  return err.file && err.message.startsWith(`${err.file}: `) ? err.message.slice(err.file.length + 2) : err.message;
+}
+
 /** Thrown when a long operation is cancelled by the user; never reported as a failure. */
 export class CancelledError extends Error {
   constructor(message = 'cancelled') {

@@ -30,7 +30,7 @@ export async function checkChosenModels(models: Partial<Record<'checkpoint' | 'c
     if (!chosen) continue;
     const file = projectModelPath(modelsDir, chosen);
     const d = await detectModelFile(file);
-    if (d.problem) throw new UserError(`cannot be used as the ${role}: ${d.problem}`, file);
+    if (d.problem) throw new UserError(`cannot be used as the ${role}: ${d.problem}`, file, d.detail);
     const { kinds, what } = CHOSEN_KINDS[role];
     if (!kinds.includes(d.kind) || (d.kind === 'diffusers-folder' && role !== 'checkpoint' && !d.components.includes(role))) {
       throw new UserError(`is not ${what} (it holds: ${d.summary})`, file);
@@ -62,6 +62,8 @@ export interface InstalledModel {
   summary: string;
   /** Why it cannot be used (another model family, pickle format, damaged), when that is the case. */
   problem?: string;
+  /** The problem's figures for the log, not for the line the user reads. */
+  detail?: string;
 }
 
 /** Subfolder each kind is imported into; listing finds models anywhere in the folder regardless. */
@@ -119,7 +121,7 @@ export async function describeInstalled(p: string): Promise<InstalledModel | und
     return undefined;
   }
   const d = await detectModelFile(p);
-  return { name, kind: kindOf(d), path: p, bytes: await sizeOf(p), summary: d.summary, ...(d.problem ? { problem: d.problem } : {}) };
+  return { name, kind: kindOf(d), path: p, bytes: await sizeOf(p), summary: d.summary, ...(d.problem ? { problem: d.problem } : {}), ...(d.detail ? { detail: d.detail } : {}) };
 }
 
 /** Every model in the folder (any depth up to 3; model folders are entries, not searched inside). */
@@ -194,7 +196,7 @@ export async function importModel(modelsDir: string, source: string, opts: Impor
   const model = await describeInstalled(path.resolve(source));
   if (!model) throw new UserError('is not a model file or folder (.safetensors, .onnx, diffusers folder, tokenizer folder)', source);
   // The problem may name the file itself; the error names it once.
-  if (model.problem) throw new UserError(`cannot be used: ${model.problem.split(`${path.resolve(source)}: `).join('')}`, source);
+  if (model.problem) throw new UserError(`cannot be used: ${model.problem.split(`${path.resolve(source)}: `).join('')}`, source, model.detail);
   const dest = destinationFor(modelsDir, model.kind, opts.name ?? model.name);
   await fs.promises.mkdir(path.dirname(dest), { recursive: true });
   const temp = path.join(path.dirname(dest), `.importing-${path.basename(dest)}-${process.pid}`);
@@ -227,7 +229,7 @@ export async function downloadModel(modelsDir: string, url: string, opts: Downlo
   const model = await describeInstalled(staging);
   if (!model || model.problem) {
     await fs.promises.rm(staging, { force: true });
-    throw new UserError(`the downloaded file is not a usable model: ${model?.problem ?? 'unknown file type'}; it was deleted`, url);
+    throw new UserError(`the downloaded file is not a usable model: ${model?.problem ?? 'unknown file type'}; it was deleted`, url, model?.detail);
   }
   const dest = destinationFor(modelsDir, model.kind, name);
   await fs.promises.mkdir(path.dirname(dest), { recursive: true });

@@ -1,7 +1,7 @@
 // Export dialog: format (PNG frames with their first number), range, size (source pixels, working size or
 // W×H, as the CLI's --size), side-by-side, destination; replacing an earlier export is asked in the editor's
 // own dialog; then the job's progress and "open folder".
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { call, editor, useEditor } from '../store';
 import { askPath } from '../actions';
 import { formatEta } from '../JobsPanel';
@@ -19,17 +19,16 @@ function sideProblem(text: string, what: string): string | null {
   return null;
 }
 
-function defaultDestination(projectFile: string, format: Format): string {
-  const base = projectFile.replace(/\.rerender$/, '');
-  return format === 'png' ? `${base}-frames` : `${base}${EXT[format]}`;
-}
 
 export function ExportDialog() {
   const project = useEditor((s) => s.project)!;
   const info = useEditor((s) => s.info);
   const p = project.project;
   const [format, setFormat] = useState<Format>(p.export.format);
-  const [dest, setDest] = useState(() => defaultDestination(project.file, p.export.format));
+  // The engine proposes the destination ("<name> (rerendered).mp4", numbered when taken: never an existing
+  // file or the source video); it follows the format until the user types or chooses a name.
+  const [dest, setDest] = useState('');
+  const followsDefault = useRef(true);
   const [whole, setWhole] = useState(true);
   const [start, setStart] = useState(0);
   const [end, setEnd] = useState(p.frames.count - 1);
@@ -54,14 +53,25 @@ export function ExportDialog() {
     : ext === EXT[format] || (format === 'mp4' && ext === '.m4v') ? null : `${EXPORT_FORMATS[format].label} needs a name ending ${EXT[format]}; the export will be refused.`;
   const notRendered = project.segments.filter((s) => s.status !== 'done').length;
 
+  useEffect(() => {
+    if (!followsDefault.current) return;
+    let live = true;
+    void call('export.suggest', { format }).then((r) => { if (r && live && followsDefault.current) setDest(r.out); });
+    return () => { live = false; };
+  }, [format, project.file]);
+  const typeDest = (d: string) => {
+    followsDefault.current = false;
+    setDest(d);
+  };
+
   const changeFormat = (f: Format) => {
     setFormat(f);
-    // The default name follows the format; a name the user typed keeps its stem and gets the new extension.
-    if (dest === defaultDestination(project.file, format)) setDest(defaultDestination(project.file, f));
-    else if (EXT[format] && dest.toLowerCase().endsWith(EXT[format])) setDest(dest.slice(0, -EXT[format].length) + EXT[f]);
+    // The proposed name follows the format; a name the user typed keeps its stem and gets the new extension.
+    if (followsDefault.current) return;
+    if (EXT[format] && dest.toLowerCase().endsWith(EXT[format])) setDest(dest.slice(0, -EXT[format].length) + EXT[f]);
   };
   const start_ = async () => {
-    if (sizeProblems.length) return;
+    if (sizeProblems.length || !dest.trim()) return;
     const params = { out: dest, format, sideBySide, allowIncomplete, range: whole ? undefined : { start, end }, size: sizeChoice, ...(format === 'png' ? { startNumber } : {}) };
     // A new attempt: what an earlier export of this dialog said no longer applies.
     setJobId(null);
@@ -93,8 +103,8 @@ export function ExportDialog() {
       </label>
       <label>Destination
         <span className="row">
-          <input value={dest} onChange={(e) => setDest(e.target.value)} aria-label="Destination" />
-          {<button onClick={async () => { const d = await askPath('export', 'Export to', 'Destination', dest); if (d) setDest(d); }}>Choose…</button>}
+          <input value={dest} onChange={(e) => typeDest(e.target.value)} aria-label="Destination" />
+          {<button onClick={async () => { const d = await askPath('export', 'Export to', 'Destination', dest); if (d) typeDest(d); }}>Choose…</button>}
         </span>
       </label>
       {mismatch && <p className="note" role="alert" data-testid="export-name-mismatch">{mismatch}</p>}
@@ -137,7 +147,7 @@ export function ExportDialog() {
       <div className="buttons">
         {job?.status === 'done' && info?.mode === 'electron' && <button onClick={() => void call('shell.reveal', { path: job.output! })}>Open folder</button>}
         {job?.status === 'running' ? <button onClick={() => void call('jobs.cancel', { id: job.id })}>Cancel export</button>
-          : <button className="primary" disabled={sizeProblems.length > 0} onClick={() => void start_()}>Export</button>}
+          : <button className="primary" disabled={sizeProblems.length > 0 || !dest.trim()} onClick={() => void start_()}>Export</button>}
         <button onClick={() => editor.set({ dialog: null })}>Close</button>
       </div>
       {replace && (

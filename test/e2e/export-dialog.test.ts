@@ -1,7 +1,9 @@
 // The export dialog in Debian Chromium through `rerender serve`: the output size (source pixels, working
 // size or a typed W×H, as the CLI's --size) with the size text following the choice and a refused size
-// named at its field; the warning when the name does not fit the format; and an earlier export replaced
-// only after the editor's own dialog says so (Cancel keeps the file and never says "Exported to…").
+// named at its field (Export disabled then, and with no destination); the proposed destination
+// ("<name> (rerendered).mp4", the next number once that exists); the warning when the name does not fit
+// the format; and an earlier export replaced only after the editor's own dialog says so (Cancel keeps
+// the file and never says "Exported to…").
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +12,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { makeVideo, tempDir } from '../helpers/media';
 import { rerender } from '../helpers/cli';
-import { openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
+import { exportDestination, openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
 
 const shots = path.join(testOutputDir, 'e2e');
 
@@ -57,6 +59,8 @@ describe('export dialog (Chromium, serve mode)', () => {
     await page.keyboard.press('Control+e');
     const dialog = page.getByTestId('export-dialog');
     const sizeText = dialog.getByTestId('export-size');
+    const proposed = path.join(dir, 'clip (rerendered).mp4');
+    assert.equal(await exportDestination(page, proposed), proposed, 'the proposed destination is a new file beside the project');
     const info = rerender(['info', project, '--json']).json();
     const [ww, wh] = [info.width, info.height];
     // Source pixels by default: the 320×180 source over the working frames' shape.
@@ -82,7 +86,7 @@ describe('export dialog (Chromium, serve mode)', () => {
     await dialog.getByText('Use source frames where nothing is rendered yet').click();
     await dialog.getByRole('button', { name: 'Export', exact: true }).click();
     await exportDone(page);
-    assert.deepEqual(probeSize(path.join(dir, 'clip.mp4')), [200, 100]);
+    assert.deepEqual(probeSize(proposed), [200, 100]);
     await dialog.getByRole('button', { name: 'Close' }).click();
   });
 
@@ -100,18 +104,24 @@ describe('export dialog (Chromium, serve mode)', () => {
     assert.equal(await dialog.getByLabel('Destination').inputValue(), path.join(dir, 'take'), 'the typed name follows the format');
     await dialog.getByLabel('Destination').fill(path.join(dir, 'take.mov'));
     await warning.getByText('PNG frames go into a folder; the name ends .mov.').waitFor();
+    await dialog.getByLabel('Destination').fill('');
+    assert.ok(await dialog.getByRole('button', { name: 'Export', exact: true }).isDisabled(), 'no export without a destination');
     await dialog.getByLabel('Destination').fill(path.join(dir, 'take-frames'));
     assert.equal(await warning.count(), 0);
+    assert.ok(await dialog.getByRole('button', { name: 'Export', exact: true }).isEnabled());
     await dialog.getByRole('button', { name: 'Close' }).click();
   });
 
   test('given an earlier export at the destination, when exported again, then the editor asks in its own dialog; Cancel keeps the file and says so, Replace writes it', async () => {
-    const out = path.join(dir, 'clip.mp4');
+    const out = path.join(dir, 'clip (rerendered).mp4');
     const before = fs.statSync(out);
     await page.keyboard.press('Control+e');
     const dialog = page.getByTestId('export-dialog');
     await dialog.getByLabel('Format').selectOption('mp4');
-    assert.equal(await dialog.getByLabel('Destination').inputValue(), out);
+    const next = path.join(dir, 'clip (rerendered 2).mp4');
+    assert.equal(await exportDestination(page, next), next, 'the earlier export is never proposed: the next number is');
+    // The user names the earlier export on purpose: replacing it is asked.
+    await dialog.getByLabel('Destination').fill(out);
     await dialog.getByText('Use source frames where nothing is rendered yet').click();
     await dialog.getByTestId('export-size-choice').getByText(/working size/).click();
     await dialog.getByRole('button', { name: 'Export', exact: true }).click();

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { makeImageSequence, tempDir } from '../helpers/media';
 import { rerender } from '../helpers/cli';
-import { openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
+import { exportDestination, openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
 
 const shots = path.join(testOutputDir, 'e2e');
 
@@ -91,13 +91,13 @@ describe('pro formats in the editor (Chromium, serve mode)', () => {
     await page.keyboard.press('Control+e');
     const dialog = page.getByTestId('export-dialog');
     await dialog.getByLabel('Format').selectOption('prores');
-    assert.equal(await dialog.getByLabel('Destination').inputValue(), path.join(dir, 'shot.mov'), 'the destination follows the format');
+    assert.equal(await exportDestination(page, path.join(dir, 'shot (rerendered).mov')), path.join(dir, 'shot (rerendered).mov'), 'the destination follows the format');
     assert.equal(await dialog.getByLabel('First frame number').count(), 0, 'a video has no numbered frames');
     await dialog.getByText('Use source frames where nothing is rendered yet').click();
     await dialog.getByRole('button', { name: 'Export', exact: true }).click();
     await page.waitForSelector('[data-testid=export-status][data-status=done]', { timeout: 120_000 });
     await dialog.screenshot({ path: path.join(shots, 'export-prores.png') });
-    const out = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-print_format', 'json', '-show_streams', path.join(dir, 'shot.mov')], { encoding: 'utf8' })).streams;
+    const out = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-print_format', 'json', '-show_streams', path.join(dir, 'shot (rerendered).mov')], { encoding: 'utf8' })).streams;
     assert.deepEqual(out.map((s: { codec_type: string }) => s.codec_type), ['video'], 'an image sequence has no sound');
     const [v] = out;
     assert.deepEqual([v.codec_name, v.profile, v.pix_fmt, v.r_frame_rate, Number(v.nb_read_frames)], ['prores', 'HQ', 'yuv422p10le', '12/1', 24]);
@@ -108,8 +108,8 @@ describe('pro formats in the editor (Chromium, serve mode)', () => {
     await page.keyboard.press('Control+e');
     const dialog = page.getByTestId('export-dialog');
     await dialog.getByLabel('Format').selectOption('png');
-    const out = path.join(dir, 'shot-frames');
-    assert.equal(await dialog.getByLabel('Destination').inputValue(), out);
+    const out = path.join(dir, 'shot (rerendered frames)');
+    assert.equal(await exportDestination(page, out), out);
     await dialog.getByLabel('First frame number').fill('86400');
     await dialog.getByText('Use source frames where nothing is rendered yet').click();
     await dialog.screenshot({ path: path.join(shots, 'export-png-start-number.png') });

@@ -2,19 +2,18 @@
 // model manager, not the command line's --model flag, and no project path), while the CLI keeps its own.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../helpers/media';
 import { rerender } from '../helpers/cli';
 import { openEditorPage, type EditorPage } from '../helpers/editor-page';
+import { copySampleProject } from '../helpers/fixtures';
 
-const sampleDir = path.join(__dirname, '..', '..', 'resources', 'sample');
 const dir = tempDir('rerender-nomodel-');
 const project = path.join(dir, 'sample.rerender');
 let editor: EditorPage;
 
 before(async () => {
-  for (const f of ['sample.rerender', 'sample.mp4']) fs.copyFileSync(path.join(sampleDir, f), path.join(dir, f));
+  copySampleProject(dir);
   editor = await openEditorPage({ project, settingsFile: path.join(dir, 'settings.json'), settings: {}, env: { HOME: dir }, noGoto: true });
 });
 
@@ -36,8 +35,7 @@ test('given a project without a checkpoint, when R is pressed in the editor, the
 
   // Another copy: the editor holds this project's lock.
   const other = tempDir('rerender-nomodel-cli-');
-  for (const f of ['sample.rerender', 'sample.mp4']) fs.copyFileSync(path.join(sampleDir, f), path.join(other, f));
-  const cli = rerender(['render', path.join(other, 'sample.rerender'), '--frame', '0'], { env: { HOME: other } });
+  const cli = rerender(['render', copySampleProject(other), '--frame', '0'], { env: { HOME: other } });
   assert.notEqual(cli.code, 0);
   assert.match(cli.stderr, /no checkpoint is selected: pass --model <checkpoint> or choose one in the model manager/);
 });

@@ -7,13 +7,13 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { tempDir } from '../helpers/media';
 import { openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
+import { copySampleProject } from '../helpers/fixtures';
 
-const sampleDir = path.join(__dirname, '..', '..', 'resources', 'sample');
 let editor: EditorPage;
 
 before(async () => {
   const dir = tempDir('rerender-sample-');
-  for (const f of ['sample.rerender', 'sample.mp4']) fs.copyFileSync(path.join(sampleDir, f), path.join(dir, f));
+  copySampleProject(dir);
   // The test loads the page itself (the frames are decoded first).
   editor = await openEditorPage({ project: path.join(dir, 'sample.rerender'), settingsFile: path.join(dir, 'settings.json'), noGoto: true });
 });

@@ -89,3 +89,10 @@ export const shotsDir = (name: string): string => {
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 };
+
+/** Waits until the export dialog's Destination field holds `want` (the engine proposes it after the dialog opens) and returns it. */
+export async function exportDestination(page: Page, want: string): Promise<string> {
+  const field = '[data-testid=export-dialog] input[aria-label=Destination]';
+  await page.waitForFunction(([sel, w]) => (document.querySelector(sel) as HTMLInputElement | null)?.value === w, [field, want] as const, { timeout: 60_000 }).catch(() => undefined);
+  return page.locator(field).inputValue();
+}

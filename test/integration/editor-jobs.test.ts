@@ -74,6 +74,19 @@ describe('editor jobs on real workers', () => {
     assert.ok(!fs.existsSync(path.join(dir, 'strict.mp4')));
   });
 
+  test('given a failed export, when an export to another file is done, then the failure still stands; done to its own file, it is superseded', async () => {
+    const strict = path.join(dir, 'strict-superseded.mp4');
+    const failed = await finished(editor, (await editor.handlers['export.start']({ out: strict, format: 'mp4', sideBySide: false, allowIncomplete: false })).jobId);
+    assert.equal(failed.status, 'failed');
+    const other = await finished(editor, (await editor.handlers['export.start']({ out: path.join(dir, 'other.mp4'), format: 'mp4', sideBySide: false, allowIncomplete: true })).jobId);
+    assert.equal(other.status, 'done', JSON.stringify(other.error));
+    const listed = async () => (await editor.handlers['jobs.list']({})).find((j) => j.id === failed.id)!;
+    assert.equal((await listed()).supersededBy, undefined, 'another destination was exported, not this one: not "done since by a later run"');
+    const same = await finished(editor, (await editor.handlers['export.start']({ out: strict, format: 'mp4', sideBySide: false, allowIncomplete: true })).jobId);
+    assert.equal(same.status, 'done', JSON.stringify(same.error));
+    assert.equal((await listed()).supersededBy, same.id, 'the same destination exported since');
+  });
+
   test('given a running export, when cancelled, then the job ends as cancelled and leaves no file', async () => {
     const out = path.join(dir, 'cancelled.gif');
     const { jobId } = await editor.handlers['export.start']({ out, format: 'gif', sideBySide: false, allowIncomplete: true });

@@ -184,7 +184,7 @@ describe('render farm', { skip: missing }, () => {
     });
     const r = await submit.done;
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /cancelled; finished frames are kept/);
+    assert.match(r.stderr, /rerender propagate: cancelled by Ctrl-C: the finished frames are kept, and running the same command again resumes from them/, 'the same words as Ctrl-C of a local run');
     const stopped = await w.waitFor(/job \S+ failed: /);
     assert.match(stopped, /failed: cancelled by the submitter; finished frames are kept/, 'the running job was stopped, not finished');
     assert.doesNotMatch(w.log(), /finished segment/);
@@ -242,7 +242,7 @@ describe('render farm', { skip: missing }, () => {
       a.child.kill('SIGINT');
       const ra = await a.done;
       assert.notEqual(ra.code, 0);
-      assert.match(ra.stderr, /cancelled; finished frames are kept; 2 jobs shared with another submission that still follows them go on for that submission/);
+      assert.match(ra.stderr, /cancelled by Ctrl-C: the finished frames are kept, and running the same command again resumes from them; 2 jobs shared with another submission that still follows them go on for that submission/);
       assert.equal((await queue.getJobCounts('waiting')).waiting, 2, 'the shared jobs stay queued');
       const w = worker();
       const rb = await b.done;

@@ -15,6 +15,7 @@ import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
 import { PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../preload/project-schema';
 import { renderKeyframes } from '../../main/engine/render/render-project';
+import { propagateProject } from '../../main/engine/propagation/propagate-project';
 import { FIXTURES, graphCache, scene, SIZE, testParams } from './keyframe-render-scene';
 import { ModelRuntime as Runtime } from '../../native-models/src/runtime/model-runtime';
 
@@ -93,7 +94,21 @@ test('given a rendered project, when keyframe k is regenerated with a new seed, 
   assert.deepEqual([at(0).status, at(3).status, at(6).status, at(9).status], ['done', 'done', 'stale', 'done']);
   assert.match(at(6).note ?? '', /frame 3/);
   assert.deepEqual(again.stale.map((s) => s.frame), [6]);
-  assert.deepEqual(again.staleSegments.sort(), ['0-3', '3-6']);
+  assert.deepEqual(again.staleSegments, [], 'nothing was propagated, so no segment has frames to redo');
+
+  // The command line says nothing about segments to redo when none was propagated.
+  const cli = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/rerender.ts'), 'render', projectFile, '--frame', '3', '--seed', '99'], {
+    cwd: ROOT, encoding: 'utf8', env: { ...process.env, RERENDER_MODELS: work },
+  });
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.match(cli.stdout, /keyframe at frame 3: /);
+  assert.doesNotMatch(cli.stdout, /segments to redo/, cli.stdout);
+
+  // Once 0-3 is propagated (3-6 cannot be: keyframe 6 is stale), a new image of keyframe 3 leaves that
+  // segment to redo, and not 3-6, which holds no frames.
+  await propagateProject(projectFile, await readProjectFile(projectFile), { segmentId: '0-3', workers: 1 });
+  const propagated = await renderKeyframes({ ...base, target: { frame: 3 }, overrides: { seed: 98 } });
+  assert.deepEqual(propagated.staleSegments, ['0-3']);
 
   const anchor = await renderKeyframes({ ...base, target: { frame: 0 }, overrides: { seed: 5 } });
   assert.deepEqual(anchor.stale.map((s) => s.frame), [3, 6, 9]);

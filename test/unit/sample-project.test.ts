@@ -9,13 +9,12 @@ import { readProjectFile } from '../../main/engine/project/project-file';
 import { checkSource, ensureFrameCache, frameCacheComplete } from '../../main/engine/project/source-video';
 import { EditorSession } from '../../main/engine/editor/session';
 import { tempDir } from '../helpers/media';
-
-const bundled = path.resolve(__dirname, '..', '..', 'resources', 'sample');
+import { SAMPLE_DIR as bundled, copySampleProject } from '../helpers/fixtures';
 
 /** A copy of the bundle whose video lost its modification time, as an installer or a git clone may leave it. */
 function bundleWithFreshVideoTime(): string {
   const dir = tempDir('rerender-bundle-');
-  for (const name of [SAMPLE_PROJECT_FILE, SAMPLE_VIDEO_FILE]) fs.copyFileSync(path.join(bundled, name), path.join(dir, name));
+  copySampleProject(dir);
   const later = new Date(Date.now() + 3_600_000);
   fs.utimesSync(path.join(dir, SAMPLE_VIDEO_FILE), later, later);
   return dir;

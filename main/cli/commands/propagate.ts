@@ -1,10 +1,10 @@
 // `rerender propagate`: synthesise every frame between keyframes and blend the two directions.
 import type { Command } from '../command';
 import { cliProgress } from '../progress';
-import { CancelToken, UserError } from '../../../native-models/src/errors';
+import { CancelToken, CancelledError, UserError, isCancelled } from '../../../native-models/src/errors';
 import { propagateProject } from '../../engine/propagation/propagate-project';
 import { ProjectStore } from '../../engine/project/project-store';
-import { propagateOnFarm } from '../../farm/submit';
+import { SubmissionCancelled, propagateOnFarm, sharedNote } from '../../farm/submit';
 import { parseRedisUrl } from '../../farm/connection';
 import { AppSettingsStore, defaultSettingsFile } from '../../engine/editor/app-settings';
 import { collectCache, limitBytesOf } from '../../engine/project/cache-collector';
@@ -29,29 +29,43 @@ Once the run is over, old outputs over the app settings' cacheLimitGb are collec
     const workers = args.int('workers');
     if (workers !== undefined && (workers < 1 || workers > 64)) throw new UserError('--workers must be from 1 to 64');
     const cancel = new CancelToken();
-    process.once('SIGINT', () => cancel.cancel('cancelled by Ctrl-C; finished frames are kept'));
-    const progress = cliProgress('propagating');
-    const farm = args.string('farm');
-    if (farm !== undefined) {
-      if (args.string('segment') || workers !== undefined) throw new UserError('--farm propagates every segment on the farm\'s workers: leave out --segment and --workers');
-      const r = await propagateOnFarm(file, { connection: parseRedisUrl(farm, process.env), cancel, onProgress: progress, onWarning: (w) => ctx.err(`warning: ${w}`) });
-      progress.done();
-      if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...r }));
-      else ctx.out(`propagated ${r.segments} segments on the farm (${r.workers.length} workers, ${r.segmentsShared} already done or shared): ${r.framesWritten} frames written`);
-      return;
+    process.once('SIGINT', () => cancel.cancel(INTERRUPTED));
+    try {
+      await propagate(file, args, ctx, cancel, workers);
+    } catch (err) {
+      // However deep the cancellation was noticed (a worker says only "cancelled"), Ctrl-C is told what it
+      // kept, in one wording for a local run and the farm (which adds the jobs that went on for another submission).
+      if (isCancelled(err) && cancel.cancelled) throw new CancelledError(`${INTERRUPTED}${err instanceof SubmissionCancelled ? sharedNote(err.shared) : ''}`);
+      throw err;
     }
-    // Read through the store, under its lock: propagation only reads the document, but the collection
-    // afterwards must know every current key, so no editor may hold another version of it meanwhile.
-    const r = await ProjectStore.with(file, async (store) => {
-      const p = store.project;
-      const done = await propagateProject(file, p, { segmentId: args.string('segment'), workers, cancel, onProgress: progress });
-      // Collected once the run is over, never during it; the current segments' outputs always stay.
-      const limitGb = new AppSettingsStore(defaultSettingsFile()).get().cacheLimitGb;
-      await collectCache(file, p, { limitBytes: limitBytesOf(limitGb) }); // propagation never changes the project
-      return done;
-    }, { app: 'rerender propagate' });
-    progress.done();
-    if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...r }));
-    else ctx.out(`propagated ${r.segments} segments: ${r.framesWritten} frames written, ${r.framesKept} kept from an earlier run`);
   },
 };
+
+/** What Ctrl-C of a propagation says: nothing finished is lost, and the same command picks up from there. */
+const INTERRUPTED = 'cancelled by Ctrl-C: the finished frames are kept, and running the same command again resumes from them';
+
+async function propagate(file: string, args: Parameters<Command['run']>[0], ctx: Parameters<Command['run']>[1], cancel: CancelToken, workers: number | undefined): Promise<void> {
+  const progress = cliProgress('propagating');
+  const farm = args.string('farm');
+  if (farm !== undefined) {
+    if (args.string('segment') || workers !== undefined) throw new UserError('--farm propagates every segment on the farm\'s workers: leave out --segment and --workers');
+    const r = await propagateOnFarm(file, { connection: parseRedisUrl(farm, process.env), cancel, onProgress: progress, onWarning: (w) => ctx.err(`warning: ${w}`) });
+    progress.done();
+    if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...r }));
+    else ctx.out(`propagated ${r.segments} segments on the farm (${r.workers.length} workers, ${r.segmentsShared} already done or shared): ${r.framesWritten} frames written`);
+    return;
+  }
+  // Read through the store, under its lock: propagation only reads the document, but the collection
+  // afterwards must know every current key, so no editor may hold another version of it meanwhile.
+  const r = await ProjectStore.with(file, async (store) => {
+    const p = store.project;
+    const done = await propagateProject(file, p, { segmentId: args.string('segment'), workers, cancel, onProgress: progress });
+    // Collected once the run is over, never during it; the current segments' outputs always stay.
+    const limitGb = new AppSettingsStore(defaultSettingsFile()).get().cacheLimitGb;
+    await collectCache(file, p, { limitBytes: limitBytesOf(limitGb) }); // propagation never changes the project
+    return done;
+  }, { app: 'rerender propagate' });
+  progress.done();
+  if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...r }));
+  else ctx.out(`propagated ${r.segments} segments: ${r.framesWritten} frames written, ${r.framesKept} kept from an earlier run`);
+}

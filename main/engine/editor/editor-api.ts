@@ -136,6 +136,7 @@ export function createEditor(opts: EditorOptions): Editor {
     'app.info': () => ({ mode: opts.platform.mode, version: opts.platform.version, platform: process.platform, nativeDialogs: !!opts.platform.pickPath, recent: settings.get().recent }),
     'project.open': async ({ file }) => {
       const state = await session.openProject(file);
+      jobs.list.forgetOtherProjects(state.file); // the previous project's finished jobs leave the panel
       await settings.addRecent(state.file);
       if (!state.framesReady) jobs.rebuildFrames(); // the cache is rebuildable: a copied project just works
       return state;
@@ -156,6 +157,7 @@ export function createEditor(opts: EditorOptions): Editor {
       if (discard) await session.discardUnsaved();
       else await session.autosaveNow(); // offered back on the next open
       session.closeProject();
+      jobs.list.forgetOtherProjects(null);
       session.emit('project.changed', null);
       return null;
     },
@@ -164,9 +166,11 @@ export function createEditor(opts: EditorOptions): Editor {
     'project.redo': () => session.redo(),
     'keyframes.suggest': (p) => jobs.suggest(p),
     'keyframe.render': ({ id, newSeed }) => ({ jobId: jobs.renderKeyframe(id, newSeed).id }),
+    'keyframe.renderWithDiffusion': async ({ id, newSeed }) => ({ jobId: (await jobs.renderWithDiffusion(id, newSeed)).id }),
     'keyframes.renderAll': ({ only, on }) => ({ jobId: jobs.renderAllKeyframes(only, on).id }),
     'propagate.start': ({ segmentId, on }) => ({ jobId: jobs.propagate(segmentId, on).id }),
     'export.start': (p) => ({ jobId: jobs.exportVideo(p).id }),
+    'export.suggest': ({ format }) => ({ out: jobs.suggestExport(format) }),
     'jobs.list': () => jobs.list.list(),
     'jobs.cancel': ({ id }) => {
       jobs.list.cancel(id);

@@ -9,16 +9,17 @@ import type { JobParams, WorkerJobs } from '../jobs/job-registry';
 import type { ProviderChoice } from '../../../native-models/src/runtime/provider-names';
 import type { EditorSession } from './session';
 import type { Snapshot } from '../project/project-store';
-import type { JobKind, JobList, JobRun } from './job-list';
+import { jobTarget, type JobKind, type JobList, type JobRun } from './job-list';
 import type { JobProgress } from '../jobs/protocol';
 import { findKeyframe } from '../project/keyframes';
-import { applyKeyframeResults } from '../render/keyframe-commit';
+import { applyKeyframeResults, selectedCheckpoint } from '../render/keyframe-commit';
 import { partialOf, type RenderSummary } from '../render/render-project';
 import { uniformKeyframes } from '../project/keyframe-suggest';
-import { downloadModel, importModel } from '../../../native-models/src/model-manager';
+import { downloadModel, importModel, projectModelPath } from '../../../native-models/src/model-manager';
 import { UserError } from '../../../native-models/src/errors';
 import { ensureFrameCache, inEditorWords } from '../project/source-video';
 import { checkExportDestination } from '../media/export';
+import { refuseProjectFiles, suggestExportDestination } from '../project/export-project';
 import { CACHE_LIMIT_GB, formatBytes, limitBytesOf } from '../project/cache-collector';
 
 /** While propagating, the editor is shown the frames written so far at most this often. */
@@ -101,10 +102,12 @@ export class EditorJobs {
   createProject(p: CallParams<'project.create'>, onOpened?: (file: string) => void): JobState {
     const projectFile = path.resolve(p.projectFile);
     const { job, done } = this.list.start('create', `Import ${path.basename(p.video)}`, (run) =>
-      this.workers.propagation.call('createProject', { projectFile, video: path.resolve(p.video), size: p.shortSide, allowTruncated: p.allowTruncated, fps: p.fps, allowGaps: p.allowGaps }, run));
+      this.workers.propagation.call('createProject', { projectFile, video: path.resolve(p.video), size: p.shortSide, allowTruncated: p.allowTruncated, fps: p.fps, allowGaps: p.allowGaps }, run),
+    { project: projectFile, target: [jobTarget('create', projectFile)] });
     void done.then(async (r) => {
       if (!r) return;
       await this.session.openProject(projectFile);
+      this.list.forgetOtherProjects(projectFile); // the previous project's finished jobs leave the panel
       onOpened?.(projectFile);
     }).catch(() => undefined); // the file was just written; if it cannot be opened now, Open reports why
     return job;
@@ -137,6 +140,27 @@ export class EditorJobs {
     });
     if (before) this.waiting.set(id, Object.assign(request, { jobId: job.id, job }));
     return job;
+  }
+
+  /**
+   * "Render with diffusion instead" for an imported or painted keyframe: refused before the keyframe is
+   * touched when no render can start (no checkpoint, or it is missing), so its image and the segments
+   * propagated from it stay; otherwise the keyframe becomes a diffusion one (its image kept in its
+   * history, one undo step) and renders.
+   */
+  async renderWithDiffusion(id: string, newSeed: boolean): Promise<JobState> {
+    const project = this.session.project();
+    const k = findKeyframe(project, id);
+    if (k.source !== 'diffusion') {
+      try {
+        selectedCheckpoint(this.session.file!, project, (stored) => projectModelPath(this.modelsDir(), stored));
+      } catch (err) {
+        const why = describeFailure(err, 'render');
+        throw new UserError(`cannot render the keyframe at frame ${k.frame} with diffusion: ${why.message.replace(/^No/, 'no')}; its ${k.source} image stays${why.fix ? `. ${why.fix}` : ''}`, why.file);
+      }
+      await this.session.edit({ action: 'useDiffusion', id });
+    }
+    return this.renderKeyframe(id, newSeed);
   }
 
   /**
@@ -209,7 +233,7 @@ export class EditorJobs {
       const farmWarnings = (summary.farm?.warnings ?? []).map((w) => ` Warning: ${w}`).join('');
       if (summary.provider) run.setNote(`${farm ? `On the farm at ${farm.safeUrl}.${farmWarnings} ` : ''}${providerNote(summary)}`);
       return summary;
-    }, { ...(ids.length === 1 ? { keyframeId: ids[0] } : {}), queued: after && 'waiting for the render of this keyframe in progress' });
+    }, { ...(ids.length === 1 ? { keyframeId: ids[0] } : {}), queued: after && 'waiting for the render of this keyframe in progress', project: file, target: ids.map((i) => jobTarget(`${file} keyframe`, i)) });
     // Settled once the session holds the result: a render waiting for this one starts from it.
     const forgetIfLatest = () => ids.forEach((i) => { if (this.rendering.get(i) === settled) this.rendering.delete(i); });
     const settled: Promise<void> = done.then(async () => {
@@ -269,7 +293,7 @@ export class EditorJobs {
         // says so; what the collection removed is added to the farm's note, not put in its place.
         await this.collectCache(projectFile, (note) => run.setNote(farmNote ? `${farmNote}. ${note}` : note));
       }
-    });
+    }, { project: projectFile, target: [jobTarget(`${projectFile} segment`, segmentId ?? '*')] });
     void done.then(() => {
       if (this.session.file !== projectFile) return;
       const covered = overlay.propagating;
@@ -303,7 +327,8 @@ export class EditorJobs {
     const file = this.session.file!;
     const project = this.session.project();
     const { job, done } = this.list.start('decode', `Decode frames of ${project.name}`, (run) =>
-      ensureFrameCache(file, project, { thumbnails: true, cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }));
+      ensureFrameCache(file, project, { thumbnails: true, cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }),
+    { project: file, target: [jobTarget('decode', file)] });
     void done.then((n) => { if (n !== undefined && this.session.file === file) this.session.framesRebuilt(); });
     return job;
   }
@@ -313,20 +338,30 @@ export class EditorJobs {
     const projectFile = this.session.file;
     if (!projectFile) throw new UserError('no project is open; open or create one first');
     const project = this.session.project();
-    const { job, done } = this.list.start('measure', 'Measure flicker', (run) => this.workers.propagation.call('measureFlicker', { projectFile, project }, run));
+    const { job, done } = this.list.start('measure', 'Measure flicker', (run) => this.workers.propagation.call('measureFlicker', { projectFile, project }, run), { project: projectFile, target: [jobTarget('measure', projectFile)] });
     void done.then((r) => { if (r && this.session.file === projectFile) this.session.mediaChanged(); });
     return job;
   }
 
   exportVideo(p: CallParams<'export.start'>): JobState {
     const out = path.resolve(p.out);
-    checkExportDestination(out, p.format, p.overwrite); // an existing export: the call fails at once, so the editor can ask
     const projectFile = this.session.file!;
     const project = this.session.project();
+    // The project's own files (its source video above all) are refused before an existing file is
+    // reported, so the editor never asks whether to replace the source.
+    refuseProjectFiles(projectFile, project, out);
+    checkExportDestination(out, p.format, p.overwrite); // an existing export: the call fails at once, so the editor can ask
     const { job } = this.list.start('export', `Export ${path.basename(out)}`, async (run) => {
       return this.workers.propagation.call('exportProject', { projectFile, project, out, format: p.format, range: p.range, sideBySide: p.sideBySide, allowIncomplete: p.allowIncomplete, overwrite: p.overwrite, startNumber: p.startNumber, size: p.size }, run);
-    }, { output: out });
+    }, { output: out, project: projectFile, target: [jobTarget('export', out)] });
     return job;
+  }
+
+  /** The export dialog's proposed destination (see suggestExportDestination). */
+  suggestExport(format: CallParams<'export.suggest'>['format']): string {
+    const projectFile = this.session.file;
+    if (!projectFile) throw new UserError('no project is open; open or create one first');
+    return suggestExportDestination(projectFile, this.session.project(), format);
   }
 
   /** Keyframe frames to preview before applying: uniform at once, content-adaptive as a job. */
@@ -336,7 +371,7 @@ export class EditorJobs {
     if (p.max < p.min) throw new UserError(`the largest gap (${p.max}) must not be below the smallest (${p.min})`);
     const projectFile = this.session.file!;
     const { done } = this.list.start('suggest', 'Suggest keyframes from content', (run) =>
-      this.workers.propagation.call('suggestKeyframes', { projectFile, project, min: p.min, max: p.max }, run));
+      this.workers.propagation.call('suggestKeyframes', { projectFile, project, min: p.min, max: p.max }, run), { project: projectFile });
     const result = await done;
     if (!result) throw new UserError('suggesting keyframes failed; the jobs panel has the reason');
     return { frames: result.frames };
@@ -344,14 +379,16 @@ export class EditorJobs {
 
   importModel(modelsDir: string, source: string): JobState {
     const { job } = this.list.start('import-model', `Import model ${path.basename(source)}`, (run) =>
-      importModel(modelsDir, path.resolve(source), { cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }));
+      importModel(modelsDir, path.resolve(source), { cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }),
+    { target: [jobTarget(`${modelsDir} import`, path.resolve(source))] });
     return job;
   }
 
   /** Downloads only when the user asks, with a resumable transfer and an optional checksum. */
   downloadModel(modelsDir: string, url: string, sha256?: string): JobState {
     const { job } = this.list.start('download-model', `Download ${url.split('/').pop() || url}`, (run) =>
-      downloadModel(modelsDir, url, { sha256, cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }));
+      downloadModel(modelsDir, url, { sha256, cancel: run.cancel, onProgress: (fraction, message) => run.onProgress({ fraction, message }) }),
+    { target: [jobTarget(`${modelsDir} download`, url)] });
     return job;
   }
 }

@@ -18,9 +18,29 @@ export interface JobRun {
   setFarm: (farmUrl: string, parts: FarmWorkerPart[]) => void;
 }
 
-export interface JobOptions extends Partial<Pick<JobState, 'keyframeId' | 'output'>> {
+export interface JobOptions extends Partial<Pick<JobState, 'keyframeId' | 'output' | 'project'>> {
   /** The job starts queued, showing this reason, until its work calls `run.begin()`. */
   queued?: string;
+  /**
+   * What the job works on, as items (see jobTarget): a keyframe, a segment, an export destination, an
+   * imported file. A job done supersedes an earlier failure of its kind only when it covered every item
+   * of that failure's target; a job without one is never superseded and supersedes nothing.
+   */
+  target?: string[];
+}
+
+/**
+ * One item of a job's target: `scope` (e.g. "<project file> keyframe") and the item in it (an id, a path),
+ * or '*' for every item of the scope (Propagate all keyframes covers any segment of its project).
+ */
+export function jobTarget(scope: string, item: string): string {
+  return `${scope}\u0000${item}`;
+}
+
+/** Whether every item of `failed` is covered by `done` (the same item, or its scope's '*'). */
+function covers(done: readonly string[], failed: readonly string[]): boolean {
+  const have = new Set(done);
+  return failed.length > 0 && failed.every((t) => have.has(t) || have.has(`${t.slice(0, t.indexOf('\u0000'))}\u0000*`));
 }
 
 /** Turns a failure into what the jobs panel shows: the message, the file involved, and what to do. */
@@ -32,7 +52,7 @@ const FINISHED_KEPT = 50;
 const PROGRESS_INTERVAL_MS = 100;
 
 export class JobList {
-  private jobs = new Map<string, { state: JobState; cancel: CancelToken; lastSent: number }>();
+  private jobs = new Map<string, { state: JobState; cancel: CancelToken; lastSent: number; target?: string[] }>();
   private nextId = 1;
 
   /** `now` times the jobs (start, end, ETA, how often progress is sent); tests step it to see ETAs without waiting. */
@@ -62,9 +82,9 @@ export class JobList {
   start<T>(kind: JobKind, title: string, work: (run: JobRun) => Promise<T>, options: JobOptions = {}): { job: JobState; done: Promise<T | undefined> } {
     const id = `job-${this.nextId++}`;
     const cancel = new CancelToken();
-    const { queued, ...extra } = options;
+    const { queued, target, ...extra } = options;
     const status = queued === undefined ? 'running' : 'queued';
-    const entry = { state: { id, kind, title, status, fraction: 0, ...(queued === undefined ? {} : { message: queued }), startedAt: this.now(), ...extra } as JobState, cancel, lastSent: 0 };
+    const entry = { state: { id, kind, title, status, fraction: 0, ...(queued === undefined ? {} : { message: queued }), startedAt: this.now(), ...extra } as JobState, cancel, lastSent: 0, target };
     this.jobs.set(id, entry);
     this.prune();
     this.emit(entry.state);
@@ -119,25 +139,32 @@ export class JobList {
     for (const j of this.jobs.values()) j.cancel.cancel('the project was closed');
   }
 
+  /** Forgets the finished jobs of projects other than `projectFile` (another project was opened or the project closed). */
+  forgetOtherProjects(projectFile: string | null): void {
+    for (const [id, j] of this.jobs) if (jobEnded(j.state) && j.state.project && j.state.project !== projectFile) this.jobs.delete(id);
+  }
+
   clearFinished(): JobState[] {
     for (const [id, j] of this.jobs) if (jobEnded(j.state)) this.jobs.delete(id);
     return this.list();
   }
 
-  private finish(entry: { state: JobState }, change: Partial<JobState>): void {
+  private finish(entry: { state: JobState; target?: string[] }, change: Partial<JobState>): void {
     entry.state = { ...entry.state, ...change, endedAt: this.now() };
     this.emit(entry.state);
-    if (entry.state.status === 'done') this.supersede(entry.state);
+    if (entry.state.status === 'done') this.supersede(entry.state, entry.target);
   }
 
   /**
-   * Earlier failures of the work `done` has now done (same kind, same keyframe) are marked superseded, so
+   * Earlier failures of the work `done` has now done (same kind, and every item of their target among
+   * its own: the same keyframe, segment, export destination or imported file) are marked superseded, so
    * the panel stops showing their errors as if they still applied (they stay listed until cleared).
    */
-  private supersede(done: JobState): void {
+  private supersede(done: JobState, target: string[] | undefined): void {
+    if (!target?.length) return;
     for (const j of this.jobs.values()) {
       const s = j.state;
-      if (s.id === done.id || s.status !== 'failed' || s.supersededBy || s.kind !== done.kind || s.keyframeId !== done.keyframeId || s.startedAt > done.startedAt) continue;
+      if (s.id === done.id || s.status !== 'failed' || s.supersededBy || s.kind !== done.kind || !j.target || !covers(target, j.target) || s.startedAt > done.startedAt) continue;
       j.state = { ...s, supersededBy: done.id };
       this.emit(j.state);
     }

@@ -1,7 +1,8 @@
 // Exporting a project: picks each frame's best image (propagated output, keyframe image, or the source
 // frame where the user allows it) and hands them to the encoder with the source's tracks and frame times.
+import fs from 'node:fs';
 import path from 'node:path';
-import type { Project } from '../../../preload/project-schema';
+import { EXPORT_FORMATS, type Project } from '../../../preload/project-schema';
 import { frameFileName, projectPaths, resolveSourcePath } from './paths';
 import { isInside, realPathOf } from './confinement';
 import { resultFrameFile } from './output-keys';
@@ -39,8 +40,11 @@ function inside(dir: string, file: string): boolean {
   return isInside(dir, file) || isInside(realPathOf(dir), realPathOf(file));
 }
 
-/** An export never lands on the project's own files: its file, cache, assets or source video (also through a link). */
-function refuseProjectFiles(projectFile: string, p: Project, out: string): void {
+/**
+ * An export never lands on the project's own files: its file, cache, assets or source video (also through a
+ * link). Checked before whether the destination exists, so the source is never offered for replacing.
+ */
+export function refuseProjectFiles(projectFile: string, p: Project, out: string): void {
   const paths = projectPaths(projectFile);
   const target = path.resolve(out);
   if (realPathOf(target) === realPathOf(paths.file)) throw new UserError('that is the project file itself; export somewhere else', target);
@@ -48,7 +52,28 @@ function refuseProjectFiles(projectFile: string, p: Project, out: string): void 
   if (inside(paths.cacheDir, target) || inside(paths.assetsDir, target)) throw new UserError(`that is inside the project's ${inside(paths.cacheDir, target) ? 'cache' : 'assets'} folder; export somewhere else`, target);
   const source = resolveSourcePath(projectFile, p);
   if (p.source.sequence && inside(source, target)) throw new UserError('that is inside the project\'s source image sequence; export somewhere else', target);
-  if (target === source) throw new UserError('that is the project\'s source video; export under another name', target);
+  if (target === source || realPathOf(target) === realPathOf(source)) throw new UserError('that is the project\'s source video; export under another name', target);
+}
+
+/**
+ * The destination the export dialog proposes: beside the project, "<name> (rerendered).mp4" (a frames
+ * folder "<name> (rerendered frames)"), numbered "(rerendered 2)"… when that name is taken, so it is never
+ * an existing file, the source video or one of the project's own files.
+ */
+export function suggestExportDestination(projectFile: string, p: Project, format: keyof typeof EXPORT_FORMATS): string {
+  const dir = path.dirname(path.resolve(projectFile));
+  const stem = path.basename(projectFile).replace(/\.rerender$/i, '');
+  for (let n = 1; ; n++) {
+    const tag = `rerendered${format === 'png' ? ' frames' : ''}${n > 1 ? ` ${n}` : ''}`;
+    const out = path.join(dir, `${stem} (${tag})${format === 'png' ? '' : EXPORT_FORMATS[format].ext}`);
+    if (fs.lstatSync(out, { throwIfNoEntry: false })) continue;
+    try {
+      refuseProjectFiles(projectFile, p, out);
+      return out;
+    } catch {
+      // one of the project's own paths (a source that is missing now but named so): the next number
+    }
+  }
 }
 
 /** The source's tracks for the export, or why there are none (missing or replaced source: say so). */

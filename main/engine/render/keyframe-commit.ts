@@ -12,19 +12,26 @@ import { resolveTokenizer } from '../../../native-models/src/tokenizer';
 import { UserError } from '../../../native-models/src/errors';
 import { readRgb, writePng } from '../media/image-files';
 import { updateKeyframe } from '../project/keyframes';
+import { segmentStatus } from '../project/status';
 import { frameFileName, projectPaths } from '../project/paths';
 import type { Keyframe, Project } from '../../../preload/project-schema';
 import type { ModelFiles } from './diffusion-models';
 import { markStaleKeyframes, orderedKeyframes, readRecord, segmentsTouching, settingsKey, writeRecord, type RenderRecord, type Staleness } from './render-records';
 
+/** The project's checkpoint file, or why no render can start: none is selected, or it is not there. */
+export function selectedCheckpoint(projectFile: string, project: Project, modelPath: (stored: string) => string): string {
+  if (!project.models.checkpoint) throw new UserError('no checkpoint is selected: pass --model <checkpoint> or choose one in the model manager', projectFile);
+  const checkpoint = modelPath(project.models.checkpoint);
+  if (!fs.existsSync(checkpoint)) throw new UserError('the selected checkpoint does not exist', checkpoint);
+  return checkpoint;
+}
+
 /** The model files the project's selection names, checked to exist. */
 export async function projectModelFiles(projectFile: string, project: Project, modelsDir: string, extra: { tokenizer?: string; configs?: ModelFiles['configs']; modelPath?: (stored: string) => string } = {}): Promise<ModelFiles> {
   const m = project.models;
-  if (!m.checkpoint) throw new UserError('no checkpoint is selected: pass --model <checkpoint> or choose one in the model manager', projectFile);
   // A farm worker finds the project's models on its own machine (farm/model-paths.ts).
   const projectModelPath = extra.modelPath ?? ((stored: string) => projectModelPathIn(modelsDir, stored));
-  const checkpoint = projectModelPath(m.checkpoint);
-  if (!fs.existsSync(checkpoint)) throw new UserError('the selected checkpoint does not exist', checkpoint);
+  const checkpoint = selectedCheckpoint(projectFile, project, projectModelPath);
   return {
     checkpoint, clipSkip: m.clipSkip, configs: extra.configs,
     tokenizer: await resolveTokenizer({ override: extra.tokenizer, model: checkpoint, modelsDir }),
@@ -136,7 +143,10 @@ export function applyKeyframeResults(projectFile: string, p: Project, results: K
     if (next.keyframes.some((k) => k.id === f.id)) next = updateKeyframe(next, f.id, (old) => ({ ...old, status: f.status, note: f.note }));
   }
   const marked = markStaleKeyframes(projectFile, next);
-  const staleSegments = [...new Set(rendered.flatMap((r) => segmentsTouching(marked.project, r.id).map((s) => s.id)))];
+  // Only segments that hold frames propagated from the keyframe's earlier image are to redo; one never
+  // propagated has nothing out of date.
+  const staleSegments = [...new Set(rendered.flatMap((r) => segmentsTouching(marked.project, r.id)
+    .filter((s) => segmentStatus(projectFile, marked.project, s).status === 'stale').map((s) => s.id)))];
   return { project: marked.project, rendered, notes, stale: marked.stale, staleSegments };
 }
 

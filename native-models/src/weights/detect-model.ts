@@ -2,7 +2,7 @@
 // its tensor names and shapes alone, and why it cannot be used when it is another family (SDXL, SD2).
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors';
+import { UserError, problemOf } from '../errors';
 import { PICKLE_PROBLEM, SafetensorsFile, type TensorInfo } from './safetensors';
 import type { Component } from './sd15-config';
 
@@ -19,6 +19,8 @@ export interface ModelDescription {
   summary: string;
   /** Set when the model cannot be used, saying why (another family, wrong format, damaged). */
   problem?: string;
+  /** The problem's figures for the log (e.g. the length a damaged header claims), not for the line the user reads. */
+  detail?: string;
 }
 
 const has = (names: string[], prefix: string) => names.some((n) => n.startsWith(prefix));
@@ -140,7 +142,8 @@ export async function detectModelFile(file: string): Promise<ModelDescription> {
   try {
     st = await SafetensorsFile.open(file);
   } catch (err) {
-    if (err instanceof UserError) return { ...base, kind: 'unknown', summary: 'unreadable', problem: err.message };
+    // The problem is said with the file named once, by whoever reports it (the file is in `file`).
+    if (err instanceof UserError) return { ...base, kind: 'unknown', summary: 'unreadable', problem: problemOf(err), ...(err.detail ? { detail: err.detail } : {}) };
     throw err;
   }
   try { return describeSafetensors(st); } finally { await st.close(); }

@@ -123,7 +123,9 @@ export class SafetensorsFile {
       const headerLength = lengthBytes.readBigUInt64LE(0);
       if (looksLikePickle(lengthBytes) && headerLength > BigInt(size - 8)) throw new UserError(PICKLE_PROBLEM, file);
       if (headerLength > BigInt(size - 8)) {
-        throw new UserError(`${NOT_SAFETENSORS}: its header claims ${headerLength} bytes but the file has only ${size - 8} after the length (truncated or not a safetensors file)`, file);
+        // Most often another kind of file (text, an image) whose first 8 bytes read as a huge length: the
+        // figures go to the details (the log), not into the line the user reads.
+        throw new UserError('is not a .safetensors file (its header is not valid)', file, `its header claims ${headerLength} bytes but the file has only ${size - 8} after the length (truncated or not a safetensors file)`);
       }
       if (headerLength > BigInt(MAX_HEADER_BYTES)) throw new UserError(`${NOT_SAFETENSORS}: its header is ${headerLength} bytes, more than any real checkpoint`, file);
       const n = Number(headerLength);
