@@ -73,6 +73,12 @@ function heatOf(url: string, img: ImageBitmap, scale: Coverage['scale']): HTMLCa
   return c;
 }
 
+/** What a caption names, as a label: its first part, capitalised ("stale frame 5: why" → "Stale frame 5"). */
+const tagOf = (caption: string) => caption.replace(/:.*$/, '').replace(/^./, (c) => c.toUpperCase());
+
+/** The names of a comparison's two sides, drawn over each picture (x, y: the label's corner in the box). */
+interface CompareTag { text: string; x: number; y: number; right?: boolean }
+
 function fit(iw: number, ih: number, w: number, h: number) {
   const s = Math.min(w / iw, h / ih);
   return { dw: iw * s, dh: ih * s, dx: (w - iw * s) / 2, dy: (h - ih * s) / 2 };
@@ -104,13 +110,20 @@ export function Preview() {
   // What the canvas shows when it has no image of its own (set by the drawing, which runs after image loads
   // without a render): the "not rendered / not propagated yet" caption over it, or null when an image is drawn.
   const [empty, setEmpty] = useState<string | null>(null);
+  // The comparison's labels where the last drawing put its two pictures (JSON: the same places set no new state).
+  const [tagsJson, setTags] = useState('[]');
+  const tags = JSON.parse(tagsJson) as CompareTag[];
   let sourceUrl = project ? mediaUrl(project, { kind: 'frame', frame }) : null;
   let showCompare = compare !== 'none' && source !== 'source';
+  // The two sides' names: the source, and the result the caption names.
+  let names = { left: `Source frame ${frame}`, right: tagOf(main.caption) };
   if (earlier && histEntry) {
     // An imported or painted image has no seed: say what it was.
     const name = `earlier ${isRender(histEntry) ? 'render' : 'image'} #${historyView!.index + 1} (${historyLabel(histEntry)})`;
     if (compare !== 'none' && current) {
       main = { url: current, caption: compare === 'wipe' ? `${name} left of the line · current right` : `left: ${name} · right: current` };
+      const now = { seed: histKey!.overrides.seed ?? project!.project.render.seed, source: histKey!.source };
+      names = { left: tagOf(name), right: `Current ${isRender(now) ? 'render' : 'image'} (${historyLabel(now)})` };
       sourceUrl = earlier;
       showCompare = true;
     } else {
@@ -163,6 +176,7 @@ export function Preview() {
       c.dataset.compared = '';
       c.dataset.overlay = '';
       setEmpty(main.pending);
+      setTags('[]');
       return;
     }
     if ((main.url && !a && !cache.isMissing(main.url)) || (showCompare && !b)) return; // keep the last frame until ready
@@ -175,11 +189,13 @@ export function Preview() {
     g.fillStyle = '#0b0c0f';
     g.fillRect(0, 0, w, h);
     const { width: iw, height: ih } = project.project.working;
+    let placed: CompareTag[] = [];
     if (showCompare && compare === 'side-by-side') {
       const left = fit(iw, ih, w / 2 - 4, h), right = fit(iw, ih, w / 2 - 4, h);
       if (b) g.drawImage(b, left.dx, left.dy, left.dw, left.dh);
       if (a) g.drawImage(a, w / 2 + 4 + right.dx, right.dy, right.dw, right.dh);
       overlay({ ...right, dx: w / 2 + 4 + right.dx });
+      placed = [{ text: names.left, x: left.dx, y: left.dy }, { text: names.right, x: w / 2 + 4 + right.dx, y: right.dy }];
     } else {
       const r = fit(iw, ih, w, h);
       if (a) g.drawImage(a, r.dx, r.dy, r.dw, r.dh);
@@ -194,8 +210,10 @@ export function Preview() {
         g.restore();
         g.fillStyle = '#ffffff';
         g.fillRect(cut - 1, r.dy, 2, r.dh);
+        placed = [{ text: `${names.left} ◂`, x: r.dx, y: r.dy }, { text: `▸ ${names.right}`, x: r.dx + r.dw, y: r.dy, right: true }];
       }
     }
+    setTags(JSON.stringify(placed.map((t) => ({ ...t, x: Math.round(t.x), y: Math.round(t.y) }))));
     c.dataset.drawnFrame = String(frame);
     c.dataset.drawn = main.url ?? '';
     c.dataset.pending = '';
@@ -266,6 +284,9 @@ export function Preview() {
               : 'error map: none for this frame (a keyframe, or not propagated with the current keyframes)'}
           </div>
         )}
+        {tags.map((t, i) => (
+          <div key={i} className="preview-tag" data-testid={`compare-${i ? 'right' : 'left'}`} style={{ ...(t.right ? { right: `calc(100% - ${t.x}px + 6px)` } : { left: t.x + 6 }), top: t.y + (main.stale ? 34 : 6) }}>{t.text}</div>
+        ))}
         {project && !missing && main.stale && <div className="preview-stale" data-testid="preview-stale" title={main.stale}>Stale — propagate again to update</div>}
       </div>
       <div className="preview-bar">

@@ -51,14 +51,23 @@ export interface Editor {
   dispose(): Promise<void>;
 }
 
-/** Execution providers in trying order (from the runtime) and those this onnxruntime build has. */
-async function providerChoices(): Promise<{ order: readonly string[]; inBuild: Set<string> }> {
+/**
+ * Execution providers in trying order (from the runtime), those this onnxruntime build has, and why each
+ * of those cannot start on this machine (the runtime's own probe, as a render tries them: once per process).
+ */
+async function providerChoices(): Promise<{ order: readonly string[]; inBuild: Set<string>; unavailable: Map<string, string> }> {
   try {
-    // Loaded on demand: listing onnxruntime-node's backends needs its native binding, never run() here.
+    // Loaded on demand: listing onnxruntime-node's backends needs its native binding.
     const mod = await import('../../../native-models/src/runtime/providers');
-    return { order: [...PROVIDER_CHOICES], inBuild: new Set(mod.providersInThisBuild()) };
+    const inBuild = new Set<string>(mod.providersInThisBuild());
+    const unavailable = new Map<string, string>();
+    for (const name of mod.PROVIDER_ORDER) {
+      const why = inBuild.has(name) ? await mod.probeProvider(name) : undefined;
+      if (why) unavailable.set(name, why);
+    }
+    return { order: [...PROVIDER_CHOICES], inBuild, unavailable };
   } catch {
-    return { order: [...PROVIDER_CHOICES], inBuild: new Set(['cpu']) };
+    return { order: [...PROVIDER_CHOICES], inBuild: new Set(['cpu']), unavailable: new Map() };
   }
 }
 
@@ -88,8 +97,8 @@ export function createEditor(opts: EditorOptions): Editor {
   async function modelsState(): Promise<ModelsState> {
     const s = settings.get();
     const folder = modelsDir();
-    const { order, inBuild } = await providerChoices();
-    const providers = order.map((name) => ({ name, inThisBuild: name === 'auto' || inBuild.has(name) }));
+    const { order, inBuild, unavailable } = await providerChoices();
+    const providers = order.map((name) => ({ name, inThisBuild: name === 'auto' || inBuild.has(name), ...(unavailable.has(name) ? { unavailable: unavailable.get(name) } : {}) }));
     try {
       const models = await listModels(folder);
       return { folder, available: true, models, providers, provider: s.provider, note: models.length ? undefined : 'No models in this folder yet: import a .safetensors checkpoint or choose another folder.' };
