@@ -261,9 +261,10 @@ const PERFORM: Record<ActionName, (arg?: string) => void | Promise<void>> = {
   'view.zoomIn': zoomBy(1.5),
   'view.zoomOut': zoomBy(1 / 1.5),
   'view.zoomFit': () => editor.set({ zoom: fitZoom(frameCount(), editor.get().timelineWidth), scroll: 0 }),
-  'view.source': () => editor.set({ previewSource: 'source' }),
-  'view.keyframe': () => editor.set({ previewSource: 'keyframe' }),
-  'view.output': () => editor.set({ previewSource: 'output' }),
+  // Choosing what the preview shows leaves an earlier render shown from the history (it would go on hiding the choice).
+  'view.source': () => editor.set({ previewSource: 'source', historyView: null }),
+  'view.keyframe': () => editor.set({ previewSource: 'keyframe', historyView: null }),
+  'view.output': () => editor.set({ previewSource: 'output', historyView: null }),
   'view.errorMap': () => editor.set({ errorOverlay: !editor.get().errorOverlay }),
   'view.wipe': () => editor.set({ compare: editor.get().compare === 'wipe' ? 'none' : 'wipe' }),
   'view.sideBySide': () => editor.set({ compare: editor.get().compare === 'side-by-side' ? 'none' : 'side-by-side' }),

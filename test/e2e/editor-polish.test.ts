@@ -92,7 +92,7 @@ describe('nothing misleading in the editor (serve mode)', () => {
     await page.getByRole('button', { name: 'Side by side' }).click();
     const left = page.getByTestId('compare-left'), right = page.getByTestId('compare-right');
     await left.getByText('Source frame 0').waitFor();
-    await right.getByText('Keyframe at frame 0 (imported, done)').waitFor();
+    await right.getByText('Keyframe at frame 0 (imported)', { exact: true }).waitFor();
     const canvas = (await page.getByTestId('preview-canvas').boundingBox())!;
     const [l, r] = [(await left.boundingBox())!, (await right.boundingBox())!];
     assert.ok(l.x + l.width <= canvas.x + canvas.width / 2 && r.x >= canvas.x + canvas.width / 2, `one label over each half: ${l.x}+${l.width}, ${r.x}`);
@@ -100,6 +100,16 @@ describe('nothing misleading in the editor (serve mode)', () => {
     // The right side is the black image now: the label reads there (light text on its own dark chip) …
     const onBlack = await luminance(right, path.join(shots, 'label-on-black.png'));
     assert.ok(onBlack.max > 200 && onBlack.median < 90, `on black: ${JSON.stringify(onBlack)}`);
+    // A side with nothing to show says so over its own half, not over the source.
+    await page.keyboard.press('End');
+    const empty = page.getByTestId('preview-empty');
+    await empty.getByText('keyframe at frame 20 is not rendered yet').waitFor();
+    await right.getByText('Keyframe at frame 20', { exact: true }).waitFor();
+    const text = await empty.evaluate((e) => { const r = document.createRange(); r.selectNodeContents(e); const b = r.getBoundingClientRect(); return { x: b.x, w: b.width }; });
+    assert.ok(text.x >= canvas.x + canvas.width / 2, `the message (${text.x}+${text.w}) is over the right half (from ${canvas.x + canvas.width / 2})`);
+    await page.screenshot({ path: path.join(shots, 'side-by-side-empty.png') });
+    await page.keyboard.press('Home');
+    await left.getByText('Source frame 0').waitFor();
     // … and over the white one, an earlier image compared with the current one, each named.
     await page.getByTestId('history').locator('button[data-index="0"]').click();
     await left.getByText('Earlier image #1 (imported)').waitFor();
@@ -114,7 +124,10 @@ describe('nothing misleading in the editor (serve mode)', () => {
     await page.screenshot({ path: path.join(shots, 'history-wipe.png') });
     await page.getByRole('button', { name: 'A/B wipe' }).click(); // no comparison: no labels
     await left.waitFor({ state: 'detached' });
+    // Choosing what the preview shows leaves the earlier image: the button pressed is what is shown.
     await page.getByRole('button', { name: 'Source', exact: true }).click();
+    await page.getByTestId('preview-caption').getByText('source frame 0', { exact: true }).waitFor();
+    assert.equal(await page.locator('.preview-bar button.on').textContent(), 'Source');
   });
 
   for (const width of [1024, 1280, 1920]) {
@@ -131,6 +144,9 @@ describe('nothing misleading in the editor (serve mode)', () => {
       const [t, n] = [(await title.boundingBox())!, (await name.boundingBox())!];
       assert.ok(t.x >= last.x + last.w && t.x + t.width <= width, `the title (${t.x}–${t.x + t.width}) is right of the buttons (${last.x + last.w}) and inside the window`);
       assert.ok(n.width >= 60, `the name has room (${n.width} px)`);
+      // The jobs beside the timeline reach down as far as it does (no strip of page below them).
+      const [jobs, bottom] = [(await page.locator('.bottom > .jobs').boundingBox())!, (await page.locator('.bottom').boundingBox())!];
+      assert.ok(Math.abs(jobs.y + jobs.height - (bottom.y + bottom.height)) <= 1, `jobs end at ${jobs.y + jobs.height}, the timeline row at ${bottom.y + bottom.height}`);
       const [cut, overflow] = await name.evaluate((e) => [e.scrollWidth > e.clientWidth, getComputedStyle(e).textOverflow]);
       assert.equal(overflow, 'ellipsis');
       assert.equal(await name.textContent(), NAME);
