@@ -68,6 +68,10 @@ describe('nothing misleading in the editor (serve mode)', () => {
     const note = await page.getByTestId('inspector').locator('p.note').textContent() ?? '';
     assert.match(note, /cut from its left and right \(\d+×100 of it kept\)$/, note);
     await page.screenshot({ path: path.join(shots, 'import-cropped.png') });
+    // The long word wraps beside the frame line, which stays on one line.
+    const line = page.getByTestId('status-frame');
+    const lineHeight = await line.evaluate((e) => { const r = document.createRange(); r.selectNodeContents(e); return r.getBoundingClientRect().height; });
+    assert.ok(lineHeight < 20, `the frame line is one line (${lineHeight} px high)`);
     // An image of the frames' own shape says nothing of cropping.
     await importAtPlayhead(page, images.black);
     await page.locator('footer.status').getByText('black.png is the keyframe at frame 0').waitFor();
