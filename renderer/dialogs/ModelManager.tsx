@@ -183,7 +183,7 @@ export function ModelManager() {
               Not available on this machine: {unavailable.map((p, i) => <span key={p.name}>{i ? '; ' : ''}<strong>{p.name}</strong>: {p.unavailable}</span>)}.
             </div>
           )}
-          {chosenUnavailable && <p className="note" role="alert" data-testid="provider-chosen-unavailable">{chosenUnavailable.name} is chosen but cannot start here ({chosenUnavailable.unavailable ?? 'not in this build'}): renders run on the CPU. Choose automatic or cpu.</p>}
+          {chosenUnavailable && <p className="note" role="alert" data-testid="provider-chosen-unavailable">{chosenUnavailable.name} is chosen but cannot start here{chosenUnavailable.inThisBuild ? '' : ' (not in this build)'}: renders run on the CPU. Choose automatic or cpu.</p>}
           <FarmSetting />
           <CacheSetting />
         </>

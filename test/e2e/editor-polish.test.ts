@@ -2,7 +2,8 @@
 // an image of another shape than the frames says it was centre-cropped (and the CLI's import-keyframe
 // too), the comparison views name their two sides, the project name gives way to the toolbar's buttons
 // (ellipsised, whole in its tooltip) at 1024, 1280 and 1920 px, execution providers that cannot start here
-// are marked and disabled, the shortcut list lines up, and the export size is plain text unless wrong.
+// are marked and disabled (and a chosen one that cannot is flagged), the shortcut list lines up, and the
+// export size is plain text unless wrong.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -52,7 +53,7 @@ describe('nothing misleading in the editor (serve mode)', () => {
     await make('wide-white', 400, 100, 250);
     await make('black', working.width * 2, working.height * 2, 5);
     await make('grey', working.width, working.height, 128);
-    editor = await openEditorPage({ project: path.join(dir, `${NAME}.rerender`), settingsFile: path.join(dir, 'settings.json'), settings: { modelsFolder: path.join(dir, 'models') }, env: { HOME: dir } });
+    editor = await openEditorPage({ project: path.join(dir, `${NAME}.rerender`), settingsFile: path.join(dir, 'settings.json'), settings: { modelsFolder: path.join(dir, 'models'), provider: 'cuda' }, env: { HOME: dir } });
     page = editor.page;
   });
 
@@ -177,7 +178,13 @@ describe('nothing misleading in the editor (serve mode)', () => {
       else if (notHere.includes(o)) assert.match(why, new RegExp(`\\b${o.value}: \\S`), `${o.value}'s reason in "${why}"`);
       else assert.equal(o.text, `${o.value} — not in this build`);
     }
-    await models.screenshot({ path: path.join(shots, 'models-providers.png') });
+    // CUDA is the provider chosen (in the settings): where it cannot start, the manager says what renders do instead.
+    const cuda = options.find((o) => o.value === 'cuda')!;
+    const chosen = models.getByTestId('provider-chosen-unavailable');
+    if (cuda.disabled) await chosen.getByText(/^cuda is chosen but cannot start here( \(not in this build\))?: renders run on the CPU/).waitFor();
+    else assert.equal(await chosen.count(), 0);
+    await select.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(shots, 'models-providers.png') });
     await models.getByRole('button', { name: 'Close' }).click();
   });
 
