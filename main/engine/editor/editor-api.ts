@@ -53,18 +53,16 @@ export interface Editor {
 
 /**
  * Execution providers in trying order (from the runtime), those this onnxruntime build has, and why each
- * of those cannot start on this machine (the runtime's own probe, as a render tries them: once per process).
+ * of those cannot start on this machine (the runtime's probe, in child processes: this process never holds
+ * a provider; once per process, side by side).
  */
 async function providerChoices(): Promise<{ order: readonly string[]; inBuild: Set<string>; unavailable: Map<string, string> }> {
   try {
     // Loaded on demand: listing onnxruntime-node's backends needs its native binding.
     const mod = await import('../../../native-models/src/runtime/providers');
     const inBuild = new Set<string>(mod.providersInThisBuild());
-    const unavailable = new Map<string, string>();
-    for (const name of mod.PROVIDER_ORDER) {
-      const why = inBuild.has(name) ? await mod.probeProvider(name) : undefined;
-      if (why) unavailable.set(name, why);
-    }
+    const reasons = await Promise.all(mod.PROVIDER_ORDER.map(async (name) => [name, inBuild.has(name) ? await mod.probeProviderApart(name) : undefined] as const));
+    const unavailable = new Map(reasons.filter((r): r is readonly [typeof r[0], string] => !!r[1]));
     return { order: [...PROVIDER_CHOICES], inBuild, unavailable };
   } catch {
     return { order: [...PROVIDER_CHOICES], inBuild: new Set(['cpu']), unavailable: new Map() };
