@@ -150,7 +150,8 @@ export const modelsState = z.object({
   /** Why the list is empty or unavailable, in the user's words. */
   note: z.string().optional(),
   models: z.array(z.object({ name: z.string(), kind: z.string(), path: z.string(), bytes: z.number(), summary: z.string(), problem: z.string().optional() })),
-  providers: z.array(z.object({ name: z.string(), inThisBuild: z.boolean() })),
+  /** `unavailable`: why a provider of this build cannot start on this machine (none: it starts, or it is not in the build). */
+  providers: z.array(z.object({ name: z.string(), inThisBuild: z.boolean(), unavailable: z.string().optional() })),
   provider: z.string(),
 });
 export type ModelsState = z.infer<typeof modelsState>;

@@ -1,7 +1,7 @@
 // The editor window: toolbar, preview, inspector, timeline, jobs, dialogs and status bar; wires the
 // engine's events into the store and keyboard, menu and drop input into the action registry.
 import { useEffect } from 'react';
-import { actionByName, askPath, handleKey, openProject, perform, shortcutOf, showProject } from './actions';
+import { actionByName, askPath, handleKey, importedNotice, openProject, perform, shortcutOf, showProject } from './actions';
 import { call, editor, receiveProject, useEditor } from './store';
 import { PICK_FILTERS, UPLOAD_BASE64_LIMIT } from '../preload/api';
 import { Timeline } from './timeline/Timeline';
@@ -28,8 +28,16 @@ const SHORT_LABEL: Record<string, string> = {
   'file.export': 'Export…', 'file.models': 'Models…', 'help.shortcuts': '?',
 };
 
-/** Shorter labels for narrow windows (about 1100 px and less), so the toolbar keeps one row. */
-const NARROW_LABEL: Record<string, string> = { 'keyframe.add': '+ Key', 'keyframe.importImage': 'Import…', 'keyframe.suggest': 'Suggest', 'render.propagate': 'Propagate', 'file.export': 'Export', 'file.models': 'Models' };
+/**
+ * Shorter labels for narrower windows, so the toolbar keeps one row and the project name keeps room beside
+ * it: from 1300 px wide down, and the shortest from 1100 px (styles.css has the same two widths). The
+ * button's accessible name stays the full label.
+ */
+const NARROW_LABEL: Record<string, { below: 1300 | 1100; label: string }> = {
+  'keyframe.add': { below: 1300, label: '+ Key' }, 'keyframe.importImage': { below: 1300, label: 'Import…' }, 'keyframe.suggest': { below: 1300, label: 'Suggest' },
+  'file.export': { below: 1300, label: 'Export' }, 'file.models': { below: 1300, label: 'Models' },
+  'edit.undo': { below: 1100, label: '↶' }, 'edit.redo': { below: 1100, label: '↷' }, 'keyframe.delete': { below: 1100, label: '− Key' },
+};
 
 function Toolbar() {
   const project = useEditor((s) => s.project);
@@ -43,13 +51,21 @@ function Toolbar() {
             const disabled = (a.needsProject && !project) || (name === 'edit.undo' && !project?.undo) || (name === 'edit.redo' && !project?.redo);
             const title = name === 'edit.undo' && project?.undo ? `Undo ${project.undo}` : name === 'edit.redo' && project?.redo ? `Redo ${project.redo}`
               : name === 'render.all' && project && !pending ? `Every keyframe is rendered and up to date (Re-render all: ${shortcutOf('render.rerenderAll')})` : a.hint ? `${a.label}: ${a.hint}` : a.label;
-            return <button key={name} data-action={name} disabled={disabled} title={`${title}${a.shortcut ? ` (${a.shortcut})` : ''}`} onClick={() => void perform(name)}>{NARROW_LABEL[name] ? <><span className="wide-label">{SHORT_LABEL[name]}</span><span className="narrow-label">{NARROW_LABEL[name]}</span></> : SHORT_LABEL[name]}</button>;
+            const narrow = NARROW_LABEL[name];
+            return (
+              <button key={name} data-action={name} disabled={disabled} title={`${title}${a.shortcut ? ` (${a.shortcut})` : ''}`} onClick={() => void perform(name)}
+                {...(narrow ? { className: `narrow-${narrow.below}`, 'aria-label': SHORT_LABEL[name] } : {})}>
+                {narrow ? <><span className="wide-label">{SHORT_LABEL[name]}</span><span className="narrow-label">{narrow.label}</span></> : SHORT_LABEL[name]}
+              </button>
+            );
           })}
         </div>
       ))}
       <RunOnChoice />
-      <span className="title" data-testid="title" title={project?.file}>
-        {project ? <>{project.project.name}{project.dirty ? ' •' : ''}</> : 'Rerender'}
+      {/* The name gives way to the buttons: cut with an ellipsis, whole in its tooltip; the unsaved mark and × stay. */}
+      <span className="title" data-testid="title" title={project ? `${project.project.name}${project.dirty ? ' (unsaved changes)' : ''} — ${project.file}` : undefined}>
+        <span className="title-name" data-testid="title-name">{project ? project.project.name : 'Rerender'}</span>
+        {project?.dirty && <span className="dirty" aria-label="unsaved changes">•</span>}
         {project && <button className="close" data-action="file.close" title={`Close project (${shortcutOf('file.close')}): back to the start screen`} aria-label="Close project" onClick={() => void perform('file.close')}>×</button>}
       </span>
     </nav>
@@ -177,7 +193,7 @@ async function onDrop(e: DragEvent) {
     if (file.size > UPLOAD_BASE64_LIMIT * 0.75) return void editor.set({ error: `"${file.name}" is too large to drop (${Math.round(file.size / 1e6)} MB): use Import image… and choose it in the file browser` });
     editor.set({ error: null, notice: `importing ${file.name} as the keyframe at frame ${frame}…` });
     const s = await call('keyframe.importUpload', { frame, name: file.name, data: await base64Of(file) });
-    if (s) { receiveProject(s); editor.set({ notice: `${file.name} is the keyframe at frame ${frame}` }); }
+    if (s) { receiveProject(s); editor.set({ notice: importedNotice(s, frame, file.name) }); }
     return;
   }
   if (file.name.endsWith('.rerender')) {

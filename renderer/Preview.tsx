@@ -6,7 +6,7 @@ import type { Keyframe, ProjectState } from '../preload/api';
 import { mediaUrl } from './media-url';
 import { editor, setFrame, useEditor, type Coverage, type PreviewSource } from './store';
 import { ImageCache } from './image-cache';
-import { shortcutOf } from './actions';
+import { perform, shortcutOf } from './actions';
 import { historyLabel, isRender } from './Inspector';
 
 const PRELOAD_AHEAD = 24;
@@ -15,33 +15,35 @@ const PRELOAD_AHEAD = 24;
  * The URL shown for `frame` in a preview source, with what it is (for the caption); `stale`: why the frame
  * shown is out of date; `pending`: the frame's segment is not (fully) propagated, so the output may not
  * exist yet: then the source frame (`fallback`) is drawn dimmed under this caption, never a black canvas.
+ * `label`: what the picture is in a few words, over its side when it is compared with the source.
  */
-export interface PreviewImage { url: string | null; caption: string; stale?: string; pending?: string; fallback?: string }
+export interface PreviewImage { url: string | null; caption: string; label: string; stale?: string; pending?: string; fallback?: string }
 
 export function previewUrl(state: ProjectState, frame: number, source: PreviewSource): PreviewImage {
   const p = state.project;
   const keyAt = p.keyframes.find((k) => k.frame === frame);
-  if (source === 'source') return { url: mediaUrl(state, { kind: 'frame', frame }), caption: `source frame ${frame}` };
+  if (source === 'source') return { url: mediaUrl(state, { kind: 'frame', frame }), caption: `source frame ${frame}`, label: `Source frame ${frame}` };
   if (source === 'keyframe') {
     const k: Keyframe | undefined = keyAt ?? [...p.keyframes].reverse().find((x) => x.frame < frame);
-    if (!k) return { url: null, caption: 'no keyframe before this frame' };
-    if (!k.image) return { url: null, caption: `keyframe at frame ${k.frame} is not rendered yet (${k.status})` };
-    return { url: mediaUrl(state, { kind: 'file', path: k.image }), caption: `keyframe at frame ${k.frame} (${k.source}, ${k.status})` };
+    if (!k) return { url: null, caption: 'no keyframe before this frame', label: 'No keyframe' };
+    if (!k.image) return { url: null, caption: `keyframe at frame ${k.frame} is not rendered yet (${k.status})`, label: `Keyframe at frame ${k.frame}` };
+    return { url: mediaUrl(state, { kind: 'file', path: k.image }), caption: `keyframe at frame ${k.frame} (${k.source}, ${k.status})`, label: `Keyframe at frame ${k.frame} (${k.source})` };
   }
   const seg = state.segments.find((s) => frame >= s.start && frame <= s.end);
-  if (keyAt?.image && (!seg || seg.framesDone === 0)) return { url: mediaUrl(state, { kind: 'file', path: keyAt.image }), caption: `keyframe at frame ${frame}` };
+  if (keyAt?.image && (!seg || seg.framesDone === 0)) return { url: mediaUrl(state, { kind: 'file', path: keyAt.image }), caption: `keyframe at frame ${frame}`, label: `Keyframe at frame ${frame}` };
   if (seg && seg.framesDone === 0 && seg.status === 'stale') {
     // What the last propagation made, from other inputs: shown, marked stale, until it is propagated again.
     const why = seg.reason ?? 'it was propagated from other inputs';
-    return { url: mediaUrl(state, { kind: 'output-stale', frame }), caption: `stale frame ${frame}: ${why}`, stale: why };
+    return { url: mediaUrl(state, { kind: 'output-stale', frame }), caption: `stale frame ${frame}: ${why}`, label: `Propagated frame ${frame} (stale)`, stale: why };
   }
   const notYet = seg ? `frame ${frame} is not propagated yet (${seg.status === 'partial' ? 'partly propagated' : seg.status})` : '';
   const fallback = mediaUrl(state, { kind: 'frame', frame });
-  if (seg && seg.framesDone === 0) return { url: null, caption: notYet, pending: notYet, fallback };
+  const label = `Propagated frame ${frame}`;
+  if (seg && seg.framesDone === 0) return { url: null, caption: notYet, label, pending: notYet, fallback };
   const url = mediaUrl(state, { kind: 'output', frame });
   // A segment being propagated (or left part done) has frames written and frames still to come.
-  if (seg && seg.status !== 'done') return { url, caption: `propagated frame ${frame}`, pending: notYet, fallback };
-  return { url, caption: `propagated frame ${frame}` };
+  if (seg && seg.status !== 'done') return { url, caption: `propagated frame ${frame}`, label, pending: notYet, fallback };
+  return { url, caption: `propagated frame ${frame}`, label };
 }
 
 /**
@@ -73,6 +75,9 @@ function heatOf(url: string, img: ImageBitmap, scale: Coverage['scale']): HTMLCa
   return c;
 }
 
+/** The names of a comparison's two sides, drawn over each picture (x, y: the label's corner in the box). */
+interface CompareTag { text: string; x: number; y: number; right?: boolean }
+
 function fit(iw: number, ih: number, w: number, h: number) {
   const s = Math.min(w / iw, h / ih);
   return { dw: iw * s, dh: ih * s, dx: (w - iw * s) / 2, dy: (h - ih * s) / 2 };
@@ -100,21 +105,29 @@ export function Preview() {
   const histEntry = histKey ? histKey.history[historyView!.index] : undefined;
   const earlier = project && histKey && histEntry ? mediaUrl(project, { kind: 'file', path: histEntry.image }) : null;
   const current = project && histKey?.image ? mediaUrl(project, { kind: 'keyframe', path: histKey.image, revision: histKey.revision }) : null;
-  let main: PreviewImage = project ? previewUrl(project, frame, source) : { url: null, caption: '' };
+  let main: PreviewImage = project ? previewUrl(project, frame, source) : { url: null, caption: '', label: '' };
   // What the canvas shows when it has no image of its own (set by the drawing, which runs after image loads
   // without a render): the "not rendered / not propagated yet" caption over it, or null when an image is drawn.
   const [empty, setEmpty] = useState<string | null>(null);
+  // The comparison's labels where the last drawing put its two pictures (JSON: the same places set no new state).
+  const [tagsJson, setTags] = useState('[]');
+  const tags = JSON.parse(tagsJson) as CompareTag[];
   let sourceUrl = project ? mediaUrl(project, { kind: 'frame', frame }) : null;
   let showCompare = compare !== 'none' && source !== 'source';
+  // The two sides' names: the source, and the result the caption names.
+  let names = { left: `Source frame ${frame}`, right: main.label };
   if (earlier && histEntry) {
     // An imported or painted image has no seed: say what it was.
     const name = `earlier ${isRender(histEntry) ? 'render' : 'image'} #${historyView!.index + 1} (${historyLabel(histEntry)})`;
     if (compare !== 'none' && current) {
-      main = { url: current, caption: compare === 'wipe' ? `${name} left of the line · current right` : `left: ${name} · right: current` };
+      const now = { seed: histKey!.overrides.seed ?? project!.project.render.seed, source: histKey!.source };
+      const currentName = `Current ${isRender(now) ? 'render' : 'image'} (${historyLabel(now)})`;
+      main = { url: current, caption: compare === 'wipe' ? `${name} left of the line · current right` : `left: ${name} · right: current`, label: currentName };
+      names = { left: name.replace(/^./, (c) => c.toUpperCase()), right: currentName };
       sourceUrl = earlier;
       showCompare = true;
     } else {
-      main = { url: earlier, caption: `${name} of the keyframe at frame ${histKey!.frame}` };
+      main = { url: earlier, caption: `${name} of the keyframe at frame ${histKey!.frame}`, label: name };
       showCompare = false;
     }
   }
@@ -163,6 +176,7 @@ export function Preview() {
       c.dataset.compared = '';
       c.dataset.overlay = '';
       setEmpty(main.pending);
+      setTags('[]');
       return;
     }
     if ((main.url && !a && !cache.isMissing(main.url)) || (showCompare && !b)) return; // keep the last frame until ready
@@ -175,11 +189,13 @@ export function Preview() {
     g.fillStyle = '#0b0c0f';
     g.fillRect(0, 0, w, h);
     const { width: iw, height: ih } = project.project.working;
+    let placed: CompareTag[] = [];
     if (showCompare && compare === 'side-by-side') {
       const left = fit(iw, ih, w / 2 - 4, h), right = fit(iw, ih, w / 2 - 4, h);
       if (b) g.drawImage(b, left.dx, left.dy, left.dw, left.dh);
       if (a) g.drawImage(a, w / 2 + 4 + right.dx, right.dy, right.dw, right.dh);
       overlay({ ...right, dx: w / 2 + 4 + right.dx });
+      placed = [{ text: names.left, x: left.dx, y: left.dy }, { text: names.right, x: w / 2 + 4 + right.dx, y: right.dy }];
     } else {
       const r = fit(iw, ih, w, h);
       if (a) g.drawImage(a, r.dx, r.dy, r.dw, r.dh);
@@ -194,8 +210,10 @@ export function Preview() {
         g.restore();
         g.fillStyle = '#ffffff';
         g.fillRect(cut - 1, r.dy, 2, r.dh);
+        placed = [{ text: `${names.left} ◂`, x: r.dx, y: r.dy }, { text: `▸ ${names.right}`, x: r.dx + r.dw, y: r.dy, right: true }];
       }
     }
+    setTags(JSON.stringify(placed.map((t) => ({ ...t, x: Math.round(t.x), y: Math.round(t.y) }))));
     c.dataset.drawnFrame = String(frame);
     c.dataset.drawn = main.url ?? '';
     c.dataset.pending = '';
@@ -259,18 +277,22 @@ export function Preview() {
     <div className="preview">
       <div className="preview-canvas" ref={box} onPointerDown={onPointer} onPointerMove={onPointer}>
         <canvas ref={canvas} data-testid="preview-canvas" />
-        {project && missing && <div className="preview-empty" data-testid="preview-empty">{empty}</div>}
+        {/* Side by side, what is missing is the right-hand picture: said over that half, not over the source. */}
+        {project && missing && <div className="preview-empty" data-testid="preview-empty" style={tags.length && compare === 'side-by-side' ? { left: '50%' } : undefined}>{empty}</div>}
         {errorOverlay && !earlier && (
           <div className="preview-legend" data-testid="error-map-legend">
             {mapUrl ? <>error map: <span className="red">red</span> = matched poorly to its keyframes, <span className="magenta">magenta</span> = no keyframe shows it</>
               : 'error map: none for this frame (a keyframe, or not propagated with the current keyframes)'}
           </div>
         )}
+        {tags.map((t, i) => (
+          <div key={i} className="preview-tag" data-testid={`compare-${i ? 'right' : 'left'}`} style={{ ...(t.right ? { right: `calc(100% - ${t.x}px + 6px)` } : { left: t.x + 6 }), top: t.y + (main.stale ? 34 : 6) }}>{t.text}</div>
+        ))}
         {project && !missing && main.stale && <div className="preview-stale" data-testid="preview-stale" title={main.stale}>Stale — propagate again to update</div>}
       </div>
       <div className="preview-bar">
         {(['source', 'keyframe', 'output'] as const).map((s, i) => (
-          <button key={s} className={source === s ? 'on' : ''} onClick={() => editor.set({ previewSource: s })} title={`shortcut ${i + 1}`}>
+          <button key={s} className={source === s && !earlier ? 'on' : ''} onClick={() => void perform(`view.${s}`)} title={`shortcut ${i + 1}`}>
             {s === 'source' ? 'Source' : s === 'keyframe' ? 'Keyframe result' : 'Propagated'}
           </button>
         ))}

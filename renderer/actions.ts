@@ -40,6 +40,12 @@ async function edit(req: Parameters<typeof call<'project.edit'>>[1]) {
   return state;
 }
 
+/** The status bar's word once an image is the keyframe at `frame`, with what fitting it to the frames cut off (the keyframe's note). */
+export function importedNotice(state: ProjectState, frame: number, name: string): string {
+  const note = state.project.keyframes.find((k) => k.frame === frame)?.note;
+  return `${name} is the keyframe at frame ${frame}${note ? ` — ${note}` : ''}`;
+}
+
 /**
  * Before the open project is closed or replaced (×, Ctrl+W, Open…, New…, a recent project): with unsaved
  * changes the user chooses Save (saved first), Don't save or Cancel. 'go' when there was nothing to ask or
@@ -189,7 +195,9 @@ const PERFORM: Record<ActionName, (arg?: string) => void | Promise<void>> = {
   'keyframe.importImage': async (arg) => {
     const frame = editor.get().frame; // where the playhead is: that keyframe's image, or a new keyframe there
     const image = arg ?? (await askPath('image', 'Import image as keyframe', `Image for the keyframe at frame ${frame}`));
-    if (image) await edit({ action: 'importKeyframeImage', frame, image });
+    if (!image) return;
+    const s = await edit({ action: 'importKeyframeImage', frame, image });
+    if (s) editor.set({ notice: importedNotice(s, frame, image.split(/[\\/]/).pop()!) });
   },
   'keyframe.suggestHere': async (arg) => {
     const { coverage } = editor.get();
@@ -253,9 +261,10 @@ const PERFORM: Record<ActionName, (arg?: string) => void | Promise<void>> = {
   'view.zoomIn': zoomBy(1.5),
   'view.zoomOut': zoomBy(1 / 1.5),
   'view.zoomFit': () => editor.set({ zoom: fitZoom(frameCount(), editor.get().timelineWidth), scroll: 0 }),
-  'view.source': () => editor.set({ previewSource: 'source' }),
-  'view.keyframe': () => editor.set({ previewSource: 'keyframe' }),
-  'view.output': () => editor.set({ previewSource: 'output' }),
+  // Choosing what the preview shows leaves an earlier render shown from the history (it would go on hiding the choice).
+  'view.source': () => editor.set({ previewSource: 'source', historyView: null }),
+  'view.keyframe': () => editor.set({ previewSource: 'keyframe', historyView: null }),
+  'view.output': () => editor.set({ previewSource: 'output', historyView: null }),
   'view.errorMap': () => editor.set({ errorOverlay: !editor.get().errorOverlay }),
   'view.wipe': () => editor.set({ compare: editor.get().compare === 'wipe' ? 'none' : 'wipe' }),
   'view.sideBySide': () => editor.set({ compare: editor.get().compare === 'side-by-side' ? 'none' : 'side-by-side' }),

@@ -19,6 +19,13 @@ function sideProblem(text: string, what: string): string | null {
   return null;
 }
 
+/** A size of another shape than the working frames stretches the picture (the frames are scaled to it, not cropped). */
+function stretchOf(size: { width: number; height: number }, frames: { width: number; height: number }): string | null {
+  const ratio = (size.width / size.height) / (frames.width / frames.height);
+  if (Math.abs(ratio - 1) < 0.01) return null;
+  const aspect = (w: number, h: number) => `${(w / h).toFixed(2)}:1`;
+  return `${size.width}×${size.height} (${aspect(size.width, size.height)}) is ${ratio > 1 ? 'wider' : 'taller'} than the frames (${frames.width}×${frames.height}, ${aspect(frames.width, frames.height)}): the picture will be stretched.`;
+}
 
 export function ExportDialog() {
   const project = useEditor((s) => s.project)!;
@@ -44,6 +51,7 @@ export function ExportDialog() {
   const sizeProblems = sizeKind === 'custom' ? [sideProblem(customW, 'Width'), sideProblem(customH, 'Height')].filter(Boolean) as string[] : [];
   const sizeChoice: ExportSizeChoice = sizeKind === 'custom' ? { width: Number(customW), height: Number(customH) } : sizeKind;
   const size = exportSize(p, sizeProblems.length ? 'source' : sizeChoice);
+  const stretch = sizeKind === 'custom' && !sizeProblems.length ? stretchOf(size, p.working) : null;
   // An earlier export at the destination: asked here, in the editor's own dialog (params to export with on Replace).
   const [replace, setReplace] = useState<{ params: Record<string, unknown>; dest: string } | null>(null);
   const [kept, setKept] = useState<string | null>(null);
@@ -131,7 +139,9 @@ export function ExportDialog() {
         </label>
         {sizeProblems.map((m) => <p key={m} className="field-error" role="alert" data-testid="export-size-error">{m}</p>)}
       </fieldset>
-      <p className="note" data-testid="export-size">Output size: {sizeProblems.length ? 'choose a valid size' : <>{size.width}×{size.height}{sideBySide ? ` per side (${size.width * 2}×${size.height} in all)` : ''}, {size.why}</>}</p>
+      {/* Plain text: the warning colour is kept for a size that cannot be exported or that stretches the picture. */}
+      <p className={sizeProblems.length ? 'note' : 'muted'} data-testid="export-size">Output size: {sizeProblems.length ? 'choose a valid size' : <>{size.width}×{size.height}{sideBySide ? ` per side (${size.width * 2}×${size.height} in all)` : ''}, {size.why}</>}</p>
+      {stretch && <p className="note" role="alert" data-testid="export-size-stretch">{stretch}</p>}
       <label><input type="checkbox" checked={sideBySide} onChange={(e) => setSideBySide(e.target.checked)} /> Side by side with the source</label>
       <label><input type="checkbox" checked={allowIncomplete} onChange={(e) => setAllowIncomplete(e.target.checked)} /> Use source frames where nothing is rendered yet</label>
       {notRendered > 0 && !allowIncomplete && <p className="note">{notRendered === 1 ? '1 segment is' : `${notRendered} segments are`} not fully propagated; export fails unless you propagate first or allow source frames.</p>}

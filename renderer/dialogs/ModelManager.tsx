@@ -56,6 +56,22 @@ function size(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
+/**
+ * The execution providers as this machine has them: those that start here, those of the build that cannot
+ * (with the engine's reason), the one automatic takes, and the chosen one when it cannot start.
+ */
+function providersHere(state: ModelsState) {
+  const named = state.providers.filter((p) => p.name !== 'auto');
+  const starts = named.filter((p) => p.inThisBuild && !p.unavailable);
+  return {
+    starts,
+    unavailable: named.filter((p) => p.inThisBuild && p.unavailable),
+    notInBuild: named.filter((p) => !p.inThisBuild),
+    startsFirst: starts[0]?.name,
+    chosenUnavailable: named.find((p) => p.name === state.provider && (p.unavailable || !p.inThisBuild)),
+  };
+}
+
 export function ModelManager() {
   const project = useEditor((s) => s.project);
   const [state, setState] = useState<ModelsState | null>(null);
@@ -69,6 +85,8 @@ export function ModelManager() {
   const [importId, setImportId] = useState<string | null>(null);
   const importJob = useEditor((s) => (importId ? s.jobs[importId] : undefined));
   useEffect(() => { if (importJob?.status === 'done') void refresh(); }, [importJob?.status]);
+
+  const { unavailable, startsFirst, chosenUnavailable } = state ? providersHere(state) : { unavailable: [], startsFirst: undefined, chosenUnavailable: undefined };
 
   return (
     <div className="dialog wide" role="dialog" aria-label="Models" data-testid="models-dialog">
@@ -154,12 +172,18 @@ export function ModelManager() {
           <label>Execution provider
             <select value={state.provider} aria-label="Execution provider" onChange={async (e) => { const s = await call('models.setProvider', { provider: e.target.value }); if (s) setState(s); }}>
               {state.providers.map((p) => (
-                <option key={p.name} value={p.name} disabled={!p.inThisBuild}>
-                  {p.name === 'auto' ? 'automatic (first that starts)' : p.name}{p.inThisBuild ? '' : ' — not in this build'}
+                <option key={p.name} value={p.name} disabled={!p.inThisBuild || !!p.unavailable}>
+                  {p.name === 'auto' ? `automatic (first that starts${startsFirst ? `: ${startsFirst} here` : ''})` : p.name}{!p.inThisBuild ? ' — not in this build' : p.unavailable ? ' — not available on this machine' : ''}
                 </option>
               ))}
             </select>
           </label>
+          {unavailable.length > 0 && (
+            <div className="muted small" data-testid="providers-unavailable">
+              Not available on this machine: {unavailable.map((p, i) => <span key={p.name}>{i ? '; ' : ''}<strong>{p.name}</strong>: {p.unavailable}</span>)}.
+            </div>
+          )}
+          {chosenUnavailable && <p className="note" role="alert" data-testid="provider-chosen-unavailable">{chosenUnavailable.name} is chosen but cannot start here{chosenUnavailable.inThisBuild ? '' : ' (not in this build)'}: renders run on the CPU. Choose automatic or cpu.</p>}
           <FarmSetting />
           <CacheSetting />
         </>
@@ -174,9 +198,8 @@ export function ModelManager() {
  * if wanted) and which execution providers this build has, instead of an empty table.
  */
 function ModelsEmpty({ state }: { state: ModelsState }) {
-  const named = state.providers.filter((p) => p.name !== 'auto');
-  const have = named.filter((p) => p.inThisBuild).map((p) => p.name);
-  const lack = named.filter((p) => !p.inThisBuild).map((p) => p.name);
+  const { starts, unavailable, notInBuild } = providersHere(state);
+  const names = (list: Array<{ name: string }>) => list.map((p) => p.name).join(', ');
   return (
     <div className="models-empty" data-testid="models-empty">
       <p><strong>No models in this folder yet.</strong> Rerender brings no model: import your own (Import model… below), or put them in the folder and press Refresh.</p>
@@ -185,7 +208,7 @@ function ModelsEmpty({ state }: { state: ModelsState }) {
         <li><strong>The tokenizer folder</strong> (a single-file checkpoint has none): CLIP's <code>vocab.json</code> and <code>merges.txt</code> in a folder of their own, e.g. the <code>tokenizer/</code> folder of any SD1.5 diffusers model; a diffusers checkpoint brings its own. From a terminal, <code>rerender models download-tokenizer</code> fetches it.</li>
         <li>If you want them: ControlNets (canny needs nothing more; soft-edge and depth need a detector, an <code>.onnx</code> file), LoRAs (kohya <code>.safetensors</code>) and VAEs.</li>
       </ul>
-      <p data-testid="models-empty-providers">Execution providers: {have.length ? <>in this build <strong>{have.join(', ')}</strong></> : 'none in this build'}{lack.length ? <>; not in this build: {lack.join(', ')}</> : ''}. Automatic uses the first that starts (the CPU always does); a GPU is optional.</p>
+      <p data-testid="models-empty-providers">Execution providers: {starts.length ? <>on this machine <strong>{names(starts)}</strong></> : 'none starts on this machine'}{unavailable.length ? <>; in this build but not available here: {names(unavailable)} (why: below)</> : ''}{notInBuild.length ? <>; not in this build: {names(notInBuild)}</> : ''}. Automatic uses the first that starts (the CPU always does); a GPU is optional.</p>
     </div>
   );
 }

@@ -12,16 +12,10 @@ import type { Page } from 'playwright-core';
 import { makeVideo, tempDir } from '../helpers/media';
 import { rerender } from '../helpers/cli';
 import { testOutputDir } from '../helpers/serve';
-import { frameXY, openEditorPage, waitInspector, type EditorPage } from '../helpers/editor-page';
+import { frameXY, importAtPlayhead, openEditorPage, waitInspector, type EditorPage } from '../helpers/editor-page';
 
 const shots = path.join(testOutputDir, 'e2e-inspector');
 
-
-async function importAtPlayhead(page: Page, image: string) {
-  await page.locator('nav.toolbar button[data-action="keyframe.importImage"]').click();
-  await page.getByTestId('path-dialog').locator('input').fill(image);
-  await page.getByTestId('path-dialog').getByRole('button', { name: 'OK' }).click();
-}
 
 describe('inspector and keyframe lane (serve mode)', () => {
   let dir: string;

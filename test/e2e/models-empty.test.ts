@@ -35,9 +35,9 @@ test('given an empty models folder, when the model manager opens, then it says w
   assert.match(text, /A checkpoint.*\.safetensors.*diffusers folder/s);
   assert.match(text, /The tokenizer folder.*vocab\.json.*merges\.txt/s);
   const providers = await models.getByTestId('models-empty-providers').textContent() ?? '';
-  assert.match(providers, /^Execution providers: in this build [^;]*\bcpu\b/, providers);
+  assert.match(providers, /^Execution providers: on this machine [^;]*\bcpu\b/, providers);
   // The providers named are the ones the select offers.
-  const options = (await models.getByLabel('Execution provider').locator('option').allTextContents()).filter((o) => !/automatic/.test(o)).map((o) => o.replace(/ — not in this build$/, ''));
+  const options = (await models.getByLabel('Execution provider').locator('option').allTextContents()).filter((o) => !/automatic/.test(o)).map((o) => o.replace(/ — not (in this build|available on this machine)$/, ''));
   for (const name of options) assert.ok(providers.includes(name), `${name} is named`);
   assert.equal(await models.locator('table.models').count(), 0, 'no empty table');
   await models.screenshot({ path: path.join(shots, 'models-empty.png') });

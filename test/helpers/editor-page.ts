@@ -65,6 +65,13 @@ export async function frameXY(page: Page, f: number, lane: TimelineLane = 'marke
   return { x: box.x + (f + 0.5 - scroll) * zoom, y: box.y + y };
 }
 
+/** Import image… in the toolbar with `image` typed into the chooser's path field: the keyframe at the playhead gets it. */
+export async function importAtPlayhead(page: Page, image: string): Promise<void> {
+  await page.locator('nav.toolbar button[data-action="keyframe.importImage"]').click();
+  await page.getByTestId('path-dialog').locator('input').fill(image);
+  await page.getByTestId('path-dialog').getByRole('button', { name: 'OK' }).click();
+}
+
 /** Waits until the inspector's text matches. */
 export function waitInspector(page: Page, re: RegExp): Promise<unknown> {
   return page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[data-testid=inspector]')?.textContent ?? ''), re.source);

@@ -96,7 +96,7 @@ describe('images for keyframes', () => {
     test(`given a ${ext} image, then it becomes a working-size RGB keyframe`, async () => {
       const file = path.join(dir, `img.${ext}`);
       await encode(sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 10, g: 200, b: 90 } } })).toFile(file);
-      const png = await readImageForKeyframe(file, 128, 64);
+      const { png } = await readImageForKeyframe(file, 128, 64);
       const meta = await sharp(png).metadata();
       assert.deepEqual([meta.width, meta.height, meta.channels], [128, 64, 3]);
     });

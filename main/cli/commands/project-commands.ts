@@ -172,7 +172,8 @@ export const importKeyframeCommand: Command = {
   usage: `
 usage: rerender import-keyframe <project-file> --frame N --image <path> [--painted] [--json]
 
-The image is copied into the project's assets folder, resized to the working resolution.`,
+The image is copied into the project's assets folder, resized to the working resolution; an image of
+another shape is scaled to cover the frames and centre-cropped, and the output says what was cut.`,
   flags: ['painted'],
   async run(args, ctx) {
     const file = args.positional[0];
@@ -184,9 +185,10 @@ The image is copied into the project's assets folder, resized to the working res
       await store.save();
       return store.project;
     }, { app: 'rerender import-keyframe' });
+    // The import sets the keyframe's note: what fitting an image of another shape cut off, else none.
     const k = next.keyframes.find((x) => x.frame === frame)!;
-    if (ctx.json) ctx.out(JSON.stringify({ ok: true, frame, id: k.id, image: k.image }));
-    else ctx.out(`keyframe at frame ${frame} now uses ${k.image}`);
+    if (ctx.json) ctx.out(JSON.stringify({ ok: true, frame, id: k.id, image: k.image, cropped: k.note ?? null }));
+    else ctx.out(`keyframe at frame ${frame} now uses ${k.image}${k.note ? `\n${k.note}` : ''}`);
   },
 };
 

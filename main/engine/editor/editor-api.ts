@@ -51,14 +51,21 @@ export interface Editor {
   dispose(): Promise<void>;
 }
 
-/** Execution providers in trying order (from the runtime) and those this onnxruntime build has. */
-async function providerChoices(): Promise<{ order: readonly string[]; inBuild: Set<string> }> {
+/**
+ * Execution providers in trying order (from the runtime), those this onnxruntime build has, and why each
+ * of those cannot start on this machine (the runtime's probe, in child processes: this process never holds
+ * a provider; once per process, side by side).
+ */
+async function providerChoices(): Promise<{ order: readonly string[]; inBuild: Set<string>; unavailable: Map<string, string> }> {
   try {
-    // Loaded on demand: listing onnxruntime-node's backends needs its native binding, never run() here.
+    // Loaded on demand: listing onnxruntime-node's backends needs its native binding.
     const mod = await import('../../../native-models/src/runtime/providers');
-    return { order: [...PROVIDER_CHOICES], inBuild: new Set(mod.providersInThisBuild()) };
+    const inBuild = new Set<string>(mod.providersInThisBuild());
+    const reasons = await Promise.all(mod.PROVIDER_ORDER.map(async (name) => [name, inBuild.has(name) ? await mod.probeProviderApart(name) : undefined] as const));
+    const unavailable = new Map(reasons.filter((r): r is readonly [typeof r[0], string] => !!r[1]));
+    return { order: [...PROVIDER_CHOICES], inBuild, unavailable };
   } catch {
-    return { order: [...PROVIDER_CHOICES], inBuild: new Set(['cpu']) };
+    return { order: [...PROVIDER_CHOICES], inBuild: new Set(['cpu']), unavailable: new Map() };
   }
 }
 
@@ -88,8 +95,8 @@ export function createEditor(opts: EditorOptions): Editor {
   async function modelsState(): Promise<ModelsState> {
     const s = settings.get();
     const folder = modelsDir();
-    const { order, inBuild } = await providerChoices();
-    const providers = order.map((name) => ({ name, inThisBuild: name === 'auto' || inBuild.has(name) }));
+    const { order, inBuild, unavailable } = await providerChoices();
+    const providers = order.map((name) => ({ name, inThisBuild: name === 'auto' || inBuild.has(name), ...(unavailable.has(name) ? { unavailable: unavailable.get(name) } : {}) }));
     try {
       const models = await listModels(folder);
       return { folder, available: true, models, providers, provider: s.provider, note: models.length ? undefined : 'No models in this folder yet: import a .safetensors checkpoint or choose another folder.' };

@@ -12,8 +12,23 @@ import { UserError } from '../../../native-models/src/errors';
 import { checkImageSize, MAX_IMAGE_SIDE } from '../../../native-models/src/image';
 import { checkProjectFolders } from './confinement';
 
+/**
+ * What fitting a w×h image to the working frames (width×height) cuts off, in the user's words, or
+ * undefined when the shapes match (less than a working pixel would go). The image is scaled to cover the
+ * frames and centre-cropped, so a frame-sized painting lands pixel for pixel.
+ */
+export function describeCrop(w: number, h: number, width: number, height: number): string | undefined {
+  const scale = Math.max(width / w, height / h);
+  if (w * scale - width < 1 && h * scale - height < 1) return undefined;
+  const wider = w * scale - width >= 1;
+  const [keptW, keptH] = [Math.min(w, Math.round(width / scale)), Math.min(h, Math.round(height / scale))];
+  const cut = wider ? (w - keptW) / 2 : (h - keptH) / 2;
+  const px = `${Number.isInteger(cut) ? cut : cut.toFixed(1)} px`;
+  return `centre-cropped: the image (${w}×${h}) is ${wider ? 'wider' : 'taller'} than the working frames (${width}×${height}), so it was scaled to their ${wider ? 'height' : 'width'} and ${px} were cut from its ${wider ? 'left and right' : 'top and bottom'} (${keptW}×${keptH} of it kept)`;
+}
 
-export async function readImageForKeyframe(file: string, width: number, height: number): Promise<Buffer> {
+/** The image as the keyframe's PNG at the working size; `cropped` says what fitting it cut off (see describeCrop). */
+export async function readImageForKeyframe(file: string, width: number, height: number): Promise<{ png: Buffer; cropped?: string }> {
   const stat = requireRegularFile(file, 'image file');
   if (stat.size === 0) throw new UserError('the image file is empty (0 bytes)', file);
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
@@ -27,17 +42,23 @@ export async function readImageForKeyframe(file: string, width: number, height: 
     // Decoding is held to the same limit: a header that lies about its size is stopped by sharp.
     const img = sharp(file, { limitInputPixels: MAX_IMAGE_SIDE * MAX_IMAGE_SIDE, failOn: 'error' });
     if (!meta.width || !meta.height) throw new Error('no image size');
-    // Same aspect as the frame: cover + centre crop, so a frame-sized painting lands pixel for pixel.
-    return await img.rotate().removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'cover', position: 'centre' }).png().toBuffer();
+    const png = await img.rotate().removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'cover', position: 'centre' }).png().toBuffer();
+    // EXIF orientations 5 to 8 turn the picture a quarter: its upright size has the sides swapped.
+    const [w, h] = (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
+    return { png, cropped: describeCrop(w, h, width, height) };
   } catch (err) {
     const msg = (err as Error).message.replace(/^Input (file|buffer) /, '');
     throw new UserError(`not a readable image (PNG, JPEG, WebP, TIFF, GIF, AVIF and HEIF are supported): ${msg}`, file);
   }
 }
 
-/** Sets the keyframe at `frame` (created if needed) to a copy of `image`; the old image goes to history. */
+/**
+ * Sets the keyframe at `frame` (created if needed) to a copy of `image`; the old image goes to history. An
+ * image of another shape than the frames is centre-cropped, and the keyframe's note says so (the inspector,
+ * the timeline's tooltip, `rerender info` and the import's own message show it).
+ */
 export async function importKeyframeImage(projectFile: string, p: Project, frame: number, image: string, source: 'imported' | 'painted' = 'imported'): Promise<Project> {
-  const png = await readImageForKeyframe(image, p.working.width, p.working.height);
+  const { png, cropped } = await readImageForKeyframe(image, p.working.width, p.working.height);
   let next = addKeyframe(p, frame);
   const k = keyframeAt(next, frame)!;
   const paths = projectPaths(projectFile);
@@ -53,7 +74,7 @@ export async function importKeyframeImage(projectFile: string, p: Project, frame
     image: rel,
     status: 'done',
     revision,
-    note: undefined,
+    note: cropped,
     history: old.image ? [...old.history, { image: old.image, seed: old.source === 'diffusion' ? old.overrides.seed ?? p.render.seed : 0, createdAt: new Date().toISOString(), source: old.source }].slice(-100) : old.history,
   }));
   return next;

@@ -133,34 +133,50 @@ function probeInChild(provider: ProviderName): Promise<string | undefined> {
   });
 }
 
+/** Why `provider` cannot start here that is known without trying it: not in the build, or CUDA's library missing. */
+function knownUnavailable(provider: ProviderName): string | undefined {
+  if (!providersInThisBuild().has(provider)) return 'not included in this build of ONNX Runtime';
+  return provider === 'cuda' ? cudaLibraryMissing() : undefined;
+}
+
+const apartProbes = new Map<ProviderName, Promise<string | undefined>>();
+
+/**
+ * As probeProvider, but tried in a child process only: nothing of the provider (a CUDA context, a GPU
+ * adapter) stays loaded in this one. For the editor's main process, which lists the choices and never
+ * runs a model. Found once per process.
+ */
+export function probeProviderApart(provider: ProviderName): Promise<string | undefined> {
+  return once(apartProbes, provider, async () => knownUnavailable(provider) ?? (await probeInChild(provider)));
+}
+
+/** A probe's answer, found the first time it is asked for. */
+function once(answers: Map<ProviderName, Promise<string | undefined>>, provider: ProviderName, find: () => Promise<string | undefined>): Promise<string | undefined> {
+  let p = answers.get(provider);
+  if (!p) answers.set(provider, (p = find()));
+  return p;
+}
+
 /**
  * Whether `provider` can start here (undefined) or why not, found once per process with a tiny model,
  * so a missing CUDA library or GPU adapter costs milliseconds instead of a full graph build.
  */
 export function probeProvider(provider: ProviderName): Promise<string | undefined> {
-  let p = probes.get(provider);
-  if (!p) {
-    p = (async () => {
-      if (!providersInThisBuild().has(provider)) return 'not included in this build of ONNX Runtime';
-      if (provider === 'cuda') {
-        const missing = cudaLibraryMissing();
-        if (missing) return missing;
-      }
-      if (provider === 'webgpu') {
-        const reason = await probeInChild(provider);
-        if (reason) return reason;
-      }
-      try {
-        const session = await createSessionOn(probeModel(), provider);
-        await session.release();
-        return undefined;
-      } catch (err) {
-        return plainReason(provider, (err as Error).message);
-      }
-    })();
-    probes.set(provider, p);
-  }
-  return p;
+  return once(probes, provider, async () => {
+    const known = knownUnavailable(provider);
+    if (known) return known;
+    if (provider === 'webgpu') {
+      const reason = await probeInChild(provider);
+      if (reason) return reason;
+    }
+    try {
+      const session = await createSessionOn(probeModel(), provider);
+      await session.release();
+      return undefined;
+    } catch (err) {
+      return plainReason(provider, (err as Error).message);
+    }
+  });
 }
 
 /**
