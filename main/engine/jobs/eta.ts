@@ -12,17 +12,34 @@ const MIN_ADVANCES = 3;
 /** Time constant of the smoothing of the estimate itself (in proportion, not seconds): it counts down, and moves toward new rates gradually. */
 const SMOOTHING_MS = 5_000;
 /**
+ * A pause between two advances longer than this many times the window's typical time per work counts
+ * as only that long in the rate: a one-off pause (a model loaded midway, a graph compiled for the first
+ * later keyframe) says nothing about the work left, while uneven steps and interleaved workers (at
+ * most a few times the typical) count in full. A pause still going on counts in full.
+ */
+const PAUSE_COUNTED = 4;
+
+/** Seconds of work the window's samples span up to `t`: each closed interval capped at PAUSE_COUNTED × the typical pace. */
+function workingSeconds(samples: Array<{ t: number; f: number }>, t: number): number {
+  const intervals = samples.slice(1).map((b, i) => ({ seconds: (b.t - samples[i].t) / 1000, work: b.f - samples[i].f }));
+  const paces = intervals.map((i) => i.seconds / i.work).sort((a, b) => a - b);
+  const typical = paces[Math.floor(paces.length / 2)];
+  const closed = intervals.reduce((n, i) => n + Math.min(i.seconds, PAUSE_COUNTED * typical * i.work), 0);
+  return closed + (t - samples[samples.length - 1].t) / 1000;
+}
+
+/**
  * However the rate changes, the estimate shown moves by at most a factor of 1 + elapsed / this between
- * two readings (beyond counting down): a tenth a second, so a burst or a pause of the work never makes
+ * two readings (beyond counting down): a twentieth a second, so a burst or a pause of the work never makes
  * it jump, and a lasting change of rate is followed within seconds.
  */
-const MOVE_MS = 10_000;
+const MOVE_MS = 20_000;
 
 /**
  * Returns a function that takes the current fraction and answers the seconds left, or undefined while
  * there is no measured rate yet ("estimating…"). The rate is measured from the first progress (set-up
  * time such as model loading does not count) over the last 20 s and at least the last 8 advances, up to
- * now (work that stalls lowers it); the estimate counts down between readings and follows a new rate
+ * now (work that stalls lowers it, a one-off pause once over counts as a few steps); the estimate counts down between readings and follows a new rate
  * with smoothing and a bounded step, so it does not jump. Jobs keep their fractions in proportion to
  * their work (steps weighted by cost, work already done left out) so that the rate means something.
  */
@@ -43,7 +60,7 @@ export function createEtaEstimator(now: () => number = Date.now): (fraction: num
     const first = samples[0];
     const span = t - first.t;
     if (span < MIN_MEASURED_MS || advances < MIN_ADVANCES) return undefined;
-    const rate = (fraction - first.f) / (span / 1000);
+    const rate = (fraction - first.f) / (workingSeconds(samples, t) || span / 1000);
     if (!(rate > 0)) return last && Math.max(0, last.eta - (t - last.t) / 1000); // (a fraction that went back)
     const raw = (1 - fraction) / rate;
     if (!last) {
