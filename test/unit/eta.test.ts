@@ -1,5 +1,7 @@
 // ETAs from progress fractions: "estimating" until a rate is measured, then smooth (no jumps).
 import { test } from 'node:test';
+import fs from 'node:fs';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { createEtaEstimator } from '../../main/engine/jobs/eta';
 
@@ -22,4 +24,63 @@ test('given a slow start and then a steady rate, when estimated each second, the
   }
   const at40 = seen[40]!; // 30% left at 1%/s ≈ 70 s
   assert.ok(at40 > 55 && at40 < 85, `at 40 s: ${at40.toFixed(0)} s left`);
+});
+
+/** Feeds `events` ([seconds, fraction]) to a fresh estimator on a stepped clock; its readings in order. */
+function readings(events: Array<[number, number]>): Array<{ t: number; f: number; eta: number | undefined }> {
+  let now = 0;
+  const eta = createEtaEstimator(() => now);
+  return events.map(([t, f]) => { now = t * 1000; return { t, f, eta: eta(f) }; });
+}
+
+/**
+ * The promise the estimator keeps: "estimating…" first; once shown, an estimate every reading; and
+ * between two readings dt apart the estimate moves (beyond counting down) by at most a factor 1 + dt/20 s.
+ */
+function assertSteady(seen: Array<{ t: number; f: number; eta: number | undefined }>, what: string): void {
+  assert.equal(seen[0].eta, undefined, `${what}: estimating… at the first progress`);
+  const first = seen.findIndex((r) => r.eta !== undefined);
+  assert.ok(first > 0 && seen[first].t - seen[0].t >= 2, `${what}: estimating… for the first 2 s`);
+  for (let i = first + 1; i < seen.length; i++) {
+    const a = seen[i - 1], b = seen[i];
+    if (b.f >= 1) continue;
+    assert.notEqual(b.eta, undefined, `${what}: an estimate once shown stays (at ${b.t} s)`);
+    const counted = Math.max(1, a.eta! - (b.t - a.t));
+    const limit = (1 + (b.t - a.t) / 20) * 1.0001;
+    assert.ok(b.eta! <= counted * limit && b.eta! >= counted / limit, `${what}: at ${b.t} s the estimate went from ${a.eta!.toFixed(0)} s to ${b.eta!.toFixed(0)} s in ${(b.t - a.t).toFixed(1)} s`);
+  }
+}
+
+const recorded = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/eta/recorded-progress.json'), 'utf8')) as { recordings: Array<{ name: string; events: Array<[number, number]> }> };
+
+for (const r of recorded.recordings) {
+  test(`given the progress logged from a real run (${r.name.split(':')[0]}), when estimated, then it says estimating… first and never jumps`, () => {
+    assertSteady(readings(r.events), r.name);
+  });
+}
+
+test('given Render all\'s logged progress with a graph built before the first later keyframe, when estimated, then the pause does not double the estimate', () => {
+  const events = recorded.recordings.find((r) => r.name.startsWith('Render all'))!.events;
+  const seen = readings(events).filter((r) => r.eta !== undefined && r.f < 1);
+  // The predicted end (time + estimate) stays within a band instead of swinging (before: 74–162 s for a 99 s job).
+  const ends = seen.map((r) => r.t + r.eta!);
+  assert.ok(Math.max(...ends) / Math.min(...ends) < 1.6, `predicted end ${Math.min(...ends).toFixed(0)}–${Math.max(...ends).toFixed(0)} s`);
+});
+
+test('given a steady job with a one-off pause and a burst of cheap steps, when estimated each second, then the estimate stays near the true time left', () => {
+  // 1% per second, except a 12 s pause at 30% (a model loaded midway) and 10% done at once at 60% (work found done).
+  const events: Array<[number, number]> = [];
+  let f = 0, t = 0;
+  while (f < 0.99) {
+    t++;
+    if (Math.abs(f - 0.3) < 1e-9 && t < 60) { t += 12; }
+    f = Math.round((f + (Math.abs(f - 0.6) < 1e-9 ? 0.1 : 0.01)) * 100) / 100;
+    events.push([t, f]);
+  }
+  const seen = readings(events);
+  assertSteady(seen, 'synthetic');
+  for (const r of seen.filter((x) => x.eta !== undefined && x.f > 0.1 && x.f < 0.9)) {
+    const truth = (1 - r.f) * 100; // seconds left at 1% per second
+    assert.ok(r.eta! > truth / 1.6 && r.eta! < truth * 1.6, `at ${(r.f * 100).toFixed(0)}%: ${r.eta!.toFixed(0)} s left, truly about ${truth.toFixed(0)} s`);
+  }
 });

@@ -12,19 +12,20 @@ const MIN_ADVANCES = 3;
 /** Time constant of the smoothing of the estimate itself (in proportion, not seconds): it counts down, and moves toward new rates gradually. */
 const SMOOTHING_MS = 5_000;
 /**
- * A pause between two advances longer than this many times the window's typical time per work counts
- * as only that long in the rate: a one-off pause (a model loaded midway, a graph compiled for the first
- * later keyframe) says nothing about the work left, while uneven steps and interleaved workers (at
- * most a few times the typical) count in full. A pause still going on counts in full.
+ * An interval between two advances counts in the rate as at most this many times the window's typical
+ * time for its work, and at least that many times less: a one-off pause (a model loaded midway, a graph
+ * compiled for the first later keyframe) or burst (work found done) says little about the work left,
+ * while uneven steps and interleaved workers (a few times apart) count as they are. A pause still going
+ * on counts in full.
  */
-const PAUSE_COUNTED = 4;
+const PACE_SPREAD = 4;
 
-/** Seconds of work the window's samples span up to `t`: each closed interval capped at PAUSE_COUNTED × the typical pace. */
+/** Seconds of work the window's samples span up to `t`, each closed interval kept within PACE_SPREAD of the typical pace. */
 function workingSeconds(samples: Array<{ t: number; f: number }>, t: number): number {
   const intervals = samples.slice(1).map((b, i) => ({ seconds: (b.t - samples[i].t) / 1000, work: b.f - samples[i].f }));
   const paces = intervals.map((i) => i.seconds / i.work).sort((a, b) => a - b);
   const typical = paces[Math.floor(paces.length / 2)];
-  const closed = intervals.reduce((n, i) => n + Math.min(i.seconds, PAUSE_COUNTED * typical * i.work), 0);
+  const closed = intervals.reduce((n, i) => n + Math.min(PACE_SPREAD * typical * i.work, Math.max(typical * i.work / PACE_SPREAD, i.seconds)), 0);
   return closed + (t - samples[samples.length - 1].t) / 1000;
 }
 
@@ -39,9 +40,10 @@ const MOVE_MS = 20_000;
  * Returns a function that takes the current fraction and answers the seconds left, or undefined while
  * there is no measured rate yet ("estimating…"). The rate is measured from the first progress (set-up
  * time such as model loading does not count) over the last 20 s and at least the last 8 advances, up to
- * now (work that stalls lowers it, a one-off pause once over counts as a few steps); the estimate counts down between readings and follows a new rate
- * with smoothing and a bounded step, so it does not jump. Jobs keep their fractions in proportion to
- * their work (steps weighted by cost, work already done left out) so that the rate means something.
+ * now (work that stalls lowers it; a one-off pause or burst, once over, counts as a few typical steps);
+ * the estimate counts down between readings and follows a new rate with smoothing and a bounded step,
+ * so it does not jump. Jobs keep their fractions in proportion to their work (steps weighted by cost,
+ * work already done left out) so that the rate means something.
  */
 export function createEtaEstimator(now: () => number = Date.now): (fraction: number) => number | undefined {
   const samples: Array<{ t: number; f: number }> = [];
