@@ -1,7 +1,8 @@
 // Propagation's progress follows its work, so that the ETA measured from it holds (issue 16 item 13):
 // a run resumed after a cancel counts neither the segments an earlier run finished nor, as syntheses, the
 // chain steps it reads back; fed on a clock that advances by what each event really did (a second a
-// synthesis, as the step files written show, a twentieth for a read-back), the ETA is steady and right.
+// synthesis and half one a frame finished, as the files written show, a twentieth a read-back), the ETA
+// is steady and right.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -14,11 +15,13 @@ import { projectPaths } from '../../main/engine/project/paths';
 import { readProjectFile } from '../../main/engine/project/project-file';
 import { CancelToken, CancelledError } from '../../native-models/src/errors';
 
-/** Chain step files under the project's segment folders now (each one a synthesis that was run). */
-function stepFiles(file: string): string[] {
-  const dir = projectPaths(file).segmentsDir;
-  return fs.existsSync(dir) ? (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => /step/.test(f)) : [];
+/** Files under `dir` now whose names match `pattern`, by path. */
+function filesIn(dir: string, pattern: RegExp): string[] {
+  return fs.existsSync(dir) ? (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => pattern.test(f)) : [];
 }
+
+/** What the project's folders hold now: chain steps (each a synthesis run) and output frames (each finished). */
+const made = (file: string) => [...filesIn(projectPaths(file).segmentsDir, /step/).map((f) => `step ${f}`), ...filesIn(projectPaths(file).outputDir, /\d{5}\.png$/).map((f) => `frame ${f}`)];
 
 test('given a propagation cancelled in its second segment, when run again, then its progress counts only the work left and its ETA is steady and close to the time left', { timeout: 20 * 60_000 }, async () => {
   const { file, project } = await makeFarmProject(tempDir('rerender-progress-'), 32, [0, 10, 20]);
@@ -29,15 +32,17 @@ test('given a propagation cancelled in its second segment, when run again, then 
     (e: Error) => e instanceof CancelledError,
   );
 
-  // The resumed run, each progress event timed by what it did: a new step file is a synthesis run.
-  const seen = new Set(stepFiles(file));
+  // The resumed run, each progress event timed by what it did: a new step file is a synthesis run (1 s),
+  // a new output frame a frame finished (half of one), and an advance that made nothing a step read back.
+  const seen = new Set(made(file));
   let clock = 0, last = 0;
   const events: Array<[number, number]> = [];
   const result = await propagateProject(file, await readProjectFile(file), {
     onProgress: (f) => {
-      const fresh = stepFiles(file).filter((s) => !seen.has(s));
+      const fresh = made(file).filter((s) => !seen.has(s));
       fresh.forEach((s) => seen.add(s));
-      if (fresh.length) clock += fresh.length; else if (f > last) clock += 0.05;
+      const cost = fresh.reduce((n, s) => n + (s.startsWith('step') ? 1 : 0.5), 0);
+      if (cost) clock += cost; else if (f > last) clock += 0.05;
       last = f;
       events.push([clock, f]);
     },
