@@ -1,7 +1,7 @@
 // Propagation's progress follows its work, so that the ETA measured from it holds (issue 16 item 13):
 // a run resumed after a cancel counts neither the segments an earlier run finished nor, as syntheses, the
 // chain steps it reads back; fed on a clock that advances by what each event really did (a second a
-// synthesis and half one a frame finished, as the files written show, a twentieth a read-back), the ETA
+// synthesis and half one a frame finished, as the files written show, a tenth a read-back), the ETA
 // is steady and right.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,7 +42,7 @@ test('given a propagation cancelled in its second segment, when run again, then 
       const fresh = made(file).filter((s) => !seen.has(s));
       fresh.forEach((s) => seen.add(s));
       const cost = fresh.reduce((n, s) => n + (s.startsWith('step') ? 1 : 0.5), 0);
-      if (cost) clock += cost; else if (f > last) clock += 0.05;
+      if (cost) clock += cost; else if (f > last) clock += 0.1;
       last = f;
       events.push([clock, f]);
     },

@@ -57,11 +57,11 @@ export function synthesisThreads(pixels: number, workers: number): number {
 }
 
 /**
- * What reading back a chain step an interrupted run stored costs, against synthesising it: a resumed
- * run of a real clip at 256×448 read one in about 0.35 s and synthesised one in about 8 s (fast
- * settings, 4 and 2 iterations, load 20); the default settings synthesise slower still.
+ * What reading back a chain step an interrupted run stored costs, against synthesising it: resumed runs
+ * read one in about 0.35 s against 8 s a synthesis (a real clip at 256×448, fast settings of 4 and 2
+ * iterations, load 20) and in 0.2 s against 1.5 s (the sample at 448×256, default settings).
  */
-const RESUMED_STEP_WORK = 0.05;
+const RESUMED_STEP_WORK = 0.1;
 
 /**
  * What finishing an output frame (blending the two directions, measuring its coverage, writing it)
