@@ -12,6 +12,12 @@ const MIN_ADVANCES = 3;
 /** Time constant of the smoothing of the estimate itself (in proportion, not seconds): it counts down, and moves toward new rates gradually. */
 const SMOOTHING_MS = 5_000;
 /**
+ * However the rate changes, the estimate shown moves by at most a factor of 1 + elapsed / this between
+ * two readings (beyond counting down), 5 % a second: a burst or a pause of the work never makes it
+ * jump, and a lasting change of rate is followed within a minute (twice as long in 15 s).
+ */
+const MOVE_MS = 20_000;
+/**
  * An interval between two advances counts in the rate as at most this many times the window's typical
  * time for its work, and at least that many times less: a one-off pause (a model loaded midway, a graph
  * compiled for the first later keyframe) or burst (work found done) says little about the work left,
@@ -28,13 +34,6 @@ function workingSeconds(samples: Array<{ t: number; f: number }>, t: number): nu
   const closed = intervals.reduce((n, i) => n + Math.min(PACE_SPREAD * typical * i.work, Math.max(typical * i.work / PACE_SPREAD, i.seconds)), 0);
   return closed + (t - samples[samples.length - 1].t) / 1000;
 }
-
-/**
- * However the rate changes, the estimate shown moves by at most a factor of 1 + elapsed / this between
- * two readings (beyond counting down): a twentieth a second, so a burst or a pause of the work never makes
- * it jump, and a lasting change of rate is followed within seconds.
- */
-const MOVE_MS = 20_000;
 
 /**
  * Returns a function that takes the current fraction and answers the seconds left, or undefined while

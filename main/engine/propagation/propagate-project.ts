@@ -204,8 +204,11 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
       onFrameDone: (f) => {
         finished++;
         framesFinished++;
-        if (!done.has(f)) { framesWritten++; work += FRAME_WORK; }
-        if (!done.has(f)) report(`frames ${s.start}–${s.end}: ${Math.min(segmentStep, segmentSteps)} of ${segmentSteps} syntheses, frame ${f} written`);
+        if (!done.has(f)) {
+          framesWritten++;
+          work += FRAME_WORK;
+          report(`frames ${s.start}–${s.end}: ${Math.min(segmentStep, segmentSteps)} of ${segmentSteps} syntheses, frame ${f} written`);
+        }
         opts.onSegment?.(s.id, finished, s.end - s.start + 1);
       },
     });
