@@ -1,6 +1,7 @@
 // The jobs panel: every job with its progress bar, ETA and cancel (queued jobs: why they wait, and cancel);
 // failures with the file and the fix; finished exports with "open folder"; a job on the render farm with
 // each worker's part (who, what it runs, what it finished, its lost attempts).
+import { useEffect, useState } from 'react';
 import { jobEnded, jobsShown, type JobState } from '../preload/api';
 import { call, editor, useEditor } from './store';
 
@@ -18,6 +19,24 @@ export function formatEta(seconds: number | undefined, fraction?: number): strin
   if (seconds < 3600) return `${Math.round(seconds / 60)} min left`;
   const m = Math.round(seconds / 60);
   return `${Math.floor(m / 60)} h ${m % 60} min left`;
+}
+
+/**
+ * A job's time left in words (formatEta), counted down each second until the engine's next estimate
+ * comes: a job's steps, and so its estimates, may be seconds apart.
+ */
+export function EtaLeft({ seconds, fraction }: { seconds: number | undefined; fraction?: number }) {
+  const [from, setFrom] = useState({ seconds, at: Date.now() });
+  const [, setTick] = useState(0);
+  if (from.seconds !== seconds) setFrom({ seconds, at: Date.now() }); // a new estimate counts from now
+  const counting = seconds !== undefined;
+  useEffect(() => {
+    if (!counting) return undefined;
+    const timer = setInterval(() => setTick((n) => n + 1), 1000);
+    return () => clearInterval(timer);
+  }, [counting]);
+  const left = seconds === undefined || from.seconds !== seconds ? seconds : Math.max(Math.min(seconds, 1), seconds - (Date.now() - from.at) / 1000);
+  return <>{formatEta(left, fraction)}</>;
 }
 
 /** Each farm worker's part in a job: host and worker, what it runs now, frames (or keyframes) done, failures. */
@@ -63,7 +82,7 @@ function JobRow({ job }: { job: JobState }) {
     <li className={`job ${job.status}${job.supersededBy ? ' superseded' : ''}`} data-testid={`job-${job.kind}`} data-status={job.status} {...(job.supersededBy ? { 'data-superseded': job.supersededBy } : {})}>
       <div className="job-head">
         <span className="job-title">{job.title}</span>
-        <span className="job-status">{job.status === 'running' ? `${Math.round(job.fraction * 100)}% · ${formatEta(job.etaSeconds, job.fraction)}` : job.supersededBy ? 'failed · done since by a later run' : job.status}</span>
+        <span className="job-status">{job.status === 'running' ? <>{Math.round(job.fraction * 100)}% · <EtaLeft seconds={job.etaSeconds} fraction={job.fraction} /></> : job.supersededBy ? 'failed · done since by a later run' : job.status}</span>
         {!jobEnded(job) && <button onClick={() => void call('jobs.cancel', { id: job.id })}>Cancel</button>}
       </div>
       {job.status === 'running' && <progress max={1} value={job.fraction} />}

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { call, editor, useEditor } from '../store';
 import { askPath } from '../actions';
-import { formatEta } from '../JobsPanel';
+import { EtaLeft } from '../JobsPanel';
 import { EXPORT_EXISTS } from '../../preload/api';
 import { EXPORT_FORMATS, EXPORT_SIDE, type ExportFormat } from '../../preload/project-schema';
 import { exportSize, type ExportSizeChoice } from '../../preload/export-size';
@@ -148,7 +148,7 @@ export function ExportDialog() {
       {kept && !job && <div className="export-progress" data-testid="export-status" data-status="kept">{kept}</div>}
       {job && (
         <div className={`export-progress ${job.status}`} data-testid="export-status" data-status={job.status}>
-          {job.status === 'running' && <><progress max={1} value={job.fraction} /> {Math.round(job.fraction * 100)}% {formatEta(job.etaSeconds, job.fraction)}</>}
+          {job.status === 'running' && <><progress max={1} value={job.fraction} /> {Math.round(job.fraction * 100)}% <EtaLeft seconds={job.etaSeconds} fraction={job.fraction} /></>}
           {job.status === 'done' && <span>Exported to {job.output}</span>}
           {job.status === 'failed' && <span role="alert">{job.error?.message}{job.error?.fix ? ` — ${job.error.fix}` : ''}</span>}
           {job.status === 'cancelled' && <span>Cancelled</span>}

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import type { CacheState, FarmState, ModelsState, Project } from '../../preload/api';
 import { call, editor, receiveProject, useEditor } from '../store';
 import { askPath } from '../actions';
-import { formatEta } from '../JobsPanel';
+import { EtaLeft } from '../JobsPanel';
 
 type Role = 'checkpoint' | 'controlnet' | 'vae' | 'lora' | 'saliency' | 'detector';
 /**
@@ -154,7 +154,7 @@ export function ModelManager() {
             }}>Import model…</button>
             {importJob && (
               <span className={`import-status ${importJob.status}`} data-testid="import-status" data-status={importJob.status} role={importJob.status === 'failed' ? 'alert' : undefined}>
-                {importJob.status === 'running' ? `${importJob.title}: ${Math.round(importJob.fraction * 100)}% · ${formatEta(importJob.etaSeconds, importJob.fraction)}`
+                {importJob.status === 'running' ? <>{importJob.title}: {Math.round(importJob.fraction * 100)}% · <EtaLeft seconds={importJob.etaSeconds} fraction={importJob.fraction} /></>
                   : importJob.status === 'failed' ? `${importJob.title} failed: ${importJob.error?.message ?? ''}${importJob.error?.fix ? ` ${importJob.error.fix}` : ''}`
                   : importJob.status === 'done' ? `${importJob.title}: done, listed above` : `${importJob.title}: ${importJob.status}`}
               </span>

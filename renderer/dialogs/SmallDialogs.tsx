@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'react';
 import type { CallResult } from '../../preload/api';
 import { actions, askPath, openProject, perform, shortcutOf, showProject } from '../actions';
-import { ErrorDetail, formatEta } from '../JobsPanel';
+import { ErrorDetail, EtaLeft } from '../JobsPanel';
 import { call, editor, receiveProject, useEditor } from '../store';
 
 export function HelpOverlay() {
@@ -103,7 +103,7 @@ export function NewProjectDialog({ video: initialVideo }: { video?: string }) {
       <label>Working size (short side, px)<input type="number" min={64} max={8192} step={64} value={shortSide} onChange={(e) => setShortSide(Number(e.target.value))} /></label>
       {job && (
         <div className="export-progress" data-testid="create-status" data-status={job.status}>
-          {running ? <><progress max={1} value={job.fraction} /> decoding {Math.round(job.fraction * 100)}% {formatEta(job.etaSeconds, job.fraction)}</>
+          {running ? <><progress max={1} value={job.fraction} /> decoding {Math.round(job.fraction * 100)}% <EtaLeft seconds={job.etaSeconds} fraction={job.fraction} /></>
             : job.status === 'failed' ? <><span role="alert">{job.error?.message}{job.error?.fix ? ` — ${job.error.fix}` : ''}</span><ErrorDetail detail={job.error?.detail} /></>
             : job.status === 'done' ? 'opening the project…' : job.status}
         </div>

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { makeVideo, tempDir } from '../helpers/media';
-import { rerender } from '../helpers/cli';
+import { tempDir } from '../helpers/media';
+import { makeSegmentProject } from '../helpers/cli';
 import { openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
-import { frameFileName, projectPaths } from '../../main/engine/project/paths';
 
 const shots = path.join(testOutputDir, 'e2e');
 const FRAMES = 60;
@@ -21,19 +20,8 @@ let editor: EditorPage | undefined;
 before(async () => {
   fs.mkdirSync(shots, { recursive: true });
   dir = tempDir('rerender-e2e-live-');
-  project = path.join(dir, 'clip.rerender');
   // One long segment between two keyframes: its frames take a while, so the job runs on after its first frames.
-  const video = makeVideo(dir, 'clip', { width: 192, height: 96, frames: FRAMES, fps: 24 });
-  for (const args of [['new', project, '--video', video, '--short-side', '96'], ['keyframes', project, '--set', `0,${FRAMES - 1}`]]) {
-    const r = rerender([...args, '--json']);
-    assert.equal(r.code, 0, r.stderr);
-  }
-  for (const f of [0, FRAMES - 1]) {
-    const image = path.join(dir, `style-${f}.png`);
-    await sharp(path.join(projectPaths(project).framesDir, frameFileName(f))).modulate({ hue: 120, saturation: 2 }).png().toFile(image);
-    const r = rerender(['import-keyframe', project, '--frame', String(f), '--image', image]);
-    assert.equal(r.code, 0, r.stderr);
-  }
+  project = await makeSegmentProject(dir, FRAMES);
   editor = await openEditorPage({ project, settingsFile: path.join(dir, 'settings.json'), settings: { modelsFolder: path.join(dir, 'models') } });
 });
 

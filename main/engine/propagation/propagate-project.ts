@@ -16,7 +16,7 @@ import { diskFullError, isDiskFull, requireFreeSpace } from '../fs/disk-space';
 import { ensureFrameCache } from '../project/source-video';
 import { propagationBytesNeeded } from './space-needed';
 import { requireRegularFile } from '../fs/regular-file';
-import { propagateSegment, cleanSegment } from './segment';
+import { propagateSegment, cleanSegment, chainFrames, chainStores } from './segment';
 import { writeSegmentCoverage } from './coverage';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
 
@@ -54,6 +54,35 @@ const PIXELS_WORTH_THREADING = 128 * 128;
 export function synthesisThreads(pixels: number, workers: number): number {
   if (pixels < PIXELS_WORTH_THREADING) return 1;
   return Math.max(1, Math.floor(os.cpus().length / workers));
+}
+
+/**
+ * What reading back a chain step an interrupted run stored costs, against synthesising it: resumed runs
+ * read one in about 0.35 s against 8 s a synthesis (a real clip at 256×448, fast settings of 4 and 2
+ * iterations, load 20) and in 0.2 s against 1.5 s (the sample at 448×256, default settings).
+ */
+const RESUMED_STEP_WORK = 0.1;
+
+/**
+ * What finishing an output frame (blending the two directions, measuring its coverage, writing it)
+ * costs, against a synthesis: in runs of the sample with 2 workers at load 20–29, a two-sided segment's
+ * forward chain, which finishes the frames, took 1.35 times its backward chain at 448×256 and 1.7 times
+ * at 896×512 (default settings).
+ */
+const FRAME_WORK = 0.5;
+
+/**
+ * A segment's output frames already written, and the work left to do for it in syntheses: its chains'
+ * steps (chainFrames), each stored one at what reading it costs, and the frames to write; none when
+ * every frame is written.
+ */
+function planSegment(s: Segment, outputFile: (frame: number) => string, workDir: string): { done: Set<number>; work: number } {
+  const done = new Set(range(s.start, s.end).filter((f) => fs.existsSync(outputFile(f))));
+  const chains = chainFrames(s, (f) => done.has(f));
+  const stores = chainStores(workDir);
+  const steps = chains.forward.reduce((n, f) => n + (stores.forward.has(f) ? RESUMED_STEP_WORK : 1), 0)
+    + chains.backward.reduce((n, f) => n + (stores.backward.has(f) ? RESUMED_STEP_WORK : 1), 0);
+  return { done, work: steps + (s.end - s.start + 1 - done.size) * FRAME_WORK };
 }
 
 function range(first: number, last: number): number[] {
@@ -110,8 +139,13 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
   const keys = new Map(segments.map((s) => [s.id, segmentOutputKey(p, s)]));
   const outputOf = (s: Segment) => (f: number) => path.join(segmentOutputDir(projectFile, keys.get(s.id)!), frameFileName(f));
 
-  const total = segments.reduce((n, s) => n + (s.end - s.start + 1) * (s.left && s.right ? 2 : 1), 0);
-  let steps = 0;
+  // Progress is the work this run has to do, in syntheses: what an earlier run finished (kept frames,
+  // finished segments) is left out, a chain step read back from an interrupted run weighs what reading
+  // it costs and a frame written what finishing it costs, so the fraction moves in proportion to time
+  // and the ETA measured from it holds.
+  const plans = new Map(segments.map((s) => [s.id, planSegment(s, outputOf(s), path.join(paths.segmentsDir, keys.get(s.id)!))]));
+  const total = [...plans.values()].reduce((n, plan) => n + plan.work, 0);
+  let work = 0;
   let framesWritten = 0;
   let framesKept = 0;
   let synthesesRun = 0;
@@ -119,12 +153,12 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
   /** Frames finished in this run so far (kept ones included), for "frame n of m" in the progress. */
   let framesFinished = 0;
   const frameTotal = segments.reduce((n, s) => n + (s.end - s.start + 1), 0);
-  const report = (message: string) => opts.onProgress?.(total ? Math.min(0.999, steps / total) : 1, `${framesFinished} of ${frameTotal} frames done · ${message}`);
+  const report = (message: string) => opts.onProgress?.(total ? Math.min(0.999, work / total) : 1, `${framesFinished} of ${frameTotal} frames done · ${message}`);
   const workers = Math.max(1, Math.min(opts.workers ?? p.propagation.workers, segments.length || 1));
   const threads = synthesisThreads(p.working.width * p.working.height, workers);
 
   const flows = await openProjectFlows(projectFile, p);
-  const pending = segments.map((s) => ({ segment: s, pending: range(s.start, s.end).filter((f) => !fs.existsSync(outputOf(s)(f))).length }));
+  const pending = segments.map((s) => ({ segment: s, pending: s.end - s.start + 1 - plans.get(s.id)!.done.size }));
   const flowPairs = new Set(segments.flatMap((s) => range(s.start, s.end - 1)));
   const needed = propagationBytesNeeded({
     framesDir: paths.framesDir, width: p.working.width, height: p.working.height, workers, segments: pending,
@@ -143,21 +177,18 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
     await writeFileAtomic(lastRunPath(projectFile, s.id), JSON.stringify(last));
     // Intermediates (the two chains) are kept per key until the segment is done, so a resume reuses them.
     const workDir = path.join(paths.segmentsDir, key);
-    const done = new Set<number>();
-    for (let f = s.start; f <= s.end; f++) if (fs.existsSync(outputFile(f))) done.add(f);
+    const { done } = plans.get(s.id)!;
     framesKept += done.size;
     if (done.size === s.end - s.start + 1 && isComplete(projectFile, key)) {
       // Finished with these inputs (now or by an earlier run): nothing to do.
-      steps += done.size * (s.left && s.right ? 2 : 1);
       opts.onSegment?.(s.id, done.size, done.size);
       return;
     }
-    // A finished segment is skipped whole; otherwise its chains step through every frame again (fast
-    // where results are stored), so progress counts those steps as they come.
-    if (done.size === s.end - s.start + 1) steps += done.size * (s.left && s.right ? 2 : 1); // (its frames are counted as propagateSegment reports them)
+    // A finished segment is skipped whole; otherwise its chains step through every frame up to the last
+    // one to write (fast where results are stored), and progress counts those steps as they come.
     let finished = 0;
     // A two-sided segment's frames are finished one by one while its forward chain runs (its backward
-    // chain comes first, see segment.ts): the fraction follows the syntheses, the message the frames.
+    // chain comes first, see segment.ts): the fraction follows the syntheses and frames, the message both.
     const segmentSteps = (s.end - s.start + 1) * (s.left && s.right ? 2 : 1);
     let segmentStep = 0;
     const coverage = await propagateSegment({
@@ -165,7 +196,7 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
       flows, settings: p.propagation, seed: p.render.seed, threads, cancel: opts.cancel,
       isDone: (f) => done.has(f),
       onStep: (resumed) => {
-        steps++;
+        work += resumed ? RESUMED_STEP_WORK : 1;
         segmentStep++;
         if (resumed) synthesesReused++; else synthesesRun++;
         report(`frames ${s.start}–${s.end}: ${Math.min(segmentStep, segmentSteps)} of ${segmentSteps} syntheses`);
@@ -173,8 +204,11 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
       onFrameDone: (f) => {
         finished++;
         framesFinished++;
-        if (!done.has(f)) framesWritten++;
-        if (!done.has(f)) report(`frames ${s.start}–${s.end}: ${Math.min(segmentStep, segmentSteps)} of ${segmentSteps} syntheses, frame ${f} written`);
+        if (!done.has(f)) {
+          framesWritten++;
+          work += FRAME_WORK;
+          report(`frames ${s.start}–${s.end}: ${Math.min(segmentStep, segmentSteps)} of ${segmentSteps} syntheses, frame ${f} written`);
+        }
         opts.onSegment?.(s.id, finished, s.end - s.start + 1);
       },
     });

@@ -41,8 +41,7 @@ export async function propagateSegment(job: SegmentJob): Promise<Map<number, Fra
   const frames = Array.from({ length: s.end - s.start + 1 }, (_, i) => s.start + i);
   const pending = frames.filter((f) => !job.isDone(f));
   frames.filter((f) => job.isDone(f)).forEach((f) => job.onFrameDone?.(f));
-  const forward = new ChainStore(path.join(job.workDir, 'forward'));
-  const backward = new ChainStore(path.join(job.workDir, 'backward'));
+  const { forward, backward } = chainStores(job.workDir);
   const measure = async (c: number, a: Parameters<typeof frameCoverage>[0], b?: Parameters<typeof frameCoverage>[1], mask?: Image) => {
     const { figure, map } = frameCoverage(a, b, mask);
     coverage.set(c, figure);
@@ -59,8 +58,7 @@ export async function propagateSegment(job: SegmentJob): Promise<Map<number, Fra
     return coverage;
   }
   const common = { sourceFrame: job.sourceFrame, flows: job.flows, settings: job.settings, seed: job.seed, threads: job.threads, cancel: job.cancel, onFrame: (_frame: number, resumed: boolean) => job.onStep?.(resumed) };
-  // A chain must run from its keyframe through every frame up to the last pending one (each step needs
-  // the one before), but frames already written need not be blended or written again.
+  const { forward: forwardFrames, backward: backwardFrames } = chainFrames(s, job.isDone);
   const lastForward = Math.max(...pending);
   const firstBackward = Math.min(...pending);
   const both = !!(s.left && s.right);
@@ -110,8 +108,6 @@ export async function propagateSegment(job: SegmentJob): Promise<Map<number, Fra
     if (chain.status === 'rejected') throw chain.reason;
     if (last.status === 'rejected') throw last.reason;
   };
-  const forwardFrames = frames.filter((f) => f <= lastForward);
-  const backwardFrames = frames.filter((f) => f >= firstBackward).reverse();
   if (both) {
     await runChain({ ...common, keyFrame: s.right!.frame, style: job.rightStyle!, frames: backwardFrames, direction: 'backward', store: backward });
     await settle(runChain({
@@ -130,6 +126,27 @@ export async function propagateSegment(job: SegmentJob): Promise<Map<number, Fra
     for (const c of frames.filter((f) => f < firstBackward)) await finish(c, await stored(backward, c));
   }
   return coverage;
+}
+
+/** The stores of a segment's two chains under its folder of intermediates (what a resumed run continues from). */
+export function chainStores(workDir: string): { forward: ChainStore; backward: ChainStore } {
+  return { forward: new ChainStore(path.join(workDir, 'forward')), backward: new ChainStore(path.join(workDir, 'backward')) };
+}
+
+/**
+ * The frames each direction's chain steps through, in chain order, given the output frames already
+ * written: a chain runs from its keyframe through every frame up to the last one still to write (each
+ * step needs the one before), and a direction the segment lacks has none. Nothing to write: no steps.
+ */
+export function chainFrames(s: Segment, isDone: (frame: number) => boolean): { forward: number[]; backward: number[] } {
+  const frames = Array.from({ length: s.end - s.start + 1 }, (_, i) => s.start + i);
+  const pending = frames.filter((f) => !isDone(f));
+  if (!pending.length) return { forward: [], backward: [] };
+  const lastForward = Math.max(...pending), firstBackward = Math.min(...pending);
+  return {
+    forward: s.left ? frames.filter((f) => f <= lastForward) : [],
+    backward: s.right ? frames.filter((f) => f >= firstBackward).reverse() : [],
+  };
 }
 
 /** Removes a finished segment's intermediates. */
