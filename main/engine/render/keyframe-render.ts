@@ -217,7 +217,13 @@ export async function renderLater(env: RenderEnv, input: FrameInput, earlier: Ea
   const reference = async (s: number): Promise<Map<number, Float32Array> | undefined> => {
     if (!inWindow(s, executed, k.crossFrame)) return undefined;
     const first = await earlier.anchor.cache.tokens(s);
-    const prev = earlier.previousTokens === earlier.anchor.cache ? first : await earlier.previousTokens.tokens(s);
+    if (earlier.previousTokens === earlier.anchor.cache) {
+      // The "previous" tokens are the anchor's (until a later keyframe refreshes them): the keys
+      // [h_first; h_first] attend exactly as h_first alone (each copy's softmax weight is half, its value
+      // counted twice), so the anchor's tokens are passed once, at half the attention's cost.
+      return first && new Map(layers.map((i) => [i, first[i]]));
+    }
+    const prev = await earlier.previousTokens.tokens(s);
     if (!first || !prev) return undefined; // the earlier run never reached this step (a higher SDEdit start)
     return new Map(layers.map((i) => [i, concatReference(first[i], prev[i])]));
   };

@@ -1,8 +1,8 @@
 // The building blocks shared by the UNet, ControlNet and VAE graphs, named as diffusers names them:
 // ResnetBlock2D, Transformer2DModel + BasicTransformerBlock, Downsample2D, Upsample2D, the VAE's
 // mid-block attention and the sinusoidal timestep embedding.
-import type { GraphBuilder } from '../onnx/graph';
-import { attention, conv, fromTokens, gelu, groupNorm, layerNorm, linear, shapeOf, silu, toTokens, type Weights } from './ops';
+import type { FloatTensor, GraphBuilder } from '../onnx/graph';
+import { attention, conv, fromTokens, gelu, groupNorm, layerNorm, linear, requireWeight, shapeOf, silu, toTokens, type Weights } from './ops';
 
 export interface ResnetOptions {
   groups: number;
@@ -29,19 +29,65 @@ export function downsample(g: GraphBuilder, w: Weights, prefix: string, x: strin
   return conv(g, w, `${prefix}.conv`, x, { stride: 2, pads });
 }
 
-/** Upsample2D: nearest-neighbour resize to `sizeOf`'s H×W (2× normally), then a 3×3 conv. */
+/**
+ * Upsample2D: nearest-neighbour resize to `sizeOf`'s H×W (2× normally), then a 3×3 conv. Without
+ * `sizeOf` (an exact 2×: the VAE decoder) the same sums are made on the low-resolution input: each
+ * output phase (even or odd row, even or odd column) sees only two distinct input rows and columns
+ * through the 3×3 kernel, so it is a 2×2 conv whose taps are sums of the kernel's (upsamplePhaseKernel),
+ * and DepthToSpace interleaves the four phases: 16 multiply-adds per input pixel and channel pair
+ * instead of 36, and the 4× larger upsampled input is never made (these convs were about 30 % of a
+ * 512×512 decode). The UNet's upsamplers stay resize + conv: sized by a skip of odd size, the last
+ * row or column of the resized input is cut off, which the phase form cannot reproduce.
+ */
 export function upsample(g: GraphBuilder, w: Weights, prefix: string, x: string, sizeOf?: string): string {
-  let up: string;
-  if (sizeOf) {
-    const shape = g.op('Shape', [x]);
-    const target = g.op('Shape', [sizeOf]);
-    const sizes = g.op('Concat', [g.op('Slice', [shape, g.int64([0]), g.int64([2])]), g.op('Slice', [target, g.int64([2]), g.int64([4])])], { axis: { i: 0 } });
-    up = g.op('Resize', [x, '', '', sizes], { mode: { s: 'nearest' }, coordinate_transformation_mode: { s: 'asymmetric' }, nearest_mode: { s: 'floor' } });
-  } else {
-    up = g.op('Resize', [x, '', g.floats([1, 1, 2, 2], [4], 'float32')], { mode: { s: 'nearest' }, coordinate_transformation_mode: { s: 'asymmetric' }, nearest_mode: { s: 'floor' } });
+  if (!sizeOf) {
+    const weight = requireWeight(w, `${prefix}.conv.weight`);
+    const [, , kh, kw] = weight.shape;
+    if (weight.shape.length !== 4 || kh !== 3 || kw !== 3) throw new Error(`${prefix}.conv.weight has shape [${weight.shape}], expected a 3x3 conv kernel`);
+    const bias = w.has(`${prefix}.conv.bias`) ? [g.weight(`${prefix}.conv.bias`, w.get(`${prefix}.conv.bias`))] : [];
+    const phases = UPSAMPLE_PHASES.map(({ py, px, kernel }) => g.op('Conv', [x, g.weight(`${prefix}.conv.weight`, weight, kernel), ...bias], {
+      kernel_shape: { ints: [2, 2] },
+      strides: { ints: [1, 1] },
+      // Phase 0 reads input rows i−1 and i for output row 2i, phase 1 rows i and i+1 for row 2i+1.
+      pads: { ints: [1 - py, 1 - px, py, px] },
+    }));
+    return g.op('DepthToSpace', [g.op('Concat', phases, { axis: { i: 1 } })], { blocksize: { i: 2 }, mode: { s: 'DCR' } });
   }
+  const shape = g.op('Shape', [x]);
+  const target = g.op('Shape', [sizeOf]);
+  const sizes = g.op('Concat', [g.op('Slice', [shape, g.int64([0]), g.int64([2])]), g.op('Slice', [target, g.int64([2]), g.int64([4])])], { axis: { i: 0 } });
+  const up = g.op('Resize', [x, '', '', sizes], { mode: { s: 'nearest' }, coordinate_transformation_mode: { s: 'asymmetric' }, nearest_mode: { s: 'floor' } });
   return conv(g, w, `${prefix}.conv`, up);
 }
+
+/**
+ * The 2×2 kernel [O, I, 2, 2] of output phase (py, px) of a nearest 2× upsample followed by the 3×3
+ * kernel `t`: along each axis, phase 0 takes taps {0} and {1, 2} of the 3×3 kernel (input offsets −1, 0),
+ * phase 1 takes {0, 1} and {2} (offsets 0, +1).
+ */
+export function upsamplePhaseKernel(t: FloatTensor, py: number, px: number): FloatTensor {
+  const [out, inp] = t.shape;
+  const groups = (phase: number) => (phase === 0 ? [[0], [1, 2]] : [[0, 1], [2]]);
+  const rows = groups(py), cols = groups(px);
+  const data = new Float32Array(out * inp * 4);
+  for (let k = 0; k < out * inp; k++) {
+    for (let r = 0; r < 2; r++) {
+      for (let c = 0; c < 2; c++) {
+        let sum = 0;
+        for (const a of rows[r]) for (const b of cols[c]) sum += t.data[k * 9 + a * 3 + b];
+        data[k * 4 + r * 2 + c] = sum;
+      }
+    }
+  }
+  return { shape: [out, inp, 2, 2], data };
+}
+
+/** The four phases in DepthToSpace's DCR channel order (row phase major), each with its named weight transform. */
+const UPSAMPLE_PHASES = [0, 1].flatMap((py) => [0, 1].map((px) => ({
+  py, px,
+  // The graph builder keys a transformed weight by the transform's name.
+  kernel: Object.defineProperty((t: FloatTensor) => upsamplePhaseKernel(t, py, px), 'name', { value: `upsamplePhase${py}${px}` }),
+})));
 
 /**
  * What a decoder self-attention layer does across frames (docs/METHOD.md §3.1): hand its input tokens

@@ -13,7 +13,7 @@ import { partialName, writeModel } from '../onnx/model';
 import { placeInStore, StoreWriter, weightStoreStem } from './weight-store';
 
 /** Bump when a builder change alters what graphs compute or their inputs/outputs. */
-export const GRAPH_BUILDER_VERSION = 4;
+export const GRAPH_BUILDER_VERSION = 5;
 
 export interface CompiledGraphKey {
   /** Fingerprint of the weights and merged LoRAs (WeightSource.fingerprint()). */
