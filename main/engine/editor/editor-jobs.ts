@@ -55,6 +55,10 @@ export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobSta
       // The engine's words name the command line's flag and start with the project's path (the open project).
       return { message: 'No checkpoint is selected: choose one in the model manager', fix: 'Open Models…, import a checkpoint and choose "Use as checkpoint".' };
     }
+    if (/^no CLIP tokenizer found: /.test(text)) {
+      // The engine's words go on to name the command line's commands and flags; the editor has the model manager.
+      return { message: text.split('. ')[0], file: e.file, fix: 'Open Models… and import a tokenizer folder (vocab.json and merges.txt, e.g. the tokenizer/ folder of any SD1.5 diffusers model).' };
+    }
     if (/has not been rendered with its caches|is out of date: its settings changed/.test(text)) {
       // The engine's words name the command line's flags; in the editor it is a button.
       const message = text.replace(/; render it (again )?first \(--frame \d+, or --all\)$/, '');
