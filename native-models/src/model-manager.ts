@@ -149,6 +149,18 @@ export async function listModels(modelsDir: string): Promise<InstalledModel[]> {
   return found;
 }
 
+/**
+ * A model named as `models list` prints it (its file or folder name) or as the editor shows it (its path
+ * inside the models folder, e.g. diffusers/foo): its path, or undefined when the folder has none of that name.
+ */
+export async function findInstalledModel(modelsDir: string, name: string): Promise<string | undefined> {
+  const inside = path.resolve(modelsDir, name);
+  if (!path.relative(modelsDir, inside).startsWith('..') && fs.existsSync(inside)) return inside;
+  const named = (await listModels(modelsDir)).filter((m) => m.name === name);
+  if (named.length > 1) throw new UserError(`several models are named "${name}" (${named.map((m) => path.relative(modelsDir, m.path)).join(', ')}); give one of these paths`, modelsDir);
+  return named[0]?.path;
+}
+
 /** Bytes copied between progress reports and cancel checks: a 4 GB checkpoint reports about 4,000 times. */
 const COPY_CHUNK = 1 << 20;
 
