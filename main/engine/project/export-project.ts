@@ -130,5 +130,6 @@ export async function exportProject(projectFile: string, p: Project, opts: Proje
     audio, overwrite: opts.overwrite, startNumber: opts.startNumber,
     cancel: opts.cancel, onProgress: opts.onProgress,
   });
-  return { ...result, fromSource: missing.length, width: size.width, height: size.height };
+  // The size written: side by side, the source's picture beside the rendered one doubles the width.
+  return { ...result, fromSource: missing.length, width: opts.sideBySide ? size.width * 2 : size.width, height: size.height };
 }
