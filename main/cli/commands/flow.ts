@@ -6,7 +6,7 @@ import type { Command, CommandContext, ParsedArgs } from '../command';
 import { UserError } from '../../../native-models/src/errors';
 import { readRgb, writePng } from '../../engine/media/image-files';
 import { frameFileName } from '../../engine/project/paths';
-import { orderedFrames } from '../../engine/media/frames-folder';
+import { listImageSequence } from '../../engine/media/image-sequence';
 import { computeFlow, computeForwardFlow, occlusionMask, type ComputeFlowOptions, type FlowPreset } from '../../../native-models/src/flow';
 import { writeFlo } from '../../../native-models/src/flo';
 import type { FlowField } from '../../../native-models/src/image';
@@ -58,8 +58,9 @@ async function flowOfTwoImages(args: ParsedArgs, ctx: CommandContext): Promise<v
 async function flowOfFolder(args: ParsedArgs, ctx: CommandContext): Promise<void> {
   const dir = args.requireString('frames');
   const outDir = args.requireString('out');
-  // Any numbering that sorts (ffmpeg writes 0001.png from 1): consecutive frames are paired in that order.
-  const frames = orderedFrames(dir).files as string[];
+  // Read as `rerender new` reads an image sequence (any numbering, ffmpeg's 0001.png from 1; files without
+  // a frame number or of another sequence refused, named): consecutive frames are paired in number order.
+  const frames = listImageSequence(dir).files;
   if (frames.length < 2) throw new UserError(`needs at least two PNG or JPEG frames, found ${frames.length}`, dir);
   await fs.promises.mkdir(outDir, { recursive: true });
   const options = flowOptions(args);
