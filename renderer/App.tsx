@@ -129,7 +129,7 @@ function Dialogs() {
     case 'models': return <ModelManager />;
     case 'help': return <HelpOverlay />;
     case 'suggest': return project ? <SuggestDialog /> : null;
-    case 'new-project': return <NewProjectDialog video={dialog.video} />;
+    case 'new-project': return <NewProjectDialog video={dialog.video} opened={dialog.opened} />;
     case 'external-editor': return <ExternalEditorDialog then={dialog.then} />;
   }
 }

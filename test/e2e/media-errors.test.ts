@@ -76,3 +76,17 @@ test('given a video path where nothing is, when typed in the new-project dialog,
   await page.waitForFunction(() => !(document.querySelector('[data-testid=new-dialog] button.primary') as HTMLButtonElement | null)?.disabled);
   await dialog.getByRole('button', { name: 'Close' }).click();
 });
+
+test('given a video chosen in Open project…, then the editor says it is a video and offers the new project from it, filled in', async () => {
+  const page = editor!.page;
+  const video = path.join(dir, 'there.mp4'); // made by the test before
+  await page.getByTestId('start-screen').getByRole('button', { name: /Open project…/ }).click();
+  await page.getByTestId('path-dialog').locator('input').first().fill(video);
+  await page.getByTestId('path-dialog').getByRole('button', { name: 'OK' }).click();
+  const dialog = page.getByTestId('new-dialog');
+  await dialog.getByTestId('opened-video').getByText('there.mp4 is a video, not a Rerender project').waitFor();
+  assert.equal(await dialog.getByLabel('Video').inputValue(), video);
+  assert.equal(await dialog.getByLabel('Project file').inputValue(), path.join(dir, 'there.rerender'));
+  assert.equal(await page.getByTestId('error').count(), 0, 'no error: the offer takes its place');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+});
