@@ -6,6 +6,7 @@ import type { CallResult } from '../../preload/api';
 import { actions, askPath, openProject, perform, shortcutOf, showProject } from '../actions';
 import { ErrorDetail, formatEta } from '../JobsPanel';
 import { call, editor, receiveProject, useEditor } from '../store';
+import { count } from '../../preload/plural';
 
 export function HelpOverlay() {
   const groups = [...new Set(actions.map((a) => a.group))];
@@ -155,7 +156,7 @@ export function SuggestDialog() {
       <h2>Suggest keyframes</h2>
       <label><input type="radio" checked={method === 'uniform'} onChange={() => setMethod('uniform')} /> every <input type="number" min={1} value={every} onChange={(e) => setEvery(Number(e.target.value))} aria-label="Every K frames" /> frames</label>
       <label><input type="radio" checked={method === 'adaptive'} onChange={() => setMethod('adaptive')} /> at content changes, gaps from <input type="number" min={1} value={min} onChange={(e) => setMin(Number(e.target.value))} aria-label="Smallest gap" /> to <input type="number" min={1} value={max} onChange={(e) => setMax(Number(e.target.value))} aria-label="Largest gap" /></label>
-      {suggestion && <p data-testid="suggest-summary">{suggestion.length} keyframes suggested (dashed on the timeline). Keyframes that stay keep their images and settings.</p>}
+      {suggestion && <p data-testid="suggest-summary">{count(suggestion.length, 'keyframe')} suggested (dashed on the timeline). Keyframes that stay keep their images and settings.</p>}
       {suggestion && kept.length > 0 && <p className="note" data-testid="suggest-kept">Also kept, because they have images: {framesList(kept)}. Delete them on the timeline if they are not wanted.</p>}
       {suggestion && removed.length > 0 && <p className="muted" data-testid="suggest-removed">Removed (empty, no image): {framesList(removed)}.</p>}
       <div className="buttons">

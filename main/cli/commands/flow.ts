@@ -10,6 +10,7 @@ import { listImageSequence } from '../../engine/media/image-sequence';
 import { computeFlow, computeForwardFlow, occlusionMask, type ComputeFlowOptions, type FlowPreset } from '../../../native-models/src/flow';
 import { writeFlo } from '../../../native-models/src/flo';
 import type { FlowField } from '../../../native-models/src/image';
+import { count } from '../../../preload/plural';
 
 const PRESETS: readonly FlowPreset[] = ['fast', 'balanced', 'accurate'];
 
@@ -78,7 +79,7 @@ async function flowOfFolder(args: ParsedArgs, ctx: CommandContext): Promise<void
     previous = next;
   }
   if (ctx.json) ctx.out(JSON.stringify({ ok: true, pairs: pairs.length, out: outDir, paired: pairs }));
-  else ctx.out(`${pairs.length} flows written to ${outDir}: ${pairs[0].flow} is ${pairs[0].from} → ${pairs[0].to}, ${pairs[pairs.length - 1].flow} is ${pairs[pairs.length - 1].from} → ${pairs[pairs.length - 1].to}`);
+  else ctx.out(`${count(pairs.length, 'flow')} written to ${outDir}: ${pairs[0].flow} is ${pairs[0].from} → ${pairs[0].to}, ${pairs[pairs.length - 1].flow} is ${pairs[pairs.length - 1].from} → ${pairs[pairs.length - 1].to}`);
 }
 
 export const flowCommand: Command = {

@@ -12,6 +12,7 @@ import { renderKeyframes, type RenderRequest, type RenderSummary } from '../../e
 import type { FarmRenderSummary } from '../../farm/submit-render';
 import { parseRedisUrl } from '../../farm/connection';
 import { renderOnFarm } from '../../farm/submit-render';
+import { count } from '../../../preload/plural';
 
 export const FRESCO_FLAGS = ['no-spatial', 'no-temporal', 'no-cross-frame', 'no-optimise', 'background-smoothing', 'no-background-smoothing'] as const;
 
@@ -175,7 +176,7 @@ export async function runRender(args: ParsedArgs, ctx: CommandContext, forcedMod
   progress.done();
   if (ctx.json) { ctx.out(JSON.stringify({ ok: true, ...summary })); return; }
   for (const r of summary.rendered) ctx.out(`keyframe at frame ${r.frame}: ${r.image} (revision ${r.revision}, ${r.seconds.toFixed(1)} s, ${r.unetCalls} UNet calls)`);
-  if (summary.farm) ctx.out(`rendered on the farm by ${summary.farm.workers.join(', ') || 'no new work'} (${summary.farm.jobsShared} keyframes already done or shared)`);
+  if (summary.farm) ctx.out(`rendered on the farm by ${summary.farm.workers.join(', ') || 'no new work'} (${count(summary.farm.jobsShared, 'keyframe')} already done or shared)`);
   if (summary.fresco) ctx.out(`${summary.fresco.batches.length} FRESCO batches`);
   if (summary.provider) {
     const skipped = (summary.skippedProviders ?? []).map((s) => `${s.provider}: ${s.reason}`).join('; ');
