@@ -78,6 +78,8 @@ export const projectState = z.object({
 
 /** The words export.start's error starts with when an earlier export exists and `overwrite` was not given. */
 export const EXPORT_EXISTS = /already exists|an earlier frames export is in this folder/;
+/** The engine's words when a video is opened as a project (project-file.ts); the editor then offers a new project from it. */
+export const VIDEO_NOT_PROJECT = 'is a video, not a Rerender project';
 export type ProjectState = z.infer<typeof projectState>;
 /** The project types the renderer uses, re-exported so it never reaches into the engine. */
 export type Project = ProjectState['project'];

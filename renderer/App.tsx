@@ -13,6 +13,7 @@ import { ModelManager } from './dialogs/ModelManager';
 import { HelpOverlay, NewProjectDialog, StartScreen, SuggestDialog, UnsavedDialog } from './dialogs/SmallDialogs';
 import { FileBrowser } from './dialogs/FileBrowser';
 import { ExternalEditorDialog } from './dialogs/ExternalEditorDialog';
+import { count } from '../preload/plural';
 
 /** The toolbar's groups, in the order a project is made: file, edit, keyframes, render, output. */
 const TOOLBAR: string[][] = [
@@ -98,7 +99,7 @@ function StatusBar() {
   const p = project?.project;
   return (
     <footer className="status">
-      {p && <span data-testid="status-frame">frame {frame} / {p.frames.count - 1} · {p.keyframes.length} keyframes · {p.working.width}×{p.working.height} · {(p.frames.fps.num / p.frames.fps.den).toFixed(3).replace(/\.?0+$/, '')} fps</span>}
+      {p && <span data-testid="status-frame">frame {frame} / {p.frames.count - 1} · {count(p.keyframes.length, 'keyframe')} · {p.working.width}×{p.working.height} · {(p.frames.fps.num / p.frames.fps.den).toFixed(3).replace(/\.?0+$/, '')} fps</span>}
       {project && !project.framesReady && <span className="note" data-testid="frames-note">{decodeFailed ? 'the frames could not be decoded (the reason is in Jobs): previews are missing until they are' : 'decoding the frames again (see Jobs): previews appear when it is done'}</span>}
       {error && <span className="error" role="alert" data-testid="error">{error} <button className="link" onClick={() => editor.set({ error: null })}>dismiss</button></span>}
       {!error && notice && <span className="notice">{notice} <button className="link" onClick={() => editor.set({ notice: null })}>ok</button></span>}
@@ -145,7 +146,7 @@ function Dialogs() {
     case 'models': return <ModelManager />;
     case 'help': return <HelpOverlay />;
     case 'suggest': return project ? <SuggestDialog /> : null;
-    case 'new-project': return <NewProjectDialog video={dialog.video} />;
+    case 'new-project': return <NewProjectDialog video={dialog.video} opened={dialog.opened} />;
     case 'external-editor': return <ExternalEditorDialog then={dialog.then} />;
   }
 }

@@ -3,7 +3,7 @@
 // and shortcuts are declared once in `preload/action-table.ts` (the Electron menu reads them there);
 // this file adds what each action does.
 import { ACTION_TABLE, matchesShortcut, type ActionDeclaration, type ActionName } from '../preload/action-table';
-import type { PickPurpose, ProjectState } from '../preload/api';
+import { VIDEO_NOT_PROJECT, type PickPurpose, type ProjectState } from '../preload/api';
 import { call, editor, frameCount, receiveProject, runOnChoice, setFrame, type Coverage } from './store';
 import { clampView, fitZoom } from './timeline/timeline-math';
 
@@ -81,7 +81,15 @@ export async function openProject(file: string, asked?: 'go' | 'discard'): Promi
   // before the call answers, and that frame is the one the open-to-first-frame figure must end at.
   const before = editor.get().openedAt, openedAt = performance.now();
   editor.set({ openedAt });
-  const state = await call('project.open', { file });
+  let state: ProjectState | undefined;
+  try {
+    state = await editor.get().api.call('project.open', { file });
+  } catch (err) {
+    const message = (err as Error).message;
+    // A video opened as a project: offer the new project from it rather than an error.
+    if (message.includes(VIDEO_NOT_PROJECT)) editor.set({ dialog: { kind: 'new-project', video: file, opened: true } });
+    else editor.set({ error: message });
+  }
   if (state) await showProject(state, openedAt);
   else editor.set({ openedAt: before });
 }

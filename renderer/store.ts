@@ -14,7 +14,8 @@ export type DialogState =
   | { kind: 'models' }
   | { kind: 'help' }
   | { kind: 'suggest' }
-  | { kind: 'new-project'; video?: string }
+  /** `opened`: the video was opened as a project; the dialog offers a new project from it instead. */
+  | { kind: 'new-project'; video?: string; opened?: boolean }
   /** The paint program setting; `then` is the action to run once it is chosen. */
   | { kind: 'external-editor'; then?: string };
 

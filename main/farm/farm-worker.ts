@@ -26,6 +26,7 @@ import { checkPriorRenders, checkProjectFiles, PathRefused, resolveJobProject, t
 import { FARM_PREFIX, cancelKey, parsePropagateJob, parseRenderJob, renderJobLabel, segmentOutputKey, workerKey, type FarmKind, type FrescoJob, type JobProgress, type PropagateJobResult, type RenderJob, type RenderJobResult } from './jobs';
 import type { Project } from '../../preload/project-schema';
 import type { RenderRequest } from '../engine/render/keyframe-method';
+import { count } from '../../preload/plural';
 
 export interface FarmWorkerOptions {
   connection: FarmConnection;
@@ -149,7 +150,7 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
       });
       jobsDone++;
       const seconds = (Date.now() - t0) / 1000;
-      log(`finished segment ${s.id}: ${result.framesWritten} frames written, ${result.framesKept} kept, ${result.synthesesReused} steps resumed, ${seconds.toFixed(1)} s`);
+      log(`finished segment ${s.id}: ${count(result.framesWritten, 'frame')} written, ${result.framesKept} kept, ${result.synthesesReused} steps resumed, ${seconds.toFixed(1)} s`);
       return { worker: id, framesWritten: result.framesWritten, framesKept: result.framesKept, synthesesReused: result.synthesesReused, seconds };
     } catch (err) {
       if (isCancelled(err) && handingBack) {

@@ -32,6 +32,7 @@ import { bullConnection, checkFarmConnection, scanKeys } from './connection';
 import { FARM_PREFIX, WORKER_KEYS, cancelKey, frescoJobId, renderJobId, type FrescoJob, type JobProgress, type RenderJob, type RenderJobResult } from './jobs';
 import type { WorkerHeartbeat } from './farm-worker';
 import { JOB_OPTIONS, Submission, SubmissionCancelled, attemptsText, type FarmSubmitOptions } from './submit';
+import { count } from '../../preload/plural';
 
 
 /** Opens the farm's render queue. */
@@ -288,7 +289,7 @@ export async function renderSnapshotOnFarm(request: RenderRequest, project: Proj
       }
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 400));
     }
-    opts.onProgress?.(1, `rendered ${totalKeys} keyframes on the farm`);
+    opts.onProgress?.(1, `rendered ${count(totalKeys, 'keyframe')} on the farm`);
     return summaryOf([]);
   } finally {
     await queue.close().catch(() => undefined);

@@ -15,9 +15,10 @@ import IORedis from 'ioredis';
 import { Queue, type Job } from 'bullmq';
 import { CancelledError, UserError, type CancelToken, type ProgressFn } from '../../native-models/src/errors';
 import { readProjectFile } from '../engine/project/project-file';
+import { count } from '../../preload/plural';
 import { segmentsOf, type Segment } from '../engine/project/keyframes';
 import { ensureFrameCache } from '../engine/project/source-video';
-import { openProjectFlows, propagateProject } from '../engine/propagation/propagate-project';
+import { openProjectFlows, propagateProject, runnableSegments, type SkippedSegments } from '../engine/propagation/propagate-project';
 import { withProjectLock } from '../engine/project/project-lock';
 import { bullConnection, checkFarmConnection, type FarmConnection } from './connection';
 import { writeJobSnapshot } from './snapshot';
@@ -44,6 +45,8 @@ export interface FarmPropagateResult {
   framesKept: number;
   /** Distinct workers that ran this submission's segments. */
   workers: string[];
+  /** Segments not submitted because a keyframe of theirs has no finished image. */
+  skipped?: SkippedSegments;
 }
 
 /** Opens the farm's propagate queue (the name every worker and submitter uses). */
@@ -100,15 +103,7 @@ export async function propagateOnFarm(projectFile: string, opts: FarmPropagateOp
   const file = path.resolve(projectFile);
   for (const w of (await checkFarmConnection(opts.connection)).warnings) opts.onWarning?.(w);
   const p = opts.project ?? await readProjectFile(file);
-  if (p.keyframes.length === 0) throw new UserError('the project has no keyframes; add keyframes first');
-  let segments = segmentsOf(p);
-  if (opts.segmentId) {
-    segments = segments.filter((s) => s.id === opts.segmentId);
-    if (!segments.length) throw new UserError(`no segment "${opts.segmentId}"; segments are ${segmentsOf(p).map((s) => s.id).join(', ')}`);
-  }
-  const used = new Set(opts.segmentId ? segments.flatMap((s) => [s.left?.id, s.right?.id]) : p.keyframes.map((k) => k.id));
-  const missing = p.keyframes.filter((k) => used.has(k.id) && (!k.image || k.status !== 'done'));
-  if (missing.length) throw new UserError(`keyframes at frames ${missing.map((k) => k.frame).join(', ')} have no finished image yet; render or import them first`);
+  const { segments, skipped } = runnableSegments(p, opts.segmentId);
   // Workers read only inside the project: the source is decoded here, and the flow cache made, first.
   await ensureFrameCache(file, p, { cancel: opts.cancel });
   await openProjectFlows(file, p);
@@ -187,11 +182,11 @@ export async function propagateOnFarm(projectFile: string, opts: FarmPropagateOp
     } else {
       const now = await readProjectFile(file);
       const keys = new Map(segmentsOf(now).map((s) => [s.id, segmentOutputKey(now, s)]));
-      const changed = jobs.some((j) => keys.get(j.s.id) !== j.data.key) || (!opts.segmentId && keys.size !== jobs.length);
+      const changed = jobs.some((j) => keys.get(j.s.id) !== j.data.key) || (!opts.segmentId && keys.size !== jobs.length + (skipped?.ids.length ?? 0));
       if (changed) throw new UserError('the project changed while the farm propagated it; run propagate again for the changed segments', file);
       local = await withProjectLock(file, () => propagateProject(file, now, { cancel: opts.cancel, segmentId: opts.segmentId }));
     }
-    opts.onProgress?.(1, `propagated ${segments.length} segments on the farm`);
+    opts.onProgress?.(1, `propagated ${count(segments.length, 'segment')} on the farm`);
     const mine = [...results].filter(([id]) => !doneBefore.has(id)).map(([, r]) => r);
     return {
       segments: segments.length,
@@ -199,6 +194,7 @@ export async function propagateOnFarm(projectFile: string, opts: FarmPropagateOp
       framesWritten: mine.reduce((n, r) => n + r.framesWritten, 0) + local.framesWritten,
       framesKept: mine.reduce((n, r) => n + r.framesKept, 0),
       workers: [...new Set(mine.map((r) => r.worker))].sort(),
+      ...(skipped ? { skipped } : {}),
     };
   } finally {
     await queue.close().catch(() => undefined);

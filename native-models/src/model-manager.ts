@@ -6,6 +6,7 @@ import path from 'node:path';
 import { UserError, type CancelToken, type ProgressFn } from './errors';
 import { detectModelFile, type ModelDescription, type ModelKind } from './weights/detect-model';
 import { ClipTokenizer, isTokenizerFolder } from './tokenizer';
+import { onnxFileProblem } from './onnx/model-file';
 import { checkSha256, downloadFile, fileNameFromUrl } from './model-download';
 
 /** A model path as a project stores it: absolute, or inside the models folder. */
@@ -27,14 +28,17 @@ const CHOSEN_KINDS: Record<'checkpoint' | 'controlnet' | 'vae', { kinds: ModelKi
 export async function checkChosenModels(models: Partial<Record<'checkpoint' | 'controlnet' | 'vae', string | null>> | undefined, modelsDir: string): Promise<void> {
   for (const role of ['checkpoint', 'controlnet', 'vae'] as const) {
     const chosen = models?.[role];
-    if (!chosen) continue;
-    const file = projectModelPath(modelsDir, chosen);
-    const d = await detectModelFile(file);
-    if (d.problem) throw new UserError(`cannot be used as the ${role}: ${d.problem}`, file, d.detail);
-    const { kinds, what } = CHOSEN_KINDS[role];
-    if (!kinds.includes(d.kind) || (d.kind === 'diffusers-folder' && role !== 'checkpoint' && !d.components.includes(role))) {
-      throw new UserError(`is not ${what} (it holds: ${d.summary})`, file);
-    }
+    if (chosen) await checkModelFor(role, projectModelPath(modelsDir, chosen));
+  }
+}
+
+/** Refuses a model file or folder that cannot serve as `role` (its problem, or another kind), in one line naming it. Render runs it too. */
+export async function checkModelFor(role: 'checkpoint' | 'controlnet' | 'vae', file: string): Promise<void> {
+  const d = await detectModelFile(file);
+  if (d.problem) throw new UserError(`cannot be used as the ${role}: ${d.problem}`, file, d.detail);
+  const { kinds, what } = CHOSEN_KINDS[role];
+  if (!kinds.includes(d.kind) || (d.kind === 'diffusers-folder' && role !== 'checkpoint' && !d.components.includes(role))) {
+    throw new UserError(`is not ${what} (it holds: ${d.summary})`, file);
   }
 }
 
@@ -48,7 +52,8 @@ export function onnxModelAvailability(file: string | null | undefined, what: str
   if (!file) return { available: false, reason: none };
   if (!fs.existsSync(file)) return { available: false, reason: `the ${what} ${file} does not exist` };
   if (!file.toLowerCase().endsWith('.onnx')) return { available: false, reason: `the ${what} ${file} is not an .onnx file` };
-  return { available: true };
+  const problem = onnxFileProblem(file);
+  return problem ? { available: false, reason: `the ${what} ${file} is ${problem}` } : { available: true };
 }
 
 export type InstalledKind = 'checkpoint' | 'diffusers' | 'controlnet' | 'lora' | 'vae' | 'tokenizer' | 'onnx' | 'unknown';
@@ -116,7 +121,8 @@ export async function describeInstalled(p: string): Promise<InstalledModel | und
     const isModelFolder = fs.existsSync(path.join(p, 'model_index.json')) || fs.existsSync(path.join(p, 'config.json'));
     if (!isModelFolder) return undefined;
   } else if (/\.onnx$/i.test(name)) {
-    return { name, kind: 'onnx', path: p, bytes: st.size, summary: 'ONNX model' };
+    const problem = onnxFileProblem(p);
+    return { name, kind: 'onnx', path: p, bytes: st.size, summary: problem ? 'not ONNX' : 'ONNX model', ...(problem ? { problem } : {}) };
   } else if (!/\.(safetensors|ckpt|pt|pth|bin)$/i.test(name)) {
     return undefined;
   }
@@ -141,6 +147,18 @@ export async function listModels(modelsDir: string): Promise<InstalledModel[]> {
   if (!fs.existsSync(modelsDir)) return [];
   await visit(modelsDir, 0);
   return found;
+}
+
+/**
+ * A model named as `models list` prints it (its file or folder name) or as the editor shows it (its path
+ * inside the models folder, e.g. diffusers/foo): its path, or undefined when the folder has none of that name.
+ */
+export async function findInstalledModel(modelsDir: string, name: string): Promise<string | undefined> {
+  const inside = path.resolve(modelsDir, name);
+  if (!path.relative(modelsDir, inside).startsWith('..') && fs.existsSync(inside)) return inside;
+  const named = (await listModels(modelsDir)).filter((m) => m.name === name);
+  if (named.length > 1) throw new UserError(`several models are named "${name}" (${named.map((m) => path.relative(modelsDir, m.path)).join(', ')}); give one of these paths`, modelsDir);
+  return named[0]?.path;
 }
 
 /** Bytes copied between progress reports and cancel checks: a 4 GB checkpoint reports about 4,000 times. */

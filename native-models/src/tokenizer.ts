@@ -210,8 +210,11 @@ export async function resolveTokenizer(opts: { override?: string; model?: string
   }
   const found = opts.modelsDir ? await findTokenizer(opts.modelsDir) : undefined;
   if (found) return found;
+  // The editor words the fix its own way (editor-jobs.ts describeFailure): it keeps the text up to the first '. '.
+  const folder = opts.model !== undefined && fs.statSync(opts.model, { throwIfNoEntry: false })?.isDirectory();
   throw new UserError(
-    'no CLIP tokenizer found: single-file checkpoints carry none. Put any SD1.5 diffusers folder (with tokenizer/) in the models folder, '
+    `no CLIP tokenizer found: ${folder ? `the model folder ${path.basename(opts.model!)} has no tokenizer/ and the models folder holds none` : 'single-file checkpoints carry none'}. `
+    + 'Put any SD1.5 diffusers folder (with tokenizer/) in the models folder, '
     + 'run `rerender models download-tokenizer` to fetch the SD1.5 tokenizer files, or pass --tokenizer <folder with vocab.json and merges.txt>',
     opts.modelsDir ?? opts.model,
   );

@@ -8,6 +8,7 @@ import { EtaLeft } from '../JobsPanel';
 import { EXPORT_EXISTS } from '../../preload/api';
 import { EXPORT_FORMATS, EXPORT_SIDE, type ExportFormat } from '../../preload/project-schema';
 import { exportSize, type ExportSizeChoice } from '../../preload/export-size';
+import { count } from '../../preload/plural';
 
 type Format = ExportFormat;
 const EXT: Record<Format, string> = Object.fromEntries(Object.entries(EXPORT_FORMATS).map(([f, d]) => [f, d.ext])) as Record<Format, string>;
@@ -59,7 +60,9 @@ export function ExportDialog() {
   const videoExts = Object.values(EXT).filter(Boolean) as string[];
   const mismatch = format === 'png' ? (videoExts.includes(ext) || ext === '.m4v' ? `PNG frames go into a folder; the name ends ${ext}.` : null)
     : ext === EXT[format] || (format === 'mp4' && ext === '.m4v') ? null : `${EXPORT_FORMATS[format].label} needs a name ending ${EXT[format]}; the export will be refused.`;
-  const notRendered = project.segments.filter((s) => s.status !== 'done').length;
+  // Only the segments the chosen frames fall in: the export reads those frames alone (segments never hold keyframes).
+  const [first, last] = whole ? [0, p.frames.count - 1] : [start, end];
+  const notRendered = project.segments.filter((s) => s.status !== 'done' && s.start <= last && s.end >= first).length;
 
   useEffect(() => {
     if (!followsDefault.current) return;
@@ -144,7 +147,7 @@ export function ExportDialog() {
       {stretch && <p className="note" role="alert" data-testid="export-size-stretch">{stretch}</p>}
       <label><input type="checkbox" checked={sideBySide} onChange={(e) => setSideBySide(e.target.checked)} /> Side by side with the source</label>
       <label><input type="checkbox" checked={allowIncomplete} onChange={(e) => setAllowIncomplete(e.target.checked)} /> Use source frames where nothing is rendered yet</label>
-      {notRendered > 0 && !allowIncomplete && <p className="note">{notRendered === 1 ? '1 segment is' : `${notRendered} segments are`} not fully propagated; export fails unless you propagate first or allow source frames.</p>}
+      {notRendered > 0 && !allowIncomplete && <p className="note">{count(notRendered, 'segment')} {notRendered === 1 ? 'is' : 'are'} not fully propagated{whole ? '' : ` in frames ${first}–${last}`}; export fails unless you propagate first or allow source frames.</p>}
       {kept && !job && <div className="export-progress" data-testid="export-status" data-status="kept">{kept}</div>}
       {job && (
         <div className={`export-progress ${job.status}`} data-testid="export-status" data-status={job.status}>

@@ -6,6 +6,7 @@ import type { CallResult } from '../../preload/api';
 import { actions, askPath, openProject, perform, shortcutOf, showProject } from '../actions';
 import { ErrorDetail, EtaLeft } from '../JobsPanel';
 import { call, editor, receiveProject, useEditor } from '../store';
+import { count } from '../../preload/plural';
 
 export function HelpOverlay() {
   const groups = [...new Set(actions.map((a) => a.group))];
@@ -53,7 +54,7 @@ export function projectPathFor(source: string): string {
   return trimmed ? trimmed.replace(/\.[^./\\]+$/, '') + '.rerender' : '';
 }
 
-export function NewProjectDialog({ video: initialVideo }: { video?: string }) {
+export function NewProjectDialog({ video: initialVideo, opened: openedAsProject }: { video?: string; opened?: boolean }) {
   const [video, setVideo] = useState(initialVideo ?? '');
   const [file, setFile] = useState(initialVideo ? projectPathFor(initialVideo) : '');
   /** The project path follows the source's name until the user edits it. */
@@ -61,6 +62,8 @@ export function NewProjectDialog({ video: initialVideo }: { video?: string }) {
   const [shortSide, setShortSide] = useState(512);
   const source = useSourceKind(video);
   const sequence = source?.kind === 'image-sequence';
+  // Create stays off while the path names nothing: the project could only fail to decode it.
+  const missing = source?.kind === 'missing' && !!video.trim();
   const [fps, setFps] = useState('');
   const [allowGaps, setAllowGaps] = useState(false);
   const [jobId, setJobId] = useState<string | null>(null);
@@ -90,6 +93,7 @@ export function NewProjectDialog({ video: initialVideo }: { video?: string }) {
   return (
     <div className="dialog" role="dialog" aria-label="New project from video" data-testid="new-dialog">
       <h2>New project from a video</h2>
+      {openedAsProject && initialVideo && <p data-testid="opened-video">{initialVideo.split(/[\\/]/).pop()} is a video, not a Rerender project: make a new project from this video below, or Close.</p>}
       <label>Video, or a folder of PNG or JPEG frames<span className="row"><input value={video} onChange={(e) => changeVideo(e.target.value)} aria-label="Video" placeholder="/path/to/clip.mp4" /><button onClick={() => void pickVideo()}>Choose…</button></span></label>
       {sequence && (
         <div className="sequence" data-testid="sequence-source">
@@ -98,18 +102,18 @@ export function NewProjectDialog({ video: initialVideo }: { video?: string }) {
           {source.gaps && <label><input type="checkbox" checked={allowGaps} onChange={(e) => setAllowGaps(e.target.checked)} /> Take the frames in order despite the missing numbers</label>}
         </div>
       )}
-      {source?.kind === 'missing' && video.trim() && <p className="note" data-testid="source-missing">Nothing is at this path yet.</p>}
+      {missing && <p className="field-error" role="alert" data-testid="source-missing">Nothing is at this path: choose a video file or a folder of frames.</p>}
       <label>Project file<span className="row"><input value={file} onChange={(e) => { setFile(e.target.value); setFileEdited(true); }} aria-label="Project file" /><button onClick={() => void pickFile()}>Choose…</button></span></label>
       <label>Working size (short side, px)<input type="number" min={64} max={8192} step={64} value={shortSide} onChange={(e) => setShortSide(Number(e.target.value))} /></label>
       {job && (
-        <div className="export-progress" data-testid="create-status" data-status={job.status}>
+        <div className={`export-progress ${job.status}`} data-testid="create-status" data-status={job.status}>
           {running ? <><progress max={1} value={job.fraction} /> decoding {Math.round(job.fraction * 100)}% <EtaLeft seconds={job.etaSeconds} fraction={job.fraction} /></>
             : job.status === 'failed' ? <><span role="alert">{job.error?.message}{job.error?.fix ? ` — ${job.error.fix}` : ''}</span><ErrorDetail detail={job.error?.detail} /></>
             : job.status === 'done' ? 'opening the project…' : job.status}
         </div>
       )}
       <div className="buttons">
-        <button className="primary" disabled={!video || !file.endsWith('.rerender') || running || (sequence && !fps.trim())} onClick={async () => {
+        <button className="primary" disabled={!video || missing || !file.endsWith('.rerender') || running || (sequence && !fps.trim())} onClick={async () => {
           setOpenBefore(editor.get().project?.file);
           const r = await call('project.create', { projectFile: file, video, shortSide, ...(sequence ? { fps: fps.trim(), allowGaps } : {}) });
           if (r) setJobId(r.jobId);
@@ -152,7 +156,7 @@ export function SuggestDialog() {
       <h2>Suggest keyframes</h2>
       <label><input type="radio" checked={method === 'uniform'} onChange={() => setMethod('uniform')} /> every <input type="number" min={1} value={every} onChange={(e) => setEvery(Number(e.target.value))} aria-label="Every K frames" /> frames</label>
       <label><input type="radio" checked={method === 'adaptive'} onChange={() => setMethod('adaptive')} /> at content changes, gaps from <input type="number" min={1} value={min} onChange={(e) => setMin(Number(e.target.value))} aria-label="Smallest gap" /> to <input type="number" min={1} value={max} onChange={(e) => setMax(Number(e.target.value))} aria-label="Largest gap" /></label>
-      {suggestion && <p data-testid="suggest-summary">{suggestion.length} keyframes suggested (dashed on the timeline). Keyframes that stay keep their images and settings.</p>}
+      {suggestion && <p data-testid="suggest-summary">{count(suggestion.length, 'keyframe')} suggested (dashed on the timeline). Keyframes that stay keep their images and settings.</p>}
       {suggestion && kept.length > 0 && <p className="note" data-testid="suggest-kept">Also kept, because they have images: {framesList(kept)}. Delete them on the timeline if they are not wanted.</p>}
       {suggestion && removed.length > 0 && <p className="muted" data-testid="suggest-removed">Removed (empty, no image): {framesList(removed)}.</p>}
       <div className="buttons">

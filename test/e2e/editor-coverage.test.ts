@@ -197,6 +197,12 @@ describe('coverage strip, suggested keyframes and the error map (serve mode)', (
     await page.keyboard.press('Control+e');
     const dialog = page.getByTestId('export-dialog');
     await dialog.getByText('2 segments are not fully propagated').waitFor();
+    // A range counts only the segments its frames fall in: frames 0–10 lie in the segment before the new keyframe alone.
+    await dialog.locator('fieldset').first().locator('input[type=radio]').nth(1).check();
+    await dialog.getByLabel('Last frame').fill('10');
+    await dialog.getByText('1 segment is not fully propagated in frames 0–10').waitFor();
+    await dialog.locator('fieldset').first().locator('input[type=radio]').nth(0).check();
+    await dialog.getByText('2 segments are not fully propagated;').waitFor();
     await dialog.getByLabel('Destination').fill(path.join(dir, 'out.mp4'));
     await dialog.getByRole('button', { name: 'Export', exact: true }).click();
     const failure = dialog.locator('[data-testid=export-status][data-status=failed]');

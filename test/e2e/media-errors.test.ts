@@ -43,6 +43,7 @@ test('given a video whose picture data is damaged (its header intact), when a pr
   const status = dialog.locator('[data-testid=create-status][data-status=failed]');
   await status.waitFor({ timeout: 120_000 });
   const line = await status.getByRole('alert').textContent() ?? '';
+  assert.equal(await status.evaluate((el) => getComputedStyle(el).color), 'rgb(240, 163, 161)', 'a failure reads as an error, not grey text');
   assert.match(line, /^cannot decode damaged take\.mp4: its video data is damaged or incomplete, and no frames could be read from it; use an intact copy of the file/);
   assert.doesNotMatch(line, /h264|NAL|@ 0x|\|/, 'none of ffmpeg\'s own words in the message');
   const job = page.locator('[data-testid=job-create][data-status=failed]');
@@ -55,4 +56,37 @@ test('given a video whose picture data is damaged (its header intact), when a pr
   await details.locator('summary').click();
   assert.match(await details.locator('pre').textContent() ?? '', /^ffmpeg: .*(NAL|Invalid|Error)/s);
   await page.screenshot({ path: path.join(shots, 'decode-error.png') });
+});
+
+test('given a video path where nothing is, when typed in the new-project dialog, then it says so as an error and Create stays off until the path names a video', async () => {
+  const page = editor!.page;
+  const dialog = page.getByTestId('new-dialog');
+  if (!(await dialog.isVisible())) await page.getByRole('button', { name: /New project…/ }).first().click();
+  await dialog.getByLabel('Video').fill(path.join(dir, 'no such clip.mp4'));
+  const missing = dialog.getByTestId('source-missing');
+  await missing.waitFor();
+  assert.equal(await missing.getAttribute('role'), 'alert');
+  assert.equal(await missing.evaluate((el) => getComputedStyle(el).color), 'rgb(240, 163, 161)');
+  const create = dialog.getByRole('button', { name: 'Create' });
+  assert.equal(await create.isDisabled(), true, 'Create is off while the video does not exist');
+  const video = path.join(dir, 'there.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=s=160x96:r=12', '-frames:v', '6', '-pix_fmt', 'yuv420p', video]);
+  await dialog.getByLabel('Video').fill(video);
+  await missing.waitFor({ state: 'detached' });
+  await page.waitForFunction(() => !(document.querySelector('[data-testid=new-dialog] button.primary') as HTMLButtonElement | null)?.disabled);
+  await dialog.getByRole('button', { name: 'Close' }).click();
+});
+
+test('given a video chosen in Open project…, then the editor says it is a video and offers the new project from it, filled in', async () => {
+  const page = editor!.page;
+  const video = path.join(dir, 'there.mp4'); // made by the test before
+  await page.getByTestId('start-screen').getByRole('button', { name: /Open project…/ }).click();
+  await page.getByTestId('path-dialog').locator('input').first().fill(video);
+  await page.getByTestId('path-dialog').getByRole('button', { name: 'OK' }).click();
+  const dialog = page.getByTestId('new-dialog');
+  await dialog.getByTestId('opened-video').getByText('there.mp4 is a video, not a Rerender project').waitFor();
+  assert.equal(await dialog.getByLabel('Video').inputValue(), video);
+  assert.equal(await dialog.getByLabel('Project file').inputValue(), path.join(dir, 'there.rerender'));
+  assert.equal(await page.getByTestId('error').count(), 0, 'no error: the offer takes its place');
+  await dialog.getByRole('button', { name: 'Close' }).click();
 });

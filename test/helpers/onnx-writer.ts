@@ -61,3 +61,8 @@ export function onnxModel(graph: { inputs: Array<[string, Dim[]]>; outputs: Arra
     .message(8, new Message().string(1, '').int(2, 17))
     .encode();
 }
+
+/** The smallest real ONNX model (y = x): for tests where a model file must be one, but is never run. */
+export function identityOnnxModel(): Uint8Array {
+  return onnxModel({ inputs: [['x', [1]]], outputs: [['y', [1]]], nodes: [{ op: 'Identity', inputs: ['x'], outputs: ['y'] }] });
+}

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { binPath, rerender } from '../helpers/cli';
-import { makeVideo, tempDir } from '../helpers/media';
+import { ffprobeStreams, makeVideo, tempDir } from '../helpers/media';
 
 interface Ended { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
@@ -64,5 +64,13 @@ describe('CLI output into a reader that stops early', () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /wrote .*quiet\.webm \(12 frames at \d+×\d+, 12 taken from the source\)/);
     assert.ok(fs.statSync(out).size > 0);
+  });
+
+  test('given a side-by-side export, then the size it reports is the size written (both pictures), as ffprobe reads it', () => {
+    const out = path.join(dir, 'both.webm');
+    const r = rerender(['export', project, '--out', out, '--allow-incomplete', '--side-by-side']);
+    assert.equal(r.code, 0, r.stderr);
+    const v = ffprobeStreams(out).find((s) => s.codec_type === 'video')!;
+    assert.match(r.stdout, new RegExp(`wrote .*both\\.webm \\(12 frames at ${v.width}×${v.height},`));
   });
 });

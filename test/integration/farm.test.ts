@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { propagateProject } from '../../main/engine/propagation/propagate-project';
 import { projectPaths } from '../../main/engine/project/paths';
-import { readProjectFile } from '../../main/engine/project/project-file';
+import { readProjectFile, writeProjectFile } from '../../main/engine/project/project-file';
 import { parseRedisUrl, bullConnection } from '../../main/farm/connection';
 import { FARM_PREFIX } from '../../main/farm/jobs';
 import { tempDir } from '../helpers/media';
@@ -75,6 +75,20 @@ describe('render farm', { skip: missing }, () => {
     assert.equal(again.segmentsShared, 4);
     assert.equal(again.framesWritten, 0);
     await Promise.all(ws.map(stopWorker));
+  });
+
+  test('given a keyframe without an image, when the project is propagated on the farm, then the ready segments run and the others are skipped with one line, as locally', LONG, async () => {
+    const dir = tempDir('rerender-farm-skip-');
+    const { file } = await makeFarmProject(dir, 14, [0, 4, 8]);
+    const p = await readProjectFile(file);
+    await writeProjectFile(file, { ...p, keyframes: p.keyframes.map((k) => (k.frame === 8 ? { ...k, image: null, status: 'empty' as const } : k)) });
+    const w = worker();
+    await w.waitFor(/farm worker .* on /);
+    const r = rerender(['propagate', file, '--farm', redis.url]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^propagated 1 segment on the farm \(1 worker, 0 already done or shared\)/m);
+    assert.match(r.stdout, /^skipped 2 segments \(4-8, 8-13\): the keyframe at frame 8 has no finished image yet; render or import it, then propagate again$/m);
+    await stopWorker(w);
   });
 
   test('given a worker killed with SIGKILL mid-segment, when its lock runs out, then another worker resumes the segment and the frames equal a local run', LONG, async (t) => {

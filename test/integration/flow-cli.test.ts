@@ -121,6 +121,18 @@ describe('rerender flow / metrics', () => {
     assert.match(rerender(['metrics', exported, '--source', project]).stdout, /0004\.png→0005\.png \(source 00003\.png→00004\.png\)/);
   });
 
+  test('flow --frames refuses a folder whose numbering is mixed, as `new` does, naming the odd file, and writes nothing', async () => {
+    const frames = path.join(dir, 'mixed'), out = path.join(dir, 'mixed-flows');
+    fs.mkdirSync(frames);
+    for (let i = 0; i < 5; i++) await writePng(path.join(frames, frameFileName(i)), scene(i).b);
+    await writePng(path.join(frames, 'a.png'), scene(0).b);
+    const r = rerender(['flow', '--frames', frames, '--out', out]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /a\.png has no frame number in the name; the frames of a sequence are numbered/);
+    assert.doesNotMatch(r.stderr, /→/, 'no pair was made');
+    assert.ok(!fs.existsSync(out));
+  });
+
   test('bad input fails with a message that names the problem', () => {
     const missing = rerender(['flow', path.join(dir, 'nope.png'), path.join(dir, 'b.png'), '--out', path.join(dir, 'x.flo')]);
     assert.equal(missing.code, 1);

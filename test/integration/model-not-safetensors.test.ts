@@ -46,3 +46,24 @@ test('given a text file named .safetensors, when chosen as checkpoint, imported 
   assert.match(row, /cannot be used: is not a \.safetensors file \(its header is not valid\)/);
   assert.doesNotMatch(row, /claims|\d{6,}|\//, `the row names the file by its name only: ${row}`);
 });
+
+test('given a model named as `models list` prints it or as the editor shows it, when `render --model` gets that name, then it is found in the models folder; a name found nowhere names both places looked at', () => {
+  const dir = tempDir('rerender-model-by-name-');
+  copySampleProject(dir);
+  const models = path.join(dir, 'models');
+  fs.mkdirSync(path.join(models, 'checkpoints'), { recursive: true });
+  const installed = path.join(models, 'checkpoints', 'notes.safetensors');
+  fs.writeFileSync(installed, 'these are my notes about the shot, not weights\n');
+  const env = { HOME: dir };
+  const project = path.join(dir, 'sample.rerender');
+  // The file found is checked as any chosen checkpoint is: being refused here shows it was found.
+  for (const name of ['notes.safetensors', 'checkpoints/notes.safetensors']) {
+    const r = rerender(['render', project, '--frame', '0', '--model', name, '--models-dir', models], { env, cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(assertOneLine(r.stderr, installed), /cannot be used as the checkpoint: is not/);
+  }
+  const missing = rerender(['render', project, '--frame', '0', '--model', 'nothing-here', '--models-dir', models], { env, cwd: dir });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no checkpoint "nothing-here": neither .*nothing-here exists nor a model of that name in the models folder .*models/);
+  assert.ok(missing.stderr.includes(path.join(dir, 'nothing-here')) && missing.stderr.includes(models), missing.stderr);
+});

@@ -9,13 +9,15 @@ import { writeProjectFile } from '../../main/engine/project/project-file';
 import { projectState } from '../../preload/api';
 import { sampleProject } from '../helpers/project';
 import { tempDir } from '../helpers/media';
+import { identityOnnxModel } from '../helpers/onnx-writer';
 
 test('given a project, when its detector is none, a missing file or a file in the models folder, then the state says whether soft-edge and depth ControlNets can render and why not; undo brings the earlier answer back', async () => {
   const file = path.join(tempDir('rerender-detector-'), 'clip.rerender');
   await writeProjectFile(file, sampleProject());
   const modelsDir = tempDir('rerender-models-');
   fs.mkdirSync(path.join(modelsDir, 'onnx'));
-  fs.writeFileSync(path.join(modelsDir, 'onnx', 'hed.onnx'), 'only its existence is checked here');
+  fs.writeFileSync(path.join(modelsDir, 'onnx', 'hed.onnx'), identityOnnxModel());
+  fs.writeFileSync(path.join(modelsDir, 'onnx', 'fake.onnx'), 'hello\n');
   const session = new EditorSession(60_000, () => modelsDir);
   const setDetector = (detector: string | null) => session.edit({ action: 'setModels', models: { ...session.project().models, detector } });
 
@@ -39,7 +41,7 @@ test('given a project, when its detector is none, a missing file or a file in th
 
   fs.rmSync(path.join(modelsDir, 'onnx', 'hed.onnx'));
   assert.equal(session.state()!.controlnetDetector.available, false, 'a file removed after it was chosen is noticed on the next state');
-  fs.writeFileSync(path.join(modelsDir, 'onnx', 'hed.onnx'), 'back again');
+  fs.writeFileSync(path.join(modelsDir, 'onnx', 'hed.onnx'), identityOnnxModel());
 
   session.undo();
   const undone = session.undo();
@@ -50,5 +52,9 @@ test('given a project, when its detector is none, a missing file or a file in th
   const cleared = await setDetector(null);
   assert.equal(cleared.project.models.detector, null);
   assert.match(cleared.controlnetDetector.reason ?? '', /none is chosen/);
+
+  const fake = await setDetector('onnx/fake.onnx');
+  assert.equal(fake.controlnetDetector.available, false, 'a text file named .onnx is no detector');
+  assert.match(fake.controlnetDetector.reason ?? '', /fake\.onnx is not an ONNX model/);
   session.dispose();
 });

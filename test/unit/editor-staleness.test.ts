@@ -13,6 +13,7 @@ import type { Keyframe, Project } from '../../preload/project-schema';
 import { projectState, type ProjectState } from '../../preload/api';
 import { sampleProject } from '../helpers/project';
 import { tempDir } from '../helpers/media';
+import { identityOnnxModel } from '../helpers/onnx-writer';
 
 const at = (p: Project, frame: number) => p.keyframes.find((k) => k.frame === frame)!;
 const shown = (s: ProjectState, frame: number) => s.project.keyframes.find((k) => k.frame === frame)!;
@@ -91,7 +92,7 @@ describe('editor session: background smoothing availability', () => {
     const { file } = await renderedProject('fresco');
     const modelsDir = tempDir('rerender-models-');
     fs.mkdirSync(path.join(modelsDir, 'onnx'));
-    fs.writeFileSync(path.join(modelsDir, 'onnx', 'u2net.onnx'), 'only its existence is checked here');
+    fs.writeFileSync(path.join(modelsDir, 'onnx', 'u2net.onnx'), identityOnnxModel());
     fs.writeFileSync(path.join(modelsDir, 'onnx', 'u2net.bin'), 'not an ONNX file');
     const session = new EditorSession(60_000, () => modelsDir);
     const setModel = (saliencyModel: string | null) => session.edit({ action: 'setMode', mode: 'fresco', fresco: { saliencyModel } });

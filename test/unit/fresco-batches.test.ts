@@ -60,5 +60,5 @@ test('given keyframes with their own settings, then prompts and guidance stay pe
   assert.deepEqual(all.map((q) => q.seed), [p.render.seed, p.render.seed, 1234, p.render.seed]);
   assert.deepEqual(all.map((q) => q.steps), [p.render.steps, p.render.steps, p.render.steps, p.render.steps]);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0], /frames 20: .*steps, sampler, strength or ControlNet type/);
+  assert.match(warnings[0], /^the keyframe at frame 20: its own steps, sampler, strength or ControlNet type/);
 });

@@ -12,6 +12,9 @@ import { downloadModel, downloadTokenizer, importModel, listModels, resolveModel
 import { checkDownloadUrl, downloadFile, partialPathFor } from '../../native-models/src/model-download';
 import { CancelToken, CancelledError, UserError } from '../../native-models/src/errors';
 import { SD_TINY } from '../helpers/fixtures';
+import { identityOnnxModel } from '../helpers/onnx-writer';
+import { sampleProject } from '../helpers/project';
+import { projectModelFiles } from '../../main/engine/render/keyframe-commit';
 
 const fixtures = SD_TINY;
 const lora = fs.readFileSync(path.join(fixtures, 'tiny-lora.safetensors'));
@@ -96,6 +99,41 @@ test('given a file that is not a usable model, then import refuses it with the r
   fs.writeFileSync(bad, 'pickle');
   await assert.rejects(importModel(freshDir(), bad), (err: unknown) => err instanceof UserError && /pickle/.test(err.message) && err.message.includes(bad));
   await assert.rejects(importModel(freshDir(), path.join(fixtures, 'README.md')), /not a model file/);
+});
+
+test('given a text file named .onnx, a folder whose model_index.json is {} or one without the vae, then import refuses each in one line naming it and what is wrong; a real ONNX model and a whole pipeline folder import', async () => {
+  const fake = path.join(root, 'fake.onnx');
+  fs.writeFileSync(fake, 'hello\n');
+  const oneLine = (re: RegExp, file: string) => (err: unknown) => err instanceof UserError && re.test(err.message) && err.message.startsWith(`${file}: `) && !err.message.includes('\n');
+  await assert.rejects(importModel(freshDir(), fake), oneLine(/cannot be used: not an ONNX model/, fake));
+  const truncated = path.join(root, 'truncated.onnx');
+  fs.writeFileSync(truncated, identityOnnxModel().subarray(0, 20));
+  await assert.rejects(importModel(freshDir(), truncated), oneLine(/not a complete ONNX model/, truncated));
+  const emptyIndex = path.join(root, 'fakediffusers');
+  fs.mkdirSync(emptyIndex);
+  fs.writeFileSync(path.join(emptyIndex, 'model_index.json'), '{}');
+  await assert.rejects(importModel(freshDir(), emptyIndex), oneLine(/cannot be used: its model_index.json names no pipeline class/, emptyIndex));
+  const other = path.join(root, 'other-pipeline');
+  fs.mkdirSync(other);
+  fs.writeFileSync(path.join(other, 'model_index.json'), JSON.stringify({ _class_name: 'AudioLDMPipeline' }));
+  await assert.rejects(importModel(freshDir(), other), oneLine(/names AudioLDMPipeline, not a Stable Diffusion pipeline/, other));
+  const noVae = path.join(root, 'no-vae');
+  fs.cpSync(fixtures, noVae, { recursive: true });
+  fs.rmSync(path.join(noVae, 'vae', 'diffusion_pytorch_model.safetensors'));
+  await assert.rejects(importModel(freshDir(), noVae), oneLine(/lacks the vae\/ component a render needs/, noVae));
+  // A project that already holds such a folder (chosen before this check, or edited since) is refused by the same check at render.
+  const project = { ...sampleProject(), models: { ...sampleProject().models, checkpoint: emptyIndex } };
+  await assert.rejects(projectModelFiles(path.join(root, 'clip.rerender'), project, freshDir()), (err: unknown) =>
+    oneLine(/cannot be used as the checkpoint: its model_index.json names no pipeline class/, emptyIndex)(err) && !/tokenizer/.test((err as Error).message));
+  const listed = await listModels(root);
+  assert.match(listed.find((m) => m.name === 'fake.onnx')?.problem ?? '', /not an ONNX model/, 'a models folder holding one lists it with its problem');
+
+  const dir = freshDir();
+  const real = path.join(root, 'identity.onnx');
+  fs.writeFileSync(real, identityOnnxModel());
+  assert.equal((await importModel(dir, real)).kind, 'onnx');
+  assert.equal((await importModel(dir, fixtures)).kind, 'diffusers');
+  assert.deepEqual((await listModels(dir)).map((m) => [m.kind, m.problem]), [['diffusers', undefined], ['onnx', undefined]]);
 });
 
 test('given a URL and its SHA-256, when downloaded, then the model is installed by kind with progress reported', async () => {

@@ -71,6 +71,23 @@ describe('project file', () => {
     });
   }
 
+  test('given a video opened as a project, by its name or (renamed) by its first bytes, when opened, then it is said to be a video to make a project from, not a binary file', async () => {
+    const dir = tempDir();
+    const mp4Head = Buffer.concat([Buffer.from([0, 0, 0, 0x20]), Buffer.from('ftypisom'), Buffer.alloc(64)]);
+    const webmHead = Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), Buffer.alloc(64)]);
+    for (const [name, bytes] of [['clip.mp4', Buffer.alloc(64)], ['clip.MOV', mp4Head], ['renamed.rerender', mp4Head], ['take.rerender', webmHead]] as const) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, bytes);
+      await rejectsWith(file, /is a video, not a Rerender project; make a new project from it$/);
+    }
+    // Larger than any project can be: still a video first, not "too large".
+    const big = path.join(dir, 'long.mkv');
+    fs.writeFileSync(big, '');
+    fs.truncateSync(big, 300 * 1024 * 1024);
+    await assert.rejects(readProjectFile(big), /is a video, not a Rerender project/);
+    fs.rmSync(big);
+  });
+
   test('given a project saved with a UTF-8 byte-order mark, when opened, then it reads as the same project', async () => {
     const file = path.join(tempDir(), 'bom.rerender');
     const p = sampleProject();

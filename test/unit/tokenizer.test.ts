@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ClipTokenizer, findTokenizer, resolveTokenizer } from '../../native-models/src/tokenizer';
 import { UserError } from '../../native-models/src/errors';
 import { SD_TINY } from '../helpers/fixtures';
+import { describeFailure } from '../../main/engine/editor/editor-jobs';
 
 const fixtures = SD_TINY;
 const manifest = JSON.parse(fs.readFileSync(path.join(fixtures, 'manifest.json'), 'utf8'));
@@ -77,5 +78,25 @@ test('given a folder without merges.txt, then loading names the folder and the m
     await assert.rejects(ClipTokenizer.load(dir), (err: unknown) => err instanceof UserError && err.message.includes(dir) && /merges\.txt/.test(err.message));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('given a diffusers folder without tokenizer/ and none in the models folder, then the error says the folder has none (not that single files carry none), and the editor words it without the command line', async () => {
+  const models = fs.mkdtempSync(path.join(os.tmpdir(), 'tok-test-'));
+  try {
+    const folder = path.join(models, 'diffusers', 'no-tokenizer');
+    fs.mkdirSync(folder, { recursive: true });
+    const err = await resolveTokenizer({ model: folder, modelsDir: models }).catch((e: unknown) => e);
+    assert.ok(err instanceof UserError);
+    assert.match(err.message, /no CLIP tokenizer found: the model folder no-tokenizer has no tokenizer\/ and the models folder holds none/);
+    assert.doesNotMatch(err.message, /single-file/);
+    const single = await resolveTokenizer({ model: path.join(fixtures, 'tiny-sd15.safetensors'), modelsDir: models }).catch((e: unknown) => e);
+    assert.match((single as Error).message, /single-file checkpoints carry none/);
+    const shown = describeFailure(err, 'render');
+    assert.equal(shown.message, 'no CLIP tokenizer found: the model folder no-tokenizer has no tokenizer/ and the models folder holds none');
+    assert.match(shown.fix ?? '', /Models…/);
+    assert.doesNotMatch(`${shown.message} ${shown.fix}`, /rerender |--tokenizer|download-tokenizer/, 'the editor names no command-line commands or flags');
+  } finally {
+    fs.rmSync(models, { recursive: true, force: true });
   }
 });

@@ -4,6 +4,7 @@ import { UserError } from '../../../native-models/src/errors';
 import { readProjectFile } from '../../engine/project/project-file';
 import { AppSettingsStore, defaultSettingsFile } from '../../engine/editor/app-settings';
 import { CACHE_LIMIT_GB, collectCache, formatBytes, limitBytesOf } from '../../engine/project/cache-collector';
+import { count } from '../../../preload/plural';
 
 export const cacheCommand: Command = {
   name: 'cache',
@@ -46,6 +47,6 @@ cache fits the limit. Without --collect nothing is removed.
       const state = e.current ? 'current' : e.writing ? 'being written' : gone.has(e.path) ? (collect ? 'removed' : 'would be removed') : 'old';
       ctx.out(`${e.kind.padEnd(7)}  ${e.key}  ${formatBytes(e.bytes).padStart(10)}  ${new Date(e.lastUsedMs).toISOString()}  ${state}`);
     }
-    ctx.out(`${report.entries.length} entries, ${formatBytes(report.totalBytes)} (limit ${formatBytes(limitBytes)}); ${collect ? 'removed' : 'would remove'} ${report.removed.length}, ${formatBytes(report.totalBytes - report.bytesAfter)}`);
+    ctx.out(`${count(report.entries.length, 'entry', 'entries')}, ${formatBytes(report.totalBytes)} (limit ${formatBytes(limitBytes)}); ${collect ? 'removed' : 'would remove'} ${report.removed.length}, ${formatBytes(report.totalBytes - report.bytesAfter)}`);
   },
 };

@@ -6,10 +6,11 @@ import type { Command, CommandContext, ParsedArgs } from '../command';
 import { UserError } from '../../../native-models/src/errors';
 import { readRgb, writePng } from '../../engine/media/image-files';
 import { frameFileName } from '../../engine/project/paths';
-import { orderedFrames } from '../../engine/media/frames-folder';
+import { listImageSequence } from '../../engine/media/image-sequence';
 import { computeFlow, computeForwardFlow, occlusionMask, type ComputeFlowOptions, type FlowPreset } from '../../../native-models/src/flow';
 import { writeFlo } from '../../../native-models/src/flo';
 import type { FlowField } from '../../../native-models/src/image';
+import { count } from '../../../preload/plural';
 
 const PRESETS: readonly FlowPreset[] = ['fast', 'balanced', 'accurate'];
 
@@ -58,8 +59,9 @@ async function flowOfTwoImages(args: ParsedArgs, ctx: CommandContext): Promise<v
 async function flowOfFolder(args: ParsedArgs, ctx: CommandContext): Promise<void> {
   const dir = args.requireString('frames');
   const outDir = args.requireString('out');
-  // Any numbering that sorts (ffmpeg writes 0001.png from 1): consecutive frames are paired in that order.
-  const frames = orderedFrames(dir).files as string[];
+  // Read as `rerender new` reads an image sequence (any numbering, ffmpeg's 0001.png from 1; files without
+  // a frame number or of another sequence refused, named): consecutive frames are paired in number order.
+  const frames = listImageSequence(dir).files;
   if (frames.length < 2) throw new UserError(`needs at least two PNG or JPEG frames, found ${frames.length}`, dir);
   await fs.promises.mkdir(outDir, { recursive: true });
   const options = flowOptions(args);
@@ -77,7 +79,7 @@ async function flowOfFolder(args: ParsedArgs, ctx: CommandContext): Promise<void
     previous = next;
   }
   if (ctx.json) ctx.out(JSON.stringify({ ok: true, pairs: pairs.length, out: outDir, paired: pairs }));
-  else ctx.out(`${pairs.length} flows written to ${outDir}: ${pairs[0].flow} is ${pairs[0].from} → ${pairs[0].to}, ${pairs[pairs.length - 1].flow} is ${pairs[pairs.length - 1].from} → ${pairs[pairs.length - 1].to}`);
+  else ctx.out(`${count(pairs.length, 'flow')} written to ${outDir}: ${pairs[0].flow} is ${pairs[0].from} → ${pairs[0].to}, ${pairs[pairs.length - 1].flow} is ${pairs[pairs.length - 1].from} → ${pairs[pairs.length - 1].to}`);
 }
 
 export const flowCommand: Command = {

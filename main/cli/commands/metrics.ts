@@ -13,6 +13,7 @@ import { readProjectFile } from '../../engine/project/project-file';
 import { currentOutputFrames } from '../../engine/project/output-keys';
 import { openProjectFlows } from '../../engine/propagation/propagate-project';
 import { computeFlow, type FlowPair } from '../../../native-models/src/flow';
+import { count } from '../../../preload/plural';
 
 /** Frames in order and, for a project, the project file (whose flow cache is then used). */
 interface FrameSource {
@@ -84,6 +85,6 @@ line names the files it paired. A frames folder needs --source.
       return;
     }
     for (const p of report.pairs) ctx.out(`${p.files!.output.join('→')} (source ${p.files!.source.join('→')})  warp error ${p.mse.toFixed(5)}  (${(p.visible * 100).toFixed(1)} % visible)`);
-    ctx.out(`mean warp error ${report.mean.toFixed(5)} over ${report.pairs.length} pairs (values in [0, 1])`);
+    ctx.out(`mean warp error ${report.mean.toFixed(5)} over ${count(report.pairs.length, 'pair')} (values in [0, 1])`);
   },
 };

@@ -18,6 +18,7 @@ import { ffprobeRotation } from '../../engine/media/probe';
 import type { ExportFormat } from '../../engine/media/export';
 import { parseExportSize } from '../../../preload/export-size';
 import { EXPORT_FORMATS } from '../../../preload/project-schema';
+import { count } from '../../../preload/plural';
 
 /** Ctrl-C cancels the running job cleanly (temp files removed, earlier results kept). */
 function interruptToken(): CancelToken {
@@ -74,7 +75,7 @@ Keyframes are placed every 10 frames; change them with \`rerender keyframes\`.`,
     });
     progress.done();
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, project: path.resolve(file), frames: p.frames.count, width: p.working.width, height: p.working.height, fps: fpsValue(p.frames.fps), keyframes: p.keyframes.map((k) => k.frame) }));
-    else ctx.out(`created ${file}: ${p.frames.count} frames at ${p.working.width}×${p.working.height}, ${formatRational(p.frames.fps)} fps, ${p.keyframes.length} keyframes`);
+    else ctx.out(`created ${file}: ${p.frames.count} frames at ${p.working.width}×${p.working.height}, ${formatRational(p.frames.fps)} fps, ${count(p.keyframes.length, 'keyframe')}`);
   },
 };
 
@@ -161,7 +162,7 @@ Suggest keyframes does; --set gives exactly the frames listed.`,
     // Keyframes a suggestion did not name, kept for the user's images.
     const kept = exact ? [] : next.keyframes.filter((k) => !frames.includes(k.frame) && hasUserImage(k)).map((k) => k.frame);
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, keyframes: list, keptForImages: kept }));
-    else ctx.out(`${list.length} keyframes: ${list.join(', ')}${kept.length ? ` (kept for their images: ${kept.join(', ')})` : ''}`);
+    else ctx.out(`${count(list.length, 'keyframe')}: ${list.join(', ')}${kept.length ? ` (kept for their images: ${kept.join(', ')})` : ''}`);
   },
 };
 
@@ -240,7 +241,7 @@ where the format holds them, and what is left out is listed.`,
     progress.done();
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...result }));
     else {
-      ctx.out(`wrote ${result.out} (${result.frames} frames at ${result.width}×${result.height}${result.fromSource ? `, ${result.fromSource} taken from the source` : ''})`);
+      ctx.out(`wrote ${result.out} (${count(result.frames, 'frame')} at ${result.width}×${result.height}${result.fromSource ? `, ${result.fromSource} taken from the source` : ''})`);
       for (const t of result.leftOut) ctx.out(`left out: ${t}`);
     }
   },

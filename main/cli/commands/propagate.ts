@@ -3,6 +3,7 @@ import type { Command } from '../command';
 import { cliProgress } from '../progress';
 import { CancelToken, CancelledError, UserError, isCancelled } from '../../../native-models/src/errors';
 import { propagateProject } from '../../engine/propagation/propagate-project';
+import { count } from '../../../preload/plural';
 import { ProjectStore } from '../../engine/project/project-store';
 import { SubmissionCancelled, propagateOnFarm, sharedNote } from '../../farm/submit';
 import { parseRedisUrl } from '../../farm/connection';
@@ -52,7 +53,8 @@ async function propagate(file: string, args: Parameters<Command['run']>[0], ctx:
     const r = await propagateOnFarm(file, { connection: parseRedisUrl(farm, process.env), cancel, onProgress: progress, onWarning: (w) => ctx.err(`warning: ${w}`) });
     progress.done();
     if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...r }));
-    else ctx.out(`propagated ${r.segments} segments on the farm (${r.workers.length} workers, ${r.segmentsShared} already done or shared): ${r.framesWritten} frames written`);
+    else ctx.out(`propagated ${count(r.segments, 'segment')} on the farm (${count(r.workers.length, 'worker')}, ${r.segmentsShared} already done or shared): ${count(r.framesWritten, 'frame')} written`);
+    if (r.skipped && !ctx.json) ctx.out(r.skipped.note);
     return;
   }
   // Read through the store, under its lock: propagation only reads the document, but the collection
@@ -67,5 +69,6 @@ async function propagate(file: string, args: Parameters<Command['run']>[0], ctx:
   }, { app: 'rerender propagate' });
   progress.done();
   if (ctx.json) ctx.out(JSON.stringify({ ok: true, ...r }));
-  else ctx.out(`propagated ${r.segments} segments: ${r.framesWritten} frames written, ${r.framesKept} kept from an earlier run`);
+  else ctx.out(`propagated ${count(r.segments, 'segment')}: ${count(r.framesWritten, 'frame')} written, ${r.framesKept} kept from an earlier run`);
+  if (r.skipped && !ctx.json) ctx.out(r.skipped.note);
 }

@@ -1,15 +1,18 @@
 // `rerender render`: render one keyframe (regenerate it without touching the others) or all of them,
 // with the project's settings unless options change them; in FRESCO mode with a switch per component.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command, CommandContext, ParsedArgs } from '../command';
 import { cliProgress } from '../progress';
 import { CancelToken, UserError } from '../../../native-models/src/errors';
+import { findInstalledModel, resolveModelsDir } from '../../../native-models/src/model-manager';
 import { type FrescoSettings, type ModelSelection, type Project, type RenderOverrides } from '../../../preload/project-schema';
 import { numberRange } from '../../../preload/setting-ranges';
 import { renderKeyframes, type RenderRequest, type RenderSummary } from '../../engine/render/render-project';
 import type { FarmRenderSummary } from '../../farm/submit-render';
 import { parseRedisUrl } from '../../farm/connection';
 import { renderOnFarm } from '../../farm/submit-render';
+import { count } from '../../../preload/plural';
 
 export const FRESCO_FLAGS = ['no-spatial', 'no-temporal', 'no-cross-frame', 'no-optimise', 'background-smoothing', 'no-background-smoothing'] as const;
 
@@ -80,13 +83,23 @@ function overridesFrom(args: ParsedArgs): RenderOverrides {
   return o;
 }
 
-function modelsFrom(args: ParsedArgs): Partial<ModelSelection> {
+/** A model given on the command line: a path (from the current folder), else a name in the models folder as `models list` or the editor shows it. */
+async function givenModel(given: string, what: string, modelsDir: string): Promise<string> {
+  const asPath = path.resolve(given);
+  if (fs.existsSync(asPath)) return asPath;
+  const installed = await findInstalledModel(modelsDir, given);
+  if (installed) return installed;
+  throw new UserError(`no ${what} "${given}": neither ${asPath} exists nor a model of that name in the models folder ${modelsDir} (\`rerender models list\` shows them)`);
+}
+
+async function modelsFrom(args: ParsedArgs): Promise<Partial<ModelSelection>> {
   const m: Partial<ModelSelection> = {};
+  const modelsDir = resolveModelsDir(args.string('models-dir'));
   const model = args.string('model');
-  if (model) m.checkpoint = path.resolve(model);
+  if (model) m.checkpoint = await givenModel(model, 'checkpoint', modelsDir);
   const controlnet = args.string('controlnet');
   // `none` removes the project's ControlNet (a file of that name is given as ./none).
-  if (controlnet) m.controlnet = controlnet === 'none' ? null : path.resolve(controlnet);
+  if (controlnet) m.controlnet = controlnet === 'none' ? null : await givenModel(controlnet, 'ControlNet', modelsDir);
   const loras = args.options.get('lora');
   if (loras?.length) m.loras = loras.map(parseLora);
   return m;
@@ -110,7 +123,9 @@ usage: rerender render <project-file> [--frame N | --all] [--prompt …] [--nega
                    --all the project's defaults (they are saved in the project)
   --model, --lora, --controlnet
                    choose the checkpoint, LoRAs (repeat --lora; multiplier after a colon, default 1)
-                   and ControlNet (saved in the project; --controlnet none removes it)
+                   and ControlNet (saved in the project; --controlnet none removes it). --model and
+                   --controlnet take a path, or a name as \`rerender models list\` prints it or the
+                   editor shows it (diffusers/foo), found in the models folder
   --mode           rerender: anchor + cross-frame constraints; independent: every keyframe alone
                    (plain image-to-image), the baseline to compare with; fresco: keyframes in FRESCO
                    batches (spatial-temporal correspondence; --frame N renders that keyframe in a batch
@@ -138,7 +153,7 @@ export async function runRender(args: ParsedArgs, ctx: CommandContext, forcedMod
   const mode = forcedMode ?? args.string('mode');
   if (mode !== undefined && mode !== 'rerender' && mode !== 'independent' && mode !== 'fresco') throw new UserError(`--mode must be rerender, independent or fresco, got "${mode}"`);
   // Every argument is checked before any work starts (a bad value never waits for a decode).
-  const overrides = overridesFrom(args), models = modelsFrom(args), fresco = frescoSettingsFrom(args);
+  const overrides = overridesFrom(args), models = await modelsFrom(args), fresco = frescoSettingsFrom(args);
   const cancel = new CancelToken();
   process.once('SIGINT', () => cancel.cancel('cancelled by Ctrl-C'));
   const progress = cliProgress('rendering');
@@ -161,7 +176,7 @@ export async function runRender(args: ParsedArgs, ctx: CommandContext, forcedMod
   progress.done();
   if (ctx.json) { ctx.out(JSON.stringify({ ok: true, ...summary })); return; }
   for (const r of summary.rendered) ctx.out(`keyframe at frame ${r.frame}: ${r.image} (revision ${r.revision}, ${r.seconds.toFixed(1)} s, ${r.unetCalls} UNet calls)`);
-  if (summary.farm) ctx.out(`rendered on the farm by ${summary.farm.workers.join(', ') || 'no new work'} (${summary.farm.jobsShared} keyframes already done or shared)`);
+  if (summary.farm) ctx.out(`rendered on the farm by ${summary.farm.workers.join(', ') || 'no new work'} (${count(summary.farm.jobsShared, 'keyframe')} already done or shared)`);
   if (summary.fresco) ctx.out(`${summary.fresco.batches.length} FRESCO batches`);
   if (summary.provider) {
     const skipped = (summary.skippedProviders ?? []).map((s) => `${s.provider}: ${s.reason}`).join('; ');

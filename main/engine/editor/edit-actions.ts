@@ -7,6 +7,7 @@ import { addKeyframe, findKeyframe, moveKeyframe, removeKeyframes, applySuggeste
 import { importKeyframeImage } from '../project/keyframe-images';
 import { UserError } from '../../../native-models/src/errors';
 import { checkChosenModels, resolveModelsDir } from '../../../native-models/src/model-manager';
+import { count } from '../../../preload/plural';
 
 export interface EditContext {
   /** The project file: relative paths and the assets folder resolve against it. */
@@ -23,7 +24,8 @@ interface EditAction<N extends EditName> {
   perform(p: Project, req: RequestOf<N>, ctx: EditContext): Project | Promise<Project>;
 }
 
-const plural = (n: number, word: string) => `${n === 1 ? '' : `${n} `}${word}${n === 1 ? '' : 's'}`;
+/** "keyframe" for one, "2 keyframes" for more (undo labels: "Move keyframe", "Move 2 keyframes"). */
+const plural = (n: number, word: string) => (n === 1 ? word : count(n, word));
 
 /**
  * Moves several keyframes at once (a multi-selection dragged together). Targets must be distinct and

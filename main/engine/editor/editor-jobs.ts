@@ -17,6 +17,8 @@ import { partialOf, type RenderSummary } from '../render/render-project';
 import { uniformKeyframes } from '../project/keyframe-suggest';
 import { downloadModel, importModel, projectModelPath } from '../../../native-models/src/model-manager';
 import { UserError } from '../../../native-models/src/errors';
+import { runnableSegments } from '../propagation/propagate-project';
+import { count } from '../../../preload/plural';
 import { ensureFrameCache, inEditorWords } from '../project/source-video';
 import { checkExportDestination } from '../media/export';
 import { refuseProjectFiles, suggestExportDestination } from '../project/export-project';
@@ -36,6 +38,9 @@ export interface FarmSetting { url: string; safeUrl: string }
 /** Where Propagate and Render all run: on the farm (the default when one is set) or on this machine. */
 export type RunOn = 'farm' | 'local';
 
+/** An engine line as the jobs panel's note starts it. */
+const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
 /** A failure as the jobs panel shows it: the message, the file involved, and what to do about it. */
 export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobState['error']> {
   const e = err as Error & { file?: string; detail?: string };
@@ -54,6 +59,10 @@ export function describeFailure(err: unknown, kind: JobKind): NonNullable<JobSta
     if (/no checkpoint is selected: pass --model/.test(text)) {
       // The engine's words name the command line's flag and start with the project's path (the open project).
       return { message: 'No checkpoint is selected: choose one in the model manager', fix: 'Open Models…, import a checkpoint and choose "Use as checkpoint".' };
+    }
+    if (/^no CLIP tokenizer found: /.test(text)) {
+      // The engine's words go on to name the command line's commands and flags; the editor has the model manager.
+      return { message: text.split('. ')[0], file: e.file, fix: 'Open Models… and import a tokenizer folder (vocab.json and merges.txt, e.g. the tokenizer/ folder of any SD1.5 diffusers model).' };
     }
     if (/has not been rendered with its caches|is out of date: its settings changed/.test(text)) {
       // The engine's words name the command line's flags; in the editor it is a button.
@@ -277,23 +286,31 @@ export class EditorJobs {
     const title = `${segmentId ? `Propagate frames ${segmentId}` : 'Propagate all keyframes'}${farm ? ' on the farm' : ''}`;
     const onProgress = (p: JobProgress) => { run.onProgress(p); showProgress(); };
     let run!: JobRun;
-    let farmNote = '';
+    let runNote = '';
     // On the farm the propagation worker submits the segments (the snapshot goes with them, see
     // farm/snapshot.ts) and follows them; the frames land in the project cache as a local run's.
     const { job, done } = this.list.start('propagate', title, async (r) => {
       run = r;
       try {
-        if (!farm) return await this.workers.propagation.call('propagate', { projectFile, project, segmentId }, { cancel: run.cancel, onProgress });
+        if (!farm) {
+          const result = await this.workers.propagation.call('propagate', { projectFile, project, segmentId }, { cancel: run.cancel, onProgress });
+          runNote = result.skipped ? sentence(result.skipped.note) : '';
+          if (runNote) run.setNote(runNote);
+          return result;
+        }
         const result = await this.workers.propagation.call('propagateOnFarm', { projectFile, project, segmentId, farmUrl: farm.url }, { cancel: run.cancel, onProgress, onWorkers: (parts) => run.setFarm(farm.safeUrl, parts) });
-        farmNote = `On the farm at ${farm.safeUrl}: ${result.workers.length ? `workers ${result.workers.join(', ')}` : 'every segment was done already'}${result.segmentsShared ? `; ${result.segmentsShared} of ${result.segments} segments shared or done before` : ''}${(result.warnings ?? []).map((w) => `. Warning: ${w}`).join('')}`;
-        run.setNote(farmNote);
+        runNote = `On the farm at ${farm.safeUrl}: ${result.workers.length ? `workers ${result.workers.join(', ')}` : 'every segment was done already'}${result.segmentsShared ? `; ${result.segmentsShared} of ${count(result.segments, 'segment')} shared or done before` : ''}${(result.warnings ?? []).map((w) => `. Warning: ${w}`).join('')}${result.skipped ? `. ${sentence(result.skipped.note)}` : ''}`;
+        run.setNote(runNote);
         return result;
       } finally {
         // Once the run is over (done, cancelled or failed: what it wrote stays under its keys), before the job
         // says so; what the collection removed is added to the farm's note, not put in its place.
-        await this.collectCache(projectFile, (note) => run.setNote(farmNote ? `${farmNote}. ${note}` : note));
+        await this.collectCache(projectFile, (note) => run.setNote(runNote ? `${runNote}. ${note}` : note));
       }
     }, { project: projectFile, target: [jobTarget(`${projectFile} segment`, segmentId ?? '*')] });
+    // Only segments the run would start can fail with it: those skipped (a keyframe without a finished image),
+    // or all when none could start, keep the status they have.
+    const runnable = (() => { try { return new Set(runnableSegments(project, segmentId).segments.map((s) => s.id)); } catch { return new Set<string>(); } })();
     void done.then(() => {
       if (this.session.file !== projectFile) return;
       const covered = overlay.propagating;
@@ -301,7 +318,7 @@ export class EditorJobs {
       const ids = covered === 'all' || !covered ? (this.session.state()?.segments.map((s) => s.id) ?? []) : [...covered];
       // A cancelled run is not a failure: its segments show what they hold (partial, not rendered).
       const failed = this.list.get(job.id)?.status === 'failed';
-      for (const sid of ids) if (failed) overlay.failedSegments.add(sid); else overlay.failedSegments.delete(sid);
+      for (const sid of ids) if (failed && runnable.has(sid)) overlay.failedSegments.add(sid); else overlay.failedSegments.delete(sid);
       this.session.mediaChanged();
     });
     return job;

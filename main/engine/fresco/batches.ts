@@ -7,6 +7,7 @@
 import { UserError } from '../../../native-models/src/errors';
 import { effectiveRenderParams } from '../project/keyframes';
 import type { Keyframe, Project, RenderParams } from '../../../preload/project-schema';
+import { listed } from '../../../preload/plural';
 
 export interface FrescoBatchPlan {
   /** Indices into the ordered keyframe list, prefix first, in timeline order. */
@@ -57,7 +58,7 @@ export function batchParams(project: Project, keys: Keyframe[], batch: Batch, wa
   const wide = agree ? kept[0] : project.render;
   if (!agree) {
     const differing = batch.keep.filter((i) => batchWideKey(own(i)) !== batchWideKey(wide)).map((i) => keys[i].frame);
-    warnings.push(`keyframes at frames ${differing.join(', ')}: their own steps, sampler, strength or ControlNet type differ from the rest of their FRESCO batch, so the project's were used (regenerate a keyframe alone to use its own)`);
+    warnings.push(`${differing.length === 1 ? 'the keyframe at frame' : 'keyframes at frames'} ${listed(differing)}: ${differing.length === 1 ? 'its' : 'their'} own steps, sampler, strength or ControlNet type differ from the rest of ${differing.length === 1 ? 'its' : 'their'} FRESCO batch, so the project's were used (regenerate a keyframe alone to use its own)`);
   }
   // Keyframes there only as context (their images are discarded) share the noise of the first kept one:
   // FRESCO ties frames together through shared noise, so a keyframe regenerated with a new seed is

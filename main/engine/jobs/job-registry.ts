@@ -22,6 +22,8 @@ export interface JobSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = 
  * Jobs never need the project saved, and never write it; without one a propagation job reads the saved file.
  */
 const snapshot = z.unknown();
+/** Segments a propagation left out (a keyframe without a finished image): propagate-project.ts SkippedSegments. */
+const skippedSegments = z.object({ ids: z.array(z.string()), note: z.string() });
 
 const renderCommon = {
   projectFile: z.string().min(1),
@@ -114,7 +116,7 @@ export const JOBS = {
   propagate: {
     worker: 'propagation',
     params: z.object({ projectFile: z.string().min(1), segmentId: z.string().max(64).optional(), workers: z.number().int().min(1).max(64).optional(), project: snapshot.optional() }),
-    result: z.object({ segments: z.number().int(), framesWritten: z.number().int(), framesKept: z.number().int(), synthesesRun: z.number().int(), synthesesReused: z.number().int() }),
+    result: z.object({ segments: z.number().int(), framesWritten: z.number().int(), framesKept: z.number().int(), synthesesRun: z.number().int(), synthesesReused: z.number().int(), skipped: skippedSegments.optional() }),
   },
   /**
    * The editor's propagation on the render farm (farm/submit.ts): the document's segments as farm jobs,
@@ -124,7 +126,7 @@ export const JOBS = {
   propagateOnFarm: {
     worker: 'propagation',
     params: z.object({ projectFile: z.string().min(1), project: snapshot, segmentId: z.string().max(64).optional(), farmUrl: z.string().min(1).max(4096) }),
-    result: z.object({ segments: z.number().int(), segmentsShared: z.number().int(), framesWritten: z.number().int(), framesKept: z.number().int(), workers: z.array(z.string()), warnings: z.array(z.string()).optional() }),
+    result: z.object({ segments: z.number().int(), segmentsShared: z.number().int(), framesWritten: z.number().int(), framesKept: z.number().int(), workers: z.array(z.string()), warnings: z.array(z.string()).optional(), skipped: skippedSegments.optional() }),
   },
   /** The editor's keyframe renders on the render farm (farm/submit-render.ts): results for the editor to commit, as renderKeyframes. */
   renderOnFarm: {

@@ -12,6 +12,7 @@ import { CancelToken, ProgressFn, UserError } from '../../../native-models/src/e
 import { moveFolderIntoPlace, tempPathFor, describeWriteError, removeLeftovers, type OwnedFolder } from '../fs/atomic';
 import { diskFullError, isDiskFull, requireFreeSpace } from '../fs/disk-space';
 import { requireRegularFile } from '../fs/regular-file';
+import { count } from '../../../preload/plural';
 
 export const THUMBNAIL_HEIGHT = 64;
 /** Each frame's presentation time in microseconds from the start of the file, one per line. */
@@ -144,7 +145,7 @@ export async function decodeToFrames(req: DecodeRequest): Promise<DecodeResult> 
     await writeFrameTimes(path.join(tmpFrames, `${FRAME_TIMES_FILE}.raw`), path.join(tmpFrames, FRAME_TIMES_FILE), frameCount);
     await moveFolderIntoPlace(tmpFrames, framesDir, FRAMES_FOLDER);
     await moveFolderIntoPlace(tmpThumbs, thumbsDir, THUMBS_FOLDER);
-    req.onProgress?.(1, `decoded ${frameCount} frames`);
+    req.onProgress?.(1, `decoded ${count(frameCount, 'frame')}`);
     return { frameCount };
   } catch (err) {
     const written = fs.existsSync(tmpFrames) ? folderBytes(tmpFrames) : { bytes: 0, files: 0 };

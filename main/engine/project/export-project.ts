@@ -13,6 +13,7 @@ import { readFrameTimes } from '../media/decode';
 import { describeRuns } from '../frames';
 import { exportSize, type ExportSizeChoice } from '../../../preload/export-size';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
+import { count, noun } from '../../../preload/plural';
 
 export interface ProjectExportOptions {
   out: string;
@@ -112,7 +113,7 @@ export async function exportProject(projectFile: string, p: Project, opts: Proje
     if (f) chosen.set(i, f); else missing.push(i);
   }
   if (missing.length && !opts.allowIncomplete) {
-    throw new UserError(`${missing.length} of ${frames.length} frames are not rendered yet (frames ${describeRuns(missing)}); propagate first, or export with --allow-incomplete to use the source frames there`);
+    throw new UserError(`${missing.length} of ${count(frames.length, 'frame')} ${missing.length === 1 ? 'is' : 'are'} not rendered yet (${noun(missing.length, 'frame')} ${describeRuns(missing)}); propagate first, or export with --allow-incomplete to use the source frames there`);
   }
   // Source frames (for missing frames or the side-by-side view) and the source's own frame times (a
   // variable rate kept) come from the frame cache, rebuilt if it was deleted.
@@ -130,5 +131,6 @@ export async function exportProject(projectFile: string, p: Project, opts: Proje
     audio, overwrite: opts.overwrite, startNumber: opts.startNumber,
     cancel: opts.cancel, onProgress: opts.onProgress,
   });
-  return { ...result, fromSource: missing.length, width: size.width, height: size.height };
+  // The size written: side by side, the source's picture beside the rendered one doubles the width.
+  return { ...result, fromSource: missing.length, width: opts.sideBySide ? size.width * 2 : size.width, height: size.height };
 }

@@ -3,6 +3,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { project as projectSchema, PROJECT_FORMAT, PROJECT_VERSION, type Project } from '../../../preload/project-schema';
 import { UserError } from '../../../native-models/src/errors';
+import { PICK_FILTERS, VIDEO_NOT_PROJECT } from '../../../preload/api';
 import { writeFileAtomic, describeWriteError } from '../fs/atomic';
 import { checkProjectFolders } from './confinement';
 
@@ -72,6 +73,16 @@ function checkConsistency(p: Project, file: string): void {
   }
 }
 
+/** Whether a file is a video by its name (the video chooser's extensions) or its first bytes (MP4/MOV, Matroska/WebM, AVI, GIF). */
+async function isVideoFile(file: string): Promise<boolean> {
+  if (PICK_FILTERS.video[0].extensions.includes(path.extname(file).slice(1).toLowerCase())) return true;
+  const head = Buffer.alloc(12);
+  const handle = await fsp.open(file, 'r');
+  try { await handle.read(head, 0, 12, 0); } finally { await handle.close(); }
+  return head.toString('latin1', 4, 8) === 'ftyp' || head.readUInt32BE(0) === 0x1a45dfa3
+    || (head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'AVI ') || head.toString('latin1', 0, 4) === 'GIF8';
+}
+
 export async function readProjectFile(file: string): Promise<Project> {
   let stat;
   try {
@@ -81,6 +92,7 @@ export async function readProjectFile(file: string): Promise<Project> {
     throw new UserError(code === 'ENOENT' ? 'no such project file' : `cannot read the project file (${code})`, file);
   }
   if (!stat.isFile()) throw new UserError('not a file', file);
+  if (await isVideoFile(file)) throw new UserError(`${VIDEO_NOT_PROJECT}; make a new project from it`, file);
   if (stat.size === 0) throw new UserError('the project file is empty (0 bytes); a backup may exist beside it as .bak', file);
   if (stat.size > MAX_PROJECT_BYTES) throw new UserError(`the project file is too large (${stat.size} bytes) to be a Rerender project`, file);
   let text = await fsp.readFile(file, 'utf8');

@@ -19,6 +19,7 @@ import { requireRegularFile } from '../fs/regular-file';
 import { propagateSegment, cleanSegment, chainFrames, chainStores } from './segment';
 import { writeSegmentCoverage } from './coverage';
 import { UserError, type CancelToken, type ProgressFn } from '../../../native-models/src/errors';
+import { count, listed, noun } from '../../../preload/plural';
 
 export interface PropagateOptions {
   /** Only this segment ("A-B" as `rerender info` lists them). */
@@ -39,6 +40,8 @@ export interface PropagateResult {
   /** Syntheses done by this run, and ones reused from an interrupted earlier run. */
   synthesesRun: number;
   synthesesReused: number;
+  /** Segments left out because a keyframe of theirs has no finished image (the rest ran). */
+  skipped?: SkippedSegments;
 }
 
 /** Settings that change the propagated pixels; a change gives every segment another output key. */
@@ -95,27 +98,43 @@ export function openProjectFlows(projectFile: string, p: Project): Promise<FlowC
   return FlowCache.open({ dir: paths.flowDir, framesDir: paths.framesDir, sourceKey: sourceKey(p) });
 }
 
-export async function propagateProject(projectFile: string, p: Project, opts: PropagateOptions = {}): Promise<PropagateResult> {
-  const paths = projectPaths(projectFile);
+/** Segments a propagation leaves out because a keyframe of theirs has no finished image: their ids, and one line saying so. */
+export interface SkippedSegments { ids: string[]; note: string }
+
+const unfinished = (k: Segment['left']) => !!k && (!k.image || k.status !== 'done');
+
+/**
+ * The segments a propagation runs: the one asked for, or every segment whose keyframes have finished
+ * images (the others skipped, with why). Refused, in one line, when none can run. Local runs, the farm's
+ * submitter and the editor (which marks failed only segments that ran) all ask this.
+ */
+export function runnableSegments(p: Project, segmentId?: string): { segments: Segment[]; skipped?: SkippedSegments } {
   if (p.keyframes.length === 0) throw new UserError('the project has no keyframes; add keyframes first');
   let segments = segmentsOf(p);
-  if (opts.segmentId) {
-    segments = segments.filter((s) => s.id === opts.segmentId);
-    if (!segments.length) throw new UserError(`no segment "${opts.segmentId}"; segments are ${segmentsOf(p).map((s) => s.id).join(', ')}`);
+  if (segmentId) {
+    segments = segments.filter((s) => s.id === segmentId);
+    if (!segments.length) throw new UserError(`no segment "${segmentId}"; segments are ${segmentsOf(p).map((s) => s.id).join(', ')}`);
   }
-  // Every keyframe used here needs a finished image (the whole set when propagating the whole video).
-  const used = opts.segmentId ? new Set(segments.flatMap((s) => [s.left?.id, s.right?.id])) : new Set(p.keyframes.map((k) => k.id));
-  const missing = p.keyframes.filter((k) => used.has(k.id) && (!k.image || k.status !== 'done'));
-  if (missing.length) {
-    throw new UserError(`keyframes at frames ${missing.map((k) => k.frame).join(', ')} have no finished image yet; render or import them first`);
-  }
+  const ready = segments.filter((s) => !unfinished(s.left) && !unfinished(s.right));
+  const left = segments.filter((s) => !ready.includes(s));
+  if (!left.length) return { segments };
+  const frames = [...new Set(left.flatMap((s) => [s.left, s.right]).filter(unfinished).map((k) => k!.frame))].sort((a, b) => a - b);
+  const why = `the ${noun(frames.length, 'keyframe')} at ${noun(frames.length, 'frame')} ${listed(frames)} ${frames.length === 1 ? 'has' : 'have'} no finished image yet`;
+  if (!ready.length) throw new UserError(`${why}; render or import ${frames.length === 1 ? 'it' : 'them'} first`);
+  const ids = left.map((s) => s.id);
+  return { segments: ready, skipped: { ids, note: `skipped ${count(ids.length, 'segment')} (${ids.join(', ')}): ${why}; render or import ${frames.length === 1 ? 'it' : 'them'}, then propagate again` } };
+}
+
+export async function propagateProject(projectFile: string, p: Project, opts: PropagateOptions = {}): Promise<PropagateResult> {
+  const paths = projectPaths(projectFile);
+  const { segments, skipped } = runnableSegments(p, opts.segmentId);
   await ensureFrameCache(projectFile, p, { cancel: opts.cancel }); // a deleted cache is rebuilt, not an error
   // The engine reads these folders' files by name: none may be a link out of the project.
   checkCacheFiles(projectFile, paths.framesDir, 'decoded frame');
   checkCacheFiles(projectFile, paths.flowDir, 'flow cache');
   const space = { bytes: 0, what: 'propagating' };
   try {
-    return await propagate(projectFile, p, segments, opts, space);
+    return { ...await propagate(projectFile, p, segments, opts, space), ...(skipped ? { skipped } : {}) };
   } catch (err) {
     for (const s of segments) await removeLeftovers(segmentOutputDir(projectFile, segmentOutputKey(p, s)));
     if (isDiskFull(err)) throw diskFullError(paths.cacheDir, space.what, space.bytes, 'finished frames are kept: run propagate again to continue');
@@ -221,6 +240,6 @@ async function propagate(projectFile: string, p: Project, segments: Segment[], o
   await Promise.all(Array.from({ length: workers }, async () => {
     for (let s = queue.shift(); s; s = queue.shift()) await runOne(s);
   }));
-  opts.onProgress?.(1, `propagated ${segments.length} segments`);
+  opts.onProgress?.(1, `propagated ${count(segments.length, 'segment')}`);
   return { segments: segments.length, framesWritten, framesKept, synthesesRun, synthesesReused };
 }

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Image } from '../../../native-models/src/image';
-import { projectModelPath as projectModelPathIn } from '../../../native-models/src/model-manager';
+import { checkModelFor, projectModelPath as projectModelPathIn } from '../../../native-models/src/model-manager';
 import { resolveTokenizer } from '../../../native-models/src/tokenizer';
 import { UserError } from '../../../native-models/src/errors';
 import { readRgb, writePng } from '../media/image-files';
@@ -32,6 +32,8 @@ export async function projectModelFiles(projectFile: string, project: Project, m
   // A farm worker finds the project's models on its own machine (farm/model-paths.ts).
   const projectModelPath = extra.modelPath ?? ((stored: string) => projectModelPathIn(modelsDir, stored));
   const checkpoint = selectedCheckpoint(projectFile, project, projectModelPath);
+  // The same check as import: a folder or file that is no usable model is named as such, before any tokenizer is looked for.
+  await checkModelFor('checkpoint', checkpoint);
   return {
     checkpoint, clipSkip: m.clipSkip, configs: extra.configs,
     tokenizer: await resolveTokenizer({ override: extra.tokenizer, model: checkpoint, modelsDir }),

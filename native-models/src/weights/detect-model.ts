@@ -97,6 +97,26 @@ export function describeSafetensors(st: SafetensorsFile): ModelDescription {
   return { ...base, kind: 'unknown', summary: 'unknown weights', problem: family ?? 'not a Stable Diffusion 1.5 checkpoint, ControlNet, VAE or LoRA (no known weight names inside)' };
 }
 
+/** The weight file stem of each diffusers component folder (transformers names the text encoder's `model`). */
+export const WEIGHT_FILES: Record<Component, string> = { unet: 'diffusion_pytorch_model', vae: 'diffusion_pytorch_model', controlnet: 'diffusion_pytorch_model', text_encoder: 'model' };
+
+/** The weights the loader reads in a diffusers component folder, in its order: full precision, fp16, then a shard index. */
+export function componentWeightFile(dir: string, component: Component): string | undefined {
+  const stem = WEIGHT_FILES[component];
+  const names = [`${stem}.safetensors`, `${stem}.fp16.safetensors`, `${stem}.safetensors.index.json`, `${stem}.safetensors.index.fp16.json`];
+  return names.map((n) => path.join(dir, n)).find((f) => fs.existsSync(f));
+}
+
+/** Pipeline classes whose folders hold an SD1.5-family UNet, VAE and text encoder the loader can render with. */
+const SD_PIPELINES = /^StableDiffusion(Img2Img|ControlNet|ControlNetImg2Img|Instruct|)Pipeline$/;
+
+/** What a pipeline folder lacks of the components every render reads (config.json and .safetensors weights each). */
+function missingComponents(dir: string): string | undefined {
+  const missing = (['unet', 'vae', 'text_encoder'] as Component[]).filter((c) => !fs.existsSync(path.join(dir, c, 'config.json')) || !componentWeightFile(path.join(dir, c), c));
+  if (!missing.length) return undefined;
+  return `the folder lacks the ${missing.map((c) => `${c}/`).join(', ')} ${missing.length === 1 ? 'component' : 'components'} a render needs (each a config.json and .safetensors weights)`;
+}
+
 function readJson(file: string): Record<string, unknown> | undefined {
   try { return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>; } catch { return undefined; }
 }
@@ -113,7 +133,9 @@ function describeFolder(dir: string): ModelDescription {
     if (/XL|StableDiffusion3|Flux|Kandinsky/i.test(cls)) problem = `this is a ${cls} folder; only Stable Diffusion 1.5-family models are supported`;
     else if (unet && typeof unet.cross_attention_dim === 'number' && unet.cross_attention_dim !== 768 && unet.cross_attention_dim >= 1024) problem = `its UNet reads ${unet.cross_attention_dim}-wide text (SD2.x or newer); only SD1.5-family models are supported`;
     else if (unet && typeof unet.in_channels === 'number' && unetInputProblem(unet.in_channels)) problem = unetInputProblem(unet.in_channels);
-    else if (!components.includes('unet')) problem = 'the folder has no unet/ subfolder';
+    else if (!cls) problem = 'its model_index.json names no pipeline class (_class_name)';
+    else if (!SD_PIPELINES.test(cls)) problem = `its model_index.json names ${cls}, not a Stable Diffusion pipeline`;
+    else problem = missingComponents(dir);
     return { ...base, kind: 'diffusers-folder', components, summary: `diffusers pipeline (${cls || 'unknown class'})`, problem };
   }
   const config = readJson(path.join(dir, 'config.json'));

@@ -8,7 +8,7 @@ import { SafetensorsFile } from './safetensors';
 import { SD15_CONFIGS, type Component, type ModelConfig } from './sd15-config';
 import { controlnetKeyFromLdm, textEncoderKeyFromLdm, unetKeyFromLdm, unetModuleFromLdmLoraName, vaeKeyFromDiffusers, vaeKeyFromLdm, type KeyMapping } from './checkpoint-keys';
 import { applyLoraPatches, openLora, planLoraMerge, type LoraFile, type LoraPatch } from './lora';
-import { describeSafetensors, unetInputProblem, weightsProblem } from './detect-model';
+import { componentWeightFile, describeSafetensors, unetInputProblem, weightsProblem, WEIGHT_FILES } from './detect-model';
 import { inferConfig, ldmMappingHints } from './infer-config';
 
 export { detectModelFile, type ModelDescription, type ModelKind } from './detect-model';
@@ -149,8 +149,6 @@ function namingOf(st: SafetensorsFile, component: Component): Naming | undefined
   }
 }
 
-const WEIGHT_FILES: Record<Component, string> = { unet: 'diffusion_pytorch_model', vae: 'diffusion_pytorch_model', controlnet: 'diffusion_pytorch_model', text_encoder: 'model' };
-
 /** The component's folder inside a diffusers pipeline folder, or the folder itself when it is one model. */
 function componentFolder(dir: string, component: Component): string {
   const sub = path.join(dir, component);
@@ -161,20 +159,16 @@ function componentFolder(dir: string, component: Component): string {
 
 /** Weight files of a diffusers component folder: full precision first, then fp16, then shards listed by an index. */
 function folderWeightFiles(dir: string, component: Component): string[] {
-  const stem = WEIGHT_FILES[component];
-  for (const name of [`${stem}.safetensors`, `${stem}.fp16.safetensors`]) {
-    if (fs.existsSync(path.join(dir, name))) return [path.join(dir, name)];
-  }
-  for (const name of [`${stem}.safetensors.index.json`, `${stem}.safetensors.index.fp16.json`]) {
-    const index = path.join(dir, name);
-    if (!fs.existsSync(index)) continue;
+  const found = componentWeightFile(dir, component);
+  if (found && !found.endsWith('.json')) return [found];
+  if (found) {
     let map: Record<string, string>;
-    try { map = JSON.parse(fs.readFileSync(index, 'utf8')).weight_map; } catch { throw new UserError('is not a valid shard index (expected a "weight_map")', index); }
+    try { map = JSON.parse(fs.readFileSync(found, 'utf8')).weight_map; } catch { throw new UserError('is not a valid shard index (expected a "weight_map")', found); }
     return [...new Set(Object.values(map ?? {}))].map((f) => path.join(dir, f));
   }
   const pickles = fs.readdirSync(dir).filter((f) => /\.(bin|ckpt|pt)$/.test(f));
   if (pickles.length) throw new UserError(`has only pickle weights (${pickles.join(', ')}); use a copy with .safetensors weights`, dir);
-  throw new UserError(`has no ${stem}.safetensors`, dir);
+  throw new UserError(`has no ${WEIGHT_FILES[component]}.safetensors`, dir);
 }
 
 async function openAll(files: string[]): Promise<SafetensorsFile[]> {
