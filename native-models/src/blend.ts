@@ -47,12 +47,24 @@ export async function blendMask(errorA: FloatImage, errorB: FloatImage, weightB:
 }
 
 /**
- * B's share of each pixel's gradients, 0–255: weightB·errorA / (weightB·errorA + (1 − weightB)·errorB),
- * the soft form of blendMask's rule (≥ 128 exactly where blendMask takes B), raised to the previous
- * frame's share warped into this frame so a pixel never moves back towards A along its motion path.
- * With it the fusion hands a pixel's texture over from A to B across the segment instead of in one frame
- * (a one-frame switch is where most of the blend's flicker came from); where one side's patch error is
- * far lower it still takes that side alone.
+ * Power of the weighted patch errors in blendWeights' share: with 1 (the plain ratio) a pixel whose two
+ * sides fit about as well mixes their textures half and half for much of the segment, and two textures
+ * that do not lie exactly on top of each other average to a blur (blended frames 8–11 % less sharp than
+ * either direction alone mid-segment). With 3 a side whose weighted error is 1.5× lower already gives 77 %
+ * instead of 60 %. Measured on the propagation-flicker bench (9 frames, keys 0 and 8, with the final
+ * vote's centre weighting and temporal guide weight 1.5): sharpness sample 3.81 → 3.95, real clip 10.74
+ * → 11.10, fast motion 10.47 → 10.91, at 16–22 % more warp error (DIS judge; 0.39–0.72× the reference
+ * pipeline's) and 0.17–0.29 dB less fidelity; 2 gave 3.91, 10.98, 10.78.
+ */
+const SHARE_POWER = 3;
+
+/**
+ * B's share of each pixel's gradients, 0–255: (weightB·errorA)^k / ((weightB·errorA)^k + ((1 − weightB)·errorB)^k),
+ * k = SHARE_POWER, the soft form of blendMask's rule (≥ 128 exactly where blendMask takes B), raised to
+ * the previous frame's share warped into this frame so a pixel never moves back towards A along its
+ * motion path. With it the fusion hands a pixel's texture over from A to B across the segment instead of
+ * in one frame (a one-frame switch is where most of the blend's flicker came from); where one side's patch
+ * error is clearly lower it takes that side nearly alone.
  */
 export function blendWeights(errorA: FloatImage, errorB: FloatImage, weightB: number, previous?: Image): Image {
   check(errorA, 1, 'forward error map');
@@ -62,7 +74,7 @@ export function blendWeights(errorA: FloatImage, errorB: FloatImage, weightB: nu
   const n = errorA.width * errorA.height;
   const data = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const ea = weightB * errorA.data[i], eb = (1 - weightB) * errorB.data[i];
+    const ea = (weightB * errorA.data[i]) ** SHARE_POWER, eb = ((1 - weightB) * errorB.data[i]) ** SHARE_POWER;
     const share = ea + eb > 0 ? ea / (ea + eb) : weightB;
     const v = Math.round(share * 255);
     data[i] = Math.max(v, share >= 0.5 ? 128 : 0, previous ? previous.data[i] : 0);

@@ -42,8 +42,8 @@ test('given a known uniform motion, advected positions and the temporal guide fo
 test('the default guide set has colour, edges, temporal and positional guides with weights 6, 0.5, 0.5, 2', () => {
   const frame = texture(16, 16, 1);
   const guides = buildGuides({ keyframe: { frame, positions: positionMap(16, 16), style: frame }, target: { frame, positions: positionMap(16, 16) } });
-  assert.deepEqual(guides.map((g) => [g.name, g.weight]), [['colour', 6], ['edges', 0.5], ['temporal', 0.5], ['positional', 2]]);
-  assert.deepEqual(DEFAULT_GUIDE_WEIGHTS, { colour: 6, edges: 0.5, temporal: 0.5, positional: 2 });
+  assert.deepEqual(guides.map((g) => [g.name, g.weight]), [['colour', 6], ['edges', 0.5], ['temporal', 1.5], ['positional', 2]]);
+  assert.deepEqual(DEFAULT_GUIDE_WEIGHTS, { colour: 6, edges: 0.5, temporal: 1.5, positional: 2 });
   const noEdges = buildGuides({ keyframe: { frame, positions: positionMap(16, 16), style: frame }, target: { frame, positions: positionMap(16, 16) } }, { ...DEFAULT_GUIDE_WEIGHTS, edges: 0 });
   assert.equal(noEdges.length, 3);
 });

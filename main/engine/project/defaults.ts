@@ -29,7 +29,7 @@ export function defaultRenderParams(): RenderParams {
 
 export function defaultPropagationSettings(): PropagationSettings {
   return {
-    guideWeights: { color: 6, edge: 0.5, temporal: 0.5, positional: 2 },
+    guideWeights: { color: 6, edge: 0.5, temporal: 1.5, positional: 2 },
     patchSize: 5,
     uniformity: 3500,
     pyramidLevels: -1,

@@ -15,7 +15,7 @@ import { frameFileName } from '../project/paths';
  * matches' sub-pixel offsets (two int8 per pixel, in 1/OFFSET_STEPS px), all little-endian. Scratch:
  * rebuilt when missing or damaged, removed with its segment.
  */
-const STEP_MAGIC = 0x33535252; // "RRS3" (RRS1 had no uncovered mask, RRS2 no offsets: recomputed)
+const STEP_MAGIC = 0x34535252; // "RRS4" (RRS1 had no uncovered mask, RRS2 no offsets, RRS3 images of the plain final vote: recomputed)
 const STEP_HEADER = 20;
 
 export interface ChainStep {

@@ -6,7 +6,7 @@ import { warpFloat, warpImage } from '../../../native-models/src/flow';
 import { inpaintFloat, inpaintImage } from './inpaint';
 
 /** Default weight of each guide; the user may edit them per project. */
-export const DEFAULT_GUIDE_WEIGHTS = { colour: 6, edges: 0.5, temporal: 0.5, positional: 2 } as const;
+export const DEFAULT_GUIDE_WEIGHTS = { colour: 6, edges: 0.5, temporal: 1.5, positional: 2 } as const;
 
 export type GuideWeights = { [K in keyof typeof DEFAULT_GUIDE_WEIGHTS]: number };
 

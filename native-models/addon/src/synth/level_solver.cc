@@ -91,6 +91,18 @@ inline const float* KernelWeights(float t) {
 // fidelity within noise of 1/32 px, for 0.3 s less CPU per synthesis.
 constexpr float kSameSample = 1.f / 4.f;
 
+// The final vote of a chain's synthesis (the last at the finest level, with the carried sub-pixel matches;
+// see Synthesize) weighs each of the p^2 patches covering a pixel by
+// exp(-d^2 / 2 sigma^2), d the distance of the patch's centre from the pixel: with 0.3 px the pixel's own
+// patch gives nearly all of it (its four neighbours 0.4 % each), so the image keeps the detail of the
+// matches themselves instead of an average of 25 copies that drift apart along a chain. Measured on the
+// propagation-flicker bench (9 frames, keys 0 and 8; forward chain alone, sample): the plain average lost
+// up to 4 % of sharpness per frame away from the key (4.20 to 3.59 by frame 7; mean 3.84), sigma 1 px 3.90,
+// 0.5 px 4.00, 0.3 px 4.10 (frame 7: 4.00), at 0.26 dB less fidelity and 33 % more warp error for that
+// chain alone, which the blend of the two directions then smooths (docs/METHOD.md §4.1). The search
+// rounds' votes stay plain averages: they are what the patch errors are measured against.
+constexpr float kFinalVoteSigma = 0.3f;
+
 // Rows per block of the parallel PatchMatch scan: blocks of one parity run concurrently while the
 // other parity stays frozen, so every neighbour read is deterministic. Fixed, so the thread count
 // never changes the result.
@@ -185,17 +197,26 @@ void LevelSolver::InitFromCoarser(const std::vector<int32_t>& coarse, int cw, in
   }
 }
 
-// Each target pixel's style = the average of the p^2 source pixels that overlapping patches assign it.
-double LevelSolver::Vote(bool subpixel) {
+// Each target pixel's style = the average of the p^2 source pixels that overlapping patches assign it
+// (in the final vote, weighted towards the pixel's own patch).
+double LevelSolver::Vote(bool last) {
   std::vector<double> rowChange(th_, 0.0);  // summed in row order afterwards: the same for any thread count
   // After the first vote only pixels with a moved match within r can get another value.
-  const bool sub = subpixel && !subPos_.empty();
-  const bool all = !voted_ || sub;
+  const bool sub = last && !subPos_.empty();
+  const bool all = !voted_ || last;
   std::vector<uint8_t> todo;
   if (!all) DilateByRadius(moved_, todo);
   // Sub-pixel copies: per patch centre, the whole-pixel corner of its copy's first tap and the kernel's
   // weights (the same for every pixel of the patch: they shift by whole pixels).
   std::vector<SubpixelTaps> taps;
+  // The final vote weighs each covering patch by how far its centre lies from the pixel (kFinalVoteSigma).
+  std::vector<float> weight;
+  if (last) {
+    const float s2 = 2.f * kFinalVoteSigma * kFinalVoteSigma;
+    for (int oy = -r_; oy <= r_; ++oy)
+      for (int ox = -r_; ox <= r_; ++ox) weight.push_back(std::exp(-static_cast<float>(ox * ox + oy * oy) / s2));
+  }
+  const bool weighted = !weight.empty();
   if (sub) {
     taps.resize(static_cast<size_t>(tw_) * th_);
     ParallelFor(th_, p_.threads, [&](int y0, int y1) {
@@ -220,7 +241,7 @@ double LevelSolver::Vote(bool subpixel) {
         if (!all && !todo[static_cast<size_t>(y) * tw_ + x]) continue;
         std::fill(acc.begin(), acc.end(), 0.f);
         float* a = acc.data();
-        int n = 0;
+        float n = 0.f;
         const size_t i0 = static_cast<size_t>(y) * tw_ + x;
         const bool own = sub && taps[i0].on;
         bool ownDone = false;
@@ -233,6 +254,7 @@ double LevelSolver::Vote(bool subpixel) {
             if (cx < 0 || cx >= tw_) continue;
             const size_t ci = static_cast<size_t>(cy) * tw_ + cx;
             const int32_t* m = &nnf_[ci * 2];
+            const float w = weighted ? weight[(oy + r_) * p_.patchSize + (ox + r_)] : 1.f;
             if (sub && taps[ci].on) {
               // Where the patch copies this pixel from (nearly) the point its own patch does (a region
               // moving as one), that sample is interpolated once for all of them.
@@ -241,23 +263,26 @@ double LevelSolver::Vote(bool subpixel) {
               if (own && std::abs(px - ownX) < kSameSample && std::abs(py - ownY) < kSameSample) {
                 if (!ownDone) {
                   std::fill(ownTap.begin(), ownTap.end(), 0.f);
-                  AddInterpolated(ownTap.data(), taps[i0], nnf_[i0 * 2], nnf_[i0 * 2 + 1]);
+                  AddInterpolated(ownTap.data(), taps[i0], nnf_[i0 * 2], nnf_[i0 * 2 + 1], 1.f);
                   ownDone = true;
                 }
-                AddStyle(a, ownTap.data(), cs4_);
+                if (weighted) AddStyleScaled(a, ownTap.data(), w, cs4_);
+                else AddStyle(a, ownTap.data(), cs4_);
               } else {
-                AddInterpolated(a, taps[ci], m[0] + ox, m[1] + oy);
+                AddInterpolated(a, taps[ci], m[0] + ox, m[1] + oy, w);
               }
             } else {
-              AddStyle(a, &srcStyle_[(static_cast<size_t>(m[1] + oy) * sw_ + (m[0] + ox)) * cs4_], cs4_);
+              const float* src = &srcStyle_[(static_cast<size_t>(m[1] + oy) * sw_ + (m[0] + ox)) * cs4_];
+              if (weighted) AddStyleScaled(a, src, w, cs4_);
+              else AddStyle(a, src, cs4_);
             }
-            ++n;
+            n += w;
           }
         }
         size_t i = static_cast<size_t>(y) * tw_ + x;
         bool changed = all;
         for (int k = 0; k < cs_; ++k) {
-          float v = acc[k] / static_cast<float>(n);
+          float v = acc[k] / n;
           changed |= tgtStyle_[i * cs_ + k] != v;
           rowChange[y] += std::abs(tgtStyle_[i * cs_ + k] - v);
           tgtStyle_[i * cs_ + k] = v;
@@ -278,19 +303,19 @@ double LevelSolver::Vote(bool subpixel) {
 // Lanczos (radius 3) rather than Catmull-Rom or bilinear: measured on the propagation bench (9-frame
 // segments at 512²), bilinear copies cost 13-16 % of the output's sharpness (mean |Laplacian|), Catmull-Rom
 // 6-10 %, Lanczos 3-5 %, each also flickering a little less than the one before, fidelity within 0.2 dB.
-void LevelSolver::AddInterpolated(float* a, const SubpixelTaps& t, int mx, int my) const {
+void LevelSolver::AddInterpolated(float* a, const SubpixelTaps& t, int mx, int my, float scale) const {
   const int x0 = mx + t.x, y0 = my + t.y;
   if (x0 >= 0 && y0 >= 0 && x0 + kTaps - 1 < sw_ && y0 + kTaps - 1 < sh_) {
     for (int j = 0; j < kTaps; ++j) {
       const float* row = &srcStyle_[(static_cast<size_t>(y0 + j) * sw_ + x0) * cs4_];
-      for (int i = 0; i < kTaps; ++i) AddStyleScaled(a, row + i * cs4_, t.wx[i] * t.wy[j], cs4_);
+      for (int i = 0; i < kTaps; ++i) AddStyleScaled(a, row + i * cs4_, scale * (t.wx[i] * t.wy[j]), cs4_);
     }
     return;
   }
   // At the border: taps outside repeat the edge pixel.
   for (int j = 0; j < kTaps; ++j) {
     const size_t row = static_cast<size_t>(std::min(std::max(y0 + j, 0), sh_ - 1)) * sw_;
-    for (int i = 0; i < kTaps; ++i) AddStyleScaled(a, &srcStyle_[(row + std::min(std::max(x0 + i, 0), sw_ - 1)) * cs4_], t.wx[i] * t.wy[j], cs4_);
+    for (int i = 0; i < kTaps; ++i) AddStyleScaled(a, &srcStyle_[(row + std::min(std::max(x0 + i, 0), sw_ - 1)) * cs4_], scale * (t.wx[i] * t.wy[j]), cs4_);
   }
 }
 

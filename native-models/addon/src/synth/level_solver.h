@@ -41,7 +41,7 @@ class LevelSolver {
   void SetAlternative(std::vector<int32_t> alt) { alt_ = std::move(alt); }
   // Sub-pixel copies: `positions` holds a source position (x, y, in pixels, between pixel centres) per
   // target pixel; where a pixel's match is one of the whole pixels next to it (less than a pixel away
-  // on each axis), Vote(true) takes its patch from that position instead (Lanczos, radius 3).
+  // on each axis), the final Vote takes its patch from that position instead (Lanczos, radius 3).
   void SetSubpixel(std::vector<float> positions) { subPos_ = std::move(positions); }
   // Each current match's offset to the position the vote copied it from (0 where none; empty without SetSubpixel).
   std::vector<float> CurrentOffsets() const;
@@ -49,9 +49,10 @@ class LevelSolver {
   std::vector<int32_t> ScaledFromFullResolution(const std::vector<int32_t>& full, int fullW, int fullH) const;
 
   // Returns how much the voted style changed: the mean absolute change over every target pixel and
-  // style channel, in the style's units (0-255). `subpixel`: a full vote with the sub-pixel copies of
-  // SetSubpixel (the search rounds vote whole pixels; see Synthesize).
-  double Vote(bool subpixel = false);
+  // style channel, in the style's units (0-255). `last`: the level's last vote, over every pixel, with
+  // the sub-pixel copies of SetSubpixel and each pixel weighted towards its own patch (the search rounds
+  // vote whole pixels, plain averages; see Synthesize).
+  double Vote(bool last = false);
   void ComputePatchErrors(bool afterVote);
   void RefreshOccupancy();
   void PatchMatchIteration(int round, int iter);
@@ -213,7 +214,7 @@ class LevelSolver {
     const float* wy = nullptr;
   };
   // Adds the source style interpolated with `t` around whole-pixel position (mx, my) to the vote's sum `a`.
-  void AddInterpolated(float* a, const SubpixelTaps& t, int mx, int my) const;
+  void AddInterpolated(float* a, const SubpixelTaps& t, int mx, int my, float scale) const;
   // The offset from match (mx, my) of target pixel i to its sub-pixel position, when it has one.
   bool SubpixelOffset(size_t i, int mx, int my, float& dx, float& dy) const {
     dx = subPos_[i * 2] - static_cast<float>(mx);
