@@ -47,16 +47,16 @@ export async function blendMask(errorA: FloatImage, errorB: FloatImage, weightB:
 }
 
 /**
- * Power of the weighted patch errors in blendWeights' share: with 1 (the plain ratio) a pixel whose two
- * sides fit about as well mixes their textures half and half for much of the segment, and two textures
- * that do not lie exactly on top of each other average to a blur (blended frames 8–11 % less sharp than
- * either direction alone mid-segment). With 3 a side whose weighted error is 1.5× lower already gives 77 %
- * instead of 60 %. Measured on the propagation-flicker bench (9 frames, keys 0 and 8, with the final
- * vote's centre weighting and temporal guide weight 1.5): sharpness sample 3.81 → 3.95, real clip 10.74
- * → 11.10, fast motion 10.47 → 10.91, at 16–22 % more warp error (DIS judge; 0.39–0.72× the reference
- * pipeline's) and 0.17–0.29 dB less fidelity; 2 gave 3.91, 10.98, 10.78.
+ * Power of the weighted patch errors in blendWeights' share. Higher powers make the side that fits better
+ * give more of a pixel's texture (two textures that do not lie exactly on top of each other average to a
+ * blur), but cost steadiness and fidelity. Measured on the propagation-flicker bench (9 frames, keys 0 and
+ * 8, with the final vote's centre weighting and temporal guide weight 1.5), power 1 → 3: sharpness sample
+ * 3.81 → 3.95, real clip 10.74 → 11.10, fast motion 10.47 → 10.91, at 16–22 % more warp error (DIS judge)
+ * and 0.17–0.29 dB less fidelity (fast motion 25.27 → 25.10 dB, below the reference pipeline's 25.29).
+ * Footage where we trail the reference is mostly behind on steadiness and fidelity, not sharpness, so the
+ * plain ratio stays.
  */
-const SHARE_POWER = 3;
+const SHARE_POWER = 1;
 
 /**
  * B's share of each pixel's gradients, 0–255: (weightB·errorA)^k / ((weightB·errorA)^k + ((1 − weightB)·errorB)^k),

@@ -41,13 +41,12 @@ test('the mask takes the side with the lower error weighted by distance to each 
 test('the soft weights give B its error-weighted share, take B at 128 and up exactly where the mask does, and never go back', async () => {
   const errorA = plane(5, 1, Float32Array.from([10, 10, 1, 5, 0]));
   const errorB = plane(5, 1, Float32Array.from([1, 10, 10, 5, 0]));
-  // weightB 0.5: share = eA³ / (eA³ + eB³) with eA = 0.5·errorA, eB = 0.5·errorB: 10 against 1 gives B
-  // 0.999; no error on either side gives the segment position.
-  assert.deepEqual(Array.from(blendWeights(errorA, errorB, 0.5).data), [255, 128, 0, 128, 128]);
-  // weightB 0.1: (0.1·10)³ / ((0.1·10)³ + (0.9·1)³) = 0.578 → 147; 0.1·5 against 0.9·5: 0.0014 → 0.
-  assert.deepEqual(Array.from(blendWeights(errorA, errorB, 0.1).data), [147, 0, 0, 0, 26]);
+  // weightB 0.5: share = eA / (eA + eB); no error on either side gives the segment position.
+  assert.deepEqual(Array.from(blendWeights(errorA, errorB, 0.5).data), [232, 128, 23, 128, 128]);
+  // weightB 0.1: 0.1·10 / (0.1·10 + 0.9·1) = 0.526 → 134.
+  assert.deepEqual(Array.from(blendWeights(errorA, errorB, 0.1).data), [134, 26, 3, 26, 26]);
   const previous: Image = { width: 5, height: 1, channels: 1, data: Uint8Array.from([0, 200, 0, 10, 0]) };
-  assert.deepEqual(Array.from(blendWeights(errorA, errorB, 0.1, previous).data), [147, 200, 0, 10, 26]);
+  assert.deepEqual(Array.from(blendWeights(errorA, errorB, 0.1, previous).data), [134, 200, 3, 26, 26]);
   const n = 4096, ea = new Float32Array(n), eb = new Float32Array(n);
   const rnd = random(5);
   for (let i = 0; i < n; i++) { ea[i] = rnd() * 1000; eb[i] = rnd() * 1000; }
