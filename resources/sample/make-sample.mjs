@@ -1,11 +1,22 @@
 // Renders the bundled sample clip from scratch (procedural landscape, parallax camera pan, a moving
-// kite, a gentle tone), so every pixel of it is ours to ship. Run: node resources/sample/make-sample.mjs
+// kite, a gentle tone), so every pixel of it is ours to ship, and paints the first keyframes from the
+// same frames (flattened and posterised, a watercolour-like look), so a new user without Stable
+// Diffusion weights can propagate and export at once. The painted images go where
+// `rerender import-keyframe --painted` puts them (sample.assets/keyframe-<id>-r1.png, at the working
+// size) and sample.rerender records them; the other keyframes stay diffusion keyframes to render.
+// Run: node resources/sample/make-sample.mjs [--keyframes-only]   (--keyframes-only: keep sample.mp4)
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 
 const W = 768, H = 432, FPS = 24, FRAMES = 72;
-const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sample.mp4');
+/** How many keyframes, from the first, get a painted image (the rest are left to render). */
+const PAINTED = 3;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const out = path.join(here, 'sample.mp4');
+const projectFile = path.join(here, 'sample.rerender');
 
 // Deterministic value noise with a few octaves: rock, grass and cloud texture.
 function hash(x, y, s) {
@@ -75,6 +86,39 @@ function renderFrame(t) {
   }
   return buf;
 }
+
+/**
+ * The keyframe at `frame` painted: its frame at the working size (scaled to cover and centre-cropped, as
+ * the frames are decoded), smoothed into flat washes and posterised to a few colours, as a PNG.
+ */
+async function paintKeyframe(frame, width, height) {
+  return sharp(renderFrame(frame), { raw: { width: W, height: H, channels: 3 } })
+    .resize(width, height, { fit: 'cover', position: 'centre' })
+    .median(9)
+    .modulate({ saturation: 1.35, brightness: 1.04 })
+    .png({ palette: true, colours: 16, dither: 0, compressionLevel: 9 })
+    .toBuffer();
+}
+
+/** Writes the painted keyframes beside the project and records them in it (source painted, done, revision 1). */
+async function writePaintedKeyframes() {
+  const project = JSON.parse(fs.readFileSync(projectFile, 'utf8'));
+  const assets = path.join(here, `${path.basename(projectFile, '.rerender')}.assets`);
+  fs.rmSync(assets, { recursive: true, force: true });
+  fs.mkdirSync(assets);
+  const { width, height } = project.working;
+  project.keyframes = await Promise.all(project.keyframes.map(async (k, i) => {
+    if (i >= PAINTED) return { ...k, source: 'diffusion', image: null, status: 'empty', revision: 0, history: [] };
+    const name = `keyframe-${k.id}-r1.png`;
+    fs.writeFileSync(path.join(assets, name), await paintKeyframe(k.frame, width, height));
+    return { ...k, source: 'painted', image: `${path.basename(assets)}/${name}`, status: 'done', revision: 1, history: [] };
+  }));
+  fs.writeFileSync(projectFile, `${JSON.stringify(project, null, 2)}\n`);
+  console.log(`painted ${PAINTED} keyframes into ${assets}`);
+}
+
+await writePaintedKeyframes();
+if (process.argv.includes('--keyframes-only')) process.exit(0);
 
 const ff = spawn(process.env.RERENDER_FFMPEG || 'ffmpeg', [
   '-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-r', String(FPS), '-i', 'pipe:0',

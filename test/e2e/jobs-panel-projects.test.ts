@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { tempDir } from '../helpers/media';
-import { openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
+import { frameXY, openEditorPage, testOutputDir, type EditorPage } from '../helpers/editor-page';
 import { copySampleProject } from '../helpers/fixtures';
 
 const shots = path.join(testOutputDir, 'e2e');
@@ -51,7 +51,11 @@ test('given a running download and newer finished jobs, when another project is 
   await page.keyboard.press('Escape');
   await page.getByRole('dialog').waitFor({ state: 'detached' }).catch(() => undefined);
 
-  // Newer jobs that end (renders without a checkpoint fail at once), one after another.
+  // Newer jobs that end (renders without a checkpoint fail at once), one after another, on frame 30: the
+  // sample's first keyframe to render (those before it are painted).
+  const at = await frameXY(page, 30, 'ruler');
+  await page.mouse.click(at.x, at.y);
+  await page.waitForSelector('[data-testid=preview-canvas][data-drawn-frame="30"]');
   for (let n = 1; n <= 4; n++) {
     await page.getByTestId('preview-canvas').click();
     await page.keyboard.press('r');

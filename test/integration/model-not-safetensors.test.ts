@@ -27,7 +27,7 @@ test('given a text file named .safetensors, when chosen as checkpoint, imported 
   fs.writeFileSync(text, 'these are my notes about the shot, not weights\n');
   const env = { HOME: dir };
 
-  const render = rerender(['render', path.join(dir, 'sample.rerender'), '--frame', '0', '--model', text], { env });
+  const render = rerender(['render', path.join(dir, 'sample.rerender'), '--frame', '30', '--model', text], { env });
   assert.equal(render.code, 1, render.stderr);
   assert.match(assertOneLine(render.stderr, text), /cannot be used as the checkpoint: is not/);
 

@@ -10,6 +10,22 @@ import { checkSource, ensureFrameCache, frameCacheComplete } from '../../main/en
 import { EditorSession } from '../../main/engine/editor/session';
 import { tempDir } from '../helpers/media';
 import { SAMPLE_DIR as bundled, copySampleProject } from '../helpers/fixtures';
+import { projectPaths } from '../../main/engine/project/paths';
+import type { Project } from '../../preload/project-schema';
+
+const ASSETS = path.basename(projectPaths(path.join(bundled, SAMPLE_PROJECT_FILE)).assetsDir);
+
+/** The keyframe images a project refers to. */
+function paintedImages(p: Project): string[] {
+  return p.keyframes.flatMap((k) => (k.image ? [k.image] : []));
+}
+
+/** Every keyframe image of the copy is there, byte for byte the bundled one. */
+function assertImagesCopied(p: Project, dest: string): void {
+  const images = paintedImages(p);
+  assert.ok(images.length > 0, 'the sample has painted keyframes');
+  for (const image of images) assert.ok(fs.readFileSync(path.join(dest, image)).equals(fs.readFileSync(path.join(bundled, image))), image);
+}
 
 /** A copy of the bundle whose video lost its modification time, as an installer or a git clone may leave it. */
 function bundleWithFreshVideoTime(): string {
@@ -27,10 +43,11 @@ test('given the bundled sample, when copied to a new folder, then the copy opens
   const file = await ensureSampleProject(bundle, dest);
 
   assert.equal(file, path.join(dest, SAMPLE_PROJECT_FILE));
-  assert.deepEqual(fs.readdirSync(dest).sort(), [SAMPLE_VIDEO_FILE, SAMPLE_PROJECT_FILE].sort());
+  assert.deepEqual(fs.readdirSync(dest).sort(), [SAMPLE_VIDEO_FILE, SAMPLE_PROJECT_FILE, ASSETS].sort());
   assert.deepEqual(fs.readdirSync(path.dirname(dest)), ['Sample project'], 'no staging folder is left behind');
   const project = await readProjectFile(file);
   assert.deepEqual(project, await readProjectFile(path.join(bundled, SAMPLE_PROJECT_FILE)));
+  assertImagesCopied(project, dest);
   assert.equal((await checkSource(file, project)).status, 'ok', 'the video matches its fingerprint');
   assert.equal(frameCacheComplete(file, project, { thumbnails: true }), false, 'only the rebuildable cache is absent');
 
@@ -46,6 +63,20 @@ test('given the bundled sample, when copied to a new folder, then the copy opens
   }
 });
 
+test('given a bundle whose painted keyframe image is gone, then the error names the image and says to reinstall, and nothing is copied', async () => {
+  const bundle = tempDir('rerender-bundle-');
+  copySampleProject(bundle);
+  const image = paintedImages(await readProjectFile(path.join(bundle, SAMPLE_PROJECT_FILE)))[0]!;
+  fs.rmSync(path.join(bundle, image));
+  const dest = path.join(tempDir('rerender-docs-'), 'Sample project');
+  await assert.rejects(ensureSampleProject(bundle, dest), (err: Error) => {
+    assert.equal(err.name, 'UserError');
+    assert.equal(err.message, `${path.join(bundle, SAMPLE_PROJECT_FILE)}: the bundled sample project's keyframe image "${image}" is missing; reinstall Rerender`);
+    return true;
+  });
+  assert.equal(fs.existsSync(dest), false);
+});
+
 test('given a copy the user has changed, when asked again, then the copy is returned untouched', async () => {
   const dest = path.join(tempDir('rerender-docs-'), 'Sample project');
   const file = await ensureSampleProject(bundled, dest);
@@ -57,7 +88,7 @@ test('given a copy the user has changed, when asked again, then the copy is retu
 
   assert.equal(fs.readFileSync(file, 'utf8'), edited);
   assert.equal((await readProjectFile(file)).name, 'My valley');
-  assert.deepEqual(fs.readdirSync(dest).sort(), ['notes.txt', SAMPLE_VIDEO_FILE, SAMPLE_PROJECT_FILE].sort());
+  assert.deepEqual(fs.readdirSync(dest).sort(), ['notes.txt', SAMPLE_VIDEO_FILE, SAMPLE_PROJECT_FILE, ASSETS].sort());
 });
 
 test('given a sample folder whose project was deleted, when asked again, then the project comes back and the user\'s other files stay', async () => {
@@ -67,7 +98,7 @@ test('given a sample folder whose project was deleted, when asked again, then th
 
   const file = await ensureSampleProject(bundled, dest);
 
-  await readProjectFile(file);
+  assertImagesCopied(await readProjectFile(file), dest);
   assert.equal(fs.readFileSync(path.join(dest, 'notes.txt'), 'utf8'), 'mine');
   assert.deepEqual(fs.readdirSync(path.dirname(dest)), ['Sample project'], 'no staging folder is left behind');
 });

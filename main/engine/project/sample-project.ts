@@ -1,11 +1,13 @@
 // The bundled sample project, copied where the user can work on it: an installed app's resources are
 // read-only, and a project writes its cache, autosave and lock beside itself.
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../../native-models/src/errors';
 import { tempPathFor } from '../fs/atomic';
 import { readProjectFile } from './project-file';
+import type { Project } from '../../../preload/project-schema';
 
 export const SAMPLE_PROJECT_FILE = 'sample.rerender';
 export const SAMPLE_VIDEO_FILE = 'sample.mp4';
@@ -47,19 +49,26 @@ export async function ensureSampleProject(bundledDir: string, destDir: string): 
   // may not keep the time, so a video of the recorded size gets the recorded time back; otherwise
   // the copy keeps the bundled file's time and the editor's usual checks judge it.
   const mtime = videoStat.size === sample.source.fileSize ? new Date(sample.source.modifiedMs) : videoStat.mtime;
+  const images = sampleKeyframeImages(sample, bundledDir, bundledProject);
 
   const stage = tempPathFor(destDir);
   try {
     await fsp.mkdir(stage, { recursive: true });
     await copyDurably(bundledVideo, path.join(stage, SAMPLE_VIDEO_FILE), mtime);
+    for (const image of images) {
+      await fsp.mkdir(path.dirname(path.join(stage, image)), { recursive: true });
+      await copyDurably(path.join(bundledDir, image), path.join(stage, image));
+    }
     await copyDurably(bundledProject, path.join(stage, SAMPLE_PROJECT_FILE));
     if (!(await exists(destDir))) {
       await fsp.rename(stage, destDir);
     } else {
       // The folder is there without a project (the user removed it): add what is missing, keep the rest;
-      // the project file goes last so it never appears without its video.
-      for (const name of [SAMPLE_VIDEO_FILE, SAMPLE_PROJECT_FILE]) {
-        if (!(await exists(path.join(destDir, name)))) await fsp.rename(path.join(stage, name), path.join(destDir, name));
+      // the project file goes last so it never appears without its video and keyframe images.
+      for (const name of [SAMPLE_VIDEO_FILE, ...images, SAMPLE_PROJECT_FILE]) {
+        if (await exists(path.join(destDir, name))) continue;
+        await fsp.mkdir(path.dirname(path.join(destDir, name)), { recursive: true });
+        await fsp.rename(path.join(stage, name), path.join(destDir, name));
       }
     }
   } catch (err) {
@@ -68,6 +77,21 @@ export async function ensureSampleProject(bundledDir: string, destDir: string): 
     await fsp.rm(stage, { recursive: true, force: true }).catch(() => undefined);
   }
   return target;
+}
+
+/**
+ * The painted keyframe images the bundled sample refers to (its assets folder), as paths relative to the
+ * sample's folder; each must be a file inside that folder, or the bundle is damaged.
+ */
+function sampleKeyframeImages(sample: Project, bundledDir: string, bundledProject: string): string[] {
+  const images = sample.keyframes.flatMap((k) => [k.image, ...k.history.map((h) => h.image)]).filter((i): i is string => !!i);
+  return [...new Set(images)].map((image) => {
+    const rel = path.relative(bundledDir, path.resolve(bundledDir, image));
+    if (rel.startsWith('..') || path.isAbsolute(rel) || !fs.statSync(path.join(bundledDir, rel), { throwIfNoEntry: false })?.isFile()) {
+      throw new UserError(`the bundled sample project's keyframe image "${image}" is missing; reinstall Rerender`, bundledProject);
+    }
+    return rel;
+  });
 }
 
 async function exists(file: string): Promise<boolean> {
