@@ -54,7 +54,7 @@ test('given the user\'s copy of the sample, when its first ready segment is prop
   const run = rerender(['propagate', file, '--segment', ready.id], { env });
   assert.equal(run.code, 0, run.stderr);
   const frames = ready.end - ready.start + 1;
-  assert.match(run.stdout, new RegExp(`propagated 1 segments: ${frames} frames written`));
+  assert.match(run.stdout, new RegExp(`propagated 1 segment: ${frames} frames written`));
   const after = rerender(['info', file, '--json'], { env }).json().segments.find((s: { id: string }) => s.id === ready.id);
   assert.deepEqual([after.status, after.framesDone], ['done', frames]);
 
