@@ -4,9 +4,13 @@ import type { FloatImage, FlowField, Image } from '../../../native-models/src/im
 import type { Guide } from '../../../native-models/src/synthesis';
 import { warpFloat, warpImage } from '../../../native-models/src/flow';
 import { inpaintFloat, inpaintImage } from './inpaint';
+import { defaultPropagationSettings } from '../project/defaults';
 
-/** Default weight of each guide; the user may edit them per project. */
-export const DEFAULT_GUIDE_WEIGHTS = { colour: 6, edges: 0.5, temporal: 1.5, positional: 2 } as const;
+/** Default weight of each guide: the project defaults' (the user may edit them per project), under the guides' names. */
+const projectDefaults = defaultPropagationSettings().guideWeights;
+export const DEFAULT_GUIDE_WEIGHTS = {
+  colour: projectDefaults.color, edges: projectDefaults.edge, temporal: projectDefaults.temporal, positional: projectDefaults.positional,
+} as const;
 
 export type GuideWeights = { [K in keyof typeof DEFAULT_GUIDE_WEIGHTS]: number };
 
